@@ -1,0 +1,51 @@
+"""Connectors are found through the entry-point group `syndicate.connectors`.
+
+Built-ins are registered the same way (see pyproject.toml), so a third party
+adds a platform with a package of its own. A broken plugin is skipped with a
+warning instead of taking the others down.
+"""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from importlib.metadata import entry_points
+
+from connectors.base import Connector
+
+GROUP = "syndicate.connectors"
+log = logging.getLogger(__name__)
+_extra: dict[str, type[Connector]] = {}
+
+
+@lru_cache(maxsize=1)
+def _discovered() -> dict[str, type[Connector]]:
+    found: dict[str, type[Connector]] = {}
+    for ep in entry_points(group=GROUP):
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken plugin must not break the rest
+            log.warning("connector %s (%s) failed to load: %s", ep.name, ep.value, exc)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Connector) and cls.type):
+            log.warning("connector %s (%s) is not a Connector with a type; skipped", ep.name, ep.value)
+            continue
+        found[cls.type] = cls
+    return found
+
+
+def available() -> dict[str, type[Connector]]:
+    """Every connector type by name: entry points plus those registered in-process."""
+    return {**_discovered(), **_extra}
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    """Register a connector class in this process (tests, embedding)."""
+    _extra[cls.type] = cls
+    return cls
+
+
+def get(kind: str) -> type[Connector]:
+    try:
+        return available()[kind]
+    except KeyError:
+        raise KeyError(f"unknown connector type {kind!r}") from None

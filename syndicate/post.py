@@ -1,0 +1,103 @@
+"""The `Post` model: one normalised shape for the posts of every SSG.
+
+Loading and the SSG conventions live in `syndicate.loader`; this module holds
+only the model, so that connectors and the Markdown pipeline can depend on it
+without pulling the loader in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syndicate.config import SiteConfig
+    from syndicate.markdown import Document
+
+
+class PostError(Exception):
+    """A post cannot be used; the message names the file and the problem."""
+
+
+@dataclass
+class Image:
+    """An image as the post names it, resolved against the post and the site."""
+
+    src: str  # as written in the post
+    url: str | None = None  # absolute URL where the site serves it (or the remote URL)
+    path: Path | None = None  # the local file, when it exists inside the site
+    alt: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class Control:
+    """Per-post syndication control from front matter (`syndicate:`)."""
+
+    enabled: bool = True
+    only: list[str] | None = None  # `syndicate: [devto]`
+    skip: list[str] = field(default_factory=list)  # `syndicate: {skip: [...]}`
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # `syndicate: {mastodon: {text: ...}}`
+
+    def allows(self, target: str, target_type: str | None = None) -> bool:
+        if not self.enabled:
+            return False
+        names = {target, target_type} - {None}
+        if self.only is not None and not names & set(self.only):
+            return False
+        return not names & set(self.skip)
+
+    def override(self, target: str, target_type: str | None = None) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        if target_type and target_type in self.overrides:
+            merged.update(self.overrides[target_type])
+        merged.update(self.overrides.get(target, {}))
+        return merged
+
+
+@dataclass
+class Post:
+    id: str  # stable across renames: from the front matter or the canonical URL path
+    path: Path  # the source file
+    title: str
+    slug: str
+    url: str  # canonical URL on the author's site
+    body: str  # the Markdown (or MDX) after the front matter, untouched
+    site: SiteConfig
+    date: datetime | None = None  # timezone-aware
+    updated: datetime | None = None
+    tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    summary: str = ""  # from the front matter, else derived from the first paragraph
+    cover: Image | None = None
+    lang: str | None = None
+    series: str | None = None
+    authors: list[str] = field(default_factory=list)
+    draft: bool = False
+    hidden: str | None = None  # why the post must never go out (draft, unpublished, unlisted...)
+    control: Control = field(default_factory=Control)
+    format: str = "markdown"  # "markdown" | "mdx"
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def bundle_dir(self) -> Path:
+        """Folder whose files resolve relative references (a page bundle's folder)."""
+        return self.path.parent
+
+    @cached_property
+    def document(self) -> Document:
+        """The body parsed and expanded once; every connector renders from it."""
+        from syndicate.markdown import prepare
+
+        return prepare(self)
+
+    @property
+    def excerpt(self) -> str:
+        """The summary from the front matter, else the body's first paragraph as plain text."""
+        return self.summary or self.document.first_paragraph
+
+    def due(self, now: datetime) -> bool:
+        return self.date is None or self.date <= now
