@@ -12,7 +12,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import httpx
 
@@ -154,6 +154,24 @@ class Remote:
 
 
 @dataclass
+class FittedMedia:
+    """An image fitted to a platform's policy: cleaned bytes ready to upload."""
+
+    data: bytes
+    mime: str  # "image/jpeg"
+    width: int
+    height: int
+    filename: str  # "cover.jpg"
+    alt: str | None = None
+
+
+class MediaSource(Protocol):
+    """Gives a connector the bytes of an image, fitted to its policy (syndicate.media)."""
+
+    def fitted(self, item: MediaItem, policy: MediaPolicy) -> FittedMedia: ...
+
+
+@dataclass
 class RequestPreview:
     method: str
     url: str
@@ -172,9 +190,12 @@ class Connector:
     secrets: ClassVar[tuple[str, ...]] = ()  # option keys that hold secrets
     defaults: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, target: TargetConfig, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self, target: TargetConfig, http: httpx.Client | None = None, media: MediaSource | None = None
+    ) -> None:
         self.target = target
         self.http = http if http is not None else httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        self.media = media  # None: no uploads (preview, or a platform that takes URLs)
 
     @property
     def name(self) -> str:
