@@ -80,6 +80,7 @@ class Config:
     redis_url: str | None = None
     targets: dict[str, TargetConfig] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    unset: list[str] = field(default_factory=list)  # env vars left unset in a lenient load
 
     @property
     def base_dir(self) -> Path:
@@ -107,12 +108,16 @@ def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
     raise ConfigError(f"no {CONFIG_NAME} found in {here} or above (use --config FILE or $SYNDICATE_CONFIG)")
 
 
-def _interpolate(value: Any, where: str, path: Path, env: dict[str, str]) -> Any:
-    """Replace `${VAR}` (or `${VAR:-default}`) from the environment, recursively."""
+def _interpolate(value: Any, where: str, path: Path, env: dict[str, str], missing: list[str] | None = None) -> Any:
+    """Replace `${VAR}` (or `${VAR:-default}`) from the environment, recursively.
+
+    With `missing` given (a lenient load for previews), an unset variable
+    becomes "" and its name is appended there instead of failing.
+    """
     if isinstance(value, dict):
-        return {k: _interpolate(v, f"{where}.{k}", path, env) for k, v in value.items()}
+        return {k: _interpolate(v, f"{where}.{k}", path, env, missing) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v, f"{where}[{i}]", path, env) for i, v in enumerate(value)]
+        return [_interpolate(v, f"{where}[{i}]", path, env, missing) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
 
@@ -122,6 +127,9 @@ def _interpolate(value: Any, where: str, path: Path, env: dict[str, str]) -> Any
             return env[name]
         if default is not None:
             return default
+        if missing is not None:
+            missing.append(f"{where} (${name})")
+            return ""
         raise ConfigError(f"{path}: {where}: environment variable ${name} is not set")
 
     return _ENV_REF.sub(sub, value)
@@ -131,8 +139,13 @@ def _is_secret_key(key: str, declared: tuple[str, ...]) -> bool:
     return key in declared or bool(re.search(r"(token|secret|password|api_key|apikey|key)$", key))
 
 
-def load_config(path: Path, env: dict[str, str] | None = None, *, check_connectors: bool = True) -> Config:
-    """Read and validate one config file."""
+def load_config(
+    path: Path, env: dict[str, str] | None = None, *, check_connectors: bool = True, strict: bool = True
+) -> Config:
+    """Read and validate one config file.
+
+    `strict=False` (previews, dry runs) lets credentials be unset: nothing is sent.
+    """
     env = dict(os.environ) if env is None else env
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -185,6 +198,7 @@ def load_config(path: Path, env: dict[str, str] | None = None, *, check_connecto
     if not isinstance(targets_raw, dict):
         raise ConfigError(f"{path}: [targets] must be a table of tables")
     targets: dict[str, TargetConfig] = {}
+    missing: list[str] = []
     registry = None
     if check_connectors:
         from connectors import registry as _registry
@@ -208,13 +222,19 @@ def load_config(path: Path, env: dict[str, str] | None = None, *, check_connecto
         for key, value in raw.items():
             if key == "type":
                 continue
-            value = _interpolate(value, f"targets.{name}.{key}", path, env)
+            value = _interpolate(value, f"targets.{name}.{key}", path, env, None if strict else missing)
             if isinstance(value, str) and _is_secret_key(key, declared):
                 value = Secret(value)
             options[key] = value
         for key in required:
-            if options.get(key) in (None, ""):
+            if not strict and key in declared:
+                continue  # a credential: only needed to send
+            value = options.get(key)
+            if value is None or value == "" or (isinstance(value, Secret) and not value):
                 raise ConfigError(f"{path}: targets.{name}.{key} is required for type {kind!r}")
         targets[name] = TargetConfig(name=name, type=kind, options=options)
 
-    return Config(path=path, site=site, state_url=state_url, broker=broker, redis_url=redis_url, targets=targets, raw=data)
+    return Config(
+        path=path, site=site, state_url=state_url, broker=broker, redis_url=redis_url,
+        targets=targets, raw=data, unset=missing,
+    )

@@ -1,0 +1,66 @@
+"""Shared fixtures: real PostgreSQL and Redis, a ledger on each backend."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+PG_URL = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
+REDIS_URL = os.environ.get("SYNDICATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _pg_admin() -> sa.Engine:
+    return sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> str:
+    """The test database URL; fails loudly (not skips) when PostgreSQL is down: CI must have it."""
+    engine = _pg_admin()
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL.split('@')[-1]}: run ./dev test ({exc.orig})")
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def pg_url(pg_available: str) -> Iterator[str]:
+    """A URL whose connections use a fresh schema of their own, dropped afterwards."""
+    schema = "t_" + uuid.uuid4().hex[:12]
+    engine = _pg_admin()
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"create schema {schema}"))
+    sep = "&" if "?" in pg_available else "?"
+    yield f"{pg_available}{sep}options=-csearch_path%3D{schema}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"drop schema {schema} cascade"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: run ./dev test ({exc})")
+    yield REDIS_URL
+    client.close()
