@@ -281,6 +281,100 @@ def status(
     out.print(table if data else "[dim]nothing recorded yet[/dim]")
 
 
+@app.command()
+def retry(
+    paths: Optional[list[Path]] = typer.Argument(None, help="only these posts"),
+    target: Optional[list[str]] = typer.Option(None, "--target", "-t", help="only this target (repeatable)"),
+    failed: bool = typer.Option(False, "--failed", help="only rows that failed (default: failed and deferred)"),
+    config_path: Optional[Path] = ConfigOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Re-queue failed (and deferred) rows; runs them in-process without a broker."""
+    config = _config(config_path, strict=True)
+    syn = _syndicator(config)
+    states = ["failed"] if failed else ["failed", "deferred", "creating"]
+    ids = None
+    if paths:
+        posts, errors = _load(_collect(paths, config), config)
+        _print_errors(errors)
+        ids = [p.id for p in posts]
+    rows = [r for r in syn.ledger.all(ids, states) if not target or r.target in target]
+    results: list[dict[str, Any]] = []
+    failures = 0
+    for row in rows:
+        if row.target not in config.targets:
+            continue
+        if row.state != "creating":  # `creating` keeps its unknown outcome: find() runs first
+            syn.ledger.update(row.post_id, row.target, state="queued" if config.broker else ("published" if row.remote_id else "new"),
+                              deferred_until=None, defer_reason=None)
+        if config.broker:
+            from syndicate.tasks import configure, publish
+
+            configure(config)
+            res = publish.delay(row.post_path or "", row.post_id, row.target, False)
+            results.append({"path": row.post_path, "target": row.target, "status": "queued", "task": res.id})
+            continue
+        from syndicate.loader import load_post
+        from syndicate.post import PostError
+
+        try:
+            post = load_post(config.site.root / (row.post_path or ""), config.site)
+        except (PostError, OSError) as exc:
+            failures += 1
+            results.append({"path": row.post_path, "target": row.target, "status": "failed", "error": str(exc)})
+            continue
+        outcome = syn.run_inline(post, row.target)
+        failures += outcome.status == "failed"
+        results.append(outcome.as_dict())
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            out.print(f"{r.get('path')} → {r.get('target')}: {r.get('status')} {r.get('error') or r.get('remote_url') or ''}",
+                      highlight=False)
+        if not results:
+            out.print("[dim]nothing to retry[/dim]")
+    raise typer.Exit(1 if failures else 0)
+
+
+def _worker_app(config_path: Optional[Path]) -> Any:
+    import os
+
+    config = _config(config_path, strict=True)
+    if not config.broker:
+        err.print("[red]error:[/red] no broker: set [queue] broker in syndicate.toml or $SYNDICATE_BROKER_URL")
+        raise typer.Exit(2)
+    if config.path:
+        os.environ["SYNDICATE_CONFIG"] = str(config.path)  # for the pool's child processes
+    from syndicate.tasks import configure
+
+    return configure(config)
+
+
+@app.command()
+def worker(
+    pool: str = typer.Option("threads", help="threads (default: the tasks wait on HTTP), prefork, solo"),
+    concurrency: int = typer.Option(16, "--concurrency", "-C", help="tasks at once"),
+    beat: bool = typer.Option(False, "--beat", "-B", help="also run the periodic jobs"),
+    loglevel: str = typer.Option("info", "--loglevel", "-l"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Start a Celery worker (the same as `celery -A syndicate.tasks worker`)."""
+    celery_app = _worker_app(config_path)
+    argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
+    celery_app.worker_main(argv + (["-B"] if beat else []))
+
+
+@app.command()
+def beat(
+    loglevel: str = typer.Option("info", "--loglevel", "-l"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Run the periodic jobs: enqueue deferred rows and future posts when they become due."""
+    celery_app = _worker_app(config_path)
+    celery_app.start(["beat", f"--loglevel={loglevel}", "--schedule=/tmp/syndicate-beat-schedule"])
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

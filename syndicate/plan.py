@@ -56,7 +56,7 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
         return Plan(post, name, "create", "not yet on this target", draft, row, warnings)
     if row.state == "creating" and row.remote_id is None:
         return Plan(post, name, "create", "an earlier create has an unknown outcome: find it first", draft, row, warnings)
-    if row.content_hash == digest and row.state == "published" and not force:
+    if row.remote_id is not None and row.content_hash == digest and not force:
         return Plan(post, name, "skip", "unchanged", draft, row, warnings)
     if not connector.limits.can_update:
         return Plan(post, name, "skip", f"changed, but {connector.type} cannot edit a published copy", draft, row, warnings)

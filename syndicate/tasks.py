@@ -1,0 +1,232 @@
+"""Celery app and tasks: the same unit of work as `syndicate push`, through a broker.
+
+One task per (post, target); its arguments are ids (the post's path in the
+site and its stable id, the target's name), never objects. Tasks run with
+`acks_late` and `reject_on_worker_lost`: a killed worker's task is delivered
+again, and the ledger (claim + recorded intent + `find`) makes that harmless.
+
+No countdown is ever longer than `MAX_COUNTDOWN`, well under the Redis
+visibility timeout: Celery on Redis redelivers ETA tasks held past it
+(celery/celery#2599, kombu#337). Longer waits go into the ledger as
+`deferred_until`, and the periodic `syndicate.due` task enqueues them.
+
+    celery -A syndicate.tasks worker        # or: syndicate worker
+    celery -A syndicate.tasks beat          # or: syndicate beat / worker -B
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, Task
+
+from connectors.base import RateLimited, Transient
+from syndicate.config import Config, ConfigError, find_config, load_config
+from syndicate.ledger import utcnow
+from syndicate.post import PostError
+
+log = logging.getLogger(__name__)
+
+VISIBILITY_TIMEOUT = 3600  # seconds; [queue] visibility_timeout
+MAX_COUNTDOWN = 300  # never schedule further ahead than this through the broker
+MAX_RETRIES = 10
+
+app = Celery("syndicate")
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    task_acks_on_failure_or_timeout=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+    worker_hijack_root_logger=False,
+    beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": 60.0}},
+    timezone="UTC",
+)
+
+_state = threading.local()
+_shared: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def configure(config: Config) -> Celery:
+    """Point the app at the config's broker and queue settings."""
+    queue = config.raw.get("queue", {}) if isinstance(config.raw.get("queue"), dict) else {}
+    vt = int(queue.get("visibility_timeout", VISIBILITY_TIMEOUT))
+    interval = float(queue.get("scan_interval", 60))
+    app.conf.update(
+        broker_url=config.broker,
+        broker_transport_options={"visibility_timeout": vt},
+        beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": interval}},
+    )
+    _shared["config"] = config
+    _shared["max_countdown"] = min(MAX_COUNTDOWN, vt // 4)
+    return app
+
+
+def _config() -> Config:
+    if "config" not in _shared:
+        with _lock:
+            if "config" not in _shared:
+                configure(load_config(find_config(None)))
+    return _shared["config"]
+
+
+def syndicator() -> Any:
+    """One Syndicator per process (its HTTP client and DB pool are thread-safe)."""
+    if "syndicator" not in _shared:
+        with _lock:
+            if "syndicator" not in _shared:
+                from syndicate.runner import Syndicator
+
+                _shared["syndicator"] = Syndicator(_config())
+    return _shared["syndicator"]
+
+
+def _limiter() -> Any:
+    config = _config()
+    if not config.redis_url:
+        return None
+    if "limiter" not in _shared:
+        with _lock:
+            if "limiter" not in _shared:
+                try:
+                    from syndicate.ratelimit import RateLimiter
+                except ImportError:
+                    _shared["limiter"] = None
+                else:
+                    _shared["limiter"] = RateLimiter(config.redis_url)
+    return _shared["limiter"]
+
+
+def backoff(retries: int, base: float = 2.0, cap: float = 120.0) -> float:
+    """Exponential backoff with full jitter."""
+    return random.uniform(0.5, min(cap, base * (2 ** retries)))
+
+
+def _wait_or_defer(task: Task, row_ids: tuple[str, str], seconds: float, reason: str) -> dict[str, Any]:
+    """Retry through the broker for a short wait, or defer in the ledger for a long one."""
+    limit = _shared.get("max_countdown", MAX_COUNTDOWN)
+    if seconds <= limit:
+        raise task.retry(countdown=seconds, max_retries=None)
+    syn = syndicator()
+    until = utcnow() + timedelta(seconds=seconds)
+    syn.ledger.defer(row_ids[0], row_ids[1], until, reason)
+    return {"status": "deferred", "until": until.isoformat()}
+
+
+@app.task(bind=True, name="syndicate.publish", acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def publish(self: Task, post_path: str, post_id: str, target: str, force: bool = False) -> dict[str, Any]:
+    """Carry out the plan for one (post, target)."""
+    syn = syndicator()
+    from syndicate.loader import load_post
+
+    path = Path(post_path)
+    if not path.is_absolute():
+        path = syn.config.site.root / path
+    try:
+        post = load_post(path, syn.config.site)
+    except PostError as exc:
+        syn.ledger.ensure(post_id, target, post_path)
+        syn.ledger.record_failure(post_id, target, "post", str(exc), keep_state=True)
+        return {"status": "failed", "error": str(exc)}
+    if post.id != post_id:
+        log.warning("%s: the post's id changed from %s to %s since it was queued", post_path, post_id, post.id)
+
+    limiter = _limiter()
+    if limiter is not None:
+        conn = syn.connector(target)
+        p = syn.plan_for(post, target, force=force)
+        if p.sends:
+            wait = limiter.acquire(limiter_account(conn), p.action, conn.limits.rates)
+            if wait > 0:
+                return _wait_or_defer(self, (post.id, target), wait + random.uniform(0, 0.25), "rate limit")
+    try:
+        outcome = syn.execute(post, target, force=force, owner=f"{os.getpid()}:{self.request.id}")
+    except RateLimited as exc:
+        wait = exc.retry_after if exc.retry_after is not None else backoff(self.request.retries)
+        if limiter is not None:
+            limiter.penalize(limiter_account(syn.connector(target)), wait)
+        return _wait_or_defer(self, (post.id, target), wait, f"platform rate limit ({exc})")
+    except Transient as exc:
+        if self.request.retries >= MAX_RETRIES:
+            syn.ledger.record_failure(post.id, target, "transient",
+                                      f"gave up after {MAX_RETRIES + 1} attempts: {syn.redact(str(exc))}",
+                                      keep_state=True)
+            return {"status": "failed", "error": syn.redact(str(exc))}
+        raise self.retry(countdown=backoff(self.request.retries), max_retries=None)
+    if outcome.status == "skipped" and outcome.reason.startswith("another worker"):
+        # the row is held by a worker that may have died: come back after its lease
+        raise self.retry(countdown=backoff(self.request.retries, base=5.0, cap=60.0), max_retries=None)
+    return outcome.as_dict()
+
+
+def limiter_account(conn: Any) -> str:
+    from syndicate.ratelimit import account_key
+
+    token = ""
+    for key in conn.secrets:
+        value = conn.option(key)
+        if value is not None:
+            token = value.reveal() if hasattr(value, "reveal") else str(value)
+            break
+    return account_key(conn.type, str(conn.option("base_url", "")), token)
+
+
+@app.task(name="syndicate.due")
+def due() -> int:
+    """Enqueue what has become due: deferred rows and future posts whose date arrived."""
+    syn = syndicator()
+    count = 0
+    for row in syn.ledger.due(utcnow()):
+        syn.ledger.update(row.post_id, row.target, state="queued", deferred_until=None, defer_reason=None)
+        publish.delay(row.post_path or "", row.post_id, row.target)
+        count += 1
+    return count
+
+
+def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = False) -> list[tuple[str, str, str]]:
+    """Queue one task per (post, target) that has something to send; returns (path, target, task id)."""
+    configure(syn.config)
+    queued = []
+    for post in posts:
+        for target in targets:
+            p = syn.plan_for(post, target, force=force)
+            if p.action == "skip":
+                continue
+            path = syn.relpath(post)
+            syn.ledger.ensure(post.id, target, path)
+            if p.action == "defer":
+                assert p.until is not None
+                syn.ledger.defer(post.id, target, p.until, p.reason)
+                queued.append((path, target, f"deferred until {p.until.isoformat()}"))
+                continue
+            row = syn.ledger.get(post.id, target)
+            if row is not None and row.state in ("new", "deferred", "failed"):
+                syn.ledger.update(post.id, target, state="queued", deferred_until=None, defer_reason=None)
+            result = publish.delay(path, post.id, target, force)
+            queued.append((path, target, result.id))
+    return queued
+
+
+def _autoconfigure() -> None:
+    """`celery -A syndicate.tasks worker`: find the config the same way the CLI does."""
+    try:
+        config = load_config(find_config(None))
+    except ConfigError:
+        broker = os.environ.get("SYNDICATE_BROKER_URL")
+        if broker:
+            app.conf.broker_url = broker
+        return
+    configure(config)
+
+
+_autoconfigure()
