@@ -149,6 +149,26 @@ class Ledger:
         with self.engine.connect() as conn:
             return [Row.from_db(m) for m in conn.execute(query).mappings()]
 
+    def stale(self, older_than: timedelta, now: datetime | None = None, limit: int = 500) -> list[Row]:
+        """Rows left `queued` or `creating` with no live lease for longer than `older_than`.
+
+        A task can be lost between the broker and a worker (a broker restart
+        without persistence, a purge); the periodic job sends these again.
+        """
+        now = now or utcnow()
+        query = (
+            sa.select(rows)
+            .where(
+                rows.c.state.in_(["queued", "creating"]),
+                rows.c.updated_at < now - older_than,
+                sa.or_(rows.c.lease_until.is_(None), rows.c.lease_until < now),
+            )
+            .order_by(rows.c.updated_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [Row.from_db(m) for m in conn.execute(query).mappings()]
+
     # writes
     def ensure(self, post_id: str, target: str, post_path: str | None) -> None:
         """Create the row if missing (state `new`), or refresh its path after a rename."""

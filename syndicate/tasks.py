@@ -43,6 +43,7 @@ app.conf.update(
     task_acks_on_failure_or_timeout=True,
     worker_prefetch_multiplier=1,
     task_ignore_result=True,
+    task_default_queue="syndicate",
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
@@ -64,11 +65,14 @@ def configure(config: Config) -> Celery:
     interval = float(queue.get("scan_interval", 60))
     app.conf.update(
         broker_url=config.broker,
+        task_default_queue=str(queue.get("name", "syndicate")),
         broker_transport_options={"visibility_timeout": vt},
         beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": interval}},
     )
     _shared["config"] = config
     _shared["max_countdown"] = min(MAX_COUNTDOWN, vt // 4)
+    # a row queued or creating for longer than this with no worker on it is sent again
+    _shared["stale_after"] = float(queue.get("stale_after", vt + 60))
     return app
 
 
@@ -188,6 +192,12 @@ def due() -> int:
     count = 0
     for row in syn.ledger.due(utcnow()):
         syn.ledger.update(row.post_id, row.target, state="queued", deferred_until=None, defer_reason=None)
+        publish.delay(row.post_path or "", row.post_id, row.target)
+        count += 1
+    stale_after = timedelta(seconds=_shared.get("stale_after", VISIBILITY_TIMEOUT + 60))
+    for row in syn.ledger.stale(stale_after):
+        # `creating` stays as it is: its outcome is unknown and the task finds first
+        syn.ledger.update(row.post_id, row.target, last_error="re-sent: no worker took it in time")
         publish.delay(row.post_path or "", row.post_id, row.target)
         count += 1
     return count
