@@ -184,7 +184,7 @@ def load_config(
     )
 
     state = _interpolate(data.get("state", {}), "state", path, env)
-    state_url = state.get("url", DEFAULT_STATE)
+    state_url = env.get("SYNDICATE_STATE_URL") or state.get("url", DEFAULT_STATE)
     if state_url.startswith("sqlite:///") and not state_url.startswith("sqlite:////"):
         rel = state_url[len("sqlite:///"):]
         if rel and rel != ":memory:":

@@ -1,0 +1,35 @@
+"""docker-compose.yml is valid against the Compose specification's JSON schema."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.conftest import SHARED
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = SHARED / "specs" / "compose" / "compose-spec.json"
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="../shared/specs not beside the repo")
+def test_compose_file_matches_the_spec() -> None:
+    import json
+
+    schema = json.loads(SCHEMA.read_text())
+    doc = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    jsonschema.validate(doc, schema)
+    worker = doc["services"]["worker"]
+    assert worker["environment"]["SYNDICATE_BROKER_URL"].startswith("redis://")
+    assert {"redis", "postgres"} <= set(worker["depends_on"])
+
+
+def test_compose_schema_rejects_a_broken_file() -> None:
+    import json
+
+    if not SCHEMA.exists():
+        pytest.skip("../shared/specs not beside the repo")
+    schema = json.loads(SCHEMA.read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"services": {"worker": {"restart": 5, "bogus": True}}}, schema)
