@@ -196,6 +196,7 @@ class Connector:
         self.target = target
         self.http = http if http is not None else httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
         self.media = media  # None: no uploads (preview, or a platform that takes URLs)
+        self.throttle: Throttle | None = None  # the shared rate limiter, when there is one
 
     @property
     def name(self) -> str:
@@ -237,12 +238,18 @@ class Connector:
         raise NotImplementedError
 
     # helpers for subclasses
-    def send(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+    def send(self, method: str, url: str, *, idempotent: bool, kind: str | None = None, **kwargs: Any) -> httpx.Response:
         """Send one request and map failures to the error classes.
 
         A non-idempotent request (a create) whose response is lost raises
         `OutcomeUnknown`, so that the caller calls `find()` before trying again.
+        `kind` names the rate-limit bucket ("create", "update", "media"...;
+        by default from the method); with a shared throttle, a call that must
+        wait raises `RateLimited` before anything is sent.
         """
+        kind = kind or _KIND_BY_METHOD.get(method.upper(), "request")
+        if self.throttle is not None:
+            self.throttle.before(kind)
         try:
             response = self.http.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -250,8 +257,22 @@ class Connector:
         except httpx.TransportError as exc:
             cls = Transient if idempotent else OutcomeUnknown
             raise cls(f"{self.name}: response lost ({type(exc).__name__})") from None
+        if self.throttle is not None:
+            self.throttle.after(response, kind)
         raise_for_status(response, self.name)
         return response
+
+
+_KIND_BY_METHOD = {"GET": "read", "HEAD": "read", "POST": "create", "PUT": "update", "PATCH": "update",
+                   "DELETE": "delete"}
+
+
+class Throttle(Protocol):
+    """A rate limiter shared by every worker (syndicate.ratelimit.Throttle)."""
+
+    def before(self, kind: str) -> None: ...  # raises RateLimited(retry_after) when the call must wait
+
+    def after(self, response: httpx.Response, kind: str) -> None: ...  # learns from rate-limit headers
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

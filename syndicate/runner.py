@@ -94,13 +94,31 @@ class Syndicator:
         self.redact = Redactor(config)
         self._connectors: dict[str, Connector] = {}
         self._prepared: set[str] = set()
+        self._limiter: Any = None
 
     def connector(self, target: str) -> Connector:
         if target not in self._connectors:
             cfg = self.config.targets[target]
             cls = registry.get(cfg.type)
-            self._connectors[target] = cls(cfg, self.http, self.media)
+            conn = cls(cfg, self.http, self.media)
+            conn.throttle = self._throttle(conn)
+            self._connectors[target] = conn
         return self._connectors[target]
+
+    def _throttle(self, conn: Connector) -> Any:
+        """The shared rate limiter for this target's account, when Redis is configured."""
+        if not self.config.redis_url:
+            return None
+        from syndicate.ratelimit import RateLimiter, Throttle, account_key, effective_rates
+
+        if self._limiter is None:
+            queue = self.config.raw.get("queue", {})
+            scale = float(queue.get("rate_time_scale", 1.0)) if isinstance(queue, dict) else 1.0
+            self._limiter = RateLimiter(self.config.redis_url, time_scale=scale)
+        token = next((conn.option(k) for k in conn.secrets if conn.option(k) is not None), None)
+        account = account_key(conn.type, str(conn.option("base_url", "")), token)
+        rates = effective_rates(conn.limits.rates, conn.option("rate_limits") or {}, where=f"targets.{conn.name}.rate_limits")
+        return Throttle(self._limiter, account, rates)
 
     def prepared(self, target: str) -> Connector:
         """The connector after its one-time I/O set-up (instance limits)."""

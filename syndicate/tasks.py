@@ -95,22 +95,6 @@ def syndicator() -> Any:
     return _shared["syndicator"]
 
 
-def _limiter() -> Any:
-    config = _config()
-    if not config.redis_url:
-        return None
-    if "limiter" not in _shared:
-        with _lock:
-            if "limiter" not in _shared:
-                try:
-                    from syndicate.ratelimit import RateLimiter
-                except ImportError:
-                    _shared["limiter"] = None
-                else:
-                    _shared["limiter"] = RateLimiter(config.redis_url)
-    return _shared["limiter"]
-
-
 def backoff(retries: int, base: float = 2.0, cap: float = 120.0) -> float:
     """Exponential backoff with full jitter."""
     return random.uniform(0.5, min(cap, base * (2 ** retries)))
@@ -145,20 +129,11 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
     if post.id != post_id:
         log.warning("%s: the post's id changed from %s to %s since it was queued", post_path, post_id, post.id)
 
-    limiter = _limiter()
-    if limiter is not None:
-        conn = syn.connector(target)
-        p = syn.plan_for(post, target, force=force)
-        if p.sends:
-            wait = limiter.acquire(limiter_account(conn), p.action, conn.limits.rates)
-            if wait > 0:
-                return _wait_or_defer(self, (post.id, target), wait + random.uniform(0, 0.25), "rate limit")
     try:
         outcome = syn.execute(post, target, force=force, owner=f"{os.getpid()}:{self.request.id}")
     except RateLimited as exc:
         wait = exc.retry_after if exc.retry_after is not None else backoff(self.request.retries)
-        if limiter is not None:
-            limiter.penalize(limiter_account(syn.connector(target)), wait)
+        wait += random.uniform(0, min(1.0, wait / 10 + 0.05))  # spread the herd
         return _wait_or_defer(self, (post.id, target), wait, f"platform rate limit ({exc})")
     except Transient as exc:
         if self.request.retries >= MAX_RETRIES:
@@ -171,18 +146,6 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
         # the row is held by a worker that may have died: come back after its lease
         raise self.retry(countdown=backoff(self.request.retries, base=5.0, cap=60.0), max_retries=None)
     return outcome.as_dict()
-
-
-def limiter_account(conn: Any) -> str:
-    from syndicate.ratelimit import account_key
-
-    token = ""
-    for key in conn.secrets:
-        value = conn.option(key)
-        if value is not None:
-            token = value.reveal() if hasattr(value, "reveal") else str(value)
-            break
-    return account_key(conn.type, str(conn.option("base_url", "")), token)
 
 
 @app.task(name="syndicate.due")

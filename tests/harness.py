@@ -1,0 +1,143 @@
+"""Real processes for worker tests: a private Redis, Celery workers, a generated site."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A redis-server of our own on a free port, with an append-only file so a restart keeps the queue."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.dir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (./dev test installs it)")
+        self.binary = binary
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+class Workers:
+    """Celery worker processes started the way a user starts them (`celery -A syndicate.tasks worker`)."""
+
+    def __init__(self, config: Path, *, pool: str = "threads", concurrency: int = 8, log_dir: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.pool = pool
+        self.concurrency = concurrency
+        self.log_dir = log_dir
+        self.env = {**os.environ, "SYNDICATE_CONFIG": str(config), **(extra_env or {})}
+        self.env["PYTHONPATH"] = str(ROOT) + os.pathsep + self.env.get("PYTHONPATH", "")
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.started = 0
+
+    def start(self, n: int = 1, beat: bool = False) -> None:
+        for _ in range(n):
+            self.started += 1
+            log = open(self.log_dir / f"worker-{self.started}.log", "wb")
+            args = [sys.executable, "-m", "celery", "-A", "syndicate.tasks", "worker",
+                    f"--pool={self.pool}", f"--concurrency={self.concurrency}", "--loglevel=WARNING",
+                    "--without-gossip", "--without-mingle", "-n", f"w{self.started}@%h"]
+            if beat:
+                args += ["-B", "-s", str(self.log_dir / f"beat-{self.started}")]
+            self.procs.append(subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                               start_new_session=True))
+
+    def kill_one(self, index: int) -> None:
+        proc = self.procs.pop(index % len(self.procs))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+        for proc in self.procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        self.procs = []
+
+
+def write_site(root: Path, n: int, *, prefix: str = "post") -> list[Path]:
+    """A Hugo-like site of `n` small, valid, distinct posts."""
+    posts = root / "content" / "posts"
+    posts.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = posts / f"{prefix}-{i:04d}.md"
+        path.write_text(
+            f"---\ntitle: \"{prefix.title()} number {i}\"\ndate: 2024-01-{1 + i % 28:02d}T10:00:00Z\n"
+            f"tags: [python, testing]\ndescription: \"Post {i} of a generated site.\"\n---\n\n"
+            f"Body of post {i}. It has a [link](https://example.org/{i}) and `code`.\n",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return paths
+
+
+def write_config(root: Path, targets: Iterable[str], *, state_url: str, broker: str | None = None,
+                 queue: dict[str, object] | None = None) -> Path:
+    lines = ["[site]", 'url = "https://blog.example"', 'content = ["content/posts/*.md"]',
+             'permalink = "/posts/:slug/"', "", "[state]", f'url = "{state_url}"', ""]
+    if broker:
+        lines += ["[queue]", f'broker = "{broker}"']
+        for key, value in (queue or {}).items():
+            lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
+        lines.append("")
+    lines += list(targets)
+    path = root / "syndicate.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
