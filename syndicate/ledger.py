@@ -171,12 +171,26 @@ class Ledger:
 
     # writes
     def ensure(self, post_id: str, target: str, post_path: str | None) -> None:
-        """Create the row if missing (state `new`), or refresh its path after a rename."""
+        """Create the row if missing (state `new`), or refresh its path after a rename.
+
+        Ids come from the canonical URL, so a renamed file keeps its rows; a
+        post whose URL changed (a slug that follows the title) keeps them
+        through its unchanged path, adopted here under the new id.
+        """
         now = utcnow()
         with self.engine.begin() as conn:
             found = conn.execute(
                 sa.select(rows.c.post_path).where(rows.c.post_id == post_id, rows.c.target == target)
             ).first()
+            if found is None and post_path:
+                # same file, new id (a URL that follows the title changed): the same post
+                adopted = conn.execute(
+                    rows.update()
+                    .where(rows.c.post_path == post_path, rows.c.target == target, rows.c.post_id != post_id)
+                    .values(post_id=post_id, updated_at=now)
+                )
+                if adopted.rowcount:
+                    return
             if found is None:
                 try:
                     with conn.begin_nested():

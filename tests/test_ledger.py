@@ -86,3 +86,12 @@ def test_due_returns_only_deferred_rows_whose_time_came(ledger: Ledger) -> None:
     due = ledger.due(now)
     assert [r.post_id for r in due] == ["past"]
     assert due[0].deferred_until is not None and due[0].deferred_until.tzinfo is not None
+
+
+def test_a_new_id_at_the_same_path_adopts_the_rows(ledger: Ledger) -> None:
+    ledger.ensure("old-id", "devto", "content/a.md")
+    ledger.record_published("old-id", "devto", "9", "u", {}, "h", first=True)
+    ledger.ensure("new-id", "devto", "content/a.md")
+    assert ledger.get("old-id", "devto") is None
+    row = ledger.get("new-id", "devto")
+    assert row is not None and row.remote_id == "9"

@@ -1,0 +1,509 @@
+"""Post files on disk → `Post`: discovery, front matter, and the SSG conventions.
+
+One file is one post. `load_post` reads it (fmparse: safe YAML/TOML/JSON),
+then maps the many names blogs use for the same idea (CONVENTIONS.md: title,
+date, updated, summary, tags, cover, url, hidden, opt-out, authors) onto the
+`Post` fields. `site.fields` (role → dotted front-matter key) is tried before
+the built-in names for its role. A post that cannot be used raises
+`PostError("<path>: <problem>")`; `load_posts` lets it fail alone.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+from syndicate.config import Config, ConfigError, SiteConfig
+from syndicate.dates import date_from_name, date_from_path, parse_date
+from syndicate.fmparse import read_text, split
+from syndicate.permalinks import (
+    SiteInfo, Where, expand, lang_code, reset_cache, site_info, slugify, tokens, url_path,
+)
+from syndicate.post import Control, Image, Post, PostError
+
+__all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify"]
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "date": ("date", "pubDate", "publishDate", "publish_date", "pub_date", "published_at", "published",
+             "created", "created_at", "dateCreated"),
+    "updated": ("lastmod", "last_modified_at", "updated", "updatedDate", "modifiedDate", "updated_at",
+                "modified", "lastUpdated", "dateModified"),
+    "summary": ("description", "summary", "excerpt", "spoiler", "meta.description", "abstract"),
+    "tags": ("tags", "taxonomies.tags", "tag", "keywords", "meta.keywords"),
+    "categories": ("categories", "taxonomies.categories", "category"),
+    "cover": ("image", "images", "hero", "heroImage", "hero_image", "cover", "cover_image", "coverImage",
+              "featureImage", "featuredImage", "featured_image", "feature_image", "banner", "bannerImage",
+              "banner_image", "thumbnail", "og_image", "ogImage", "socialImage", "social_image",
+              "header.image", "header.og_image", "header.teaser", "extra.image", "extra.cover",
+              "extra.og_image", "meta.image"),
+    "cover_alt": ("hero_alt", "heroAlt", "heroImageAlt", "image_alt", "imageAlt", "imagealt", "cover_alt",
+                  "coverAlt", "bannerAlt", "banner_alt", "featureImageAlt", "extra.image_alt", "extra.cover_alt"),
+    "canonical": ("canonical_url", "canonicalUrl", "canonicalURL", "canonical", "extra.canonical_url"),
+    "url": ("url", "permalink", "path"),
+    "slug": ("slug", "extra.slug"),
+    "authors": ("authors", "author", "extra.author", "extra.authors"),
+    "lang": ("lang", "language", "locale"),
+    "id": ("syndicate_id", "id", "uuid", "guid", "extra.syndicate_id"),
+    "series": ("series", "extra.series"),
+    "syndicate": ("syndicate", "extra.syndicate"),
+}
+HIDDEN_FLAGS = (("unlisted", "unlisted"), ("archived", "archived"), ("secret", "secret"), ("private", "private"),
+                ("hidden", "hidden"), ("extra.hide_from_feed", "hidden from feed"), ("headless", "headless bundle"))
+_DICT_SRC = ("src", "path", "url", "image", "feature", "thumbnail", "filename", "file")
+_DICT_ALT = ("alt", "caption", "title")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_WS = re.compile(r"\s+")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_HTTP = re.compile(r"^https?://", re.IGNORECASE)
+_ELEVENTY_VAR = re.compile(r"\{\{\s*([\w.]+)\s*(?:\|\s*(\w+)\s*)?\}\}")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0", "none"})
+_IMAGE_EXT = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg"})
+_BUILD_DIRS = frozenset({"_site", "public", "dist"})  # generated output, never sources
+_DRAFT_DIRS = frozenset({"drafts", "_drafts"})
+
+
+def discover(config: Config) -> list[Path]:
+    """The post files the content globs match: sorted, deduplicated, list pages (`_index.md`) left out."""
+    root = config.site.root
+    found: set[Path] = set()
+    for pattern in config.site.content:
+        if pattern.startswith(("/", "\\")) or ".." in Path(pattern).parts:
+            raise ConfigError(f"site.content: pattern {pattern!r} must stay inside the site root")
+        for path in root.glob(pattern):
+            rel = path.relative_to(root).parts
+            name = rel[-1]
+            if name == "_index.md" or (name.startswith("_index.") and name.endswith((".md", ".mdx"))):
+                continue
+            if (rel[0] in _BUILD_DIRS and not pattern.startswith(rel[0])) or any(p.startswith(".") or p == "node_modules" for p in rel[:-1]):
+                continue
+            if not path.is_file():
+                continue
+            found.add(path)
+    return sorted(found)
+
+
+def load_posts(config: Config) -> tuple[list[Post], list[PostError]]:
+    """Every discovered post; a broken one becomes a `PostError` and the rest go on."""
+    reset_cache()
+    posts: list[Post] = []
+    errors: list[PostError] = []
+    for path in discover(config):
+        try:
+            posts.append(load_post(path, config.site))
+        except PostError as exc:
+            errors.append(exc)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a loader bug must not stop the scan
+            errors.append(PostError(f"{path}: cannot load ({type(exc).__name__}: {exc})"))
+    seen: dict[str, Post] = {}
+    for post in posts:
+        other = seen.setdefault(post.id, post)
+        if other is not post:
+            for a, b in ((post, other), (other, post)):
+                a.warnings.append(f"same id {post.id} as {b.path} (both have URL {post.url}); give one a slug or id")
+    return posts, errors
+
+
+def load_post(path: Path, site: SiteConfig) -> Post:
+    """Read one post file and normalise it; `PostError` names the file and the problem."""
+    info = site_info(site)
+    path = path if path.is_absolute() else Path.cwd() / path
+    real = path.resolve()
+    if not real.is_relative_to(info.root):
+        raise PostError(f"{path}: outside the site root {info.root} (or a symlink out of it); refused")
+    try:
+        rel = path.relative_to(info.root)
+    except ValueError:  # the root itself is reached through a symlink
+        rel = real.relative_to(info.root)
+    fm, body, _kind = split(read_text(path), path)
+    return _normalise(path, rel, fm, body, info)
+
+
+def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteInfo) -> Post:
+    warnings = list(info.warnings)
+    where, path_date = _where(rel, info)
+    title_v, _ = _role(fm, "title", info)
+    if isinstance(title_v, list):
+        title_v = " ".join(str(t) for t in title_v)
+    elif isinstance(title_v, dict):
+        raise PostError(f"{path}: title is a table, not text")
+    title = _WS.sub(" ", str(title_v)).strip() if title_v is not None else ""
+    if not title:
+        raise PostError(f"{path}: no title (add `title:` to the front matter)")
+
+    date = _date(fm, "date", info, path)
+    if date is None:
+        zola_path = fm.get("path") if isinstance(fm.get("path"), str) else None
+        date = (date_from_path(zola_path, info.tz) if zola_path else None) or path_date
+    try:
+        updated = _date(fm, "updated", info, path)
+    except PostError as exc:
+        warnings.append(f"{exc}; ignored")
+        updated = None
+
+    fm_slug_v, _ = _role(fm, "slug", info)
+    fm_slug = _WS.sub("-", str(fm_slug_v).strip()).strip("/") if fm_slug_v not in (None, "") else None
+    url_v, url_key = _role(fm, "url", info)
+    path_slug = None
+    if url_key == "path" and isinstance(url_v, str) and not fm_slug:
+        path_slug = url_v.strip("/").rsplit("/", 1)[-1] or None
+    slug = fm_slug or path_slug or slugify(where.name) or where.name or "post"
+
+    tags = _strings(_role(fm, "tags", info)[0], split_spaces=True, path=path, warnings=warnings)
+    # Jekyll splits a categories string on spaces; elsewhere a string is one category.
+    categories = _strings(_role(fm, "categories", info)[0], split_spaces=where.in_posts, path=path,
+                          warnings=warnings)
+    lang_v, _ = _role(fm, "lang", info)
+    lang = str(lang_v).strip().replace("_", "-") if isinstance(lang_v, str) and lang_v.strip() else None
+    lang = lang or where.lang or info.site.language
+
+    values = tokens(info, where, slug=slug, fm_slug=fm_slug, title=title, date=date, categories=categories)
+    url = _canonical(fm, info, where, values, fm_slug, url_v, url_key, warnings)
+    post = Post(
+        id="", path=path, title=title, slug=slug, url=url, body=body, site=info.site, date=date,
+        updated=updated, tags=tags, categories=categories, summary=_summary(fm, info), lang=lang,
+        series=_series(fm, info), authors=_authors(_role(fm, "authors", info)[0]),
+        format="mdx" if path.suffix.lower() == ".mdx" else "markdown", front_matter=fm, warnings=warnings,
+    )
+    post.id = post_id(url, _role(fm, "id", info)[0])
+    _hidden(post, fm, info, rel)
+    post.control = _control(_role(fm, "syndicate", info)[0], path)
+    post.cover = _cover(post, fm, info, where)
+    return post
+
+
+def post_id(url: str, explicit: object = None) -> str:
+    """The post's stable id: the front matter's `id`/`uuid`/`guid`/`syndicate_id`, else from the URL path.
+
+    An id derived from the canonical URL path ("p_" + 16 hex of its SHA-1; the host is left out so a
+    domain move keeps ids) survives renaming the file whenever the URL does not change: with a
+    `slug` (or `url`/`path`) in the front matter a rename is harmless; without one the slug comes
+    from the file or bundle folder name, so renaming it is a new URL and a new post for every
+    platform (and where the URL pattern uses the title — Hugo's `:slug` without a slug, `:title` —
+    editing the title moves it too). Put `syndicate_id` in the front matter to pin it for good.
+    """
+    if explicit is not None and not isinstance(explicit, (dict, list, bool)) and str(explicit).strip():
+        text = str(explicit).strip()
+        return text if _SAFE_ID.match(text) else "p_" + hashlib.sha1(("id:" + text).encode()).hexdigest()[:16]
+    path = unquote(urlsplit(url).path).lower()
+    for suffix in ("/index.html", ".html", "/"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+    return "p_" + hashlib.sha1(("/" + path.lstrip("/")).encode()).hexdigest()[:16]
+
+
+def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None]:
+    parts = list(rel.parts)
+    in_content = False
+    for cd in info.content_dirs:
+        prefix = cd.split("/")
+        if parts[: len(prefix)] == prefix and len(parts) > len(prefix):
+            parts, in_content = parts[len(prefix):], True
+            break
+    dirs, stem = parts[:-1], Path(parts[-1]).stem
+    lang = None
+    if "." in stem:
+        base, suffix = stem.rsplit(".", 1)
+        code = lang_code(suffix)
+        if code and base:
+            stem, lang = base, code
+    if dirs and info.languages and dirs[0].lower() in info.languages:
+        folder_lang = dirs.pop(0).lower()
+        lang = lang or folder_lang
+    in_posts = "_posts" in dirs or "_drafts" in dirs
+    dirs = [d for d in dirs if d not in ("_posts", "_drafts")]
+    name_date, rest = date_from_name(stem, info.tz)
+    is_bundle = (rest or stem) in ("index", "_index") and bool(dirs)
+    name = rest or stem
+    if is_bundle:
+        folder = dirs.pop()
+        folder_date, folder_rest = date_from_name(folder, info.tz)
+        name, name_date = folder_rest or folder, name_date or folder_date
+    when = name_date or (date_from_path("/".join(dirs), info.tz) if len(dirs) >= 3 else None)
+    return Where(sections=dirs, name=name, lang=lang, is_bundle=is_bundle, in_posts=in_posts, in_content=in_content), when
+
+
+def _get(fm: dict[str, Any], key: str) -> Any:
+    if key in fm:
+        return fm[key]
+    node: Any = fm
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _role(fm: dict[str, Any], role: str, info: SiteInfo) -> tuple[Any, str | None]:
+    """(value, key) of the first non-empty key for a role; the config's field map first."""
+    mapped = info.fields.get(role)
+    keys = (mapped, *KEYS[role]) if mapped else KEYS[role]
+    for key in keys:
+        value = _get(fm, key)
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        if role == "date" and key == "published" and isinstance(value, bool):
+            continue
+        return value, key
+    return None, None
+
+
+def _date(fm: dict[str, Any], role: str, info: SiteInfo, path: Path) -> datetime | None:
+    value, key = _role(fm, role, info)
+    try:
+        return parse_date(value, info.tz)
+    except ValueError as exc:
+        raise PostError(f"{path}: {key}: {exc}") from None
+
+
+def _strings(value: Any, *, split_spaces: bool, path: Path, warnings: list[str]) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = value.split(",") if "," in value else (value.split() if split_spaces else [value])
+    elif isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                items.append(str(item))
+            else:
+                warnings.append(f"{path}: ignored a {type(item).__name__} among tags/categories")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        items = [str(value)]
+    else:
+        warnings.append(f"{path}: ignored tags/categories given as a {type(value).__name__}")
+        return []
+    out: list[str] = []
+    for item in items:
+        item = _WS.sub(" ", item).strip()
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def _summary(fm: dict[str, Any], info: SiteInfo) -> str:
+    value, _ = _role(fm, "summary", info)
+    if isinstance(value, list):
+        value = " ".join(str(v).strip() for v in value if v is not None)
+    return str(value).strip() if value is not None and not isinstance(value, dict) else ""
+
+
+def _series(fm: dict[str, Any], info: SiteInfo) -> str | None:
+    value, _ = _role(fm, "series", info)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if value is None or isinstance(value, dict):
+        return None
+    return _WS.sub(" ", str(value)).strip() or None
+
+
+def _authors(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value] if value is not None else []
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("name") or item.get("title") or item.get("id")
+        if item is None or isinstance(item, (dict, list)):
+            continue
+        text = _WS.sub(" ", _MD_LINK.sub(r"\1", str(item))).strip()
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, (str, int)) and str(value).strip().lower() in _TRUE
+
+
+def _falsy(value: Any) -> bool:
+    if isinstance(value, bool):
+        return not value
+    return isinstance(value, (str, int)) and str(value).strip().lower() in _FALSE
+
+
+def _hidden(post: Post, fm: dict[str, Any], info: SiteInfo, rel: Path) -> None:
+    if _truthy(fm.get("draft")) or _truthy(_get(fm, "extra.draft")):
+        post.draft, post.hidden = True, "draft"
+    elif "published" in fm and _falsy(fm["published"]):
+        post.draft, post.hidden = True, "unpublished (published: false)"
+    elif _DRAFT_DIRS & set(rel.parts[:-1]):
+        post.draft, post.hidden = True, "draft (in a drafts folder)"
+    else:
+        mapped = info.fields.get("hidden")
+        if mapped and _truthy(_get(fm, mapped)):
+            post.hidden = mapped
+            return
+        for key, reason in HIDDEN_FLAGS:
+            if _truthy(_get(fm, key)):
+                post.hidden = reason
+                return
+        if fm.get("permalink") is False or _truthy(fm.get("eleventyExcludeFromCollections")):
+            post.hidden = "not published as a page (Eleventy permalink: false / excluded)"
+            return
+        build = fm.get("_build") or fm.get("build")
+        if isinstance(build, dict) and str(build.get("list", "")).lower() == "never":
+            post.hidden = "not listed (build.list: never)"
+
+
+def _control(value: Any, path: Path) -> Control:
+    if value is None or value is True:
+        return Control()
+    if value is False:
+        return Control(enabled=False)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _FALSE:
+            return Control(enabled=False)
+        if word in _TRUE:
+            return Control()
+        return Control(only=_names(value))
+    if isinstance(value, list):
+        return Control(only=_names(value))
+    if not isinstance(value, dict):
+        raise PostError(f"{path}: syndicate: expected true/false, a list of targets or a table, got {value!r}")
+    control = Control(enabled=not _falsy(value.get("enabled", True)))
+    for key, item in value.items():
+        if key == "enabled":
+            continue
+        if key in ("skip", "except"):
+            control.skip.extend(_names(item))
+        elif key in ("only", "targets"):
+            control.only = _names(item)
+        elif isinstance(item, dict):
+            control.overrides[str(key)] = dict(item)
+        elif item is False:
+            control.skip.append(str(key))
+        elif item is not True:
+            raise PostError(f"{path}: syndicate.{key}: expected a table of overrides or true/false, got {item!r}")
+    return control
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v for v in re.split(r"[,\s]+", value.strip()) if v]
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if v is not None and str(v).strip()]
+    return [str(value)]
+
+
+def _canonical(fm: dict[str, Any], info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None,
+               url_v: Any, url_key: str | None, warnings: list[str]) -> str:
+    base = info.site.url
+    canon, key = _role(fm, "canonical", info)
+    if isinstance(canon, str) and canon.strip():
+        canon = canon.strip()
+        if _HTTP.match(canon):
+            return canon
+        if not _SCHEME.match(canon) and not canon.startswith("//"):
+            return base + quote("/" + canon.lstrip("/"), safe="/~._-%")
+        warnings.append(f"{key}: {canon!r} is not an http(s) URL; ignored")
+    text = url_v.strip() if isinstance(url_v, str) else ""
+    if "{{" in text or "{%" in text:
+        expanded = _eleventy(text, values)
+        if expanded is None:
+            warnings.append(f"{url_key}: template {text!r} is beyond me; using the default URL")
+        text = expanded or ""
+    if text:
+        if _HTTP.match(text):
+            return text
+        if not _SCHEME.match(text) and not text.startswith("//"):
+            path = expand(text, values) if ":" in text else quote("/" + text.lstrip("/"), safe="/~._-%")
+            if url_key == "path" and not path.endswith(("/", ".html", ".htm")):
+                path += "/"  # Zola serves every `path` as a folder
+            return base + path
+        warnings.append(f"{url_key}: {text!r} is not a URL path; ignored")
+    path = url_path(info, where, values, fm_slug)
+    return base + quote(path, safe="/~._-%")
+
+
+def _eleventy(text: str, values: dict[str, str]) -> str | None:
+    """Eleventy permalinks are templates; the common `{{ page.fileSlug }}`-style ones are expanded."""
+    known = {"page.fileSlug": values["filename"], "slug": values["slug"], "title": values["title"]}
+
+    def sub(m: re.Match[str]) -> str:
+        value = known.get(m[1])
+        if value is None or (m[2] and m[2] not in ("slugify", "slug", "url")):
+            raise KeyError(m[1])
+        return slugify(value) if m[2] in ("slugify", "slug") else value
+
+    try:
+        out = _ELEVENTY_VAR.sub(sub, text)
+    except KeyError:
+        return None
+    return None if "{{" in out or "{%" in out else out
+
+
+def _cover(post: Post, fm: dict[str, Any], info: SiteInfo, where: Where) -> Image | None:
+    value, key = _role(fm, "cover", info)
+    alt: Any = None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        alt = next((value[k] for k in _DICT_ALT if isinstance(value.get(k), str) and value[k].strip()), None)
+        value = next((value[k] for k in _DICT_SRC if isinstance(value.get(k), str) and value[k].strip()), None)
+    if value is None and where.is_bundle:
+        value = _featured(post.path.parent)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    flat_alt, _ = _role(fm, "cover_alt", info)
+    alt = flat_alt if isinstance(flat_alt, str) and info.fields.get("cover_alt") else alt or flat_alt
+    alt_text = _WS.sub(" ", alt).strip() if isinstance(alt, str) else None
+    return resolve_image(value.strip(), post, info, alt=alt_text)
+
+
+def _featured(folder: Path) -> str | None:
+    # Hugo Docsy: a bundle's cover is the image resource whose name contains "featured".
+    try:
+        names = sorted(p.name for p in folder.iterdir() if "featured" in p.name.lower())
+    except OSError:
+        return None
+    return next((n for n in names if Path(n).suffix.lower() in _IMAGE_EXT), None)
+
+
+def resolve_image(src: str, post: Post, info: SiteInfo | None = None, alt: str | None = None) -> Image:
+    """An image reference as written → `Image` with its absolute URL and, when inside the site, its file.
+
+    Remote URLs stay; a relative path resolves beside the post (page bundle); a root-absolute path
+    resolves in the site's static folders. A path that leaves the site root is refused (warning).
+    """
+    info = info or site_info(post.site)
+    base = info.site.url
+    if _HTTP.match(src):
+        return Image(src=src, url=src, alt=alt)
+    if src.startswith("//"):
+        return Image(src=src, url="https:" + src, alt=alt)
+    if _SCHEME.match(src):
+        post.warnings.append(f"{post.path}: image {src[:40]!r}: not an http(s) URL or a site path; ignored")
+        return Image(src=src, alt=alt)
+    clean = unquote(src.split("#", 1)[0].split("?", 1)[0])
+    if not clean.startswith("/"):
+        candidate = (post.path.parent / clean).resolve()
+        if not candidate.is_relative_to(info.root):
+            post.warnings.append(f"{post.path}: image {src!r} resolves outside the site root; refused")
+            return Image(src=src, alt=alt)
+        if candidate.is_file():
+            return Image(src=src, url=urljoin(post.url, quote(clean, safe="/~._-")), path=candidate, alt=alt)
+    rel = clean.lstrip("/")
+    refused = False
+    for folder in info.static_dirs:
+        candidate = (folder / rel).resolve()
+        if not candidate.is_relative_to(info.root):
+            refused = True
+            continue
+        if candidate.is_file():
+            return Image(src=src, url=base + quote("/" + rel, safe="/~._-"), path=candidate, alt=alt)
+    if refused:
+        post.warnings.append(f"{post.path}: image {src!r} resolves outside the site root; refused")
+        return Image(src=src, alt=alt)
+    post.warnings.append(f"{post.path}: image {src!r} not found in the site; its URL is a guess")
+    url = base + quote("/" + rel, safe="/~._-") if clean.startswith("/") else urljoin(post.url, quote(clean, safe="/~._-"))
+    return Image(src=src, url=url, alt=alt)

@@ -1,0 +1,287 @@
+"""What the site's generator says about URLs: permalink patterns, sections, languages.
+
+The generator's own config is read once per site (`site_info`), never per post:
+Hugo `[permalinks]` (hugo.toml / config.toml / .yaml / .json, also under
+config/_default/; https://gohugo.io/content-management/urls/#permalinks),
+Jekyll `permalink:` with its named styles
+(https://jekyllrb.com/docs/permalinks/), Zola's `base_url` marks a Zola site
+(its posts name their URL in `path`). Patterns expand the tokens :year :month
+:day :slug :title :section :sections :categories :filename :contentbasename
+(and Jekyll's :output_ext, :i_month, :i_day, :short_year, :y_day).
+"""
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import regex
+import yaml
+
+from syndicate.config import ConfigError, SiteConfig
+from syndicate.dates import zone
+from syndicate.fmparse import BoundedSafeLoader
+
+ROLES = frozenset({
+    "title", "date", "updated", "summary", "tags", "categories", "cover", "cover_alt", "url",
+    "canonical", "slug", "authors", "lang", "id", "series", "hidden", "syndicate",
+})
+# ISO 639-1 codes: a folder or file suffix named like one marks a translation.
+ISO_639_1 = frozenset(
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv "
+    "dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig "
+    "ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh "
+    "mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru "
+    "rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug "
+    "uk ur uz ve vi vo wa wo xh yi yo za zh zu".split()
+)
+_LANG_TAG = re.compile(r"^([a-z]{2})(?:[-_]([a-z]{2}|[a-z]{4}|\d{3}))?$", re.IGNORECASE)
+JEKYLL_STYLES = {
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "pretty": "/:categories/:year/:month/:day/:title/",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
+    "none": "/:categories/:title:output_ext",
+}
+_TOKEN = re.compile(r":([a-z_]+)")
+_SLUG_DROP = regex.compile(r"[^\p{L}\p{N}\p{M}._~]+")
+_QUOTES = regex.compile(r"['\u2019\u2018\"`]+")
+_HUGO_FILES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
+               "config.json", "config/_default/hugo.toml", "config/_default/config.toml",
+               "config/_default/hugo.yaml", "config/_default/config.yaml")
+_MARKERS = {
+    "astro": ("astro.config.mjs", "astro.config.ts", "astro.config.js"),
+    "eleventy": (".eleventy.js", "eleventy.config.js", "eleventy.config.mjs", "eleventy.config.cjs"),
+    "gatsby": ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs"),
+}
+_DEFAULT_STATIC = {
+    "hugo": ["static", "assets"], "jekyll": ["."], "zola": ["static"], "astro": ["public"],
+    "eleventy": ["public", "."], "gatsby": ["static"], None: ["static", "assets", "public", "."],
+}
+
+
+def slugify(text: str) -> str:
+    """Lowercase, hyphens for runs of anything but letters, digits, marks, `.` `_` `~`; CJK kept."""
+    text = _QUOTES.sub("", unicodedata.normalize("NFKC", text)).lower()
+    return _SLUG_DROP.sub("-", text).strip("-.")
+
+
+def lang_code(text: str) -> str | None:
+    """`ja`, `pt-br`, `zh_Hant` → a language tag when it looks like one, else None."""
+    m = _LANG_TAG.match(text)
+    if not m or m[1].lower() not in ISO_639_1:
+        return None
+    return text.replace("_", "-").lower()
+
+
+@dataclass
+class SiteInfo:
+    """The per-site facts every post needs, computed once."""
+
+    site: SiteConfig
+    root: Path
+    tz: tzinfo
+    ssg: str | None = None
+    hugo_permalinks: dict[str, str] = field(default_factory=dict)
+    jekyll_permalink: str | None = None
+    content_dirs: tuple[str, ...] = ("content", "src/content", "src/pages", "src/posts")
+    default_lang: str = "en"
+    lang_in_subdir: bool = False
+    languages: frozenset[str] = frozenset()
+    static_dirs: list[Path] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+_CACHE: dict[tuple[Any, ...], SiteInfo] = {}
+
+
+def reset_cache() -> None:
+    """Forget every site's generator config (a new scan reads it again)."""
+    _CACHE.clear()
+
+
+def site_info(site: SiteConfig) -> SiteInfo:
+    """The cached `SiteInfo` for a site; the generator config is read on first use."""
+    key = (str(site.root), site.url, site.permalink, tuple(site.static), tuple(sorted(site.fields.items())),
+           site.timezone, site.language)
+    info = _CACHE.get(key)
+    if info is None:
+        info = _build(site)
+        _CACHE[key] = info
+    return info
+
+
+def _build(site: SiteConfig) -> SiteInfo:
+    unknown = set(site.fields) - ROLES
+    if unknown:
+        raise ConfigError(f"site.fields: unknown role(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(ROLES))})")
+    root = site.root.resolve()
+    info = SiteInfo(site=site, root=root, tz=zone(site.timezone), fields=dict(site.fields))
+    if site.language:
+        info.default_lang = site.language.lower()
+    _read_generator_config(info)
+    statics = site.static or _DEFAULT_STATIC.get(info.ssg, _DEFAULT_STATIC[None])
+    for name in statics:
+        folder = (root / name).resolve()
+        if folder.is_dir() and folder.is_relative_to(root):
+            info.static_dirs.append(folder)
+    info.languages = _languages(info)
+    return info
+
+
+def _read_generator_config(info: SiteInfo) -> None:
+    root = info.root
+    for name in _HUGO_FILES:
+        path = root / name
+        if not path.is_file():
+            continue
+        data = _read_config(path, info)
+        if data is None:
+            continue
+        if "base_url" in data and not _has_any(data, "baseURL", "baseurl", "permalinks"):
+            info.ssg = "zola"
+            info.default_lang = str(data.get("default_language", info.default_lang)).lower()
+            return
+        info.ssg = "hugo"
+        links = _lower_keys(data).get("permalinks") or {}
+        perm_file = root / "config/_default/permalinks.toml"
+        if not links and perm_file.is_file():
+            links = _read_config(perm_file, info) or {}
+        if isinstance(links.get("page"), dict):
+            links = links["page"]
+        info.hugo_permalinks = {str(k).strip("/"): str(v) for k, v in links.items() if isinstance(v, str)}
+        lowered = _lower_keys(data)
+        info.content_dirs = (str(lowered.get("contentdir", "content")).strip("/"), *info.content_dirs)
+        if lowered.get("defaultcontentlanguage"):
+            info.default_lang = str(lowered["defaultcontentlanguage"]).lower()
+        info.lang_in_subdir = bool(lowered.get("defaultcontentlanguageinsubdir", False))
+        if isinstance(lowered.get("languages"), dict):
+            info.languages = frozenset(str(k).lower() for k in lowered["languages"])
+        return
+    for name in ("_config.yml", "_config.yaml"):
+        path = root / name
+        if path.is_file():
+            info.ssg = "jekyll"
+            data = _read_config(path, info) or {}
+            value = data.get("permalink")
+            if isinstance(value, str) and value.strip():
+                info.jekyll_permalink = JEKYLL_STYLES.get(value.strip(), value.strip())
+            return
+    for ssg, names in _MARKERS.items():
+        if any((root / n).is_file() for n in names):
+            info.ssg = ssg
+            return
+
+
+def _read_config(path: Path, info: SiteInfo) -> dict[str, Any] | None:
+    try:
+        if path.stat().st_size > 1024 * 1024:
+            raise ValueError("larger than 1 MB")
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".toml":
+            data = tomllib.loads(text)
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
+        info.warnings.append(f"{path}: cannot read the site generator's config ({exc}); using default URLs")
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _has_any(data: dict[str, Any], *keys: str) -> bool:
+    return any(k in data for k in keys)
+
+
+def _lower_keys(data: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).lower(): v for k, v in data.items()}
+
+
+def _languages(info: SiteInfo) -> frozenset[str]:
+    if info.languages:
+        return info.languages
+    found: set[str] = set()
+    for name in info.content_dirs:
+        folder = info.root / name
+        if folder.is_dir():
+            found.update(c for c in (lang_code(p.name) for p in folder.iterdir() if p.is_dir()) if c)
+    return frozenset(found) if len(found) >= 2 else frozenset()
+
+
+@dataclass
+class Where:
+    """A post's place in the content tree, derived from its path once."""
+
+    sections: list[str]  # folders under the content dir (language folder and bundle folder removed)
+    name: str  # file stem, or the bundle folder's name (date prefix and language suffix removed)
+    lang: str | None  # from a language folder or an `index.ja.md` suffix
+    is_bundle: bool
+    in_posts: bool  # under Jekyll's `_posts/`
+    in_content: bool = False  # under a content folder (`content/`, `src/content/`...)
+
+
+def tokens(info: SiteInfo, where: Where, *, slug: str, fm_slug: str | None, title: str,
+           date: datetime | None, categories: list[str]) -> dict[str, str]:
+    """The values of every permalink token for one post, in the site generator's flavour."""
+    ssg = "jekyll" if where.in_posts else info.ssg
+    d = date
+    values = {
+        "year": f"{d.year:04d}" if d else "", "month": f"{d.month:02d}" if d else "",
+        "day": f"{d.day:02d}" if d else "", "i_month": str(d.month) if d else "", "i_day": str(d.day) if d else "",
+        "short_year": f"{d.year % 100:02d}" if d else "", "y_day": f"{d.timetuple().tm_yday:03d}" if d else "",
+        "hour": f"{d.hour:02d}" if d else "", "minute": f"{d.minute:02d}" if d else "",
+        "second": f"{d.second:02d}" if d else "", "week": f"{d.isocalendar()[1]:02d}" if d else "",
+        "short_day": d.strftime("%a") if d else "", "monthname": d.strftime("%B").lower() if d else "",
+        "section": where.sections[0] if where.sections else "", "sections": "/".join(where.sections),
+        "filename": where.name, "contentbasename": where.name, "output_ext": ".html",
+        "categories": "/".join(slugify(c) for c in categories if c),
+        "slug": slug, "title": slugify(title) or slug,
+    }
+    if ssg == "hugo":
+        values["slug"] = fm_slug or slugify(title) or slug
+        values["slugorfilename"] = values["slugorcontentbasename"] = fm_slug or where.name
+    elif ssg == "jekyll":
+        values["title"] = fm_slug or where.name
+    return values
+
+
+def expand(pattern: str, values: dict[str, str]) -> str:
+    """`/:year/:slug/` with `values` → a URL path; unknown tokens stay as written."""
+    out = _TOKEN.sub(lambda m: quote(values[m[1]], safe="/~._-") if m[1] in values else m[0], pattern)
+    out = re.sub(r"/{2,}", "/", "/" + out.lstrip("/"))
+    return out
+
+
+def url_path(info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None) -> str:
+    """The post's URL path from the configured pattern, the generator's config, or the conventions."""
+    pattern = info.site.permalink
+    if pattern is None:
+        if info.ssg == "hugo" and where.sections and where.sections[0] in info.hugo_permalinks:
+            pattern = info.hugo_permalinks[where.sections[0]]
+        elif info.ssg == "jekyll" or where.in_posts:
+            pattern = info.jekyll_permalink or JEKYLL_STYLES["date"]
+        elif info.ssg in ("hugo", "zola") or (info.ssg is None and where.in_content):
+            # Hugo and Zola serve a post at its folder path; an unknown generator with a
+            # `content/` tree is most likely one of them.
+            segs = [*where.sections, fm_slug or where.name]
+            return _lang_prefix(info, where) + "/" + "/".join(slugify(s) or s for s in segs) + "/"
+        else:
+            pattern = "/:slug/"
+    path = expand(pattern, values)
+    if info.ssg in ("hugo", "zola") or (info.ssg is None and info.languages):
+        path = _lang_prefix(info, where) + path
+    return path
+
+
+def _lang_prefix(info: SiteInfo, where: Where) -> str:
+    if where.lang and (where.lang != info.default_lang or info.lang_in_subdir):
+        return "/" + where.lang
+    return ""
