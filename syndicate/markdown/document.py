@@ -23,6 +23,10 @@ def _plain(embed: Embed) -> str:
     return embed.url
 
 
+def _nothing(embed: Embed) -> str:
+    return ""
+
+
 @dataclass
 class Document:
     """CommonMark with every shortcode, Liquid tag and JSX component resolved.
@@ -34,6 +38,12 @@ class Document:
     segments: list[str | Embed] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)  # body images, in order, absolute, with alt
     warnings: list[str] = field(default_factory=list)
+    _cache: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def embeds(self) -> list[Embed]:
+        """The embeds, in order."""
+        return [s for s in self.segments if isinstance(s, Embed)]
 
     def markdown(self, embed: EmbedStyle | None = None) -> str:
         """The body as Markdown; each embed rendered by `embed` (default: its URL)."""
@@ -41,12 +51,28 @@ class Document:
         return "".join(s if isinstance(s, str) else style(s) for s in self.segments)
 
     def html(self, embed: EmbedStyle | None = None) -> str:
-        raise NotImplementedError
+        """HTML (CommonMark + tables + strikethrough); embeds via `embed` (default: a link paragraph)."""
+        from syndicate.markdown.render import to_html
+
+        return to_html(self.segments, embed)
+
+    def _memo(self, key: str, source: str, make: Callable[[str], str]) -> str:
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == source:
+            return hit[1]
+        value = make(source)
+        self._cache[key] = (source, value)
+        return value
 
     def text(self) -> str:
-        """Plain text: no markup, links as their text, code kept."""
-        raise NotImplementedError
+        """Plain text: no markup, links as their text, images dropped, code kept, embeds as URLs."""
+        from syndicate.markdown.plain import to_text
+
+        return self._memo("text", self.markdown(), to_text)
 
     @property
     def first_paragraph(self) -> str:
-        raise NotImplementedError
+        """The first real paragraph (not a heading, image, code, HTML or embed) as plain text."""
+        from syndicate.markdown.plain import first_paragraph
+
+        return self._memo("first", self.markdown(_nothing), first_paragraph)

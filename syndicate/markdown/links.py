@@ -1,0 +1,238 @@
+"""Raw HTML made safe, and every link and image made absolute (images collected on the way).
+
+Relative URLs resolve against the post's own URL (page-bundle resources sit
+beside the post), root-absolute ones against `site.url`. An image's local file
+is looked up beside the post and in the static folders, never outside the site
+root (symlinks resolved, `..` refused).
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote, urljoin, urlsplit
+
+from syndicate.markdown.builtins import vimeo_id, youtube_id
+from syndicate.markdown.context import Context
+from syndicate.post import Image
+
+_DROP = re.compile(
+    r"<(script|style|object|applet|noscript|template)\b[^>]*>.*?</\1\s*>|<(?:script|style|embed|link|meta|base|object|applet)\b[^>]*/?>|<!--.*?-->",
+    re.S | re.I,
+)
+_DANGEROUS = ("<script", "<style", "<object", "<applet", "<embed", "<link", "<meta", "<base", "<noscript", "<template")
+_IFRAME = re.compile(r"<iframe\b(?P<attrs>[^>]*)>(?:.*?</iframe\s*>)?", re.S | re.I)
+_ATTR = re.compile(r"""(\s+)([\w:.-]+)(?:(\s*=\s*)("[^"]*"|'[^']*'|[^\s"'>`]+))?""")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_DEST = r"(?:<[^<>\n]*>|(?:\\.|[^\s()\\]|\((?:\\.|[^\s()\\])*\))+)"
+_TITLE = r"""(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\((?:\\.|[^()\\])*\))"""
+_LABEL = r"(?:\\.|[^\\\[\]]|\[(?:\\.|[^\\\[\]])*\])*"
+_DEF = re.compile(rf"^[ ]{{0,3}}\[(?P<label>[^\]\n^][^\]]*)\]:[ \t]*\n?[ \t]*(?P<dest>{_DEST})", re.M)
+_LINKS = re.compile(
+    rf"(?:(?P<img>!\[(?P<alt>{_LABEL})\]\([ \t]*\n?[ \t]*(?P<idest>{_DEST})?(?:\s+(?P<ititle>{_TITLE}))?\s*\))"
+    rf"|(?P<refimg>!\[(?P<ralt>{_LABEL})\](?:\[(?P<rref>[^\]]*)\])?)"
+    rf"|(?P<link>\]\([ \t]*\n?[ \t]*)(?P<ldest>{_DEST})"
+    rf"|(?P<def>^[ ]{{0,3}}\[[^\]\n^][^\]]*\]:[ \t]*\n?[ \t]*)(?P<ddest>{_DEST})"
+    r"|(?P<tag><[A-Za-z][\w-]*\s[^<>]*>))",
+    re.M,
+)
+_CANDIDATE = re.compile(r"!\[|\]\(|<[A-Za-z]|^ {0,3}\[(?!\^)", re.M)  # where _LINKS may match
+_URL_ATTRS = frozenset({"src", "href", "poster", "data-src", "action", "cite"})
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_DEFAULT_STATIC = ("static", "public", "assets", "")
+
+
+def clean_html(text: str, ctx: Context) -> str:
+    """Drop `<script>`, `<style>` and comments; YouTube/Vimeo iframes → embeds, others → links."""
+    if "<" not in text:
+        return text
+    low = text.lower()
+    if any(t in low for t in _DANGEROUS) or "<!--" in text:
+        text = _DROP.sub("", text)
+    if "<iframe" in low:
+        text = _IFRAME.sub(lambda m: _iframe(m.group("attrs"), ctx), text)
+    return text
+
+
+def _iframe(attrs: str, ctx: Context) -> str:
+    values = {m.group(2).lower(): _attr_value(m.group(4)) for m in _ATTR.finditer(attrs) if m.group(4)}
+    src = values.get("src") or values.get("data-src") or ""
+    if "youtube" in src or "youtu.be" in src:
+        vid = youtube_id(src)
+        return ctx.embed("youtube", vid, f"https://www.youtube.com/watch?v={vid}")
+    if "vimeo.com" in src:
+        vid = vimeo_id(src)
+        return ctx.embed("vimeo", vid, f"https://vimeo.com/{vid}")
+    if not src:
+        ctx.warn("<iframe> without src removed")
+        return ""
+    url = html.escape(Resolver(ctx).url(src))
+    ctx.warn(f"<iframe> of {urlsplit(src).netloc or src!r} replaced by a link")
+    return f'<a href="{url}">{html.escape(values.get("title") or url)}</a>'
+
+
+def _attr_value(raw: str) -> str:
+    if raw[:1] in "\"'":
+        raw = raw[1:-1]
+    return html.unescape(raw) if "&" in raw else raw
+
+
+class Resolver:
+    """Resolves URLs and local image files for one post."""
+
+    __slots__ = ("ctx", "base", "_root")
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        url = ctx.post.url or ctx.site_url + "/"
+        last = url.rsplit("/", 1)[-1]
+        self.base = url if url.endswith("/") or "." in last else url + "/"
+        self._root: str | None = None
+
+    def url(self, url: str) -> str:
+        """Absolute URL for `url` as written in the post."""
+        if not url or url[0] in "#?" or _SCHEME.match(url):
+            return url
+        if url.startswith("//"):
+            return "https:" + url
+        if url.startswith("@/"):
+            return self.ctx.ref_url(url[2:], f"internal link {url!r}")
+        if url[0] == "/":
+            bp = self.ctx.base_path
+            if bp and (url == bp or url.startswith(bp + "/")):
+                return self.ctx.origin + url
+            return self.ctx.site_url + url
+        path = url.split("#", 1)[0].split("?", 1)[0]
+        if path.endswith((".md", ".mdx")) and "://" not in path:
+            return self.ctx.ref_url(url, f"link to {path!r}")
+        return urljoin(self.base, url)
+
+    def root(self) -> str:
+        if self._root is None:
+            self._root = os.path.realpath(self.ctx.post.site.root)
+        return self._root
+
+    def local(self, src: str, absolute: str) -> Path | None:
+        """The image's file inside the site root, if it exists there."""
+        site = self.ctx.site_url
+        if _SCHEME.match(src) and not absolute.startswith(site + "/"):
+            return None
+        root = self.root()
+        rel = unquote(src.split("#", 1)[0].split("?", 1)[0])
+        if not rel or "\x00" in rel:
+            return None
+        candidates = [] if _SCHEME.match(src) or rel.startswith("/") else [os.path.join(str(self.ctx.post.bundle_dir), rel)]
+        if absolute.startswith(site + "/"):  # served from a static folder?
+            path = unquote(urlsplit(absolute).path)
+            bp = urlsplit(site).path.rstrip("/")
+            path = (path[len(bp):] if bp and path.startswith(bp + "/") else path).lstrip("/")
+            candidates += [os.path.join(root, f, path) for f in (*self.ctx.post.site.static, *_DEFAULT_STATIC)]
+        for cand in candidates:
+            real = os.path.realpath(cand)
+            if real != root and not real.startswith(root + os.sep):
+                self.ctx.warn(f"image {src!r} resolves outside the site root: not read")
+                return None
+            if os.path.isfile(real):
+                return Path(real)
+        return None
+
+
+def _norm_label(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
+    """Make every link/image URL absolute; return the text and its images in order."""
+    res = Resolver(ctx)
+    images: list[Image] = []
+    defs: dict[str, str] = {}
+    if "]:" in text:
+        for m in _DEF.finditer(text):
+            defs.setdefault(_norm_label(m.group("label")), m.group("dest"))
+
+    def image(src: str, alt: str | None, title: str | None) -> str:
+        url = res.url(src)
+        images.append(Image(src=src, url=url, path=res.local(src, url), alt=alt or None, title=title or None))
+        return url
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group("img") is not None:
+            dest = m.group("idest") or ""
+            raw = dest[1:-1] if dest.startswith("<") else _ESCAPED.sub(r"\1", dest)
+            alt = _ESCAPED.sub(r"\1", m.group("alt"))
+            title = m.group("ititle")
+            title_text = _ESCAPED.sub(r"\1", title[1:-1]) if title else None
+            url = image(raw, alt, title_text)
+            out = f"<{url}>" if (" " in url or dest.startswith("<")) else url
+            return f"![{m.group('alt')}]({out}{' ' + title if title else ''})"
+        if m.group("refimg") is not None:
+            alt = m.group("ralt")
+            dest = defs.get(_norm_label(m.group("rref") or alt))
+            if dest is not None:
+                image(dest[1:-1] if dest.startswith("<") else dest, _ESCAPED.sub(r"\1", alt), None)
+            return m.group(0)
+        if m.group("link") is not None:
+            return m.group("link") + _dest(m.group("ldest"), res)
+        if m.group("def") is not None:
+            return m.group("def") + _dest(m.group("ddest"), res)
+        return _tag(m.group("tag"), res, image)
+
+    if "](" in text or "]:" in text or "<" in text or "![" in text:
+        out: list[str] = []
+        pos = at = 0
+        search, match = _CANDIDATE.search, _LINKS.match
+        while (c := search(text, at)) is not None:
+            m = match(text, c.start())
+            if m is None or m.end() == c.start():
+                at = c.start() + 1
+                continue
+            out.append(text[pos:m.start()])
+            out.append(sub(m))
+            pos = at = m.end()
+        out.append(text[pos:])
+        text = "".join(out)
+    return text, images
+
+
+def _dest(dest: str, res: Resolver) -> str:
+    if dest.startswith("<"):
+        return "<" + res.url(dest[1:-1]) + ">"
+    url = res.url(_ESCAPED.sub(r"\1", dest))
+    return url.replace("(", "%28").replace(")", "%29") if url != dest else dest
+
+
+def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None], str]) -> str:
+    """One HTML start tag: URLs absolute, `on*` handlers and `javascript:` URLs removed."""
+    name = tag[1:].split(None, 1)[0].lower().rstrip("/>")
+    attrs: dict[str, str] = {}
+
+    def attr(m: re.Match[str]) -> str:
+        key = m.group(2).lower()
+        raw = m.group(4)
+        if key.startswith("on"):
+            return ""
+        if raw is None:
+            return m.group(0)
+        value = _attr_value(raw)
+        attrs[key] = value
+        if key in _URL_ATTRS:
+            if value.strip().lower().startswith(("javascript:", "vbscript:", "data:text")):
+                return ""
+            new = res.url(value.strip())
+            if key == "src" and name == "img":
+                attrs["@src"] = value.strip()
+                attrs[key] = new
+            return f'{m.group(1)}{m.group(2)}="{html.escape(new)}"'
+        if key == "srcset":
+            parts = [p.strip().split(None, 1) for p in value.split(",") if p.strip()]
+            joined = ", ".join(" ".join([res.url(p[0]), *p[1:]]) for p in parts)
+            return f'{m.group(1)}{m.group(2)}="{html.escape(joined)}"'
+        return m.group(0)
+
+    head, body = tag[: len(name) + 1], tag[len(name) + 1:]
+    out = head + _ATTR.sub(attr, body)
+    if name == "img" and "@src" in attrs:
+        image(attrs["@src"], attrs.get("alt"), attrs.get("title"))
+    return out

@@ -1,0 +1,114 @@
+"""Jekyll's Liquid in post bodies: tags (`{% x %}`, paired `{% x %}…{% endx %}`) and `{{ site.* }}` / `{{ page.* }}`.
+
+Jekyll tags: https://jekyllrb.com/docs/liquid/tags/ ; `post_url` and `link` give
+root-relative paths in Jekyll, made absolute here from `site.url` and the permalink.
+"""
+from __future__ import annotations
+
+import re
+
+from syndicate.markdown import builtins
+from syndicate.markdown.context import Context
+from syndicate.markdown.tags import Tag, expand, parse_params
+
+_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.S)
+_HIGHLIGHT = re.compile(r"\{%-?\s*highlight(?:\s+([\w+#.-]+))?[^%]*?-?%\}(.*?)\{%-?\s*endhighlight\s*-?%\}", re.S)
+_TAG = re.compile(r"""(?<!\{)\{%-?\s*(?P<name>[A-Za-z_]\w*)(?P<args>(?:"[^"]*"|'[^']*'|[^%"'{}]|%(?!\}))*?)\s*-?%\}(?!\})""")
+_COLON_PARAM = re.compile(r"""(\w+):\s*("[^"]*"|'[^']*')""")
+_PREFIX = re.compile(r"\{\{-?\s*site\.(?:url|baseurl)\s*-?\}\}(?:\{\{-?\s*site\.baseurl\s*-?\}\})?(?=\{%-?\s*(?:post_url|link)\b)")
+_OUTPUT = re.compile(r"\{\{-?\s*(?P<expr>(?:site|page|post|include)\.[\w.-]+|\"[^\"]*\"\s*\|\s*\w+|'[^']*'\s*\|\s*\w+)\s*-?\}\}(?=(?P<next>\{\{-?\s*site\.baseurl)?)")
+_INCLUDES = frozenset({"include", "include_cached", "include_relative"})
+_SILENT = frozenset({"assign", "capture", "endcapture", "comment", "increment", "decrement", "cycle", "else", "elsif", "when", "break", "continue", "seo", "feed_meta", "toc"})
+_LIQUID_MEANING = {"post_url": "post_url", "link": "link", "tweet": "x", "twitter": "x", "asset_img": "image", "img": "image"}
+
+
+def protect_raw(text: str, ctx: Context) -> str:
+    """`{% raw %}…{% endraw %}` → its content, and `{% highlight %}` → fenced code, both kept literally."""
+    if "raw" in text:
+        text = _RAW.sub(lambda m: ctx.protect(m.group(1)), text)
+    if "highlight" in text:
+        text = _HIGHLIGHT.sub(lambda m: ctx.protect(ctx.fenced(ctx.restore(m.group(2)), m.group(1) or "")), text)
+    return text
+
+
+def expand_liquid(text: str, ctx: Context) -> str:
+    """Expand Liquid tags, then `{{ site.* }}` / `{{ page.* }}` outputs."""
+    if "{%" in text:
+        text = _PREFIX.sub("", text)
+        tags: list[Tag] = []
+        for m in _TAG.finditer(text):
+            name, args = m.group("name"), m.group("args")
+            closing = name.startswith("end") and len(name) > 3
+            tag = Tag(m.start(), m.end(), name[3:] if closing else name, closing=closing, raw=args.strip(), style="liquid")
+            if not closing:
+                parse_params(_COLON_PARAM.sub(r"\1=\2", args), tag)
+            tags.append(tag)
+
+        def render(tag: Tag, inner: str | None, raw_inner: str | None) -> str:
+            return _render(tag, inner, raw_inner, ctx)
+
+        def stray(tag: Tag) -> str:
+            if tag.name not in ("if", "unless", "for", "case", "capture", "comment"):
+                ctx.warn(f"Liquid tag 'end{tag.name}' without an opening tag removed")
+            return ""
+
+        text = expand(text, tags, render, stray=stray)
+    if "{{" in text:
+        text = _OUTPUT.sub(lambda m: _output(m, ctx), text)
+    return text
+
+
+def _render(tag: Tag, inner: str | None, raw_inner: str | None, ctx: Context) -> str:
+    what = f"Liquid tag {tag.name!r}"
+    name = tag.name
+    if name in _INCLUDES:
+        ctx.warn(f"Liquid {name} {tag.raw.split()[0] if tag.raw else ''!r} dropped")
+        return ""
+    if name in ("comment", "capture"):  # never printed where they stand
+        return ""
+    if name in _SILENT:
+        return inner or ""
+    mapped = ctx.post.site.shortcodes.get(name)
+    meaning = mapped or _LIQUID_MEANING.get(name, name)
+    if meaning in ("post_url", "link"):
+        target = tag.raw.strip().strip("\"'")
+        return ctx.ref_url(target, f"{{% {name} {target} %}}")
+    if meaning in ("figure", "image", "img") and inner is not None:
+        caption = tag.get("caption", "title")
+        return "\n\n" + inner.strip("\n") + (f"\n*{' '.join(caption.split())}*" if caption else "") + "\n\n"
+    if meaning in ("gist",) and tag.positional:
+        user, _, gid = tag.positional[0].rpartition("/")
+        tag.positional[:1] = [user or "", gid] if user else [gid]
+    out = builtins.render(meaning, tag, inner, raw_inner, ctx, what)
+    if out is not None:
+        return out
+    if inner is not None:
+        return inner
+    ctx.warn(f"unknown {what} removed")
+    return ""
+
+
+def _output(m: re.Match[str], ctx: Context) -> str:
+    expr = m.group("expr")
+    follows_base = m.group("next") or ""
+    if expr == "site.url":
+        return ctx.origin if follows_base else ctx.site_url
+    if expr == "site.baseurl":
+        return ctx.base_path
+    if "|" in expr:
+        literal, _, flt = expr.partition("|")
+        value, flt = literal.strip()[1:-1], flt.strip()
+        if flt == "relative_url":
+            return ctx.base_path + "/" + value.lstrip("/")
+        if flt == "absolute_url":
+            return ctx.site_url + "/" + value.lstrip("/")
+        return m.group(0)
+    scope, _, key = expr.partition(".")
+    if scope in ("page", "post"):
+        value = ctx.param(key)
+        if value is None:
+            value = {"title": ctx.post.title, "url": ctx.post.url, "slug": ctx.post.slug}.get(key)
+        if value is not None:
+            return str(value)
+    ctx.warn(f"Liquid output '{{{{ {expr} }}}}' has no value: removed")
+    return ""
