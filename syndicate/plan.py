@@ -50,7 +50,7 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
         return Plan(post, name, "defer", f"not due until {post.date.isoformat()}", row=row, until=post.date)
 
     draft = connector.render(post)
-    warnings = [*post.warnings, *post.document.warnings, *draft.warnings]
+    warnings = [*post.warnings, *post.document.warnings, *draft.warnings, *_missing_alt(post, draft)]
     digest = draft.content_hash()
     if row is None or row.state in ("new", "deleted") or (row.remote_id is None and row.state != "creating"):
         return Plan(post, name, "create", "not yet on this target", draft, row, warnings)
@@ -64,3 +64,17 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
     if row.state == "failed":
         reason = "retrying after a failure"
     return Plan(post, name, "update", reason, draft, row, warnings)
+
+
+def _missing_alt(post: Post, draft: Draft) -> list[str]:
+    """Images the draft carries that have no alt text: a warning, so the author can add it."""
+    out = []
+    for item in draft.media:
+        if not (item.alt or "").strip():
+            out.append(f"image without alt text: {item.source}")
+    if post.cover is not None and not (post.cover.alt or "").strip() and not any(m.role == "cover" for m in draft.media):
+        out.append(f"cover image without alt text: {post.cover.src}")
+    for image in post.document.images:
+        if not (image.alt or "").strip():
+            out.append(f"image without alt text: {image.src}")
+    return out

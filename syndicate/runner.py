@@ -257,7 +257,7 @@ class Syndicator:
         """
         from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-        backoff = wait_exponential_jitter(initial=0.5, max=30.0)
+        backoff = wait_exponential_jitter(multiplier=0.5, max=30.0)
 
         def wait(state: Any) -> float:
             exc = state.outcome.exception()
