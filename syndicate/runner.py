@@ -95,6 +95,10 @@ class Syndicator:
         self._connectors: dict[str, Connector] = {}
         self._prepared: set[str] = set()
         self._limiter: Any = None
+        queue = config.raw.get("queue", {})
+        # how long a worker holds a row; longer than any one attempt's HTTP calls,
+        # short enough that a killed worker's row is taken over soon after
+        self.lease_seconds = float(queue.get("lease_seconds", 120)) if isinstance(queue, dict) else 120.0
 
     def connector(self, target: str) -> Connector:
         if target not in self._connectors:
@@ -161,7 +165,7 @@ class Syndicator:
         owner = owner or owner_id()
         path = self.relpath(post)
         self.ledger.ensure(post.id, target, path)
-        if not self.ledger.claim(post.id, target, owner):
+        if not self.ledger.claim(post.id, target, owner, ttl=self.lease_seconds):
             return Outcome(post.id, path, target, "skip", "skipped", "another worker holds this post for this target")
         try:
             return self._execute_claimed(post, target, path, force)

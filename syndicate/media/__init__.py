@@ -1,0 +1,46 @@
+"""Images of a post, made safe and fitted to each platform's media policy.
+
+Sources are confined (local files stay inside the site root; remote URLs are
+fetched only from public addresses), decoded with a pixel guard, cleaned of
+every piece of metadata and re-encoded to fit a connector's `MediaPolicy`.
+
+Public entry points:
+
+- `resolve_local(src, post_dir, site_root, static_dirs) -> Path`
+- `fetch(url, *, max_bytes, timeout, allow) -> bytes`, `check_url(url, ...) -> str | None`
+- `fit(data, policy) -> FittedMedia`
+- `FitCache(dir)`
+- `MediaPipeline(...)`: `fitted(item, policy)` (the `MediaSource` protocol),
+  `check_url`, `local_only`
+- `alt_for(item, policy, fallback)`, `cover_alt(front_matter)`, `missing_alt(items)`
+- `S3Rehost(...)`: a `Rehost` store for images platforms must fetch by URL
+"""
+from __future__ import annotations
+
+from syndicate.media.errors import MediaError
+from syndicate.media.safety import AddressPolicy, LocalResolver, resolve_local
+from syndicate.media.fetch import check_url, fetch, safe_client
+from syndicate.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
+from syndicate.media.cache import FitCache
+from syndicate.media.alt import alt_for, cover_alt, missing_alt
+from syndicate.media.pipeline import MediaPipeline, Rehost
+from syndicate.media.rehost import S3Rehost
+
+__all__ = [
+    "AddressPolicy",
+    "DEFAULT_MAX_SOURCE_PIXELS",
+    "FitCache",
+    "LocalResolver",
+    "MediaError",
+    "MediaPipeline",
+    "Rehost",
+    "S3Rehost",
+    "alt_for",
+    "check_url",
+    "cover_alt",
+    "fetch",
+    "fit",
+    "missing_alt",
+    "resolve_local",
+    "safe_client",
+]

@@ -1,0 +1,172 @@
+"""The media pipeline: a post's image reference in, bytes fitted to a platform out.
+
+`MediaPipeline` implements the `MediaSource` protocol of connectors/base.py
+(`fitted(item, policy)`), so every uploading connector (Mastodon media,
+Bluesky blobs, WordPress media, Ghost images...) gets the same safe,
+cleaned, cached result. Connectors that take URLs only (dev.to) call
+`check_url` and `local_only` to report images the platform could not reach,
+and may `rehost` them when a `Rehost` store is configured.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from connectors.base import FittedMedia, MediaItem, MediaPolicy
+from syndicate.media.alt import alt_for
+from syndicate.media.cache import FitCache
+from syndicate.media.errors import MediaError
+from syndicate.media.fetch import Resolver, check_url, fetch, safe_client, shown
+from syndicate.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
+from syndicate.media.safety import AddressPolicy, LocalResolver
+
+DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
+_STEM_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class Rehost(Protocol):
+    """Somewhere fitted images can be published at a public URL (an S3-compatible bucket...)."""
+
+    def put(self, key: str, media: FittedMedia) -> str: ...
+
+
+def stem_for(item: MediaItem) -> str:
+    """A safe file-name stem for an upload: "cover", or the source's own name."""
+    if item.role == "cover":
+        return "cover"
+    name = unquote(urlsplit(item.source).path).rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return _STEM_UNSAFE.sub("-", name).strip("-")[:40] or "image"
+
+
+class MediaPipeline:
+    """Reads, fetches, fits and caches a site's images; one per worker process."""
+
+    def __init__(
+        self,
+        site_root: Path,
+        static_dirs: list[Path] | tuple[Path, ...] = (),
+        cache_dir: Path | None = None,
+        *,
+        allow: AddressPolicy | None = None,
+        site_url: str | None = None,
+        max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
+        max_source_pixels: int = DEFAULT_MAX_SOURCE_PIXELS,
+        timeout: float = 20.0,
+        resolver: Resolver | None = None,
+        rehost: Rehost | None = None,
+    ) -> None:
+        self.local = LocalResolver(Path(site_root), [Path(d) for d in static_dirs])
+        self._roots = {Path(os.path.abspath(site_root)), self.local.site_root}  # as given, and resolved
+        self.cache = FitCache(cache_dir) if cache_dir is not None else None
+        self.allow = allow or AddressPolicy()
+        self.site_url = site_url.rstrip("/") if site_url else None
+        self.max_source_bytes = max_source_bytes
+        self.max_source_pixels = max_source_pixels
+        self.timeout = timeout
+        self.rehost_store = rehost
+        self._resolver = resolver
+        self._client: httpx.Client | None = None
+        self._checked: dict[str, str | None] = {}
+        self.fits = 0  # how many images were actually fitted (not served from the cache)
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = safe_client(self.allow, self.timeout, self._resolver)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # --- sources ---------------------------------------------------------
+
+    def _site_path(self, url: str) -> Path | None:
+        """The local file behind a URL of the site itself, if there is one."""
+        if not self.site_url or not (url == self.site_url or url.startswith(self.site_url + "/")):
+            return None
+        try:
+            return self.local.resolve("/" + url[len(self.site_url):].lstrip("/"))
+        except MediaError:
+            return None
+
+    def locate(self, source: str, post_dir: Path | None = None) -> Path | str:
+        """The local file for `source`, or the URL to fetch it from."""
+        if _URL.match(source):
+            if not source.lower().startswith(("http://", "https://")):
+                raise MediaError(f"image {source[:200]!r}: only http and https are fetched")
+            return self._site_path(source) or source
+        path = Path(source)
+        if path.is_absolute() and self._within_root(path):
+            return self.local.confine(path)
+        return self.local.resolve(source, post_dir)
+
+    def _within_root(self, path: Path) -> bool:
+        lexical = Path(os.path.normpath(path))
+        return any(lexical.is_relative_to(root) for root in self._roots)
+
+    def read(self, source: str, post_dir: Path | None = None) -> tuple[bytes, str]:
+        """The source bytes of an image and a name for messages."""
+        where = self.locate(source, post_dir)
+        if isinstance(where, str):
+            data = fetch(where, max_bytes=self.max_source_bytes, timeout=self.timeout, allow=self.allow, client=self.client)
+            return data, shown(where)  # no query string: it may hold a token
+        size = where.stat().st_size
+        if size > self.max_source_bytes:
+            raise MediaError(f"image {source!r}: {size} bytes, over the {self.max_source_bytes}-byte limit")
+        return where.read_bytes(), repr(source)
+
+    # --- the MediaSource protocol -------------------------------------------
+
+    def fitted(
+        self, item: MediaItem, policy: MediaPolicy, *, alt_fallback: str | None = None, post_dir: Path | None = None
+    ) -> FittedMedia:
+        """`item` fitted to `policy`, with its alt text (see `alt_for`)."""
+        data, name = self.read(item.source, post_dir)
+        digest = hashlib.sha256(data).hexdigest()
+        result = self.cache.get(digest, policy) if self.cache else None
+        if result is None:
+            result = fit(data, policy, name=name, max_source_pixels=self.max_source_pixels)
+            self.fits += 1
+            if self.cache:
+                self.cache.put(digest, policy, result)
+        ext = result.filename.rsplit(".", 1)[-1]
+        return FittedMedia(result.data, result.mime, result.width, result.height, f"{stem_for(item)}.{ext}", alt_for(item, policy, alt_fallback))
+
+    # --- URL-only platforms (dev.to) -----------------------------------------
+
+    def check_url(self, url: str) -> str | None:
+        """None if `url` answers with an image; else the problem. Memoised per pipeline."""
+        if url not in self._checked:
+            self._checked[url] = check_url(url, timeout=self.timeout, allow=self.allow, client=self.client)
+        return self._checked[url]
+
+    def local_only(self, url: str | None, path: Path | None) -> str | None:
+        """Why an image the post names cannot be seen by a platform that fetches URLs, or None.
+
+        `url` is where the site serves it, `path` the local file (both as the
+        loader resolved them). A file that exists locally but whose URL does
+        not answer (site not deployed, private repository) is local-only.
+        """
+        problem = self.check_url(url) if url else "no public URL"
+        if problem is None:
+            return None
+        if path is not None and Path(path).is_file():
+            return f"{path.name}: exists only locally ({problem}); deploy the site or configure rehosting"
+        return problem
+
+    def rehost(self, item: MediaItem, policy: MediaPolicy, post_dir: Path | None = None) -> str:
+        """Fit `item` and publish it through the configured `Rehost` store; its public URL."""
+        if self.rehost_store is None:
+            raise MediaError(f"image {item.source!r}: no rehosting store configured")
+        media = self.fitted(item, policy, post_dir=post_dir)
+        key = hashlib.sha256(media.data).hexdigest()[:32] + "/" + media.filename
+        return self.rehost_store.put(key, media)
