@@ -23,7 +23,7 @@ from syndicate.media.fetch import check_url, fetch, safe_client
 from syndicate.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
 from syndicate.media.cache import FitCache
 from syndicate.media.alt import alt_for, cover_alt, missing_alt
-from syndicate.media.pipeline import MediaPipeline, Rehost
+from syndicate.media.pipeline import MediaPipeline, Rehost, pipeline_for
 from syndicate.media.rehost import S3Rehost
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "LocalResolver",
     "MediaError",
     "MediaPipeline",
+    "pipeline_for",
     "Rehost",
     "S3Rehost",
     "alt_for",

@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -25,6 +25,9 @@ from syndicate.media.errors import MediaError
 from syndicate.media.fetch import Resolver, check_url, fetch, safe_client, shown
 from syndicate.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
 from syndicate.media.safety import AddressPolicy, LocalResolver
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
 
 DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
 _STEM_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -170,3 +173,36 @@ class MediaPipeline:
         media = self.fitted(item, policy, post_dir=post_dir)
         key = hashlib.sha256(media.data).hexdigest()[:32] + "/" + media.filename
         return self.rehost_store.put(key, media)
+
+
+def pipeline_for(config: Config) -> MediaPipeline:
+    """The pipeline a `syndicate.toml` describes (`[media]`; see the README)."""
+    from syndicate.config import ConfigError, Secret
+    from syndicate.media.rehost import S3Rehost
+    from syndicate.permalinks import site_info
+
+    raw = config.raw.get("media", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config.path}: [media] must be a table")
+    allow = raw.get("allow", [])
+    if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
+        raise ConfigError(f"{config.path}: media.allow must be a list of hosts, addresses or CIDRs")
+    cache = raw.get("cache_dir", ".syndicate/media")
+    rehost = None
+    if isinstance(raw.get("rehost"), dict):
+        options = {k: (Secret(v) if k in ("access_key", "secret_key") and isinstance(v, str) else v)
+                   for k, v in raw["rehost"].items()}
+        try:
+            rehost = S3Rehost.from_options(options, where=f"{config.path}: media.rehost")
+        except MediaError as exc:
+            raise ConfigError(str(exc)) from None
+    return MediaPipeline(
+        config.site.root,
+        site_info(config.site).static_dirs,
+        config.base_dir / cache,
+        allow=AddressPolicy.allowing(*allow),
+        site_url=config.site.url,
+        max_source_bytes=int(raw.get("max_source_bytes", DEFAULT_MAX_SOURCE_BYTES)),
+        timeout=float(raw.get("timeout", 20.0)),
+        rehost=rehost,
+    )
