@@ -271,6 +271,9 @@ def status(
     for d in data:
         colour = {"published": "green", "failed": "red", "deferred": "yellow", "creating": "yellow"}.get(d["state"], "dim")
         state = d["state"] + (" (outcome unknown)" if d["state"] == "creating" else "")
+        if d["state"] == "published" and d["last_error"]:
+            colour, state = "red", "published, last update failed"
+            d["remote_url"] = f"{d['remote_url']} — {d['last_error']}"
         if d["state"] == "failed":
             detail = d["last_error"] or ""
         elif d["state"] == "deferred":

@@ -150,16 +150,18 @@ class Ledger:
             return [Row.from_db(m) for m in conn.execute(query).mappings()]
 
     def stale(self, older_than: timedelta, now: datetime | None = None, limit: int = 500) -> list[Row]:
-        """Rows left `queued` or `creating` with no live lease for longer than `older_than`.
+        """Rows left `new`, `queued` or `creating` with no live lease for longer than `older_than`.
 
         A task can be lost between the broker and a worker (a broker restart
-        without persistence, a purge); the periodic job sends these again.
+        without persistence, a purge, a retry held by a killed worker); the
+        periodic job sends these again. The ledger, not the broker, is the
+        memory of what is still to do.
         """
         now = now or utcnow()
         query = (
             sa.select(rows)
             .where(
-                rows.c.state.in_(["queued", "creating"]),
+                rows.c.state.in_(["new", "queued", "creating"]),
                 rows.c.updated_at < now - older_than,
                 sa.or_(rows.c.lease_until.is_(None), rows.c.lease_until < now),
             )
@@ -260,9 +262,14 @@ class Ledger:
             values["published_at"] = utcnow()
         self.update(post_id, target, **values)
 
-    def record_failure(self, post_id: str, target: str, kind: str, message: str, *, keep_state: bool) -> None:
-        """A failure; `keep_state` leaves `creating`/`published` as they are (the remote state is unchanged)."""
+    def record_failure(self, post_id: str, target: str, kind: str, message: str, *, keep_state: bool | None = None) -> None:
+        """A failure, with the platform's message. The row becomes `failed`, except that
+        `keep_state` (by default: when the row is `published` or `creating`) leaves the
+        state as it is, because the copy on the platform did not change."""
         values: dict[str, Any] = dict(last_error=message[:2000], error_kind=kind)
+        if keep_state is None:
+            row = self.get(post_id, target)
+            keep_state = row is not None and row.state in ("published", "creating")
         if not keep_state:
             values["state"] = "failed"
         self.update(post_id, target, **values)
@@ -289,4 +296,4 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -87,8 +87,12 @@ class Syndicator:
                  media: Any = None) -> None:
         self.config = config
         self.ledger = ledger if ledger is not None else Ledger(config.state_url)
+        http_cfg = config.raw.get("http", {}) if isinstance(config.raw.get("http"), dict) else {}
+        timeout = float(http_cfg.get("timeout", 30.0))
         self.http = http or httpx.Client(
-            timeout=httpx.Timeout(30.0, connect=10.0), headers={"User-Agent": "syndicate/0.1"}
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": "syndicate/0.1"},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
         self.media = media if media is not None else _default_media(config)
         self.redact = Redactor(config)
@@ -172,10 +176,8 @@ class Syndicator:
         except (Permanent, AuthFailed) as exc:
             kind = "auth" if isinstance(exc, AuthFailed) else "permanent"
             message = self.redact(str(exc))
-            row = self.ledger.get(post.id, target)
-            # a refused update leaves the published copy as it was: keep that visible
-            keep = row is not None and row.state == "published"
-            self.ledger.record_failure(post.id, target, kind, message, keep_state=keep)
+            # a refused update leaves the published copy as it was: `published` stays visible
+            self.ledger.record_failure(post.id, target, kind, message)
             return Outcome(post.id, path, target, "error", "failed", kind, error=message)
         except (Transient, RateLimited) as exc:
             # the state stays as it is (`creating` keeps the outcome unknown); remember why
@@ -287,10 +289,7 @@ class Syndicator:
                            f"rate limited: deferred until {until.isoformat(timespec='seconds')}")
         except (Transient, RateLimited) as exc:
             message = self.redact(str(exc))
-            row = self.ledger.get(post.id, target)
-            keep = row is not None and row.state in ("creating", "published")
-            self.ledger.record_failure(post.id, target, "transient", f"gave up after {max_attempts} attempts: {message}",
-                                       keep_state=keep)
+            self.ledger.record_failure(post.id, target, "transient", f"gave up after {max_attempts} attempts: {message}")
             return Outcome(post.id, self.relpath(post), target, "retry", "failed", "retries exhausted", error=message)
         raise AssertionError("unreachable")
 

@@ -19,6 +19,7 @@ import logging
 import os
 import random
 import threading
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 
 VISIBILITY_TIMEOUT = 3600  # seconds; [queue] visibility_timeout
 MAX_COUNTDOWN = 300  # never schedule further ahead than this through the broker
-MAX_RETRIES = 10
+MAX_RETRIES = 10  # transient failures, then the row is marked failed
+MAX_WAITS = 200  # rate-limit and lease waits through the broker, then the ledger takes over
 
 app = Celery("syndicate")
 app.conf.update(
@@ -103,17 +105,18 @@ def backoff(retries: int, base: float = 2.0, cap: float = 120.0) -> float:
 def _wait_or_defer(task: Task, row_ids: tuple[str, str], seconds: float, reason: str) -> dict[str, Any]:
     """Retry through the broker for a short wait, or defer in the ledger for a long one."""
     limit = _shared.get("max_countdown", MAX_COUNTDOWN)
-    if seconds <= limit:
-        raise task.retry(countdown=seconds, max_retries=None)
+    if seconds <= limit and task.request.retries < MAX_WAITS:
+        raise task.retry(countdown=seconds, max_retries=MAX_WAITS)
     syn = syndicator()
     until = utcnow() + timedelta(seconds=seconds)
     syn.ledger.defer(row_ids[0], row_ids[1], until, reason)
     return {"status": "deferred", "until": until.isoformat()}
 
 
-@app.task(bind=True, name="syndicate.publish", acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
-def publish(self: Task, post_path: str, post_id: str, target: str, force: bool = False) -> dict[str, Any]:
-    """Carry out the plan for one (post, target)."""
+@app.task(bind=True, name="syndicate.publish", acks_late=True, reject_on_worker_lost=True, max_retries=MAX_WAITS)
+def publish(self: Task, post_path: str, post_id: str, target: str, force: bool = False,
+            tries: int = 0) -> dict[str, Any]:
+    """Carry out the plan for one (post, target); `tries` counts transient failures so far."""
     syn = syndicator()
     from syndicate.loader import load_post
 
@@ -124,27 +127,28 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
         post = load_post(path, syn.config.site)
     except PostError as exc:
         syn.ledger.ensure(post_id, target, post_path)
-        syn.ledger.record_failure(post_id, target, "post", str(exc), keep_state=True)
+        syn.ledger.record_failure(post_id, target, "post", str(exc))
         return {"status": "failed", "error": str(exc)}
     if post.id != post_id:
         log.warning("%s: the post's id changed from %s to %s since it was queued", post_path, post_id, post.id)
 
     try:
-        outcome = syn.execute(post, target, force=force, owner=f"{os.getpid()}:{self.request.id}")
+        outcome = syn.execute(post, target, force=force, owner=f"{os.getpid()}:{uuid.uuid4().hex[:12]}")
     except RateLimited as exc:
         wait = exc.retry_after if exc.retry_after is not None else backoff(self.request.retries)
         wait += random.uniform(0, min(1.0, wait / 10 + 0.05))  # spread the herd
         return _wait_or_defer(self, (post.id, target), wait, f"platform rate limit ({exc})")
     except Transient as exc:
-        if self.request.retries >= MAX_RETRIES:
+        if tries >= MAX_RETRIES:
             syn.ledger.record_failure(post.id, target, "transient",
-                                      f"gave up after {MAX_RETRIES + 1} attempts: {syn.redact(str(exc))}",
-                                      keep_state=True)
+                                      f"gave up after {MAX_RETRIES + 1} attempts: {syn.redact(str(exc))}")
             return {"status": "failed", "error": syn.redact(str(exc))}
-        raise self.retry(countdown=backoff(self.request.retries), max_retries=None)
+        raise self.retry(countdown=backoff(tries), max_retries=MAX_WAITS,
+                         args=(post_path, post_id, target, force, tries + 1))
     if outcome.status == "skipped" and outcome.reason.startswith("another worker"):
         # the row is held by a worker that may have died: come back after its lease
-        raise self.retry(countdown=backoff(self.request.retries, base=5.0, cap=60.0), max_retries=None)
+        return _wait_or_defer(self, (post.id, target), backoff(min(self.request.retries, 4), base=1.0, cap=30.0),
+                              "held by another worker")
     return outcome.as_dict()
 
 

@@ -77,6 +77,7 @@ class Workers:
         self.env = {**os.environ, "SYNDICATE_CONFIG": str(config), **(extra_env or {})}
         self.env["PYTHONPATH"] = str(ROOT) + os.pathsep + self.env.get("PYTHONPATH", "")
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.beat_pids: set[int] = set()
         self.started = 0
 
     def start(self, n: int = 1, beat: bool = False) -> None:
@@ -88,13 +89,19 @@ class Workers:
                     "--without-gossip", "--without-mingle", "-n", f"w{self.started}@%h"]
             if beat:
                 args += ["-B", "-s", str(self.log_dir / f"beat-{self.started}")]
-            self.procs.append(subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                               start_new_session=True))
+            proc = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.procs.append(proc)
+            if beat:
+                self.beat_pids.add(proc.pid)
 
-    def kill_one(self, index: int) -> None:
+    def kill_one(self, index: int) -> bool:
+        """SIGKILL one worker (and its children); True if it was running the periodic jobs."""
         proc = self.procs.pop(index % len(self.procs))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        had_beat = proc.pid in self.beat_pids
+        self.beat_pids.discard(proc.pid)
+        return had_beat
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -129,7 +136,7 @@ def write_site(root: Path, n: int, *, prefix: str = "post") -> list[Path]:
 
 
 def write_config(root: Path, targets: Iterable[str], *, state_url: str, broker: str | None = None,
-                 queue: dict[str, object] | None = None) -> Path:
+                 queue: dict[str, object] | None = None, extra: Iterable[str] = ()) -> Path:
     lines = ["[site]", 'url = "https://blog.example"', 'content = ["content/posts/*.md"]',
              'permalink = "/posts/:slug/"', "", "[state]", f'url = "{state_url}"', ""]
     if broker:
@@ -137,7 +144,7 @@ def write_config(root: Path, targets: Iterable[str], *, state_url: str, broker: 
         for key, value in (queue or {}).items():
             lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
         lines.append("")
-    lines += list(targets)
+    lines += list(extra) + [""] + list(targets)
     path = root / "syndicate.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -1,0 +1,262 @@
+"""Grapheme-aware counting, truncation and template fitting for every connector.
+
+Connectors declare how a platform counts (`Limits.counting`, `url_weight`); this
+module applies it the same way everywhere, so no connector hand-rolls
+truncation. Counting rules:
+
+- "graphemes": extended grapheme clusters (`regex` `\\X`), as Mastodon's
+  `StatusLengthValidator` (`each_grapheme_cluster`) and Bluesky `maxGraphemes`.
+- "characters": Unicode code points.
+- "utf8-bytes": UTF-8 encoded length (Bluesky `maxLength`, Threads emoji).
+- "x-weighted": twitter-text v3 weighted length (PLATFORMS.md §8;
+  developer.x.com "counting characters"): NFC first, weight 1 for
+  U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F, U+2032–U+2037, 2 otherwise,
+  an emoji sequence weighs 2, a URL 23.
+
+With `url_weight` set, each http(s) URL counts that many. Mentions
+`@user@domain` count as `@user` (Mastodon, PLATFORMS.md §6) when `mentions`
+is true — by default for grapheme counting with a URL weight.
+"""
+from __future__ import annotations
+
+import string
+import unicodedata
+from typing import Callable, Iterable, Mapping
+
+import regex
+
+__all__ = ["count", "truncate", "fit_template", "template_fields", "find_urls", "ELLIPSIS"]
+
+ELLIPSIS = "…"
+X_URL_WEIGHT = 23
+
+# A URL: the scheme, then URL-safe ASCII; trailing punctuation is left out, as
+# twitter-text (used by Mastodon) does. A scheme followed by anything else
+# (an IDN host, a brace) still counts as a URL of its own. Both choices can only
+# make us count more than the server, never less.
+_URL = regex.compile(r"https?://(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+|(?=\S))", regex.IGNORECASE)
+_URL_TRAILING = ".,:;!?'\")]*"
+# Mastodon's mention pattern (app/models/account.rb MENTION_RE), simplified.
+_MENTION = regex.compile(
+    r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)@[\p{L}\p{M}\p{Nd}_]+(?:[.-]+[\p{L}\p{M}\p{Nd}_]+)*",
+    regex.IGNORECASE,
+)
+_GRAPHEME = regex.compile(r"\X")
+# Characters that always form a cluster of their own (ASCII but CR, Latin-1 and
+# Latin Extended letters, general punctuation such as "…"): counted with len().
+_STANDALONE = regex.compile(r"[\x00-\x0c\x0e-\x7f\u00a0-\u02ff\u2010-\u2027\u2030-\u205e]*")
+_EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]")
+_SPACE = regex.compile(r"\s")
+_TRAILING_JUNK = " \t\r\n,;:–—-"  # stripped before the ellipsis
+_BLANK_LINES = regex.compile(r"\n{3,}")
+_LINE_TRAILING = regex.compile(r"[ \t]+\n")
+_X_LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+
+
+def find_urls(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every http(s) URL in `text`, trailing punctuation excluded."""
+    spans = []
+    for m in _URL.finditer(text):
+        start, end = m.span()
+        floor = text.index("//", start) + 2
+        while end > floor and text[end - 1] in _URL_TRAILING:
+            end -= 1
+        spans.append((start, end))
+    return spans
+
+
+def _entities(text: str, url_weight: int | None, mentions: bool) -> list[tuple[int, int, str | None]]:
+    """Spans that count specially: (start, end, replacement); None = a URL."""
+    spans: list[tuple[int, int, str | None]] = []
+    if url_weight is not None and "://" in text:
+        spans.extend((s, e, None) for s, e in find_urls(text))
+    if mentions and "@" in text:
+        taken = [(s, e) for s, e, _ in spans]
+        for m in _MENTION.finditer(text):
+            s, e = m.span()
+            if not any(s < te and ts < e for ts, te in taken):
+                spans.append((s, e, "@" + m.group(1)))
+        spans.sort()
+    return spans
+
+
+def _x_weight(cluster: str) -> int:
+    if _EMOJI.search(cluster):
+        return 2
+    total = 0
+    for ch in cluster:
+        cp = ord(ch)
+        total += 1 if any(lo <= cp <= hi for lo, hi in _X_LIGHT) else 2
+    return total
+
+
+def _plain_count(text: str, counting: str) -> int:
+    if counting == "graphemes":
+        return len(text) if _STANDALONE.fullmatch(text) else len(_GRAPHEME.findall(text))
+    if counting == "characters":
+        return len(text)
+    if counting == "utf8-bytes":
+        return len(text.encode("utf-8"))
+    if counting == "x-weighted":
+        if text.isascii():
+            return len(text)
+        return sum(_x_weight(c) for c in _GRAPHEME.findall(text))
+    raise ValueError(f"unknown counting {counting!r}")
+
+
+def count(text: str, counting: str = "characters", url_weight: int | None = None, *, mentions: bool | None = None) -> int:
+    """Length of `text` as the platform counts it."""
+    if counting == "x-weighted":
+        text = unicodedata.normalize("NFC", text)
+        if url_weight is None:
+            url_weight = X_URL_WEIGHT
+    if mentions is None:
+        mentions = counting == "graphemes" and url_weight is not None
+    spans = _entities(text, url_weight, mentions)
+    if not spans:
+        return _plain_count(text, counting)
+    if counting == "graphemes":
+        # Mastodon rewrites entities, then counts clusters of the result.
+        parts, pos = [], 0
+        for s, e, repl in spans:
+            parts.append(text[pos:s])
+            parts.append("x" * url_weight if repl is None else repl)  # type: ignore[operator]
+            pos = e
+        parts.append(text[pos:])
+        return _plain_count("".join(parts), counting)
+    total, pos = 0, 0
+    for s, e, repl in spans:
+        total += _plain_count(text[pos:s], counting)
+        total += url_weight if repl is None else _plain_count(repl, counting)  # type: ignore[operator]
+        pos = e
+    return total + _plain_count(text[pos:], counting)
+
+
+def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS) -> str:
+    """The longest cut of `text` (with `ellipsis`) for which `fits` holds, or "".
+
+    Cuts at a word boundary unless that loses more than 40% against a cut
+    between graphemes (CJK text without spaces); never inside a URL.
+    """
+    clusters = _GRAPHEME.findall(text) if not text.isascii() else list(text)
+    offsets = [0]
+    for c in clusters:
+        offsets.append(offsets[-1] + len(c))
+    inside_url = set()
+    for s, e in find_urls(text):
+        inside_url.update(range(s + 1, e))
+
+    def candidate(k: int) -> str:
+        head = text[: offsets[k]].rstrip(_TRAILING_JUNK)
+        return head + ellipsis if head else ""
+
+    cuts = [k for k in range(1, len(clusters)) if offsets[k] not in inside_url]
+    lo, hi, best = 0, len(cuts) - 1, -1
+    while lo <= hi:  # the count grows with the cut: binary search, then check
+        mid = (lo + hi) // 2
+        if fits(candidate(cuts[mid])):
+            best, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    while best >= 0 and not fits(candidate(cuts[best])):
+        best -= 1
+    if best < 0:
+        return ""
+    k = cuts[best]
+    # prefer the last word boundary at or before k
+    for j in range(best, -1, -1):
+        w = cuts[j]
+        if _SPACE.match(clusters[w]) or _SPACE.match(clusters[w - 1]):
+            if w >= 0.6 * k and fits(candidate(w)):
+                k = w
+            break
+    return candidate(k)
+
+
+def truncate(
+    text: str,
+    limit: int,
+    counting: str = "characters",
+    url_weight: int | None = None,
+    *,
+    ellipsis: str = ELLIPSIS,
+    mentions: bool | None = None,
+) -> str:
+    """`text` shortened with an ellipsis to at most `limit`, at a word boundary if possible."""
+    if count(text, counting, url_weight, mentions=mentions) <= limit:
+        return text
+    return _shrink(text, lambda s: count(s, counting, url_weight, mentions=mentions) <= limit, ellipsis)
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+_FORMATTER = string.Formatter()
+
+
+def template_fields(template: str) -> list[str]:
+    """The field names a template uses; ValueError if it is malformed."""
+    return [name for _, name, _, _ in _FORMATTER.parse(template) if name]
+
+
+def _tidy(text: str) -> str:
+    text = _LINE_TRAILING.sub("\n", text.replace("\r\n", "\n"))
+    lines = [line if line.strip() else "" for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def fit_template(
+    template: str,
+    fields: Mapping[str, str],
+    limit: int,
+    counting: str = "graphemes",
+    url_weight: int | None = None,
+    shrink_order: Iterable[str] = ("excerpt", "hashtags", "title"),
+    *,
+    url_field: str = "url",
+    mentions: bool | None = None,
+) -> str:
+    """Fill `template`; if too long, shorten the excerpt, drop hashtags from the end, then shorten the title.
+
+    The URL is never cut; blank lines left by emptied fields collapse. The
+    result is never over `limit`; ValueError only when the bare URL cannot fit.
+    """
+    values = _Blank({k: v or "" for k, v in fields.items()})
+
+    def render() -> str:
+        return _tidy(template.format_map(values))
+
+    def fits(text: str) -> bool:
+        return count(text, counting, url_weight, mentions=mentions) <= limit
+
+    out = render()
+    if fits(out):
+        return out
+    for name in shrink_order:
+        value = values.get(name, "")
+        if name == url_field or not value:
+            continue
+        if name == "hashtags":
+            tags = value.split()
+            while tags:
+                tags.pop()
+                values[name] = " ".join(tags)
+                out = render()
+                if fits(out):
+                    return out
+            continue
+
+        def fits_with(candidate: str, name: str = name) -> bool:
+            values[name] = candidate
+            return fits(render())
+
+        values[name] = _shrink(value, fits_with)
+        out = render()
+        if fits(out):
+            return out
+    url = (fields.get(url_field) or "").strip()
+    if fits(url):
+        return url
+    raise ValueError(f"even the bare URL does not fit in {limit} ({counting})")

@@ -1,0 +1,207 @@
+"""syndicate.text: counting rules, truncation and template fitting."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syndicate.text import ELLIPSIS, count, find_urls, fit_template, truncate
+
+FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # one grapheme, 7 code points
+FLAG = "\U0001F1EF\U0001F1F5"  # regional indicator pair
+TEMPLATE = "{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}"
+
+
+# --- count ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "counting", "expected"),
+    [
+        ("abc", "graphemes", 3),
+        (FAMILY, "graphemes", 1),
+        (FAMILY, "characters", 7),
+        (FAMILY, "utf8-bytes", 25),
+        ("e\u0301", "graphemes", 1),  # combining acute
+        ("e\u0301", "characters", 2),
+        (FLAG + FLAG, "graphemes", 2),
+        ("日本語", "utf8-bytes", 9),
+        ("مرحبا", "graphemes", 5),
+    ],
+)
+def test_count_basic(text: str, counting: str, expected: int) -> None:
+    assert count(text, counting) == expected
+
+
+def test_url_weight_counts_every_url_the_same() -> None:
+    short, long = "https://a.io", "https://example.com/" + "x" * 200
+    assert count(f"see {short}", "graphemes", 23) == 4 + 23
+    assert count(f"see {long} and {short}", "graphemes", 23) == 4 + 23 + 5 + 23
+    # without a weight the URL counts as written
+    assert count(short, "graphemes") == len(short)
+
+
+def test_url_trailing_punctuation_is_not_part_of_the_url() -> None:
+    assert find_urls("(see https://example.com/a).") == [(5, 26)]
+    assert count("https://example.com/a.", "graphemes", 23) == 24
+
+
+def test_mastodon_mentions_count_without_domain() -> None:
+    assert count("@alice@mastodon.social hi", "graphemes", 23) == len("@alice hi")
+    # a local mention and an e-mail address are counted as written
+    assert count("@alice hi", "graphemes", 23) == 9
+    assert count("mail bob@example.com", "graphemes", 23) == len("mail bob@example.com")
+    # mentions are Mastodon's rule: off for plain counting
+    assert count("@alice@mastodon.social", "graphemes") == len("@alice@mastodon.social")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hello", 5),
+        ("日本語", 6),  # CJK weighs 2
+        ("\u2014", 1),  # em dash in U+2010–U+201F
+        ("\u2026", 2),  # ellipsis U+2026 is outside the light ranges
+        ("😀", 2),
+        (FAMILY, 2),  # an emoji sequence weighs 2
+        (FLAG, 2),
+        ("Ελληνικά", 8),  # Greek is below U+10FF
+        ("e\u0301", 1),  # NFC first: é
+        ("go https://example.com/" + "x" * 100, 3 + 23),
+    ],
+)
+def test_x_weighted(text: str, expected: int) -> None:
+    assert count(text, "x-weighted") == expected
+
+
+def test_unknown_counting_is_refused() -> None:
+    with pytest.raises(ValueError, match="counting"):
+        count("abc", "words")
+
+
+# --- truncate ---------------------------------------------------------------------
+
+
+def test_truncate_keeps_short_text() -> None:
+    assert truncate("short", 10) == "short"
+
+
+def test_truncate_cuts_at_a_word_boundary() -> None:
+    out = truncate("The quick brown fox jumps over the lazy dog", 20)
+    assert out == "The quick brown fox" + ELLIPSIS
+    assert count(out, "characters") <= 20
+
+
+def test_truncate_cjk_cuts_between_graphemes() -> None:
+    text = "日本語の文章はスペースがありませんとても長い文章です"
+    out = truncate(text, 10, "graphemes")
+    assert out.endswith(ELLIPSIS) and count(out, "graphemes") == 10
+    assert text.startswith(out[:-1])
+
+
+def test_truncate_never_splits_a_grapheme() -> None:
+    text = FAMILY * 20
+    out = truncate(text, 5, "graphemes")
+    assert out == FAMILY * 4 + ELLIPSIS
+    out = truncate("e\u0301" * 10, 4, "characters")  # 2 code points per grapheme
+    assert out.count("\u0301") == out.count("e")
+
+
+def test_truncate_does_not_cut_inside_a_url() -> None:
+    text = "read https://example.com/some/long/path/to/a/page right now please"
+    out = truncate(text, 40, "characters")
+    assert "https://example.com/some/long/path/to/a/page" not in out or out.index(ELLIPSIS) > 40
+    assert "https://example.com/so" not in out
+    assert count(out, "characters") <= 40
+
+
+def test_truncate_to_nothing() -> None:
+    assert truncate("abcdef", 0) == ""
+
+
+# --- fit_template ------------------------------------------------------------------
+
+
+def fields(excerpt: str = "An excerpt.", tags: str = "#one #two #three") -> dict[str, str]:
+    return {"title": "A title", "excerpt": excerpt, "url": "https://blog.example/post/", "hashtags": tags}
+
+
+def test_fit_template_untouched_when_it_fits() -> None:
+    out = fit_template(TEMPLATE, fields(), 500, "graphemes", 23)
+    assert out == "A title\n\nAn excerpt.\n\nhttps://blog.example/post/\n\n#one #two #three"
+
+
+def test_fit_template_shortens_the_excerpt_first() -> None:
+    excerpt = " ".join(f"word{i}" for i in range(100))
+    out = fit_template(TEMPLATE, fields(excerpt), 120, "graphemes", 23)
+    assert count(out, "graphemes", 23) <= 120
+    assert out.startswith("A title\n\nword0 word1")
+    assert ELLIPSIS in out and out.endswith("#one #two #three")
+
+
+def test_fit_template_then_drops_hashtags_from_the_end_then_the_title() -> None:
+    f = {"title": "T" * 30, "excerpt": "", "url": "https://blog.example/p", "hashtags": "#aaaa #bbbb #cccc"}
+    # 30 + 2 + 23 + 2 + 17 = 74
+    assert fit_template(TEMPLATE, f, 74, "graphemes", 23).endswith("#cccc")
+    assert fit_template(TEMPLATE, f, 70, "graphemes", 23).endswith("https://blog.example/p\n\n#aaaa #bbbb")
+    out = fit_template(TEMPLATE, f, 55, "graphemes", 23)
+    assert out == "T" * 30 + "\n\nhttps://blog.example/p"
+    out = fit_template(TEMPLATE, f, 40, "graphemes", 23)
+    assert out.endswith("\n\nhttps://blog.example/p") and count(out, "graphemes", 23) <= 40
+    assert out.startswith("TTT") and ELLIPSIS in out
+
+
+def test_fit_template_collapses_blank_lines_of_emptied_fields() -> None:
+    out = fit_template(TEMPLATE, {"title": "T", "excerpt": "", "url": "https://x.io/a", "hashtags": ""}, 500, "graphemes", 23)
+    assert out == "T\n\nhttps://x.io/a"
+
+
+def test_fit_template_bare_url_and_error() -> None:
+    url = "https://blog.example/" + "p" * 50
+    assert fit_template("{title} {url}", {"title": "x" * 40, "url": url}, 23, "graphemes", 23) == url
+    with pytest.raises(ValueError, match="bare URL"):
+        fit_template(TEMPLATE, {"url": url}, 30, "characters")
+
+
+# --- properties -----------------------------------------------------------------------
+
+NASTY = st.sampled_from(
+    [FAMILY, FLAG, "e\u0301", "日本語", "한국어", "مرحبا بالعالم", "שלום", "\u200f", "\u200d", " ", "\n", "#", "@a@b.c",
+     "https://", "{{ x }}", "👍🏽", "a\u0308\u0301", "\u0301"]
+)
+TEXT = st.lists(st.one_of(st.text(max_size=20), NASTY), max_size=40).map("".join)
+URLS = st.builds(
+    lambda host, path: f"https://{host}.example/{path}",
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=30),
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789-_/%~=&?", max_size=200),
+)
+COUNTING = st.sampled_from([("graphemes", 23), ("graphemes", None), ("characters", None), ("x-weighted", None), ("utf8-bytes", 23)])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=TEXT, excerpt=TEXT, tags=st.lists(TEXT, max_size=6), url=URLS, counting=COUNTING, limit=st.integers(0, 600))
+def test_fit_template_never_over_the_limit_and_keeps_the_url(
+    title: str, excerpt: str, tags: list[str], url: str, counting: tuple[str, int | None], limit: int
+) -> None:
+    how, weight = counting
+    f = {"title": title, "excerpt": excerpt, "url": url, "hashtags": " ".join("#" + t for t in tags)}
+    try:
+        out = fit_template(TEMPLATE, f, limit, how, weight)
+    except ValueError:
+        assert count(url, how, weight) > limit
+        return
+    assert count(out, how, weight) <= limit
+    assert url in out
+    i = out.index(url)
+    assert out[i + len(url) : i + len(url) + 1] in ("", "\n", " ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXT, limit=st.integers(0, 80), counting=COUNTING)
+def test_truncate_never_over_and_a_prefix(text: str, limit: int, counting: tuple[str, int | None]) -> None:
+    how, weight = counting
+    out = truncate(text, limit, how, weight)
+    assert count(out, how, weight) <= limit
+    if out != text and out:
+        assert out.endswith(ELLIPSIS)
+        assert text.startswith(out[: -len(ELLIPSIS)])
