@@ -218,6 +218,12 @@ class DevTo(Connector):
             media.append(MediaItem("cover", str(cover.url), cover.alt))
         elif cover is not None:
             warnings.append("cover has no absolute http(s) URL; main_image left out")
+        for image in post.document.images:
+            # dev.to fetches images by URL: each must answer before the article goes out
+            if is_http_url(image.url) and all(m.source != image.url for m in media):
+                media.append(MediaItem("inline", str(image.url), image.alt))
+            elif not is_http_url(image.url):
+                warnings.append(f"image {image.src!r} has no public URL: dev.to cannot show it")
         org = self.option("organization_id")
         if org not in (None, ""):
             try:
@@ -240,7 +246,38 @@ class DevTo(Connector):
 
     # I/O -------------------------------------------------------------------
 
+    def reachable(self, draft: Draft) -> Draft:
+        """The draft with every image URL checked: dev.to caches a failed fetch for good.
+
+        An image that does not answer (the site not yet deployed, a private
+        repository) is rehosted when the media pipeline has a store configured;
+        otherwise the article waits (`Transient`) rather than go out broken.
+        """
+        if self.media is None or not hasattr(self.media, "check_url"):
+            return draft
+        swaps: dict[str, str] = {}
+        for item in draft.media:
+            problem = self.media.check_url(item.source)
+            if problem is None:
+                continue
+            store = getattr(self.media, "rehost_store", None)
+            if store is None:
+                raise Transient(
+                    f"{self.name}: image {item.source} does not answer ({problem}); not published yet, because "
+                    "dev.to would keep the broken image (deploy the site, or configure [media.rehost])"
+                )
+            swaps[item.source] = self.media.rehost(item, self.limits.media or DevTo.limits.media)
+        if not swaps:
+            return draft
+        article = dict(draft.payload["article"])
+        for old, new in swaps.items():
+            article["body_markdown"] = article["body_markdown"].replace(old, new)
+            if article.get("main_image") == old:
+                article["main_image"] = new
+        return Draft(draft.target_type, {"article": article}, draft.text, draft.media, draft.warnings)
+
     def create(self, draft: Draft, key: str) -> Remote:
+        draft = self.reachable(draft)
         try:
             response = self.send("POST", self.api + ARTICLES, idempotent=False, json=draft.payload, headers=self._headers())
         except Permanent as exc:
@@ -253,6 +290,7 @@ class DevTo(Connector):
         return self._remote(response, OutcomeUnknown)
 
     def update(self, remote: Remote, draft: Draft) -> Remote:
+        draft = self.reachable(draft)
         url = self.api + ARTICLE.format(id=remote.id)
         response = self.send("PUT", url, idempotent=True, json=draft.payload, headers=self._headers())
         return self._remote(response, Transient)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import replace
+import logging
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import (
@@ -39,6 +40,7 @@ from connectors.base import (
 )
 from connectors.common import hashtags, is_http_url
 from syndicate.config import ConfigError
+from syndicate.media.errors import MediaError
 from syndicate.text import count, fit_template, template_fields, truncate
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from syndicate.post import Post
 
 INSTANCE = "/api/v2/instance"
+log = logging.getLogger(__name__)
 STATUSES = "/api/v1/statuses"
 STATUS = "/api/v1/statuses/{id}"
 MEDIA_UPLOAD = "/api/v2/media"
@@ -195,9 +198,9 @@ class Mastodon(Connector):
             payload["spoiler_text"] = spoiler
         media: list[MediaItem] = []
         if post.cover is not None:
-            # a URL (the media pipeline maps the site's own to local files), else the local file
+            # the local file when the site has it (no need for the site to be deployed), else the URL
             cover = post.cover
-            source = cover.url if is_http_url(cover.url) else (str(cover.path) if cover.path else cover.src)
+            source = str(cover.path) if cover.path else (cover.url if is_http_url(cover.url) else cover.src)
             if source:
                 media.append(MediaItem("cover", source, cover.alt))
             if not cover.alt:
@@ -276,7 +279,17 @@ class Mastodon(Connector):
     def _upload_all(self, draft: Draft) -> list[str]:
         assert self.media is not None
         policy = self.limits.media or _MEDIA
-        return [self._upload(self.media.fitted(item, policy), policy) for item in draft.media[: policy.max_count]]
+        ids = []
+        for item in draft.media[: policy.max_count]:
+            try:
+                fitted = self.media.fitted(item, policy)
+            except MediaError as exc:  # one bad image must not sink the post
+                if exc.transient:
+                    raise Transient(f"{self.name}: image {item.source}: {exc}") from None
+                log.warning("%s: image left out: %s", self.name, exc)
+                continue
+            ids.append(self._upload(fitted, policy))
+        return ids
 
     def _upload(self, fitted: FittedMedia, policy: MediaPolicy) -> str:
         data: dict[str, str] = {}

@@ -147,10 +147,17 @@ class MediaPipeline:
     # --- URL-only platforms (dev.to) -----------------------------------------
 
     def check_url(self, url: str) -> str | None:
-        """None if `url` answers with an image; else the problem. Memoised per pipeline."""
-        if url not in self._checked:
-            self._checked[url] = check_url(url, timeout=self.timeout, allow=self.allow, client=self.client)
-        return self._checked[url]
+        """None if `url` answers with an image; else the problem.
+
+        Successes are remembered per pipeline; failures are not, so a retry
+        after the site was deployed sees the image.
+        """
+        if url in self._checked:
+            return None
+        problem = check_url(url, timeout=self.timeout, allow=self.allow, client=self.client)
+        if problem is None:
+            self._checked[url] = None
+        return problem
 
     def local_only(self, url: str | None, path: Path | None) -> str | None:
         """Why an image the post names cannot be seen by a platform that fetches URLs, or None.
