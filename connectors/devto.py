@@ -58,7 +58,9 @@ _SAFE_URL = re.compile(r"https?://[^\s{}%]+")
 # dev.to runs every body through Liquid: unknown tags and {{ variables }} fail
 # the article (forem/forem#14028, #6673). Everything Liquid-looking outside code
 # is wrapped in {% raw %}; existing raw blocks are kept as they are.
-_MD = MarkdownIt("commonmark")
+# Only block structure is needed (which lines are code): the inline pass is
+# most of a parse's cost and is switched off.
+_MD = MarkdownIt("commonmark").disable(["inline", "text_join"], ignoreInvalid=True)
 _CODE_BLOCKS = frozenset({"fence", "code_block"})
 _INLINE_PROTECTED = re.compile(
     r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}"  # an existing raw block
@@ -119,7 +121,10 @@ def liquid_safe(markdown: str) -> str:
     """
     if "{%" not in markdown and "{{" not in markdown:
         return markdown
-    return "".join(text if code else _escape_text(text) for code, text in _blocks(markdown))
+    return "".join(
+        text if code or ("{%" not in text and "{{" not in text) else _escape_text(text)
+        for code, text in _blocks(markdown)
+    )
 
 
 def liquid_embed(embed: Embed) -> str:
@@ -189,11 +194,9 @@ class DevTo(Connector):
             embeds.append(liquid_embed(embed))
             return f"\x00{len(embeds) - 1}\x00"
 
-        pieces = _PLACEHOLDER.split(post.document.markdown(embed=hold))
-        # odd pieces are embed indexes; each text piece is escaped on its own
-        body = "".join(
-            (embeds[int(p)] if int(p) < len(embeds) else "") if i % 2 else liquid_safe(p) for i, p in enumerate(pieces)
-        )
+        # one escaping pass over the whole body (one block parse); placeholders hold the embeds
+        pieces = _PLACEHOLDER.split(liquid_safe(post.document.markdown(embed=hold)))
+        body = "".join((embeds[int(p)] if int(p) < len(embeds) else "") if i % 2 else p for i, p in enumerate(pieces))
         if body.lstrip().startswith("---"):
             # a leading thematic break would read as front matter on dev.to
             body = body.lstrip().replace("---", "***", 1)

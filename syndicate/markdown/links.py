@@ -130,6 +130,8 @@ class Resolver:
             path = (path[len(bp):] if bp and path.startswith(bp + "/") else path).lstrip("/")
             candidates += [os.path.join(root, f, path) for f in (*self.ctx.post.site.static, *_DEFAULT_STATIC)]
         for cand in candidates:
+            if not os.path.isfile(cand):  # one stat; the realpath (symlink check) only for files that exist
+                continue
             real = os.path.realpath(cand)
             if real != root and not real.startswith(root + os.sep):
                 self.ctx.warn(f"image {src!r} resolves outside the site root: not read")

@@ -1,0 +1,139 @@
+"""Load + render for dev.to and Mastodon over generated posts of realistic size.
+
+    .venv/bin/python bench/bench_pipeline.py [--posts 2000] [--rounds 3]
+
+Each round runs in a fresh process (honest peak RSS, cold caches): it
+discovers and loads every post (front matter, SSG conventions, canonical URL),
+expands the body once (shortcodes, Liquid, links, images) and renders the
+dev.to article and the Mastodon status. Reports posts/s (wall and CPU, one
+core) and the process's peak RSS (VmHWM).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WORDS = ("the quick brown fox jumps over lazy dog syndication static site generator markdown "
+         "worker queue ledger platform image canonical rate limit exactly once retry backoff "
+         "grapheme emoji 日本語 テキスト 中文 عربى").split()
+
+
+def paragraph(rng: random.Random, n: int) -> str:
+    words = [rng.choice(WORDS) for _ in range(n)]
+    words[rng.randrange(n)] = f"[a link](https://example.org/{rng.randrange(10**6)})"
+    words[rng.randrange(n)] = "`inline {{code}}`"
+    return " ".join(words).capitalize() + "."
+
+
+def make_post(rng: random.Random, i: int) -> str:
+    """About 9 KB, the corpus average: front matter of one of several SSG shapes, mixed body."""
+    kind = i % 4
+    tags = ", ".join(rng.sample(["python", "rust", "web", "Machine Learning", "devops", "C++", "静的サイト"], 3))
+    if kind == 0:
+        front = f"---\ntitle: \"Post {i}: {rng.choice(WORDS)} and {rng.choice(WORDS)}\"\ndate: 2023-0{1 + i % 9}-1{i % 10}T10:00:00+02:00\ntags: [{tags}]\ndescription: A short summary of post {i}.\ncover:\n  image: /images/cover-{i % 7}.png\n  alt: Cover {i}\n---\n"
+    elif kind == 1:
+        front = f"+++\ntitle = \"Post {i}\"\ndate = 2022-05-0{1 + i % 9}\n[taxonomies]\ntags = [\"rust\", \"zola\"]\n[extra]\nimage = \"cover.png\"\n+++\n"
+    elif kind == 2:
+        front = f"---\ntitle: Post {i}\ndate: '2019-10-02 21:19:08 +0200'\nhero: https://images.example.net/{i}.jpg\nexcerpt:\ncategories:\n  - Review\n  - Deep Learning\nauthors:\n  - Someone\n---\n"
+    else:
+        front = f"---\ntitle: Post {i}\npubDate: 2024-02-0{1 + i % 9}\ndescription: Astro-shaped post {i}\nheroImage: ./hero.jpg\ntags: \"{tags}\"\n---\n"
+    body: list[str] = []
+    while sum(len(b) for b in body) < 8500:
+        roll = rng.random()
+        if roll < 0.55:
+            body.append(paragraph(rng, rng.randint(40, 90)))
+        elif roll < 0.65:
+            body.append(f"## Section {len(body)}")
+        elif roll < 0.75:
+            body.append("```python\ndef f(x):\n    return {{x}}  # not a shortcode\n```")
+        elif roll < 0.82:
+            body.append(f'{{{{< figure src="img-{len(body)}.png" alt="Figure {len(body)}" caption="A caption" >}}}}')
+        elif roll < 0.86:
+            body.append('{{< youtube dQw4w9WgXcQ >}}')
+        elif roll < 0.90:
+            body.append(f"![Alt {len(body)}](./pic-{len(body)}.jpg)")
+        elif roll < 0.94:
+            body.append("{% highlight ruby %}\nputs 'hi'\n{% endhighlight %}")
+        else:
+            body.append("- item one\n- item **two**\n- item [three](/posts/other/)")
+    return front + "\n" + "\n\n".join(body) + "\n"
+
+
+def generate(root: Path, n: int) -> None:
+    rng = random.Random(42)
+    posts = root / "content" / "posts"
+    posts.mkdir(parents=True)
+    for i in range(n):
+        (posts / f"post-{i:05d}.md").write_text(make_post(rng, i), encoding="utf-8")
+    (root / "syndicate.toml").write_text(
+        '[site]\nurl = "https://blog.example"\ncontent = ["content/posts/*.md"]\npermalink = "/posts/:slug/"\n\n'
+        '[targets.devto]\napi_key = "x"\n\n[targets.mastodon]\nbase_url = "https://m.example"\naccess_token = "y"\n',
+        encoding="utf-8")
+
+
+def one_round(root: Path) -> dict[str, float]:
+    import resource
+
+    from connectors.devto import DevTo
+    from connectors.mastodon import Mastodon
+    from syndicate.config import load_config
+    from syndicate.loader import load_posts
+
+    config = load_config(root / "syndicate.toml")
+    devto = DevTo(config.targets["devto"])
+    masto = Mastodon(config.targets["mastodon"])
+    t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    posts, errors = load_posts(config)
+    t1 = time.perf_counter()
+    size = 0
+    for post in posts:
+        size += len(json.dumps(devto.render(post).payload)) + len(masto.render(post).payload["status"])
+    t2 = time.perf_counter()
+    cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - c0
+    hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    assert not errors, errors[:3]
+    return {"posts": len(posts), "load_s": t1 - t0, "render_s": t2 - t1, "total_s": t2 - t0, "cpu_s": cpu,
+            "peak_rss_mb": hwm / 1024, "out_bytes": size}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--round", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.round:
+        print(json.dumps(one_round(Path(args.round))))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        generate(root, args.posts)
+        avg = sum(p.stat().st_size for p in (root / "content" / "posts").iterdir()) / args.posts
+        runs = []
+        for _ in range(args.rounds):
+            out = subprocess.run([sys.executable, __file__, "--round", str(root)], capture_output=True, text=True,
+                                 check=True, cwd=ROOT)
+            runs.append(json.loads(out.stdout))
+    best = min(runs, key=lambda r: r["total_s"])
+    med = statistics.median(r["total_s"] for r in runs)
+    n = best["posts"]
+    print(f"posts: {n} generated, {avg / 1024:.1f} KiB on average; {args.rounds} rounds, each in a fresh process")
+    print(f"load + render (dev.to + Mastodon): median {n / med:,.0f} posts/s, best {n / best['total_s']:,.0f} posts/s "
+          f"(CPU {n / best['cpu_s']:,.0f} posts/s on one core)")
+    print(f"  load {best['load_s'] * 1000:.0f} ms ({n / best['load_s']:,.0f} posts/s), "
+          f"render {best['render_s'] * 1000:.0f} ms ({n / best['render_s']:,.0f} posts/s)")
+    print(f"peak RSS: {max(r['peak_rss_mb'] for r in runs):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
