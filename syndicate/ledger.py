@@ -211,6 +211,33 @@ class Ledger:
                     .values(post_path=post_path)
                 )
 
+    def acquire(self, post_id: str, target: str, post_path: str | None, owner: str, ttl: float = 120.0) -> Row | None:
+        """Claim the row (creating it if new) and return it; None if another worker holds it.
+
+        One conditional `UPDATE ... RETURNING` in the common case: the claim,
+        the path refresh and the read of the row in a single round trip.
+        """
+        for _ in range(2):
+            now = utcnow()
+            free = sa.or_(rows.c.lease_until.is_(None), rows.c.lease_until < now, rows.c.lease_owner == owner)
+            values: dict[str, Any] = dict(lease_owner=owner, lease_until=now + timedelta(seconds=ttl))
+            if post_path:
+                values["post_path"] = post_path
+            with self.engine.begin() as conn:
+                m = conn.execute(
+                    rows.update().where(rows.c.post_id == post_id, rows.c.target == target, free)
+                    .values(**values).returning(*rows.c)
+                ).mappings().first()
+                if m is not None:
+                    return Row.from_db(m)
+                exists = conn.execute(
+                    sa.select(rows.c.post_id).where(rows.c.post_id == post_id, rows.c.target == target)
+                ).first()
+            if exists:
+                return None  # held by another worker
+            self.ensure(post_id, target, post_path)
+        return None
+
     def claim(self, post_id: str, target: str, owner: str, ttl: float = 300.0) -> bool:
         """Take the row's lease with one conditional UPDATE; False if another holds it.
 
@@ -252,12 +279,14 @@ class Ledger:
 
     def record_published(
         self, post_id: str, target: str, remote_id: str, remote_url: str | None,
-        extra: dict[str, Any], content_hash: str, *, first: bool,
+        extra: dict[str, Any], content_hash: str, *, first: bool, release: bool = False,
     ) -> None:
         values: dict[str, Any] = dict(
             state="published", remote_id=remote_id, remote_url=remote_url, remote_extra=extra,
             content_hash=content_hash, last_error=None, error_kind=None, deferred_until=None, defer_reason=None,
         )
+        if release:
+            values.update(lease_owner=None, lease_until=None)
         if first:
             values["published_at"] = utcnow()
         self.update(post_id, target, **values)
@@ -296,4 +325,6 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # no pre-ping (a round trip per checkout, on the per-task hot path): connections are
+    # recycled, and a dropped one surfaces as OperationalError, which the task retries
+    return sa.create_engine(url, pool_recycle=600, pool_size=10, max_overflow=10)

@@ -168,11 +168,12 @@ class Syndicator:
         """
         owner = owner or owner_id()
         path = self.relpath(post)
-        self.ledger.ensure(post.id, target, path)
-        if not self.ledger.claim(post.id, target, owner, ttl=self.lease_seconds):
+        row = self.ledger.acquire(post.id, target, path, owner, ttl=self.lease_seconds)
+        if row is None:
             return Outcome(post.id, path, target, "skip", "skipped", "another worker holds this post for this target")
+        released: list[bool] = []
         try:
-            return self._execute_claimed(post, target, path, force)
+            return self._execute_claimed(post, target, path, force, row, released)
         except (Permanent, AuthFailed) as exc:
             kind = "auth" if isinstance(exc, AuthFailed) else "permanent"
             message = self.redact(str(exc))
@@ -185,11 +186,12 @@ class Syndicator:
                                error_kind="rate-limited" if isinstance(exc, RateLimited) else "transient")
             raise
         finally:
-            self.ledger.release(post.id, target, owner)
+            if not released:  # the final record of a success releases the row in the same statement
+                self.ledger.release(post.id, target, owner)
 
-    def _execute_claimed(self, post: Post, target: str, path: str, force: bool) -> Outcome:
+    def _execute_claimed(self, post: Post, target: str, path: str, force: bool, row: Row,
+                         released: list[bool]) -> Outcome:
         conn = self.prepared(target)
-        row = self.ledger.get(post.id, target)
         p = plan(post, conn, row, utcnow(), force=force)
         out = Outcome(post.id, path, target, p.action, "skipped", p.reason, warnings=p.warnings)
         if p.action == "skip":
@@ -201,7 +203,6 @@ class Syndicator:
             self.ledger.defer(post.id, target, p.until, p.reason)
             out.status = "deferred"
             return out
-        assert row is not None
         if p.action == "delete":
             assert row.remote_id is not None
             try:
@@ -229,7 +230,9 @@ class Syndicator:
                     raise
                 # any other error (a lost response, a 5xx) leaves the row `creating`:
                 # the outcome is unknown, and the next attempt finds before it creates
-                self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, digest, first=True)
+                self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, digest, first=True,
+                                             release=True)
+                released.append(True)
             else:
                 # an earlier attempt landed; bring it in line with the current draft
                 self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, "", first=True)
@@ -248,7 +251,8 @@ class Syndicator:
                                revision=row.revision + 1)
             raise Transient(f"{target}: the copy was deleted on the platform; it will be created again") from None
         self.ledger.record_published(post.id, target, remote.id, remote.url or row.remote_url, remote.extra, digest,
-                                     first=False)
+                                     first=False, release=True)
+        released.append(True)
         out.status, out.remote_url = "done", remote.url or row.remote_url
         return out
 

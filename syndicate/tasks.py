@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
+from sqlalchemy import exc as sa_exc
 
 from connectors.base import RateLimited, Transient
 from syndicate.config import Config, ConfigError, find_config, load_config
@@ -138,6 +139,11 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
         wait = exc.retry_after if exc.retry_after is not None else backoff(self.request.retries)
         wait += random.uniform(0, min(1.0, wait / 10 + 0.05))  # spread the herd
         return _wait_or_defer(self, (post.id, target), wait, f"platform rate limit ({exc})")
+    except sa_exc.OperationalError as exc:
+        # the ledger's database went away (restart, failover): the pool reconnects on the retry
+        log.warning("ledger unavailable, retrying: %s", type(exc.orig).__name__ if exc.orig else exc)
+        raise self.retry(countdown=backoff(tries), max_retries=MAX_WAITS,
+                         args=(post_path, post_id, target, force, tries + 1))
     except Transient as exc:
         if tries >= MAX_RETRIES:
             syn.ledger.record_failure(post.id, target, "transient",

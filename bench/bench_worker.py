@@ -1,0 +1,216 @@
+"""The worker under load: backfill against rate limits, per-task overhead, pool choice.
+
+    .venv/bin/python bench/bench_worker.py backfill [--posts 1000] [--scale 0.0333] [--workers 1 3]
+    .venv/bin/python bench/bench_worker.py overhead [--posts 1000]
+    .venv/bin/python bench/bench_worker.py pools [--posts 300]
+
+Everything is real: a private redis-server (broker + shared limits), the
+ledger on the local PostgreSQL (or SQLite with --sqlite), Celery workers
+started as `celery -A syndicate.tasks worker`, and the fake platforms of
+tests/fakes on loopback.
+
+backfill: posts × 3 targets (dev.to, two Mastodon accounts) that answer after
+100 ms and enforce their documented limits with windows scaled by --scale
+(1/30: dev.to 10 creates per 1 s instead of 30 s). Reports the time taken
+against the minimum the limits allow, and the 429s the fakes sent.
+
+overhead: instant fakes; CPU seconds the worker processes used per
+(post, target), and their peak RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from syndicate.ledger import Ledger  # noqa: E402
+from tests.fakes.devto import FakeDevTo  # noqa: E402
+from tests.fakes.mastodon import FakeMastodon  # noqa: E402
+from tests.harness import RedisServer, Workers, write_config, write_site  # noqa: E402
+
+PG = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
+ENV = {"DEVTO_API_KEY": "devto-test-key", "MASTODON_ACCESS_TOKEN": "mastodon-test-token"}
+
+
+class Counting:
+    """Mixin: count the 429s a fake sends."""
+
+    refused = 0
+
+    def rate_limited(self, *a: Any, **k: Any) -> Any:  # injected faults (not used here) and windows
+        self.refused += 1
+        return super().rate_limited(*a, **k)  # type: ignore[misc]
+
+    def window_limited(self, *a: Any, **k: Any) -> Any:
+        self.refused += 1
+        return super().window_limited(*a, **k)  # type: ignore[misc]
+
+
+class DevTo(Counting, FakeDevTo):
+    pass
+
+
+class Mastodon(Counting, FakeMastodon):
+    pass
+
+
+def state_url(args: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
+    if args.sqlite:
+        return f"sqlite:///{tmp / 'state.db'}", None
+    import sqlalchemy as sa
+
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    engine = sa.create_engine(PG.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"create schema {schema}"))
+
+    def drop() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f"drop schema {schema} cascade"))
+        engine.dispose()
+
+    return f"{PG}?options=-csearch_path%3D{schema}", drop
+
+
+def cpu_and_rss(pids: list[int]) -> tuple[float, float]:
+    """CPU seconds (user + system, with reaped children) and summed peak RSS (MB) of process trees."""
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = rss = 0.0
+    for pid in pids:
+        for p in [pid, *children(pid)]:
+            try:
+                fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+                cpu += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+                rss += next(int(line.split()[1]) for line in open(f"/proc/{p}/status") if line.startswith("VmHWM")) / 1024
+            except (OSError, StopIteration):
+                continue
+    return cpu, rss
+
+
+def children(pid: int) -> list[int]:
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    except FileNotFoundError:
+        return []
+    return [int(x) for x in out]
+
+
+def run(args: argparse.Namespace, *, n_posts: int, fakes: dict[str, Any], scale: float | None, workers: int,
+        pool: str, concurrency: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        broker = RedisServer(tmp / "redis")
+        broker.start()
+        url, drop = state_url(args, tmp)
+        try:
+            write_site(tmp, n_posts)
+            lines: list[str] = []
+            for name, fake in fakes.items():
+                if isinstance(fake, FakeDevTo):
+                    lines += [f"[targets.{name}]", 'type = "devto"', 'api_key = "${DEVTO_API_KEY}"',
+                              f'base_url = "{fake.url}"', ""]
+                else:
+                    lines += [f"[targets.{name}]", 'type = "mastodon"', f'base_url = "{fake.url}"',
+                              'access_token = "${MASTODON_ACCESS_TOKEN}"', ""]
+            queue: dict[str, object] = {"visibility_timeout": 3600, "scan_interval": 1}
+            if scale:
+                queue["rate_time_scale"] = scale
+            config = write_config(tmp, lines, state_url=url, broker=broker.url, queue=queue)
+            env = {**os.environ, **ENV, "SYNDICATE_CONFIG": str(config)}
+            subprocess.run([sys.executable, "-m", "syndicate.cli", "push", str(tmp / "content")], env=env, cwd=ROOT,
+                           check=True, capture_output=True)
+            expected = n_posts * len(fakes)
+            w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=ENV)
+            w.start(1, beat=True)
+            w.start(workers - 1)
+            ledger = Ledger(url)
+            # the clock starts when the first task is taken
+            while not any(f.requests for f in fakes.values()):
+                time.sleep(0.01)
+            started = time.monotonic()
+            cpu0, _ = cpu_and_rss([p.pid for p in w.procs])
+            peak = 0.0
+            while True:
+                done = sum(1 for r in ledger.all(states=["published"]))
+                _, rss = cpu_and_rss([p.pid for p in w.procs])
+                peak = max(peak, rss)
+                if done >= expected:
+                    break
+                if time.monotonic() - started > 1800:
+                    raise SystemExit(f"timed out: {done}/{expected}")
+                time.sleep(0.25)
+            elapsed = time.monotonic() - started
+            cpu1, rss = cpu_and_rss([p.pid for p in w.procs])
+            w.stop()
+            ledger.dispose()
+            return {"elapsed": elapsed, "tasks": expected, "cpu": cpu1 - cpu0, "peak_rss": max(peak, rss),
+                    "refused": sum(f.refused for f in fakes.values()),
+                    "duplicates": sum(len(getattr(f, "articles", {})) for f in fakes.values() if isinstance(f, FakeDevTo))
+                    - n_posts * sum(isinstance(f, FakeDevTo) for f in fakes.values())}
+        finally:
+            broker.stop()
+            if drop:
+                drop()
+
+
+def backfill(args: argparse.Namespace) -> None:
+    scale = args.scale
+    dev_window = max(1, math.ceil(30 * scale))  # as the shared limiter rounds windows
+    ma_window = max(1, math.ceil(300 * scale))
+    minimum = max((math.ceil(args.posts / 10) - 1) * dev_window, (math.ceil(args.posts / 300) - 1) * ma_window) + 0.1
+    print(f"backfill: {args.posts} posts × 3 targets, 100 ms per request, limits scaled ×{scale:.4f} "
+          f"(dev.to 10 creates/{dev_window}s, Mastodon 300 requests/{ma_window}s); minimum {minimum:.1f} s")
+    for n in args.workers:
+        with DevTo(latency=0.1, time_scale=scale) as d, Mastodon(latency=0.1, time_scale=scale) as m1, \
+                Mastodon(latency=0.1, time_scale=scale) as m2:
+            r = run(args, n_posts=args.posts, fakes={"devto": d, "mastodon": m1, "mastodon2": m2}, scale=scale,
+                    workers=n, pool="threads", concurrency=16)
+        print(f"  {n} worker process(es), threads×16: {r['elapsed']:.1f} s ({r['elapsed'] / minimum:.2f}× the minimum), "
+              f"429s received: {r['refused']}, duplicates: {r['duplicates']}, "
+              f"CPU {r['cpu'] / r['tasks'] * 1000:.1f} ms/task, peak RSS {r['peak_rss']:.0f} MB")
+
+
+def overhead(args: argparse.Namespace) -> None:
+    print(f"overhead: {args.posts} posts × 2 Mastodon targets answering at once; limits ×0.001 (not binding)")
+    for pool, conc in (("threads", 16), ("prefork", 2), ("solo", 1)):
+        with Mastodon() as m1, Mastodon() as m2:
+            r = run(args, n_posts=args.posts, fakes={"mastodon": m1, "mastodon2": m2}, scale=0.001, workers=1,
+                    pool=pool, concurrency=conc)
+        print(f"  {pool}×{conc}: CPU {r['cpu'] / r['tasks'] * 1000:.2f} ms per (post, target), "
+              f"{r['tasks'] / r['elapsed']:.0f} tasks/s, peak RSS {r['peak_rss']:.0f} MB")
+
+
+def pools(args: argparse.Namespace) -> None:
+    print(f"pools: {args.posts} posts × 2 Mastodon targets answering after 100 ms, limits not binding")
+    for pool, conc in (("threads", 8), ("threads", 16), ("threads", 32), ("prefork", 2), ("prefork", 8), ("solo", 1)):
+        with Mastodon(latency=0.1) as m1, Mastodon(latency=0.1) as m2:
+            r = run(args, n_posts=args.posts, fakes={"mastodon": m1, "mastodon2": m2}, scale=0.001, workers=1,
+                    pool=pool, concurrency=conc)
+        print(f"  {pool}×{conc}: {r['tasks'] / r['elapsed']:.1f} tasks/s, CPU {r['cpu'] / r['tasks'] * 1000:.2f} ms/task, "
+              f"peak RSS {r['peak_rss']:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["backfill", "overhead", "pools"])
+    parser.add_argument("--posts", type=int)
+    parser.add_argument("--scale", type=float, default=1 / 30)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 3])
+    parser.add_argument("--sqlite", action="store_true", help="ledger in SQLite instead of PostgreSQL")
+    args = parser.parse_args()
+    args.posts = args.posts or {"backfill": 1000, "overhead": 1000, "pools": 300}[args.mode]
+    {"backfill": backfill, "overhead": overhead, "pools": pools}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
