@@ -202,7 +202,7 @@ def pools(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["backfill", "overhead", "pools"])
+    parser.add_argument("mode", nargs="?", default="overhead", choices=["backfill", "overhead", "pools"])
     parser.add_argument("--posts", type=int)
     parser.add_argument("--scale", type=float, default=1 / 30)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 3])
