@@ -27,7 +27,6 @@ from syndicate.media import (
     MediaPipeline,
     alt_for,
     check_url,
-    cover_alt,
     fetch,
     fit,
     resolve_local,
@@ -489,19 +488,6 @@ def test_alt_for_carries_falls_back_and_cuts() -> None:
     family = "👨‍👩‍👧‍👦"
     emoji = truncate_alt("ab" + family * 3, 12)
     assert len(emoji) <= 12 and emoji.endswith("…") and emoji.count(family) == emoji[:-1].count("👨")
-
-
-def test_cover_alt_from_front_matter() -> None:
-    assert cover_alt({"cover": {"image": "a.png", "alt": "Sunset"}}) == "Sunset"
-    assert cover_alt({"heroImageAlt": "Hero"}) == "Hero"
-    assert cover_alt({"image": "a.png", "imagealt": "Cat"}) == "Cat"
-    assert cover_alt({"featureImage": {"src": "a.png", "alt": "Feat"}}) == "Feat"
-    assert cover_alt({"image": "a.png"}) is None
-    assert cover_alt({"banner_description": "B"}, key="banner_description") == "B"
-    assert missing_alt([MediaItem("inline", "a.png", "x"), MediaItem("cover", "b.png")]) == ["image 'b.png' (cover) has no alt text"]
-
-
-# --- pipeline, cache, fake platforms ---------------------------------------------
 
 
 def test_cache_reuses_work_across_pipelines(site: Path, tmp_path: Path) -> None:

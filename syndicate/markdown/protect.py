@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from syndicate.markdown.blocks import _indent
 from syndicate.markdown.context import Context
 from syndicate.markdown.shortcodes import HUGO_TAG
 
@@ -25,18 +26,6 @@ def unescape_comment_form(text: str) -> str:
     if "/*" not in text:
         return text
     return _COMMENT_FORM.sub(lambda m: "{{" + m.group(1) + m.group(2) + m.group(3) + "}}", text)
-
-
-def _indent(line: str) -> int:
-    n = 0
-    for ch in line:
-        if ch == " ":
-            n += 1
-        elif ch == "\t":
-            n += 4 - n % 4
-        else:
-            break
-    return n
 
 
 def protect_code(body: str, ctx: Context) -> str:

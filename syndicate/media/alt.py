@@ -1,8 +1,8 @@
 """Alt text: found for the cover in the front matter, carried to each platform.
 
 Body images carry the alt the Markdown gave them (`![alt](src)`, HTML `alt`,
-shortcode `alt`/`caption`/`title`: resolved by syndicate.markdown). For the
-cover, `cover_alt` reads the usual front-matter keys (CONVENTIONS.md).
+shortcode `alt`/`caption`/`title`: resolved by syndicate.markdown); the
+cover's alt comes from the front matter, read by syndicate.loader.
 
 Fallback, when a platform requires alt (Bluesky's `alt`) and the post gives
 none: the caller's `fallback` (connectors pass the post title + " (image)"),
@@ -11,38 +11,13 @@ a word boundary, with an ellipsis, never inside a grapheme cluster.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
 
 import regex
 
 from connectors.base import MediaItem, MediaPolicy
 
-COVER_ALT_KEYS = (
-    "cover.alt", "image.alt", "image.caption", "featureImage.alt", "featuredImage.alt", "hero.alt", "banner.alt",
-    "hero_alt", "heroAlt", "heroImageAlt", "hero_image_alt", "image_alt", "imageAlt", "imagealt", "cover_alt",
-    "coverAlt", "coverImageAlt", "cover_image_alt", "feature_image_alt", "featureImageAlt", "featuredImageAlt",
-    "featured_image_alt", "bannerAlt", "banner_alt", "extra.image_alt", "extra.cover_alt", "extra.image.alt",
-)
 _SPACE = regex.compile(r"\s+")
 _GRAPHEME = regex.compile(r"\X")
-
-
-def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
-    value: Any = data
-    for part in dotted.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def cover_alt(front_matter: Mapping[str, Any], key: str | None = None) -> str | None:
-    """The cover's alt text from the front matter (`key`: the site's own field, dotted)."""
-    for k in (key,) if key else COVER_ALT_KEYS:
-        value = _lookup(front_matter, k)
-        if isinstance(value, str) and value.strip():
-            return _SPACE.sub(" ", value).strip()
-    return None
 
 
 def truncate_alt(text: str, limit: int) -> str:
