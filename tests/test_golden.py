@@ -1,0 +1,68 @@
+"""Golden files: what each platform would receive for every post of examples/.
+
+A change in rendering shows up as a diff of tests/golden/. After checking the
+diff is intended, regenerate with `SYNDICATE_UPDATE_GOLDEN=1 ./dev test tests/test_golden.py`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from connectors import registry
+from syndicate.config import load_config
+from syndicate.loader import load_posts
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("SYNDICATE_UPDATE_GOLDEN") == "1"
+
+
+def _rendered() -> dict[str, dict[str, object]]:
+    config = load_config(EXAMPLES / "syndicate.toml", env={}, strict=False)
+    posts, errors = load_posts(config)
+    assert not errors, errors
+    site_root = str(config.site.root)
+    out: dict[str, dict[str, object]] = {}
+    for post in posts:
+        name = str(post.path.relative_to(config.site.root)).replace("/", "__")
+        for target in config.targets.values():
+            conn = registry.get(target.type)(target)
+            draft = conn.render(post)
+            request = conn.preview(draft)
+            blob = {
+                "method": request.method,
+                "url": request.url,
+                "json": request.json,
+                "media": [{"role": m.role, "source": m.source, "alt": m.alt} for m in draft.media],
+                "warnings": sorted(set(draft.warnings)),
+            }
+            text = json.dumps(blob, ensure_ascii=False, indent=2, sort_keys=True).replace(site_root, "<site>")
+            out[f"{name}.{target.name}.json"] = {"text": text + "\n"}
+    return out
+
+
+RENDERED = _rendered()
+
+
+def test_every_golden_file_has_a_rendered_post() -> None:
+    if UPDATE:
+        for stale in GOLDEN.glob("*.json"):
+            if stale.name not in RENDERED:
+                stale.unlink()
+    on_disk = {p.name for p in GOLDEN.glob("*.json")}
+    assert on_disk == set(RENDERED), "golden files and example posts differ: regenerate (see module docstring)"
+
+
+@pytest.mark.parametrize("name", sorted(RENDERED))
+def test_rendering_matches_the_golden_file(name: str) -> None:
+    text = str(RENDERED[name]["text"])
+    path = GOLDEN / name
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {name}: regenerate (see module docstring)"
+    assert path.read_text(encoding="utf-8") == text
