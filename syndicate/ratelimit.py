@@ -103,6 +103,19 @@ end
 return '0'
 """
 
+# KEYS: the scope's reservation tail; ARGV: the wait the windows gave, the
+# spacing of slots. Returns the wait until this caller's own slot: the later of
+# its wait and the tail, which then moves one spacing on.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local tail = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(tail, now + tonumber(ARGV[1]))
+local nxt = slot + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], string.format('%.6f', nxt), 'PX', math.ceil((nxt - now) * 1000) + 1000)
+return string.format('%.6f', slot - now)
+"""
+
 # KEYS: pause, pace, next of one scope; ARGV: pause seconds (0: none), gap
 # seconds (0: none), seconds until the platform's reset, "1" to stop pacing.
 _OBSERVE = """
@@ -123,6 +136,11 @@ elseif calm == '1' then
 end
 return 1
 """
+
+
+def margin(window: float) -> float:
+    """How long after its window a slot frees: 1% of it, at least 50 ms, at most 1 s."""
+    return min(1.0, max(0.05, window * 0.01))
 
 
 class RateSpecError(ValueError):
@@ -343,6 +361,7 @@ class RateLimiter:
         self.time_scale = time_scale
         self._acquire = self._client.register_script(_ACQUIRE)
         self._observe = self._client.register_script(_OBSERVE)
+        self._reserve = self._client.register_script(_RESERVE)
         self._plans: dict[tuple[tuple[RateLimit, ...], str, int], _Plan] = {}
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
@@ -386,11 +405,22 @@ class RateLimiter:
         keys = self._scope(account, None) + self._scope(account, kind)
         args: list[int] = []
         tag = _tag(account)
+        spacing = 0.0
         for item, budget, units in self._plan(rates, kind, cost):
             keys.append(self._storage.prefixed_key(item.key_for(tag, budget)))
-            args += (item.amount, item.get_expiry(), units)
+            # a slot frees a little after the window: requests reach the platform with some
+            # jitter, and one that arrives early would find the platform's window still full
+            window = item.get_expiry() + margin(item.get_expiry())
+            args += (item.amount, window, units)
+            spacing = max(spacing, window * units / item.amount)
         try:
-            return float(self._acquire(keys=keys, args=args))
+            wait = float(self._acquire(keys=keys, args=args))
+            if wait > 0 and spacing > 0:
+                # queue behind the others already waiting instead of all waking at once:
+                # each refused caller gets its own future slot, `spacing` apart
+                wait = float(self._reserve(keys=[self._scope(account, kind)[0] + ":tail"],
+                                           args=[f"{wait:.6f}", f"{spacing:.6f}"]))
+            return wait
         except redis.RedisError as exc:
             raise Transient(f"rate limiter: Redis unavailable ({type(exc).__name__})") from None
 
