@@ -55,6 +55,10 @@ class RateLimited(ConnectorError):
         return self.args[1]
 
 
+class Throttled(RateLimited):
+    """Our own shared limiter said wait: nothing was sent to the platform."""
+
+
 class Permanent(ConnectorError):
     """The platform refused this content: record why, never retry."""
 

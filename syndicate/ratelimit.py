@@ -45,7 +45,7 @@ from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from limits.util import WindowStats
 
-from connectors.base import RateLimit, RateLimited, Transient, parse_retry_after
+from connectors.base import RateLimit, RateLimited, Throttled, Transient, parse_retry_after
 
 REQUEST = "request"
 OPERATION_KINDS = frozenset({"create", "update", "delete", "request", "media"})
@@ -103,16 +103,49 @@ end
 return '0'
 """
 
-# KEYS: the scope's reservation tail; ARGV: the wait the windows gave, the
-# spacing of slots. Returns the wait until this caller's own slot: the later of
-# its wait and the tail, which then moves one spacing on.
+# Pacing on top of the exact windows, so that grants are spread `spacing`
+# apart instead of coming in bursts (jitter on the way to the platform turns a
+# burst at a window's edge into a 429), and so that waiting callers are queued
+# instead of all waking at once.
+# KEYS: the scope's reserved slots (a sorted set of times) and its tail (the
+# next free slot). ARGV[1]: the spacing.
+# _PACE returns "0" when the caller may try the windows now (it consumed a slot
+# that came due, or the queue is empty), else the wait until the slot reserved
+# for it; ARGV[2] is the burst allowed on a quiet account (half a window's
+# amount, as seconds of tail). _RESERVE (ARGV[1]: the wait the windows gave) queues a caller the
+# windows refused, at the later of that wait and the tail.
+_PACE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local spacing, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.6f', now + 0.005), 'LIMIT', 0, 1)
+if due[1] then
+  redis.call('ZREM', KEYS[1], due[1])
+  return '0'
+end
+local tail = tonumber(redis.call('GET', KEYS[2]) or '0')
+local ttl = math.ceil(spacing * 1000) + 60000
+if tail <= now + burst then
+  redis.call('SET', KEYS[2], string.format('%.6f', math.max(tail, now) + spacing), 'PX', ttl + math.ceil(burst * 1000))
+  return '0'
+end
+local slot = tail - burst
+redis.call('ZADD', KEYS[1], slot, string.format('%.6f', slot))
+redis.call('SET', KEYS[2], string.format('%.6f', tail + spacing), 'PX', math.ceil((tail - now) * 1000) + ttl)
+redis.call('PEXPIRE', KEYS[1], math.ceil((tail - now) * 1000) + ttl)
+return string.format('%.6f', slot - now)
+"""
+
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local tail = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(tail, now + tonumber(ARGV[1]))
-local nxt = slot + tonumber(ARGV[2])
-redis.call('SET', KEYS[1], string.format('%.6f', nxt), 'PX', math.ceil((nxt - now) * 1000) + 1000)
+local spacing, burst = tonumber(ARGV[2]), tonumber(ARGV[3])
+local tail = tonumber(redis.call('GET', KEYS[2]) or '0')
+local slot = math.max(tail - burst, now + tonumber(ARGV[1]))
+local ttl = math.ceil((slot - now + spacing + burst) * 1000) + 60000
+redis.call('ZADD', KEYS[1], slot, string.format('%.6f', slot))
+redis.call('SET', KEYS[2], string.format('%.6f', math.max(tail, slot) + spacing), 'PX', ttl)
+redis.call('PEXPIRE', KEYS[1], ttl)
 return string.format('%.6f', slot - now)
 """
 
@@ -344,7 +377,8 @@ class RateLimiter:
     """Per-account windows in Redis, shared by every worker. Never blocks."""
 
     def __init__(
-        self, redis_url: str | redis.Redis, namespace: str = "syndicate:rl", *, time_scale: float = 1.0
+        self, redis_url: str | redis.Redis, namespace: str = "syndicate:rl", *, time_scale: float = 1.0,
+        pace: bool = True,
     ) -> None:
         if not namespace or any(c in namespace for c in "{}*?[] "):
             raise ValueError(f"rate limiter namespace {namespace!r}: non-empty, without {{}}*?[] or spaces")
@@ -359,9 +393,11 @@ class RateLimiter:
         self._moving = MovingWindowRateLimiter(self._storage)
         self.namespace = namespace
         self.time_scale = time_scale
+        self.pace = pace  # spread grants and queue waiters (see _PACE); False: the bare windows
         self._acquire = self._client.register_script(_ACQUIRE)
         self._observe = self._client.register_script(_OBSERVE)
         self._reserve = self._client.register_script(_RESERVE)
+        self._pace = self._client.register_script(_PACE)
         self._plans: dict[tuple[tuple[RateLimit, ...], str, int], _Plan] = {}
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
@@ -405,7 +441,7 @@ class RateLimiter:
         keys = self._scope(account, None) + self._scope(account, kind)
         args: list[int] = []
         tag = _tag(account)
-        spacing = 0.0
+        spacing, burst = 0.0, float("inf")
         for item, budget, units in self._plan(rates, kind, cost):
             keys.append(self._storage.prefixed_key(item.key_for(tag, budget)))
             # a slot frees a little after the window: requests reach the platform with some
@@ -413,13 +449,19 @@ class RateLimiter:
             window = item.get_expiry() + margin(item.get_expiry())
             args += (item.amount, window, units)
             spacing = max(spacing, window * units / item.amount)
+            burst = min(burst, window * units * max(0, item.amount // (2 * units) - 1) / item.amount)
         try:
+            queue = [self._scope(account, kind)[0] + ":slots", self._scope(account, kind)[0] + ":tail"]
+            if spacing > 0 and self.pace:
+                # paced, not bursty: a caller takes a slot that has come due, or the next
+                # free one if none is waiting, else queues for its own future slot
+                wait = float(self._pace(keys=queue, args=[f"{spacing:.6f}", f"{burst:.6f}"]))
+                if wait > 0:
+                    return wait
             wait = float(self._acquire(keys=keys, args=args))
-            if wait > 0 and spacing > 0:
-                # queue behind the others already waiting instead of all waking at once:
-                # each refused caller gets its own future slot, `spacing` apart
-                wait = float(self._reserve(keys=[self._scope(account, kind)[0] + ":tail"],
-                                           args=[f"{wait:.6f}", f"{spacing:.6f}"]))
+            if wait > 0 and spacing > 0 and self.pace:
+                # the windows are full (a pause, or grants from before): queue for a slot after them
+                wait = float(self._reserve(keys=queue, args=[f"{wait:.6f}", f"{spacing:.6f}", f"{burst:.6f}"]))
             return wait
         except redis.RedisError as exc:
             raise Transient(f"rate limiter: Redis unavailable ({type(exc).__name__})") from None
@@ -428,7 +470,7 @@ class RateLimiter:
         """`acquire`, raising `RateLimited(retry_after)` when the task must come back later."""
         wait = self.acquire(account, kind, rates, cost)
         if wait > 0:
-            raise RateLimited(f"rate limit ({kind}): next slot in {wait:.1f}s", wait)
+            raise Throttled(f"rate limit ({kind}): next slot in {wait:.1f}s", wait)
 
     def observe(self, account: str, headers: Mapping[str, str], status: int, kind: str | None = None) -> float:
         """Slow the account down from a response's rate-limit headers; returns the pause set (s).

@@ -27,7 +27,7 @@ from typing import Any
 from celery import Celery, Task
 from sqlalchemy import exc as sa_exc
 
-from connectors.base import RateLimited, Transient
+from connectors.base import RateLimited, Throttled, Transient
 from syndicate.config import Config, ConfigError, find_config, load_config
 from syndicate.ledger import utcnow
 from syndicate.post import PostError
@@ -137,7 +137,10 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
         outcome = syn.execute(post, target, force=force, owner=f"{os.getpid()}:{uuid.uuid4().hex[:12]}")
     except RateLimited as exc:
         wait = exc.retry_after if exc.retry_after is not None else backoff(self.request.retries)
-        wait += random.uniform(0, min(1.0, wait / 10 + 0.05))  # spread the herd
+        if isinstance(exc, Throttled):
+            wait += random.uniform(0.0, 0.01)  # the limiter gave this task its own slot already
+        else:
+            wait += random.uniform(0, min(1.0, wait / 10 + 0.05))  # the platform refused: spread the herd
         return _wait_or_defer(self, (post.id, target), wait, f"platform rate limit ({exc})")
     except sa_exc.OperationalError as exc:
         # the ledger's database went away (restart, failover): the pool reconnects on the retry

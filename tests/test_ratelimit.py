@@ -43,7 +43,7 @@ def ns() -> Iterator[str]:
 
 @pytest.fixture
 def rl(ns: str) -> RateLimiter:
-    return RateLimiter(URL, ns)
+    return RateLimiter(URL, ns, pace=False)  # the bare windows; pacing has tests of its own
 
 
 def acct() -> str:
@@ -59,10 +59,51 @@ def test_window_enforced_and_frees_after_its_length(rl: RateLimiter) -> None:
     wait = rl.acquire(a, "create", rates)
     assert 0 < wait <= 1.0 + margin(1)
     again = rl.acquire(a, "create", rates)
-    # a refusal takes no slot but a place in line: the next caller is told to come one spacing later
-    assert wait < again <= wait + (1 + margin(1)) / 3 + 0.01
+    assert 0 < again <= wait  # refusals take nothing and the wait only shrinks
     time.sleep(wait + 0.02)
     assert rl.acquire(a, "create", rates) == 0.0
+
+
+# --- pacing (the default): grants spread out, waiters queued ---------------------------
+
+
+def test_paced_after_a_half_window_burst_and_each_waiter_gets_its_own_slot(ns: str) -> None:
+    paced = RateLimiter(URL, ns)
+    a, rates = acct(), (RateLimit("create", 4, 2),)
+    spacing = (2 + margin(2)) / 4
+    waits = [paced.acquire(a, "create", rates) for _ in range(5)]
+    assert waits[:2] == [0.0, 0.0]  # a quiet account may burst half a window
+    # then one slot per spacing, each caller its own: no herd waking at once
+    for k, w in enumerate(waits[2:], start=1):
+        assert abs(w - k * spacing) < 0.05, waits
+
+
+def test_a_waiter_that_comes_back_at_its_slot_is_let_through(ns: str) -> None:
+    paced = RateLimiter(URL, ns)
+    a, rates = acct(), (RateLimit("create", 2, 1),)
+    assert paced.acquire(a, "create", rates) == 0.0
+    wait = paced.acquire(a, "create", rates)
+    assert wait > 0
+    time.sleep(wait + 0.01)
+    assert paced.acquire(a, "create", rates) == 0.0  # consumes its reserved slot
+
+
+def test_paced_grants_never_exceed_the_window(ns: str) -> None:
+    paced = RateLimiter(URL, ns, time_scale=0.1)
+    a, rates = acct(), (RateLimit("create", 10, 30),)  # 10 per 3 s
+    grants: list[float] = []
+    deadline = time.monotonic() + 4.5
+    while time.monotonic() < deadline:
+        wait = paced.acquire(a, "create", rates)
+        if wait == 0.0:
+            grants.append(time.monotonic())
+        else:
+            time.sleep(min(wait, 0.05))
+    window = 3 + margin(3)
+    assert len(grants) > 10
+    assert all(sum(1 for g in grants if start <= g < start + window - 0.02) <= 10 for start in grants)
+    gaps = [b - a for a, b in zip(grants[5:], grants[6:])]
+    assert min(gaps) > (window / 10) * 0.8  # after the burst, spread out
 
 
 def test_kinds_are_separate_but_request_applies_to_all(rl: RateLimiter) -> None:
@@ -84,8 +125,8 @@ def test_accounts_do_not_share(rl: RateLimiter) -> None:
 
 
 def test_second_instance_sees_the_same_budget(ns: str) -> None:
-    first = RateLimiter(URL, ns)
-    second = RateLimiter(redis.Redis.from_url(URL), ns)  # another "worker", given a client
+    first = RateLimiter(URL, ns, pace=False)
+    second = RateLimiter(redis.Redis.from_url(URL), ns, pace=False)  # another "worker", given a client
     a, rates = acct(), (RateLimit("update", 4, 60),)
     assert [first.acquire(a, "update", rates) for _ in range(3)] == [0.0] * 3
     assert second.acquire(a, "update", rates) == 0.0
@@ -104,7 +145,7 @@ def test_wait_is_the_time_until_the_oldest_grant_leaves(rl: RateLimiter) -> None
 
 
 def test_time_scale_shrinks_windows(ns: str) -> None:
-    rl = RateLimiter(URL, ns, time_scale=0.1)
+    rl = RateLimiter(URL, ns, time_scale=0.1, pace=False)
     a, rates = acct(), (RateLimit("create", 10, 30),)  # dev.to: 10 per 30 s -> 10 per 3 s
     assert all(rl.acquire(a, "create", rates) == 0.0 for _ in range(10))
     wait = rl.acquire(a, "create", rates)
@@ -175,7 +216,7 @@ def test_large_costs_take_exactly_their_units(rl: RateLimiter) -> None:
 
 
 def _hammer(ns: str, account: str, start: float, stop: float, out: multiprocessing.Queue) -> None:
-    limiter = RateLimiter(URL, ns)
+    limiter = RateLimiter(URL, ns, pace=False)
     rates = (RateLimit("create", 5, 1), RateLimit("request", 8, 1))
     grants: list[tuple[str, float, float]] = []
     while time.time() < start:
@@ -260,7 +301,7 @@ def test_headers_pause_the_account_before_a_refusal(
     rl.observe(a, headers, status)
     wait = rl.acquire(a, "request", NO_RATES)
     assert low < wait <= high
-    assert RateLimiter(URL, rl.namespace).acquire(a, "create", (RateLimit("create", 9, 60),)) > low
+    assert RateLimiter(URL, rl.namespace, pace=False).acquire(a, "create", (RateLimit("create", 9, 60),)) > low
 
 
 def test_plenty_remaining_or_garbage_does_not_pause(rl: RateLimiter) -> None:
@@ -274,7 +315,7 @@ def test_plenty_remaining_or_garbage_does_not_pause(rl: RateLimiter) -> None:
 
 
 def test_a_bare_429_pauses_for_the_default(ns: str) -> None:
-    rl = RateLimiter(URL, ns, time_scale=0.1)
+    rl = RateLimiter(URL, ns, time_scale=0.1, pace=False)
     a = acct()
     assert rl.observe(a, {}, 429) == pytest.approx(DEFAULT_PAUSE * 0.1)
     assert DEFAULT_PAUSE * 0.1 - 0.5 < rl.acquire(a, "create", NO_RATES) <= DEFAULT_PAUSE * 0.1
