@@ -140,8 +140,17 @@ _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local spacing, burst = tonumber(ARGV[2]), tonumber(ARGV[3])
+local wait = tonumber(ARGV[1])
+if wait < spacing then
+  -- a moment early for the window (its slot came, the window frees a little later):
+  -- it keeps its place, in a slot of its own just after
+  local slot = now + wait
+  redis.call('ZADD', KEYS[1], slot, string.format('%.6f', slot))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(wait * 1000) + 60000)
+  return string.format('%.6f', wait)
+end
 local tail = tonumber(redis.call('GET', KEYS[2]) or '0')
-local slot = math.max(tail - burst, now + tonumber(ARGV[1]))
+local slot = math.max(tail - burst, now + wait)
 local ttl = math.ceil((slot - now + spacing + burst) * 1000) + 60000
 redis.call('ZADD', KEYS[1], slot, string.format('%.6f', slot))
 redis.call('SET', KEYS[2], string.format('%.6f', math.max(tail, slot) + spacing), 'PX', ttl)
