@@ -102,8 +102,9 @@ def test_paced_grants_never_exceed_the_window(ns: str) -> None:
     window = 3 + margin(3)
     assert len(grants) > 10
     assert all(sum(1 for g in grants if start <= g < start + window - 0.02) <= 10 for start in grants)
-    gaps = [b - a for a, b in zip(grants[5:], grants[6:])]
-    assert min(gaps) > (window / 10) * 0.8  # after the burst, spread out
+    # bursts are at most half a window's amount; the rest is spread out
+    assert all(sum(1 for g in grants if start <= g < start + 0.2) <= 5 for start in grants)
+    assert sorted(b - a for a, b in zip(grants, grants[1:]))[len(grants) // 2] > (window / 10) * 0.8
 
 
 def test_kinds_are_separate_but_request_applies_to_all(rl: RateLimiter) -> None:
