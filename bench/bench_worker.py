@@ -83,7 +83,7 @@ def state_url(args: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
 
 
 def cpu_and_rss(pids: list[int]) -> tuple[float, float]:
-    """CPU seconds (user + system, with reaped children) and summed peak RSS (MB) of process trees."""
+    """CPU seconds (user + system, with reaped children) and the largest peak RSS (MB) of one process."""
     tick = os.sysconf("SC_CLK_TCK")
     cpu = rss = 0.0
     for pid in pids:
@@ -91,7 +91,8 @@ def cpu_and_rss(pids: list[int]) -> tuple[float, float]:
             try:
                 fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
                 cpu += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
-                rss += next(int(line.split()[1]) for line in open(f"/proc/{p}/status") if line.startswith("VmHWM")) / 1024
+                rss = max(rss, next(int(line.split()[1]) for line in open(f"/proc/{p}/status")
+                                    if line.startswith("VmHWM")) / 1024)
             except (OSError, StopIteration):
                 continue
     return cpu, rss
@@ -177,7 +178,7 @@ def backfill(args: argparse.Namespace) -> None:
                     workers=n, pool="threads", concurrency=16)
         print(f"  {n} worker process(es), threads×16: {r['elapsed']:.1f} s ({r['elapsed'] / minimum:.2f}× the minimum), "
               f"429s received: {r['refused']}, duplicates: {r['duplicates']}, "
-              f"CPU {r['cpu'] / r['tasks'] * 1000:.1f} ms/task, peak RSS {r['peak_rss']:.0f} MB")
+              f"CPU {r['cpu'] / r['tasks'] * 1000:.1f} ms/task, peak RSS of a worker process {r['peak_rss']:.0f} MB")
 
 
 def overhead(args: argparse.Namespace) -> None:
