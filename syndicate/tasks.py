@@ -52,6 +52,10 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
     worker_hijack_root_logger=False,
+    # no remote control: its broadcast channel is Redis pub/sub, and kombu's pub/sub
+    # reconnect after a broker restart kills the worker ("'NoneType' object has no
+    # attribute 'hostname'" in kombu.transport.redis._connparams)
+    worker_enable_remote_control=False,
     beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": 60.0}},
     timezone="UTC",
 )

@@ -103,6 +103,16 @@ class Workers:
         self.beat_pids.discard(proc.pid)
         return had_beat
 
+    def revive(self) -> int:
+        """Restart workers that exited on their own, as a supervisor (Docker, systemd) would."""
+        dead = [p for p in self.procs if p.poll() is not None]
+        for proc in dead:
+            self.procs.remove(proc)
+            had_beat = proc.pid in self.beat_pids
+            self.beat_pids.discard(proc.pid)
+            self.start(1, beat=had_beat)
+        return len(dead)
+
     def stop(self) -> None:
         for proc in self.procs:
             try:

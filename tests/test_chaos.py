@@ -49,14 +49,16 @@ def test_every_post_exactly_once_on_every_platform_under_chaos(tmp_path: Path, p
             w.start(1)
             ledger = Ledger(pg_url)
             started = time.monotonic()
-            kills = 0
+            kills = revived = 0
             restarted_redis = False
             while time.monotonic() - started < DEADLINE:
                 counts = state_counts(ledger)
-                print(f"{time.monotonic() - started:6.1f}s {counts} workers={len(w.procs)} kills={kills}", flush=True)
+                print(f"{time.monotonic() - started:6.1f}s {counts} workers={len(w.procs)} kills={kills} "
+                      f"revived={revived}", flush=True)
                 if counts.get("published") == 2 * POSTS:
                     break
                 time.sleep(rng.uniform(1.5, 4.0))
+                revived += w.revive()
                 if kills < 6:
                     had_beat = w.kill_one(rng.randrange(len(w.procs)))
                     kills += 1
