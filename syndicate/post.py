@@ -94,10 +94,20 @@ class Post:
 
         return prepare(self)
 
-    @property
+    @cached_property
     def excerpt(self) -> str:
-        """The summary from the front matter, else the body's first paragraph as plain text."""
-        return self.summary or self.document.first_paragraph
+        """The summary from the front matter, else the body's first paragraph: plain text either way.
+
+        Front-matter descriptions often carry Markdown (`**bold**`, links); a
+        status or an article description must not show the markup.
+        """
+        if not self.summary:
+            return self.document.first_paragraph
+        if not any(c in self.summary for c in "*_`[<&\\~"):
+            return " ".join(self.summary.split())
+        from syndicate.markdown.plain import to_text
+
+        return " ".join(to_text(self.summary).split())
 
     def due(self, now: datetime) -> bool:
         return self.date is None or self.date <= now
