@@ -202,9 +202,7 @@ class Mastodon(Connector):
             cover = post.cover
             source = str(cover.path) if cover.path else (cover.url if is_http_url(cover.url) else cover.src)
             if source:
-                media.append(MediaItem("cover", source, cover.alt))
-            if not cover.alt:
-                warnings.append("cover has no alt text")
+                media.append(MediaItem("cover", source, cover.alt))  # a missing alt: the plan warns
         return Draft(self.type, payload, text=status, media=media, warnings=warnings)
 
     def _count(self, text: str) -> int:
