@@ -60,7 +60,9 @@ _SAFE_URL = re.compile(r"https?://[^\s{}%]+")
 # is wrapped in {% raw %}; existing raw blocks are kept as they are.
 # Only block structure is needed (which lines are code): the inline pass is
 # most of a parse's cost and is switched off.
-_MD = MarkdownIt("commonmark").disable(["inline", "text_join"], ignoreInvalid=True)
+# Headings, rules and link definitions cannot hold code: their rules are off too.
+_MD = MarkdownIt("commonmark").disable(["inline", "text_join", "heading", "lheading", "hr", "reference"],
+                                       ignoreInvalid=True)
 _CODE_BLOCKS = frozenset({"fence", "code_block"})
 _INLINE_PROTECTED = re.compile(
     r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}"  # an existing raw block
