@@ -210,7 +210,7 @@ class DevTo(Connector):
             "canonical_url": post.url,
             "tags": ",".join(tags),
         }
-        description = str(over.get("description") or self._excerpt(post)).strip()
+        description = str(over.get("description") or post.excerpt).strip()
         if description:
             article["description"] = description
         series = over.get("series", post.series)
@@ -236,13 +236,6 @@ class DevTo(Connector):
             except (TypeError, ValueError):
                 raise ConfigError(f"targets.{self.name}.organization_id must be a number") from None
         return Draft(self.type, {"article": article}, media=media, warnings=warnings)
-
-    @staticmethod
-    def _excerpt(post: Post) -> str:
-        try:
-            return post.excerpt
-        except NotImplementedError:  # the Markdown pipeline placeholder
-            return post.summary
 
     def preview(self, draft: Draft, remote: Remote | None = None) -> RequestPreview:
         if remote is None:

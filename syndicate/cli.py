@@ -308,8 +308,10 @@ def retry(
         if row.target not in config.targets:
             continue
         if row.state != "creating":  # `creating` keeps its unknown outcome: find() runs first
-            syn.ledger.update(row.post_id, row.target, state="queued" if config.broker else ("published" if row.remote_id else "new"),
-                              deferred_until=None, defer_reason=None)
+            values: dict[str, Any] = {"deferred_until": None, "defer_reason": None}
+            if config.broker:
+                values["state"] = "queued"
+            syn.ledger.update(row.post_id, row.target, **values)
         if config.broker:
             from syndicate.tasks import configure, publish
 

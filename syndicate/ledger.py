@@ -244,15 +244,7 @@ class Ledger:
         The lease expires by itself, so a killed worker's claim does not block
         the redelivered task for longer than `ttl`.
         """
-        now = utcnow()
-        free = sa.or_(rows.c.lease_until.is_(None), rows.c.lease_until < now, rows.c.lease_owner == owner)
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                rows.update()
-                .where(rows.c.post_id == post_id, rows.c.target == target, free)
-                .values(lease_owner=owner, lease_until=now + timedelta(seconds=ttl))
-            )
-        return result.rowcount == 1
+        return self.acquire(post_id, target, None, owner, ttl) is not None
 
     def release(self, post_id: str, target: str, owner: str) -> None:
         with self.engine.begin() as conn:

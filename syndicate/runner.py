@@ -13,7 +13,6 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -318,8 +317,3 @@ def _default_media(config: Config) -> Any:
         return None
     return pipeline_for(config)
 
-
-def load_post_or_none(path: Path, config: Config) -> Post | None:
-    from syndicate.loader import load_post
-
-    return load_post(path, config.site)

@@ -60,7 +60,6 @@ app.conf.update(
     timezone="UTC",
 )
 
-_state = threading.local()
 _shared: dict[str, Any] = {}
 _lock = threading.Lock()
 

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.harness import Workers
+
 PG_URL = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
 REDIS_URL = os.environ.get("SYNDICATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+WORKER_ENV = {"DEVTO_API_KEY": "devto-test-key", "MASTODON_ACCESS_TOKEN": "mastodon-test-token"}
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
@@ -64,3 +67,18 @@ def redis_url() -> Iterator[str]:
         pytest.fail(f"Redis is not reachable at {REDIS_URL}: run ./dev test ({exc})")
     yield REDIS_URL
     client.close()
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Callable[..., Workers]]:
+    started: list[Workers] = []
+
+    def make(config: Path, **kwargs: object) -> Workers:
+        w = Workers(config, log_dir=tmp_path, extra_env=WORKER_ENV, **kwargs)  # type: ignore[arg-type]
+        started.append(w)
+        return w
+
+    yield make
+    for w in started:
+        w.stop()
+

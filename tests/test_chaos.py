@@ -17,7 +17,7 @@ from syndicate.ledger import Ledger
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
 from tests.harness import RedisServer, write_config, write_site
-from tests.test_worker import ENV, cli, logs, state_counts, targets, workers  # noqa: F401 (fixture)
+from tests.test_worker import cli, logs, state_counts, targets
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 POSTS = 200

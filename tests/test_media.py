@@ -9,7 +9,6 @@ import gzip
 import io
 import ipaddress
 import multiprocessing
-import os
 import pickle
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from syndicate.media import (
     fit,
     resolve_local,
 )
-from syndicate.media.alt import missing_alt, truncate_alt
+from syndicate.media.alt import truncate_alt
 from syndicate.media.clean import is_clean_jpeg, is_clean_png
 from tests import media_helpers as mh
 

@@ -20,10 +20,11 @@ import pytest
 from syndicate.ledger import Ledger
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
-from tests.harness import ROOT, RedisServer, Workers, write_config, write_site
+from tests.conftest import WORKER_ENV
+from tests.harness import ROOT, RedisServer, write_config, write_site
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-ENV = {"DEVTO_API_KEY": "devto-test-key", "MASTODON_ACCESS_TOKEN": "mastodon-test-token"}
+ENV = WORKER_ENV
 
 
 def targets(devto: FakeDevTo | None, masto: FakeMastodon | None) -> list[str]:
@@ -57,20 +58,6 @@ def broker(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def workers(tmp_path: Path) -> Iterator[Callable[..., Workers]]:
-    started: list[Workers] = []
-
-    def make(config: Path, **kwargs: object) -> Workers:
-        w = Workers(config, log_dir=tmp_path, extra_env=ENV, **kwargs)  # type: ignore[arg-type]
-        started.append(w)
-        return w
-
-    yield make
-    for w in started:
-        w.stop()
 
 
 def logs(tmp_path: Path) -> str:

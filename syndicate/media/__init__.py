@@ -12,7 +12,7 @@ Public entry points:
 - `FitCache(dir)`
 - `MediaPipeline(...)`: `fitted(item, policy)` (the `MediaSource` protocol),
   `check_url`, `local_only`
-- `alt_for(item, policy, fallback)`, `missing_alt(items)`
+- `alt_for(item, policy, fallback)` (missing alt is warned about by the plan)
 - `S3Rehost(...)`: a `Rehost` store for images platforms must fetch by URL
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from syndicate.media.safety import AddressPolicy, LocalResolver, resolve_local
 from syndicate.media.fetch import check_url, fetch, safe_client
 from syndicate.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
 from syndicate.media.cache import FitCache
-from syndicate.media.alt import alt_for, missing_alt
+from syndicate.media.alt import alt_for
 from syndicate.media.pipeline import MediaPipeline, Rehost, pipeline_for
 from syndicate.media.rehost import S3Rehost
 
@@ -40,7 +40,6 @@ __all__ = [
     "check_url",
     "fetch",
     "fit",
-    "missing_alt",
     "resolve_local",
     "safe_client",
 ]

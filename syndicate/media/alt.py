@@ -47,8 +47,3 @@ def alt_for(item: MediaItem, policy: MediaPolicy, fallback: str | None = None) -
     if policy.alt_max_length:
         alt = truncate_alt(alt, policy.alt_max_length)
     return alt
-
-
-def missing_alt(items: list[MediaItem]) -> list[str]:
-    """Preview warnings: one per image that has no alt text."""
-    return [f"image {item.source!r} ({item.role}) has no alt text" for item in items if not (item.alt or "").strip()]

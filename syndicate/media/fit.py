@@ -208,12 +208,10 @@ def _png_estimate(im: Image.Image) -> int | None:
 def _fit_png(im: Image.Image, max_bytes: int, lossy_fallback: bool) -> tuple[bytes, Image.Image] | None:
     for _ in range(8):
         estimate = _png_estimate(im)
-        size = estimate
         if estimate is None or estimate <= max_bytes * 1.25:
             data = _encode(im, "png")
             if len(data) <= max_bytes:
                 return data, im
-            size = len(data)
         if lossy_fallback:
             return None  # let JPEG/WebP take it rather than shrinking a lossless image
         quantized = im.quantize(256, method=Image.Quantize.FASTOCTREE if im.mode == "RGBA" else Image.Quantize.MEDIANCUT)
