@@ -44,7 +44,7 @@ def naive(data: bytes) -> tuple[bytes, tuple[int, int]]:
 
 
 def ours(data: bytes) -> tuple[bytes, tuple[int, int]]:
-    from connectors.base import MediaPolicy
+    from syndicate.contract import MediaPolicy
     from syndicate.media import fit
 
     f = fit(data, MediaPolicy(max_bytes=MAX_BYTES, max_width=MAX_SIDE, max_height=MAX_SIDE, formats=("jpeg", "png")))
@@ -56,7 +56,7 @@ def child(method: str, path: str, runs: int) -> None:
     func = ours if method == "fit" else naive
     import PIL.Image  # noqa: F401  (imports counted in the baseline)
 
-    import connectors.base  # noqa: F401
+    import syndicate.contract  # noqa: F401
     import syndicate.media  # noqa: F401
 
     base = reset_peak()

@@ -11,7 +11,7 @@ import uuid
 
 import redis
 
-from connectors.base import RateLimit
+from syndicate.contract import RateLimit
 from syndicate.ratelimit import RateLimiter, account_key
 
 MASTODON = (RateLimit("request", 300, 300), RateLimit("media", 30, 1800))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
 
-from connectors.base import (
+from syndicate.contract import (
     Connector,
     Draft,
     Limits,

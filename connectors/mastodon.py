@@ -23,7 +23,7 @@ from dataclasses import replace
 import logging
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import (
+from syndicate.contract import (
     Connector,
     Draft,
     FittedMedia,

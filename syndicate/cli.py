@@ -105,7 +105,7 @@ def _preview_target(syn: Any, post: Any, target: str, force: bool = False) -> di
     p = syn.plan_for(post, target, force=force)
     entry: dict[str, Any] = {"action": p.action, "reason": p.reason, "request": None, "warnings": p.warnings}
     if p.draft is not None:
-        from connectors.base import Remote
+        from syndicate.contract import Remote
 
         remote = None
         if p.action == "update" and p.row is not None and p.row.remote_id:

@@ -18,8 +18,7 @@ DEFAULT_CONTENT = ["content/**/*.md", "content/**/*.mdx", "_posts/**/*.md", "src
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says where and why."""
+from syndicate.errors import ConfigError  # noqa: E402  (re-exported)
 
 
 class Secret:
@@ -201,7 +200,7 @@ def load_config(
     missing: list[str] = []
     registry = None
     if check_connectors:
-        from connectors import registry as _registry
+        from syndicate import registry as _registry
 
         registry = _registry.available()
     for name, raw in targets_raw.items():

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from connectors.base import Connector, Draft
+from syndicate.contract import Connector, Draft
 from syndicate.ledger import Row
 from syndicate.post import Post
 

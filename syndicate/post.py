@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from syndicate.markdown import Document
 
 
-class PostError(Exception):
-    """A post cannot be used; the message names the file and the problem."""
+from syndicate.errors import PostError  # noqa: E402  (re-exported)
 
 
 @dataclass

@@ -45,7 +45,7 @@ from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 from limits.util import WindowStats
 
-from connectors.base import RateLimit, Throttled, Transient, parse_retry_after
+from syndicate.contract import RateLimit, Throttled, Transient, parse_retry_after
 
 REQUEST = "request"
 OPERATION_KINDS = frozenset({"create", "update", "delete", "request", "media"})

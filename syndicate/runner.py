@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from connectors import registry
-from connectors.base import (
+from syndicate import registry
+from syndicate.contract import (
     AuthFailed,
     Connector,
     NotFound,

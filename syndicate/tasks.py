@@ -27,7 +27,7 @@ from typing import Any
 from celery import Celery, Task
 from sqlalchemy import exc as sa_exc
 
-from connectors.base import RateLimited, Throttled, Transient
+from syndicate.contract import RateLimited, Throttled, Transient
 from syndicate.config import Config, ConfigError, find_config, load_config
 from syndicate.ledger import utcnow
 from syndicate.post import PostError

@@ -15,8 +15,8 @@ from typing import Any, Callable
 import httpx
 import pytest
 
-from connectors import registry
-from connectors.base import AuthFailed, Connector, Draft, OutcomeUnknown, RateLimited, Transient
+from syndicate import registry
+from syndicate.contract import AuthFailed, Connector, Draft, OutcomeUnknown, RateLimited, Transient
 from syndicate.config import Secret, SiteConfig, TargetConfig
 from syndicate.markdown.document import Document, Embed
 from syndicate.post import Image, Post

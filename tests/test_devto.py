@@ -6,7 +6,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from connectors.base import AuthFailed, Permanent, RateLimited, Remote
+from syndicate.contract import AuthFailed, Permanent, RateLimited, Remote
 from connectors.common import alnum_tag
 from connectors.devto import ACCEPT, DevTo, liquid_safe
 from syndicate.config import Secret, TargetConfig
@@ -206,7 +206,7 @@ def test_missing_accept_header_is_refused(fake: FakeDevTo) -> None:
 
 
 def test_update_of_a_missing_article_is_not_found(fake: FakeDevTo) -> None:
-    from connectors.base import NotFound
+    from syndicate.contract import NotFound
 
     c = devto(fake)
     with pytest.raises(NotFound):

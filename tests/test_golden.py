@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import registry
+from syndicate import registry
 from syndicate.config import load_config
 from syndicate.loader import load_posts
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from PIL import Image as PILImage
 
-from connectors.base import FittedMedia, MediaItem, MediaPolicy, Permanent, RateLimited, Remote
+from syndicate.contract import FittedMedia, MediaItem, MediaPolicy, Permanent, RateLimited, Remote
 from connectors.common import hashtag, hashtags
 from connectors.mastodon import Mastodon
 from syndicate.config import Secret, TargetConfig

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from connectors.base import FittedMedia, MediaItem, MediaPolicy
+from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
 from syndicate.media import (
     AddressPolicy,
     FitCache,
@@ -461,7 +461,7 @@ def test_jpeg_draft_never_fully_decodes_24mp(tmp_path: Path) -> None:
     path = tmp_path / "big.jpg"
     path.write_bytes(mh.encoded(mh.photo(6000, 4000), "JPEG", quality=90))
     code = (  # VmHWM, reset by clear_refs: ru_maxrss would carry pytest's own peak across exec
-        "import sys;from pathlib import Path;from connectors.base import MediaPolicy;from syndicate.media import fit;"
+        "import sys;from pathlib import Path;from syndicate.contract import MediaPolicy;from syndicate.media import fit;"
         "kb=lambda k:int(next(l for l in open('/proc/self/status') if l.startswith(k)).split()[1]);"
         "d=open(sys.argv[1],'rb').read();Path('/proc/self/clear_refs').write_text('5');b=kb('VmRSS:');"
         "fit(d,MediaPolicy(max_bytes=1_000_000,max_width=2000,max_height=2000));"

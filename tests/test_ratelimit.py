@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import redis
 
-from connectors.base import RateLimit, RateLimited, Transient
+from syndicate.contract import RateLimit, RateLimited, Transient
 from syndicate.config import Secret
 from syndicate.ratelimit import (
     DEFAULT_PAUSE,

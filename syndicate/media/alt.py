@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import regex
 
-from connectors.base import MediaItem, MediaPolicy
+from syndicate.contract import MediaItem, MediaPolicy
 
 _SPACE = regex.compile(r"\s+")
 _GRAPHEME = regex.compile(r"\X")

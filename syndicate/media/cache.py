@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from connectors.base import FittedMedia, MediaPolicy
+from syndicate.contract import FittedMedia, MediaPolicy
 
 FIT_VERSION = 1  # bump when fit() output changes, so old entries are not reused
 _MAGIC = b"SYNFIT1\n"

@@ -27,7 +27,7 @@ import warnings
 
 from PIL import Image, ImageCms, ImageSequence, UnidentifiedImageError
 
-from connectors.base import FittedMedia, MediaPolicy
+from syndicate.contract import FittedMedia, MediaPolicy
 from syndicate.media.clean import clean_gif, is_clean_jpeg, is_clean_png, is_clean_webp, webp_lossless
 from syndicate.media.errors import MediaError
 

@@ -1,6 +1,6 @@
 """The media pipeline: a post's image reference in, bytes fitted to a platform out.
 
-`MediaPipeline` implements the `MediaSource` protocol of connectors/base.py
+`MediaPipeline` implements the `MediaSource` protocol of syndicate/contract.py
 (`fitted(item, policy)`), so every uploading connector (Mastodon media,
 Bluesky blobs, WordPress media, Ghost images...) gets the same safe,
 cleaned, cached result. Connectors that take URLs only (dev.to) call
@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from connectors.base import FittedMedia, MediaItem, MediaPolicy
+from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
 from syndicate.media.alt import alt_for
 from syndicate.media.cache import FitCache
 from syndicate.media.errors import MediaError

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from connectors.base import FittedMedia
+from syndicate.contract import FittedMedia
 from syndicate.config import Secret
 from syndicate.media.errors import MediaError
 

@@ -21,54 +21,16 @@ if TYPE_CHECKING:
     from syndicate.post import Post
 
 
-# --- errors ---------------------------------------------------------------
-# Positional arguments only, so that they pickle across Celery.
-
-
-class ConnectorError(Exception):
-    """Base of every error a connector raises. `str(e)` never holds a secret."""
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0]) if self.args else self.__class__.__name__
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class Transient(ConnectorError):
-    """A passing failure (5xx, timeout, connection reset): retry with backoff."""
-
-
-class OutcomeUnknown(Transient):
-    """The request may have landed (response lost): call `find()` before retrying."""
-
-
-class RateLimited(ConnectorError):
-    """The platform refused for now: retry after `retry_after` seconds (None: unknown)."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message, retry_after)
-
-    @property
-    def retry_after(self) -> float | None:
-        return self.args[1]
-
-
-class Throttled(RateLimited):
-    """Our own shared limiter said wait: nothing was sent to the platform."""
-
-
-class Permanent(ConnectorError):
-    """The platform refused this content: record why, never retry."""
-
-
-class AuthFailed(ConnectorError):
-    """Credentials missing, wrong or lacking a scope: stop this target, tell the user."""
-
-
-class NotFound(Permanent):
-    """The remote object is gone (deleted on the platform)."""
+from syndicate.errors import (  # noqa: E402  (the engine's tree, re-exported)
+    AuthFailed,
+    ConnectorError,
+    NotFound,
+    OutcomeUnknown,
+    Permanent,
+    RateLimited,
+    Throttled,
+    Transient,
+)
 
 
 # --- declared limits ------------------------------------------------------

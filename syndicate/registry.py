@@ -10,7 +10,7 @@ import logging
 from functools import lru_cache
 from importlib.metadata import entry_points
 
-from connectors.base import Connector
+from syndicate.contract import Connector
 
 GROUP = "syndicate.connectors"
 log = logging.getLogger(__name__)
