@@ -6,14 +6,19 @@ ones); servers are `http.server` on 127.0.0.1 with an ephemeral port.
 from __future__ import annotations
 
 import email.parser
+import hashlib
 import io
 import json
+import shutil
+import ssl
 import struct
+import subprocess
 import threading
 import time
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable
 
 from PIL import Image, ImageCms, ImageDraw
@@ -142,6 +147,7 @@ class Server:
     routes: dict[str, Route] = field(default_factory=dict)
     handler: Callable[[BaseHTTPRequestHandler, bytes], Route] | None = None
     log: list[tuple[str, str]] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None  # serve HTTPS with this server context
 
     def __post_init__(self) -> None:
         outer = self
@@ -197,16 +203,67 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        if self.tls is not None:
+            self.httpd.socket = self.tls.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
 
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def self_signed(folder: Path, host: str) -> tuple[Path, Path] | None:
+    """A certificate and key for `host` made by the openssl command, or None without it."""
+    if shutil.which("openssl") is None:
+        return None
+    cert, key = folder / f"{host}.crt", folder / f"{host}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={host}",
+         "-addext", f"subjectAltName=DNS:{host}", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+class FakeBucket:
+    """An S3-compatible bucket, path-style: PUT stores, GET/HEAD under /public serve.
+
+    Refuses a PUT without a SigV4 authorization header of the right shape
+    (credential of `access_key`, signed host and amz headers, a 64-hex signature)
+    and a body whose x-amz-content-sha256 differs.
+    """
+
+    def __init__(self, access_key: str) -> None:
+        self.access_key = access_key
+        self.objects: dict[str, tuple[str, bytes]] = {}
+
+    def __call__(self, request: BaseHTTPRequestHandler, body: bytes) -> Route:
+        if request.command in ("GET", "HEAD"):
+            path = request.path.removeprefix("/public")
+            if path not in self.objects:
+                return 404, {}, b""
+            kind, data = self.objects[path]
+            return 200, {"content-type": kind}, data
+        auth = request.headers.get("authorization", "")
+        if not auth.startswith(f"AWS4-HMAC-SHA256 Credential={self.access_key}/"):
+            return 403, {"content-type": "application/xml"}, b"<Error><Code>AccessDenied</Code></Error>"
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        signature = auth.rsplit("Signature=", 1)[-1]
+        if (
+            len(scope) != 5 or scope[3:] != ["s3", "aws4_request"] or len(scope[1]) != 8
+            or "SignedHeaders=" not in auth or "host;" not in auth or "x-amz-content-sha256;x-amz-date" not in auth
+            or len(signature) != 64 or not request.headers.get("x-amz-date", "").startswith(scope[1])
+        ):
+            return 403, {}, b"<Error><Code>SignatureDoesNotMatch</Code></Error>"
+        if request.headers.get("x-amz-content-sha256") != hashlib.sha256(body).hexdigest():
+            return 400, {}, b"<Error><Code>XAmzContentSHA256Mismatch</Code></Error>"
+        self.objects[request.path] = (request.headers.get("content-type", "application/octet-stream"), body)
+        return 200, {"etag": '"x"'}, b""
 
 
 # --- fake platforms ----------------------------------------------------------------

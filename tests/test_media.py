@@ -19,15 +19,19 @@ import pytest
 from PIL import Image
 
 from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
+from syndicate.errors import ConfigError
 from syndicate.media import (
     AddressPolicy,
     FitCache,
     MediaError,
     MediaPipeline,
+    MediaRefused,
+    MediaUnavailable,
     alt_for,
     check_url,
     fetch,
     fit,
+    probe,
     resolve_local,
 )
 from syndicate.media.alt import truncate_alt
@@ -147,7 +151,7 @@ def test_pipeline_refuses_absolute_path_outside_site(site: Path, tmp_path: Path)
      "224.0.0.1", "240.0.0.1", "::1", "fe80::1", "fd00:ec2::254", "fc00::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"],
 )
 def test_non_public_addresses_refused(addr: str) -> None:
-    with pytest.raises(MediaError, match="refused"):
+    with pytest.raises(MediaRefused, match="refused"):
         AddressPolicy().check_ip(ipaddress.ip_address(addr), addr)
 
 
@@ -214,9 +218,9 @@ def test_redirect_to_host_resolving_private_refused_at_connect(server: mh.Server
 
     server.routes["/r"] = (302, {"location": f"http://evil.test:{server.port}/x"}, b"")
     pipe = MediaPipeline(Path("."), allow=LOOPBACK, resolver=resolver, timeout=5)
-    with pytest.raises(MediaError, match=r"evil.test \(10.1.2.3\): a private address"):
+    with pytest.raises(MediaRefused, match=r"evil.test resolves to a private address 10.1.2.3; allow it with \[media\] allow"):
         fetch(server.url("/r"), max_bytes=100, timeout=5, allow=LOOPBACK, client=pipe.client)
-    with pytest.raises(MediaError, match="private"):  # one bad answer among good ones is enough
+    with pytest.raises(MediaRefused, match="private"):  # one bad answer among good ones is enough
         fetch(f"http://mixed.test:{server.port}/r", max_bytes=100, timeout=5, allow=LOOPBACK, client=pipe.client)
     assert calls == ["evil.test", "mixed.test"]
 
@@ -258,9 +262,8 @@ def test_size_caps(server: mh.Server) -> None:
 
 def test_slow_download_stops_at_the_time_budget(server: mh.Server) -> None:
     server.routes["/slow.png"] = (200, {"x-trickle": "1"}, b"x" * 400)
-    with pytest.raises(MediaError, match="took too long") as err:
+    with pytest.raises(MediaUnavailable, match="took too long"):
         fetch(server.url("/slow.png"), max_bytes=10**6, timeout=0.6, allow=LOOPBACK)
-    assert err.value.transient
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/a.png", "file:///etc/passwd", "gopher://x/", "data:image/png;base64,AA", "not a url"])
@@ -269,16 +272,18 @@ def test_only_http_and_https(url: str) -> None:
         fetch(url, max_bytes=100, timeout=5, allow=LOOPBACK)
 
 
-def test_http_errors_say_if_transient_and_hide_query(server: mh.Server) -> None:
+def test_http_errors_say_if_they_may_pass_and_hide_query(server: mh.Server) -> None:
     server.routes["/busy"] = (503, {}, b"")
-    with pytest.raises(MediaError) as gone:
+    server.routes["/private"] = (403, {}, b"")
+    with pytest.raises(MediaUnavailable) as gone:  # 404: the site may not be deployed yet
         fetch(server.url("/gone?token=SECRET123"), max_bytes=100, timeout=5, allow=LOOPBACK)
-    assert "HTTP 404" in str(gone.value) and not gone.value.transient and "SECRET123" not in str(gone.value)
-    with pytest.raises(MediaError) as busy:
+    assert "HTTP 404" in str(gone.value) and "SECRET123" not in str(gone.value)
+    with pytest.raises(MediaRefused, match="HTTP 403"):
+        fetch(server.url("/private"), max_bytes=100, timeout=5, allow=LOOPBACK)
+    with pytest.raises(MediaUnavailable) as busy:
         fetch(server.url("/busy"), max_bytes=100, timeout=5, allow=LOOPBACK)
-    assert busy.value.transient
     again = pickle.loads(pickle.dumps(busy.value))
-    assert again.transient and str(again) == str(busy.value)
+    assert type(again) is MediaUnavailable and str(again) == str(busy.value)
 
 
 def test_check_url(server: mh.Server) -> None:
@@ -631,37 +636,10 @@ def test_sigv4_matches_the_aws_documented_put_example() -> None:
     )
 
 
-class FakeBucket:
-    """PUT/GET objects, path-style; refuses unsigned requests and a body whose hash differs."""
-
-    def __init__(self, access_key: str) -> None:
-        self.access_key = access_key
-        self.objects: dict[str, tuple[str, bytes]] = {}
-
-    def __call__(self, request, body):  # type: ignore[no-untyped-def]
-        import hashlib
-
-        if request.command in ("GET", "HEAD"):
-            path = request.path.removeprefix("/public")
-            if path not in self.objects:
-                return 404, {}, b""
-            kind, data = self.objects[path]
-            return 200, {"content-type": kind}, data
-        auth = request.headers.get("authorization", "")
-        if not auth.startswith(f"AWS4-HMAC-SHA256 Credential={self.access_key}/"):
-            return 403, {"content-type": "application/xml"}, b"<Error><Code>AccessDenied</Code></Error>"
-        if "SignedHeaders=" not in auth or "host;" not in auth or "x-amz-content-sha256;x-amz-date" not in auth:
-            return 403, {}, b"<Error><Code>SignatureDoesNotMatch</Code></Error>"
-        if request.headers.get("x-amz-content-sha256") != hashlib.sha256(body).hexdigest():
-            return 400, {}, b"<Error><Code>XAmzContentSHA256Mismatch</Code></Error>"
-        self.objects[request.path] = (request.headers.get("content-type", "application/octet-stream"), body)
-        return 200, {"etag": '"x"'}, b""
-
-
 def test_local_only_image_rehosted_to_a_bucket(site: Path, server: mh.Server) -> None:
     from syndicate.media.rehost import S3Rehost
 
-    bucket = FakeBucket("AKIDTEST")
+    bucket = mh.FakeBucket("AKIDTEST")
     server.handler = bucket
     store = S3Rehost.from_options({
         "endpoint": server.url(""), "bucket": "media", "access_key": "AKIDTEST", "secret_key": "TOPSECRETKEY",
@@ -678,10 +656,10 @@ def test_local_only_image_rehosted_to_a_bucket(site: Path, server: mh.Server) ->
     assert kind == "image/jpeg"
     assert_clean(FittedMedia(data, kind, 600, 800, "cover.jpg"))
     wrong = S3Rehost(server.url(""), "media", "OTHERKEY", "TOPSECRETKEY", "https://cdn.invalid")
-    with pytest.raises(MediaError, match="HTTP 403") as err:
+    with pytest.raises(MediaRefused, match="HTTP 403") as err:
         wrong.put("x.jpg", FittedMedia(b"x", "image/jpeg", 1, 1, "x.jpg"))
-    assert "TOPSECRETKEY" not in str(err.value) and not err.value.transient
-    with pytest.raises(MediaError, match="missing secret_key, public_url"):
+    assert "TOPSECRETKEY" not in str(err.value)
+    with pytest.raises(ConfigError, match="missing secret_key, public_url"):
         S3Rehost.from_options({"endpoint": "https://s3.invalid", "bucket": "b", "access_key": "a"})
 
 

@@ -7,19 +7,23 @@ every piece of metadata and re-encoded to fit a connector's `MediaPolicy`.
 Public entry points:
 
 - `resolve_local(src, post_dir, site_root, static_dirs) -> Path`
-- `fetch(url, *, max_bytes, timeout, allow) -> bytes`, `check_url(url, ...) -> str | None`
+- `fetch(url, *, max_bytes, timeout, allow) -> bytes`
+- `probe(url, ...) -> MediaUnavailable | MediaRefused | None` (`check_url`: its message)
 - `fit(data, policy) -> FittedMedia`
 - `FitCache(dir)`
 - `MediaPipeline(...)`: `fitted(item, policy)` (the `MediaSource` protocol),
-  `check_url`, `local_only`
+  `probe`, `check_url`, `local_only`, `rehost(item, policy, local=...)`
 - `alt_for(item, policy, fallback)` (missing alt is warned about by the plan)
 - `S3Rehost(...)`: a `Rehost` store for images platforms must fetch by URL
+
+Errors: `MediaError` > `MediaUnavailable` (try later) | `MediaRefused` (never),
+from syndicate/errors.py.
 """
 from __future__ import annotations
 
-from syndicate.media.errors import MediaError
+from syndicate.media.errors import MediaError, MediaRefused, MediaUnavailable
 from syndicate.media.safety import AddressPolicy, LocalResolver, resolve_local
-from syndicate.media.fetch import check_url, fetch, safe_client
+from syndicate.media.fetch import check_url, fetch, probe, safe_client
 from syndicate.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
 from syndicate.media.cache import FitCache
 from syndicate.media.alt import alt_for
@@ -33,6 +37,8 @@ __all__ = [
     "LocalResolver",
     "MediaError",
     "MediaPipeline",
+    "MediaRefused",
+    "MediaUnavailable",
     "pipeline_for",
     "Rehost",
     "S3Rehost",
@@ -40,6 +46,7 @@ __all__ = [
     "check_url",
     "fetch",
     "fit",
+    "probe",
     "resolve_local",
     "safe_client",
 ]

@@ -3,12 +3,15 @@
 A retry or an update of a post finds its images already fitted. Entries are
 written to a temporary file and renamed into place (`os.replace`), so several
 worker processes can share one folder: a reader sees a whole entry or none.
+The cache is an optimisation only: a folder that cannot be written (a
+read-only site, a full disk) turns it off with one warning, never an error.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -18,6 +21,7 @@ from syndicate.contract import FittedMedia, MediaPolicy
 FIT_VERSION = 1  # bump when fit() output changes, so old entries are not reused
 _MAGIC = b"SYNFIT1\n"
 _BYTES_FIELDS = ("max_bytes", "max_pixels", "max_width", "max_height", "formats")
+log = logging.getLogger("syndicate.media")
 
 
 def policy_key(policy: MediaPolicy) -> str:
@@ -32,10 +36,14 @@ def cache_key(source_sha256: str, policy: MediaPolicy) -> str:
 
 
 class FitCache:
-    """Fitted images on disk under `directory` (created on first write)."""
+    """Fitted images on disk under `directory` (created on first write).
+
+    `disabled` becomes True after a write fails; from then on `put` does nothing.
+    """
 
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
+        self.disabled = False
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.fit"
@@ -57,21 +65,31 @@ class FitCache:
         except (ValueError, KeyError, TypeError):
             return None
 
-    def put(self, source_sha256: str, policy: MediaPolicy, fitted: FittedMedia) -> None:
+    def put(self, source_sha256: str, policy: MediaPolicy, fitted: FittedMedia) -> bool:
+        """Store `fitted`; False when the cache is (or just became) disabled."""
+        if self.disabled:
+            return False
         path = self._path(cache_key(source_sha256, policy))
-        path.parent.mkdir(parents=True, exist_ok=True)
         meta = {"mime": fitted.mime, "width": fitted.width, "height": fitted.height, "filename": fitted.filename, "size": len(fitted.data)}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".fit")
+        tmp: str | None = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".fit")
             with os.fdopen(fd, "wb") as out:
                 out.write(_MAGIC + json.dumps(meta).encode() + b"\n" + fitted.data)
             os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+            tmp = None
+            return True
+        except OSError as exc:
+            self.disabled = True
+            log.warning("media cache %s cannot be written (%s); fitting without a cache", self.directory, exc.strerror or exc)
+            return False
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
 
     def prune(self, max_bytes: int) -> int:
         """Delete the least recently written entries until the cache holds `max_bytes`; returns how many."""

@@ -1,25 +1,13 @@
-"""The one error of the media package."""
+"""The media errors, re-exported from the one tree in syndicate/errors.py.
+
+    MediaError          an image cannot be used; names the image
+    ├── MediaUnavailable  may work later: a timeout, a 5xx or 404 (the site not deployed yet),
+    │                     a host that does not resolve or refuses connections
+    └── MediaRefused      never will as given: SSRF rules, too large, not an image, a
+                          decompression bomb, an unsupported format, a path out of the site
+"""
 from __future__ import annotations
 
+from syndicate.errors import MediaError, MediaRefused, MediaUnavailable
 
-class MediaError(Exception):
-    """An image cannot be used; the message names the image (the caller adds the post).
-
-    `transient` is True when trying again later may succeed (a timeout, a 5xx
-    from the image host); a connector skips the image with a warning otherwise.
-    Positional arguments only, so that it pickles across Celery.
-    """
-
-    def __init__(self, message: str, transient: bool = False) -> None:
-        super().__init__(message, transient)
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0])
-
-    @property
-    def transient(self) -> bool:
-        return bool(self.args[1])
-
-    def __str__(self) -> str:
-        return self.message
+__all__ = ["MediaError", "MediaRefused", "MediaUnavailable"]

@@ -29,7 +29,7 @@ from PIL import Image, ImageCms, ImageSequence, UnidentifiedImageError
 
 from syndicate.contract import FittedMedia, MediaPolicy
 from syndicate.media.clean import clean_gif, is_clean_jpeg, is_clean_png, is_clean_webp, webp_lossless
-from syndicate.media.errors import MediaError
+from syndicate.media.errors import MediaError, MediaRefused
 
 DEFAULT_MAX_SOURCE_PIXELS = 100_000_000
 MAX_ANIMATION_PIXELS = 200_000_000  # frames × width × height of a kept animation
@@ -62,7 +62,7 @@ _SRGB: ImageCms.ImageCmsProfile | None = None
 def _open(data: bytes, name: str) -> Image.Image:
     head = data[:256].lstrip().lower()
     if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in data[:4096].lower()):
-        raise MediaError(f"image {name}: SVG is not supported (convert it to PNG)")
+        raise MediaRefused(f"image {name}: SVG is not supported (convert it to PNG)")
     try:
         with warnings.catch_warnings():
             # we check pixel counts ourselves, with a clear message
@@ -70,12 +70,12 @@ def _open(data: bytes, name: str) -> Image.Image:
             return Image.open(io.BytesIO(data), formats=_DECODERS)
     except UnidentifiedImageError:
         if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
-            raise MediaError(f"image {name}: HEIC/HEIF needs the optional pillow-heif package") from None
-        raise MediaError(f"image {name}: not a supported image type") from None
+            raise MediaRefused(f"image {name}: HEIC/HEIF needs the optional pillow-heif package") from None
+        raise MediaRefused(f"image {name}: not a supported image type") from None
     except Image.DecompressionBombError:
-        raise MediaError(f"image {name}: too many pixels (decompression bomb?)") from None
+        raise MediaRefused(f"image {name}: too many pixels (decompression bomb?)") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaError(f"image {name}: corrupt or unreadable ({exc})") from None
+        raise MediaRefused(f"image {name}: corrupt or unreadable ({exc})") from None
 
 
 def target_size(width: int, height: int, policy: MediaPolicy) -> tuple[int, int]:
@@ -158,7 +158,7 @@ def _formats_for(src: str, alpha: bool, accepted: tuple[str, ...]) -> list[str]:
         order = ["png", "jpeg", "webp", "avif"]
     chosen = [f for f in dict.fromkeys([*order, "gif"]) if f in accepted]
     if not chosen:
-        raise MediaError(f"the platform accepts none of the formats it can be made into ({', '.join(accepted)})")
+        raise MediaRefused(f"the platform accepts none of the formats it can be made into ({', '.join(accepted)})")
     return chosen
 
 
@@ -251,22 +251,22 @@ def fit(
     stem: str = "image",
     max_source_pixels: int = DEFAULT_MAX_SOURCE_PIXELS,
 ) -> FittedMedia:
-    """`data` made acceptable to `policy`, or `MediaError` naming `name`."""
+    """`data` made acceptable to `policy`, or `MediaRefused` naming `name`."""
     im = _open(data, name)
     width, height = im.size
     if width < 1 or height < 1:
-        raise MediaError(f"image {name}: empty image")
+        raise MediaRefused(f"image {name}: empty image")
     if width * height > max_source_pixels:
-        raise MediaError(
+        raise MediaRefused(
             f"image {name}: {width}×{height} is {width * height / 1e6:.0f} MP, "
             f"over the {max_source_pixels / 1e6:.0f} MP limit (decompression bomb?)"
         )
     try:
         return _fit(im, data, policy, stem)
     except MediaError as exc:
-        raise MediaError(f"image {name}: {exc.message}") from None
+        raise MediaRefused(f"image {name}: {exc.message}") from None
     except Exception as exc:  # noqa: BLE001 - hostile input makes decoders raise anything
-        raise MediaError(f"image {name}: corrupt or unreadable ({type(exc).__name__}: {exc})") from None
+        raise MediaRefused(f"image {name}: corrupt or unreadable ({type(exc).__name__}: {exc})") from None
 
 
 def _fit(im: Image.Image, data: bytes, policy: MediaPolicy, stem: str) -> FittedMedia:
@@ -333,7 +333,7 @@ def _fit(im: Image.Image, data: bytes, policy: MediaPolicy, stem: str) -> Fitted
         if result is not None:
             out, final = result
             return FittedMedia(out, MIME[fmt], final.width, final.height, f"{stem}.{EXTENSION[fmt]}")
-    raise MediaError(f"cannot be made smaller than {policy.max_bytes} bytes")
+    raise MediaRefused(f"cannot be made smaller than {policy.max_bytes} bytes")
 
 
 def _fit_png_as_gif(im: Image.Image, max_bytes: int) -> tuple[bytes, Image.Image] | None:

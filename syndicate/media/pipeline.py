@@ -4,8 +4,12 @@
 (`fitted(item, policy)`), so every uploading connector (Mastodon media,
 Bluesky blobs, WordPress media, Ghost images...) gets the same safe,
 cleaned, cached result. Connectors that take URLs only (dev.to) call
-`check_url` and `local_only` to report images the platform could not reach,
-and may `rehost` them when a `Rehost` store is configured.
+`probe` (or `local_only`) to learn whether the platform could reach an image
+(`MediaUnavailable`: not yet; `MediaRefused`: never), and may `rehost` it when
+a `Rehost` store is configured: from the local file when the site has one.
+
+State lives outside the site: the fitted-image cache goes to the config's data
+directory (`data_dir / "media"`), and one that cannot be written is skipped.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -21,8 +25,8 @@ import httpx
 from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
 from syndicate.media.alt import alt_for
 from syndicate.media.cache import FitCache
-from syndicate.media.errors import MediaError
-from syndicate.media.fetch import Resolver, check_url, fetch, safe_client, shown
+from syndicate.media.errors import MediaError, MediaRefused, MediaUnavailable
+from syndicate.media.fetch import Resolver, fetch, probe, safe_client, shown
 from syndicate.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
 from syndicate.media.safety import AddressPolicy, LocalResolver
 
@@ -32,6 +36,17 @@ if TYPE_CHECKING:
 DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
 _STEM_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+T = TypeVar("T")
+
+
+def _refusing(call: Callable[[], T]) -> T:
+    """`call()`, with a bare `MediaError` of the local resolver made `MediaRefused`."""
+    try:
+        return call()
+    except (MediaRefused, MediaUnavailable):
+        raise
+    except MediaError as exc:  # a path out of the site, a missing file: not without a new commit
+        raise MediaRefused(exc.message) from None
 
 
 class Rehost(Protocol):
@@ -76,7 +91,7 @@ class MediaPipeline:
         self.rehost_store = rehost
         self._resolver = resolver
         self._client: httpx.Client | None = None
-        self._checked: dict[str, str | None] = {}
+        self._checked: set[str] = set()
         self.fits = 0  # how many images were actually fitted (not served from the cache)
 
     @property
@@ -105,12 +120,12 @@ class MediaPipeline:
         """The local file for `source`, or the URL to fetch it from."""
         if _URL.match(source):
             if not source.lower().startswith(("http://", "https://")):
-                raise MediaError(f"image {source[:200]!r}: only http and https are fetched")
+                raise MediaRefused(f"image {source[:200]!r}: only http and https are fetched")
             return self._site_path(source) or source
         path = Path(source)
         if path.is_absolute() and self._within_root(path):
-            return self.local.confine(path)
-        return self.local.resolve(source, post_dir)
+            return _refusing(lambda: self.local.confine(path))
+        return _refusing(lambda: self.local.resolve(source, post_dir))
 
     def _within_root(self, path: Path) -> bool:
         lexical = Path(os.path.normpath(path))
@@ -124,7 +139,7 @@ class MediaPipeline:
             return data, shown(where)  # no query string: it may hold a token
         size = where.stat().st_size
         if size > self.max_source_bytes:
-            raise MediaError(f"image {source!r}: {size} bytes, over the {self.max_source_bytes}-byte limit")
+            raise MediaRefused(f"image {source!r}: {size} bytes, over the {self.max_source_bytes}-byte limit")
         return where.read_bytes(), repr(source)
 
     # --- the MediaSource protocol -------------------------------------------
@@ -146,18 +161,25 @@ class MediaPipeline:
 
     # --- URL-only platforms (dev.to) -----------------------------------------
 
-    def check_url(self, url: str) -> str | None:
-        """None if `url` answers with an image; else the problem.
+    def probe(self, url: str) -> MediaUnavailable | MediaRefused | None:
+        """None if `url` answers with an image; else why not, as an error (not raised).
 
-        Successes are remembered per pipeline; failures are not, so a retry
-        after the site was deployed sees the image.
+        `MediaUnavailable`: may answer later (the site not deployed yet: 404,
+        5xx, timeout, a host without DNS yet); `MediaRefused`: never will (the
+        SSRF rules, not an image). Successes are remembered per pipeline;
+        failures are not, so a retry after the site was deployed sees the image.
         """
         if url in self._checked:
             return None
-        problem = check_url(url, timeout=self.timeout, allow=self.allow, client=self.client)
+        problem = probe(url, timeout=self.timeout, allow=self.allow, client=self.client)
         if problem is None:
-            self._checked[url] = None
+            self._checked.add(url)
         return problem
+
+    def check_url(self, url: str) -> str | None:
+        """None if `url` answers with an image; else the problem's message (`probe` says its kind)."""
+        problem = self.probe(url)
+        return None if problem is None else problem.message
 
     def local_only(self, url: str | None, path: Path | None) -> str | None:
         """Why an image the post names cannot be seen by a platform that fetches URLs, or None.
@@ -166,18 +188,29 @@ class MediaPipeline:
         loader resolved them). A file that exists locally but whose URL does
         not answer (site not deployed, private repository) is local-only.
         """
-        problem = self.check_url(url) if url else "no public URL"
+        found = self.probe(url) if url else None
+        problem = found.message if found is not None else (None if url else "no public URL")
         if problem is None:
             return None
         if path is not None and Path(path).is_file():
             return f"{path.name}: exists only locally ({problem}); deploy the site or configure rehosting"
         return problem
 
-    def rehost(self, item: MediaItem, policy: MediaPolicy, post_dir: Path | None = None) -> str:
-        """Fit `item` and publish it through the configured `Rehost` store; its public URL."""
+    def rehost(
+        self, item: MediaItem, policy: MediaPolicy, post_dir: Path | None = None, *, local: Path | str | None = None
+    ) -> str:
+        """Fit `item` and publish it through the configured `Rehost` store; its public URL.
+
+        The bytes come from the site whenever it has the file, so an image the
+        site does not serve yet can still be rehosted: `local` (the file the
+        loader found for this image) first, else `item.source` when it is a
+        path in the site or a site URL under a static folder; only otherwise
+        is the URL fetched (a host that does not resolve: `MediaUnavailable`).
+        """
         if self.rehost_store is None:
-            raise MediaError(f"image {item.source!r}: no rehosting store configured")
-        media = self.fitted(item, policy, post_dir=post_dir)
+            raise MediaRefused(f"image {item.source!r}: no rehosting store configured")
+        source = item if local is None else MediaItem(item.role, str(local), item.alt)
+        media = self.fitted(source, policy, post_dir=post_dir)
         key = hashlib.sha256(media.data).hexdigest()[:32] + "/" + media.filename
         return self.rehost_store.put(key, media)
 
@@ -194,19 +227,25 @@ def pipeline_for(config: Config) -> MediaPipeline:
     allow = raw.get("allow", [])
     if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
         raise ConfigError(f"{config.path}: media.allow must be a list of hosts, addresses or CIDRs")
-    cache = raw.get("cache_dir", ".syndicate/media")
+    cache_dir = raw.get("cache_dir")
+    if cache_dir is not None and not isinstance(cache_dir, str):
+        raise ConfigError(f"{config.path}: media.cache_dir must be a path")
+    data_dir = getattr(config, "data_dir", None)  # state outside the site, when the config has one
+    if cache_dir:
+        cache = config.base_dir / cache_dir
+    elif data_dir is not None:
+        cache = Path(data_dir) / "media"
+    else:
+        cache = config.base_dir / ".syndicate" / "media"
     rehost = None
     if isinstance(raw.get("rehost"), dict):
         options = {k: (Secret(v) if k in ("access_key", "secret_key") and isinstance(v, str) else v)
                    for k, v in raw["rehost"].items()}
-        try:
-            rehost = S3Rehost.from_options(options, where=f"{config.path}: media.rehost")
-        except MediaError as exc:
-            raise ConfigError(str(exc)) from None
+        rehost = S3Rehost.from_options(options, where=f"{config.path}: media.rehost")
     return MediaPipeline(
         config.site.root,
         site_info(config.site).static_dirs,
-        config.base_dir / cache,
+        cache,
         allow=AddressPolicy.allowing(*allow),
         site_url=config.site.url,
         max_source_bytes=int(raw.get("max_source_bytes", DEFAULT_MAX_SOURCE_BYTES)),

@@ -21,7 +21,8 @@ import httpx
 
 from syndicate.contract import FittedMedia
 from syndicate.config import Secret
-from syndicate.media.errors import MediaError
+from syndicate.errors import ConfigError
+from syndicate.media.errors import MediaRefused, MediaUnavailable
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 
@@ -100,7 +101,7 @@ class S3Rehost:
         """Build from a config table: endpoint, bucket, access_key, secret_key, public_url, region?, prefix?."""
         missing = [k for k in ("endpoint", "bucket", "access_key", "secret_key", "public_url") if not options.get(k)]
         if missing:
-            raise MediaError(f"{where}: missing {', '.join(missing)}")
+            raise ConfigError(f"{where}: missing {', '.join(missing)}")
         return cls(
             str(options["endpoint"]), str(options["bucket"]), options["access_key"], options["secret_key"],
             str(options["public_url"]), region=str(options.get("region", "us-east-1")), prefix=str(options.get("prefix", "")),
@@ -110,6 +111,7 @@ class S3Rehost:
         return f"S3Rehost({self.endpoint!r}, bucket={self.bucket!r}, access_key=**********)"
 
     def put(self, key: str, media: FittedMedia) -> str:
+        """PUT `media` at `key`; its public URL. `MediaUnavailable` when the bucket may answer later."""
         name = f"{self.prefix}/{key}" if self.prefix else key
         path = f"/{self.bucket}/{name}"
         host = urlsplit(self.endpoint).netloc
@@ -124,8 +126,9 @@ class S3Rehost:
         try:
             response = self.client.put(url, content=media.data, headers=headers)
         except httpx.TransportError as exc:
-            raise MediaError(f"rehost {name}: cannot reach the bucket ({type(exc).__name__})", True) from None
+            raise MediaUnavailable(f"rehost {name}: cannot reach the bucket ({type(exc).__name__})") from None
         if response.status_code >= 300:
-            transient = response.status_code in (408, 429) or response.status_code >= 500
-            raise MediaError(f"rehost {name}: the bucket answered HTTP {response.status_code}", transient)
+            status = response.status_code
+            kind = MediaUnavailable if status in (408, 429) or status >= 500 else MediaRefused
+            raise kind(f"rehost {name}: the bucket answered HTTP {status}")
         return f"{self.public_url}/{quote(name, safe='/-_.~')}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from syndicate.media.errors import MediaError
+from syndicate.media.errors import MediaError, MediaRefused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -31,12 +31,15 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
+METADATA = "a cloud metadata address"
+
+
 def _forbidden_reason(ip: IPAddress) -> str | None:
     """Why this address may not be fetched from, or None when it is public."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip in METADATA_ADDRESSES:
-        return "a cloud metadata address"
+        return METADATA
     if ip.is_loopback:
         return "a loopback address"
     if ip.is_link_local:
@@ -76,12 +79,12 @@ class AddressPolicy:
         return host.lower().rstrip(".") in self.hosts
 
     def check_host(self, host: str) -> None:
-        """Refuse a host name or literal address before any DNS lookup."""
+        """Refuse a host name or literal address before any DNS lookup (`MediaRefused`)."""
         name = host.lower().rstrip(".").strip("[]")
         if not name:
-            raise MediaError("URL has no host")
+            raise MediaRefused("refused: the URL has no host")
         if name in METADATA_HOSTS and not self.host_allowed(name):
-            raise MediaError(f"host {host!r} is a cloud metadata service")
+            raise MediaRefused(f"refused: host {host!r} is a cloud metadata service")
         try:
             ip = ipaddress.ip_address(name)
         except ValueError:
@@ -89,15 +92,24 @@ class AddressPolicy:
         self.check_ip(ip, host)
 
     def check_ip(self, ip: IPAddress, host: str) -> None:
-        """Refuse `ip` (which `host` resolved to) unless it is public or allowed."""
+        """Refuse `ip` (which `host` resolved to) unless it is public or allowed (`MediaRefused`)."""
         reason = _forbidden_reason(ip)
         if reason is None:
             return
-        if reason != "a cloud metadata address":
-            if self.host_allowed(host) or any(ip in net for net in self.networks if net.version == ip.version):
-                return
-        shown = host if host.strip("[]") == str(ip) else f"{host} ({ip})"
-        raise MediaError(f"refused to fetch from {shown}: {reason}")
+        if reason == METADATA:
+            raise MediaRefused(f"refused: {_what(ip, host, reason)} (never allowed)")
+        if self.host_allowed(host) or any(ip in net for net in self.networks if net.version == ip.version):
+            return
+        raise MediaRefused(f"refused: {_what(ip, host, reason)}; allow it with [media] allow")
+
+
+def _what(ip: IPAddress, host: str, reason: str) -> str:
+    """"10.0.0.1 is a private address", or "evil.test resolves to a private address 10.0.0.1"."""
+    try:
+        literal = ipaddress.ip_address(host.strip("[]")) == ip
+    except ValueError:
+        literal = False
+    return f"{ip} is {reason}" if literal else f"{host} resolves to {reason} {ip}"
 
 
 @dataclass
