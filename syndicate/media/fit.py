@@ -226,7 +226,7 @@ def _fit_png(im: Image.Image, max_bytes: int, lossy_fallback: bool) -> tuple[byt
 
 
 def _fit_animation(im: Image.Image, size: tuple[int, int], max_bytes: int) -> bytes | None:
-    if im.n_frames * size[0] * size[1] > MAX_ANIMATION_PIXELS:
+    if getattr(im, "n_frames", 1) * size[0] * size[1] > MAX_ANIMATION_PIXELS:
         return None
     frames: list[Image.Image] = []
     durations: list[int] = []
