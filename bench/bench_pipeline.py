@@ -89,15 +89,18 @@ def one_round(root: Path) -> dict[str, float]:
     from syndicate.config import load_config
     from syndicate.loader import load_posts
 
+    from syndicate.fitting import fit_draft
+
     config = load_config(root / "syndicate.toml")
     devto = DevTo(config.targets["devto"])
     masto = Mastodon(config.targets["mastodon"])
+    masto_limits = masto.limits_for(None)
     t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
     posts, errors = load_posts(config)
     t1 = time.perf_counter()
     size = 0
     for post in posts:
-        size += len(json.dumps(devto.render(post).payload)) + len(masto.render(post).payload["status"])
+        size += len(json.dumps(devto.render(post).fields)) + len(fit_draft(masto.render(post), masto_limits).text or "")
     t2 = time.perf_counter()
     cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - c0
     hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))

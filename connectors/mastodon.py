@@ -3,45 +3,50 @@
 API: https://docs.joinmastodon.org/methods/statuses/ and /methods/media/
 (specs/mastodon/schema.json); facts in PLATFORMS.md §6. Text is counted in
 grapheme clusters, every URL as `characters_reserved_per_url` (23), against
-the server's `configuration.statuses.max_characters` (GET /api/v2/instance).
+the server's `configuration.statuses.max_characters` (GET /api/v2/instance,
+fetched once and cached in the ledger as the instance's facts).
 
 A per-post override `syndicate: {mastodon: {text: ...}}` replaces the
 template's output; the post URL stays where the author put it (else it is
-appended), and the whole is fitted like a template: the text shortens, the
-URL stays whole.
+appended), and the whole is fitted like a template.
 
 `find` can only look at the account's 40 most recent statuses (the API has no
-search by URL for one's own posts); an older lost create is not found, but a
-retry with the same `Idempotency-Key` within the hour the server keeps it
-returns the first status instead of a duplicate.
+search by URL for one's own posts); a retry with the same `Idempotency-Key`
+within the hour the server keeps it returns the first status instead of a
+duplicate.
 """
 from __future__ import annotations
 
 import html
 import time
 from dataclasses import replace
-import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import PositiveInt, field_validator
+
+from syndicate.auth import Bearer
+from syndicate.config import Secret, TargetOptions
 from syndicate.contract import (
+    Abilities,
     Connector,
     Draft,
+    Facts,
     FittedMedia,
     Limits,
     MediaItem,
     MediaPolicy,
-    NotFound,
-    OutcomeUnknown,
-    Permanent,
+    Part,
     RateLimit,
     Remote,
-    RequestPreview,
+    Request,
+    SendContext,
+    TagRules,
+    Template,
+    TextLimit,
     Transient,
 )
-from connectors.common import hashtags, is_http_url
-from syndicate.config import ConfigError
-from syndicate.media.errors import MediaError
-from syndicate.text import count, fit_template, template_fields, truncate
+from syndicate.fitting import hashtags
+from syndicate.text import count, template_fields, truncate
 
 if TYPE_CHECKING:
     import httpx
@@ -49,7 +54,6 @@ if TYPE_CHECKING:
     from syndicate.post import Post
 
 INSTANCE = "/api/v2/instance"
-log = logging.getLogger(__name__)
 STATUSES = "/api/v1/statuses"
 STATUS = "/api/v1/statuses/{id}"
 MEDIA_UPLOAD = "/api/v2/media"
@@ -64,7 +68,6 @@ POLL_TRIES = 30
 SPOILER_SPARE = 40  # graphemes a long content warning must leave besides the URL
 DEFAULT_TEMPLATE = "{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}"
 TEMPLATE_FIELDS = frozenset({"title", "excerpt", "url", "hashtags"})
-VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 _MEDIA = MediaPolicy(
     max_bytes=16 * 1024 * 1024,  # image_size_limit in the docs example
@@ -75,170 +78,166 @@ _MEDIA = MediaPolicy(
 )
 
 
+class MastodonOptions(TargetOptions):
+    base_url: str
+    access_token: Secret
+    template: str = DEFAULT_TEMPLATE
+    visibility: Literal["public", "unlisted", "private", "direct"] = "public"
+    max_characters: PositiveInt | None = None
+    spoiler_text: str | None = None
+    language: str | None = None
+
+    @field_validator("template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        try:
+            names = set(template_fields(value))
+        except ValueError as exc:
+            raise ValueError(f"malformed template: {exc}") from None
+        if not names <= TEMPLATE_FIELDS or "url" not in names:
+            raise ValueError("must contain {url} and use only " + ", ".join("{" + n + "}" for n in sorted(TEMPLATE_FIELDS)))
+        return value
+
+
 class Mastodon(Connector):
     """Statuses on a Mastodon server (`base_url`)."""
 
     type = "mastodon"
-    required = ("base_url", "access_token")
-    secrets = ("access_token",)
-    defaults = {"template": DEFAULT_TEMPLATE, "visibility": "public"}
+    options = MastodonOptions
+    auth = Bearer("access_token")
     limits = Limits(
-        text_max=DEFAULT_MAX,
-        counting="graphemes",
-        url_weight=URL_WEIGHT,
+        text=TextLimit(DEFAULT_MAX, "graphemes", URL_WEIGHT, mentions_local=True),
+        tags=TagRules(style="hashtag"),
         media=_MEDIA,
-        can_update=True,  # PUT /api/v1/statuses/:id, Mastodon 3.5+
-        can_delete=True,
         # docs api/rate-limits: 300 requests / 5 min; media 30 / 30 min; deletes 30 / 30 min
         rates=(RateLimit("request", 300, 300), RateLimit("media", 30, 1800), RateLimit("delete", 30, 1800)),
+        template=DEFAULT_TEMPLATE,
+        template_fields=TEMPLATE_FIELDS,
+    )
+    abilities = Abilities(
+        can_update=True,  # PUT /api/v1/statuses/:id, Mastodon 3.5+
+        delete="delete",
+        can_find=True,
+        find_hint="look at the account's recent statuses",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        try:
-            self.max_characters = int(self.option("max_characters") or DEFAULT_MAX)
-        except (TypeError, ValueError):
-            raise ConfigError(f"targets.{self.name}.max_characters must be a number") from None
-        self.url_weight = URL_WEIGHT
-        self.mime_types: tuple[str, ...] | None = None
-        self._prepared = False
-        self._apply_limits()
-        try:
-            names = set(template_fields(str(self.option("template"))))
-        except ValueError as exc:
-            raise ConfigError(f"targets.{self.name}.template is malformed: {exc}") from None
-        if not names <= TEMPLATE_FIELDS or "url" not in names:
-            raise ConfigError(
-                f"targets.{self.name}.template must contain {{url}} and use only "
-                + ", ".join("{" + n + "}" for n in sorted(TEMPLATE_FIELDS))
-            )
-        visibility = self.option("visibility")
-        if visibility not in VISIBILITIES:
-            raise ConfigError(f"targets.{self.name}.visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
+    # --- facts and limits ---------------------------------------------------------------
 
-    def _apply_limits(self, media: MediaPolicy | None = None) -> None:
-        # instance attribute shadowing the class-level declaration
-        self.limits = replace(  # type: ignore[misc]
-            type(self).limits, text_max=self.max_characters, url_weight=self.url_weight, media=media or self.limits.media
-        )
-
-    @property
-    def base(self) -> str:
-        return str(self.option("base_url")).rstrip("/")
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": "Bearer " + self.secret("access_token")}
-
-    # I/O: instance limits -------------------------------------------------------
-
-    def prepare(self) -> None:
-        """Read the server's limits once (GET /api/v2/instance)."""
-        if self._prepared:
-            return
-        response = self.send("GET", self.base + INSTANCE, idempotent=True, headers=self._headers())
+    def fetch_facts(self) -> Facts | None:
+        """The server's limits (GET /api/v2/instance, public)."""
+        response = self.send(Request("GET", self.base + INSTANCE))
         try:
             config = response.json().get("configuration") or {}
         except (ValueError, AttributeError):
             raise Transient(f"{self.name}: unreadable instance description") from None
         statuses = config.get("statuses") or {}
         media = config.get("media_attachments") or {}
-        if not self.option("max_characters"):
-            self.max_characters = _int(statuses.get("max_characters"), DEFAULT_MAX)
-        self.url_weight = _int(statuses.get("characters_reserved_per_url"), URL_WEIGHT)
-        policy = replace(
-            _MEDIA,
-            max_bytes=_int(media.get("image_size_limit"), _MEDIA.max_bytes),
-            max_pixels=_int(media.get("image_matrix_limit"), _MEDIA.max_pixels or 0),
-            max_count=_int(statuses.get("max_media_attachments"), _MEDIA.max_count),
-            alt_max_length=_int(media.get("description_limit"), _MEDIA.alt_max_length or 1500),
-        )
         types = media.get("supported_mime_types")
-        if isinstance(types, list):
-            self.mime_types = tuple(str(t) for t in types)
-            formats = tuple(f for f in _MEDIA.formats if f"image/{f}" in self.mime_types)
-            policy = replace(policy, formats=formats or _MEDIA.formats)
-        self._apply_limits(policy)
-        self._prepared = True
-
-    # pure -----------------------------------------------------------------------
-
-    def render(self, post: Post) -> Draft:
-        over = post.control.override(self.name, self.type)
-        fields = {
-            "title": " ".join(post.title.split()),
-            "excerpt": _excerpt(post),
-            "url": post.url,
-            "hashtags": " ".join(hashtags([*post.tags, *post.categories])),
+        return {
+            "max_characters": _int(statuses.get("max_characters"), DEFAULT_MAX),
+            "characters_reserved_per_url": _int(statuses.get("characters_reserved_per_url"), URL_WEIGHT),
+            "max_media_attachments": _int(statuses.get("max_media_attachments"), _MEDIA.max_count),
+            "image_size_limit": _int(media.get("image_size_limit"), _MEDIA.max_bytes),
+            "image_matrix_limit": _int(media.get("image_matrix_limit"), _MEDIA.max_pixels or 0),
+            "description_limit": _int(media.get("description_limit"), _MEDIA.alt_max_length or 1500),
+            "supported_mime_types": [str(t) for t in types] if isinstance(types, list) else None,
         }
+
+    def limits_for(self, facts: Facts | None) -> Limits:
+        facts = facts or {}
+        declared = self.limits
+        assert declared.text is not None
+        maximum = self.option("max_characters") or facts.get("max_characters") or DEFAULT_MAX
+        url_weight = facts.get("characters_reserved_per_url") or URL_WEIGHT
+        policy = _MEDIA
+        if facts:
+            policy = replace(
+                _MEDIA, max_bytes=facts["image_size_limit"], max_pixels=facts["image_matrix_limit"],
+                max_count=facts["max_media_attachments"], alt_max_length=facts["description_limit"],
+            )
+            types = facts.get("supported_mime_types")
+            if types:
+                formats = tuple(f for f in _MEDIA.formats if f"image/{f}" in types)
+                policy = replace(policy, formats=formats or _MEDIA.formats)
+        return replace(declared, text=replace(declared.text, max=int(maximum), url_weight=int(url_weight)),
+                       media=policy)
+
+    # --- pure -----------------------------------------------------------------------------
+
+    def render(self, post: Post, facts: Facts | None = None) -> Draft:
+        limits = self.limits_for(facts)
+        assert limits.text is not None
+        over = post.control.override(self.name, self.type)
         warnings: list[str] = []
         spoiler = str(over.get("spoiler_text", self.option("spoiler_text")) or "")
-        room = self.max_characters - self.url_weight - SPOILER_SPARE  # the status keeps at least this much
-        if spoiler and self._count(spoiler) > room:
-            spoiler = truncate(spoiler, max(room, 0), "graphemes", self.url_weight)
+        room = limits.text.max - limits.text.url_weight - SPOILER_SPARE  # type: ignore[operator]
+        if spoiler and _count(spoiler, limits) > room:
+            spoiler = truncate(spoiler, max(room, 0), "graphemes", limits.text.url_weight)
             warnings.append("spoiler_text shortened to leave room for the status")
-        budget = self.max_characters - self._count(spoiler)
         text = over.get("text")
-        try:
-            if text:
-                # the author's text, with the link where they put it (else appended)
-                before, found, after = str(text).partition(post.url)
-                template = "{text}{url}{after}" if found else "{text}\n\n{url}"
-                values = {"text": before, "url": post.url, "after": after}
-                status = fit_template(template, values, budget, "graphemes", self.url_weight, ("after", "text"))
-            else:
-                template = str(self.option("template"))
-                status = fit_template(template, fields, budget, "graphemes", self.url_weight)
-        except (ValueError, KeyError, IndexError) as exc:
-            raise Permanent(f"{self.name}: cannot fit the status: {exc}") from None
-        payload: dict[str, Any] = {"status": status, "visibility": str(over.get("visibility") or self.option("visibility"))}
+        if text:
+            # the author's text, with the link where they put it (else appended)
+            before, found, after = str(text).partition(post.url)
+            template = Template("{text}{url}{after}" if found else "{text}\n\n{url}",
+                                {"text": before, "url": post.url, "after": after}, ("after", "text"))
+        else:
+            template = Template(str(self.option("template", DEFAULT_TEMPLATE)), {
+                "title": " ".join(post.title.split()),
+                "excerpt": " ".join(str(post.excerpt or "").split()),
+                "url": post.url,
+                "hashtags": " ".join(hashtags([*post.tags, *post.categories], limits.tags)),
+            })
+        template.reserve = _count(spoiler, limits)
+        fields: dict[str, Any] = {"visibility": str(over.get("visibility") or self.option("visibility", "public"))}
         lang = over.get("language") or post.lang or self.option("language")
         if lang:
-            payload["language"] = str(lang).split("-")[0].lower()
+            fields["language"] = str(lang).split("-")[0].lower()
         if spoiler:
-            payload["spoiler_text"] = spoiler
+            fields["spoiler_text"] = spoiler
         media: list[MediaItem] = []
-        if post.cover is not None:
-            # the local file when the site has it (no need for the site to be deployed), else the URL
-            cover = post.cover
-            source = str(cover.path) if cover.path else (cover.url if is_http_url(cover.url) else cover.src)
-            if source:
-                media.append(MediaItem("cover", source, cover.alt))  # a missing alt: the plan warns
-        return Draft(self.type, payload, text=status, media=media, warnings=warnings)
+        cover = post.cover
+        if cover is not None and (cover.url or cover.src):
+            # uploaded from the local file when the site has it (no need to be deployed), else fetched
+            media.append(MediaItem("cover", str(cover.url or cover.src), cover.alt, cover.path))
+        return Draft(self.type, fields=fields, parts=[Part(template=template, media=media)], warnings=warnings)
 
-    def _count(self, text: str) -> int:
-        return count(text, "graphemes", self.url_weight) if text else 0
-
-    def preview(self, draft: Draft, remote: Remote | None = None) -> RequestPreview:
-        if remote is None:
-            return RequestPreview("POST", self.base + STATUSES, draft.payload)
-        return RequestPreview("PUT", self.base + STATUS.format(id=remote.id), self._edit_payload(draft, remote))
-
-    # I/O: statuses ------------------------------------------------------------------
-
-    def create(self, draft: Draft, key: str) -> Remote:
-        media_ids = self._upload_all(draft) if self.media is not None and draft.media else []
-        payload = dict(draft.payload)
+    def build_create(self, draft: Draft, key: str, ctx: SendContext) -> Request:
+        part = draft.parts[ctx.part]
+        body: dict[str, Any] = {"status": part.text, **draft.fields, **part.fields}
+        media_ids = [ctx.media[m.source] for m in part.media if m.source in ctx.media]
         if media_ids:
-            payload["media_ids"] = media_ids
-        headers = {**self._headers(), "Idempotency-Key": key}
-        response = self.send("POST", self.base + STATUSES, idempotent=False, json=payload, headers=headers)
-        return self._remote(response, media_ids, OutcomeUnknown)
+            body["media_ids"] = media_ids
+        if ctx.thread:
+            body["in_reply_to_id"] = ctx.thread[-1].id
+        return Request("POST", self.base + STATUSES, json=body, headers={"Idempotency-Key": key}, idempotent=False)
 
-    def update(self, remote: Remote, draft: Draft) -> Remote:
-        url = self.base + STATUS.format(id=remote.id)
-        response = self.send("PUT", url, idempotent=True, json=self._edit_payload(draft, remote), headers=self._headers())
-        return self._remote(response, list(remote.extra.get("media_ids") or []), Transient)
+    def build_update(self, remote: Remote, draft: Draft, ctx: SendContext) -> Request:
+        # visibility cannot change on edit (PUT /api/v1/statuses/:id has no such parameter)
+        part = draft.parts[ctx.part]
+        body = {k: v for k, v in {"status": part.text, **draft.fields, **part.fields}.items() if k != "visibility"}
+        media_ids = remote.extra.get("media_ids")
+        if media_ids:
+            body["media_ids"] = list(media_ids)
+        return Request("PUT", self.base + STATUS.format(id=remote.id), json=body)
+
+    def build_delete(self, remote: Remote) -> Request:
+        return Request("DELETE", self.base + STATUS.format(id=remote.id), kind="delete")
+
+    def parse_remote(self, response: httpx.Response, ctx: SendContext) -> Remote:
+        body = response.json()
+        media_ids = [ctx.media[k] for k in ctx.media] if not ctx.preview else []
+        return Remote(str(body["id"]), body.get("url"), {"media_ids": media_ids} if media_ids else {})
+
+    # --- I/O ------------------------------------------------------------------------------
 
     def find(self, post: Post, key: str) -> Remote | None:
-        me = self.send("GET", self.base + VERIFY, idempotent=True, headers=self._headers())
+        me = self.send(Request("GET", self.base + VERIFY))
         try:
             account = str(me.json()["id"])
         except (ValueError, KeyError, TypeError):
             raise Transient(f"{self.name}: unreadable account") from None
-        listing = self.send(
-            "GET", self.base + ACCOUNT_STATUSES.format(id=account), idempotent=True,
-            params={"limit": FIND_LIMIT}, headers=self._headers(),
-        )
+        listing = self.send(Request("GET", self.base + ACCOUNT_STATUSES.format(id=account),
+                                    params={"limit": FIND_LIMIT}))
         try:
             statuses = listing.json()
         except ValueError:
@@ -247,57 +246,19 @@ class Mastodon(Connector):
         for status in statuses if isinstance(statuses, list) else []:
             content = str(status.get("content") or "") if isinstance(status, dict) else ""
             if any(n in content for n in needles):
-                media_ids = [str(m["id"]) for m in status.get("media_attachments") or [] if isinstance(m, dict) and "id" in m]
-                return Remote(str(status["id"]), status.get("url"), {"media_ids": media_ids})
+                media_ids = [str(m["id"]) for m in status.get("media_attachments") or []
+                             if isinstance(m, dict) and "id" in m]
+                return Remote(str(status["id"]), status.get("url"), {"media_ids": media_ids} if media_ids else {})
         return None
 
-    def delete(self, remote: Remote) -> None:
-        try:
-            self.send("DELETE", self.base + STATUS.format(id=remote.id), idempotent=True, headers=self._headers())
-        except NotFound:
-            return  # already gone
-
-    # helpers ----------------------------------------------------------------------
-
-    def _edit_payload(self, draft: Draft, remote: Remote) -> dict[str, Any]:
-        # visibility cannot change on edit (PUT /api/v1/statuses/:id has no such parameter)
-        payload = {k: v for k, v in draft.payload.items() if k != "visibility"}
-        media_ids = remote.extra.get("media_ids")
-        if media_ids:
-            payload["media_ids"] = list(media_ids)
-        return payload
-
-    def _remote(self, response: httpx.Response, media_ids: list[str], failure: type[Transient]) -> Remote:
-        try:
-            body = response.json()
-            return Remote(str(body["id"]), body.get("url"), {"media_ids": media_ids})
-        except (ValueError, KeyError, TypeError):
-            raise failure(f"{self.name}: HTTP {response.status_code} without a status id") from None
-
-    def _upload_all(self, draft: Draft) -> list[str]:
-        assert self.media is not None
+    def upload(self, item: MediaItem, fitted: FittedMedia) -> str:
         policy = self.limits.media or _MEDIA
-        ids = []
-        for item in draft.media[: policy.max_count]:
-            try:
-                fitted = self.media.fitted(item, policy)
-            except MediaError as exc:  # one bad image must not sink the post
-                if exc.transient:
-                    raise Transient(f"{self.name}: image {item.source}: {exc}") from None
-                log.warning("%s: image left out: %s", self.name, exc)
-                continue
-            ids.append(self._upload(fitted, policy))
-        return ids
-
-    def _upload(self, fitted: FittedMedia, policy: MediaPolicy) -> str:
         data: dict[str, str] = {}
         if fitted.alt:
             data["description"] = fitted.alt[: policy.alt_max_length or None]
         files = {"file": (fitted.filename, fitted.data, fitted.mime)}
         # a lost upload response only orphans an attachment: retry freely
-        response = self.send(
-            "POST", self.base + MEDIA_UPLOAD, idempotent=True, kind="media", data=data, files=files, headers=self._headers()
-        )
+        response = self.send(Request("POST", self.base + MEDIA_UPLOAD, data=data, files=files, kind="media"))
         try:
             media_id = str(response.json()["id"])
         except (ValueError, KeyError, TypeError):
@@ -306,12 +267,17 @@ class Mastodon(Connector):
         for _ in range(POLL_TRIES):
             if status not in (202, 206):
                 return media_id
-            time.sleep(delay)
+            time.sleep(delay)  # the server is still processing the file (docs: 206 Partial Content)
             delay = min(delay * 2, 2.0)
-            status = self.send("GET", self.base + MEDIA.format(id=media_id), idempotent=True, headers=self._headers()).status_code
+            status = self.send(Request("GET", self.base + MEDIA.format(id=media_id))).status_code
         if status in (202, 206):
             raise Transient(f"{self.name}: media {media_id} still processing")
         return media_id
+
+
+def _count(text: str, limits: Limits) -> int:
+    assert limits.text is not None
+    return count(text, "graphemes", limits.text.url_weight) if text else 0
 
 
 def _int(value: Any, default: int) -> int:
@@ -320,11 +286,3 @@ def _int(value: Any, default: int) -> int:
     except (TypeError, ValueError):
         return default
     return number if number > 0 else default
-
-
-def _excerpt(post: Post) -> str:
-    try:
-        text = post.excerpt
-    except NotImplementedError:  # the Markdown pipeline placeholder
-        text = post.summary
-    return " ".join(str(text or "").split())

@@ -1,7 +1,10 @@
-"""The `syndicate` command: push, preview, status, retry, worker, beat.
+"""The `syndicate` command: push, preview, status, retry, resolve, worker, beat.
 
 Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
-Human output is Rich tables; `--json` is for scripts.
+Human output is Rich; every piece of text that comes from a post, a path or a
+message is passed as plain `Text`, never as markup, so brackets print as
+written. `--json` is for scripts. Heavy modules (SQLAlchemy, Celery, Pillow,
+the connectors) are imported only by the commands that need them.
 """
 from __future__ import annotations
 
@@ -9,34 +12,89 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from syndicate.config import Config, ConfigError, find_config, load_config
+from syndicate import __version__
+from syndicate.errors import ConfigError, SyndicateError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from syndicate.config import Config
+    from syndicate.runner import Outcome, Syndicator
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cross-post your site's posts, exactly once.")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("syndicate")
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="syndicate.toml (default: $SYNDICATE_CONFIG, then the nearest upward)")
 JsonOpt = typer.Option(False, "--json", help="machine-readable output")
 ToOpt = typer.Option(None, "--to", "-t", help="only this target (repeatable)")
 
+_consoles: dict[str, Console] = {}
+STYLES = {"create": "green", "update": "yellow", "delete": "red", "repost": "yellow", "error": "red",
+          "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow",
+          "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim"}
 
-class Exit(typer.Exit):
-    pass
+
+def _console(stderr: bool = False) -> Console:
+    key = "err" if stderr else "out"
+    if key not in _consoles:
+        from rich.console import Console
+
+        _consoles[key] = Console(stderr=stderr, soft_wrap=True, highlight=False)
+    return _consoles[key]
+
+
+def say(*chunks: Any, stderr: bool = False) -> None:
+    """Print `chunks` (plain strings, or (text, style) pairs) with no markup parsing at all."""
+    from rich.text import Text
+
+    line = Text()
+    for chunk in chunks:
+        if isinstance(chunk, tuple):
+            line.append(str(chunk[0]), style=chunk[1])
+        else:
+            line.append(str(chunk))
+    _console(stderr).print(line)
+
+
+def _fail(message: str, code: int = 2, label: str = "error") -> typer.Exit:
+    say((f"{label}: ", "red"), message, stderr=True)
+    return typer.Exit(code)
+
+
+class _Collect(logging.Handler):
+    """Warnings logged during a command, so that `--json` carries them too."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+_logged = _Collect()
 
 
 def _config(path: Optional[Path], *, strict: bool) -> Config:
+    from syndicate.config import find_config, load_config
+
     try:
         return load_config(find_config(path), strict=strict)
     except ConfigError as exc:
-        err.print(f"[red]config error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(2) from None
+        raise _fail(str(exc), label="config error") from None
+
+
+def _syndicator(config: Config) -> Syndicator:
+    from syndicate.runner import Syndicator
+
+    try:
+        return Syndicator(config)
+    except ConfigError as exc:
+        raise _fail(str(exc), label="config error") from None
 
 
 def _collect(paths: list[Path], config: Config) -> list[Path]:
@@ -57,62 +115,100 @@ def _collect(paths: list[Path], config: Config) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            err.print(f"[red]error:[/red] {raw}: no such file or folder", highlight=False)
-            raise typer.Exit(2)
+            raise _fail(f"{raw}: no such file or folder")
     seen: set[Path] = set()
-    return [p for p in files if not (p in seen or seen.add(p))]
+    return [p for p in files if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
 
 
 def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path, str]]]:
     from syndicate.loader import load_post
-    from syndicate.post import PostError
 
     posts, errors = [], []
     for path in files:
         try:
             posts.append(load_post(path, config.site))
-        except PostError as exc:
+        except SyndicateError as exc:
             errors.append((path, str(exc)))
+        except OSError as exc:
+            errors.append((path, f"{path}: cannot read: {exc.strerror}"))
     return posts, errors
 
 
 def _post_json(post: Any) -> dict[str, Any]:
     return {
-        "id": post.id,
-        "path": str(post.path),
-        "title": post.title,
-        "slug": post.slug,
-        "url": post.url,
+        "id": post.id, "path": str(post.path), "title": post.title, "slug": post.slug, "url": post.url,
         "date": post.date.isoformat() if post.date else None,
         "updated": post.updated.isoformat() if post.updated else None,
-        "tags": post.tags,
-        "categories": post.categories,
-        "summary": post.excerpt,
+        "tags": post.tags, "categories": post.categories, "summary": post.excerpt,
         "cover": ({"src": post.cover.src, "url": post.cover.url, "alt": post.cover.alt} if post.cover else None),
-        "lang": post.lang,
-        "series": post.series,
-        "authors": post.authors,
-        "draft": post.draft,
+        "lang": post.lang, "series": post.series, "authors": post.authors, "draft": post.draft,
         "hidden": post.hidden,
     }
 
 
-def _preview_target(syn: Any, post: Any, target: str, force: bool = False) -> dict[str, Any]:
-    from syndicate.runner import Redactor
-
-    redact: Redactor = syn.redact
-    conn = syn.connector(target)
+def _preview_target(syn: Syndicator, post: Any, target: str, force: bool = False) -> dict[str, Any]:
     p = syn.plan_for(post, target, force=force)
-    entry: dict[str, Any] = {"action": p.action, "reason": p.reason, "request": None, "warnings": p.warnings}
-    if p.draft is not None:
-        from syndicate.contract import Remote
+    requests = syn.requests(p)
+    return {"action": p.action, "reason": syn.redact(p.reason), "request": requests[0] if requests else None,
+            "requests": requests, "warnings": [syn.redact(w) for w in p.warnings]}
 
-        remote = None
-        if p.action == "update" and p.row is not None and p.row.remote_id:
-            remote = Remote(p.row.remote_id, p.row.remote_url, p.row.remote_extra)
-        req = conn.preview(p.draft, remote)
-        entry["request"] = json.loads(redact(json.dumps({"method": req.method, "url": req.url, "json": req.json})))
-    return entry
+
+def _previews(syn: Syndicator, posts: list[Any], targets: list[str], force: bool = False) -> list[dict[str, Any]]:
+    return [{"post": _post_json(post), "targets": {t: _preview_target(syn, post, t, force) for t in targets}}
+            for post in posts]
+
+
+def _errors_json(errors: list[tuple[Path, str]]) -> list[dict[str, str]]:
+    return [{"path": str(p), "error": e} for p, e in errors]
+
+
+def _emit_json(payload: Any) -> None:
+    print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def _print_preview(res: dict[str, Any]) -> None:
+    from rich.rule import Rule
+    from rich.text import Text
+
+    post = res["post"]
+    title = Text(post["title"], style="bold")
+    title.append("  " + post["url"], style="dim")
+    _console().print(Rule(title))
+    for name, entry in res["targets"].items():
+        say((name, "bold"), ": ", (entry["action"], STYLES.get(entry["action"], "dim")), " — ", entry["reason"])
+        for req in entry.get("requests") or []:
+            say(f"  {req['method']} {req['url']}")
+            lines = json.dumps(req.get("json"), ensure_ascii=False, indent=2).splitlines()
+            for line in lines[:40]:
+                say("    " + line)
+            if len(lines) > 40:
+                say("    …")
+        for w in entry.get("warnings") or []:
+            say("  ", ("warning: ", "yellow"), w)
+
+
+def _print_errors(errors: list[tuple[Path, str]]) -> None:
+    for _path, message in errors:
+        say(("skipped ", "red"), message, stderr=True)
+
+
+def _targets(syn: Syndicator, to: Optional[list[str]]) -> list[str]:
+    try:
+        return syn.targets_for(to)
+    except KeyError as exc:
+        raise _fail(str(exc.args[0])) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"syndicate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
+    """Cross-post your site's posts, exactly once."""
 
 
 @app.command()
@@ -122,59 +218,19 @@ def preview(
     config_path: Optional[Path] = ConfigOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Show what would be sent to each target. Nothing is sent or recorded."""
+    """Show the exact requests each target would get. Nothing is sent or recorded."""
     config = _config(config_path, strict=False)
     syn = _syndicator(config)
     targets = _targets(syn, to)
     posts, errors = _load(_collect(paths, config), config)
-    results = [
-        {"post": _post_json(post), "targets": {t: _preview_target(syn, post, t) for t in targets}} for post in posts
-    ]
+    results = _previews(syn, posts, targets)
     if as_json:
-        payload: Any = results[0] if len(results) == 1 and not errors else {
-            "posts": results, "errors": [{"path": str(p), "error": e} for p, e in errors]}
-        out.print_json(data=payload) if sys.stdout.isatty() else print(json.dumps(payload, ensure_ascii=False, indent=2))
+        _emit_json({"posts": results, "errors": _errors_json(errors), "log": _logged.messages})
     else:
         for res in results:
             _print_preview(res)
         _print_errors(errors)
     raise typer.Exit(2 if errors and not posts else 0)
-
-
-def _print_preview(res: dict[str, Any]) -> None:
-    post = res["post"]
-    out.rule(f"[bold]{post['title']}[/bold]  [dim]{post['url']}[/dim]")
-    for name, entry in res["targets"].items():
-        colour = {"create": "green", "update": "yellow", "delete": "red"}.get(entry["action"], "dim")
-        out.print(f"[bold]{name}[/bold]: [{colour}]{entry['action']}[/{colour}] — {entry['reason']}", highlight=False)
-        req = entry.get("request")
-        if req:
-            out.print(f"  {req['method']} {req['url']}", highlight=False, markup=False)
-            body = json.dumps(req["json"], ensure_ascii=False, indent=2)
-            lines = body.splitlines()
-            shown = "\n".join("    " + line for line in lines[:40])
-            out.print(shown + ("\n    …" if len(lines) > 40 else ""), highlight=False, markup=False)
-        for w in entry.get("warnings") or []:
-            out.print(f"  [yellow]warning:[/yellow] {w}", highlight=False)
-
-
-def _print_errors(errors: list[tuple[Path, str]]) -> None:
-    for path, message in errors:
-        err.print(f"[red]skipped[/red] {message}", highlight=False)
-
-
-def _syndicator(config: Config) -> Any:
-    from syndicate.runner import Syndicator
-
-    return Syndicator(config)
-
-
-def _targets(syn: Any, to: Optional[list[str]]) -> list[str]:
-    try:
-        return syn.targets_for(to)
-    except KeyError as exc:
-        err.print(f"[red]error:[/red] {exc.args[0]}", highlight=False)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -192,48 +248,70 @@ def push(
     targets = _targets(syn, to)
     posts, errors = _load(_collect(paths, config), config)
     if dry_run:
-        results = [{"post": _post_json(p), "targets": {t: _preview_target(syn, p, t, force) for t in targets}}
-                   for p in posts]
+        results = _previews(syn, posts, targets, force)
         if as_json:
-            print(json.dumps({"posts": results, "errors": [{"path": str(p), "error": e} for p, e in errors]},
-                             ensure_ascii=False, indent=2))
+            _emit_json({"posts": results, "errors": _errors_json(errors), "log": _logged.messages})
         else:
             for res in results:
                 _print_preview(res)
             _print_errors(errors)
-            out.print(f"\n[dim]dry run: {len(posts)} post(s) × {len(targets)} target(s); nothing was sent[/dim]")
-        raise typer.Exit(1 if errors else 0)
+            say((f"\ndry run: {len(posts)} post(s) × {len(targets)} target(s); nothing was sent", "dim"))
+        failed = any(e["action"] == "error" for r in results for e in r["targets"].values())
+        raise typer.Exit(1 if errors or failed else 0)
 
     if config.broker:
-        from syndicate.tasks import enqueue
+        from syndicate.tasks import check_broker, configure, enqueue
 
+        configure(config)
+        problem = check_broker()
+        if problem:
+            raise _fail(f"the broker {syn.redact(_safe_url(config.broker))} does not answer ({problem}); "
+                        "start it, or remove [queue] broker to run in-process")
         queued = enqueue(syn, posts, targets, force=force)
-        rows = [{"post": q[0], "target": q[1], "task": q[2]} for q in queued]
         if as_json:
-            print(json.dumps({"queued": rows, "errors": [{"path": str(p), "error": e} for p, e in errors]}, indent=2))
+            _emit_json({"queued": queued, "errors": _errors_json(errors), "log": _logged.messages})
         else:
-            for r in rows:
-                out.print(f"queued {r['post']} → {r['target']} ({r['task']})", highlight=False)
+            for q in queued:
+                say(q["status"] + " ", q["post"], " → ", q["target"], f" ({q['detail']})")
             _print_errors(errors)
-        raise typer.Exit(1 if errors else 0)
+        raise typer.Exit(1 if errors or any(q["status"] == "failed" for q in queued) else 0)
 
     outcomes = [syn.run_inline(post, target, force=force) for post in posts for target in targets]
-    failed = [o for o in outcomes if o.status == "failed"] or errors
+    _report(outcomes, errors, as_json)
+    failed = [o for o in outcomes if o.status in ("failed", "waiting", "check")]
+    raise typer.Exit(1 if failed or errors else 0)
+
+
+def _report(outcomes: list[Outcome], errors: list[tuple[Path, str]], as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"results": [o.as_dict() for o in outcomes],
-                          "errors": [{"path": str(p), "error": e} for p, e in errors]}, ensure_ascii=False, indent=2))
-    else:
-        table = Table("post", "target", "action", "result", "detail")
-        for o in outcomes:
-            colour = {"done": "green", "failed": "red", "deferred": "yellow"}.get(o.status, "dim")
-            detail = o.error or o.remote_url or o.reason
-            table.add_row(o.path, o.target, o.action, f"[{colour}]{o.status}[/{colour}]", detail)
-        out.print(table)
-        for o in outcomes:
-            for w in o.warnings:
-                out.print(f"[yellow]warning[/yellow] {o.path} → {o.target}: {w}", highlight=False)
-        _print_errors(errors)
-    raise typer.Exit(1 if failed else 0)
+        _emit_json({"results": [o.as_dict() for o in outcomes], "errors": _errors_json(errors),
+                    "log": _logged.messages})
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("post", "target", "action", "result", "detail")
+    table.columns[0].overflow = "fold"
+    table.columns[4].overflow = "fold"
+    for o in outcomes:
+        detail = o.error or o.remote_url or o.reason
+        table.add_row(Text(o.path), Text(o.target), Text(o.action), Text(o.status, style=STYLES.get(o.status, "dim")),
+                      Text(detail or ""))
+    _console().print(table)
+    shown: set[tuple[str, str]] = set()
+    for o in outcomes:
+        for w in o.warnings:
+            if (o.path, w) not in shown:  # a post's own warnings once, not once per target
+                shown.add((o.path, w))
+                say(("warning ", "yellow"), o.path, ": ", w)
+    _print_errors(errors)
+
+
+_STATE_NOTES = {
+    "creating": "outcome unknown: the next attempt looks before it creates",
+    "check": "outcome unknown and the platform cannot be searched: look, then `syndicate resolve`",
+    "baseline": "known, never sent",
+}
 
 
 @app.command()
@@ -257,7 +335,7 @@ def status(
         {
             "post_id": r.post_id, "path": r.post_path, "target": r.target, "state": r.state,
             "remote_id": r.remote_id, "remote_url": r.remote_url, "attempts": r.attempts,
-            "last_error": r.last_error, "error_kind": r.error_kind,
+            "last_error": r.last_error, "error_kind": r.error_kind, "reason": r.reason,
             "deferred_until": r.deferred_until.isoformat() if r.deferred_until else None,
             "defer_reason": r.defer_reason,
             "updated_at": r.updated_at.isoformat() if r.updated_at else None,
@@ -265,23 +343,34 @@ def status(
         for r in rows
     ]
     if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        _emit_json(data)
         raise typer.Exit(0)
+    if not data:
+        say(("nothing recorded yet", "dim"))
+        raise typer.Exit(0)
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table("post", "target", "state", "remote / detail")
+    table.columns[0].overflow = "fold"
+    table.columns[3].overflow = "fold"
     for d in data:
-        colour = {"published": "green", "failed": "red", "deferred": "yellow", "creating": "yellow"}.get(d["state"], "dim")
-        state = d["state"] + (" (outcome unknown)" if d["state"] == "creating" else "")
+        style, state = STYLES.get(d["state"], "dim"), d["state"]
+        if d["state"] in _STATE_NOTES:
+            state += f" ({_STATE_NOTES[d['state']]})"
         if d["state"] == "published" and d["last_error"]:
-            colour, state = "red", "published, last update failed"
-            d["remote_url"] = f"{d['remote_url']} — {d['last_error']}"
-        if d["state"] == "failed":
+            style, state = "red", "published, last update failed"
+            detail = f"{d['remote_url']} — {d['last_error']}"
+        elif d["state"] == "failed":
             detail = d["last_error"] or ""
         elif d["state"] == "deferred":
             detail = f"until {d['deferred_until']}: {d['defer_reason']}"
+        elif d["state"] in ("check", "deleted", "baseline"):
+            detail = d["reason"] or d["last_error"] or ""
         else:
             detail = d["remote_url"] or d["last_error"] or ""
-        table.add_row(d["path"] or d["post_id"], d["target"], f"[{colour}]{state}[/{colour}]", detail)
-    out.print(table if data else "[dim]nothing recorded yet[/dim]")
+        table.add_row(Text(d["path"] or d["post_id"]), Text(d["target"]), Text(state, style=style), Text(detail))
+    _console().print(table)
 
 
 @app.command()
@@ -320,26 +409,52 @@ def retry(
             results.append({"path": row.post_path, "target": row.target, "status": "queued", "task": res.id})
             continue
         from syndicate.loader import load_post
-        from syndicate.post import PostError
 
         try:
             post = load_post(config.site.root / (row.post_path or ""), config.site)
-        except (PostError, OSError) as exc:
+        except (SyndicateError, OSError) as exc:
             failures += 1
             results.append({"path": row.post_path, "target": row.target, "status": "failed", "error": str(exc)})
             continue
         outcome = syn.run_inline(post, row.target)
-        failures += outcome.status == "failed"
+        failures += outcome.status in ("failed", "waiting", "check")
         results.append(outcome.as_dict())
     if as_json:
-        print(json.dumps(results, ensure_ascii=False, indent=2))
+        _emit_json(results)
     else:
         for r in results:
-            out.print(f"{r.get('path')} → {r.get('target')}: {r.get('status')} {r.get('error') or r.get('remote_url') or ''}",
-                      highlight=False)
+            say(f"{r.get('path')} → {r.get('target')}: ", (str(r.get("status")), STYLES.get(str(r.get("status")), "")),
+                " ", str(r.get("error") or r.get("remote_url") or ""))
         if not results:
-            out.print("[dim]nothing to retry[/dim]")
+            say(("nothing to retry", "dim"))
     raise typer.Exit(1 if failures else 0)
+
+
+@app.command()
+def resolve(
+    path: Path = typer.Argument(..., help="the post whose outcome you checked"),
+    target: str = typer.Option(..., "--target", "-t", help="the target you checked"),
+    remote_url: Optional[str] = typer.Option(None, "--url", help="the copy you found (its URL)"),
+    remote_id: Optional[str] = typer.Option(None, "--id", help="the copy's id on the platform, if known"),
+    not_posted: bool = typer.Option(False, "--not-posted", help="you looked: there is no copy; create it again"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Settle a `check` row after looking on the platform: the copy exists (--url), or not (--not-posted)."""
+    if bool(remote_url or remote_id) == not_posted:
+        raise _fail("say what you found: --url URL (and --id ID) for a copy that exists, or --not-posted")
+    config = _config(config_path, strict=False)
+    posts, errors = _load(_collect([path], config), config)
+    if errors or not posts:
+        raise _fail(errors[0][1] if errors else f"{path}: not a post")
+    from syndicate.ledger import Ledger
+
+    ledger = Ledger(config.state_url)
+    row = ledger.get(posts[0].id, target)
+    if row is None or row.state != "check":
+        raise _fail(f"{path} → {target} is not waiting for a check (state: {row.state if row else 'none'})")
+    ledger.resolve(posts[0].id, target, remote_id=remote_id or (remote_url if not_posted is False else None),
+                   remote_url=remote_url)
+    say(f"{path} → {target}: ", ("published" if remote_url or remote_id else "will be created again", "green"))
 
 
 def _worker_app(config_path: Optional[Path]) -> Any:
@@ -347,8 +462,7 @@ def _worker_app(config_path: Optional[Path]) -> Any:
 
     config = _config(config_path, strict=True)
     if not config.broker:
-        err.print("[red]error:[/red] no broker: set [queue] broker in syndicate.toml or $SYNDICATE_BROKER_URL")
-        raise typer.Exit(2)
+        raise _fail("no broker: set [queue] broker in syndicate.toml or $SYNDICATE_BROKER_URL")
     if config.path:
         os.environ["SYNDICATE_CONFIG"] = str(config.path)  # for the pool's child processes
     from syndicate.tasks import configure
@@ -367,7 +481,9 @@ def worker(
     """Start a Celery worker (the same as `celery -A syndicate.tasks worker`)."""
     celery_app = _worker_app(config_path)
     argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
-    celery_app.worker_main(argv + (["-B"] if beat else []))
+    if beat:
+        argv += ["-B", f"--schedule={_beat_schedule(celery_app)}"]
+    celery_app.worker_main(argv)
 
 
 @app.command()
@@ -377,12 +493,39 @@ def beat(
 ) -> None:
     """Run the periodic jobs: enqueue deferred rows and future posts when they become due."""
     celery_app = _worker_app(config_path)
-    celery_app.start(["beat", f"--loglevel={loglevel}", "--schedule=/tmp/syndicate-beat-schedule"])
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={_beat_schedule(celery_app)}"])
+
+
+def _beat_schedule(celery_app: Any) -> str:
+    """The beat's schedule file, in the data directory (never inside a read-only site)."""
+    from syndicate.tasks import _shared
+
+    config = _shared["config"]
+    folder = Path(config.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / "celerybeat-schedule")
+
+
+def _safe_url(url: str) -> str:
+    """A URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        host = parts.hostname or ""
+        netloc = f"{parts.username}:****@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    logging.getLogger().addHandler(_logged)
+    try:
+        app()
+    except SyndicateError as exc:  # anything that escaped a command is still a clear message, not a traceback
+        say(("error: ", "red"), str(exc), stderr=True)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,19 @@
-"""The connector contract: what every platform module implements and declares.
+"""The connector contract: what a platform module declares, and what the engine does for it.
 
-A connector knows one platform. It declares its limits as data (`Limits`,
-`MediaPolicy`), renders a post with a pure `render(post) -> Draft`, and turns
-the platform's responses into the error classes below, which tell the
-scheduler what to do next.
+A connector knows one platform. It *declares* its limits (`Limits`), its
+abilities (`Abilities`), its auth (`syndicate.auth`) and its options (a
+pydantic model), and it implements four small pure pieces:
+
+- `render(post, facts) -> Draft`: the post in the platform's shape; text that
+  must fit a limit is left as a `Template` and fitted by the engine;
+- `build_create(draft, key, ctx)` / `build_update(remote, draft, ctx)` /
+  `build_delete(remote)`: the exact `Request` to send, so that `preview` shows
+  what `create` sends;
+- `parse_remote(response, ctx) -> Remote`.
+
+The engine (`syndicate.runner`) fits the text, uploads media, sends requests
+(auth, shared rate limits, error mapping), records every step in the ledger,
+and runs every connector through `syndicate.testing`'s contract suite.
 """
 from __future__ import annotations
 
@@ -11,29 +21,38 @@ import email.utils
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
-import httpx
-
-if TYPE_CHECKING:
-    from syndicate.config import TargetConfig
-    from syndicate.post import Post
-
-
-from syndicate.errors import (  # noqa: E402  (the engine's tree, re-exported)
+from syndicate.errors import (
     AuthFailed,
     ConnectorError,
     NotFound,
     OutcomeUnknown,
     Permanent,
     RateLimited,
+    RenderError,
     Throttled,
     Transient,
 )
 
+if TYPE_CHECKING:
+    import httpx
 
-# --- declared limits ------------------------------------------------------
+    from syndicate.auth import Auth
+    from syndicate.config import TargetConfig
+    from syndicate.post import Post
+
+__all__ = [
+    "Abilities", "AuthFailed", "Connector", "ConnectorError", "Draft", "Facts", "FittedMedia", "Limits",
+    "MediaItem", "MediaPolicy", "MediaSource", "NotFound", "OutcomeUnknown", "Part", "Permanent", "RateLimit",
+    "RateLimited", "Remote", "RenderError", "Request", "SendContext", "TagRules", "Template", "TextLimit",
+    "Throttle", "Throttled", "Transient",
+]
+
+# --- declared limits ------------------------------------------------------------
 
 Counting = Literal["characters", "graphemes", "x-weighted", "utf8-bytes"]
 
@@ -50,7 +69,6 @@ class MediaPolicy:
     max_count: int = 4
     alt_required: bool = False
     alt_max_length: int | None = None
-    upload: bool = True  # False: the platform only takes URLs (dev.to)
 
 
 @dataclass(frozen=True)
@@ -64,49 +82,127 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
-class Limits:
-    text_max: int | None = None
+class TextLimit:
+    """How long a text may be and how the platform counts it."""
+
+    max: int
     counting: Counting = "characters"
     url_weight: int | None = None  # every URL counts as this many (Mastodon, X: 23)
+    mentions_local: bool = False  # `@user@domain` counts as `@user` (Mastodon)
+    max_bytes: int | None = None  # a second limit in UTF-8 bytes (Bluesky: 3000)
+
+
+@dataclass(frozen=True)
+class TagRules:
+    """How many tags a platform keeps and in which shape."""
+
+    max: int | None = None
+    style: Literal["alnum", "hashtag", "name"] = "name"
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A platform's limits as data; the engine enforces them for every connector."""
+
+    text: TextLimit | None = None  # the status text (social platforms)
     title_max: int | None = None
-    tags_max: int | None = None
+    tags: TagRules | None = None
     media: MediaPolicy | None = None
-    can_update: bool = True
-    can_delete: bool = True
-    can_thread: bool = False
     rates: tuple[RateLimit, ...] = ()
+    template: str | None = None  # the default template of a status
+    template_fields: frozenset[str] = frozenset()  # the fields a template may use
 
 
-# --- values passed around ---------------------------------------------------
+@dataclass(frozen=True)
+class Abilities:
+    """What a platform can do with a copy once it exists; the plan honours each."""
+
+    can_update: bool = True
+    delete: Literal["delete", "unpublish", "none"] = "delete"
+    can_find: bool = False  # can look up a copy by key/URL after a lost response
+    edit_window: float | None = None  # seconds after creation edits are allowed (None: always)
+    threads: bool = False  # a long text may become a thread of parts
+    returns_id: bool = True  # False: a create answers with no id (Slack webhooks)
+    needs_public_media_url: bool = False  # images are fetched by the platform from a URL
+    on_edit: Literal["update", "skip", "repost"] = "update"  # the default per-target `on_edit`
+    find_hint: str = ""  # what a person should check when the outcome is unknown
+
+
+# --- values passed around ---------------------------------------------------------
 
 
 @dataclass
 class MediaItem:
-    """An image a draft wants attached or referenced: where it comes from and its alt."""
+    """An image a draft carries: where it is published (`source`), its local file, its alt.
+
+    `source` is a URL or the src as the post wrote it: it is what the content
+    hash sees. `path` is the local file when the site has it; it never reaches
+    the hash, so moving the site folder changes nothing.
+    """
 
     role: Literal["cover", "inline"]
-    source: str  # absolute URL or a path inside the site
+    source: str
     alt: str | None = None
+    path: Path | None = None
+
+
+@dataclass
+class Template:
+    """A text the engine fits: `template` filled from `values`, shortening `shrink` fields in order."""
+
+    template: str
+    values: dict[str, str]
+    shrink: tuple[str, ...] = ("excerpt", "hashtags", "title")
+    reserve: int = 0  # counted units taken by something else (a content warning)
+
+
+@dataclass
+class Part:
+    """One post of a draft: a single status, or one post of a thread."""
+
+    text: str | None = None  # the fitted text (filled by the engine from `template`)
+    template: Template | None = None
+    media: list[MediaItem] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)  # per-part platform fields
 
 
 @dataclass
 class Draft:
-    """What a connector would send for a post: the request body and what goes with it."""
+    """What a connector would publish for a post, before it becomes a request."""
 
     target_type: str
-    payload: dict[str, Any]
-    text: str | None = None  # the human-visible text (statuses); None for articles
-    media: list[MediaItem] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)  # the platform's fields (an article, a status's options)
+    parts: list[Part] = field(default_factory=list)  # statuses: one part, or several for a thread
+    media: list[MediaItem] = field(default_factory=list)  # article images (cover, body)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str | None:
+        """The human-visible text of the first part (statuses); None for articles."""
+        return self.parts[0].text if self.parts else None
+
+    @property
+    def all_media(self) -> list[MediaItem]:
+        return [*self.media, *(m for p in self.parts for m in p.media)]
+
+    def public(self) -> dict[str, Any]:
+        """Exactly what the platform receives, with no local paths: the content hash's input."""
+        return {
+            "fields": self.fields,
+            "parts": [{"text": p.text, "fields": p.fields, "media": [(m.role, m.source, m.alt) for m in p.media]}
+                      for p in self.parts],
+            "media": [(m.role, m.source, m.alt) for m in self.media],
+        }
 
     def content_hash(self) -> str:
         """Stable hash of what would be published; a change means an update is due."""
-        blob = json.dumps(
-            {"payload": self.payload, "media": [(m.role, m.source, m.alt) for m in self.media]},
-            sort_keys=True,
-            ensure_ascii=False,
-            default=str,
-        )
+        blob = json.dumps(self.public(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def part_hash(self, index: int) -> str:
+        blob = json.dumps({"fields": self.fields, "part": self.public()["parts"][index]}, sort_keys=True,
+                          ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -114,7 +210,7 @@ class Draft:
 class Remote:
     """The copy of a post on a platform."""
 
-    id: str
+    id: str | None
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -138,107 +234,241 @@ class MediaSource(Protocol):
 
 
 @dataclass
-class RequestPreview:
+class Request:
+    """One HTTP request, exactly as it is sent (auth headers are added by the engine)."""
+
     method: str
     url: str
-    json: Any
+    json: Any = None
+    params: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] | None = None
+    files: dict[str, Any] | None = None
+    kind: str | None = None  # the rate-limit bucket (default: from the method)
+    idempotent: bool = True  # False: a lost response leaves the outcome unknown
+
+    def shown(self) -> dict[str, Any]:
+        """The request for `preview`: method, URL, body (secrets are masked by the caller)."""
+        out: dict[str, Any] = {"method": self.method, "url": self.url, "json": self.json}
+        if self.params:
+            out["params"] = self.params
+        extra = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
+        if extra:
+            out["headers"] = extra
+        if self.data:
+            out["data"] = self.data
+        return out
 
 
-# --- the connector ------------------------------------------------------------
+@dataclass
+class SendContext:
+    """What a request builder may need besides the draft: uploads done, the thread so far."""
+
+    media: dict[str, str] = field(default_factory=dict)  # MediaItem.source -> remote media id or URL
+    part: int = 0
+    thread: list[Remote] = field(default_factory=list)  # remotes of the parts already posted
+    preview: bool = False  # True: media ids are placeholders; nothing was uploaded
+
+
+Facts = dict[str, Any]  # what the engine learnt of an instance (its limits), cached in the ledger
+
+
+class Throttle(Protocol):
+    """A rate limiter shared by every worker (syndicate.ratelimit.Throttle)."""
+
+    def before(self, kind: str) -> None: ...  # raises Throttled(retry_after) when the call must wait
+
+    def after(self, response: httpx.Response, kind: str) -> None: ...  # learns from rate-limit headers
+
+
+# --- the connector ----------------------------------------------------------------
+
+_KIND_BY_METHOD = {"GET": "read", "HEAD": "read", "POST": "create", "PUT": "update", "PATCH": "update",
+                   "DELETE": "delete"}
 
 
 class Connector:
-    """Base class. Subclasses set `type`, `limits`, `required`, `secrets`."""
+    """Base class: declarations as class attributes, pure builders, and the engine's send.
+
+    Subclasses set `type`, `limits`, `abilities`, `auth` and `options`, and
+    implement `render`, `build_create`, `parse_remote`, and where the
+    abilities say so `build_update`, `build_delete` and `find`.
+    """
 
     type: ClassVar[str] = ""
     limits: ClassVar[Limits] = Limits()
-    required: ClassVar[tuple[str, ...]] = ()  # option keys that must be set
-    secrets: ClassVar[tuple[str, ...]] = ()  # option keys that hold secrets
-    defaults: ClassVar[dict[str, Any]] = {}
+    abilities: ClassVar[Abilities] = Abilities()
+    auth: ClassVar[Auth | None] = None
+    options: ClassVar[type[Any] | None] = None  # a syndicate.config.TargetOptions subclass
+    facts_ttl: ClassVar[float] = 24 * 3600.0  # how long fetched instance facts stay fresh
 
-    def __init__(
-        self, target: TargetConfig, http: httpx.Client | None = None, media: MediaSource | None = None
-    ) -> None:
+    def __init__(self, target: TargetConfig, http: httpx.Client | None = None,
+                 media: MediaSource | None = None) -> None:
         self.target = target
-        self.http = http if http is not None else httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
-        self.media = media  # None: no uploads (preview, or a platform that takes URLs)
+        self._http = http
+        self.media = media  # None: no uploads (preview)
         self.throttle: Throttle | None = None  # the shared rate limiter, when there is one
+        self.tokens: Any = None  # the engine's token cache (syndicate.auth.TokenCache)
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client, made on first use (a connector used only to render needs none)."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        return self._http
 
     @property
     def name(self) -> str:
         return self.target.name
 
     def option(self, key: str, default: Any = None) -> Any:
-        if key in self.target.options:
-            return self.target.options[key]
-        return self.defaults.get(key, default)
+        value = self.target.options.get(key)
+        return default if value is None else value
 
     def secret(self, key: str) -> str:
         value = self.option(key)
-        if value is None:
+        revealed = value.reveal() if hasattr(value, "reveal") else (str(value) if value is not None else "")
+        if not revealed:
             raise AuthFailed(f"target {self.name!r}: no {key} configured")
-        return value.reveal() if hasattr(value, "reveal") else str(value)
+        return revealed
 
-    # pure
-    def render(self, post: Post) -> Draft:
-        raise NotImplementedError
+    @property
+    def base(self) -> str:
+        return str(self.option("base_url") or "").rstrip("/")
 
-    def preview(self, draft: Draft, remote: Remote | None = None) -> RequestPreview:
-        """The request `create` (or `update`, given `remote`) would send; no secrets."""
-        raise NotImplementedError
+    # --- declared, possibly adjusted by the instance's facts (pure) ---
 
-    # I/O
-    def prepare(self) -> None:
-        """Optional: read instance limits once before a batch (e.g. Mastodon's max_characters)."""
+    def limits_for(self, facts: Facts | None) -> Limits:
+        """The limits in force: the declared ones, adjusted by the instance's facts and the options."""
+        return self.limits
 
-    def create(self, draft: Draft, key: str) -> Remote:
-        raise NotImplementedError
+    def facts_scope(self) -> str:
+        return f"{self.type} {self.base}"
 
-    def update(self, remote: Remote, draft: Draft) -> Remote:
-        raise NotImplementedError
-
-    def find(self, post: Post, key: str) -> Remote | None:
+    def fetch_facts(self) -> Facts | None:
+        """Optional I/O: what this instance says of itself (its limits). None: nothing to learn."""
         return None
 
-    def delete(self, remote: Remote) -> None:
+    # --- pure ---
+
+    def render(self, post: Post, facts: Facts | None = None) -> Draft:
         raise NotImplementedError
 
-    # helpers for subclasses
-    def send(self, method: str, url: str, *, idempotent: bool, kind: str | None = None, **kwargs: Any) -> httpx.Response:
-        """Send one request and map failures to the error classes.
+    def build_create(self, draft: Draft, key: str, ctx: SendContext) -> Request:
+        raise NotImplementedError
+
+    def build_update(self, remote: Remote, draft: Draft, ctx: SendContext) -> Request:
+        raise NotImplementedError(f"{self.type} cannot update")
+
+    def build_delete(self, remote: Remote) -> Request:
+        raise NotImplementedError(f"{self.type} cannot delete")
+
+    def parse_remote(self, response: httpx.Response, ctx: SendContext) -> Remote:
+        """The copy a create or update answered with; a connector whose platform returns no id keeps this."""
+        return Remote(None)
+
+    # --- I/O hooks a connector may override ---
+
+    def find(self, post: Post, key: str) -> Remote | None:
+        """Look up a copy created under `key` (only where `abilities.can_find`)."""
+        return None
+
+    def upload(self, item: MediaItem, fitted: FittedMedia) -> str:
+        """Upload one fitted image; return the platform's media id (or URL)."""
+        raise NotImplementedError(f"{self.type} takes no uploads")
+
+    def recover(self, exc: ConnectorError, draft: Draft, key: str) -> Remote | None:
+        """A create was refused: return the existing copy when the refusal says there is one."""
+        return None
+
+    # --- sending (the engine's) ---
+
+    def send(self, request: Request) -> httpx.Response:
+        """Send one request with auth and the shared limiter; map failures to the error classes.
 
         A non-idempotent request (a create) whose response is lost raises
         `OutcomeUnknown`, so that the caller calls `find()` before trying again.
-        `kind` names the rate-limit bucket ("create", "update", "media"...;
-        by default from the method); with a shared throttle, a call that must
-        wait raises `RateLimited` before anything is sent.
+        A refused session token is refreshed once.
         """
-        kind = kind or _KIND_BY_METHOD.get(method.upper(), "request")
-        if self.throttle is not None:
-            self.throttle.before(kind)
+        kind = request.kind or _KIND_BY_METHOD.get(request.method.upper(), "request")
+        for attempt in range(2):
+            if self.throttle is not None:
+                self.throttle.before(kind)
+            response = self._transmit(request)
+            if self.throttle is not None:
+                self.throttle.after(response, kind)
+            if attempt == 0 and response.status_code == 401 and self.auth is not None and self.auth.refreshable:
+                self.auth.invalidate(self)  # a session token may have expired: log in again, once
+                continue
+            break
+        self.check(response)
+        return response
+
+    def _transmit(self, request: Request) -> httpx.Response:
+        import httpx
+
+        headers = dict(request.headers)
+        url = request.url
+        if self.auth is not None:
+            url, headers = self.auth.apply(self, url, headers)
         try:
-            response = self.http.request(method, url, **kwargs)
+            return self.http.request(
+                request.method, url, json=request.json, params=request.params, headers=headers,
+                data=request.data, files=request.files,
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise Transient(f"{self.name}: cannot connect ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            cls = Transient if idempotent else OutcomeUnknown
+            cls = Transient if request.idempotent else OutcomeUnknown
             raise cls(f"{self.name}: response lost ({type(exc).__name__})") from None
-        if self.throttle is not None:
-            self.throttle.after(response, kind)
+
+    def check(self, response: httpx.Response) -> None:
+        """Map an error response to the error classes (override for platforms with errors in 200s)."""
         raise_for_status(response, self.name)
-        return response
+
+    def create(self, draft: Draft, key: str, ctx: SendContext | None = None) -> Remote:
+        ctx = ctx or SendContext()
+        request = self.build_create(draft, key, ctx)
+        request.idempotent = False
+        try:
+            response = self.send(request)
+        except (Permanent, RateLimited) as exc:
+            if isinstance(exc, NotFound) or isinstance(exc, RateLimited):
+                raise
+            found = self.recover(exc, draft, key)
+            if found is None:
+                raise
+            return self.update(found, draft, ctx) if self.abilities.can_update else found
+        return self._parsed(response, ctx, OutcomeUnknown)
+
+    def update(self, remote: Remote, draft: Draft, ctx: SendContext | None = None) -> Remote:
+        ctx = ctx or SendContext()
+        response = self.send(self.build_update(remote, draft, ctx))
+        parsed = self._parsed(response, ctx, Transient)
+        return Remote(parsed.id or remote.id, parsed.url or remote.url, {**remote.extra, **parsed.extra})
+
+    def delete(self, remote: Remote) -> None:
+        try:
+            self.send(self.build_delete(remote))
+        except NotFound:
+            return  # already gone: that is what we wanted
+
+    def _parsed(self, response: httpx.Response, ctx: SendContext, failure: type[Transient]) -> Remote:
+        try:
+            remote = self.parse_remote(response, ctx)
+        except (ValueError, KeyError, TypeError):
+            raise failure(f"{self.name}: HTTP {response.status_code} answered without an id") from None
+        if remote.id is None and self.abilities.returns_id:
+            raise failure(f"{self.name}: HTTP {response.status_code} answered without an id")
+        return remote
+
+    def with_limits(self, **changes: Any) -> Limits:
+        return replace(self.limits, **changes)
 
 
-_KIND_BY_METHOD = {"GET": "read", "HEAD": "read", "POST": "create", "PUT": "update", "PATCH": "update",
-                   "DELETE": "delete"}
-
-
-class Throttle(Protocol):
-    """A rate limiter shared by every worker (syndicate.ratelimit.Throttle)."""
-
-    def before(self, kind: str) -> None: ...  # raises RateLimited(retry_after) when the call must wait
-
-    def after(self, response: httpx.Response, kind: str) -> None: ...  # learns from rate-limit headers
+# --- HTTP error mapping -----------------------------------------------------------------
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -270,10 +500,7 @@ def retry_after_from(response: httpx.Response, now: float | None = None) -> floa
         try:
             number = float(raw)
         except ValueError:
-            # Mastodon sends an ISO 8601 timestamp
-            from datetime import datetime
-
-            try:
+            try:  # Mastodon sends an ISO 8601 timestamp
                 number = datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
             except ValueError:
                 continue
@@ -287,8 +514,7 @@ def error_detail(response: httpx.Response, limit: int = 300) -> str:
     try:
         body = response.json()
     except ValueError:
-        text = response.text.strip().replace("\n", " ")
-        return text[:limit]
+        return response.text.strip().replace("\n", " ")[:limit]
     if isinstance(body, dict):
         for key in ("error", "errors", "message", "error_description", "detail"):
             if key in body:

@@ -1,19 +1,28 @@
-"""What to do for each (post, target), and why: create, update, delete or skip.
+"""What to do for each (post, target), and why.
 
-Pure: takes a post, a connector (for `render` and its declared abilities) and
-the ledger row, and returns a `Plan`. Nothing is sent or recorded here.
+Pure: takes a post, a connector (for `render` and its declared abilities), the
+instance's facts and the ledger row, and returns a `Plan`. Nothing is sent or
+recorded here. The decision follows the row's *state* (published, creating,
+deleted, check, baseline...), never the mere presence of a remote id: a Slack
+message exists without one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
-from syndicate.contract import Connector, Draft
-from syndicate.ledger import Row
-from syndicate.post import Post
+from syndicate.contract import Connector, Draft, Facts
+from syndicate.fitting import fit_draft
 
-Action = Literal["create", "update", "delete", "skip", "defer"]
+if TYPE_CHECKING:
+    from syndicate.ledger import Row
+    from syndicate.post import Post
+
+Action = Literal["create", "update", "delete", "repost", "skip", "defer", "check", "error"]
+
+# states in which a copy exists on the platform (its remote id may be None: Slack)
+_UNSENT = frozenset({"new", "deleted", "baseline", "check"})
 
 
 @dataclass
@@ -27,54 +36,108 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     until: datetime | None = None  # for "defer": when the post becomes due
 
-    @property
-    def sends(self) -> bool:
-        return self.action in ("create", "update", "delete")
+
+def has_copy(row: Row | None) -> bool:
+    """A copy exists on the platform: the row was published once and not deleted since."""
+    return row is not None and row.state not in _UNSENT and row.published_at is not None
 
 
-def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, force: bool = False) -> Plan:
+def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, force: bool = False,
+         facts: Facts | None = None) -> Plan:
     """Decide the action for one (post, target). `force` re-sends an unchanged draft."""
     name = connector.name
-    has_copy = row is not None and row.remote_id is not None and row.state != "deleted"
+    able = connector.abilities
+    copy = has_copy(row)
+    state = row.state if row is not None else "new"
 
-    if post.hidden:
-        if has_copy and connector.limits.can_delete:
-            return Plan(post, name, "delete", f"post is now {post.hidden}: remove the copy", row=row)
-        return Plan(post, name, "skip", post.hidden, row=row)
+    if state == "baseline" and not force:
+        return Plan(post, name, "skip", "baselined: known, never sent (edits are not sent either)", row=row)
+    if state == "check":
+        why = (row.reason if row is not None and row.reason else "") or "a create's outcome is unknown"
+        return Plan(post, name, "check", f"{why}: {able.find_hint or 'look on the platform'}; "
+                                         f"then `syndicate resolve`", row=row)
+    hidden = post.hidden_at(now) if hasattr(post, "hidden_at") else post.hidden
+    if hidden:
+        if not copy:
+            return Plan(post, name, "skip", str(hidden), row=row)
+        policy = connector.option("on_unpublish")
+        if policy == "keep":
+            return Plan(post, name, "skip", f"post is {hidden}; on_unpublish = keep leaves the copy", row=row)
+        if able.delete == "none":
+            return Plan(post, name, "skip", f"post is {hidden}, but {connector.type} cannot delete: the copy stays",
+                        row=row)
+        how = "unpublish" if able.delete == "unpublish" or policy == "unpublish" else "remove"
+        return Plan(post, name, "delete", f"post is now {hidden}: {how} the copy", row=row)
     if not post.control.allows(name, connector.type):
-        if has_copy:
+        if copy:
             return Plan(post, name, "skip", "opted out in front matter (the existing copy is left as is)", row=row)
         return Plan(post, name, "skip", "opted out in front matter", row=row)
     if not post.due(now):
         assert post.date is not None
         return Plan(post, name, "defer", f"not due until {post.date.isoformat()}", row=row, until=post.date)
 
-    draft = connector.render(post)
+    try:
+        draft = fit_draft(connector.render(post, facts), connector.limits_for(facts), thread=_thread(connector))
+    except Exception as exc:  # a post that cannot render fails alone, with the message
+        message = str(exc) or type(exc).__name__
+        return Plan(post, name, "error", f"cannot render for {name}: {message}", row=row)
     warnings = [*post.warnings, *post.document.warnings, *draft.warnings, *_missing_alt(post, draft)]
+    warnings = list(dict.fromkeys(warnings))
     digest = draft.content_hash()
-    if row is None or row.state in ("new", "deleted") or (row.remote_id is None and row.state != "creating"):
-        return Plan(post, name, "create", "not yet on this target", draft, row, warnings)
-    if row.state == "creating" and row.remote_id is None:
-        return Plan(post, name, "create", "an earlier create has an unknown outcome: find it first", draft, row, warnings)
-    if row.remote_id is not None and row.content_hash == digest and not force:
+
+    if state == "creating" and not copy:
+        if not able.can_find:
+            return Plan(post, name, "check", "a create's outcome is unknown and "
+                        f"{connector.type} cannot look a post up: {able.find_hint or 'look on the platform'}; "
+                        "then `syndicate resolve`", draft, row, warnings)
+        return Plan(post, name, "create", "an earlier create has an unknown outcome: find it first", draft, row,
+                    warnings)
+    if not copy:
+        reason = "retrying after a failure" if state == "failed" else "not yet on this target"
+        return Plan(post, name, "create", reason, draft, row, warnings)
+    assert row is not None
+    if row.content_hash == digest and not force:
         return Plan(post, name, "skip", "unchanged", draft, row, warnings)
-    if not connector.limits.can_update:
-        return Plan(post, name, "skip", f"changed, but {connector.type} cannot edit a published copy", draft, row, warnings)
+    on_edit = connector.option("on_edit") or able.on_edit
+    if not able.can_update and on_edit != "repost":
+        return Plan(post, name, "skip", f"changed, but not propagated ({connector.type} cannot edit)", draft, row,
+                    warnings)
+    if on_edit == "skip" and not force:
+        return Plan(post, name, "skip", "changed, but on_edit = skip: the copy stays as first sent", draft, row,
+                    warnings)
+    if able.edit_window is not None and row.published_at is not None and on_edit != "repost":
+        if now - row.published_at > timedelta(seconds=able.edit_window):
+            return Plan(post, name, "skip", f"changed, but {connector.type}'s edit window has passed", draft, row,
+                        warnings)
+    if on_edit == "repost":
+        return Plan(post, name, "repost", "changed: on_edit = repost deletes the copy and posts anew", draft, row,
+                    warnings)
     reason = "forced" if force and row.content_hash == digest else "changed since last sent"
-    if row.state == "failed":
+    if state == "failed":
         reason = "retrying after a failure"
     return Plan(post, name, "update", reason, draft, row, warnings)
 
 
+def _thread(connector: Connector) -> int:
+    """How many posts a long text may become (1: no thread)."""
+    if not connector.abilities.threads or not connector.option("thread"):
+        return 1
+    return int(connector.option("max_thread") or 4)
+
+
 def _missing_alt(post: Post, draft: Draft) -> list[str]:
-    """Images the draft carries that have no alt text: a warning, so the author can add it."""
+    """Images without alt text: one warning each, so the author can add it."""
     out = []
-    for item in draft.media:
-        if not (item.alt or "").strip():
+    seen: set[str] = set()
+    for item in draft.all_media:
+        if not (item.alt or "").strip() and item.source not in seen:
+            seen.add(item.source)
             out.append(f"image without alt text: {item.source}")
-    if post.cover is not None and not (post.cover.alt or "").strip() and not any(m.role == "cover" for m in draft.media):
-        out.append(f"cover image without alt text: {post.cover.src}")
+    cover = post.cover
+    if cover is not None and not (cover.alt or "").strip() and not any(m.role == "cover" for m in draft.all_media):
+        out.append(f"cover image without alt text: {cover.src}")
     for image in post.document.images:
-        if not (image.alt or "").strip():
+        if not (image.alt or "").strip() and image.url not in seen and image.src not in seen:
+            seen.add(image.url or image.src)
             out.append(f"image without alt text: {image.src}")
     return out

@@ -1,9 +1,16 @@
 """The unit of work: carry out the plan for one (post, target), exactly once.
 
-`Syndicator` holds what every unit needs (config, ledger, connectors, media)
-and is shared by the CLI (in-process) and the Celery tasks. `execute` does one
-attempt and raises the connector's error for the caller's retry policy;
-`run_inline` wraps it with tenacity for `syndicate push` without a broker.
+`Syndicator` holds what every unit needs (config, ledger, connectors, media,
+facts) and is shared by the CLI (in-process) and the Celery tasks: both call
+`attempt`, which does one try and asks the one `RetryPolicy` what comes next
+(retry after so long, defer to the ledger, or give up). `run_inline` loops on
+it for `syndicate push` without a broker; the Celery task re-queues itself.
+
+Order of a create: media are checked or uploaded first (nothing is recorded
+while nothing was sent), then the intent is committed with a deterministic key,
+then the request goes out. A lost response leaves the row `creating`: the next
+attempt calls `find` where the platform can look a post up, and moves the row
+to `check` where it cannot (a person looks, then `syndicate resolve`).
 """
 from __future__ import annotations
 
@@ -11,29 +18,35 @@ import logging
 import os
 import socket
 import time
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
-import httpx
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from syndicate import registry
-from syndicate.contract import (
+from syndicate.config import Config, Secret
+from syndicate.contract import Connector, Draft, Facts, MediaItem, Remote, SendContext
+from syndicate.errors import (
     AuthFailed,
-    Connector,
+    MediaError,
+    MediaRefused,
     NotFound,
     Permanent,
     RateLimited,
-    Remote,
+    Throttled,
     Transient,
 )
-from syndicate.config import Config, Secret
 from syndicate.ledger import Ledger, Row, utcnow
 from syndicate.plan import Plan, plan
-from syndicate.post import Post
+
+if TYPE_CHECKING:
+    import httpx
+
+    from syndicate.post import Post
 
 log = logging.getLogger(__name__)
 MASK = "**********"
+AUTH_PAUSE = 300.0  # seconds a target waits after its credentials were refused
 
 
 class Redactor:
@@ -60,19 +73,50 @@ class Outcome:
     path: str
     target: str
     action: str
-    status: str  # "done" | "skipped" | "failed" | "deferred" | "retry"
+    status: str  # "done" | "skipped" | "failed" | "deferred" | "check" | "waiting" | "retry"
     reason: str = ""
     remote_url: str | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    retry_in: float | None = None  # for "retry": seconds until the next try
+    rate_limited: bool = False  # the retry is a rate-limit wait (counted apart from failures)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k not in ("retry_in", "rate_limited")}
 
 
-def idempotency_key(post_id: str, target: str, revision: int) -> str:
-    """Deterministic per (post, target, revision): a retry of a create reuses it."""
-    return f"{post_id}.{target}.r{revision}"
+@dataclass(frozen=True)
+class RetryPolicy:
+    """One retry policy for the in-process run and the Celery task alike.
+
+    Transient failures back off exponentially with full jitter (tenacity's
+    `wait_random_exponential`); a rate limit waits what the platform said
+    (`Retry-After`); a wait longer than `max_wait` is deferred to the ledger,
+    where the periodic job picks it up.
+    """
+
+    max_tries: int = 6  # transient failures of one unit, then it is marked failed
+    max_waits: int = 200  # rate-limit waits of one unit, then the ledger takes over
+    max_wait: float = 120.0
+    backoff_base: float = 0.5
+    backoff_cap: float = 60.0
+
+    def backoff(self, tries: int) -> float:
+        from tenacity import wait_random_exponential
+
+        wait = wait_random_exponential(multiplier=self.backoff_base, max=self.backoff_cap)
+        return float(wait(_Attempt(tries + 1)))  # type: ignore[arg-type]
+
+
+@dataclass
+class _Attempt:
+    attempt_number: int
+
+
+def idempotency_key(post_id: str, target: str, revision: int, part: int = 0) -> str:
+    """Deterministic per (post, target, revision, part): a retry of a create reuses it."""
+    key = f"{post_id}.{target}.r{revision}"
+    return key if part == 0 else f"{key}.p{part}"
 
 
 def owner_id() -> str:
@@ -83,57 +127,84 @@ class Syndicator:
     """Config + ledger + one connector per target; cheap to reuse for many units."""
 
     def __init__(self, config: Config, *, ledger: Ledger | None = None, http: httpx.Client | None = None,
-                 media: Any = None) -> None:
+                 media: Any = None, policy: RetryPolicy | None = None) -> None:
         self.config = config
-        self.ledger = ledger if ledger is not None else Ledger(config.state_url)
-        http_cfg = config.raw.get("http", {}) if isinstance(config.raw.get("http"), dict) else {}
-        timeout = float(http_cfg.get("timeout", 30.0))
-        self.http = http or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": "syndicate/0.1"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        )
-        self.media = media if media is not None else _default_media(config)
+        self._ledger = ledger
+        self._http = http
+        self._media = media
         self.redact = Redactor(config)
+        self.policy = policy or RetryPolicy()
         self._connectors: dict[str, Connector] = {}
-        self._prepared: set[str] = set()
+        self._facts: dict[str, Facts | None] = {}
+        self._stopped: dict[str, tuple[str, float]] = {}  # target -> (why, until)
         self._limiter: Any = None
-        queue = config.raw.get("queue", {})
+        self._tokens: Any = None
         # how long a worker holds a row; longer than any one attempt's HTTP calls,
         # short enough that a killed worker's row is taken over soon after
-        self.lease_seconds = float(queue.get("lease_seconds", 120)) if isinstance(queue, dict) else 120.0
+        self.lease_seconds = float(config.queue.lease_seconds)
+
+    # --- lazily made parts (a preview of one post needs no database pool or HTTP client) ---
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.config.state_url)
+        return self._ledger
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            import httpx
+
+            timeout = float(self.config.http.timeout)
+            self._http = httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                headers={"User-Agent": "syndicate/" + _version()},
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+        return self._http
+
+    @property
+    def media(self) -> Any:
+        if self._media is None:
+            from syndicate.media import pipeline_for
+
+            self._media = pipeline_for(self.config)
+        return self._media
 
     def connector(self, target: str) -> Connector:
         if target not in self._connectors:
             cfg = self.config.targets[target]
             cls = registry.get(cfg.type)
-            conn = cls(cfg, self.http, self.media)
+            conn = cls(cfg, None, None)
+            conn._http = self._http  # shared when made; else made by the connector on first use
             conn.throttle = self._throttle(conn)
+            conn.tokens = self._token_cache()
             self._connectors[target] = conn
-        return self._connectors[target]
+        conn = self._connectors[target]
+        if conn._http is None:
+            conn._http = self.http
+        return conn
+
+    def _token_cache(self) -> Any:
+        if self._tokens is None:
+            from syndicate.auth import TokenCache
+
+            self._tokens = TokenCache(self.config.redis_url)
+        return self._tokens
 
     def _throttle(self, conn: Connector) -> Any:
         """The shared rate limiter for this target's account, when Redis is configured."""
         if not self.config.redis_url:
             return None
-        from syndicate.ratelimit import RateLimiter, Throttle, account_key, effective_rates
+        from syndicate.auth import account_of
+        from syndicate.ratelimit import RateLimiter, Throttle, effective_rates
 
         if self._limiter is None:
-            queue = self.config.raw.get("queue", {})
-            scale = float(queue.get("rate_time_scale", 1.0)) if isinstance(queue, dict) else 1.0
-            self._limiter = RateLimiter(self.config.redis_url, time_scale=scale)
-        token = next((conn.option(k) for k in conn.secrets if conn.option(k) is not None), None)
-        account = account_key(conn.type, str(conn.option("base_url", "")), token)
-        rates = effective_rates(conn.limits.rates, conn.option("rate_limits") or {}, where=f"targets.{conn.name}.rate_limits")
-        return Throttle(self._limiter, account, rates)
-
-    def prepared(self, target: str) -> Connector:
-        """The connector after its one-time I/O set-up (instance limits)."""
-        conn = self.connector(target)
-        if target not in self._prepared:
-            conn.prepare()
-            self._prepared.add(target)
-        return conn
+            self._limiter = RateLimiter(self.config.redis_url, time_scale=float(self.config.queue.rate_time_scale))
+        rates = effective_rates(conn.limits.rates, conn.option("rate_limits") or {},
+                                where=f"targets.{conn.name}.rate_limits")
+        return Throttle(self._limiter, account_of(conn), rates)
 
     def targets_for(self, only: list[str] | None) -> list[str]:
         names = list(self.config.targets)
@@ -150,35 +221,145 @@ class Syndicator:
         except ValueError:
             return str(post.path)
 
+    # --- facts: what an instance says of itself, fetched once and kept in the ledger ---
+
+    def facts(self, target: str, *, warn: list[str] | None = None) -> Facts | None:
+        """The instance's facts for `target`: from this process, the ledger, or fetched (then cached)."""
+        if target in self._facts:
+            return self._facts[target]
+        conn = self.connector(target)
+        if type(conn).fetch_facts is Connector.fetch_facts:
+            self._facts[target] = None
+            return None
+        scope = conn.facts_scope()
+        facts = self.ledger.get_fact(scope)
+        if facts is None:
+            try:
+                facts = conn.fetch_facts()
+            except (Transient, RateLimited, Permanent, AuthFailed) as exc:
+                if warn is not None:
+                    warn.append(f"instance limits unknown ({self.redact(str(exc))}): the declared defaults apply")
+                self._facts[target] = None  # not asked again in this run
+                return None
+            if facts is not None:
+                self.ledger.put_fact(scope, facts, conn.facts_ttl)
+        self._facts[target] = facts
+        return facts
+
     def plan_for(self, post: Post, target: str, *, force: bool = False, row: Row | None = None,
                  now: datetime | None = None) -> Plan:
         conn = self.connector(target)
         if row is None:
             row = self.ledger.get(post.id, target)
-        return plan(post, conn, row, now or utcnow(), force=force)
+        notes: list[str] = []
+        facts = self.facts(target, warn=notes)
+        p = plan(post, conn, row, now or utcnow(), force=force, facts=facts)
+        p.warnings = [*notes, *p.warnings]
+        return p
 
-    # --- one attempt ------------------------------------------------------
+    def requests(self, p: Plan) -> list[dict[str, Any]]:
+        """The exact requests the plan's action would send (media ids as placeholders), secrets masked."""
+        if p.draft is None and p.action != "delete":
+            return []
+        conn = self.connector(p.target)
+        row = p.row
+        remote = Remote(row.remote_id, row.remote_url, row.remote_extra) if row is not None else Remote(None)
+        shown: list[dict[str, Any]] = []
+        if p.action == "delete":
+            shown.append(conn.build_delete(remote).shown())
+        elif p.draft is not None and p.action in ("create", "update", "repost"):
+            if p.action == "repost":
+                shown.append(conn.build_delete(remote).shown())
+            key = idempotency_key(p.post.id, p.target, row.revision if row is not None else 1)
+            thread: list[Remote] = []
+            for i, part in enumerate(p.draft.parts or [None]):  # type: ignore[list-item]
+                items = part.media if part is not None else p.draft.media
+                ctx = SendContext(media=_placeholders(conn, items), part=i, thread=list(thread), preview=True)
+                if p.action == "update" and i == 0:
+                    req = conn.build_update(remote, p.draft, ctx)
+                else:
+                    req = conn.build_create(p.draft, idempotency_key(p.post.id, p.target, 1, i) if i else key, ctx)
+                shown.append(req.shown())
+                thread.append(Remote(f"<part {i + 1}>"))
+        import json
+
+        return json.loads(self.redact(json.dumps(shown, ensure_ascii=False)))
+
+    # --- one attempt ----------------------------------------------------------------------
+
+    def attempt(self, post: Post, target: str, *, force: bool = False, tries: int = 0, waits: int = 0,
+                owner: str | None = None, max_wait: float | None = None) -> Outcome:
+        """One try at one (post, target), and what comes next by the one retry policy.
+
+        Returns a final outcome, or one with status "retry" and `retry_in`
+        seconds; a wait beyond `max_wait` is deferred to the ledger instead.
+        """
+        limit = self.policy.max_wait if max_wait is None else max_wait
+        path = self.relpath(post)
+        try:
+            return self.execute(post, target, force=force, owner=owner)
+        except RateLimited as exc:
+            wait = exc.retry_after if exc.retry_after is not None else self.policy.backoff(waits)
+            if wait <= limit and waits < self.policy.max_waits:
+                return Outcome(post.id, path, target, "retry", "retry", "rate limited", error=self.redact(str(exc)),
+                               retry_in=wait, rate_limited=True)
+            until = utcnow() + timedelta(seconds=wait)
+            kind = "our shared limit" if isinstance(exc, Throttled) else "platform rate limit"
+            self.ledger.defer(post.id, target, until, f"{kind}: {self.redact(str(exc))}")
+            return Outcome(post.id, path, target, "retry", "deferred",
+                           f"rate limited: deferred until {until.isoformat(timespec='seconds')}")
+        except Transient as exc:
+            message = self.redact(str(exc))
+            if tries + 1 >= self.policy.max_tries:
+                self.ledger.record_failure(post.id, target, "transient",
+                                           f"gave up after {tries + 1} attempts: {message}")
+                return Outcome(post.id, path, target, "retry", "failed", "retries exhausted", error=message)
+            return Outcome(post.id, path, target, "retry", "retry", "transient failure", error=message,
+                           retry_in=self.policy.backoff(tries))
+
+    def run_inline(self, post: Post, target: str, *, force: bool = False,
+                   sleep: Callable[[float], None] = time.sleep) -> Outcome:
+        """`attempt` until it is final, sleeping between tries (no broker)."""
+        tries = waits = 0
+        while True:
+            outcome = self.attempt(post, target, force=force, tries=tries, waits=waits)
+            if outcome.status != "retry":
+                return outcome
+            assert outcome.retry_in is not None
+            sleep(outcome.retry_in)
+            if outcome.rate_limited:
+                waits += 1
+            else:
+                tries += 1
 
     def execute(self, post: Post, target: str, *, force: bool = False, owner: str | None = None) -> Outcome:
         """One attempt at one (post, target). Raises Transient/RateLimited for the retry policy.
 
-        Permanent and auth errors are recorded in the ledger and returned as a
-        failed outcome; they are not retried.
+        Permanent, render and auth errors are recorded in the ledger and
+        returned as a failed outcome; they are not retried.
         """
         owner = owner or owner_id()
         path = self.relpath(post)
+        stopped = self._stop_reason(target)
+        if stopped:
+            return Outcome(post.id, path, target, "wait", "waiting",
+                           f"{target} refused our credentials earlier in this run; nothing sent", error=stopped)
         row = self.ledger.acquire(post.id, target, path, owner, ttl=self.lease_seconds)
         if row is None:
             return Outcome(post.id, path, target, "skip", "skipped", "another worker holds this post for this target")
         released: list[bool] = []
         try:
             return self._execute_claimed(post, target, path, force, row, released)
-        except (Permanent, AuthFailed) as exc:
-            kind = "auth" if isinstance(exc, AuthFailed) else "permanent"
+        except AuthFailed as exc:
+            message = self.redact(str(exc))
+            self._stop(target, message)
+            self.ledger.record_failure(post.id, target, "auth", message)
+            return Outcome(post.id, path, target, "error", "failed", "auth", error=message)
+        except Permanent as exc:
             message = self.redact(str(exc))
             # a refused update leaves the published copy as it was: `published` stays visible
-            self.ledger.record_failure(post.id, target, kind, message)
-            return Outcome(post.id, path, target, "error", "failed", kind, error=message)
+            self.ledger.record_failure(post.id, target, "permanent", message)
+            return Outcome(post.id, path, target, "error", "failed", "permanent", error=message)
         except (Transient, RateLimited) as exc:
             # the state stays as it is (`creating` keeps the outcome unknown); remember why
             self.ledger.update(post.id, target, last_error=self.redact(str(exc)),
@@ -190,130 +371,240 @@ class Syndicator:
 
     def _execute_claimed(self, post: Post, target: str, path: str, force: bool, row: Row,
                          released: list[bool]) -> Outcome:
-        conn = self.prepared(target)
-        p = plan(post, conn, row, utcnow(), force=force)
+        conn = self.connector(target)
+        p = plan(post, conn, row, utcnow(), force=force, facts=self.facts(target))
         out = Outcome(post.id, path, target, p.action, "skipped", p.reason, warnings=p.warnings)
         if p.action == "skip":
-            if row is not None and row.remote_url:
-                out.remote_url = row.remote_url
+            out.remote_url = row.remote_url
+            return out
+        if p.action == "error":
+            self.ledger.record_failure(post.id, target, "render", p.reason, keep_state=row.state == "published")
+            out.status, out.error = "failed", p.reason
+            return out
+        if p.action == "check":
+            if row.state != "check":
+                self.ledger.mark_check(post.id, target, p.reason.split(":")[0])
+            out.status = "check"
             return out
         if p.action == "defer":
             assert p.until is not None
             self.ledger.defer(post.id, target, p.until, p.reason)
             out.status = "deferred"
             return out
-        if p.action == "delete":
-            assert row.remote_id is not None
-            try:
-                conn.delete(Remote(row.remote_id, row.remote_url, row.remote_extra))
-            except NotFound:
-                pass  # already gone: that is what we wanted
-            self.ledger.update(post.id, target, state="deleted", last_error=None, error_kind=None)
-            out.status = "done"
-            return out
+        if p.action in ("delete", "repost"):
+            self._delete(conn, post, target, row, p.reason)
+            if p.action == "delete":
+                out.status = "done"
+                return out
+            row = self.ledger.get(post.id, target) or row
         assert p.draft is not None
-        digest = p.draft.content_hash()
-        if p.action == "create":
-            key = idempotency_key(post.id, target, row.revision)
-            remote: Remote | None = None
-            if row.state == "creating":
-                remote = conn.find(post, row.idem_key or key)
-                key = row.idem_key or key
-            if remote is None:
-                self.ledger.record_intent(post.id, target, key, digest)
-                try:
-                    remote = conn.create(p.draft, key)
-                except (Permanent, AuthFailed, RateLimited):
-                    # refused: nothing landed, so the next create may start afresh
-                    self.ledger.update(post.id, target, state="new")
-                    raise
-                # any other error (a lost response, a 5xx) leaves the row `creating`:
-                # the outcome is unknown, and the next attempt finds before it creates
-                self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, digest, first=True,
-                                             release=True)
-                released.append(True)
-            else:
-                # an earlier attempt landed; bring it in line with the current draft
-                self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, "", first=True)
-                if conn.limits.can_update:
-                    remote = conn.update(remote, p.draft)
-                    self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, digest, first=False)
-            out.status, out.remote_url = "done", remote.url
-            return out
-        # update
-        assert row.remote_id is not None
-        try:
-            remote = conn.update(Remote(row.remote_id, row.remote_url, row.remote_extra), p.draft)
-        except NotFound:
-            # the copy was deleted on the platform: the next attempt creates a new one
-            self.ledger.update(post.id, target, state="new", remote_id=None, remote_url=None,
-                               revision=row.revision + 1)
-            raise Transient(f"{target}: the copy was deleted on the platform; it will be created again") from None
-        self.ledger.record_published(post.id, target, remote.id, remote.url or row.remote_url, remote.extra, digest,
-                                     first=False, release=True)
+        if p.action in ("create", "repost"):
+            remote = self._create(conn, post, target, row, p.draft, out)
+        else:
+            remote = self._update(conn, post, target, row, p.draft, out)
         released.append(True)
         out.status, out.remote_url = "done", remote.url or row.remote_url
         return out
 
-    # --- in-process, with retries -----------------------------------------
+    # --- the steps ---------------------------------------------------------------------------
 
-    def run_inline(self, post: Post, target: str, *, force: bool = False, max_attempts: int = 5,
-                   max_wait: float = 120.0, sleep: Any = time.sleep) -> Outcome:
-        """`execute` with retries: backoff with jitter for transient errors, Retry-After for 429s.
-
-        A wait longer than `max_wait` is not slept through: the row is deferred
-        and the periodic job (or the next push) picks it up.
-        """
-        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
-
-        backoff = wait_exponential_jitter(multiplier=0.5, max=30.0)
-
-        def wait(state: Any) -> float:
-            exc = state.outcome.exception()
-            if isinstance(exc, RateLimited) and exc.retry_after is not None:
-                return exc.retry_after
-            return float(backoff(state))
-
-        retrying = Retrying(
-            retry=retry_if_exception_type((Transient, RateLimited)),
-            stop=stop_after_attempt(max_attempts),
-            wait=wait,
-            sleep=lambda seconds: self._sleep_or_defer(seconds, max_wait, sleep),
-            reraise=True,
-        )
+    def _create(self, conn: Connector, post: Post, target: str, row: Row, draft: Draft, out: Outcome) -> Remote:
+        digest = draft.content_hash()
+        key = row.idem_key if row.state == "creating" and row.idem_key else idempotency_key(post.id, target, row.revision)
+        if len(draft.parts) > 1:
+            return self._create_thread(conn, post, target, row, draft, key, digest, out)
+        if row.state == "creating":
+            found = conn.find(post, key)
+            if found is not None:
+                # an earlier attempt landed; bring it in line with the current draft
+                self.ledger.record_published(post.id, target, found.id, found.url, found.extra, "", first=True)
+                if conn.abilities.can_update:
+                    found = conn.update(found, draft, self._send_context(conn, draft, draft.all_media, out))
+                self.ledger.record_published(post.id, target, found.id, found.url, found.extra, digest,
+                                             first=False, release=True)
+                return found
+        ctx = self._send_context(conn, draft, draft.all_media, out)  # before the intent: nothing sent yet
+        self.ledger.record_intent(post.id, target, key, digest)
         try:
-            for attempt in retrying:
-                with attempt:
-                    return self.execute(post, target, force=force)
-        except _TooLong as long_wait:
-            until = datetime.fromtimestamp(time.time() + long_wait.seconds, tz=utcnow().tzinfo)
-            self.ledger.defer(post.id, target, until, f"rate limited for {long_wait.seconds:.0f}s")
-            return Outcome(post.id, self.relpath(post), target, "retry", "deferred",
-                           f"rate limited: deferred until {until.isoformat(timespec='seconds')}")
-        except (Transient, RateLimited) as exc:
-            message = self.redact(str(exc))
-            self.ledger.record_failure(post.id, target, "transient", f"gave up after {max_attempts} attempts: {message}")
-            return Outcome(post.id, self.relpath(post), target, "retry", "failed", "retries exhausted", error=message)
-        raise AssertionError("unreachable")
+            remote = conn.create(draft, key, ctx)
+        except (Permanent, AuthFailed, RateLimited):
+            # refused: nothing landed, so the next create may start afresh
+            self.ledger.update(post.id, target, state="new")
+            raise
+        # any other error (a lost response, a 5xx) leaves the row `creating`:
+        # the outcome is unknown, and the next attempt finds before it creates
+        self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, digest, first=True,
+                                     release=True)
+        return remote
 
-    @staticmethod
-    def _sleep_or_defer(seconds: float, max_wait: float, sleep: Any) -> None:
-        if seconds > max_wait:
-            raise _TooLong(seconds)
-        sleep(seconds)
+    def _create_thread(self, conn: Connector, post: Post, target: str, row: Row, draft: Draft, key: str,
+                       digest: str, out: Outcome) -> Remote:
+        """Post each part in turn; a part already posted is kept, so a half-posted thread resumes."""
+        done = {p.idx: p for p in self.ledger.parts(post.id, target) if p.revision == row.revision}
+        if row.state != "creating":
+            self.ledger.record_intent(post.id, target, key, digest)
+        remotes: list[Remote] = []
+        for i, part in enumerate(draft.parts):
+            pkey = key if i == 0 else f"{key}.p{i}"
+            prior = done.get(i)
+            if prior is not None and prior.state == "published":
+                remotes.append(Remote(prior.remote_id, prior.remote_url, prior.remote_extra))
+                continue
+            if prior is not None and prior.state == "creating":
+                if not conn.abilities.can_find:
+                    self.ledger.mark_check(post.id, target, f"part {i + 1} of the thread has an unknown outcome")
+                    raise Permanent(f"{target}: part {i + 1} of the thread has an unknown outcome; "
+                                    f"{conn.abilities.find_hint or 'look on the platform'}, then `syndicate resolve`")
+                found = conn.find(post, pkey)
+                if found is not None:
+                    self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey,
+                                            state="published", remote_id=found.id, remote_url=found.url,
+                                            remote_extra=found.extra, content_hash=draft.part_hash(i))
+                    remotes.append(found)
+                    continue
+            ctx = self._send_context(conn, draft, part.media, out, part=i, thread=remotes)
+            self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="creating")
+            try:
+                remote = conn.create(draft, pkey, ctx)
+            except (Permanent, AuthFailed, RateLimited):
+                # refused: this part did not land; the thread resumes from here next time
+                self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="refused")
+                self.ledger.update(post.id, target, state="new" if i == 0 else "failed")
+                raise
+            self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="published",
+                                    remote_id=remote.id, remote_url=remote.url, remote_extra=remote.extra,
+                                    content_hash=draft.part_hash(i))
+            remotes.append(remote)
+        root = remotes[0]
+        extra = {**root.extra, "parts": [r.id for r in remotes]}
+        self.ledger.record_published(post.id, target, root.id, root.url, extra, digest, first=True, release=True)
+        return Remote(root.id, root.url, extra)
+
+    def _update(self, conn: Connector, post: Post, target: str, row: Row, draft: Draft, out: Outcome) -> Remote:
+        digest = draft.content_hash()
+        remote = Remote(row.remote_id, row.remote_url, row.remote_extra)
+        try:
+            if len(draft.parts) > 1 or row.remote_extra.get("parts"):
+                remote = self._update_thread(conn, post, target, row, draft, out)
+            else:
+                ctx = SendContext()
+                if conn.abilities.needs_public_media_url:
+                    ctx = self._send_context(conn, draft, draft.all_media, out)
+                remote = conn.update(remote, draft, ctx)
+        except NotFound:
+            # the copy was deleted on the platform: the next attempt creates a new one
+            self.ledger.mark_deleted(post.id, target, "the copy was deleted on the platform")
+            self.ledger.update(post.id, target, published_at=None)
+            raise Transient(f"{target}: the copy was deleted on the platform; it will be created again") from None
+        self.ledger.record_published(post.id, target, remote.id, remote.url or row.remote_url, remote.extra, digest,
+                                     first=False, release=True)
+        return remote
+
+    def _update_thread(self, conn: Connector, post: Post, target: str, row: Row, draft: Draft,
+                       out: Outcome) -> Remote:
+        """Update the parts both versions have, post the new ones, delete the ones no longer there."""
+        old = sorted((p for p in self.ledger.parts(post.id, target) if p.state == "published"), key=lambda p: p.idx)
+        key = row.idem_key or idempotency_key(post.id, target, row.revision)
+        remotes: list[Remote] = []
+        for i, _part in enumerate(draft.parts):
+            ctx = self._send_context(conn, draft, [], out, part=i, thread=remotes)
+            if i < len(old):
+                prior = Remote(old[i].remote_id, old[i].remote_url, old[i].remote_extra)
+                remote = conn.update(prior, draft, ctx)
+            else:
+                remote = conn.create(draft, f"{key}.p{i}", ctx)
+            self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=key if i == 0 else f"{key}.p{i}",
+                                    state="published", remote_id=remote.id, remote_url=remote.url,
+                                    remote_extra=remote.extra, content_hash=draft.part_hash(i))
+            remotes.append(remote)
+        for extra in reversed(old[len(draft.parts):]):
+            conn.delete(Remote(extra.remote_id, extra.remote_url, extra.remote_extra))
+        root = remotes[0]
+        return Remote(root.id, root.url, {**root.extra, "parts": [r.id for r in remotes]})
+
+    def _delete(self, conn: Connector, post: Post, target: str, row: Row, reason: str) -> None:
+        parts = sorted(self.ledger.parts(post.id, target), key=lambda p: p.idx, reverse=True)
+        for part in parts:
+            if part.idx > 0 and part.state == "published":
+                conn.delete(Remote(part.remote_id, part.remote_url, part.remote_extra))
+        conn.delete(Remote(row.remote_id, row.remote_url, row.remote_extra))
+        self.ledger.mark_deleted(post.id, target, reason)
+        self.ledger.update(post.id, target, published_at=None)
+        self.ledger.clear_parts(post.id, target)
+
+    # --- media: checked or uploaded before anything is recorded ---
+
+    def _send_context(self, conn: Connector, draft: Draft, items: list[MediaItem], out: Outcome, *,
+                      part: int = 0, thread: list[Remote] | None = None) -> SendContext:
+        ctx = SendContext(part=part, thread=list(thread or []))
+        if not items:
+            return ctx
+        policy = conn.limits_for(self.facts(conn.name)).media
+        if conn.abilities.needs_public_media_url:
+            for item in items:
+                ctx.media[item.source] = self._public_url(conn, item, policy)
+            return ctx
+        if type(conn).upload is Connector.upload or policy is None:
+            return ctx
+        for item in items[: policy.max_count]:
+            local = replace(item, source=str(item.path)) if item.path is not None else item
+            try:
+                fitted = self.media.fitted(local, policy)
+            except MediaRefused as exc:  # one bad image must not sink the post
+                out.warnings.append(f"image left out: {exc}")
+                continue
+            except MediaError as exc:
+                raise Transient(f"{conn.name}: image {item.source}: {exc}") from None
+            ctx.media[item.source] = conn.upload(item, fitted)
+        return ctx
+
+    def _public_url(self, conn: Connector, item: MediaItem, policy: Any) -> str:
+        """The URL the platform will fetch: the image's own when it answers, else a rehosted copy."""
+        media = self.media
+        problem = media.probe(item.source)
+        if problem is None:
+            return item.source
+        if isinstance(problem, MediaRefused) and item.path is None:
+            raise Permanent(f"{conn.name}: image {item.source} can never be fetched: {problem}")
+        if getattr(media, "rehost_store", None) is None:
+            raise Transient(
+                f"{conn.name}: image {item.source} does not answer ({problem}); not published yet, because "
+                f"{conn.type} would keep the broken image (deploy the site, or configure [media.rehost])"
+            )
+        try:
+            return str(media.rehost(item, policy, local=item.path))
+        except MediaRefused as exc:
+            raise Permanent(f"{conn.name}: image {item.source} cannot be rehosted: {exc}") from None
+        except MediaError as exc:
+            raise Transient(f"{conn.name}: image {item.source} cannot be rehosted yet: {exc}") from None
+
+    # --- a target whose credentials were refused waits, once per run ---
+
+    def _stop(self, target: str, why: str) -> None:
+        self._stopped[target] = (why, time.monotonic() + AUTH_PAUSE)
+        log.error("%s: credentials refused; every other post on this target waits: %s", target, why)
+
+    def _stop_reason(self, target: str) -> str | None:
+        hit = self._stopped.get(target)
+        if hit is None:
+            return None
+        if hit[1] < time.monotonic():
+            del self._stopped[target]
+            return None
+        return hit[0]
 
 
-class _TooLong(Exception):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
+def _placeholders(conn: Connector, items: list[MediaItem]) -> dict[str, str]:
+    """What `preview` shows for media: the URL itself (fetched by the platform) or an upload placeholder."""
+    if conn.abilities.needs_public_media_url:
+        return {m.source: m.source for m in items}
+    if type(conn).upload is Connector.upload:
+        return {}
+    policy = conn.limits.media
+    return {m.source: f"<upload: {m.source}>" for m in items[: policy.max_count if policy else None]}
 
 
-def _default_media(config: Config) -> Any:
-    """The media pipeline for uploads, if it is installed and usable (else None: no uploads)."""
-    try:
-        from syndicate.media import pipeline_for  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return pipeline_for(config)
+def _version() -> str:
+    from syndicate import __version__
 
+    return __version__

@@ -27,17 +27,15 @@ from typing import Any
 from celery import Celery, Task
 from sqlalchemy import exc as sa_exc
 
-from syndicate.contract import RateLimited, Throttled, Transient
 from syndicate.config import Config, ConfigError, find_config, load_config
 from syndicate.ledger import utcnow
 from syndicate.post import PostError
+from syndicate.runner import AUTH_PAUSE
 
 log = logging.getLogger(__name__)
 
 VISIBILITY_TIMEOUT = 3600  # seconds; [queue] visibility_timeout
 MAX_COUNTDOWN = 300  # never schedule further ahead than this through the broker
-MAX_RETRIES = 10  # transient failures, then the row is marked failed
-MAX_WAITS = 200  # rate-limit and lease waits through the broker, then the ledger takes over
 
 app = Celery("syndicate")
 app.conf.update(
@@ -101,26 +99,18 @@ def syndicator() -> Any:
     return _shared["syndicator"]
 
 
-def backoff(retries: int, base: float = 2.0, cap: float = 120.0) -> float:
-    """Exponential backoff with full jitter."""
-    return random.uniform(0.5, min(cap, base * (2 ** retries)))
+def _retry_later(task: Task, args: tuple[Any, ...], seconds: float) -> None:
+    raise task.retry(countdown=seconds, max_retries=None, args=args)
 
 
-def _wait_or_defer(task: Task, row_ids: tuple[str, str], seconds: float, reason: str) -> dict[str, Any]:
-    """Retry through the broker for a short wait, or defer in the ledger for a long one."""
-    limit = _shared.get("max_countdown", MAX_COUNTDOWN)
-    if seconds <= limit and task.request.retries < MAX_WAITS:
-        raise task.retry(countdown=seconds, max_retries=MAX_WAITS)
-    syn = syndicator()
-    until = utcnow() + timedelta(seconds=seconds)
-    syn.ledger.defer(row_ids[0], row_ids[1], until, reason)
-    return {"status": "deferred", "until": until.isoformat()}
-
-
-@app.task(bind=True, name="syndicate.publish", acks_late=True, reject_on_worker_lost=True, max_retries=MAX_WAITS)
+@app.task(bind=True, name="syndicate.publish", acks_late=True, reject_on_worker_lost=True, max_retries=None)
 def publish(self: Task, post_path: str, post_id: str, target: str, force: bool = False,
-            tries: int = 0) -> dict[str, Any]:
-    """Carry out the plan for one (post, target); `tries` counts transient failures so far."""
+            tries: int = 0, waits: int = 0) -> dict[str, Any]:
+    """Carry out the plan for one (post, target): the same `attempt` and retry policy as `syndicate push`.
+
+    `tries` counts transient failures so far and `waits` rate-limit waits;
+    a wait the broker should not hold (over `max_countdown`) goes to the ledger.
+    """
     syn = syndicator()
     from syndicate.loader import load_post
 
@@ -135,32 +125,32 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
         return {"status": "failed", "error": str(exc)}
     if post.id != post_id:
         log.warning("%s: the post's id changed from %s to %s since it was queued", post_path, post_id, post.id)
-
     try:
-        outcome = syn.execute(post, target, force=force, owner=f"{os.getpid()}:{uuid.uuid4().hex[:12]}")
-    except RateLimited as exc:
-        wait = exc.retry_after if exc.retry_after is not None else backoff(self.request.retries)
-        if isinstance(exc, Throttled):
-            wait += random.uniform(0.0, 0.01)  # the limiter gave this task its own slot already
-        else:
-            wait += random.uniform(0, min(1.0, wait / 10 + 0.05))  # the platform refused: spread the herd
-        return _wait_or_defer(self, (post.id, target), wait, f"platform rate limit ({exc})")
+        outcome = syn.attempt(post, target, force=force, tries=tries, waits=waits,
+                              owner=f"{os.getpid()}:{uuid.uuid4().hex[:12]}",
+                              max_wait=_shared.get("max_countdown", MAX_COUNTDOWN))
     except sa_exc.OperationalError as exc:
         # the ledger's database went away (restart, failover): the pool reconnects on the retry
         log.warning("ledger unavailable, retrying: %s", type(exc.orig).__name__ if exc.orig else exc)
-        raise self.retry(countdown=backoff(tries), max_retries=MAX_WAITS,
-                         args=(post_path, post_id, target, force, tries + 1))
-    except Transient as exc:
-        if tries >= MAX_RETRIES:
-            syn.ledger.record_failure(post.id, target, "transient",
-                                      f"gave up after {MAX_RETRIES + 1} attempts: {syn.redact(str(exc))}")
-            return {"status": "failed", "error": syn.redact(str(exc))}
-        raise self.retry(countdown=backoff(tries), max_retries=MAX_WAITS,
-                         args=(post_path, post_id, target, force, tries + 1))
+        _retry_later(self, (post_path, post_id, target, force, tries, waits + 1), syn.policy.backoff(min(waits, 6)))
+        raise AssertionError("unreachable")
+    if outcome.status == "retry":
+        assert outcome.retry_in is not None
+        wait = outcome.retry_in
+        if outcome.rate_limited:
+            wait += random.uniform(0.0, 0.01)  # the limiter gave this task its own slot already
+            _retry_later(self, (post_path, post_id, target, force, tries, waits + 1), wait)
+        _retry_later(self, (post_path, post_id, target, force, tries + 1, waits), wait)
     if outcome.status == "skipped" and outcome.reason.startswith("another worker"):
         # the row is held by a worker that may have died: come back after its lease
-        return _wait_or_defer(self, (post.id, target), backoff(min(self.request.retries, 4), base=1.0, cap=30.0),
-                              "held by another worker")
+        if waits < syn.policy.max_waits:
+            _retry_later(self, (post_path, post_id, target, force, tries, waits + 1),
+                         min(30.0, syn.policy.backoff(min(waits, 4)) + 1.0))
+        syn.ledger.defer(post.id, target, utcnow() + timedelta(seconds=60), "held by another worker")
+        return {"status": "deferred"}
+    if outcome.status == "waiting":
+        # the target's credentials were refused: the row waits for the periodic job
+        syn.ledger.defer(post.id, target, utcnow() + timedelta(seconds=AUTH_PAUSE), outcome.reason)
     return outcome.as_dict()
 
 
@@ -182,10 +172,10 @@ def due() -> int:
     return count
 
 
-def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = False) -> list[tuple[str, str, str]]:
-    """Queue one task per (post, target) that has something to send; returns (path, target, task id)."""
+def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = False) -> list[dict[str, str]]:
+    """Queue one task per (post, target) that has something to send; returns what was done with each."""
     configure(syn.config)
-    queued = []
+    queued: list[dict[str, str]] = []
     for post in posts:
         for target in targets:
             p = syn.plan_for(post, target, force=force)
@@ -193,17 +183,35 @@ def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = Fal
                 continue
             path = syn.relpath(post)
             syn.ledger.ensure(post.id, target, path)
+            if p.action == "error":
+                syn.ledger.record_failure(post.id, target, "render", p.reason)
+                queued.append({"post": path, "target": target, "status": "failed", "detail": p.reason})
+                continue
+            if p.action == "check":
+                queued.append({"post": path, "target": target, "status": "check", "detail": p.reason})
+                continue
             if p.action == "defer":
                 assert p.until is not None
                 syn.ledger.defer(post.id, target, p.until, p.reason)
-                queued.append((path, target, f"deferred until {p.until.isoformat()}"))
+                queued.append({"post": path, "target": target, "status": "deferred",
+                               "detail": f"until {p.until.isoformat()}"})
                 continue
             row = syn.ledger.get(post.id, target)
             if row is not None and row.state in ("new", "deferred", "failed"):
                 syn.ledger.update(post.id, target, state="queued", deferred_until=None, defer_reason=None)
             result = publish.delay(path, post.id, target, force)
-            queued.append((path, target, result.id))
+            queued.append({"post": path, "target": target, "status": "queued", "detail": result.id})
     return queued
+
+
+def check_broker(timeout: float = 3.0) -> str | None:
+    """None when the broker answers; else why not (for a clear start-up error)."""
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+    except Exception as exc:  # kombu raises many kinds here; all mean "unreachable"
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _autoconfigure() -> None:

@@ -6,14 +6,16 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from syndicate.contract import AuthFailed, Permanent, RateLimited, Remote
-from connectors.common import alnum_tag
-from connectors.devto import ACCEPT, DevTo, liquid_safe
+from connectors.devto import ACCEPT, DevTo
+from connectors.forem_liquid import liquid_safe
 from syndicate.config import Secret, TargetConfig
+from syndicate.contract import AuthFailed, Draft, Permanent, RateLimited, Remote, SendContext
+from syndicate.fitting import alnum_tag
 from syndicate.markdown.document import Embed
 from syndicate.post import Control, Image
 from tests.fakes.devto import FakeDevTo, liquid_error
-from tests.test_connector_contract import DEVTO_KEY, make_post
+from syndicate.testing import make_post
+from tests.test_connector_contract import DEVTO_KEY
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def test_render_payload(fake: FakeDevTo) -> None:
     post = make_post(1, series="Deep dive", cover=Image(src="c.png", url="https://blog.example/c.png", alt="Cover"),
                      categories=["Machine Learning"])
     draft = devto(fake).render(post)
-    article = draft.payload["article"]
+    article = draft.fields["article"]
     assert article["title"] == "Post number 1"
     assert article["published"] is True
     assert article["canonical_url"] == post.url
@@ -48,7 +50,7 @@ def test_render_payload(fake: FakeDevTo) -> None:
 
 def test_cover_without_absolute_url_is_left_out(fake: FakeDevTo) -> None:
     draft = devto(fake).render(make_post(1, cover=Image(src="cover.png", alt="x")))
-    assert "main_image" not in draft.payload["article"]
+    assert "main_image" not in draft.fields["article"]
     assert draft.warnings
 
 
@@ -63,18 +65,20 @@ def test_tag_mapping(name: str, tag: str) -> None:
 
 def test_tags_at_most_four_deduplicated_from_tags_then_categories(fake: FakeDevTo) -> None:
     post = make_post(1, tags=["Python", "python", "!!!", "C++"], categories=["Machine Learning", "Web Dev", "Rust"])
-    assert devto(fake).render(post).payload["article"]["tags"] == "python,cpp,machinelearning,webdev"
+    draft = devto(fake).render(post)
+    assert draft.fields["article"]["tags"] == "python,cpp,machinelearning,webdev"
+    assert any("the platform keeps 4" in w and "rust" in w for w in draft.warnings)  # never dropped silently
 
 
 def test_overrides(fake: FakeDevTo) -> None:
     control = Control(overrides={"devto": {"title": "Other title", "tags": "One, Two", "series": "S"}})
-    article = devto(fake).render(make_post(1, control=control)).payload["article"]
+    article = devto(fake).render(make_post(1, control=control)).fields["article"]
     assert (article["title"], article["tags"], article["series"]) == ("Other title", "one,two", "S")
 
 
 def test_long_title_is_shortened_to_128(fake: FakeDevTo) -> None:
     draft = devto(fake).render(make_post(1, title="word " * 60))
-    title = draft.payload["article"]["title"]
+    title = draft.fields["article"]["title"]
     assert len(title) <= 128 and title.endswith("…")
     assert draft.warnings
 
@@ -128,7 +132,7 @@ def test_embeds_become_forem_tags_and_are_not_escaped(fake: FakeDevTo) -> None:
         Embed("x", "20", "https://x.com/jack/status/20"), "\n\n",
         Embed("youtube", "bad id %}", "https://youtube.com/watch?v=bad"), "\n",
     ]
-    body = devto(fake).render(make_post(1, document=segments)).payload["article"]["body_markdown"]
+    body = devto(fake).render(make_post(1, document=segments)).fields["article"]["body_markdown"]
     assert "{% youtube dQw4w9WgXcQ %}" in body
     assert "{% vimeo 76979871 %}" in body
     assert "{% gist https://gist.github.com/user/abc123 %}" in body
@@ -191,13 +195,13 @@ def test_refusals_are_permanent(fake: FakeDevTo) -> None:
     c = devto(fake)
     bad = {"article": {"title": "T", "body_markdown": "x", "tags": "a,b,c,d,e", "published": True}}
     with pytest.raises(Permanent, match="maximum of 4 tags"):
-        c.create(c.render(make_post(1)).__class__("devto", bad), "k")
+        c.create(Draft("devto", fields=bad), "k")
     bad["article"]["tags"] = "machine-learning"
     with pytest.raises(Permanent, match="non-alphanumeric"):
-        c.create(c.render(make_post(1)).__class__("devto", bad), "k")
+        c.create(Draft("devto", fields=bad), "k")
     bad["article"] = {"title": "T", "body_markdown": "x", "published": "yes"}
     with pytest.raises(Permanent, match="published"):
-        c.create(c.render(make_post(1)).__class__("devto", bad), "k")
+        c.create(Draft("devto", fields=bad), "k")
 
 
 def test_missing_accept_header_is_refused(fake: FakeDevTo) -> None:
@@ -232,10 +236,10 @@ def test_wrong_key_is_auth_failed(fake: FakeDevTo) -> None:
 def test_preview_holds_no_secret(fake: FakeDevTo) -> None:
     c = devto(fake)
     draft = c.render(make_post(1))
-    preview = c.preview(draft)
+    preview = c.build_create(draft, "k", SendContext(preview=True))
     assert (preview.method, preview.url) == ("POST", fake.url + "/api/articles")
-    assert DEVTO_KEY not in repr(preview)
-    assert c.preview(draft, Remote("7")).url.endswith("/api/articles/7")
+    assert DEVTO_KEY not in repr(preview) + repr(preview.shown())
+    assert c.build_update(Remote("7"), draft, SendContext(preview=True)).url.endswith("/api/articles/7")
 
 
 def test_duplicate_of_an_unpublished_article_republishes_it(fake: FakeDevTo) -> None:

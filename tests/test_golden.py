@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import registry
 from syndicate.config import load_config
+from syndicate.fitting import fit_draft
 from syndicate.loader import load_posts
+from syndicate.runner import Syndicator
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -26,18 +27,22 @@ def _rendered() -> dict[str, dict[str, object]]:
     posts, errors = load_posts(config)
     assert not errors, errors
     site_root = str(config.site.root)
+    syn = Syndicator(config)
     out: dict[str, dict[str, object]] = {}
     for post in posts:
         name = str(post.path.relative_to(config.site.root)).replace("/", "__")
         for target in config.targets.values():
-            conn = registry.get(target.type)(target)
-            draft = conn.render(post)
-            request = conn.preview(draft)
+            conn = syn.connector(target.name)
+            # what the platform receives if the post went out: drafts and future posts included
+            draft = fit_draft(conn.render(post, None), conn.limits_for(None))
+            from syndicate.plan import Plan
+
+            (request,) = syn.requests(Plan(post, target.name, "create", "golden", draft))
             blob = {
-                "method": request.method,
-                "url": request.url,
-                "json": request.json,
-                "media": [{"role": m.role, "source": m.source, "alt": m.alt} for m in draft.media],
+                "method": request["method"],
+                "url": request["url"],
+                "json": request["json"],
+                "media": [{"role": m.role, "source": m.source, "alt": m.alt} for m in draft.all_media],
                 "warnings": sorted(set(draft.warnings)),
             }
             text = json.dumps(blob, ensure_ascii=False, indent=2, sort_keys=True).replace(site_root, "<site>")

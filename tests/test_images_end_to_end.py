@@ -140,8 +140,6 @@ def test_an_undeployed_static_image_is_rehosted_from_the_local_file(
     assert "TOPSECRETKEY" not in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="connectors/devto.py must pass rehost(..., local=image.path) and map "
-                   "MediaUnavailable to Transient (the lead is rewriting it)")
 def test_an_undeployed_bundle_image_is_rehosted_from_the_local_file(
     tmp_path: Path, site_server: tuple[Path, str], bucket: tuple[FakeBucket, Server], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,61 @@
+"""Two test-only connectors on the fake notes platform, declaring what Medium-, Slack- and
+thread-style platforms declare, so the engine's handling of each ability is tested once."""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from syndicate.auth import Bearer
+from syndicate.config import Secret, TargetOptions
+from syndicate.contract import (
+    Abilities, Connector, Draft, Facts, Limits, Part, Remote, Request, SendContext, Template, TextLimit,
+)
+from syndicate.post import Post
+
+
+class NotesOptions(TargetOptions):
+    base_url: str
+    token: Secret
+    thread: bool = False
+    max_thread: int = 4
+
+
+class Notes(Connector):
+    """Cannot find, cannot edit, can delete, can thread (text ≤ 50 characters)."""
+
+    type = "notes"
+    options = NotesOptions
+    auth = Bearer("token")
+    limits = Limits(text=TextLimit(50, "characters"))
+    abilities = Abilities(can_update=False, delete="delete", can_find=False, threads=True,
+                          find_hint="look at the notes list")
+
+    def render(self, post: Post, facts: Facts | None = None) -> Draft:
+        template = Template("{title}\n\n{excerpt}\n\n{url}", {"title": post.title, "excerpt": post.excerpt,
+                                                             "url": post.url})
+        return Draft(self.type, parts=[Part(template=template)])
+
+    def build_create(self, draft: Draft, key: str, ctx: SendContext) -> Request:
+        body: dict[str, Any] = {"text": draft.parts[ctx.part].text}
+        if ctx.thread:
+            body["reply_to"] = ctx.thread[-1].id
+        return Request("POST", self.base + "/notes", json=body, idempotent=False)
+
+    def build_delete(self, remote: Remote) -> Request:
+        return Request("DELETE", f"{self.base}/notes/{remote.id}")
+
+    def parse_remote(self, response: httpx.Response, ctx: SendContext) -> Remote:
+        body = response.json()
+        return Remote(str(body["id"]), body.get("url"))
+
+
+class Hook(Notes):
+    """A webhook: answers with no id, so it can neither edit nor delete (Slack)."""
+
+    type = "hook"
+    abilities = Abilities(can_update=False, delete="none", can_find=False, returns_id=False,
+                          find_hint="look at the channel")
+
+    def parse_remote(self, response: httpx.Response, ctx: SendContext) -> Remote:
+        return Remote(None)
