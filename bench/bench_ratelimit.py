@@ -1,6 +1,6 @@
 """How fast the shared rate limiter answers: one round trip per `acquire` / `observe`.
 
-Run: .venv/bin/python bench/bench_ratelimit.py [redis-url]  (default redis://127.0.0.1:6379/15)
+Run: .venv/bin/python bench/bench_ratelimit.py [redis-url]  (default redis://127.0.0.1:6379/15; ~10 s)
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import uuid
 
 import redis
 
-from syndicate.contract import RateLimit
-from syndicate.ratelimit import RateLimiter, account_key
+from syndicate.contract import RateLimit, RateLimited
+from syndicate.ratelimit import RateLimiter, Throttle, account_key
 
 MASTODON = (RateLimit("request", 300, 300), RateLimit("media", 30, 1800))
 BLUESKY = (
@@ -23,6 +23,22 @@ BLUESKY = (
 
 def _rate(label: str, n: int, seconds: float) -> None:
     print(f"{label:<44} {n / seconds:>9,.0f}/s  {seconds / n * 1e6:>7.0f} µs each")
+
+
+def _latency(label: str, samples: list[float]) -> None:
+    samples.sort()
+    p50, p99 = samples[len(samples) // 2], samples[int(len(samples) * 0.99)]
+    print(f"{label:<44} p50 {p50 * 1e6:>6.0f} µs  p99 {p99 * 1e6:>6.0f} µs")
+
+
+def _before(throttle: Throttle, kind: str) -> tuple[float, bool]:
+    t0 = time.perf_counter()
+    try:
+        throttle.before(kind)
+        granted = True
+    except RateLimited:
+        granted = False
+    return time.perf_counter() - t0, granted
 
 
 def _worker(url: str, ns: str, n: int, out: multiprocessing.Queue) -> None:
@@ -64,6 +80,14 @@ def main(url: str) -> None:
         for a in accounts:
             rl.observe(a, headers, 200)
         _rate("observe (pacing set)", n, time.perf_counter() - t0)
+
+        fresh = [Throttle(rl, account_key("mastodon", f"https://t{i}.example", "t"), MASTODON) for i in range(n)]
+        timed = [_before(t, "create") for t in fresh]
+        _latency("Throttle.before, granted (fresh accounts)", [s for s, _ in timed])
+        one = Throttle(rl, account_key("mastodon", "https://busy.example", "t"), MASTODON)
+        timed = [_before(one, "create") for _ in range(n)]
+        _latency("Throttle.before, one paced account", [s for s, _ in timed])
+        print(f"  granted {sum(g for _, g in timed)} of {n}")
 
         ctx = multiprocessing.get_context("spawn")
         out: multiprocessing.Queue = ctx.Queue()

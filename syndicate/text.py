@@ -8,14 +8,19 @@ truncation. Counting rules:
   `StatusLengthValidator` (`each_grapheme_cluster`) and Bluesky `maxGraphemes`.
 - "characters": Unicode code points.
 - "utf8-bytes": UTF-8 encoded length (Bluesky `maxLength`, Threads emoji).
-- "x-weighted": twitter-text v3 weighted length (PLATFORMS.md §8;
+- "x-weighted": twitter-text config v3 weighted length (PLATFORMS.md §8;
   developer.x.com "counting characters"): NFC first, weight 1 for
   U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F, U+2032–U+2037, 2 otherwise,
-  an emoji sequence weighs 2, a URL 23.
+  an emoji sequence weighs 2, a URL (with or without a scheme, as X's own
+  extractor finds it) `url_weight`, 23 by default. Counted by the
+  `twitter-text-parser` package, a port of twitter-text that passes the
+  conformance suite (../shared/specs/x/twitter-text-conformance, run by
+  tests/test_text.py); `x_valid` says whether X accepts the text at all.
 
-With `url_weight` set, each http(s) URL counts that many. Mentions
-`@user@domain` count as `@user` (Mastodon, PLATFORMS.md §6) when `mentions`
-is true — by default for grapheme counting with a URL weight.
+With `url_weight` set, each http(s) URL counts that many. `mentions`: whether
+`@user@domain` counts as `@user` (Mastodon, PLATFORMS.md §6) — by default
+true for grapheme counting with a URL weight (Mastodon's rule), false
+otherwise; X counts a mention as written.
 """
 from __future__ import annotations
 
@@ -24,11 +29,16 @@ import unicodedata
 from typing import Callable, Iterable, Mapping
 
 import regex
+from twitter_text import parse_tweet
+from twitter_text.config import config as _X_CONFIGS
 
-__all__ = ["count", "truncate", "fit_template", "template_fields", "find_urls", "ELLIPSIS"]
+__all__ = ["count", "truncate", "fit_template", "template_fields", "find_urls", "x_valid", "ELLIPSIS"]
 
 ELLIPSIS = "…"
 X_URL_WEIGHT = 23
+X_MAX = 280
+_X_V3: dict[str, object] = dict(_X_CONFIGS["version3"])
+_X_OPTIONS: dict[int, dict[str, object]] = {}
 
 # A URL: the scheme, then URL-safe ASCII; trailing punctuation is left out, as
 # twitter-text (used by Mastodon) does. A scheme followed by anything else
@@ -45,12 +55,11 @@ _GRAPHEME = regex.compile(r"\X")
 # Characters that always form a cluster of their own (ASCII but CR, Latin-1 and
 # Latin Extended letters, general punctuation such as "…"): counted with len().
 _STANDALONE = regex.compile(r"[\x00-\x0c\x0e-\x7f\u00a0-\u02ff\u2010-\u2027\u2030-\u205e]*")
-_EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]")
 _SPACE = regex.compile(r"\s")
 _TRAILING_JUNK = " \t\r\n,;:–—-"  # stripped before the ellipsis
 _BLANK_LINES = regex.compile(r"\n{3,}")
 _LINE_TRAILING = regex.compile(r"[ \t]+\n")
-_X_LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+_NEWLINES = regex.compile(r"\r\n|\r")  # twitter-text counts every line break as one "\n"
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
@@ -80,14 +89,24 @@ def _entities(text: str, url_weight: int | None, mentions: bool) -> list[tuple[i
     return spans
 
 
-def _x_weight(cluster: str) -> int:
-    if _EMOJI.search(cluster):
-        return 2
-    total = 0
-    for ch in cluster:
-        cp = ord(ch)
-        total += 1 if any(lo <= cp <= hi for lo, hi in _X_LIGHT) else 2
-    return total
+def _x_options(url_weight: int) -> dict[str, object]:
+    options = _X_OPTIONS.get(url_weight)
+    if options is None:
+        options = _X_OPTIONS[url_weight] = {**_X_V3, "transformed_url_length": url_weight}
+    return options
+
+
+def _x_count(text: str, url_weight: int) -> int:
+    if text.isascii() and "." not in text:
+        # no emoji is ASCII, and X's URL extractor needs a dot (a host and a TLD)
+        return len(_NEWLINES.sub("\n", text)) if "\r" in text else len(text)
+    return int(parse_tweet(text, _x_options(url_weight)).weightedLength)
+
+
+def x_valid(text: str, limit: int = X_MAX, url_weight: int = X_URL_WEIGHT) -> bool:
+    """Whether X accepts `text`: not empty, at most `limit` weighted, no invalid character (U+FFFE…)."""
+    options = {**_x_options(url_weight), "max_weighted_tweet_length": limit}
+    return bool(parse_tweet(text, options).valid)
 
 
 def _plain_count(text: str, counting: str) -> int:
@@ -97,21 +116,23 @@ def _plain_count(text: str, counting: str) -> int:
         return len(text)
     if counting == "utf8-bytes":
         return len(text.encode("utf-8"))
-    if counting == "x-weighted":
-        if text.isascii():
-            return len(text)
-        return sum(_x_weight(c) for c in _GRAPHEME.findall(text))
     raise ValueError(f"unknown counting {counting!r}")
 
 
 def count(text: str, counting: str = "characters", url_weight: int | None = None, *, mentions: bool | None = None) -> int:
-    """Length of `text` as the platform counts it."""
-    if counting == "x-weighted":
-        text = unicodedata.normalize("NFC", text)
-        if url_weight is None:
-            url_weight = X_URL_WEIGHT
+    """Length of `text` as the platform counts it.
+
+    `mentions`: count `@user@domain` as `@user` (Mastodon); None: true only for
+    "graphemes" with a URL weight. X ("x-weighted") counts mentions as written.
+    """
     if mentions is None:
         mentions = counting == "graphemes" and url_weight is not None
+    if counting == "x-weighted":
+        weight = X_URL_WEIGHT if url_weight is None else url_weight
+        text = unicodedata.normalize("NFC", text)
+        if mentions and "@" in text:
+            text = _MENTION.sub(lambda m: "@" + m.group(1), text)
+        return _x_count(text, weight)
     spans = _entities(text, url_weight, mentions)
     if not spans:
         return _plain_count(text, counting)

@@ -1,11 +1,16 @@
 """syndicate.text: counting rules, truncation and template fitting."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate.text import ELLIPSIS, count, find_urls, fit_template, truncate
+from tests.conftest import SHARED
+from syndicate.text import ELLIPSIS, count, find_urls, fit_template, truncate, x_valid
 
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # one grapheme, 7 code points
 FLAG = "\U0001F1EF\U0001F1F5"  # regional indicator pair
@@ -72,6 +77,66 @@ def test_mastodon_mentions_count_without_domain() -> None:
 )
 def test_x_weighted(text: str, expected: int) -> None:
     assert count(text, "x-weighted") == expected
+
+
+def test_mentions_option_both_ways() -> None:
+    text = "hi @alice@mastodon.social"
+    # Mastodon counts the local part only (the default with a URL weight)...
+    assert count(text, "graphemes", 23) == count(text, "graphemes", 23, mentions=True) == len("hi @alice")
+    assert count(text, "graphemes", 23, mentions=False) == len(text)
+    # ...X counts a mention as written, unless asked otherwise
+    assert count(text, "x-weighted") == len(text)
+    assert count(text, "x-weighted", mentions=True) == len("hi @alice")
+    assert count(text, "characters", mentions=True) == len("hi @alice")
+
+
+def test_x_counts_bare_domains_and_line_breaks_as_x_does() -> None:
+    assert count("see example.com now", "x-weighted") == 4 + 23 + 4  # no scheme, still a URL on X
+    assert count("see example.com now", "x-weighted", url_weight=30) == 4 + 30 + 4
+    assert count("a\r\nb", "x-weighted") == 3  # one line break
+    assert count("v1.2", "x-weighted") == 4  # a dot alone is no URL
+
+
+# --- the twitter-text conformance suite (../shared/specs/x/twitter-text-conformance) --------------
+
+CONFORMANCE = SHARED / "specs" / "x" / "twitter-text-conformance" / "validate.yml"
+# Sections we do not run, and why; every case of them is reported as skipped with its reason.
+NOT_COUNTING = {
+    "tweets": "config v1 (140 code points, every URL as written): superseded by v3, which X uses",
+    "usernames": "validates a bare @username; syndicate never checks usernames",
+    "lists": "validates a bare @user/list; syndicate never checks lists",
+    "hashtags": "validates a bare #hashtag; syndicate never checks hashtags",
+    "urls": "validates one URL as a whole; counting is covered by the weighted sections",
+    "urls_without_protocol": "validates one bare domain; counting is covered by the weighted sections",
+    "WeightedTweetsCounterTest": "config v2 (each emoji code point weighed): superseded by v3, which X uses "
+    "(the same texts run in WeightedTweetsWithDiscountedEmojiCounterTest)",
+}
+WEIGHTED = ("WeightedTweetsWithDiscountedEmojiCounterTest", "UnicodeDirectionalMarkerCounterTest")
+
+
+def _conformance() -> list[Any]:
+    tests = yaml.safe_load(CONFORMANCE.read_text(encoding="utf-8"))["tests"]
+    unknown = set(tests) - set(NOT_COUNTING) - set(WEIGHTED)
+    assert not unknown, f"new conformance sections to decide on: {unknown}"
+    cases = []
+    for section, items in tests.items():
+        for case in items:
+            marks = [pytest.mark.skip(reason=NOT_COUNTING[section])] if section in NOT_COUNTING else []
+            cases.append(pytest.param(section, case, id=f"{section}: {case['description']}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize(("section", "case"), _conformance())
+def test_x_conformance(section: str, case: dict[str, Any]) -> None:
+    text, expected = case["text"], case["expected"]
+    assert count(text, "x-weighted") == expected["weightedLength"]
+    assert x_valid(text) is expected["valid"]
+
+
+def test_x_valid_refuses_empty_long_and_invalid_characters() -> None:
+    assert x_valid("hello") and not x_valid("") and not x_valid("a\ufffe")
+    assert x_valid("x" * 280) and not x_valid("x" * 281) and not x_valid("日" * 141)
+    assert x_valid("x" * 30, limit=30) and not x_valid("x" * 31, limit=30)
 
 
 def test_unknown_counting_is_refused() -> None:
@@ -175,7 +240,12 @@ URLS = st.builds(
     st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=30),
     st.text("abcdefghijklmnopqrstuvwxyz0123456789-_/%~=&?", max_size=200),
 )
-COUNTING = st.sampled_from([("graphemes", 23), ("graphemes", None), ("characters", None), ("x-weighted", None), ("utf8-bytes", 23)])
+COUNTING = st.sampled_from([("graphemes", 23), ("graphemes", None), ("characters", None), ("x-weighted", None),
+                           ("x-weighted", 23), ("utf8-bytes", 23), ("utf8-bytes", None)])
+X_NASTY = st.sampled_from(["example.com", "t.co/x", "a.b", "1\u20e3", "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063"
+                           "\U000E0074\U000E007F", "\u00c1", "A\u0301", "\r\n", "\u2026", "\u2014", "\ufffe",
+                           "http://☃.net/", "のの", "@u@x.social"])
+X_TEXT = st.lists(st.one_of(st.text(max_size=10), NASTY, X_NASTY), max_size=40).map("".join)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -205,3 +275,26 @@ def test_truncate_never_over_and_a_prefix(text: str, limit: int, counting: tuple
     if out != text and out:
         assert out.endswith(ELLIPSIS)
         assert text.startswith(out[: -len(ELLIPSIS)])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=X_TEXT, limit=st.integers(0, 120), counting=st.sampled_from(["x-weighted", "utf8-bytes"]),
+       mentions=st.booleans())
+def test_truncate_never_over_x_weighted_or_bytes(text: str, limit: int, counting: str, mentions: bool) -> None:
+    out = truncate(text, limit, counting, mentions=mentions)
+    assert count(out, counting, mentions=mentions) <= limit
+    if out != text and out:
+        assert text.startswith(out[: -len(ELLIPSIS)])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=X_TEXT, excerpt=X_TEXT, url=URLS, limit=st.integers(0, 300),
+       counting=st.sampled_from(["x-weighted", "utf8-bytes"]))
+def test_fit_template_never_over_x_weighted_or_bytes(title: str, excerpt: str, url: str, limit: int, counting: str) -> None:
+    f = {"title": title, "excerpt": excerpt, "url": url, "hashtags": "#a #b"}
+    try:
+        out = fit_template(TEMPLATE, f, limit, counting)
+    except ValueError:
+        assert count(url, counting) > limit
+        return
+    assert count(out, counting) <= limit and url in out
