@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from syndicate.config import Config, ConfigError, SiteConfig
-from syndicate.dates import date_from_name, date_from_path, parse_date
-from syndicate.fmparse import read_text, split
+from syndicate.dates import date_from_name, date_from_path, first_date, hugo_date, parse_date
+from syndicate.fmparse import FALSE_WORDS, TRUE_WORDS, is_empty, is_flag, lookup, read_text, spelled, split
+from syndicate.fmparse import view as fm_view
 from syndicate.permalinks import (
     HUGO_DATES, SiteInfo, Where, expand, lang_code, reset_cache, site_info, slugify, tokens, url_path,
 )
@@ -69,8 +70,7 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _HTTP = re.compile(r"^https?://", re.IGNORECASE)
 _ELEVENTY_VAR = re.compile(r"\{\{\s*([\w.]+)\s*(?:\|\s*(\w+)\s*)?\}\}")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0", "none"})
+_TRUE, _FALSE = TRUE_WORDS, FALSE_WORDS
 _IMAGE_EXT = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg"})
 _BUILD_DIRS = frozenset({"_site", "public", "dist"})  # generated output, never sources
 _DRAFT_DIRS = frozenset({"drafts", "_drafts"})
@@ -138,7 +138,7 @@ def load_post(path: Path, site: SiteConfig) -> Post:
 def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteInfo) -> Post:
     warnings = list(info.warnings)
     where, path_date, dated = _where(rel, info)
-    view = _view(fm)
+    view = fm_view(fm)
     title_v, _ = _role(view, "title", info)
     if isinstance(title_v, list):
         title_v = " ".join(str(t) for t in title_v)
@@ -152,20 +152,20 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
     fm_slug = _WS.sub("-", str(fm_slug_v).strip()).strip("/") if fm_slug_v not in (None, "") else None
     hugo = info.ssg == "hugo" and not where.in_posts
     if hugo:
-        date, name_slug = _hugo_date(view, "date", info, path, fm, dated)
-        publish, _ = _hugo_date(view, "publishdate", info, path, fm, dated)
-        expires, _ = _hugo_date(view, "expirydate", info, path, fm, dated)
+        date, name_slug = hugo_date(view, fm, _hugo_sources("date", info), info.tz, path, dated)
+        publish, _ = hugo_date(view, fm, _hugo_sources("publishdate", info), info.tz, path, dated)
+        expires, _ = hugo_date(view, fm, _hugo_sources("expirydate", info), info.tz, path, dated)
         fm_slug = fm_slug or name_slug  # Hugo takes the slug from a dated file name (`:filename`)
     else:
         date = _date(view, fm, "date", info, path)
-        publish = _first_date(view, fm, PUBLISH_KEYS, info, path)
-        expires = _first_date(view, fm, EXPIRY_KEYS, info, path)
+        publish = first_date(view, fm, PUBLISH_KEYS, info.tz, path)
+        expires = first_date(view, fm, EXPIRY_KEYS, info.tz, path)
     if date is None:
         zola_path = view.get("path") if isinstance(view.get("path"), str) else None
         date = (date_from_path(zola_path, info.tz) if zola_path else None) or path_date
     try:
         if hugo and "lastmod" in info.hugo_dates:
-            updated, _ = _hugo_date(view, "lastmod", info, path, fm, dated)
+            updated, _ = hugo_date(view, fm, _hugo_sources("lastmod", info), info.tz, path, dated)
         else:
             updated = _date(view, fm, "updated", info, path)
     except PostError as exc:
@@ -262,58 +262,13 @@ def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None, tuple[dat
     return where, when, dated
 
 
-def _view(fm: dict[str, Any]) -> dict[str, Any]:
-    """The front matter keyed by lowercased names (Hugo's keys are case-insensitive; a lowercase key wins a clash)."""
-    view: dict[str, Any] = {}
-    for key, value in fm.items():
-        if isinstance(key, str):
-            low = key.lower()
-            if low == key or low not in view:
-                view[low] = value
-    return view
-
-
-def _orig(fm: dict[str, Any], key: str | None) -> str | None:
-    """The front-matter key as the post spells it, for messages."""
-    top = (key or "").split(".", 1)[0]
-    spelled = next((k for k in fm if isinstance(k, str) and k.lower() == top), top)
-    return None if key is None else spelled + key[len(top):]
-
-
-def _get(view: dict[str, Any], key: str) -> Any:
-    """A (lowercased, maybe dotted) key of the `_view`; nested tables match case-insensitively too."""
-    value = view.get(key)
-    if value is not None or "." not in key:
-        return value
-    node: Any = view
-    for part in key.split("."):
-        if not isinstance(node, dict):
-            return None
-        found = node.get(part)
-        if found is None:
-            found = next((v for k, v in node.items() if isinstance(k, str) and k.lower() == part), None)
-        if found is None:
-            return None
-        node = found
-    return node
-
-
-def _empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
-def _flag_word(value: Any) -> bool:
-    """`published: true` (or "yes"...) is a flag, not a date."""
-    return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE)
-
-
 def _role(view: dict[str, Any], role: str, info: SiteInfo) -> tuple[Any, str | None]:
     """(value, key) of the first non-empty key for a role; the config's field map first."""
     mapped = info.fields.get(role)
     keys = (mapped.lower(), *_KEYS[role]) if mapped else _KEYS[role]
     for key in keys:
-        value = _get(view, key)
-        if _empty(value) or (key == "published" and _flag_word(value)):
+        value = lookup(view, key)
+        if is_empty(value) or (key == "published" and is_flag(value)):
             continue
         return value, key
     return None, None
@@ -324,44 +279,14 @@ def _date(view: dict[str, Any], fm: dict[str, Any], role: str, info: SiteInfo, p
     try:
         return parse_date(value, info.tz)
     except ValueError as exc:
-        raise PostError(f"{path}: {_orig(fm, key)}: {exc}") from None
+        raise PostError(f"{path}: {spelled(fm, key)}: {exc}") from None
 
 
-def _first_date(view: dict[str, Any], fm: dict[str, Any], keys: tuple[str, ...], info: SiteInfo,
-                path: Path) -> datetime | None:
-    for key in keys:
-        value = _get(view, key)
-        if _empty(value) or (key == "published" and _flag_word(value)):
-            continue
-        try:
-            return parse_date(value, info.tz)
-        except ValueError as exc:
-            raise PostError(f"{path}: {_orig(fm, key)}: {exc}") from None
-    return None
-
-
-def _hugo_date(view: dict[str, Any], field: str, info: SiteInfo, path: Path, fm: dict[str, Any],
-               dated: tuple[datetime, str] | None) -> tuple[datetime | None, str | None]:
-    """One of Hugo's four dates from its `[frontmatter]` sources; the slug too when `:filename` wins.
-
-    https://gohugo.io/configuration/front-matter/ — the first source with a value wins;
-    `:filename` also sets the slug to the rest of the name; `:git` is skipped (no history here).
-    """
-    mapped = info.fields.get("date") if field == "date" else None
+def _hugo_sources(field: str, info: SiteInfo) -> tuple[str, ...]:
+    """Hugo's sources for one date as `[frontmatter]` sets them; the site's field map first for `date`."""
     sources = info.hugo_dates.get(field, HUGO_DATES[field])
-    for source in ((mapped.lower(), *sources) if mapped else sources):
-        if source == ":filename":
-            if dated is not None:
-                return dated
-            continue
-        if source == ":filemodtime":
-            return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), None
-        if source.startswith(":"):
-            continue
-        when = _first_date(view, fm, (source,), info, path)
-        if when is not None:
-            return when, None
-    return None, None
+    mapped = info.fields.get("date") if field == "date" else None
+    return (mapped.lower(), *sources) if mapped else sources
 
 
 def _strings(value: Any, *, split_spaces: bool, path: Path, warnings: list[str]) -> list[str]:
@@ -435,7 +360,7 @@ def _hidden(post: Post, view: dict[str, Any], info: SiteInfo, rel: Path) -> None
     """`hidden` for the reasons that do not depend on the clock (expiry is `Post.visible_at`)."""
     status = view.get("status")
     status = status.strip().lower() if isinstance(status, str) else ""
-    if _truthy(view.get("draft")) or _truthy(_get(view, "extra.draft")):
+    if _truthy(view.get("draft")) or _truthy(lookup(view, "extra.draft")):
         post.draft, post.hidden = True, "draft"
     elif "published" in view and _falsy(view["published"]):
         # Jekyll https://jekyllrb.com/docs/front-matter/#predefined-global-variables, Gatsby/Next starters
@@ -450,10 +375,10 @@ def _hidden(post: Post, view: dict[str, Any], info: SiteInfo, rel: Path) -> None
 
 def _hidden_reason(view: dict[str, Any], info: SiteInfo, status: str) -> str | None:
     mapped = info.fields.get("hidden")
-    if mapped and _truthy(_get(view, mapped.lower())):
+    if mapped and _truthy(lookup(view, mapped.lower())):
         return mapped
     for key, reason in HIDDEN_FLAGS:
-        if _truthy(_get(view, key)):
+        if _truthy(lookup(view, key)):
             return reason
     if status in _HIDDEN_STATUS:
         return f"{status} (status: {status})"

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 # Folders each generator copies to the site root, in lookup order:
@@ -71,7 +72,7 @@ def static_folders(root: Path, ssg: str | None, configured: Iterable[str | Path]
 class SiteFiles:
     """Finds the local file an image reference names, confined to the site root."""
 
-    __slots__ = ("root", "static_dirs", "_bases", "_dirs")
+    __slots__ = ("_bases", "_dirs", "root", "static_dirs")
 
     def __init__(self, root: Path | str, static_dirs: Iterable[Path | str] = ()) -> None:
         self.root = os.path.realpath(root)
