@@ -5,7 +5,8 @@ Front matter holds `date`/`pubDate`/`lastmod` as strings with odd offsets
 datetimes, or nothing at all: then the date is in the file name
 (`2019-05-01-slug.md`, `2017-03-08-index.md`), a folder (`2019/05/01/slug.md`,
 `2019-05-01-slug/index.md`) or a Zola `path = "2015/05/15/Rust-1.0"`.
-Naive values are read in the site's timezone.
+Naive values are read in the site's timezone. `first_date`/`hugo_date` pick
+the date a post means from its front matter (Hugo: its `[frontmatter]` sources).
 """
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syndicate.config import ConfigError
+from syndicate.fmparse import is_empty, is_flag, lookup, spelled
+from syndicate.post import PostError
 
 # 2012-10-02 21:19:08 +0200 | 2012-10-02T21:19 Z | 2012-10-02 21:19:08.123+02:00 | 2012-10-02
 _ISOISH = re.compile(
@@ -133,3 +138,39 @@ def date_from_path(text: str, tz: tzinfo) -> datetime | None:
         return datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=tz)
     except ValueError:
         return None
+
+
+def first_date(view: dict[str, Any], fm: dict[str, Any], keys: tuple[str, ...], tz: tzinfo,
+               path: Path) -> datetime | None:
+    """The first of `keys` (lowercased) with a value, read as a date; `PostError` names the key when it is none."""
+    for key in keys:
+        value = lookup(view, key)
+        if is_empty(value) or (key == "published" and is_flag(value)):
+            continue
+        try:
+            return parse_date(value, tz)
+        except ValueError as exc:
+            raise PostError(f"{path}: {spelled(fm, key)}: {exc}") from None
+    return None
+
+
+def hugo_date(view: dict[str, Any], fm: dict[str, Any], sources: tuple[str, ...], tz: tzinfo, path: Path,
+              dated: tuple[datetime, str] | None) -> tuple[datetime | None, str | None]:
+    """One of Hugo's four dates from its `[frontmatter]` sources; the slug too when `:filename` wins.
+
+    https://gohugo.io/configuration/front-matter/ — the first source with a value wins;
+    `:filename` also sets the slug to the rest of the name; `:git` is skipped (no history here).
+    """
+    for source in sources:
+        if source == ":filename":
+            if dated is not None:
+                return dated
+            continue
+        if source == ":filemodtime":
+            return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), None
+        if source.startswith(":"):
+            continue
+        when = first_date(view, fm, (source,), tz, path)
+        if when is not None:
+            return when, None
+    return None, None

@@ -6,6 +6,7 @@ YAML goes through libyaml's safe loader, and any document that uses anchors is
 re-read by a pure-Python safe loader that measures the expanded size of every
 node (a "billion laughs" alias bomb is refused after a few thousand nodes, not
 after a billion); TOML goes through `tomllib`, JSON through `json`.
+`view`/`lookup` read the result by lowercased, dotted keys.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from syndicate.post import PostError
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a post larger than this is not a blog post
 MAX_FRONT_MATTER_CHARS = 256 * 1024
 MAX_YAML_NODES = 20_000  # expanded node count; real front matter has < 200
+TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+FALSE_WORDS = frozenset({"false", "no", "off", "0", "none"})
 
 try:
     _FastLoader: type = yaml.CSafeLoader
@@ -158,3 +161,50 @@ def _first_line(exc: yaml.YAMLError) -> str:
     if mark is not None:
         return f"{problem} (front matter line {mark.line + 2}, column {mark.column + 1})"
     return str(problem)
+
+
+# --- reading it: case-insensitive keys (Hugo's are), dotted paths into tables ---------------------
+
+def view(fm: dict[str, Any]) -> dict[str, Any]:
+    """The front matter keyed by lowercased names (Hugo's keys are case-insensitive; a lowercase key wins a clash)."""
+    view: dict[str, Any] = {}
+    for key, value in fm.items():
+        if isinstance(key, str):
+            low = key.lower()
+            if low == key or low not in view:
+                view[low] = value
+    return view
+
+
+def spelled(fm: dict[str, Any], key: str | None) -> str | None:
+    """The front-matter key as the post spells it, for messages."""
+    top = (key or "").split(".", 1)[0]
+    spelled = next((k for k in fm if isinstance(k, str) and k.lower() == top), top)
+    return None if key is None else spelled + key[len(top):]
+
+
+def lookup(view: dict[str, Any], key: str) -> Any:
+    """A (lowercased, maybe dotted) key of the `view`; nested tables match case-insensitively too."""
+    value = view.get(key)
+    if value is not None or "." not in key:
+        return value
+    node: Any = view
+    for part in key.split("."):
+        if not isinstance(node, dict):
+            return None
+        found = node.get(part)
+        if found is None:
+            found = next((v for k, v in node.items() if isinstance(k, str) and k.lower() == part), None)
+        if found is None:
+            return None
+        node = found
+    return node
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def is_flag(value: Any) -> bool:
+    """`published: true` (or "yes"...) is a flag, not a date."""
+    return isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS)

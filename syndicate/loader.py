@@ -17,12 +17,14 @@ from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from syndicate.config import Config, ConfigError, SiteConfig
-from syndicate.dates import date_from_name, date_from_path, parse_date
-from syndicate.fmparse import read_text, split
+from syndicate.dates import date_from_name, date_from_path, first_date, hugo_date, parse_date
+from syndicate.fmparse import FALSE_WORDS, TRUE_WORDS, is_empty, is_flag, lookup, read_text, spelled, split
+from syndicate.fmparse import view as fm_view
 from syndicate.permalinks import (
-    SiteInfo, Where, expand, lang_code, reset_cache, site_info, slugify, tokens, url_path,
+    HUGO_DATES, SiteInfo, Where, expand, lang_code, reset_cache, site_info, slugify, tokens, url_path,
 )
 from syndicate.post import Control, Image, Post, PostError
+from syndicate.resolve import served_path
 
 __all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify"]
 
@@ -53,6 +55,11 @@ KEYS: dict[str, tuple[str, ...]] = {
     "series": ("series", "extra.series"),
     "syndicate": ("syndicate", "extra.syndicate"),
 }
+_KEYS = {role: tuple(k.lower() for k in keys) for role, keys in KEYS.items()}
+# Hugo's publishDate/expiryDate and their aliases (https://gohugo.io/configuration/front-matter/#aliases),
+# honoured for every generator: a post scheduled or withdrawn this way must not go out early or late.
+PUBLISH_KEYS = ("publishdate", "publish_date", "pubdate", "published")
+EXPIRY_KEYS = ("expirydate", "expiry_date", "unpublishdate")
 HIDDEN_FLAGS = (("unlisted", "unlisted"), ("archived", "archived"), ("secret", "secret"), ("private", "private"),
                 ("hidden", "hidden"), ("extra.hide_from_feed", "hidden from feed"), ("headless", "headless bundle"))
 _DICT_SRC = ("src", "path", "url", "image", "feature", "thumbnail", "filename", "file")
@@ -63,11 +70,11 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _HTTP = re.compile(r"^https?://", re.IGNORECASE)
 _ELEVENTY_VAR = re.compile(r"\{\{\s*([\w.]+)\s*(?:\|\s*(\w+)\s*)?\}\}")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0", "none"})
+_TRUE, _FALSE = TRUE_WORDS, FALSE_WORDS
 _IMAGE_EXT = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg"})
 _BUILD_DIRS = frozenset({"_site", "public", "dist"})  # generated output, never sources
 _DRAFT_DIRS = frozenset({"drafts", "_drafts"})
+_HIDDEN_STATUS = frozenset({"private", "unlisted", "archived", "unpublished", "hidden", "trash"})
 
 
 def discover(config: Config) -> list[Path]:
@@ -130,8 +137,9 @@ def load_post(path: Path, site: SiteConfig) -> Post:
 
 def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteInfo) -> Post:
     warnings = list(info.warnings)
-    where, path_date = _where(rel, info)
-    title_v, _ = _role(fm, "title", info)
+    where, path_date, dated = _where(rel, info)
+    view = fm_view(fm)
+    title_v, _ = _role(view, "title", info)
     if isinstance(title_v, list):
         title_v = " ".join(str(t) for t in title_v)
     elif isinstance(title_v, dict):
@@ -140,44 +148,57 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
     if not title:
         raise PostError(f"{path}: no title (add `title:` to the front matter)")
 
-    date = _date(fm, "date", info, path)
+    fm_slug_v, _ = _role(view, "slug", info)
+    fm_slug = _WS.sub("-", str(fm_slug_v).strip()).strip("/") if fm_slug_v not in (None, "") else None
+    hugo = info.ssg == "hugo" and not where.in_posts
+    if hugo:
+        date, name_slug = hugo_date(view, fm, _hugo_sources("date", info), info.tz, path, dated)
+        publish, _ = hugo_date(view, fm, _hugo_sources("publishdate", info), info.tz, path, dated)
+        expires, _ = hugo_date(view, fm, _hugo_sources("expirydate", info), info.tz, path, dated)
+        fm_slug = fm_slug or name_slug  # Hugo takes the slug from a dated file name (`:filename`)
+    else:
+        date = _date(view, fm, "date", info, path)
+        publish = first_date(view, fm, PUBLISH_KEYS, info.tz, path)
+        expires = first_date(view, fm, EXPIRY_KEYS, info.tz, path)
     if date is None:
-        zola_path = fm.get("path") if isinstance(fm.get("path"), str) else None
+        zola_path = view.get("path") if isinstance(view.get("path"), str) else None
         date = (date_from_path(zola_path, info.tz) if zola_path else None) or path_date
     try:
-        updated = _date(fm, "updated", info, path)
+        if hugo and "lastmod" in info.hugo_dates:
+            updated, _ = hugo_date(view, fm, _hugo_sources("lastmod", info), info.tz, path, dated)
+        else:
+            updated = _date(view, fm, "updated", info, path)
     except PostError as exc:
         warnings.append(f"{exc}; ignored")
         updated = None
 
-    fm_slug_v, _ = _role(fm, "slug", info)
-    fm_slug = _WS.sub("-", str(fm_slug_v).strip()).strip("/") if fm_slug_v not in (None, "") else None
-    url_v, url_key = _role(fm, "url", info)
+    url_v, url_key = _role(view, "url", info)
     path_slug = None
     if url_key == "path" and isinstance(url_v, str) and not fm_slug:
         path_slug = url_v.strip("/").rsplit("/", 1)[-1] or None
     slug = fm_slug or path_slug or slugify(where.name) or where.name or "post"
 
-    tags = _strings(_role(fm, "tags", info)[0], split_spaces=True, path=path, warnings=warnings)
+    tags = _strings(_role(view, "tags", info)[0], split_spaces=True, path=path, warnings=warnings)
     # Jekyll splits a categories string on spaces; elsewhere a string is one category.
-    categories = _strings(_role(fm, "categories", info)[0], split_spaces=where.in_posts, path=path,
+    categories = _strings(_role(view, "categories", info)[0], split_spaces=where.in_posts, path=path,
                           warnings=warnings)
-    lang_v, _ = _role(fm, "lang", info)
+    lang_v, _ = _role(view, "lang", info)
     lang = str(lang_v).strip().replace("_", "-") if isinstance(lang_v, str) and lang_v.strip() else None
     lang = lang or where.lang or info.site.language
 
     values = tokens(info, where, slug=slug, fm_slug=fm_slug, title=title, date=date, categories=categories)
-    url = _canonical(fm, info, where, values, fm_slug, url_v, url_key, warnings)
+    url = _canonical(view, info, where, values, fm_slug, url_v, url_key, warnings)
     post = Post(
         id="", path=path, title=title, slug=slug, url=url, body=body, site=info.site, date=date,
-        updated=updated, tags=tags, categories=categories, summary=_summary(fm, info), lang=lang,
-        series=_series(fm, info), authors=_authors(_role(fm, "authors", info)[0]),
+        updated=updated, tags=tags, categories=categories, summary=_summary(view, info), lang=lang,
+        series=_series(view, info), authors=_authors(_role(view, "authors", info)[0]),
         format="mdx" if path.suffix.lower() == ".mdx" else "markdown", front_matter=fm, warnings=warnings,
+        publish_date=publish if publish is not None and publish != date else None, expires=expires,
     )
-    post.id = post_id(url, _role(fm, "id", info)[0])
-    _hidden(post, fm, info, rel)
-    post.control = _control(_role(fm, "syndicate", info)[0], path)
-    post.cover = _cover(post, fm, info, where)
+    post.id = post_id(url, _role(view, "id", info)[0])
+    _hidden(post, view, info, rel)
+    post.control = _control(_role(view, "syndicate", info)[0], path)
+    post.cover = _cover(post, view, info, where)
     return post
 
 
@@ -201,7 +222,12 @@ def post_id(url: str, explicit: object = None) -> str:
     return "p_" + hashlib.sha1(("/" + path.lstrip("/")).encode()).hexdigest()[:16]
 
 
-def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None]:
+def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None, tuple[datetime, str] | None]:
+    """Where the post sits, the date its path names, and (date, rest of the name) for a dated name.
+
+    Jekyll, Zola and Eleventy drop a file name's date prefix from the slug; Hugo keeps it
+    unless `[frontmatter]` takes the date from the file name (`_hugo_date`).
+    """
     parts = list(rel.parts)
     in_content = False
     for cd in info.content_dirs:
@@ -223,46 +249,44 @@ def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None]:
     dirs = [d for d in dirs if d not in ("_posts", "_drafts")]
     name_date, rest = date_from_name(stem, info.tz)
     is_bundle = (rest or stem) in ("index", "_index") and bool(dirs)
-    name = rest or stem
+    name, raw = rest or stem, stem
     if is_bundle:
         folder = dirs.pop()
         folder_date, folder_rest = date_from_name(folder, info.tz)
-        name, name_date = folder_rest or folder, name_date or folder_date
+        name, name_date, raw = folder_rest or folder, name_date or folder_date, folder
     when = name_date or (date_from_path("/".join(dirs), info.tz) if len(dirs) >= 3 else None)
-    return Where(sections=dirs, name=name, lang=lang, is_bundle=is_bundle, in_posts=in_posts, in_content=in_content), when
+    dated = (name_date, name) if name_date is not None and name else None
+    if info.ssg == "hugo" and not in_posts:
+        name = raw
+    where = Where(sections=dirs, name=name, lang=lang, is_bundle=is_bundle, in_posts=in_posts, in_content=in_content)
+    return where, when, dated
 
 
-def _get(fm: dict[str, Any], key: str) -> Any:
-    if key in fm:
-        return fm[key]
-    node: Any = fm
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _role(fm: dict[str, Any], role: str, info: SiteInfo) -> tuple[Any, str | None]:
+def _role(view: dict[str, Any], role: str, info: SiteInfo) -> tuple[Any, str | None]:
     """(value, key) of the first non-empty key for a role; the config's field map first."""
     mapped = info.fields.get(role)
-    keys = (mapped, *KEYS[role]) if mapped else KEYS[role]
+    keys = (mapped.lower(), *_KEYS[role]) if mapped else _KEYS[role]
     for key in keys:
-        value = _get(fm, key)
-        if value is None or value == "" or value == [] or value == {}:
-            continue
-        if role == "date" and key == "published" and isinstance(value, bool):
+        value = lookup(view, key)
+        if is_empty(value) or (key == "published" and is_flag(value)):
             continue
         return value, key
     return None, None
 
 
-def _date(fm: dict[str, Any], role: str, info: SiteInfo, path: Path) -> datetime | None:
-    value, key = _role(fm, role, info)
+def _date(view: dict[str, Any], fm: dict[str, Any], role: str, info: SiteInfo, path: Path) -> datetime | None:
+    value, key = _role(view, role, info)
     try:
         return parse_date(value, info.tz)
     except ValueError as exc:
-        raise PostError(f"{path}: {key}: {exc}") from None
+        raise PostError(f"{path}: {spelled(fm, key)}: {exc}") from None
+
+
+def _hugo_sources(field: str, info: SiteInfo) -> tuple[str, ...]:
+    """Hugo's sources for one date as `[frontmatter]` sets them; the site's field map first for `date`."""
+    sources = info.hugo_dates.get(field, HUGO_DATES[field])
+    mapped = info.fields.get("date") if field == "date" else None
+    return (mapped.lower(), *sources) if mapped else sources
 
 
 def _strings(value: Any, *, split_spaces: bool, path: Path, warnings: list[str]) -> list[str]:
@@ -332,28 +356,46 @@ def _falsy(value: Any) -> bool:
     return isinstance(value, (str, int)) and str(value).strip().lower() in _FALSE
 
 
-def _hidden(post: Post, fm: dict[str, Any], info: SiteInfo, rel: Path) -> None:
-    if _truthy(fm.get("draft")) or _truthy(_get(fm, "extra.draft")):
+def _hidden(post: Post, view: dict[str, Any], info: SiteInfo, rel: Path) -> None:
+    """`hidden` for the reasons that do not depend on the clock (expiry is `Post.visible_at`)."""
+    status = view.get("status")
+    status = status.strip().lower() if isinstance(status, str) else ""
+    if _truthy(view.get("draft")) or _truthy(lookup(view, "extra.draft")):
         post.draft, post.hidden = True, "draft"
-    elif "published" in fm and _falsy(fm["published"]):
+    elif "published" in view and _falsy(view["published"]):
+        # Jekyll https://jekyllrb.com/docs/front-matter/#predefined-global-variables, Gatsby/Next starters
         post.draft, post.hidden = True, "unpublished (published: false)"
+    elif status == "draft":  # Ghost-style `status: draft` (Next/Gatsby/MDX starters)
+        post.draft, post.hidden = True, "draft (status: draft)"
     elif _DRAFT_DIRS & set(rel.parts[:-1]):
         post.draft, post.hidden = True, "draft (in a drafts folder)"
     else:
-        mapped = info.fields.get("hidden")
-        if mapped and _truthy(_get(fm, mapped)):
-            post.hidden = mapped
-            return
-        for key, reason in HIDDEN_FLAGS:
-            if _truthy(_get(fm, key)):
-                post.hidden = reason
-                return
-        if fm.get("permalink") is False or _truthy(fm.get("eleventyExcludeFromCollections")):
-            post.hidden = "not published as a page (Eleventy permalink: false / excluded)"
-            return
-        build = fm.get("_build") or fm.get("build")
-        if isinstance(build, dict) and str(build.get("list", "")).lower() == "never":
-            post.hidden = "not listed (build.list: never)"
+        post.hidden = _hidden_reason(view, info, status)
+
+
+def _hidden_reason(view: dict[str, Any], info: SiteInfo, status: str) -> str | None:
+    mapped = info.fields.get("hidden")
+    if mapped and _truthy(lookup(view, mapped.lower())):
+        return mapped
+    for key, reason in HIDDEN_FLAGS:
+        if _truthy(lookup(view, key)):
+            return reason
+    if status in _HIDDEN_STATUS:
+        return f"{status} (status: {status})"
+    # Eleventy https://www.11ty.dev/docs/permalinks/#permalink-false, https://www.11ty.dev/docs/collections/
+    if view.get("permalink") is False:
+        return "not published as a page (Eleventy permalink: false)"
+    if _truthy(view.get("eleventyexcludefromcollections")):
+        return "excluded from collections (Eleventy eleventyExcludeFromCollections)"
+    # Hugo https://gohugo.io/content-management/build-options/ (`_build` before v0.123)
+    build = view.get("build") or view.get("_build")
+    if isinstance(build, dict):
+        opts = {str(k).lower(): str(v).lower() for k, v in build.items()}
+        if opts.get("render") in ("never", "false"):
+            return "not rendered (build.render: never)"
+        if opts.get("list") in ("never", "false"):
+            return "not listed (build.list: never)"
+    return None
 
 
 def _control(value: Any, path: Path) -> Control:
@@ -397,10 +439,10 @@ def _names(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _canonical(fm: dict[str, Any], info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None,
+def _canonical(view: dict[str, Any], info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None,
                url_v: Any, url_key: str | None, warnings: list[str]) -> str:
     base = info.site.url
-    canon, key = _role(fm, "canonical", info)
+    canon, key = _role(view, "canonical", info)
     if isinstance(canon, str) and canon.strip():
         canon = canon.strip()
         if _HTTP.match(canon):
@@ -444,8 +486,8 @@ def _eleventy(text: str, values: dict[str, str]) -> str | None:
     return None if "{{" in out or "{%" in out else out
 
 
-def _cover(post: Post, fm: dict[str, Any], info: SiteInfo, where: Where) -> Image | None:
-    value, key = _role(fm, "cover", info)
+def _cover(post: Post, view: dict[str, Any], info: SiteInfo, where: Where) -> Image | None:
+    value, key = _role(view, "cover", info)
     alt: Any = None
     if isinstance(value, list):
         value = value[0] if value else None
@@ -456,7 +498,7 @@ def _cover(post: Post, fm: dict[str, Any], info: SiteInfo, where: Where) -> Imag
         value = _featured(post.path.parent)
     if not isinstance(value, str) or not value.strip():
         return None
-    flat_alt, _ = _role(fm, "cover_alt", info)
+    flat_alt, _ = _role(view, "cover_alt", info)
     alt = flat_alt if isinstance(flat_alt, str) and info.fields.get("cover_alt") else alt or flat_alt
     alt_text = _WS.sub(" ", alt).strip() if isinstance(alt, str) else None
     return resolve_image(value.strip(), post, info, alt=alt_text)
@@ -474,8 +516,9 @@ def _featured(folder: Path) -> str | None:
 def resolve_image(src: str, post: Post, info: SiteInfo | None = None, alt: str | None = None) -> Image:
     """An image reference as written → `Image` with its absolute URL and, when inside the site, its file.
 
-    Remote URLs stay; a relative path resolves beside the post (page bundle); a root-absolute path
-    resolves in the site's static folders. A path that leaves the site root is refused (warning).
+    Remote URLs stay; the file is found by `syndicate.resolve.SiteFiles` (beside the post, then the
+    static folders), the same lookup as the body's images. A path that leaves the site root is
+    refused (warning).
     """
     info = info or site_info(post.site)
     base = info.site.url
@@ -487,25 +530,19 @@ def resolve_image(src: str, post: Post, info: SiteInfo | None = None, alt: str |
         post.warnings.append(f"{post.path}: image {src[:40]!r}: not an http(s) URL or a site path; ignored")
         return Image(src=src, alt=alt)
     clean = unquote(src.split("#", 1)[0].split("?", 1)[0])
-    if not clean.startswith("/"):
-        candidate = (post.path.parent / clean).resolve()
-        if not candidate.is_relative_to(info.root):
-            post.warnings.append(f"{post.path}: image {src!r} resolves outside the site root; refused")
-            return Image(src=src, alt=alt)
-        if candidate.is_file():
-            return Image(src=src, url=urljoin(post.url, quote(clean, safe="/~._-")), path=candidate, alt=alt)
-    rel = clean.lstrip("/")
-    refused = False
-    for folder in info.static_dirs:
-        candidate = (folder / rel).resolve()
-        if not candidate.is_relative_to(info.root):
-            refused = True
-            continue
-        if candidate.is_file():
-            return Image(src=src, url=base + quote("/" + rel, safe="/~._-"), path=candidate, alt=alt)
-    if refused:
+    if clean.startswith("/"):
+        base_path = urlsplit(base).path.rstrip("/")
+        if base_path and clean.startswith(base_path + "/"):  # already under the site's base path
+            url = base[: len(base) - len(base_path)] + quote(clean, safe="/~._-")
+        else:
+            url = base + quote("/" + clean.lstrip("/"), safe="/~._-")
+    else:
+        url = urljoin(post.url, quote(clean, safe="/~._-"))
+    found = info.files.find(src, post.path.parent, served_path(url, base))
+    if found.path is not None:
+        return Image(src=src, url=url, path=found.path, alt=alt)
+    if found.refused:
         post.warnings.append(f"{post.path}: image {src!r} resolves outside the site root; refused")
         return Image(src=src, alt=alt)
     post.warnings.append(f"{post.path}: image {src!r} not found in the site; its URL is a guess")
-    url = base + quote("/" + rel, safe="/~._-") if clean.startswith("/") else urljoin(post.url, quote(clean, safe="/~._-"))
     return Image(src=src, url=url, alt=alt)

@@ -27,6 +27,7 @@ import yaml
 from syndicate.config import ConfigError, SiteConfig
 from syndicate.dates import zone
 from syndicate.fmparse import BoundedSafeLoader
+from syndicate.resolve import SiteFiles, static_folders
 
 ROLES = frozenset({
     "title", "date", "updated", "summary", "tags", "categories", "cover", "cover_alt", "url",
@@ -60,9 +61,13 @@ _MARKERS = {
     "eleventy": (".eleventy.js", "eleventy.config.js", "eleventy.config.mjs", "eleventy.config.cjs"),
     "gatsby": ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs"),
 }
-_DEFAULT_STATIC = {
-    "hugo": ["static", "assets"], "jekyll": ["."], "zola": ["static"], "astro": ["public"],
-    "eleventy": ["public", "."], "gatsby": ["static"], None: ["static", "assets", "public", "."],
+# Hugo's date sources when `[frontmatter]` says nothing (https://gohugo.io/configuration/front-matter/);
+# keys are matched case-insensitively, as Hugo does.
+HUGO_DATES: dict[str, tuple[str, ...]] = {
+    "date": ("date", "publishdate", "pubdate", "published", "lastmod", "modified"),
+    "publishdate": ("publishdate", "pubdate", "published", "date"),
+    "expirydate": ("expirydate", "unpublishdate"),
+    "lastmod": (":git", "lastmod", "modified", "date", "publishdate", "pubdate", "published"),
 }
 
 
@@ -95,6 +100,8 @@ class SiteInfo:
     lang_in_subdir: bool = False
     languages: frozenset[str] = frozenset()
     static_dirs: list[Path] = field(default_factory=list)
+    files: SiteFiles = field(default_factory=lambda: SiteFiles("/"))
+    hugo_dates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # `[frontmatter]`, as configured
     fields: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -127,11 +134,8 @@ def _build(site: SiteConfig) -> SiteInfo:
     if site.language:
         info.default_lang = site.language.lower()
     _read_generator_config(info)
-    statics = site.static or _DEFAULT_STATIC.get(info.ssg, _DEFAULT_STATIC[None])
-    for name in statics:
-        folder = (root / name).resolve()
-        if folder.is_dir() and folder.is_relative_to(root):
-            info.static_dirs.append(folder)
+    info.static_dirs = static_folders(root, info.ssg, site.static)
+    info.files = SiteFiles(root, info.static_dirs)
     info.languages = _languages(info)
     return info
 
@@ -158,6 +162,11 @@ def _read_generator_config(info: SiteInfo) -> None:
             links = links["page"]
         info.hugo_permalinks = {str(k).strip("/"): str(v) for k, v in links.items() if isinstance(v, str)}
         lowered = _lower_keys(data)
+        dates = lowered.get("frontmatter")
+        dates_file = root / "config/_default/frontmatter.toml"
+        if not isinstance(dates, dict) and dates_file.is_file():
+            dates = _read_config(dates_file, info)
+        info.hugo_dates = _hugo_dates(dates, info)
         info.content_dirs = (str(lowered.get("contentdir", "content")).strip("/"), *info.content_dirs)
         if lowered.get("defaultcontentlanguage"):
             info.default_lang = str(lowered["defaultcontentlanguage"]).lower()
@@ -195,6 +204,27 @@ def _read_config(path: Path, info: SiteInfo) -> dict[str, Any] | None:
         info.warnings.append(f"{path}: cannot read the site generator's config ({exc}); using default URLs")
         return None
     return data if isinstance(data, dict) else None
+
+
+def _hugo_dates(data: object, info: SiteInfo) -> dict[str, tuple[str, ...]]:
+    """`[frontmatter]` date sources, keys and entries lowered, `:default` expanded."""
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for key, value in data.items():
+        field_name = str(key).lower()
+        if field_name not in HUGO_DATES:
+            continue
+        items = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+        if items is None or not all(isinstance(i, str) for i in items):
+            info.warnings.append(f"[frontmatter] {key}: expected a list of front-matter keys; ignored")
+            continue
+        expanded: list[str] = []
+        for item in items:
+            entry = item.strip().lower()
+            expanded.extend(HUGO_DATES[field_name] if entry == ":default" else (entry,))
+        out[field_name] = tuple(expanded)
+    return out
 
 
 def _has_any(data: dict[str, Any], *keys: str) -> bool:

@@ -56,7 +56,7 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
         why = (row.reason if row is not None and row.reason else "") or "a create's outcome is unknown"
         return Plan(post, name, "check", f"{why}: {able.find_hint or 'look on the platform'}; "
                                          f"then `syndicate resolve`", row=row)
-    hidden = post.hidden_at(now) if hasattr(post, "hidden_at") else post.hidden
+    hidden = post.visible_at(now)
     if hidden:
         if not copy:
             return Plan(post, name, "skip", str(hidden), row=row)

@@ -67,6 +67,8 @@ class Post:
     site: SiteConfig
     date: datetime | None = None  # timezone-aware
     updated: datetime | None = None
+    publish_date: datetime | None = None  # when it goes live, where that is not `date` (Hugo `publishDate`)
+    expires: datetime | None = None  # when it is withdrawn (Hugo `expiryDate`)
     tags: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     summary: str = ""  # from the front matter, else derived from the first paragraph
@@ -75,7 +77,7 @@ class Post:
     series: str | None = None
     authors: list[str] = field(default_factory=list)
     draft: bool = False
-    hidden: str | None = None  # why the post must never go out (draft, unpublished, unlisted...)
+    hidden: str | None = None  # why the post must never go out (draft, unpublished, unlisted...); see visible_at
     control: Control = field(default_factory=Control)
     format: str = "markdown"  # "markdown" | "mdx"
     front_matter: dict[str, Any] = field(default_factory=dict)
@@ -109,4 +111,17 @@ class Post:
         return " ".join(to_text(self.summary).split())
 
     def due(self, now: datetime) -> bool:
-        return self.date is None or self.date <= now
+        """Whether the post is live by `now`: its publish date (else its date) has come."""
+        when = self.publish_date or self.date
+        return when is None or when <= now
+
+    def visible_at(self, now: datetime) -> str | None:
+        """Why the post must not go out at `now` (`hidden`, or "expired on …"); None when it may.
+
+        Not yet due is not a reason here: `due(now)` says when to come back.
+        """
+        if self.hidden:
+            return self.hidden
+        if self.expires is not None and self.expires < now:  # Hugo: expired once expiryDate is past
+            return f"expired on {self.expires.date().isoformat()}"
+        return None

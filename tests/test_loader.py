@@ -668,6 +668,12 @@ def test_example_site_loads():
     assert by_name["interactive-charts.mdx"].format == "mdx"
     assert by_name["2019-05-01-liquid-tags.md"].date.date().isoformat() == "2019-05-01"
     assert by_name["astro-islands.md"].cover.alt.startswith("A small landscape")  # via site.fields
+    sale = by_name["2021-03-01-spring-sale.md"]  # Hugo: capitalised keys, a publish date, an expiry date
+    assert sale.title.startswith("Spring sale") and sale.tags == ["events"]
+    assert sale.url == "https://example.com/2021/03/spring-sale-on-workshop-seats/"
+    assert not sale.due(datetime(2021, 3, 1, 12, tzinfo=UTC)) and sale.due(datetime(2021, 3, 2, 8, tzinfo=UTC))
+    assert sale.visible_at(datetime(2021, 3, 15, tzinfo=UTC)) is None
+    assert sale.visible_at(datetime.now(UTC)) == "expired on 2021-04-01"
     assert len({p.id for p in posts}) == len(posts)
 
 
@@ -716,3 +722,217 @@ def test_eleventy_permalink_false_hides_the_post(tmp_path):
 
 def test_blank_url_value_is_ignored(tmp_path):
     assert one(tmp_path, fm(title="t", url="   ")).url == "https://blog.example/posts/hello/"
+
+
+# --- Hugo: dates from the config, date prefixes, publishing window ------------------------------
+
+HUGO = 'baseURL = "https://x/"\n'
+FILENAME_DATES = HUGO + '[frontmatter]\ndate = [":filename", ":default"]\n'
+
+
+@pytest.mark.parametrize(
+    ("config", "rel", "url"),
+    [
+        (HUGO, "content/posts/2020-06-06-x.md", "https://blog.example/posts/2020-06-06-x/"),
+        (HUGO + '[permalinks]\nposts = "/:filename/"\n', "content/posts/2020-06-06-x.md",
+         "https://blog.example/2020-06-06-x/"),
+        (HUGO, "content/posts/2020-06-06-trip/index.md", "https://blog.example/posts/2020-06-06-trip/"),
+        (FILENAME_DATES, "content/posts/2020-06-06-x.md", "https://blog.example/posts/x/"),
+        (FILENAME_DATES, "content/posts/2020-06-06-trip/index.md", "https://blog.example/posts/trip/"),
+        (FILENAME_DATES + '[permalinks]\nposts = "/:year/:slug/"\n', "content/posts/2020-06-06-x.md",
+         "https://blog.example/2020/x/"),
+        # `:filename` is the file's name, date and all, whatever the date source
+        (FILENAME_DATES + '[permalinks]\nposts = "/:filename/"\n', "content/posts/2020-06-06-x.md",
+         "https://blog.example/2020-06-06-x/"),
+    ],
+    ids=["default", "filename-token", "bundle", "filename-dates", "filename-dates-bundle", "filename-dates-slug",
+         "filename-dates-filename-token"],
+)
+def test_hugo_keeps_a_date_prefix_unless_the_date_comes_from_the_file_name(tmp_path, config, rel, url):
+    post = one(tmp_path, fm(title="Some Title"), rel=rel, extra={"hugo.toml": config})
+    assert post.url == url
+    assert post.date == datetime(2020, 6, 6, tzinfo=UTC)
+
+
+def test_hugo_filename_date_only_when_it_wins(tmp_path):
+    extra = {"config/_default/hugo.yaml": "baseURL: https://x/\nfrontmatter:\n  date: [date, ':filename']\n"}
+    dated = one(tmp_path, fm(title="T", date="2021-01-01"), rel="content/posts/2020-06-06-x.md", extra=extra)
+    assert dated.url == "https://blog.example/posts/2020-06-06-x/"  # `date` won: no slug from the name
+    assert dated.date == datetime(2021, 1, 1, tzinfo=UTC)
+    undated = one(tmp_path, fm(title="T"), rel="content/posts/2020-06-06-y.md")
+    assert undated.url == "https://blog.example/posts/y/" and undated.date == datetime(2020, 6, 6, tzinfo=UTC)
+    slugged = one(tmp_path, fm(title="T", slug="mine"), rel="content/posts/2020-06-06-z.md")
+    assert slugged.url == "https://blog.example/posts/mine/"  # a front-matter slug beats the file name
+
+
+def test_jekyll_and_zola_still_drop_the_date_prefix(tmp_path):
+    jekyll = one(tmp_path, fm(title="T"), rel="_posts/2020-06-06-x.md", extra={"_config.yml": "title: x\n"})
+    assert jekyll.url == "https://blog.example/2020/06/06/x.html"
+    zola = one(tmp_path / "z", '+++\ntitle = "T"\n+++\n', rel="content/2020-06-06-x.md",
+               extra={"config.toml": 'base_url = "https://x"\n'})
+    assert zola.slug == "x"
+
+
+@pytest.mark.parametrize("key", ["publishDate", "pubdate", "published", "PublishDate"])
+def test_hugo_publish_date_in_the_future_is_not_yet_due(tmp_path, key):
+    post = one(tmp_path, f"---\ntitle: t\ndate: 2020-01-01\n{key}: 2099-05-01T08:00:00Z\n---\nx",
+               extra={"hugo.toml": HUGO})
+    assert post.date == datetime(2020, 1, 1, tzinfo=UTC)  # the shown date stays
+    assert post.publish_date == datetime(2099, 5, 1, 8, tzinfo=UTC)
+    assert not post.due(datetime(2099, 5, 1, 7, tzinfo=UTC)) and post.due(datetime(2099, 5, 1, 8, tzinfo=UTC))
+    assert post.visible_at(datetime(2030, 1, 1, tzinfo=UTC)) is None
+
+
+def test_publish_date_alone_is_the_date(tmp_path):
+    post = one(tmp_path, fm(title="t", publishDate="2099-01-01T00:00:00Z"), extra={"hugo.toml": HUGO})
+    assert post.date == datetime(2099, 1, 1, tzinfo=UTC) and post.publish_date is None
+    assert not post.due(datetime(2098, 1, 1, tzinfo=UTC))
+
+
+def test_publish_date_counts_for_other_generators_too(tmp_path):
+    post = one(tmp_path, fm(title="t", date="2020-01-01", publishDate="2099-01-01"))
+    assert not post.due(datetime(2050, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("key", ["expiryDate", "expirydate", "unpublishdate", "ExpiryDate"])
+@pytest.mark.parametrize("hugo", [True, False])
+def test_expiry_date_hides_the_post_once_past(tmp_path, key, hugo):
+    post = one(tmp_path, f"---\ntitle: t\ndate: 2019-01-01\n{key}: 2020-01-01\n---\nx",
+               extra={"hugo.toml": HUGO} if hugo else None)
+    assert post.expires == datetime(2020, 1, 1, tzinfo=UTC)
+    assert post.hidden is None  # expiry depends on the clock: visible_at
+    assert post.visible_at(datetime(2019, 12, 31, tzinfo=UTC)) is None
+    assert post.visible_at(datetime(2020, 1, 2, tzinfo=UTC)) == "expired on 2020-01-01"
+    assert post.due(datetime(2020, 1, 2, tzinfo=UTC))
+
+
+def test_visible_at_reports_static_reasons_first(tmp_path):
+    post = one(tmp_path, fm(title="t", draft=True, expiryDate="2020-01-01"))
+    assert post.visible_at(datetime(2030, 1, 1, tzinfo=UTC)) == "draft"
+
+
+def test_hugo_front_matter_config_for_publish_and_expiry(tmp_path):
+    config = HUGO + '[frontmatter]\npublishDate = ["goLive", ":default"]\nexpiryDate = ["sunset"]\n'
+    post = one(tmp_path, fm(title="t", date="2020-01-01", goLive="2099-01-01", sunset="2100-01-01",
+                            expiryDate="2000-01-01"), extra={"hugo.toml": config})
+    assert post.publish_date == datetime(2099, 1, 1, tzinfo=UTC)
+    assert post.expires == datetime(2100, 1, 1, tzinfo=UTC)  # `expiryDate` is not a source any more
+
+
+def test_bad_publish_or_expiry_date_is_a_post_error(tmp_path):
+    with pytest.raises(PostError, match="publishDate"):
+        one(tmp_path, fm(title="t", publishDate="next week"), extra={"hugo.toml": HUGO})
+    with pytest.raises(PostError, match="expiryDate"):
+        one(tmp_path, fm(title="t", expiryDate="soon"), rel="content/b.md")
+
+
+@pytest.mark.parametrize("hugo", [True, False])
+def test_front_matter_keys_are_case_insensitive(tmp_path, hugo):
+    text = "---\nTitle: Upper\nDate: 2020-02-03\nDraft: true\nTags: [a]\nSlug: up\n---\nx"
+    post = one(tmp_path, text, extra={"hugo.toml": HUGO} if hugo else None)
+    assert (post.title, post.date, post.draft, post.tags) == ("Upper", datetime(2020, 2, 3, tzinfo=UTC), True, ["a"])
+    assert post.url == "https://blog.example/posts/up/"
+    assert post.front_matter["Title"] == "Upper"  # the front matter itself is kept as written
+
+
+def test_an_exact_lowercase_key_wins_a_case_clash(tmp_path):
+    assert one(tmp_path, "---\nTitle: Upper\ntitle: lower\n---\nx").title == "lower"
+    assert one(tmp_path, "---\ntitle: lower\nTitle: Upper\n---\nx", rel="content/b.md").title == "lower"
+
+
+# --- each generator's publishing rules ---------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "hidden", "draft"),
+    [
+        ("permalink: false", "not published as a page (Eleventy permalink: false)", False),
+        ("eleventyExcludeFromCollections: true", "excluded from collections (Eleventy eleventyExcludeFromCollections)",
+         False),
+        ("status: draft", "draft (status: draft)", True),
+        ("status: Private", "private (status: private)", False),
+        ("status: published", None, False),
+        ("build:\n  render: never", "not rendered (build.render: never)", False),
+        ("_build:\n  list: never", "not listed (build.list: never)", False),
+        ("Published: false", "unpublished (published: false)", True),
+        ("published: 2020-01-01", None, False),
+    ],
+)
+def test_generator_hidden_rules(tmp_path, text, hidden, draft):
+    post = one(tmp_path, f"---\ntitle: t\n{text}\n---\nx")
+    assert (post.hidden, post.draft) == (hidden, draft)
+
+
+def test_zola_and_astro_drafts(tmp_path):
+    assert one(tmp_path, '+++\ntitle = "z"\ndraft = true\n+++\nx').hidden == "draft"
+    astro = one(tmp_path, fm(title="a", pubDate="2023-01-01", draft=True), rel="src/content/blog/a.md",
+                extra={"astro.config.mjs": "export default {}"}, content=["src/content/**/*.md"])
+    assert astro.draft and astro.hidden == "draft"
+
+
+def test_jekyll_future_post_is_not_due_until_its_date(tmp_path):
+    for future in ("", "future: true\n"):
+        root = tmp_path / (future.strip(": \n") or "default")
+        post = one(root, fm(title="t"), rel="_posts/2099-03-04-later.md", extra={"_config.yml": "title: x\n" + future})
+        assert not post.due(datetime(2099, 3, 3, tzinfo=UTC)) and post.due(datetime(2099, 3, 4, tzinfo=UTC))
+
+
+# --- one image lookup for covers, body images and the media pipeline ----------------------------
+
+@pytest.mark.parametrize(
+    ("files", "site", "rel", "src", "expected"),
+    [
+        # Hugo: `[site] static` adds to the generator's folders, it does not replace them
+        ({"hugo.toml": HUGO, "static/images/a.png": b"png"}, {"static": ["site-assets"]}, "content/posts/p.md",
+         "/images/a.png", "static/images/a.png"),
+        # Hugo serves static/, never its build output public/
+        ({"hugo.toml": HUGO, "public/images/a.png": b"png"}, {}, "content/posts/p.md", "/images/a.png", None),
+        # Jekyll serves the site root: a relative path written from _posts/ is found there
+        ({"_config.yml": "title: x\n", "assets/a.png": b"png"}, {}, "_posts/2019-01-01-p.md", "assets/a.png",
+         "assets/a.png"),
+        # Astro and Eleventy: public/
+        ({"astro.config.mjs": "", "public/a.png": b"png"}, {}, "content/posts/p.md", "/a.png", "public/a.png"),
+        ({"hugo.toml": HUGO, "content/posts/b/pic one.png": b"png"}, {}, "content/posts/b/index.md",
+         "pic%20one.png", "content/posts/b/pic one.png"),
+    ],
+)
+def test_cover_and_body_image_resolve_to_the_same_file(tmp_path, files, site, rel, src, expected):
+    from syndicate.media import LocalResolver
+    from syndicate.permalinks import site_info
+
+    post = one(tmp_path, fm(body=f"Text.\n\n![body]({src})\n", title="t", image=src), rel=rel, extra=files, **site)
+    want = (tmp_path / expected).resolve() if expected else None
+    assert post.cover.path == want
+    assert [i.path for i in post.document.images] == [want]
+    assert post.cover.url == post.document.images[0].url
+    info = site_info(post.site)
+    pipeline = LocalResolver(post.site.root, info.static_dirs)
+    if want is not None:
+        assert pipeline.resolve(src, post.path.parent) == want
+
+
+def test_body_image_escaping_the_root_is_refused_like_the_cover(tmp_path):
+    root = tmp_path / "site"
+    (tmp_path / "secret.png").write_bytes(b"secret")
+    post = one(root, fm(body="![x](../../secret.png)\n", title="t", image="../../secret.png"), rel="content/posts/p.md")
+    assert post.cover.path is None and post.document.images[0].path is None
+    assert any("outside the site root" in w for w in post.warnings)
+    assert any("outside the site root" in w for w in post.document.warnings)
+
+
+# --- awkward file names ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rel", ["content/posts/[wip]/index.md", "content/posts/my post [draft].md",
+                                 "content/posts/a b/index.md", "content/[x]/[y].md"])
+@pytest.mark.parametrize("generator", [None, "hugo.toml"])
+def test_file_names_with_spaces_and_brackets_load(tmp_path, rel, generator):
+    files = {rel: fm(body="![pic](pic.png)\n", title="T", image="pic.png"),
+             str(Path(rel).parent / "pic.png"): b"png"}
+    if generator:
+        files[generator] = HUGO
+    posts, errors = load_posts(make_site(tmp_path, files))
+    assert not errors and len(posts) == 1
+    post = posts[0]
+    assert post.path == (tmp_path / rel).resolve() and post.title == "T"
+    assert post.url.startswith("https://blog.example/") and " " not in post.url and "[" not in post.url
+    assert post.cover.path == (tmp_path / rel).resolve().parent / "pic.png"
+    assert post.document.images[0].path == post.cover.path

@@ -8,15 +8,16 @@ root (symlinks resolved, `..` refused).
 from __future__ import annotations
 
 import html
-import os
 import re
 from pathlib import Path
 from typing import Callable
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from syndicate.markdown.builtins import vimeo_id, youtube_id
 from syndicate.markdown.context import Context
+from syndicate.permalinks import site_info
 from syndicate.post import Image
+from syndicate.resolve import SiteFiles, served_path
 
 _DROP = re.compile(
     r"<(script|style|object|applet|noscript|template)\b[^>]*>.*?</\1\s*>|<(?:script|style|embed|link|meta|base|object|applet)\b[^>]*/?>|<!--.*?-->",
@@ -41,7 +42,6 @@ _LINKS = re.compile(
 _CANDIDATE = re.compile(r"!\[|\]\(|<[A-Za-z]|^ {0,3}\[(?!\^)", re.M)  # where _LINKS may match
 _URL_ATTRS = frozenset({"src", "href", "poster", "data-src", "action", "cite"})
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
-_DEFAULT_STATIC = ("static", "public", "assets", "")
 
 
 def clean_html(text: str, ctx: Context) -> str:
@@ -82,14 +82,14 @@ def _attr_value(raw: str) -> str:
 class Resolver:
     """Resolves URLs and local image files for one post."""
 
-    __slots__ = ("ctx", "base", "_root")
+    __slots__ = ("ctx", "base", "_files")
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         url = ctx.post.url or ctx.site_url + "/"
         last = url.rsplit("/", 1)[-1]
         self.base = url if url.endswith("/") or "." in last else url + "/"
-        self._root: str | None = None
+        self._files: SiteFiles | None = None
 
     def url(self, url: str) -> str:
         """Absolute URL for `url` as written in the post."""
@@ -109,36 +109,20 @@ class Resolver:
             return self.ctx.ref_url(url, f"link to {path!r}")
         return urljoin(self.base, url)
 
-    def root(self) -> str:
-        if self._root is None:
-            self._root = os.path.realpath(self.ctx.post.site.root)
-        return self._root
+    def files(self) -> SiteFiles:
+        if self._files is None:
+            self._files = site_info(self.ctx.post.site).files
+        return self._files
 
     def local(self, src: str, absolute: str) -> Path | None:
-        """The image's file inside the site root, if it exists there."""
-        site = self.ctx.site_url
-        if _SCHEME.match(src) and not absolute.startswith(site + "/"):
+        """The image's file inside the site root, if it exists there (the loader's cover lookup, too)."""
+        served = served_path(absolute, self.ctx.site_url)
+        if served is None and _SCHEME.match(src):
             return None
-        root = self.root()
-        rel = unquote(src.split("#", 1)[0].split("?", 1)[0])
-        if not rel or "\x00" in rel:
-            return None
-        candidates = [] if _SCHEME.match(src) or rel.startswith("/") else [os.path.join(str(self.ctx.post.bundle_dir), rel)]
-        if absolute.startswith(site + "/"):  # served from a static folder?
-            path = unquote(urlsplit(absolute).path)
-            bp = urlsplit(site).path.rstrip("/")
-            path = (path[len(bp):] if bp and path.startswith(bp + "/") else path).lstrip("/")
-            candidates += [os.path.join(root, f, path) for f in (*self.ctx.post.site.static, *_DEFAULT_STATIC)]
-        for cand in candidates:
-            if not os.path.isfile(cand):  # one stat; the realpath (symlink check) only for files that exist
-                continue
-            real = os.path.realpath(cand)
-            if real != root and not real.startswith(root + os.sep):
-                self.ctx.warn(f"image {src!r} resolves outside the site root: not read")
-                return None
-            if os.path.isfile(real):
-                return Path(real)
-        return None
+        found = self.files().find(src, self.ctx.post.bundle_dir, served)
+        if found.refused:
+            self.ctx.warn(f"image {src!r} resolves outside the site root: not read")
+        return found.path
 
 
 def _norm_label(label: str) -> str:

@@ -9,13 +9,11 @@ Local sources must stay inside the site root after every `..` and symlink.
 from __future__ import annotations
 
 import ipaddress
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
 
 from syndicate.media.errors import MediaError, MediaRefused
+from syndicate.resolve import SiteFiles
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -26,9 +24,6 @@ METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
 )
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "metadata.azure.internal", "instance-data"})
-
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
 METADATA = "a cloud metadata address"
@@ -114,55 +109,25 @@ def _what(ip: IPAddress, host: str, reason: str) -> str:
 
 @dataclass
 class LocalResolver:
-    """Resolves image paths as a post writes them, confined to the site root."""
+    """Resolves image paths as a post writes them, confined to the site root (`syndicate.resolve.SiteFiles`)."""
 
     site_root: Path
     static_dirs: list[Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.site_root = Path(self.site_root).resolve()
-        roots: list[Path] = []
-        for d in self.static_dirs:
-            d = (self.site_root / d).resolve()
-            if self._inside(d):
-                roots.append(d)
-        self.static_dirs = roots
+        self._files = SiteFiles(self.site_root, self.static_dirs)
+        self.site_root = Path(self._files.root)
+        self.static_dirs = list(self._files.static_dirs)
 
     def _inside(self, path: Path) -> bool:
-        return path == self.site_root or path.is_relative_to(self.site_root)
+        return self._files.inside(str(path))
 
     def resolve(self, src: str, post_dir: Path | None = None) -> Path:
         """The file `src` names, or `MediaError` (escape, symlink out, missing)."""
-        raw = src
-        if not src or "\x00" in src:
-            raise MediaError(f"image {raw!r}: empty or invalid path")
-        src = src.split("#", 1)[0].split("?", 1)[0]
-        src = unquote(src)
-        if _WINDOWS_DRIVE.match(src) or src.startswith("\\\\") or _SCHEME.match(src):
-            raise MediaError(f"image {raw!r}: not a path inside the site")
-        src = src.replace("\\", "/")
-        rel = src.lstrip("/")
-        if src.startswith("/"):
-            # site-absolute ("/images/a.png"): the static folders, then the root (Jekyll)
-            bases = [*self.static_dirs, self.site_root]
-        else:
-            here = Path(post_dir).resolve() if post_dir is not None else self.site_root
-            if not self._inside(here):
-                raise MediaError(f"image {raw!r}: the post's folder is outside the site root")
-            bases = [here, *self.static_dirs]
-        for base in bases:
-            lexical = Path(os.path.normpath(base / rel))
-            if not self._inside(lexical):
-                raise MediaError(f"image {raw!r}: path escapes the site root")
-            if not os.path.lexists(lexical):
-                continue
-            real = lexical.resolve()
-            if not self._inside(real):
-                raise MediaError(f"image {raw!r}: a symlink points outside the site root")
-            if not real.is_file():
-                raise MediaError(f"image {raw!r}: not a regular file")
-            return real
-        raise MediaError(f"image {raw!r}: no such file in the post's folder or the static folders")
+        found = self._files.find(src, post_dir)
+        if found.path is None:
+            raise MediaError(found.problem or f"image {src!r}: not found")
+        return found.path
 
     def confine(self, path: Path) -> Path:
         """Check an absolute path (e.g. from the loader) is a file inside the site."""
