@@ -10,7 +10,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from syndicate.ledger.migrate import ensure_schema, make_engine
-from syndicate.ledger.schema import FileRow, Part, Row, aware, facts, files, parts, rows, utcnow
+from syndicate.ledger.schema import (
+    FileRow,
+    Part,
+    Row,
+    aware,
+    facts,
+    files,
+    parts,
+    rows,
+    utcnow,
+)
 
 CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 
@@ -134,7 +144,7 @@ class Ledger:
         for _ in range(2):
             now = utcnow()
             free = sa.or_(rows.c.lease_until.is_(None), rows.c.lease_until < now, rows.c.lease_owner == owner)
-            values: dict[str, Any] = dict(lease_owner=owner, lease_until=now + timedelta(seconds=ttl))
+            values: dict[str, Any] = {"lease_owner": owner, "lease_until": now + timedelta(seconds=ttl)}
             if post_path:
                 values["post_path"] = post_path
             with self.engine.begin() as conn:
@@ -176,11 +186,11 @@ class Ledger:
         self, post_id: str, target: str, remote_id: str, remote_url: str | None,
         extra: dict[str, Any], content_hash: str, *, first: bool, release: bool = False,
     ) -> None:
-        values: dict[str, Any] = dict(
-            state="published", remote_id=remote_id, remote_url=remote_url, remote_extra=extra,
-            content_hash=content_hash, last_error=None, error_kind=None, deferred_until=None, defer_reason=None,
-            reason=None,
-        )
+        values: dict[str, Any] = {
+            "state": "published", "remote_id": remote_id, "remote_url": remote_url, "remote_extra": extra,
+            "content_hash": content_hash, "last_error": None, "error_kind": None, "deferred_until": None,
+            "defer_reason": None, "reason": None,
+        }
         if release:
             values.update(lease_owner=None, lease_until=None)
         if first:
@@ -191,7 +201,7 @@ class Ledger:
         """A failure, with the platform's message. The row becomes `failed`, except that
         `keep_state` (by default: when the row is `published`, `creating` or `check`) leaves
         the state as it is, because the copy on the platform did not change."""
-        values: dict[str, Any] = dict(last_error=message[:2000], error_kind=kind)
+        values: dict[str, Any] = {"last_error": message[:2000], "error_kind": kind}
         if keep_state is None:
             row = self.get(post_id, target)
             keep_state = row is not None and row.state in ("published", "creating", "check")
@@ -243,7 +253,7 @@ class Ledger:
         """Settle a `check` row by hand: found (a remote id) -> `published`; not found -> `new`
         with the next revision, so the create gets a fresh key. False when the row is not in `check`."""
         now = utcnow()
-        values: dict[str, Any] = dict(reason=None, last_error=None, error_kind=None, updated_at=now)
+        values: dict[str, Any] = {"reason": None, "last_error": None, "error_kind": None, "updated_at": now}
         if remote_id:
             values.update(state="published", remote_id=remote_id, remote_url=remote_url,
                           published_at=sa.func.coalesce(rows.c.published_at, now))
@@ -251,7 +261,9 @@ class Ledger:
             values.update(state="new", revision=rows.c.revision + 1, idem_key=None, content_hash=None,
                           remote_id=None, remote_url=None, remote_extra=None)
         with self.engine.begin() as conn:
-            done = conn.execute(rows.update().where(_pk(rows, post_id, target), rows.c.state == "check").values(**values))
+            done = conn.execute(
+                rows.update().where(_pk(rows, post_id, target), rows.c.state == "check").values(**values)
+            )
         return done.rowcount == 1
 
     # thread parts
@@ -266,11 +278,12 @@ class Ledger:
         remote_extra: dict[str, Any] | None = None, content_hash: str | None = None,
     ) -> None:
         """Insert or replace part `idx` (counted from 0) of a thread."""
-        values = dict(
-            post_id=post_id, target=target, idx=idx, revision=revision, idem_key=idem_key, state=state,
-            remote_id=remote_id, remote_url=remote_url, content_hash=content_hash, updated_at=utcnow(),
-            remote_extra=json.dumps(remote_extra, sort_keys=True) if remote_extra else None,
-        )
+        values = {
+            "post_id": post_id, "target": target, "idx": idx, "revision": revision, "idem_key": idem_key,
+            "state": state, "remote_id": remote_id, "remote_url": remote_url, "content_hash": content_hash,
+            "updated_at": utcnow(),
+            "remote_extra": json.dumps(remote_extra, sort_keys=True) if remote_extra else None,
+        }
         with self.engine.begin() as conn:
             conn.execute(self._upsert(parts), [values])
 
@@ -290,8 +303,8 @@ class Ledger:
 
     def put_fact(self, scope: str, data: dict[str, Any], ttl_seconds: float, *, now: datetime | None = None) -> None:
         now = now or utcnow()
-        values = dict(scope=scope, data=json.dumps(data, sort_keys=True), fetched_at=now,
-                      expires_at=now + timedelta(seconds=ttl_seconds))
+        values = {"scope": scope, "data": json.dumps(data, sort_keys=True), "fetched_at": now,
+                  "expires_at": now + timedelta(seconds=ttl_seconds)}
         with self.engine.begin() as conn:
             conn.execute(self._upsert(facts), [values])
 
@@ -304,8 +317,8 @@ class Ledger:
         """Insert or replace many files in one transaction (one executemany)."""
         now = utcnow()
         values = [
-            dict(path=f.path, size=f.size, mtime_ns=f.mtime_ns, inode=f.inode, sha256=f.sha256,
-                 post_id=f.post_id, seen_at=f.seen_at or now)
+            {"path": f.path, "size": f.size, "mtime_ns": f.mtime_ns, "inode": f.inode, "sha256": f.sha256,
+             "post_id": f.post_id, "seen_at": f.seen_at or now}
             for f in found
         ]
         if values:
@@ -320,11 +333,15 @@ class Ledger:
 
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT ... ON CONFLICT (primary key) DO UPDATE every other column, on either backend."""
+        stmt: Any
         if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects import postgresql
+
+            stmt = postgresql.insert(table)
         else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(table)
+            from sqlalchemy.dialects import sqlite
+
+            stmt = sqlite.insert(table)
         keys = [c.name for c in table.primary_key.columns]
         return stmt.on_conflict_do_update(
             index_elements=keys, set_={c.name: stmt.excluded[c.name] for c in table.c if c.name not in keys}

@@ -6,12 +6,13 @@ transaction; run by hand (`alembic -c ...`), `sqlalchemy.url` is used instead.
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from syndicate.ledger.migrate import make_engine
 from syndicate.ledger.schema import metadata
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()
