@@ -81,6 +81,25 @@ def test_the_migrated_schema_is_the_table_definitions(ledger_url: str) -> None:
     led.dispose()
 
 
+def test_every_revision_downgrades_and_upgrades_again(ledger_url: str) -> None:
+    from alembic import command
+
+    engine = make_engine(ledger_url)
+    Ledger(ledger_url, engine=engine)
+    shape = _shape(engine, "syndication")
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    assert current_revision(engine) == "0001"
+    assert "syndication_part" not in _tables_here(engine)
+    assert "reason" not in [c[0] for c in _shape(engine, "syndication")[0]]
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert "syndication" not in _tables_here(engine)
+    Ledger(ledger_url, engine=engine)
+    assert current_revision(engine) == HEAD and _shape(engine, "syndication") == shape
+    engine.dispose()
+
+
 def test_a_legacy_database_is_stamped_0001_then_upgraded(ledger_url: str) -> None:
     engine = make_engine(ledger_url)
     legacy.create_all(engine)
