@@ -1,0 +1,39 @@
+"""The ledger: one row per (post, target), moved through its states.
+
+SQLAlchemy Core on SQLite (the default) or PostgreSQL (by URL), its schema
+versioned by the Alembic migrations in `syndicate/migrations/` and upgraded
+when a `Ledger` opens it (see `migrate`). The row is the memory that makes a
+create happen exactly once: the intent (with a deterministic key) is committed
+before the platform is called, so a crash or a lost response leaves a
+`creating` row whose outcome is unknown, and the next attempt calls the
+connector's `find` before creating again.
+
+States of a `syndication` row (a free string column; these are all it holds):
+    new        known, nothing sent yet
+    queued     a task was sent to the broker
+    creating   intent recorded, outcome unknown until `published` or `failed`
+    published  the copy exists (remote_id, remote_url, content_hash)
+    deferred   waiting until `deferred_until` (a future post, a long rate limit)
+    failed     a permanent or auth error, or retries exhausted (last_error says why)
+    check      a create whose outcome is unknown on a platform that cannot look a
+               post up: never sent again (not `stale`, not `due`) until a human
+               runs `syndicate resolve` (`Ledger.resolve`); `reason` says why
+    baseline   known and deliberately never sent: a first-run baseline (`reason`)
+    deleted    the copy was removed or unpublished (`deleted_at`, `reason`); the
+               revision moved on, so a re-create gets a fresh key
+
+Beside the rows: `syndication_part` (one row per posted part of a thread, so a
+half-posted thread resumes where it stopped; `Row.parts_total` is the count
+expected), `facts` (a server's limits and the like, cached with an expiry) and
+`files` (what the watcher last saw of each file).
+"""
+from __future__ import annotations
+
+from syndicate.ledger.migrate import current_revision, ensure_schema, make_engine
+from syndicate.ledger.schema import HEAD, FileRow, Part, Row, metadata, utcnow
+from syndicate.ledger.store import Ledger
+
+__all__ = [
+    "HEAD", "FileRow", "Ledger", "Part", "Row", "current_revision", "ensure_schema", "make_engine",
+    "metadata", "utcnow",
+]
