@@ -452,8 +452,7 @@ def resolve(
     row = ledger.get(posts[0].id, target)
     if row is None or row.state != "check":
         raise _fail(f"{path} → {target} is not waiting for a check (state: {row.state if row else 'none'})")
-    ledger.resolve(posts[0].id, target, remote_id=remote_id or (remote_url if not_posted is False else None),
-                   remote_url=remote_url)
+    ledger.resolve(posts[0].id, target, found=not not_posted, remote_id=remote_id, remote_url=remote_url)
     say(f"{path} → {target}: ", ("published" if remote_url or remote_id else "will be created again", "green"))
 
 

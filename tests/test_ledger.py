@@ -128,20 +128,20 @@ def test_mark_check_then_resolve_with_a_remote_id_publishes(ledger: Ledger) -> N
     assert row is not None and (row.state, row.reason) == ("check", "response lost; X cannot look a post up")
     ledger.record_failure("p1", "x", "transient", "503")
     assert ledger.get("p1", "x").state == "check"  # type: ignore[union-attr]
-    assert ledger.resolve("p1", "x", "123", "https://x.example/123")
+    assert ledger.resolve("p1", "x", found=True, remote_id="123", remote_url="https://x.example/123")
     row = ledger.get("p1", "x")
     assert row is not None
     assert (row.state, row.remote_id, row.remote_url, row.reason, row.content_hash) == (
         "published", "123", "https://x.example/123", None, "h1")
     assert row.published_at is not None
-    assert not ledger.resolve("p1", "x")  # only a `check` row can be resolved
+    assert not ledger.resolve("p1", "x", found=False)  # only a `check` row can be resolved
 
 
 def test_resolve_without_a_remote_id_starts_a_new_revision(ledger: Ledger) -> None:
     ledger.ensure("p1", "x", "a.md")
     ledger.record_intent("p1", "x", "p1.x.r1", "h1")
     ledger.mark_check("p1", "x", "unknown")
-    assert ledger.resolve("p1", "x")
+    assert ledger.resolve("p1", "x", found=False)
     row = ledger.get("p1", "x")
     assert row is not None
     assert (row.state, row.revision, row.idem_key, row.content_hash, row.reason) == ("new", 2, None, None, None)

@@ -249,12 +249,14 @@ class Ledger:
             )
         return done.rowcount == 1
 
-    def resolve(self, post_id: str, target: str, remote_id: str | None = None, remote_url: str | None = None) -> bool:
-        """Settle a `check` row by hand: found (a remote id) -> `published`; not found -> `new`
-        with the next revision, so the create gets a fresh key. False when the row is not in `check`."""
+    def resolve(self, post_id: str, target: str, *, found: bool, remote_id: str | None = None,
+                remote_url: str | None = None) -> bool:
+        """Settle a `check` row by hand: `found` (with its id or URL when known) -> `published`;
+        not found -> `new` with the next revision, so the create gets a fresh key.
+        False when the row is not in `check`."""
         now = utcnow()
         values: dict[str, Any] = {"reason": None, "last_error": None, "error_kind": None, "updated_at": now}
-        if remote_id:
+        if found:
             values.update(state="published", remote_id=remote_id, remote_url=remote_url,
                           published_at=sa.func.coalesce(rows.c.published_at, now))
         else:
