@@ -31,6 +31,7 @@ from syndicate.schema import (
     StateOptions,
     TargetOptions,
     WatchOptions,
+    rate_specs,
     state_url,
 )
 from syndicate.schema_text import describe, dotted, is_secret_name, nearest, show, suggest
@@ -257,11 +258,10 @@ def _target(name: str, raw: dict[str, Any], cls: Any, path: Path, strict: bool, 
                 hint = f" ({typo} is set: a typo?)" if typo else ""
                 errors.append(f"{path}: {where}.{key}: required for type {kind!r}{hint}")
     if model.rate_limits and cls is not None:
-        from syndicate.ratelimit import RateSpecError, effective_rates
-
+        specs = rate_specs()
         try:
-            effective_rates(cls.limits.rates, model.rate_limits, where=f"{where}.rate_limits")
-        except RateSpecError as exc:
+            specs.effective_rates(cls.limits.rates, model.rate_limits, where=f"{where}.rate_limits")
+        except specs.RateSpecError as exc:
             errors.append(f"{path}: {exc}")
     return TargetConfig(name=name, type=kind, options=options, model=model)
 

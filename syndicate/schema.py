@@ -143,12 +143,23 @@ def _one_or_many(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-def _rate_spec(value: str) -> str:
-    from syndicate.ratelimit import RateSpecError, parse_rate  # redis and limits: only when used
-
+def rate_specs() -> Any:
+    """The module holding `parse_rate`, `effective_rates` and `RateSpecError`, imported on first use."""
     try:
-        parse_rate(value)
-    except RateSpecError as exc:
+        from syndicate import ratequota  # where the rate limiter's rewrite puts the spec rules
+
+        return ratequota
+    except ImportError:
+        from syndicate import ratelimit
+
+        return ratelimit
+
+
+def _rate_spec(value: str) -> str:
+    specs = rate_specs()
+    try:
+        specs.parse_rate(value)
+    except specs.RateSpecError as exc:
         prefix = f"{value!r}: "  # parse_rate's messages start with the value
         problem = str(exc)[len(prefix):] if str(exc).startswith(prefix) else "not a rate"
         raise PydanticCustomError("rate_spec", problem,
@@ -170,24 +181,24 @@ class SiteOptions(Section):
     """The site whose posts are cross-posted."""
 
     url: HttpUrl = Field(description="The site's public base URL (required).")
-    root: str | None = Field(None, description="The site's root folder, relative to the config file (default: its folder).")
+    root: str | None = Field(default=None, description="The site's root folder, relative to the config file (default: its folder).")
     content: Glob = Field(default_factory=lambda: list(DEFAULT_CONTENT),
                           description="Globs of post files, relative to the root.")
-    permalink: str | None = Field(None, description="URL pattern of a post (:year :month :day :slug ...); default: the generator's own.")
+    permalink: str | None = Field(default=None, description="URL pattern of a post (:year :month :day :slug ...); default: the generator's own.")
     static: list[str] = Field(default_factory=list, description="Folders served at the site root (images).")
     fields: dict[str, str] = Field(default_factory=dict, description="Role -> front-matter key (dotted) for your theme's own names.")
     shortcodes: dict[str, str] = Field(default_factory=dict, description="Your shortcode -> a built-in meaning (figure, youtube...).")
-    timezone: Annotated[str, AfterValidator(_timezone), Kind("IANA timezone")] = Field("UTC", description="IANA timezone for dates written without an offset.")
-    language: str | None = Field(None, description="The posts' default language (BCP 47, e.g. en).")
+    timezone: Annotated[str, AfterValidator(_timezone), Kind("IANA timezone")] = Field(default="UTC", description="IANA timezone for dates written without an offset.")
+    language: str | None = Field(default=None, description="The posts' default language (BCP 47, e.g. en).")
 
 
 class StateOptions(Section):
     """Where the ledger (what was sent where) and other data live."""
 
-    url: Annotated[str, AfterValidator(state_url), Kind("state URL")] | None = Field(
+    url: Annotated[str, AfterValidator(state_url), Kind("state URL")] | None = Field(default=
         None, description="The ledger database: sqlite:///PATH (relative to the config) or postgresql://...; "
                           "$SYNDICATE_STATE_URL wins. Default: sqlite:///<data dir>/state.db.")
-    dir: str | None = Field(None, description="The data folder (ledger, media cache); $SYNDICATE_DATA also sets it. "
+    dir: str | None = Field(default=None, description="The data folder (ledger, media cache); $SYNDICATE_DATA also sets it. "
                                               "Default: .syndicate beside the config when writable, else "
                                               "$XDG_STATE_HOME/syndicate.")
 
@@ -195,14 +206,14 @@ class StateOptions(Section):
 class QueueOptions(Section):
     """The Celery queue (absent broker: push runs in-process)."""
 
-    broker: Url | None = Field(None, description="Broker URL ($SYNDICATE_BROKER_URL wins).")
-    redis: Url | None = Field(None, description="Redis for shared rate limits ($SYNDICATE_REDIS_URL wins; default: the broker when it is Redis).")
-    name: Annotated[str, Field(min_length=1)] = Field("syndicate", description="The queue's name.")
-    visibility_timeout: Duration = Field(3600.0, description="How long the broker waits before redelivering an unacknowledged task; nothing is scheduled further ahead than a quarter of it.")
-    scan_interval: Duration = Field(60.0, description="Time between runs of the periodic due job.")
-    stale_after: Duration | None = Field(None, description="A row queued or creating with no worker for this long is sent again (default: visibility_timeout + 60 s).")
-    lease_seconds: Duration = Field(120.0, description="How long a worker holds a (post, target); a dead worker's row is free after it.")
-    rate_time_scale: Annotated[float, Field(gt=0)] = Field(1.0, description="Multiplies every rate-limit window (tests shrink time).")
+    broker: Url | None = Field(default=None, description="Broker URL ($SYNDICATE_BROKER_URL wins).")
+    redis: Url | None = Field(default=None, description="Redis for shared rate limits ($SYNDICATE_REDIS_URL wins; default: the broker when it is Redis).")
+    name: Annotated[str, Field(min_length=1)] = Field(default="syndicate", description="The queue's name.")
+    visibility_timeout: Duration = Field(default=3600.0, description="How long the broker waits before redelivering an unacknowledged task; nothing is scheduled further ahead than a quarter of it.")
+    scan_interval: Duration = Field(default=60.0, description="Time between runs of the periodic due job.")
+    stale_after: Duration | None = Field(default=None, description="A row queued or creating with no worker for this long is sent again (default: visibility_timeout + 60 s).")
+    lease_seconds: Duration = Field(default=120.0, description="How long a worker holds a (post, target); a dead worker's row is free after it.")
+    rate_time_scale: Annotated[float, Field(gt=0)] = Field(default=1.0, description="Multiplies every rate-limit window (tests shrink time).")
 
     @model_validator(mode="after")
     def _stale_default(self) -> QueueOptions:
@@ -219,36 +230,36 @@ class RehostOptions(Section):
     access_key: Secret = Field(description="The access key id (a secret).")
     secret_key: Secret = Field(description="The secret access key (a secret).")
     public_url: HttpUrl = Field(description="Where the bucket's objects are served publicly.")
-    region: str = Field("us-east-1", description="The signing region.")
-    prefix: str = Field("", description="A key prefix inside the bucket.")
+    region: str = Field(default="us-east-1", description="The signing region.")
+    prefix: str = Field(default="", description="A key prefix inside the bucket.")
 
 
 class MediaOptions(Section):
     """Images: fetching, fitting, caching and rehosting."""
 
     allow: list[str] = Field(default_factory=list, description="Hosts, addresses or CIDRs that may be fetched although private (intranet, tests).")
-    cache_dir: Path | None = Field(None, description="Fitted images, relative to the config file (default: <data dir>/media).")
-    max_source_bytes: Annotated[int, Field(gt=0)] = Field(DEFAULT_MAX_SOURCE_BYTES, description="Larger source images are refused.")
-    timeout: Duration = Field(20.0, description="Per image download.")
-    rehost: RehostOptions | None = Field(None, description="Optional bucket for images a platform cannot reach ([media.rehost]).")
+    cache_dir: Path | None = Field(default=None, description="Fitted images, relative to the config file (default: <data dir>/media).")
+    max_source_bytes: Annotated[int, Field(gt=0)] = Field(default=DEFAULT_MAX_SOURCE_BYTES, description="Larger source images are refused.")
+    timeout: Duration = Field(default=20.0, description="Per image download.")
+    rehost: RehostOptions | None = Field(default=None, description="Optional bucket for images a platform cannot reach ([media.rehost]).")
 
 
 class HttpOptions(Section):
     """Requests to the platforms."""
 
-    timeout: Duration = Field(30.0, description="Per request to a platform.")
+    timeout: Duration = Field(default=30.0, description="Per request to a platform.")
 
 
 class WatchOptions(Section):
     """`syndicate watch`: following the site's files as they change."""
 
-    debounce_ms: Annotated[int, Field(ge=0)] = Field(300, description="Milliseconds of quiet after a change before acting on it.")
-    rescan: Duration = Field(300.0, description="A full rescan this often, in case a change was missed.")
-    delete_grace: Duration = Field(600.0, description="A post must stay gone this long before its copies are deleted.")
-    max_deletes: Annotated[int, Field(ge=0)] = Field(5, description="More deletions than this at once wait for confirmation.")
-    first_run_limit: Annotated[int, Field(ge=0)] = Field(3, description="Posts a first run sends at most; the rest are marked as seen.")
-    wait_live: bool = Field(False, description="Wait until a post's URL answers before sending it.")
-    wait_live_timeout: Duration = Field(900.0, description="How long to wait for a post's URL to answer.")
+    debounce_ms: Annotated[int, Field(ge=0)] = Field(default=300, description="Milliseconds of quiet after a change before acting on it.")
+    rescan: Duration = Field(default=300.0, description="A full rescan this often, in case a change was missed.")
+    delete_grace: Duration = Field(default=600.0, description="A post must stay gone this long before its copies are deleted.")
+    max_deletes: Annotated[int, Field(ge=0)] = Field(default=5, description="More deletions than this at once wait for confirmation.")
+    first_run_limit: Annotated[int, Field(ge=0)] = Field(default=3, description="Posts a first run sends at most; the rest are marked as seen.")
+    wait_live: bool = Field(default=False, description="Wait until a post's URL answers before sending it.")
+    wait_live_timeout: Duration = Field(default=900.0, description="How long to wait for a post's URL to answer.")
 
 
 OnChange = Literal["delete", "unpublish", "keep"]
@@ -260,12 +271,12 @@ class TargetOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     type: str = Field(description="The connector type (default: the table's name).")
-    enabled: bool = Field(True, description="false: the target is kept in the file but not used.")
-    rate_limits: dict[str, RateSpec] | None = Field(
+    enabled: bool = Field(default=True, description="false: the target is kept in the file but not used.")
+    rate_limits: dict[str, RateSpec] | None = Field(default=
         None, description='Lower the documented rate limits, e.g. { create = "5/30s" } (never higher).')
-    on_edit: Literal["update", "skip", "repost"] | None = Field(None, description="What an edited post does to its copy.")
-    on_unpublish: OnChange | None = Field(None, description="What a post turned draft or hidden does to its copy.")
-    on_delete: OnChange | None = Field(None, description="What a deleted post does to its copy.")
+    on_edit: Literal["update", "skip", "repost"] | None = Field(default=None, description="What an edited post does to its copy.")
+    on_unpublish: OnChange | None = Field(default=None, description="What a post turned draft or hidden does to its copy.")
+    on_delete: OnChange | None = Field(default=None, description="What a deleted post does to its copy.")
 
 
 class LooseTargetOptions(TargetOptions):

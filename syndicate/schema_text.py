@@ -140,6 +140,8 @@ def describe(exc: ValidationError, file: Path | str, model: type[BaseModel], pre
             lines.append(f"{file}: {key}: required ({type_name(tp, info) if tp is not None else 'a value'})")
             continue
         problem = _PROBLEMS.get(kind, err["msg"])
+        if kind in ("value_error", "assertion_error"):  # a connector's own validator: its message alone
+            problem = str(ctx.get("error") or err["msg"])
         if kind.startswith(("greater_than", "less_than")):
             problem = err["msg"].replace("Input should be", "must be")
         allowed = ctx.get("allowed") or ctx.get("expected") or (type_name(tp, info) if tp is not None else "")

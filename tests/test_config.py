@@ -1,6 +1,7 @@
 """`syndicate.toml` validated through the schema: every bad value is a clean `ConfigError`."""
 from __future__ import annotations
 
+import builtins
 import subprocess
 import sys
 from pathlib import Path
@@ -30,12 +31,21 @@ class Blog(Connector):
 
     type = "blog"
     limits = Limits(rates=(RateLimit("create", 10, 30),))
-    options: ClassVar[type[TargetOptions]] = BlogOptions
+    options: ClassVar[builtins.type[TargetOptions]] = BlogOptions
+
+
+class Legacy(Connector):
+    """A connector without an options model: its keys pass, secrets are found by name."""
+
+    type = "legacy"
+    required = ("api_key",)
+    secrets = ("api_key",)
 
 
 @pytest.fixture(autouse=True)
-def blog(monkeypatch: pytest.MonkeyPatch) -> None:
+def connectors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(registry._extra, "blog", Blog)
+    monkeypatch.setitem(registry._extra, "legacy", Legacy)
 
 
 def write(tmp_path: Path, body: str, site: str = SITE) -> Path:
@@ -184,12 +194,13 @@ def test_a_disabled_target_may_lack_its_credentials(tmp_path: Path) -> None:
 
 
 def test_connectors_without_a_model_keep_the_name_heuristic(tmp_path: Path) -> None:
-    body = '[targets.devto]\napi_key = "${K}"\norganization_id = 7\nmy_token = "t0ken"'
-    target = load(write(tmp_path, body), {"K": "devto-key"}).targets["devto"]
-    assert target.options["api_key"] == Secret("devto-key") and target.options["my_token"] == Secret("t0ken")
-    assert target.options["organization_id"] == 7
-    message = error(write(tmp_path, '[targets.devto]\napikey = "k"'))
-    assert "targets.devto.api_key: required for type 'devto' (apikey is set: a typo?)" in message
+    body = '[targets.old]\ntype = "legacy"\napi_key = "${K}"\norganization_id = 7\nmy_token = "t0ken"'
+    target = load(write(tmp_path, body), {"K": "legacy-key"}).targets["old"]
+    assert target.options["api_key"] == Secret("legacy-key") and target.options["my_token"] == Secret("t0ken")
+    assert target.options["organization_id"] == 7 and "t0ken" not in str(target.masked())
+    message = error(write(tmp_path, '[targets.legacy]\napikey = "k"'))
+    assert "targets.legacy.api_key: required for type 'legacy' (apikey is set: a typo?)" in message
+    assert load(write(tmp_path, '[targets.legacy]'), strict=False).targets["legacy"].options.get("api_key") is None
 
 
 def test_media_rehost_credentials(tmp_path: Path) -> None:
