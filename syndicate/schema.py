@@ -145,14 +145,12 @@ def _one_or_many(value: object) -> object:
 
 def rate_specs() -> Any:
     """The module holding `parse_rate`, `effective_rates` and `RateSpecError`, imported on first use."""
-    try:
-        from syndicate import ratequota  # where the rate limiter's rewrite puts the spec rules
+    import importlib
 
-        return ratequota
+    try:  # the rate limiter's rewrite moves the spec rules to syndicate.ratequota
+        return importlib.import_module("syndicate.ratequota")
     except ImportError:
-        from syndicate import ratelimit
-
-        return ratelimit
+        return importlib.import_module("syndicate.ratelimit")
 
 
 def _rate_spec(value: str) -> str:

@@ -145,6 +145,8 @@ def describe(exc: ValidationError, file: Path | str, model: type[BaseModel], pre
         if kind.startswith(("greater_than", "less_than")):
             problem = err["msg"].replace("Input should be", "must be")
         allowed = ctx.get("allowed") or ctx.get("expected") or (type_name(tp, info) if tp is not None else "")
+        if kind in ("value_error", "assertion_error"):
+            allowed = ctx.get("allowed", "")  # the validator's message says it
         secret = _unwrap(tp) is Secret or (bool(loc) and is_secret_name(str(loc[-1])))
         got = f"got {show(err['input'], secret)}"
         lines.append(f"{file}: {key}: {problem} ({got}" + (f"; allowed: {allowed})" if allowed else ")"))

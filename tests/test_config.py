@@ -266,6 +266,15 @@ def test_typed_sections_read_durations_and_env(tmp_path: Path) -> None:
     assert cfg.broker == cfg.queue.broker == "redis://other:6379/2"
 
 
+def test_the_media_pipeline_reads_the_validated_section(tmp_path: Path) -> None:
+    from syndicate.media.pipeline import pipeline_for
+
+    cfg = load(write(tmp_path, '[media]\nallow = ["10.0.0.0/8"]\ntimeout = "1m"\nmax_source_bytes = 1000'))
+    pipe = pipeline_for(cfg)
+    assert (pipe.timeout, pipe.max_source_bytes) == (60.0, 1000)
+    assert [str(n) for n in pipe.allow.networks] == ["10.0.0.0/8"]
+
+
 # --- the data folder ------------------------------------------------------------------------
 
 def test_data_dir_defaults_beside_the_config(tmp_path: Path) -> None:
