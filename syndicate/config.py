@@ -1,50 +1,51 @@
 """`syndicate.toml`: found, read, `${ENV}`-interpolated and validated.
 
-A bad config fails at start with a `ConfigError` naming the file, the key and
-what is wrong. Secrets are held in `Secret`, whose repr is masked.
+Every section is checked against its model in `syndicate.schema` (each
+`[targets.NAME]` against its connector's `options` model), so a bad config
+fails at start with a `ConfigError` naming the file, the key, the value and
+what is allowed. Secrets are held in `Secret`, whose repr is masked.
 """
 from __future__ import annotations
 
 import os
 import re
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+from syndicate.errors import ConfigError
+from syndicate.schema import (
+    DEFAULT_CONTENT,
+    ConfigFile,
+    HttpOptions,
+    LooseTargetOptions,
+    MediaOptions,
+    QueueOptions,
+    RehostOptions,
+    Secret,
+    StateOptions,
+    TargetOptions,
+    WatchOptions,
+    rate_specs,
+    state_url,
+)
+from syndicate.schema_text import describe, dotted, is_secret_name, nearest, show, suggest
+
 CONFIG_NAME = "syndicate.toml"
 DEFAULT_STATE = "sqlite:///.syndicate/state.db"
-DEFAULT_CONTENT = ["content/**/*.md", "content/**/*.mdx", "_posts/**/*.md", "src/content/**/*.md", "src/content/**/*.mdx"]
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_REF_START = re.compile(r"\$\{")
+_REF_HELP = "${VAR} or ${VAR:-default}"
 
-
-from syndicate.errors import ConfigError  # noqa: E402  (re-exported)
-
-
-class Secret:
-    """A string that never shows itself in a repr, a log line or a traceback."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+__all__ = [
+    "CONFIG_NAME", "DEFAULT_CONTENT", "Config", "ConfigError", "SiteConfig", "Secret", "TargetConfig",
+    "TargetOptions", "find_config", "load_config", "reference",
+]
 
 
 @dataclass
@@ -64,7 +65,8 @@ class SiteConfig:
 class TargetConfig:
     name: str
     type: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # key -> validated value; credentials as Secret
+    model: TargetOptions | None = None  # the validated `[targets.NAME]` (None when built by hand)
 
     def masked(self) -> dict[str, Any]:
         return {k: ("**********" if isinstance(v, Secret) else v) for k, v in self.options.items()}
@@ -79,7 +81,12 @@ class Config:
     redis_url: str | None = None
     targets: dict[str, TargetConfig] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
-    unset: list[str] = field(default_factory=list)  # env vars left unset in a lenient load
+    unset: list[str] = field(default_factory=list)  # env vars (and credentials) left unset in a lenient load
+    http: HttpOptions = field(default_factory=HttpOptions)
+    queue: QueueOptions = field(default_factory=QueueOptions)  # broker/redis: the effective URLs
+    media: MediaOptions = field(default_factory=MediaOptions)  # cache_dir: absolute after load_config
+    watch: WatchOptions = field(default_factory=WatchOptions)
+    data_dir: Path = field(default_factory=lambda: Path(".syndicate").resolve())
 
     @property
     def base_dir(self) -> Path:
@@ -107,11 +114,12 @@ def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
     raise ConfigError(f"no {CONFIG_NAME} found in {here} or above (use --config FILE or $SYNDICATE_CONFIG)")
 
 
-def _interpolate(value: Any, where: str, path: Path, env: dict[str, str], missing: list[str] | None = None) -> Any:
+def _interpolate(value: Any, where: str, path: Path, env: Mapping[str, str], missing: list[str] | None = None) -> Any:
     """Replace `${VAR}` (or `${VAR:-default}`) from the environment, recursively.
 
     With `missing` given (a lenient load for previews), an unset variable
-    becomes "" and its name is appended there instead of failing.
+    becomes "" and its name is appended there instead of failing. A `${` that
+    starts no reference (`${FOO`, `${1X}`) is an error.
     """
     if isinstance(value, dict):
         return {k: _interpolate(v, f"{where}.{k}", path, env, missing) for k, v in value.items()}
@@ -119,6 +127,10 @@ def _interpolate(value: Any, where: str, path: Path, env: dict[str, str], missin
         return [_interpolate(v, f"{where}[{i}]", path, env, missing) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
+    starts = {m.start() for m in _ENV_REF.finditer(value)}
+    if any(m.start() not in starts for m in _REF_START.finditer(value)):
+        got = show(value, is_secret_name(where.rsplit(".", 1)[-1]))
+        raise ConfigError(f"{path}: {where}: unterminated or malformed ${{...}} (got {got}; allowed: {_REF_HELP})")
 
     def sub(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
@@ -134,16 +146,134 @@ def _interpolate(value: Any, where: str, path: Path, env: dict[str, str], missin
     return _ENV_REF.sub(sub, value)
 
 
-def _is_secret_key(key: str, declared: tuple[str, ...]) -> bool:
-    return key in declared or bool(re.search(r"(token|secret|password|api_key|apikey|key)$", key))
+def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], missing: list[str] | None) -> dict[str, Any]:
+    """Interpolate the whole file; only credentials (targets, media.rehost) may be unset when lenient."""
+    out: dict[str, Any] = {}
+    for section, value in data.items():
+        if section == "targets" and isinstance(value, dict):
+            # a disabled target is never sent to: its variables may be unset
+            out[section] = {
+                name: _interpolate(raw, f"targets.{name}", path, env,
+                                   [] if isinstance(raw, dict) and raw.get("enabled", True) is False else missing)
+                for name, raw in value.items()
+            }
+        elif section == "media" and isinstance(value, dict) and isinstance(value.get("rehost"), dict):
+            rest = _interpolate({k: v for k, v in value.items() if k != "rehost"}, "media", path, env)
+            out[section] = {**rest, "rehost": _interpolate(value["rehost"], "media.rehost", path, env, missing)}
+        else:
+            out[section] = _interpolate(value, section, path, env)
+    return out
+
+
+# --- the data folder ----------------------------------------------------------------
+
+
+def writable(folder: Path) -> bool:
+    """Whether files may be created in `folder` (the default `is_writable` check)."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def data_dir_for(base: Path, state: StateOptions, env: Mapping[str, str], is_writable: Callable[[Path], bool],
+                 where: Path) -> Path:
+    """`[state] dir`, `$SYNDICATE_DATA`, `.syndicate` beside the config when writable, else the XDG state dir."""
+    if state.dir:
+        return _made(base / Path(state.dir).expanduser(), "state.dir", where)
+    if env.get("SYNDICATE_DATA"):
+        return _made(Path(env["SYNDICATE_DATA"]).expanduser(), "$SYNDICATE_DATA", where)
+    beside = base / ".syndicate"
+    if is_writable(beside) if beside.is_dir() else is_writable(base):
+        return _made(beside, "the data folder", where)
+    xdg = env.get("XDG_STATE_HOME", "")
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    state_home = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "state"
+    return _made(state_home / "syndicate", "the data folder", where)
+
+
+def _made(folder: Path, what: str, where: Path) -> Path:
+    folder = folder.resolve()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{where}: {what}: cannot create {folder} ({exc.strerror})") from None
+    return folder
+
+
+# --- targets ------------------------------------------------------------------------
+
+
+def _secret_fields(model: type[BaseModel], required_only: bool = False) -> list[str]:
+    from syndicate.schema_text import _unwrap
+
+    return [name for name, info in model.model_fields.items()
+            if _unwrap(info.annotation) is Secret and (info.is_required() or not required_only)]
+
+
+def _options_model(cls: Any) -> type[TargetOptions]:
+    options = getattr(cls, "options", None)
+    if isinstance(options, type) and issubclass(options, TargetOptions):
+        return options
+    return LooseTargetOptions
+
+
+def _target(name: str, raw: dict[str, Any], cls: Any, path: Path, strict: bool, unset: list[str],
+            errors: list[str]) -> TargetConfig | None:
+    """One validated `[targets.NAME]`, or None when disabled or wrong (the messages go to `errors`)."""
+    kind = raw.get("type", name)
+    model_cls = _options_model(cls)
+    body = {**raw, "type": kind}
+    lenient = not strict or raw.get("enabled", True) is False
+    for key in _secret_fields(model_cls, required_only=True):
+        if body.get(key) is None and lenient:
+            body[key] = ""  # a preview sends nothing: a credential may be missing
+            if raw.get("enabled", True) is not False:
+                unset.append(f"targets.{name}.{key} (not set)")
+    try:
+        model = model_cls.model_validate(body)
+    except ValidationError as exc:
+        errors.extend(describe(exc, path, model_cls, ("targets", name)))
+        return None
+    if not model.enabled:
+        return None
+    declared: tuple[str, ...] = tuple(getattr(cls, "secrets", ()))
+    extra = model.model_extra if model.model_extra is not None else {}
+    for key, value in extra.items():
+        if isinstance(value, str) and (key in declared or is_secret_name(key)):
+            extra[key] = Secret(value)
+    options = {k: getattr(model, k) for k in model_cls.model_fields
+               if k != "type" and (k in model.model_fields_set or getattr(model, k) is not None)}
+    options.update(extra)
+    where = f"targets.{name}"
+    if strict:
+        for key in _secret_fields(model_cls, required_only=True):
+            if not options.get(key):
+                errors.append(f"{path}: {where}.{key}: required credential is empty (got ''; "
+                              'allowed: a non-empty string, usually "${ENV_VAR}")')
+    if model_cls is LooseTargetOptions:
+        for key in getattr(cls, "required", ()):
+            if not strict and key in declared:
+                continue  # a credential: only needed to send
+            value = options.get(key)
+            if value is None or value == "" or (isinstance(value, Secret) and not value):
+                typo = nearest(key, [k for k in extra if k not in getattr(cls, "required", ())])
+                hint = f" ({typo} is set: a typo?)" if typo else ""
+                errors.append(f"{path}: {where}.{key}: required for type {kind!r}{hint}")
+    if model.rate_limits and cls is not None:
+        specs = rate_specs()
+        try:
+            specs.effective_rates(cls.limits.rates, model.rate_limits, where=f"{where}.rate_limits")
+        except specs.RateSpecError as exc:
+            errors.append(f"{path}: {exc}")
+    return TargetConfig(name=name, type=kind, options=options, model=model)
 
 
 def load_config(
-    path: Path, env: dict[str, str] | None = None, *, check_connectors: bool = True, strict: bool = True
+    path: Path, env: Mapping[str, str] | None = None, *, check_connectors: bool = True, strict: bool = True,
+    is_writable: Callable[[Path], bool] | None = None,
 ) -> Config:
     """Read and validate one config file.
 
-    `strict=False` (previews, dry runs) lets credentials be unset: nothing is sent.
+    `strict=False` (previews, dry runs) lets credentials be unset: nothing is
+    sent. `is_writable` decides whether `.syndicate` may live beside the file.
     """
     env = dict(os.environ) if env is None else env
     try:
@@ -152,88 +282,82 @@ def load_config(
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-
-    site_raw = data.get("site")
-    if not isinstance(site_raw, dict):
+    if not isinstance(data.get("site"), dict):
         raise ConfigError(f"{path}: [site] is required (with at least url = \"https://...\")")
-    site_raw = _interpolate(site_raw, "site", path, env)
-    url = site_raw.get("url")
-    if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
-        raise ConfigError(f"{path}: site.url is required and must be an http(s) URL, got {url!r}")
+    unset: list[str] = []
+    values = _interpolate_all(data, path, env, None if strict else unset)
+    rehost = values.get("media", {}).get("rehost") if isinstance(values.get("media"), dict) else None
+    if not strict and isinstance(rehost, dict):
+        for key in _secret_fields(RehostOptions, required_only=True):
+            rehost.setdefault(key, "")
+    try:
+        file = ConfigFile.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(describe(exc, path, ConfigFile))) from None
     base = path.parent
-    root = (base / site_raw["root"]).resolve() if site_raw.get("root") else base.resolve()
-    content = site_raw.get("content", DEFAULT_CONTENT)
-    if isinstance(content, str):
-        content = [content]
-    if not isinstance(content, list) or not all(isinstance(c, str) for c in content):
-        raise ConfigError(f"{path}: site.content must be a list of glob patterns")
-    for key in ("fields", "shortcodes"):
-        if not isinstance(site_raw.get(key, {}), dict):
-            raise ConfigError(f"{path}: site.{key} must be a table")
+    errors: list[str] = []
+    if strict and file.media.rehost is not None:
+        errors += [f"{path}: media.rehost.{k}: required credential is empty (got ''; allowed: a non-empty string)"
+                   for k in _secret_fields(RehostOptions, True) if not getattr(file.media.rehost, k)]
+
+    s = file.site
     site = SiteConfig(
-        url=url.rstrip("/"),
-        root=root,
-        content=content,
-        permalink=site_raw.get("permalink"),
-        static=list(site_raw.get("static", [])),
-        fields=dict(site_raw.get("fields", {})),
-        shortcodes=dict(site_raw.get("shortcodes", {})),
-        timezone=str(site_raw.get("timezone", "UTC")),
-        language=site_raw.get("language"),
+        url=s.url, root=(base / s.root).resolve() if s.root else base.resolve(), content=s.content,
+        permalink=s.permalink, static=s.static, fields=s.fields, shortcodes=s.shortcodes,
+        timezone=s.timezone, language=s.language,
     )
-
-    state = _interpolate(data.get("state", {}), "state", path, env)
-    state_url = env.get("SYNDICATE_STATE_URL") or state.get("url", DEFAULT_STATE)
-    if state_url.startswith("sqlite:///") and not state_url.startswith("sqlite:////"):
-        rel = state_url[len("sqlite:///"):]
+    data_dir = data_dir_for(base, file.state, env, is_writable or writable, path)
+    url = env.get("SYNDICATE_STATE_URL") or file.state.url or f"sqlite:///{data_dir / 'state.db'}"
+    try:
+        state_url(url)
+    except PydanticCustomError as exc:  # only $SYNDICATE_STATE_URL can get here
+        raise ConfigError(f"{path}: $SYNDICATE_STATE_URL: {exc.message()} (got {show(url)}; "
+                          f"allowed: {(exc.context or {}).get('allowed')})") from None
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rel = url[len("sqlite:///"):]
         if rel and rel != ":memory:":
-            state_url = "sqlite:///" + str((base / rel).resolve())
+            url = "sqlite:///" + str((base / rel).resolve())
 
-    queue = _interpolate(data.get("queue", {}), "queue", path, env)
-    broker = env.get("SYNDICATE_BROKER_URL") or queue.get("broker") or None
-    redis_url = env.get("SYNDICATE_REDIS_URL") or queue.get("redis") or (broker if broker and broker.startswith("redis") else None)
+    queue = file.queue
+    queue.broker = env.get("SYNDICATE_BROKER_URL") or queue.broker or None
+    queue.redis = env.get("SYNDICATE_REDIS_URL") or queue.redis or (
+        queue.broker if queue.broker and queue.broker.startswith("redis") else None)
+    media = file.media
+    media.cache_dir = (base / media.cache_dir).resolve() if media.cache_dir else data_dir / "media"
 
-    targets_raw = data.get("targets", {})
-    if not isinstance(targets_raw, dict):
-        raise ConfigError(f"{path}: [targets] must be a table of tables")
-    targets: dict[str, TargetConfig] = {}
-    missing: list[str] = []
     registry = None
     if check_connectors:
         from syndicate import registry as _registry
 
         registry = _registry.available()
-    for name, raw in targets_raw.items():
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: targets.{name} must be a table")
+    targets: dict[str, TargetConfig] = {}
+    for name, raw in file.targets.items():
         kind = raw.get("type", name)
-        declared: tuple[str, ...] = ()
-        required: tuple[str, ...] = ()
+        cls = None
         if registry is not None:
-            if kind not in registry:
+            if not isinstance(kind, str) or kind not in registry:
                 known = ", ".join(sorted(registry)) or "none"
-                raise ConfigError(f"{path}: targets.{name}.type: unknown target type {kind!r} (known: {known})")
-            declared = registry[kind].secrets
-            required = registry[kind].required
-        if raw.get("enabled", True) is False:
-            continue
-        options: dict[str, Any] = {}
-        for key, value in raw.items():
-            if key == "type":
+                hint = suggest(kind, registry) if isinstance(kind, str) else ""
+                errors.append(f"{path}: {dotted(('targets', name, 'type'))}: unknown target type{hint} "
+                              f"(got {show(kind)}; allowed: {known})")
                 continue
-            value = _interpolate(value, f"targets.{name}.{key}", path, env, None if strict else missing)
-            if isinstance(value, str) and _is_secret_key(key, declared):
-                value = Secret(value)
-            options[key] = value
-        for key in required:
-            if not strict and key in declared:
-                continue  # a credential: only needed to send
-            value = options.get(key)
-            if value is None or value == "" or (isinstance(value, Secret) and not value):
-                raise ConfigError(f"{path}: targets.{name}.{key} is required for type {kind!r}")
-        targets[name] = TargetConfig(name=name, type=kind, options=options)
+            cls = registry[kind]
+        target = _target(name, raw, cls, path, strict, unset, errors)
+        if target is not None:
+            targets[name] = target
+    if errors:
+        raise ConfigError("\n".join(dict.fromkeys(errors)))
 
     return Config(
-        path=path, site=site, state_url=state_url, broker=broker, redis_url=redis_url,
-        targets=targets, raw=data, unset=missing,
+        path=path, site=site, state_url=url, broker=queue.broker, redis_url=queue.redis,
+        targets=targets, raw=data, unset=unset, http=file.http, queue=queue, media=media,
+        watch=file.watch, data_dir=data_dir,
     )
+
+
+def reference() -> str:
+    """The Markdown reference of `syndicate.toml`, generated from the schema (with each connector's keys)."""
+    from syndicate import registry
+    from syndicate.schema_text import reference as build
+
+    return build(registry.available())

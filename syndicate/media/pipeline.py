@@ -217,38 +217,21 @@ class MediaPipeline:
 
 def pipeline_for(config: Config) -> MediaPipeline:
     """The pipeline a `syndicate.toml` describes (`[media]`; see the README)."""
-    from syndicate.config import ConfigError, Secret
+    from syndicate.config import ConfigError
     from syndicate.media.rehost import S3Rehost
     from syndicate.permalinks import site_info
 
-    raw = config.raw.get("media", {})
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{config.path}: [media] must be a table")
-    allow = raw.get("allow", [])
-    if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
-        raise ConfigError(f"{config.path}: media.allow must be a list of hosts, addresses or CIDRs")
-    cache_dir = raw.get("cache_dir")
-    if cache_dir is not None and not isinstance(cache_dir, str):
-        raise ConfigError(f"{config.path}: media.cache_dir must be a path")
-    data_dir = getattr(config, "data_dir", None)  # state outside the site, when the config has one
-    if cache_dir:
-        cache = config.base_dir / cache_dir
-    elif data_dir is not None:
-        cache = Path(data_dir) / "media"
-    else:
-        cache = config.base_dir / ".syndicate" / "media"
+    media = config.media  # validated by load_config (syndicate.schema.MediaOptions)
     rehost = None
-    if isinstance(raw.get("rehost"), dict):
-        options = {k: (Secret(v) if k in ("access_key", "secret_key") and isinstance(v, str) else v)
-                   for k, v in raw["rehost"].items()}
-        rehost = S3Rehost.from_options(options, where=f"{config.path}: media.rehost")
+    if media.rehost is not None:
+        rehost = S3Rehost.from_options(dict(media.rehost), where=f"{config.path}: media.rehost")
     return MediaPipeline(
         config.site.root,
         site_info(config.site).static_dirs,
-        cache,
-        allow=AddressPolicy.allowing(*allow),
+        media.cache_dir or config.data_dir / "media",
+        allow=AddressPolicy.allowing(*media.allow),
         site_url=config.site.url,
-        max_source_bytes=int(raw.get("max_source_bytes", DEFAULT_MAX_SOURCE_BYTES)),
-        timeout=float(raw.get("timeout", 20.0)),
+        max_source_bytes=media.max_source_bytes,
+        timeout=media.timeout,
         rehost=rehost,
     )

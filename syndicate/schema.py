@@ -1,0 +1,301 @@
+"""The schema of `syndicate.toml`: one pydantic model per section.
+
+Every section is validated at load (`syndicate.config.load_config`); the
+messages a bad value gets and the Markdown reference are built from these
+models in `syndicate.schema_text`. Connectors subclass
+`TargetOptions` for their own keys and type credentials as `Secret`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError, core_schema
+
+from syndicate.duration import HELP as DURATION_HELP
+from syndicate.duration import DurationError, parse_duration
+
+DEFAULT_CONTENT = ["content/**/*.md", "content/**/*.mdx", "_posts/**/*.md", "src/content/**/*.md", "src/content/**/*.mdx"]
+DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
+STATE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://")
+_HTTP_URL = re.compile(r"^https?://[^/\s]+")
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+class Secret:
+    """A string that never shows itself in a repr, a log line or a traceback.
+
+    Usable as a pydantic field type: a connector marks a credential by typing it `Secret`.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls._coerce, json_schema_input_schema=core_schema.str_schema()
+        )
+
+    @classmethod
+    def _coerce(cls, value: object) -> Secret:
+        if isinstance(value, Secret):
+            return value
+        if isinstance(value, str):
+            return cls(value)
+        raise PydanticCustomError("secret_type", "expected a string", {"allowed": 'a string, usually "${ENV_VAR}"'})
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A marker in `Annotated[...]` naming the type in messages and the reference."""
+
+    name: str
+
+
+def _duration(value: object) -> float:
+    try:
+        return parse_duration(value)
+    except DurationError:
+        raise PydanticCustomError("duration", "not a duration", {"allowed": DURATION_HELP}) from None
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise PydanticCustomError("positive", "must be more than 0", {"allowed": DURATION_HELP})
+    return value
+
+
+def _non_negative(value: float) -> float:
+    if value < 0:
+        raise PydanticCustomError("non_negative", "must not be negative", {"allowed": DURATION_HELP})
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_duration), AfterValidator(_positive), Kind("duration")]
+DurationOrZero = Annotated[float, BeforeValidator(_duration), AfterValidator(_non_negative), Kind("duration")]
+
+
+def _http_url(value: str) -> str:
+    if not _HTTP_URL.match(value):
+        raise PydanticCustomError("http_url", "not an http(s) URL", {"allowed": '"https://example.com"'})
+    return value.rstrip("/")
+
+
+def _any_url(value: str) -> str:
+    if not _URL.match(value):
+        raise PydanticCustomError("url", "not a URL", {"allowed": '"scheme://host[:port][/path]", e.g. "redis://localhost:6379/0"'})
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url), Kind("http(s) URL")]
+Url = Annotated[str, AfterValidator(_any_url), Kind("URL")]
+
+
+def state_url(value: str) -> str:
+    """`value` when it is a URL the ledger can use, else a `PydanticCustomError`."""
+    if not value.startswith(STATE_SCHEMES):
+        raise PydanticCustomError("state_url", "not a state database URL",
+                                  {"allowed": "sqlite:///PATH or postgresql://user:password@host/db"})
+    return value
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        allowed = "an IANA name such as Europe/Berlin or UTC"
+        import difflib
+        from zoneinfo import available_timezones
+
+        near = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
+        if near:
+            allowed += f"; did you mean {near[0]}?"
+        raise PydanticCustomError("timezone", "unknown timezone", {"allowed": allowed}) from None
+    return value
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+def rate_specs() -> Any:
+    """The module holding `parse_rate`, `effective_rates` and `RateSpecError`, imported on first use."""
+    import importlib
+
+    try:  # the rate limiter's rewrite moves the spec rules to syndicate.ratequota
+        return importlib.import_module("syndicate.ratequota")
+    except ImportError:
+        return importlib.import_module("syndicate.ratelimit")
+
+
+def _rate_spec(value: str) -> str:
+    specs = rate_specs()
+    try:
+        specs.parse_rate(value)
+    except specs.RateSpecError as exc:
+        prefix = f"{value!r}: "  # parse_rate's messages start with the value
+        problem = str(exc)[len(prefix):] if str(exc).startswith(prefix) else "not a rate"
+        raise PydanticCustomError("rate_spec", problem,
+                                  {"allowed": '"N/30s", "N/5m", "N/1h", "N/1d" or "N per 30 seconds"'}) from None
+    return value
+
+
+RateSpec = Annotated[str, AfterValidator(_rate_spec), Kind("rate")]
+Glob = Annotated[list[str], BeforeValidator(_one_or_many), Kind("glob or list of globs")]
+
+
+class Section(BaseModel):
+    """A config table: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class SiteOptions(Section):
+    """The site whose posts are cross-posted."""
+
+    url: HttpUrl = Field(description="The site's public base URL (required).")
+    root: str | None = Field(default=None, description="The site's root folder, relative to the config file (default: its folder).")
+    content: Glob = Field(default_factory=lambda: list(DEFAULT_CONTENT),
+                          description="Globs of post files, relative to the root.")
+    permalink: str | None = Field(default=None, description="URL pattern of a post (:year :month :day :slug ...); default: the generator's own.")
+    static: list[str] = Field(default_factory=list, description="Folders served at the site root (images).")
+    fields: dict[str, str] = Field(default_factory=dict, description="Role -> front-matter key (dotted) for your theme's own names.")
+    shortcodes: dict[str, str] = Field(default_factory=dict, description="Your shortcode -> a built-in meaning (figure, youtube...).")
+    timezone: Annotated[str, AfterValidator(_timezone), Kind("IANA timezone")] = Field(default="UTC", description="IANA timezone for dates written without an offset.")
+    language: str | None = Field(default=None, description="The posts' default language (BCP 47, e.g. en).")
+
+
+class StateOptions(Section):
+    """Where the ledger (what was sent where) and other data live."""
+
+    url: Annotated[str, AfterValidator(state_url), Kind("state URL")] | None = Field(default=
+        None, description="The ledger database: sqlite:///PATH (relative to the config) or postgresql://...; "
+                          "$SYNDICATE_STATE_URL wins. Default: sqlite:///<data dir>/state.db.")
+    dir: str | None = Field(default=None, description="The data folder (ledger, media cache); $SYNDICATE_DATA also sets it. "
+                                              "Default: .syndicate beside the config when writable, else "
+                                              "$XDG_STATE_HOME/syndicate.")
+
+
+class QueueOptions(Section):
+    """The Celery queue (absent broker: push runs in-process)."""
+
+    broker: Url | None = Field(default=None, description="Broker URL ($SYNDICATE_BROKER_URL wins).")
+    redis: Url | None = Field(default=None, description="Redis for shared rate limits ($SYNDICATE_REDIS_URL wins; default: the broker when it is Redis).")
+    name: Annotated[str, Field(min_length=1)] = Field(default="syndicate", description="The queue's name.")
+    visibility_timeout: Duration = Field(default=3600.0, description="How long the broker waits before redelivering an unacknowledged task; nothing is scheduled further ahead than a quarter of it.")
+    scan_interval: Duration = Field(default=60.0, description="Time between runs of the periodic due job.")
+    stale_after: Duration | None = Field(default=None, description="A row queued or creating with no worker for this long is sent again (default: visibility_timeout + 60 s).")
+    lease_seconds: Duration = Field(default=120.0, description="How long a worker holds a (post, target); a dead worker's row is free after it.")
+    rate_time_scale: Annotated[float, Field(gt=0)] = Field(default=1.0, description="Multiplies every rate-limit window (tests shrink time).")
+
+    @model_validator(mode="after")
+    def _stale_default(self) -> QueueOptions:
+        if self.stale_after is None:
+            self.stale_after = self.visibility_timeout + 60.0
+        return self
+
+
+class RehostOptions(Section):
+    """An S3-compatible bucket for images a platform cannot fetch from the site."""
+
+    endpoint: HttpUrl = Field(description="The S3 endpoint, e.g. https://s3.example.net.")
+    bucket: Annotated[str, Field(min_length=1)] = Field(description="The bucket's name.")
+    access_key: Secret = Field(description="The access key id (a secret).")
+    secret_key: Secret = Field(description="The secret access key (a secret).")
+    public_url: HttpUrl = Field(description="Where the bucket's objects are served publicly.")
+    region: str = Field(default="us-east-1", description="The signing region.")
+    prefix: str = Field(default="", description="A key prefix inside the bucket.")
+
+
+class MediaOptions(Section):
+    """Images: fetching, fitting, caching and rehosting."""
+
+    allow: list[str] = Field(default_factory=list, description="Hosts, addresses or CIDRs that may be fetched although private (intranet, tests).")
+    cache_dir: Path | None = Field(default=None, description="Fitted images, relative to the config file (default: <data dir>/media).")
+    max_source_bytes: Annotated[int, Field(gt=0)] = Field(default=DEFAULT_MAX_SOURCE_BYTES, description="Larger source images are refused.")
+    timeout: Duration = Field(default=20.0, description="Per image download.")
+    rehost: RehostOptions | None = Field(default=None, description="Optional bucket for images a platform cannot reach ([media.rehost]).")
+
+
+class HttpOptions(Section):
+    """Requests to the platforms."""
+
+    timeout: Duration = Field(default=30.0, description="Per request to a platform.")
+
+
+class WatchOptions(Section):
+    """`syndicate watch`: following the site's files as they change."""
+
+    debounce_ms: Annotated[int, Field(ge=0)] = Field(default=300, description="Milliseconds of quiet after a change before acting on it.")
+    rescan: Duration = Field(default=300.0, description="A full rescan this often, in case a change was missed.")
+    delete_grace: Duration = Field(default=600.0, description="A post must stay gone this long before its copies are deleted.")
+    max_deletes: Annotated[int, Field(ge=0)] = Field(default=5, description="More deletions than this at once wait for confirmation.")
+    first_run_limit: Annotated[int, Field(ge=0)] = Field(default=3, description="Posts a first run sends at most; the rest are marked as seen.")
+    wait_live: bool = Field(default=False, description="Wait until a post's URL answers before sending it.")
+    wait_live_timeout: Duration = Field(default=900.0, description="How long to wait for a post's URL to answer.")
+
+
+OnChange = Literal["delete", "unpublish", "keep"]
+
+
+class TargetOptions(BaseModel):
+    """Keys every `[targets.NAME]` table takes; a connector subclasses it for its own."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    type: str = Field(description="The connector type (default: the table's name).")
+    enabled: bool = Field(default=True, description="false: the target is kept in the file but not used.")
+    rate_limits: dict[str, RateSpec] | None = Field(default=
+        None, description='Lower the documented rate limits, e.g. { create = "5/30s" } (never higher).')
+    on_edit: Literal["update", "skip", "repost"] | None = Field(default=None, description="What an edited post does to its copy.")
+    on_unpublish: OnChange | None = Field(default=None, description="What a post turned draft or hidden does to its copy.")
+    on_delete: OnChange | None = Field(default=None, description="What a deleted post does to its copy.")
+
+
+class LooseTargetOptions(TargetOptions):
+    """For connectors without an options model: their own keys pass unchecked."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ConfigFile(Section):
+    """The whole file; targets are checked one by one against their connector's model."""
+
+    site: SiteOptions = Field(description="[site]")
+    state: StateOptions = Field(default_factory=StateOptions, description="[state]")
+    queue: QueueOptions = Field(default_factory=QueueOptions, description="[queue]")
+    media: MediaOptions = Field(default_factory=MediaOptions, description="[media]")
+    http: HttpOptions = Field(default_factory=HttpOptions, description="[http]")
+    watch: WatchOptions = Field(default_factory=WatchOptions, description="[watch]")
+    targets: dict[str, dict[str, Any]] = Field(default_factory=dict, description="[targets.NAME]")
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "site": SiteOptions, "state": StateOptions, "queue": QueueOptions, "media": MediaOptions,
+    "media.rehost": RehostOptions, "http": HttpOptions, "watch": WatchOptions,
+}
