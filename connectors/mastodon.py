@@ -252,10 +252,9 @@ class Mastodon(Connector):
         return None
 
     def upload(self, item: MediaItem, fitted: FittedMedia) -> str:
-        policy = self.limits.media or _MEDIA
         data: dict[str, str] = {}
         if fitted.alt:
-            data["description"] = fitted.alt[: policy.alt_max_length or None]
+            data["description"] = fitted.alt  # cut to the instance's description_limit by the engine
         files = {"file": (fitted.filename, fitted.data, fitted.mime)}
         # a lost upload response only orphans an attachment: retry freely
         response = self.send(Request("POST", self.base + MEDIA_UPLOAD, data=data, files=files, kind="media"))

@@ -555,6 +555,8 @@ class Syndicator:
                 continue
             except MediaError as exc:
                 raise Transient(f"{conn.name}: image {item.source}: {exc}") from None
+            if fitted.alt and policy.alt_max_length is not None:
+                fitted = replace(fitted, alt=fitted.alt[: policy.alt_max_length])  # the platform's alt limit
             ctx.media[item.source] = conn.upload(item, fitted)
         return ctx
 

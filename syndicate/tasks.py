@@ -64,19 +64,18 @@ _lock = threading.Lock()
 
 def configure(config: Config) -> Celery:
     """Point the app at the config's broker and queue settings."""
-    queue = config.raw.get("queue", {}) if isinstance(config.raw.get("queue"), dict) else {}
-    vt = int(queue.get("visibility_timeout", VISIBILITY_TIMEOUT))
-    interval = float(queue.get("scan_interval", 60))
+    queue = config.queue
+    vt = int(queue.visibility_timeout)
     app.conf.update(
         broker_url=config.broker,
-        task_default_queue=str(queue.get("name", "syndicate")),
+        task_default_queue=queue.name,
         broker_transport_options={"visibility_timeout": vt},
-        beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": interval}},
+        beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": float(queue.scan_interval)}},
     )
     _shared["config"] = config
     _shared["max_countdown"] = min(MAX_COUNTDOWN, vt // 4)
     # a row queued or creating for longer than this with no worker on it is sent again
-    _shared["stale_after"] = float(queue.get("stale_after", vt + 60))
+    _shared["stale_after"] = float(queue.stale_after or vt + 60)
     return app
 
 

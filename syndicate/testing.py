@@ -29,7 +29,7 @@ import pytest
 
 from syndicate import registry
 from syndicate.config import Config, SiteConfig, load_config
-from syndicate.contract import Draft
+from syndicate.contract import Draft, FittedMedia, MediaItem, MediaPolicy
 from syndicate.errors import AuthFailed, OutcomeUnknown, RateLimited, Transient
 from syndicate.fitting import fits
 from syndicate.markdown.document import Document, Embed
@@ -73,6 +73,29 @@ def nasty_posts() -> list[Post]:
                   document=["Intro\n\n", Embed("youtube", "dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
                             "\n\nEnd {{ x }}\n"]),
     ]
+
+
+class StaticMedia:
+    """A stand-in for the media pipeline (tested on its own): every image URL answers, every image is a
+    small PNG. Connector cases then test what the connector does with media, not the network."""
+
+    rehost_store = None
+
+    def __init__(self) -> None:
+        self.fitted_items: list[MediaItem] = []
+
+    def probe(self, url: str) -> None:
+        return None
+
+    def fitted(self, item: MediaItem, policy: MediaPolicy) -> FittedMedia:
+        import io
+
+        from PIL import Image as PILImage
+
+        self.fitted_items.append(item)
+        out = io.BytesIO()
+        PILImage.new("RGB", (8, 8), (200, 10, 10)).save(out, "PNG")
+        return FittedMedia(out.getvalue(), "image/png", 8, 8, "image.png", item.alt)
 
 
 class ConnectorContract:
@@ -121,7 +144,7 @@ class ConnectorContract:
         config_file = site / "syndicate.toml"
         config_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
         config: Config = load_config(config_file, strict=strict)
-        return Syndicator(config)
+        return Syndicator(config, media=StaticMedia())
 
     @staticmethod
     def post_in(syn: Syndicator, n: int, **changes: Any) -> Post:

@@ -205,7 +205,8 @@ def test_media_upload_with_description_and_polling(tmp_path: Any, monkeypatch: p
         syn = engine(fake, tmp_path, monkeypatch, media=media)
         post = make_post(1, cover=Image(src="c.png", url="https://blog.example/c.png", alt="A red square on white"))
         post.path = tmp_path / "content" / "post-1.md"
-        assert syn.run_inline(post, "mastodon", sleep=lambda s: None).status == "done"
+        outcome = syn.run_inline(post, "mastodon", sleep=lambda s: None)
+        assert outcome.status == "done", outcome
         (attachment,) = fake.media.values()
         assert attachment["description"] == "A red squa"  # cut to the instance's description_limit
         assert attachment["data"].startswith(b"\x89PNG")

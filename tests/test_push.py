@@ -180,7 +180,9 @@ def test_preview_json_sends_and_records_nothing_and_masks_secrets(site: Path, fa
     post = write(site, "peek.md", "title: Peek\ndate: 2024-03-01\ntags: [python]")
     code, output = run("preview", str(post), "--json")
     assert code == 0, output
-    data = json.loads(output)
+    whole = json.loads(output)
+    assert set(whole) == {"posts", "errors", "log"}  # one shape for one file or a folder
+    (data,) = whole["posts"]
     assert data["post"]["title"] == "Peek" and data["post"]["url"] == "https://blog.example/posts/peek/"
     entry = data["targets"]["devto"]
     assert entry["action"] == "create" and entry["request"]["method"] == "POST"

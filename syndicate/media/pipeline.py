@@ -217,7 +217,6 @@ class MediaPipeline:
 
 def pipeline_for(config: Config) -> MediaPipeline:
     """The pipeline a `syndicate.toml` describes (`[media]`; see the README)."""
-    from syndicate.config import ConfigError
     from syndicate.media.rehost import S3Rehost
     from syndicate.permalinks import site_info
 
