@@ -181,7 +181,8 @@ def data_dir_for(base: Path, state: StateOptions, env: Mapping[str, str], is_wri
     if env.get("SYNDICATE_DATA"):
         return _made(Path(env["SYNDICATE_DATA"]).expanduser(), "$SYNDICATE_DATA", where)
     beside = base / ".syndicate"
-    if is_writable(beside) if beside.is_dir() else is_writable(base):
+    usable = is_writable(beside) if beside.is_dir() else (not beside.exists() and is_writable(base))
+    if usable:
         return _made(beside, "the data folder", where)
     xdg = env.get("XDG_STATE_HOME", "")
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()

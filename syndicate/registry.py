@@ -38,6 +38,11 @@ def available() -> dict[str, type[Connector]]:
     return {**_discovered(), **_extra}
 
 
+def installed() -> dict[str, type[Connector]]:
+    """The connector types installed through entry points (built-ins and plugins)."""
+    return dict(_discovered())
+
+
 def register(cls: type[Connector]) -> type[Connector]:
     """Register a connector class in this process (tests, embedding)."""
     _extra[cls.type] = cls

@@ -242,11 +242,11 @@ def _config(site: Path, extra: str = "") -> object:
 def test_the_cache_lives_in_the_data_dir_never_in_the_site(site: Path, tmp_path: Path) -> None:
     config = _config(site)
     assert pipeline_for(config).cache.directory == site / ".syndicate" / "media"  # type: ignore[arg-type,union-attr]
-    setattr(config, "data_dir", tmp_path / "state")  # what the config gives once it has a data directory
-    pipe = pipeline_for(config)  # type: ignore[arg-type]
+    elsewhere = _config(site, f'\n[state]\ndir = "{tmp_path / "state"}"\n')
+    pipe = pipeline_for(elsewhere)  # type: ignore[arg-type]
     assert pipe.cache is not None and pipe.cache.directory == tmp_path / "state" / "media"
     pipe.fitted(MediaItem("cover", "content/posts/hello/cover.jpg"), SMALL)
-    assert list((tmp_path / "state" / "media").glob("*/*.fit")) and not (site / ".syndicate").exists()
-    explicit = _config(site, '\n[media]\ncache_dir = "../elsewhere"\n')
-    setattr(explicit, "data_dir", tmp_path / "state")
-    assert pipeline_for(explicit).cache.directory == site / "../elsewhere"  # type: ignore[arg-type,union-attr]
+    assert list((tmp_path / "state" / "media").glob("*/*.fit"))
+    assert not list((site / ".syndicate").glob("media/*/*.fit"))
+    explicit = _config(site, f'\n[state]\ndir = "{tmp_path / "state"}"\n[media]\ncache_dir = "../elsewhere"\n')
+    assert pipeline_for(explicit).cache.directory == (site / "../elsewhere").resolve()  # type: ignore[arg-type,union-attr]

@@ -177,7 +177,7 @@ def test_a_future_post_is_published_by_the_periodic_job_when_due(tmp_path, broke
         config = write_config(tmp_path, targets(None, masto), state_url=pg_url, broker=broker.url,
                               queue={"visibility_timeout": 20, "scan_interval": 1})
         out = cli(config, "push", str(tmp_path / "content"), "--json")
-        assert "deferred until" in out.stdout
+        assert json.loads(out.stdout)["queued"][0]["status"] == "deferred"
         w = workers(config, concurrency=2)
         w.start(1, beat=True)
         ledger = Ledger(pg_url)
