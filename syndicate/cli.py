@@ -32,14 +32,14 @@ ConfigOpt = typer.Option(None, "--config", "-c", help="syndicate.toml (default: 
 JsonOpt = typer.Option(False, "--json", help="machine-readable output")
 ToOpt = typer.Option(None, "--to", "-t", help="only this target (repeatable)")
 
-_consoles: dict[str, Console] = {}
+_consoles: dict[tuple[bool, int], Console] = {}
 STYLES = {"create": "green", "update": "yellow", "delete": "red", "repost": "yellow", "error": "red",
           "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow",
           "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim"}
 
 
 def _console(stderr: bool = False) -> Console:
-    key = "err" if stderr else "out"
+    key = (stderr, id(sys.stderr if stderr else sys.stdout))  # a new stream (a test runner's) gets its own
     if key not in _consoles:
         from rich.console import Console
 
