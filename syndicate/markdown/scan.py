@@ -1,0 +1,372 @@
+"""One scan of a Markdown text for its code: fenced and indented code blocks, code spans, HTML blocks.
+
+A CommonMark 0.31.2 block pass reduced to what decides code (containers —
+block quotes, list items — with laziness and tabs; fences; indented code;
+the seven HTML block kinds; ATX/setext headings and thematic breaks, which end
+paragraphs) and, inside paragraphs and headings, the code-span rule with its
+precedence (backslash escapes, raw HTML and autolinks first). Proved against
+the spec's own examples in tests/test_commonmark.py (markdown-it-py is the oracle).
+Spec: https://spec.commonmark.org/0.31.2/
+"""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+CODE_KINDS = frozenset({"fence", "indented", "span"})
+
+
+class Region(NamedTuple):
+    """A stretch of the text: char offsets `start:end`, lines `first:last` (end exclusive)."""
+
+    kind: str  # "fence" | "indented" | "span" | "html"
+    start: int
+    end: int
+    first: int
+    last: int
+
+
+_FENCE = re.compile(r"(`{3,})(?=[^`]*$)|(~{3,})")
+_ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
+_HR = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_SETEXT = re.compile(r"(?:=+|-+)[ \t]*$")
+_ITEM = re.compile(r"([-+*]|(\d{1,9})[.)])(?=[ \t]|$)")
+_ATTR = r"""(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)"""
+_OPEN_TAG = rf"<[A-Za-z][A-Za-z0-9-]*{_ATTR}*\s*/?>"
+_CLOSE_TAG = r"</[A-Za-z][A-Za-z0-9-]*\s*>"
+_BLOCK_NAMES = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|"
+    "dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|main|"
+    "menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|thead|"
+    "title|tr|track|ul"
+)
+_HTML_STARTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
+    (re.compile(r"<(?:pre|script|style|textarea)(?:[ \t>]|$)", re.I), re.compile(r"</(?:pre|script|style|textarea)>", re.I)),
+    (re.compile(r"<!--"), re.compile(r"-->")),
+    (re.compile(r"<\?"), re.compile(r"\?>")),
+    (re.compile(r"<![A-Za-z]"), re.compile(r">")),
+    (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>")),
+    (re.compile(rf"</?(?:{_BLOCK_NAMES})(?:[ \t>]|/>|$)", re.I), None),
+    (re.compile(rf"(?:{_OPEN_TAG}|{_CLOSE_TAG})[ \t]*$"), None),  # cannot interrupt a paragraph
+)
+_INLINE_SKIP = re.compile(
+    rf"{_OPEN_TAG}|{_CLOSE_TAG}|<!-->|<!--->|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<![A-Za-z][^>]*>|<!\[CDATA\[[\s\S]*?\]\]>"
+    r"|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|<[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*>"
+)
+_SPECIAL = re.compile(r"[`\\<]")
+
+
+class _Cursor:
+    """A position in one line, in columns as well as characters (tabs stop every 4 columns)."""
+
+    __slots__ = ("s", "i", "col", "partial")
+
+    def __init__(self, s: str) -> None:
+        self.s, self.i, self.col, self.partial = s, 0, 0, 0  # partial: columns left of the tab at s[i]
+
+    def indent(self) -> int:
+        s, i, col, n = self.s, self.i, self.col, self.partial
+        if n:
+            col, i = col + n, i + 1
+        while i < len(s) and s[i] in " \t":
+            w = 1 if s[i] == " " else 4 - col % 4
+            n, col, i = n + w, col + w, i + 1
+        return n
+
+    def consume(self, k: int) -> None:
+        s = self.s
+        while k > 0:
+            if self.partial:
+                take = min(k, self.partial)
+                self.partial -= take
+                self.col += take
+                k -= take
+                if not self.partial:
+                    self.i += 1
+            elif self.i < len(s) and s[self.i] == " ":
+                self.i, self.col, k = self.i + 1, self.col + 1, k - 1
+            elif self.i < len(s) and s[self.i] == "\t":
+                self.partial = 4 - self.col % 4
+            else:
+                return
+
+    def rest(self) -> str:
+        """The line from the first non-blank character on."""
+        return self.s[self.i:].lstrip(" \t")
+
+    def first(self) -> int:
+        """Char index of the first non-blank character (len(s) when blank)."""
+        return len(self.s) - len(self.rest())
+
+    def skip(self, n: int) -> None:
+        """Move past the indent, then `n` more characters."""
+        self.consume(self.indent())
+        self.i += n
+        self.col += n
+
+    def copy(self) -> _Cursor:
+        c = _Cursor(self.s)
+        c.i, c.col, c.partial = self.i, self.col, self.partial
+        return c
+
+
+class _Box:
+    __slots__ = ("quote", "width", "blank_start", "content")
+
+    def __init__(self, quote: bool, width: int = 0, blank_start: bool = False) -> None:
+        self.quote, self.width, self.blank_start, self.content = quote, width, blank_start, False
+
+
+class _Leaf:
+    __slots__ = ("kind", "depth", "start", "first", "end", "last", "fence", "close", "pieces")
+
+    def __init__(self, kind: str, depth: int, start: int, first: int) -> None:
+        self.kind, self.depth, self.start, self.first = kind, depth, start, first
+        self.end, self.last = start, first + 1
+        self.fence = ""
+        self.close: re.Pattern[str] | None = None
+        self.pieces: list[tuple[int, str]] = []  # paragraph lines: (offset in the text, content)
+
+
+def _item(c: _Cursor, para: bool) -> tuple[int, bool] | None:
+    """A list-item marker at the cursor: (content width in columns, starts blank), or None."""
+    if c.indent() >= 4:
+        return None
+    rest = c.rest()
+    m = _ITEM.match(rest)
+    if not m or _HR.match(rest):
+        return None
+    blank = not rest[m.end():].strip(" \t")
+    if para and (blank or (m.group(2) is not None and m.group(2) != "1")):
+        return None
+    start = c.col
+    c.skip(m.end())
+    spaces = c.indent()
+    if blank or spaces >= 5:
+        c.consume(1)
+    else:
+        c.consume(spaces)
+    return c.col - start, blank
+
+
+def _interrupts(c: _Cursor) -> bool:
+    """Whether the rest of the line starts a block that ends a paragraph (a lazy line does not)."""
+    if c.indent() >= 4:
+        return False
+    rest = c.rest()
+    if not rest:
+        return True
+    ch = rest[0]
+    if ch == ">":
+        return True
+    if ch in "`~" and _FENCE.match(rest):
+        return True
+    if ch == "#" and _ATX.match(rest):
+        return True
+    if ch in "-*_" and _HR.match(rest):
+        return True
+    if ch == "<" and any(start.match(rest) for start, _ in _HTML_STARTS[:6]):
+        return True
+    return _item(c.copy(), True) is not None
+
+
+def scan(text: str) -> list[Region]:
+    """Every code block, code span and HTML block of `text`, in order of start."""
+    out: list[Region] = []
+    boxes: list[_Box] = []
+    leaf: _Leaf | None = None
+    offset = 0
+
+    def close() -> None:
+        nonlocal leaf
+        if leaf is None:
+            return
+        if leaf.kind == "para":
+            _spans(leaf.pieces, leaf.first, out)
+        else:
+            out.append(Region(leaf.kind, leaf.start, leaf.end, leaf.first, leaf.last))
+        leaf = None
+
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # the text's final line ending ends no line
+    for ln, line in enumerate(lines):
+        c = _Cursor(line)
+        matched = 0
+        for box in boxes:
+            if box.quote:
+                if c.indent() < 4 and c.rest()[:1] == ">":
+                    c.skip(1)
+                    if c.partial or line[c.i:c.i + 1] in (" ", "\t"):
+                        c.consume(1)
+                else:
+                    break
+            elif not c.rest():
+                if box.blank_start and not box.content:
+                    break
+            elif c.indent() >= box.width:
+                c.consume(box.width)
+            else:
+                break
+            matched += 1
+        all_in = matched == len(boxes)
+        blank = not c.rest()
+        if leaf is not None and leaf.kind != "para" and all_in:
+            if leaf.kind == "fence":
+                m = _FENCE.match(c.rest()) if c.indent() < 4 else None
+                done = bool(m and m.group(0)[0] == leaf.fence[0] and len(m.group(0)) >= len(leaf.fence)
+                            and not c.rest()[m.end():].strip(" \t"))
+                leaf.end, leaf.last = offset + len(line), ln + 1
+                if done:
+                    close()
+                offset += len(line) + 1
+                continue
+            if leaf.kind == "html":
+                if leaf.close is None and blank:
+                    close()
+                else:
+                    leaf.end, leaf.last = offset + len(line), ln + 1
+                    if leaf.close is not None and leaf.close.search(line, c.i):
+                        close()
+                    offset += len(line) + 1
+                    continue
+            elif leaf.kind == "indented":
+                if blank or c.indent() >= 4:
+                    if not blank:
+                        leaf.end, leaf.last = offset + len(line), ln + 1
+                    offset += len(line) + 1
+                    continue
+                close()
+        if leaf is not None and leaf.kind == "para" and not all_in and not blank and not _interrupts(c.copy()):
+            leaf.pieces.append((offset + c.first(), c.rest()))  # a lazy continuation line
+            offset += len(line) + 1
+            continue
+        if not all_in:
+            del boxes[matched:]
+            if leaf is not None and leaf.depth > matched:
+                close()
+        # new containers
+        while True:
+            if c.indent() >= 4:
+                break
+            rest = c.rest()
+            if rest[:1] == ">":
+                close()
+                c.skip(1)
+                if c.partial or line[c.i:c.i + 1] in (" ", "\t"):
+                    c.consume(1)
+                for box in boxes:
+                    box.content = True
+                boxes.append(_Box(True))
+                continue
+            para = leaf is not None and leaf.kind == "para"
+            item = _item(c.copy(), para)
+            if item is None:
+                break
+            _item(c, para)
+            close()
+            for box in boxes:
+                box.content = True
+            boxes.append(_Box(False, item[0], item[1]))
+        depth = len(boxes)
+        rest = c.rest()
+        if not rest:
+            if leaf is not None and leaf.kind == "para":
+                close()
+            offset += len(line) + 1
+            continue
+        for box in boxes:
+            box.content = True
+        at = offset + c.first()
+        if c.indent() >= 4:
+            if leaf is not None and leaf.kind == "para":
+                leaf.pieces.append((at, rest))
+            else:
+                close()
+                leaf = _Leaf("indented", depth, offset + c.i, ln)
+                leaf.end = offset + len(line)
+            offset += len(line) + 1
+            continue
+        ch = rest[0]
+        if ch in "`~" and (m := _FENCE.match(rest)):
+            close()
+            leaf = _Leaf("fence", depth, at, ln)
+            leaf.fence, leaf.end = m.group(0), offset + len(line)
+        elif ch == "<" and (kind := _html_kind(rest, leaf is not None and leaf.kind == "para")) is not None:
+            close()
+            leaf = _Leaf("html", depth, at, ln)
+            leaf.close, leaf.end = _HTML_STARTS[kind][1], offset + len(line)
+            if leaf.close is not None and leaf.close.search(line, c.first()):
+                close()
+        elif ch == "#" and _ATX.match(rest):
+            close()
+            _spans([(at, rest)], ln, out)
+        elif leaf is not None and leaf.kind == "para" and ch in "=-" and _SETEXT.match(rest):
+            close()
+        elif ch in "-*_" and _HR.match(rest):
+            close()
+        elif leaf is not None and leaf.kind == "para":
+            leaf.pieces.append((at, rest))
+        else:
+            close()
+            leaf = _Leaf("para", depth, at, ln)
+            leaf.pieces.append((at, rest))
+        offset += len(line) + 1
+    close()
+    out.sort(key=lambda r: r.start)
+    return out
+
+
+def _html_kind(rest: str, para: bool) -> int | None:
+    for k, (start, _) in enumerate(_HTML_STARTS):
+        if start.match(rest) and not (para and k == 6):
+            return k
+    return None
+
+
+def _spans(pieces: list[tuple[int, str]], first: int, out: list[Region]) -> None:
+    """Code spans of one paragraph or heading (its lines, each with its offset in the text)."""
+    s = "\n".join(p[1] for p in pieces)
+    if "`" not in s:
+        return
+    starts = []  # char index in `s` where each piece starts
+    pos = 0
+    for _, piece in pieces:
+        starts.append(pos)
+        pos += len(piece) + 1
+
+    def where(k: int) -> tuple[int, int]:
+        line = next(n for n in range(len(starts) - 1, -1, -1) if starts[n] <= k)
+        return pieces[line][0] + k - starts[line], first + line
+
+    i, n = 0, len(s)
+    while (m := _SPECIAL.search(s, i)) is not None:
+        j = m.start()
+        ch = s[j]
+        if ch == "\\":
+            i = j + 2
+            continue
+        if ch == "<":
+            t = _INLINE_SKIP.match(s, j)
+            i = t.end() if t else j + 1
+            continue
+        k = j
+        while k < n and s[k] == "`":
+            k += 1
+        size = k - j
+        close = k
+        while True:
+            close = s.find("`" * size, close)
+            if close < 0:
+                i = k
+                break
+            e = close
+            while e < n and s[e] == "`":
+                e += 1
+            if e - close == size:
+                (a, la), (b, lb) = where(j), where(e - 1)
+                out.append(Region("span", a, b + 1, la, lb + 1))
+                i = e
+                break
+            close = e
