@@ -61,20 +61,29 @@ def _prepare(post: Post) -> Document:
     text, images = absolutise(text, ctx)
     if EMBED_OPEN in text or "\n\n\n" in text:
         text = _BLANKS.sub("\n\n", text)  # before restoring: blank lines in code are kept
-    text = ctx.restore(text.lstrip("\n"))
-    return Document(segments=_segments(text, ctx), images=images, warnings=ctx.warnings)
+    text, code = ctx.restore_tracked(text.lstrip("\n"))
+    segments, seg_code = _segments(text, code, ctx)
+    return Document(segments=segments, images=images, warnings=ctx.warnings, code=seg_code)
 
 
-def _segments(text: str, ctx: Context) -> list[str | Embed]:
+def _segments(text: str, code: list[tuple[int, int]], ctx: Context) -> tuple[list[str | Embed], list[list[tuple[int, int]]]]:
+    """The text split at its embeds; each text segment with its code ranges (offsets in it)."""
     if EMBED_OPEN not in text:
-        return [text]
+        return [text], [code]
     out: list[str | Embed] = []
+    ranges: list[list[tuple[int, int]]] = []
     pos = 0
+
+    def piece(start: int, end: int) -> None:
+        out.append(text[start:end])
+        ranges.append([(a - start, b - start) for a, b in code if start <= a and b <= end])
+
     for m in EMBEDDED.finditer(text):
         if m.start() > pos:
-            out.append(text[pos:m.start()])
+            piece(pos, m.start())
         out.append(ctx.embeds[int(m.group(1))])
+        ranges.append([])
         pos = m.end()
     if pos < len(text):
-        out.append(text[pos:])
-    return out
+        piece(pos, len(text))
+    return out, ranges

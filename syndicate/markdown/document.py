@@ -38,6 +38,8 @@ class Document:
     segments: list[str | Embed] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)  # body images, in order, absolute, with alt
     warnings: list[str] = field(default_factory=list)
+    # per segment, where its code is (offsets into the segment); None: scanned when first needed
+    code: list[list[tuple[int, int]]] | None = field(default=None, repr=False, compare=False)
     _cache: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -45,10 +47,37 @@ class Document:
         """The embeds, in order."""
         return [s for s in self.segments if isinstance(s, Embed)]
 
-    def markdown(self, embed: EmbedStyle | None = None) -> str:
-        """The body as Markdown; each embed rendered by `embed` (default: its URL)."""
+    def markdown(self, embed: EmbedStyle | None = None, outside_code: Callable[[str], str] | None = None) -> str:
+        """The body as Markdown; each embed rendered by `embed` (default: its URL).
+
+        `outside_code` rewrites each stretch of text outside code (code blocks and
+        spans are passed through untouched, and so are the rendered embeds).
+        """
         style = embed or _plain
-        return "".join(s if isinstance(s, str) else style(s) for s in self.segments)
+        if outside_code is None:
+            return "".join(s if isinstance(s, str) else style(s) for s in self.segments)
+        out: list[str] = []
+        for k, seg in enumerate(self.segments):
+            if not isinstance(seg, str):
+                out.append(style(seg))
+                continue
+            pos = 0
+            for a, b in self.code_ranges(k):
+                if a > pos:
+                    out.append(outside_code(seg[pos:a]))
+                out.append(seg[a:b])
+                pos = b
+            if pos < len(seg):
+                out.append(outside_code(seg[pos:]))
+        return "".join(out)
+
+    def code_ranges(self, k: int) -> list[tuple[int, int]]:
+        """Where the code of text segment `k` is: from `prepare`'s scan, else scanned now."""
+        if self.code is None or len(self.code) != len(self.segments):
+            from syndicate.markdown.scan import code_ranges
+
+            self.code = [code_ranges(s) if isinstance(s, str) else [] for s in self.segments]
+        return self.code[k]
 
     def html(self, embed: EmbedStyle | None = None) -> str:
         """HTML (CommonMark + tables + strikethrough); embeds via `embed` (default: a link paragraph)."""

@@ -55,6 +55,8 @@ _INLINE_SKIP = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*>"
 )
 _SPECIAL = re.compile(r"[`\\<]")
+_SPECIAL_SKIP = re.compile(r"[`\\<{]")
+_BLOCKISH = frozenset(" \t>-+*#`~<=_0123456789") | {""}
 
 
 class _Cursor:
@@ -171,8 +173,12 @@ def _interrupts(c: _Cursor) -> bool:
     return _item(c.copy(), True) is not None
 
 
-def scan(text: str) -> list[Region]:
-    """Every code block, code span and HTML block of `text`, in order of start."""
+def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
+    """Every code block, code span and HTML block of `text`, in order of start.
+
+    `skip`: inline text (starting with `{`) that holds no code span, such as a
+    shortcode whose backticks quote a parameter; it wins like raw HTML does.
+    """
     out: list[Region] = []
     boxes: list[_Box] = []
     leaf: _Leaf | None = None
@@ -183,7 +189,7 @@ def scan(text: str) -> list[Region]:
         if leaf is None:
             return
         if leaf.kind == "para":
-            _spans(leaf.pieces, leaf.first, out)
+            _spans(leaf.pieces, leaf.first, out, skip)
         else:
             out.append(Region(leaf.kind, leaf.start, leaf.end, leaf.first, leaf.last))
         leaf = None
@@ -192,6 +198,24 @@ def scan(text: str) -> list[Region]:
     if len(lines) > 1 and not lines[-1]:
         lines.pop()  # the text's final line ending ends no line
     for ln, line in enumerate(lines):
+        if not boxes and leaf is not None and leaf.kind == "fence" and line.lstrip(" \t")[:1] != leaf.fence[0]:
+            leaf.end, leaf.last = offset + len(line), ln + 1  # fast path: a line inside a fence
+            offset += len(line) + 1
+            continue
+        if not boxes and (leaf is None or leaf.kind == "para") and not line.strip(" \t"):
+            close()  # fast path: a blank line outside any container
+            offset += len(line) + 1
+            continue
+        if not boxes and line[:1] not in _BLOCKISH and (leaf is None or leaf.kind in ("para", "fence")):
+            # fast path: a line that can start nothing but a paragraph, outside any container
+            if leaf is None:
+                leaf = _Leaf("para", 0, offset, ln)
+            if leaf.kind == "para":
+                leaf.pieces.append((offset, line))
+            else:
+                leaf.end, leaf.last = offset + len(line), ln + 1
+            offset += len(line) + 1
+            continue
         c = _Cursor(line)
         matched = 0
         for box in boxes:
@@ -261,10 +285,11 @@ def scan(text: str) -> list[Region]:
                 boxes.append(_Box(True))
                 continue
             para = leaf is not None and leaf.kind == "para"
-            item = _item(c.copy(), para)
+            trial = c.copy()
+            item = _item(trial, para)
             if item is None:
                 break
-            _item(c, para)
+            c = trial
             close()
             for box in boxes:
                 box.content = True
@@ -301,7 +326,7 @@ def scan(text: str) -> list[Region]:
                 close()
         elif ch == "#" and _ATX.match(rest):
             close()
-            _spans([(at, rest)], ln, out)
+            _spans([(at, rest)], ln, out, skip)
         elif leaf is not None and leaf.kind == "para" and ch in "=-" and _SETEXT.match(rest):
             close()
         elif ch in "-*_" and _HR.match(rest):
@@ -325,7 +350,7 @@ def _html_kind(rest: str, para: bool) -> int | None:
     return None
 
 
-def _spans(pieces: list[tuple[int, str]], first: int, out: list[Region]) -> None:
+def _spans(pieces: list[tuple[int, str]], first: int, out: list[Region], skip: re.Pattern[str] | None) -> None:
     """Code spans of one paragraph or heading (its lines, each with its offset in the text)."""
     s = "\n".join(p[1] for p in pieces)
     if "`" not in s:
@@ -341,9 +366,14 @@ def _spans(pieces: list[tuple[int, str]], first: int, out: list[Region]) -> None
         return pieces[line][0] + k - starts[line], first + line
 
     i, n = 0, len(s)
-    while (m := _SPECIAL.search(s, i)) is not None:
+    special = _SPECIAL if skip is None or "{" not in s else _SPECIAL_SKIP
+    while (m := special.search(s, i)) is not None:
         j = m.start()
         ch = s[j]
+        if ch == "{":
+            t = skip.match(s, j) if skip is not None else None
+            i = t.end() if t else j + 1
+            continue
         if ch == "\\":
             i = j + 2
             continue
@@ -370,3 +400,10 @@ def _spans(pieces: list[tuple[int, str]], first: int, out: list[Region]) -> None
                 i = e
                 break
             close = e
+
+
+def code_ranges(text: str) -> list[tuple[int, int]]:
+    """`(start, end)` of each code block and code span of `text`, in order."""
+    if "`" not in text and "~~~" not in text and "    " not in text and "\t" not in text:
+        return []
+    return [(r.start, r.end) for r in scan(text) if r.kind in CODE_KINDS]
