@@ -1,0 +1,85 @@
+"""Forem (dev.to) Liquid: bodies made safe for Forem's Liquid pass, and embeds as Forem's own tags.
+
+Forem runs every article body through Liquid: unknown tags and `{{ variables }}`
+fail the article (forem/forem#14028, #6673). Everything Liquid-looking outside
+code is wrapped in `{% raw %}…{% endraw %}`; existing raw blocks are kept.
+Where the code is comes from the one scan (`syndicate.markdown.scan`): a
+`Document` carries it from `prepare`, a bare string is scanned once.
+Forem's embed tags: https://dev.to/p/editor_guide
+"""
+from __future__ import annotations
+
+import re
+
+from syndicate.markdown.document import Document, Embed
+from syndicate.markdown.scan import code_ranges
+
+_RAW_BLOCK = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.DOTALL)
+# Within one line and without backticks: a wrap never spans two blocks nor
+# pairs with a stray backtick (a lone `%}` or `}}` is plain text to Liquid).
+_LIQUID = re.compile(r"\{%[^\n`]*?%\}|\{\{[^\n`]*?\}\}|\{%|\{\{")
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{6,20}")
+_DIGITS = re.compile(r"\d{1,15}")
+_SAFE_URL = re.compile(r"https?://[^\s{}%]+")
+
+
+def _wrap(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if "endraw" in text:  # cannot sit inside raw: show the brace as an entity
+        return text.replace("{", "&#123;")
+    return "{% raw %}" + text + "{% endraw %}"
+
+
+def escape_text(text: str) -> str:
+    """Text known to hold no code: every Liquid tag or variable wrapped, raw blocks kept."""
+    if "{%" not in text and "{{" not in text:
+        return text
+    out, pos = [], 0
+    for m in _RAW_BLOCK.finditer(text):
+        out.append(_LIQUID.sub(_wrap, text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_LIQUID.sub(_wrap, text[pos:]))
+    return "".join(out)
+
+
+def liquid_safe(markdown: str) -> str:
+    """Wrap every Liquid tag or variable outside code in `{% raw %}…{% endraw %}`.
+
+    Code blocks and spans are left as written (one scan of `markdown`).
+    """
+    if "{%" not in markdown and "{{" not in markdown:
+        return markdown
+    out: list[str] = []
+    pos = 0
+    for a, b in code_ranges(markdown):
+        out.append(escape_text(markdown[pos:a]))
+        out.append(markdown[a:b])
+        pos = b
+    out.append(escape_text(markdown[pos:]))
+    return "".join(out)
+
+
+def liquid_embed(embed: Embed) -> str:
+    """Forem's own Liquid tag for an embed, else its plain URL."""
+    url = embed.url if _SAFE_URL.fullmatch(embed.url or "") else None
+    if embed.kind == "youtube" and _YOUTUBE_ID.fullmatch(embed.id):
+        return f"{{% youtube {embed.id} %}}"
+    if embed.kind == "vimeo" and _DIGITS.fullmatch(embed.id):
+        return f"{{% vimeo {embed.id} %}}"
+    if url is None:
+        return embed.url
+    if embed.kind == "gist":
+        return f"{{% gist {url} %}}"
+    if embed.kind == "codepen":
+        return f"{{% codepen {url} %}}"
+    return f"{{% embed {url} %}}"
+
+
+def forem_markdown(document: Document) -> str:
+    """The article body for Forem: Liquid outside code escaped, embeds as Forem tags (kept as they are)."""
+    body = document.markdown(embed=liquid_embed, outside_code=escape_text)
+    if body.lstrip().startswith("---"):
+        # a leading thematic break would read as front matter on dev.to
+        body = body.lstrip().replace("---", "***", 1)
+    return body
