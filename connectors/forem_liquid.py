@@ -3,8 +3,8 @@
 Forem runs every article body through Liquid: unknown tags and `{{ variables }}`
 fail the article (forem/forem#14028, #6673). Everything Liquid-looking outside
 code is wrapped in `{% raw %}…{% endraw %}`; existing raw blocks are kept.
-Where the code is comes from the one scan (`syndicate.markdown.scan`): a
-`Document` carries it from `prepare`, a bare string is scanned once.
+Where the code blocks are comes from the one scan (`syndicate.markdown.scan`):
+a `Document` carries it from `prepare`, a bare string is scanned once.
 Forem's embed tags: https://dev.to/p/editor_guide
 """
 from __future__ import annotations
@@ -14,7 +14,14 @@ import re
 from syndicate.markdown.document import Document, Embed
 from syndicate.markdown.scan import code_ranges
 
-_RAW_BLOCK = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}", re.DOTALL)
+# Forem protects code spans before Liquid runs and Liquid keeps raw blocks: one left-to-right
+# pass, the leftmost wins (modelled in tests/fakes/devto.py). Forem finds spans with a pattern
+# that ignores backslash escapes, so its spans, not CommonMark's, decide what Liquid sees.
+_PROTECTED = re.compile(
+    r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}"  # an existing raw block
+    r"|(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)",  # a code span, within its paragraph
+    re.DOTALL,
+)
 # Within one line and without backticks: a wrap never spans two blocks nor
 # pairs with a stray backtick (a lone `%}` or `}}` is plain text to Liquid).
 _LIQUID = re.compile(r"\{%[^\n`]*?%\}|\{\{[^\n`]*?\}\}|\{%|\{\{")
@@ -31,11 +38,11 @@ def _wrap(match: re.Match[str]) -> str:
 
 
 def escape_text(text: str) -> str:
-    """Text known to hold no code: every Liquid tag or variable wrapped, raw blocks kept."""
+    """Text outside code blocks: every Liquid tag or variable wrapped; code spans and raw blocks kept."""
     if "{%" not in text and "{{" not in text:
         return text
     out, pos = [], 0
-    for m in _RAW_BLOCK.finditer(text):
+    for m in _PROTECTED.finditer(text):
         out.append(_LIQUID.sub(_wrap, text[pos:m.start()]))
         out.append(m.group(0))
         pos = m.end()
@@ -43,21 +50,29 @@ def escape_text(text: str) -> str:
     return "".join(out)
 
 
+def _escape(text: str, code: list[tuple[int, int, str]]) -> str:
+    """`text` escaped outside its code blocks (the spans are Forem's, see `_PROTECTED`)."""
+    out: list[str] = []
+    pos = 0
+    for a, b, kind in code:
+        if kind != "block":
+            continue
+        out.append(escape_text(text[pos:a]))
+        out.append(text[a:b])
+        pos = b
+    out.append(escape_text(text[pos:]))
+    return "".join(out)
+
+
 def liquid_safe(markdown: str) -> str:
     """Wrap every Liquid tag or variable outside code in `{% raw %}…{% endraw %}`.
 
-    Code blocks and spans are left as written (one scan of `markdown`).
+    Code blocks come from the shared scan (one scan of `markdown`), code spans
+    are the ones Forem itself protects.
     """
     if "{%" not in markdown and "{{" not in markdown:
         return markdown
-    out: list[str] = []
-    pos = 0
-    for a, b in code_ranges(markdown):
-        out.append(escape_text(markdown[pos:a]))
-        out.append(markdown[a:b])
-        pos = b
-    out.append(escape_text(markdown[pos:]))
-    return "".join(out)
+    return _escape(markdown, code_ranges(markdown))
 
 
 def liquid_embed(embed: Embed) -> str:
@@ -78,7 +93,15 @@ def liquid_embed(embed: Embed) -> str:
 
 def forem_markdown(document: Document) -> str:
     """The article body for Forem: Liquid outside code escaped, embeds as Forem tags (kept as they are)."""
-    body = document.markdown(embed=liquid_embed, outside_code=escape_text)
+    parts: list[str] = []
+    for k, seg in enumerate(document.segments):
+        if isinstance(seg, Embed):
+            parts.append(liquid_embed(seg))  # our own tags: never escaped
+        elif "{%" in seg or "{{" in seg:
+            parts.append(_escape(seg, document.code_ranges(k)))
+        else:
+            parts.append(seg)
+    body = "".join(parts)
     if body.lstrip().startswith("---"):
         # a leading thematic break would read as front matter on dev.to
         body = body.lstrip().replace("---", "***", 1)

@@ -76,10 +76,19 @@ def test_embeds_become_forem_tags_and_are_not_escaped() -> None:
 
 
 def test_prepared_document_uses_the_code_found_by_prepare() -> None:
-    d = doc("Text {{ site.missing }} and `{{ span }}`.\n\n```\n{% t %}\n```\n\n{{< youtube dQw4w9WgXcQ >}}\n")
-    assert d.code is not None and any(d.code)
+    d = doc("Text and `{{ span }}`.\n\n```\n{% t %}\n```\n\n- [a](/x) {{ b }}\n")
+    assert d.code == [[(9, 21, "span"), (24, 39, "block")]]  # nothing moved outside code: prepare's scan holds
     body = forem_markdown(d)
-    assert "`{{ span }}`" in body and "```\n{% t %}\n```" in body
+    assert "`{{ span }}`" in body and "```\n{% t %}\n```" in body and "{% raw %}{{ b }}{% endraw %}" in body
+    assert liquid_error(body) is None
+
+
+def test_expanded_document_is_scanned_once_when_first_needed() -> None:
+    # removing {% t %} turns its line into an HTML block that swallows the fence: the code moved
+    d = doc("{% t %}<div>\n```\n{{ v }}\n```\n\n{{< youtube dQw4w9WgXcQ >}}\n")
+    assert d.code is None
+    body = forem_markdown(d)
+    assert d.code == [[], [], []]  # no code block any more (Forem's own span rule still keeps ```{{ v }}```)
     assert "{% youtube dQw4w9WgXcQ %}" in body
     assert liquid_error(body) is None
 

@@ -105,7 +105,7 @@ def render(meaning: str, tag: Tag, inner: str | None, raw_inner: str | None, ctx
     if meaning in ("highlight", "code"):
         lang = tag.get("lang", "language", pos=0)
         code = ctx.restore(raw_inner if raw_inner is not None else tag.get("code"))
-        return ctx.protect(ctx.fenced(code, lang), code=True)
+        return ctx.protect(ctx.fenced(code, lang), code="block")
     if meaning in ("ref", "relref", "link", "post_url"):
         target = tag.get("path", "page", pos=0) or tag.raw.strip()
         if not target:

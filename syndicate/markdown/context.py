@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from syndicate.markdown.document import Embed
+from syndicate.markdown.document import CodeRange, Embed
 
 if TYPE_CHECKING:
     from syndicate.post import Post
@@ -41,21 +41,21 @@ class Context:
         self.warnings: list[str] = []
         self.embeds: list[Embed] = []
         self.store: list[str] = []
-        self.code: list[list[tuple[int, int]]] = []  # per stored literal: its code ranges (offsets in it)
+        self.code: list[list[CodeRange]] = []  # per stored literal: its code (offsets in it)
         self._seen: set[str] = set()
 
     # --- placeholders -------------------------------------------------------
-    def protect(self, literal: str, code: bool = False) -> str:
+    def protect(self, literal: str, code: str = "") -> str:
         """Store `literal` (placeholders inside it are resolved first); return its placeholder.
 
-        `code`: the literal is code (a code block or span), which renderers never touch;
+        `code`: the literal is code ("block" or "span"), which renderers never touch;
         code protected inside a literal stays code.
         """
-        ranges: list[tuple[int, int]] = []
+        ranges: list[CodeRange] = []
         if PROTECT_OPEN in literal:
             literal, ranges = self.restore_tracked(literal)
         self.store.append(literal)
-        self.code.append([(0, len(literal))] if code else ranges)
+        self.code.append([(0, len(literal), code)] if code else ranges)
         return f"{PROTECT_OPEN}{len(self.store) - 1}{PROTECT_CLOSE}"
 
     def restore(self, text: str) -> str:
@@ -64,18 +64,18 @@ class Context:
         store = self.store
         return PROTECTED.sub(lambda m: store[int(m.group(1))], text)
 
-    def restore_tracked(self, text: str) -> tuple[str, list[tuple[int, int]]]:
+    def restore_tracked(self, text: str) -> tuple[str, list[CodeRange]]:
         """`text` restored, and where the code is in the result."""
         if PROTECT_OPEN not in text:
             return text, []
         out: list[str] = []
-        ranges: list[tuple[int, int]] = []
+        ranges: list[CodeRange] = []
         pos = size = 0
         for m in PROTECTED.finditer(text):
             out.append(text[pos:m.start()])
             size += m.start() - pos
             k = int(m.group(1))
-            ranges.extend((size + a, size + b) for a, b in self.code[k])
+            ranges.extend((size + a, size + b, kind) for a, b, kind in self.code[k])
             out.append(self.store[k])
             size += len(self.store[k])
             pos = m.end()

@@ -17,6 +17,7 @@ class Embed:
 
 
 EmbedStyle = Callable[[Embed], str]
+CodeRange = tuple[int, int, str]  # start, end, "block" | "span"
 
 
 def _plain(embed: Embed) -> str:
@@ -39,7 +40,8 @@ class Document:
     images: list[Image] = field(default_factory=list)  # body images, in order, absolute, with alt
     warnings: list[str] = field(default_factory=list)
     # per segment, where its code is (offsets into the segment); None: scanned when first needed
-    code: list[list[tuple[int, int]]] | None = field(default=None, repr=False, compare=False)
+    code: list[list[CodeRange]] | None = field(default=None, repr=False, compare=False)
+    summary_source: str | None = None  # the Markdown above the summary divider (`<!--more-->`), if any
     _cache: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -62,7 +64,7 @@ class Document:
                 out.append(style(seg))
                 continue
             pos = 0
-            for a, b in self.code_ranges(k):
+            for a, b, _ in self.code_ranges(k):
                 if a > pos:
                     out.append(outside_code(seg[pos:a]))
                 out.append(seg[a:b])
@@ -71,8 +73,8 @@ class Document:
                 out.append(outside_code(seg[pos:]))
         return "".join(out)
 
-    def code_ranges(self, k: int) -> list[tuple[int, int]]:
-        """Where the code of text segment `k` is: from `prepare`'s scan, else scanned now."""
+    def code_ranges(self, k: int) -> list[CodeRange]:
+        """Where the code of text segment `k` is (start, end, "block" | "span"): from `prepare`'s scan, else scanned now."""
         if self.code is None or len(self.code) != len(self.segments):
             from syndicate.markdown.scan import code_ranges
 
@@ -100,8 +102,22 @@ class Document:
         return self._memo("text", self.markdown(), to_text)
 
     @property
-    def first_paragraph(self) -> str:
-        """The first real paragraph (not a heading, image, code, HTML or embed) as plain text."""
-        from syndicate.markdown.plain import first_paragraph
+    def summary(self) -> str:
+        """The post's own summary as plain text, whitespace collapsed.
 
+        All the text above the summary divider (`<!--more-->`, Jekyll's
+        `excerpt_separator`) when there is one, else the first real paragraph
+        (not a heading, image, code or embed; in an HTML body, the first `<p>`).
+        """
+        from syndicate.markdown.plain import first_paragraph, to_text
+
+        if self.summary_source is not None:
+            text = " ".join(self._memo("summary", self.summary_source, to_text).split())
+            if text:
+                return text
         return self._memo("first", self.markdown(_nothing), first_paragraph)
+
+    @property
+    def first_paragraph(self) -> str:
+        """The same as `summary` (what `Post.excerpt` reads): the divider wins over the first paragraph."""
+        return self.summary

@@ -27,7 +27,7 @@ def protect_raw(text: str, ctx: Context) -> str:
     if "raw" in text:
         text = _RAW.sub(lambda m: ctx.protect(m.group(1)), text)
     if "highlight" in text:
-        text = _HIGHLIGHT.sub(lambda m: ctx.protect(ctx.fenced(ctx.restore(m.group(2)), m.group(1) or ""), code=True), text)
+        text = _HIGHLIGHT.sub(lambda m: ctx.protect(ctx.fenced(ctx.restore(m.group(2)), m.group(1) or ""), code="block"), text)
     return text
 
 

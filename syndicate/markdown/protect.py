@@ -37,7 +37,7 @@ def protect_code(body: str, ctx: Context) -> str:
         if r.kind not in CODE_KINDS:
             continue
         out.append(_protect_text(body[pos:r.start], ctx))
-        out.append(ctx.protect(unescape_comment_form(body[r.start:r.end]), code=True))
+        out.append(ctx.protect(unescape_comment_form(body[r.start:r.end]), code="span" if r.kind == "span" else "block"))
         pos = r.end
     out.append(_protect_text(body[pos:], ctx))
     return "".join(out)

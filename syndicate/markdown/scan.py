@@ -402,8 +402,8 @@ def _spans(pieces: list[tuple[int, str]], first: int, out: list[Region], skip: r
             close = e
 
 
-def code_ranges(text: str) -> list[tuple[int, int]]:
-    """`(start, end)` of each code block and code span of `text`, in order."""
+def code_ranges(text: str) -> list[tuple[int, int, str]]:
+    """`(start, end, "block" | "span")` of each code block and code span of `text`, in order."""
     if "`" not in text and "~~~" not in text and "    " not in text and "\t" not in text:
         return []
-    return [(r.start, r.end) for r in scan(text) if r.kind in CODE_KINDS]
+    return [(r.start, r.end, "span" if r.kind == "span" else "block") for r in scan(text) if r.kind in CODE_KINDS]
