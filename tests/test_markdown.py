@@ -109,7 +109,7 @@ def test_comment_form_prints_the_shortcode_literally() -> None:
 def test_unknown_shortcodes() -> None:
     d = doc('Hi {{< subscribe >}} there.\n\n{{< tabs >}}\nInside **tab**\n{{< /tabs >}}\n\n'
             '{{< bannerimg src="/b.png" alt="Banner" >}}')
-    assert "unknown shortcode 'subscribe' removed" in d.warnings
+    assert "unknown shortcode 'subscribe' removed (map it in [site.shortcodes] to render it)" in d.warnings
     assert len(d.warnings) == 1
     md = d.markdown()
     assert "Inside **tab**" in md and "tabs" not in md and "subscribe" not in md
@@ -216,7 +216,7 @@ def test_liquid_include_youtube_figure_and_unknown_tags() -> None:
             '{% figure caption:"A cat" %}\n![cat](cat.jpg)\n{% endfigure %}\n\n{% signup %}\n\n'
             '{% notice tip %}\nBe kind.\n{% endnotice %}')
     assert any("include_cached" in w and "toc.html" in w for w in d.warnings)
-    assert "unknown Liquid tag 'signup' removed" in d.warnings
+    assert "unknown Liquid tag 'signup' removed (map it in [site.shortcodes] to render it)" in d.warnings
     assert [e.id for e in d.embeds] == ["dQw4w9WgXcQ"]
     md = d.markdown()
     assert "![cat](https://example.com/posts/hello/cat.jpg)\n*A cat*" in md
@@ -232,7 +232,7 @@ def test_zola_shortcodes() -> None:
     assert [e.id for e in d.embeds] == ["dQw4w9WgXcQ"]
     md = d.markdown()
     assert "**Careful**" in md and "Body **here**." in md and "{% end %}" not in md
-    assert "unknown shortcode 'stars' removed" in d.warnings
+    assert "unknown shortcode 'stars' removed (map it in [site.shortcodes] to render it)" in d.warnings
 
 
 def test_zola_internal_links() -> None:

@@ -35,7 +35,7 @@ TAGS = frozenset(nh3.ALLOWED_TAGS) | {
     "video", "audio", "source", "track", "picture", "section", "main", "tfoot", "input", "figure", "figcaption",
 }
 CLEAN_CONTENT = frozenset({"script", "style", "noscript", "template", "object", "applet", "textarea", "select"})
-_COMMON = {"title", "lang", "dir", "id", "class"}
+_COMMON = {"title", "lang", "dir", "id", "class", "align"}
 ATTRIBUTES: dict[str, set[str]] = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
 for _tag, _extra in {
     "*": _COMMON,
