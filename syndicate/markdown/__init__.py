@@ -95,7 +95,7 @@ def _mark_divider(text: str, post: Post) -> str:
     if isinstance(sep, str) and sep.strip() and sep.strip() not in ("<!--more-->", "<!-- more -->"):
         at = text.find(sep)  # Jekyll keeps the separator in the content
         return text if at < 0 else text[:at] + DIVIDER + text[at:]
-    if "more" not in text:
+    if "<!--" not in text:
         return text
     m = _MORE.search(text)
     return text if m is None else text[:m.start()] + DIVIDER + text[m.start():]
