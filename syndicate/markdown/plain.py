@@ -166,6 +166,8 @@ def to_text(markdown: str) -> str:
     return "\n\n".join(render_blocks(blocks, defs))
 
 
+_DEF = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:[ \t]*\S", re.M)
+_HTML_LINE = re.compile(r"^ {0,3}<[A-Za-z/!]", re.M)
 _P = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p\s*>", re.S | re.I)
 _SKIP_START = ("![", "[![", "<img", "<figure", "<picture", "<video")
 
@@ -174,13 +176,34 @@ def first_paragraph(markdown: str) -> str:
     """The first real paragraph as plain text, whitespace collapsed.
 
     In a body written mostly as raw HTML, the first `<p>` with text counts as a
-    paragraph too (never `<pre>`, code or the text of other elements).
+    paragraph too (never `<pre>`, code or the text of other elements). Only as
+    much of the body is scanned as it takes to find it.
     """
-    defs: set[str] = set()
-    blocks = scan(markdown.split("\n"), defs)
-    html_lines = sum(len(b.lines) for b in blocks if b.kind == "html")
-    para_lines = sum(len(b.lines) for b in blocks if b.kind == "para")
-    mostly_html = html_lines > para_lines
+    lines = markdown.split("\n")
+    defs = {" ".join(m.group(1).split()).casefold() for m in _DEF.finditer(markdown)} if "]:" in markdown else set()
+    mostly_html = _mostly_html(markdown)
+    size = 80
+    while True:
+        whole = size >= len(lines)
+        blocks = scan(lines if whole else lines[:size], set())
+        para, first_p = _first(blocks if whole else blocks[:-1], defs, mostly_html)  # the last block may go on
+        if para is not None:
+            return para
+        if whole:
+            return first_p
+        size *= 4
+
+
+def _mostly_html(markdown: str) -> bool:
+    """Whether most non-blank lines are raw HTML (start with a tag)."""
+    if "<" not in markdown:
+        return False
+    tags = len(_HTML_LINE.findall(markdown))
+    return tags * 2 > sum(1 for x in markdown.split("\n") if x.strip())
+
+
+def _first(blocks: list[Block], defs: set[str], mostly_html: bool) -> tuple[str | None, str]:
+    """The first paragraph's text in `blocks` (None: none), and the first `<p>`'s (a fallback)."""
     first_p = ""
     in_pre = 0  # inside a raw <pre> that blank lines cut into several blocks
     for b in blocks:
@@ -197,12 +220,12 @@ def first_paragraph(markdown: str) -> str:
                 text = " ".join(html_text(m.group(1), defs).split())
                 if text:
                     if mostly_html:
-                        return text
+                        return text, text
                     first_p = first_p or text
                     break
         if b.kind != "para" or b.lines[0].lstrip().startswith(_SKIP_START):
             continue
         text = " ".join(inline(join_lines(b.lines), defs).split())
         if text:
-            return text
-    return first_p
+            return text, first_p
+    return None, first_p

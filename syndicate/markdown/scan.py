@@ -56,6 +56,7 @@ _INLINE_SKIP = re.compile(
 )
 _SPECIAL = re.compile(r"[`\\<]")
 _SPECIAL_SKIP = re.compile(r"[`\\<{]")
+_CONTAINER_START = frozenset(">-+*0123456789")
 _BLOCKISH = frozenset(" \t>-+*#`~<=_0123456789") | {""}
 
 
@@ -189,7 +190,8 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
         if leaf is None:
             return
         if leaf.kind == "para":
-            _spans(leaf.pieces, leaf.first, out, skip)
+            if any("`" in piece for _, piece in leaf.pieces):
+                _spans(leaf.pieces, leaf.first, out, skip)
         else:
             out.append(Region(leaf.kind, leaf.start, leaf.end, leaf.first, leaf.last))
         leaf = None
@@ -214,6 +216,12 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
                 leaf.pieces.append((offset, line))
             else:
                 leaf.end, leaf.last = offset + len(line), ln + 1
+            offset += len(line) + 1
+            continue
+        if not boxes and line[:1] == "#" and (leaf is None or leaf.kind == "para") and _ATX.match(line):
+            close()  # fast path: an ATX heading outside any container
+            if "`" in line:
+                _spans([(offset, line)], ln, out, skip)
             offset += len(line) + 1
             continue
         c = _Cursor(line)
@@ -272,10 +280,10 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
                 close()
         # new containers
         while True:
-            if c.indent() >= 4:
-                break
             rest = c.rest()
-            if rest[:1] == ">":
+            if rest[:1] not in _CONTAINER_START or c.indent() >= 4:
+                break
+            if rest[0] == ">":
                 close()
                 c.skip(1)
                 if c.partial or line[c.i:c.i + 1] in (" ", "\t"):
@@ -326,7 +334,8 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
                 close()
         elif ch == "#" and _ATX.match(rest):
             close()
-            _spans([(at, rest)], ln, out, skip)
+            if "`" in rest:
+                _spans([(at, rest)], ln, out, skip)
         elif leaf is not None and leaf.kind == "para" and ch in "=-" and _SETEXT.match(rest):
             close()
         elif ch in "-*_" and _HR.match(rest):
