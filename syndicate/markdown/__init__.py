@@ -81,7 +81,10 @@ def _prepare(post: Post) -> Document:
         cut = text.index(DIVIDER)
         summary = ctx.restore(EMBEDDED.sub("", text[:cut]))
         text = text.replace(DIVIDER, "")
-    text, code = ctx.restore_tracked(text)
+    if exact:
+        text, code = ctx.restore_tracked(text)
+    else:
+        text, code = ctx.restore(text), []
     segments, seg_code = _segments(text, code, ctx)
     return Document(segments=segments, images=images, warnings=ctx.warnings, code=seg_code if exact else None,
                     summary_source=summary)

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from syndicate.markdown.builtins import vimeo_id, youtube_id
 from syndicate.markdown.context import Context
-from syndicate.markdown.sanitize import unsafe_scheme, warn_unsafe
+from syndicate.markdown.sanitize import maybe_unsafe, unsafe_scheme, warn_unsafe
 from syndicate.post import Image
 
 # Before expansion only: script/style bodies and comments hold `{{ }}` and `{% %}` that are not ours
@@ -182,7 +182,8 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
         if m.group("link") is not None:
             return m.group("link") + _dest(m.group("ldest"), res)
         if m.group("def") is not None:
-            if (scheme := unsafe_scheme(_plain_dest(m.group("ddest")))) is not None:
+            if maybe_unsafe(m.group("ddest")) and (
+                    scheme := unsafe_scheme(_plain_dest(m.group("ddest")))) is not None:
                 warn_unsafe(ctx, "link", scheme)
                 return m.group("def") + "<>"
             return m.group("def") + _dest(m.group("ddest"), res)
@@ -202,7 +203,8 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
             if m is None or m.end() == c.start():
                 at = c.start() + 1
                 continue
-            if m.group("link") is not None and (scheme := unsafe_scheme(_plain_dest(m.group("ldest")))) is not None:
+            if m.group("link") is not None and maybe_unsafe(m.group("ldest")) and (
+                    scheme := unsafe_scheme(_plain_dest(m.group("ldest")))) is not None:
                 opener = _opener(text, m.start(), pos)
                 tail = _LINK_TAIL.match(text, m.end())
                 if opener is not None and tail is not None:  # the link goes, its text stays

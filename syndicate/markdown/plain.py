@@ -199,7 +199,7 @@ def _mostly_html(markdown: str) -> bool:
     if "<" not in markdown:
         return False
     tags = len(_HTML_LINE.findall(markdown))
-    return tags * 2 > sum(1 for x in markdown.split("\n") if x.strip())
+    return tags * 2 > markdown.count("\n") + 1 - markdown.count("\n\n")  # about the non-blank lines
 
 
 def _first(blocks: list[Block], defs: set[str], mostly_html: bool) -> tuple[str | None, str]:

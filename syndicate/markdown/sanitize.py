@@ -21,6 +21,7 @@ from syndicate.markdown.context import Context
 # Schemes a link or image may keep: nh3's (ammonia's) defaults, which leave out
 # javascript:, vbscript:, data: and file:.
 SAFE_SCHEMES = frozenset(nh3.ALLOWED_URL_SCHEMES)
+_SAFE_PREFIXES = ("https://", "http://", "mailto:", "/", "#", "<https://", "<http://")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
 _ATTR = r"""(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)"""
@@ -53,7 +54,7 @@ for _tag, _extra in {
 
 def unsafe_scheme(url: str) -> str | None:
     """The scheme of `url` (as a browser reads it: entities, tabs and controls ignored) when not allowed."""
-    if ":" not in url:
+    if ":" not in url or url.startswith(_SAFE_PREFIXES):
         return None
     plain = _INVISIBLE.sub("", html.unescape(url) if "&" in url else url)
     m = _SCHEME.match(plain)
@@ -61,6 +62,11 @@ def unsafe_scheme(url: str) -> str | None:
         return None
     scheme = m.group(1).lower()
     return None if scheme in SAFE_SCHEMES else scheme
+
+
+def maybe_unsafe(url: str) -> bool:
+    """A quick look: whether `url` as written (escapes and all) could have an unsafe scheme."""
+    return ":" in url and not url.startswith(_SAFE_PREFIXES)
 
 
 def warn_unsafe(ctx: Context, what: str, scheme: str) -> None:

@@ -11,6 +11,7 @@ Spec: https://spec.commonmark.org/0.31.2/
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import NamedTuple
 
 CODE_KINDS = frozenset({"fence", "indented", "span"})
@@ -70,6 +71,8 @@ class _Cursor:
 
     def indent(self) -> int:
         s, i, col, n = self.s, self.i, self.col, self.partial
+        if not n and (i >= len(s) or s[i] not in " \t"):
+            return 0
         if n:
             col, i = col + n, i + 1
         while i < len(s) and s[i] in " \t":
@@ -205,7 +208,8 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
             offset += len(line) + 1
             continue
         if not boxes and (leaf is None or leaf.kind == "para") and not line.strip(" \t"):
-            close()  # fast path: a blank line outside any container
+            if leaf is not None:
+                close()  # fast path: a blank line outside any container
             offset += len(line) + 1
             continue
         if not boxes and line[:1] not in _BLOCKISH and (leaf is None or leaf.kind in ("para", "fence")):
@@ -371,7 +375,7 @@ def _spans(pieces: list[tuple[int, str]], first: int, out: list[Region], skip: r
         pos += len(piece) + 1
 
     def where(k: int) -> tuple[int, int]:
-        line = next(n for n in range(len(starts) - 1, -1, -1) if starts[n] <= k)
+        line = bisect_right(starts, k) - 1
         return pieces[line][0] + k - starts[line], first + line
 
     i, n = 0, len(s)
