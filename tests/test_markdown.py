@@ -647,3 +647,17 @@ def test_unknown_shortcode_on_its_own_line_or_paired() -> None:
 def test_indented_code_right_under_a_heading_is_protected() -> None:
     d = doc("## Usage\n    {{< not-a-shortcode >}} {{ x }}\n")
     assert d.markdown() == "## Usage\n    {{< not-a-shortcode >}} {{ x }}\n" and d.warnings == []
+
+
+def test_raw_pre_and_code_elements_are_sanitised_but_never_expanded() -> None:
+    d = doc('<pre onclick="evil()" class="x">{{< figure src="a.png" >}} a < b\n<b onmouseover="y()">x</b></pre>\n\n'
+            'Inline <code onclick="z()">{{ var }}</code>.\n')
+    md = d.markdown()
+    assert "onclick" not in md and "onmouseover" not in md and "evil" not in md
+    assert '<pre class="x">{{< figure src="a.png" >}} a < b\n<b>x</b></pre>' in md
+    assert "<code>{{ var }}</code>" in md and d.images == []
+
+
+def test_an_unclosed_script_or_style_tag_does_not_swallow_the_rest_of_the_post() -> None:
+    d = doc("Use the <script> tag, or <style> or <plaintext>, with care.\n\nThe rest <b>stays</b>.\n")
+    assert d.text() == "Use the  tag, or  or , with care.\n\nThe rest stays."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from syndicate.markdown.context import Context
+from syndicate.markdown.sanitize import sanitize
 from syndicate.markdown.scan import CODE_KINDS, scan
 from syndicate.markdown.shortcodes import HUGO_TAG
 
@@ -46,7 +47,8 @@ def protect_code(body: str, ctx: Context) -> str:
 def _protect_text(text: str, ctx: Context) -> str:
     """HTML `<pre>`/`<code>` and the comment form, kept literally (not code to CommonMark)."""
     if "<" in text and ("<pre" in text or "<code" in text or "<PRE" in text):
-        text = _HTML_CODE.sub(lambda m: ctx.protect(unescape_comment_form(m.group(0))), text)
+        # kept from expansion, not from sanitising: its tags are cleaned now, its text stays as written
+        text = _HTML_CODE.sub(lambda m: ctx.protect(sanitize(unescape_comment_form(m.group(0)), ctx)), text)
     if "/*" in text:
         text = _COMMENT_FORM.sub(lambda m: ctx.protect("{{" + m.group(1) + m.group(2) + m.group(3) + "}}"), text)
     return text

@@ -31,10 +31,14 @@ _URL_ATTR = re.compile(r"""\s(href|src|poster|cite|action|formaction|srcset|data
 _NAME = re.compile(r"<(?:pre|listing)[\s>]", re.I)
 _HOLD_OPEN, _HOLD_CLOSE = "\ue006", "\ue007"
 _HELD = re.compile("\ue006(\\d+)\ue007")
+_END = "\ue006end\ue007"
 
 TAGS = frozenset(nh3.ALLOWED_TAGS) | {
     "video", "audio", "source", "track", "picture", "section", "main", "tfoot", "input", "figure", "figcaption",
 }
+# elements whose content HTML reads as raw text up to their closing tag
+_SWALLOWING = frozenset({"script", "style", "noscript", "template", "textarea", "title", "xmp", "noembed", "noframes",
+                         "plaintext", "iframe", "select", "object", "applet"})
 CLEAN_CONTENT = frozenset({"script", "style", "noscript", "template", "object", "applet", "textarea", "select"})
 _COMMON = {"title", "lang", "dir", "id", "class", "align"}
 ATTRIBUTES: dict[str, set[str]] = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
@@ -99,6 +103,13 @@ def sanitize(text: str, ctx: Context, jsx: bool = False) -> str:
         tag = m.group(0)
         if jsx and tag[2 if tag[1] == "/" else 1].isupper():
             continue  # an MDX component, expanded later
+        name = tag[1:].split(None, 1)[0].rstrip("/>").lower() if tag[1] != "/" else ""
+        if name in _SWALLOWING and not tag.endswith("/>") and (
+                name == "plaintext" or re.search(rf"</{name}\s*>", text[m.end():], re.I) is None):
+            # never closed: HTML would read the rest of the post as its content and nh3 drop it all
+            hold(text[pos:m.start()])
+            pos = m.end()
+            continue
         found = True
         hold(text[pos:m.start()])
         if "=" in tag:
@@ -109,9 +120,13 @@ def sanitize(text: str, ctx: Context, jsx: bool = False) -> str:
     if not found:
         return text
     hold(text[pos:])
+    view.append(_END)  # what nh3 adds after it closes elements left open: not ours, cut off
     cleaned = nh3.clean("".join(view), tags=set(TAGS), clean_content_tags=set(CLEAN_CONTENT),
                         attributes={k: set(v) for k, v in ATTRIBUTES.items()}, link_rel=None,
                         url_schemes=set(SAFE_SCHEMES), strip_comments=True)
+    end = cleaned.rfind(_END)
+    if end >= 0:
+        cleaned = cleaned[:end]
     return _HELD.sub(lambda m: held[int(m.group(1))], cleaned)
 
 
