@@ -136,9 +136,10 @@ def scan(lines: list[str], defs: set[str] | None = None, depth: int = 0) -> list
             continue
         if c == "<" and (_HTML_START.match(line) or _HTML_TAG_LINE.match(line)):
             j = i
-            end = _HTML_END.get(m.group(1).lower()) if (m := _HTML_RAW.match(line)) else None
-            if end is not None:  # <pre>, <script>, <style>, <textarea>, comments: to their end, blank lines and all
-                while j < n and not end.search(lines[j], 0 if j > i else m.end()):
+            raw = _HTML_RAW.match(line)
+            end = _HTML_END.get(raw.group(1).lower()) if raw else None
+            if raw and end is not None:  # <pre>, <script>, <style>, <textarea>, comments: to their end, blank lines and all
+                while j < n and not end.search(lines[j], 0 if j > i else raw.end()):
                     j += 1
                 j = min(j + 1, n)
             while j < n and lines[j].strip():

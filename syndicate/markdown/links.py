@@ -152,8 +152,8 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
     images: list[Image] = []
     defs: dict[str, str] = {}
     if "]:" in text:
-        for m in _DEF.finditer(text):
-            defs.setdefault(_norm_label(m.group("label")), m.group("dest"))
+        for d in _DEF.finditer(text):
+            defs.setdefault(_norm_label(d.group("label")), d.group("dest"))
 
     def image(src: str, alt: str | None, title: str | None) -> str:
         url = res.url(src)
