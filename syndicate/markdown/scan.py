@@ -3,16 +3,19 @@
 A CommonMark 0.31.2 block pass reduced to what decides code (containers —
 block quotes, list items — with laziness and tabs; fences; indented code;
 the seven HTML block kinds; ATX/setext headings and thematic breaks, which end
-paragraphs) and, inside paragraphs and headings, the code-span rule with its
-precedence (backslash escapes, raw HTML and autolinks first). Proved against
+paragraphs) and, inside paragraphs and headings, the code spans
+(`syndicate.markdown.spans`). Proved against
 the spec's own examples in tests/test_commonmark.py (markdown-it-py is the oracle).
 Spec: https://spec.commonmark.org/0.31.2/
 """
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from typing import NamedTuple
+
+from syndicate.markdown.spans import CLOSE_TAG as _CLOSE_TAG
+from syndicate.markdown.spans import OPEN_TAG as _OPEN_TAG
+from syndicate.markdown.spans import spans as _spans
 
 CODE_KINDS = frozenset({"fence", "indented", "span"})
 
@@ -32,9 +35,6 @@ _ATX = re.compile(r"#{1,6}(?:[ \t]|$)")
 _HR = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _SETEXT = re.compile(r"(?:=+|-+)[ \t]*$")
 _ITEM = re.compile(r"([-+*]|(\d{1,9})[.)])(?=[ \t]|$)")
-_ATTR = r"""(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)"""
-_OPEN_TAG = rf"<[A-Za-z][A-Za-z0-9-]*{_ATTR}*\s*/?>"
-_CLOSE_TAG = r"</[A-Za-z][A-Za-z0-9-]*\s*>"
 _BLOCK_NAMES = (
     "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|details|dialog|dir|div|dl|"
     "dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|hr|html|iframe|legend|li|link|main|"
@@ -50,13 +50,6 @@ _HTML_STARTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
     (re.compile(rf"</?(?:{_BLOCK_NAMES})(?:[ \t>]|/>|$)", re.I), None),
     (re.compile(rf"(?:{_OPEN_TAG}|{_CLOSE_TAG})[ \t]*$"), None),  # cannot interrupt a paragraph
 )
-_INLINE_SKIP = re.compile(
-    rf"{_OPEN_TAG}|{_CLOSE_TAG}|<!-->|<!--->|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<![A-Za-z][^>]*>|<!\[CDATA\[[\s\S]*?\]\]>"
-    r"|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|<[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*>"
-)
-_SPECIAL = re.compile(r"[`\\<]")
-_SPECIAL_SKIP = re.compile(r"[`\\<{]")
 _CONTAINER_START = frozenset(">-+*0123456789")
 _BLOCKISH = frozenset(" \t>-+*#`~<=_0123456789") | {""}
 
@@ -194,7 +187,7 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
             return
         if leaf.kind == "para":
             if any("`" in piece for _, piece in leaf.pieces):
-                _spans(leaf.pieces, leaf.first, out, skip)
+                out.extend(Region("span", *t) for t in _spans(leaf.pieces, leaf.first, skip))
         else:
             out.append(Region(leaf.kind, leaf.start, leaf.end, leaf.first, leaf.last))
         leaf = None
@@ -225,7 +218,7 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
         if not boxes and line[:1] == "#" and (leaf is None or leaf.kind == "para") and _ATX.match(line):
             close()  # fast path: an ATX heading outside any container
             if "`" in line:
-                _spans([(offset, line)], ln, out, skip)
+                out.extend(Region("span", *t) for t in _spans([(offset, line)], ln, skip))
             offset += len(line) + 1
             continue
         c = _Cursor(line)
@@ -339,7 +332,7 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
         elif ch == "#" and _ATX.match(rest):
             close()
             if "`" in rest:
-                _spans([(at, rest)], ln, out, skip)
+                out.extend(Region("span", *t) for t in _spans([(at, rest)], ln, skip))
         elif leaf is not None and leaf.kind == "para" and ch in "=-" and _SETEXT.match(rest):
             close()
         elif ch in "-*_" and _HR.match(rest):
@@ -361,58 +354,6 @@ def _html_kind(rest: str, para: bool) -> int | None:
         if start.match(rest) and not (para and k == 6):
             return k
     return None
-
-
-def _spans(pieces: list[tuple[int, str]], first: int, out: list[Region], skip: re.Pattern[str] | None) -> None:
-    """Code spans of one paragraph or heading (its lines, each with its offset in the text)."""
-    s = "\n".join(p[1] for p in pieces)
-    if "`" not in s:
-        return
-    starts = []  # char index in `s` where each piece starts
-    pos = 0
-    for _, piece in pieces:
-        starts.append(pos)
-        pos += len(piece) + 1
-
-    def where(k: int) -> tuple[int, int]:
-        line = bisect_right(starts, k) - 1
-        return pieces[line][0] + k - starts[line], first + line
-
-    i, n = 0, len(s)
-    special = _SPECIAL if skip is None or "{" not in s else _SPECIAL_SKIP
-    while (m := special.search(s, i)) is not None:
-        j = m.start()
-        ch = s[j]
-        if ch == "{":
-            t = skip.match(s, j) if skip is not None else None
-            i = t.end() if t else j + 1
-            continue
-        if ch == "\\":
-            i = j + 2
-            continue
-        if ch == "<":
-            t = _INLINE_SKIP.match(s, j)
-            i = t.end() if t else j + 1
-            continue
-        k = j
-        while k < n and s[k] == "`":
-            k += 1
-        size = k - j
-        close = k
-        while True:
-            close = s.find("`" * size, close)
-            if close < 0:
-                i = k
-                break
-            e = close
-            while e < n and s[e] == "`":
-                e += 1
-            if e - close == size:
-                (a, la), (b, lb) = where(j), where(e - 1)
-                out.append(Region("span", a, b + 1, la, lb + 1))
-                i = e
-                break
-            close = e
 
 
 def code_ranges(text: str) -> list[tuple[int, int, str]]:
