@@ -1,17 +1,25 @@
-"""Throughput of prepare + markdown() + text() over the shared corpus (posts/s on one core).
+"""Throughput of the Markdown pipeline over the shared corpus (posts/s on one core).
 
 Usage: .venv/bin/python bench/bench_markdown.py [CORPUS_DIR] [ROUNDS]
+
+Reports, best of ROUNDS: one markdown-it parse of each body (the yardstick);
+prepare + markdown() + text(); the dev.to + Mastodon path (prepare, the
+Liquid-safe article body with Forem embeds, the excerpt); the code scan alone;
+and what nh3 costs per post. Runs against older trees too (PYTHONPATH=/work/main)
+so that before/after numbers come from the same script.
 """
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import frontmatter
+from markdown_it import MarkdownIt
 
 from syndicate.config import SiteConfig
-from syndicate.markdown import prepare
+from syndicate.markdown import Document, prepare
 from syndicate.post import Post
 
 CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/corpus")
@@ -35,25 +43,68 @@ def load() -> list[Post]:
     return posts
 
 
+def devto_body() -> Callable[[Document], str]:
+    """The dev.to article body: the shared module where it exists, else dev.to's own escaping."""
+    try:
+        from connectors.forem_liquid import forem_markdown
+
+        return forem_markdown
+    except ImportError:
+        from connectors.devto import liquid_embed, liquid_safe
+
+        return lambda doc: liquid_safe(doc.markdown(embed=liquid_embed))
+
+
+def best(posts: list[Post], one: Callable[[Post], object]) -> float:
+    rate = 0.0
+    for _ in range(ROUNDS):
+        start = time.process_time()
+        for post in posts:
+            one(post)
+        rate = max(rate, len(posts) / (time.process_time() - start))
+    return rate
+
+
 def main() -> None:
     posts = load()
     size = sum(len(p.body.encode()) for p in posts) / len(posts)
-    best = 0.0
+    md = MarkdownIt("commonmark")
+    body = devto_body()
+
+    def pipeline(post: Post) -> None:
+        doc = prepare(post)
+        doc.markdown()
+        doc.text()
+
+    def devto_mastodon(post: Post) -> None:
+        doc = prepare(post)  # once per post, as Post.document caches it
+        body(doc)
+        doc.first_paragraph  # Mastodon's status: title, excerpt, URL, tags
+
+    parse = best(posts, lambda p: md.parse(p.body))
+    print(f"{len(posts)} posts, average {size / 1024:.1f} KiB; best of {ROUNDS}")
+    print(f"markdown-it parse (yardstick):       {parse:.0f} posts/s")
+    print(f"prepare + markdown() + text():       {best(posts, pipeline):.0f} posts/s")
+    both = best(posts, devto_mastodon)
+    print(f"dev.to body + Mastodon excerpt:      {both:.0f} posts/s ({both / parse:.2f}x the parse)")
+    print(f"prepare + first_paragraph:           {best(posts, lambda p: prepare(p).first_paragraph):.0f} posts/s")
+    try:
+        from syndicate.markdown.context import Context
+        from syndicate.markdown.protect import protect_code
+        from syndicate.markdown.sanitize import sanitize
+        from syndicate.markdown.scan import scan
+    except ImportError:
+        return
+    print(f"code scan alone:                     {best(posts, lambda p: scan(p.body)):.0f} posts/s")
+    texts = [(protect_code(p.body, Context(p)), Context(p)) for p in posts]
+    spent = float("inf")
     for _ in range(ROUNDS):
-        start = time.perf_counter()
-        for post in posts:
-            doc = prepare(post)
-            doc.markdown()
-            doc.text()
-        rate = len(posts) / (time.perf_counter() - start)
-        best = max(best, rate)
-    first = time.perf_counter()
-    for post in posts:
-        prepare(post).first_paragraph
-    fp_rate = len(posts) / (time.perf_counter() - first)
-    print(f"{len(posts)} posts, average {size / 1024:.1f} KiB")
-    print(f"prepare + markdown() + text(): {best:.0f} posts/s (best of {ROUNDS})")
-    print(f"prepare + first_paragraph:     {fp_rate:.0f} posts/s")
+        start = time.process_time()
+        for text, ctx in texts:
+            sanitize(text, ctx)
+        spent = min(spent, time.process_time() - start)
+    with_html = sum(1 for text, _ in texts if "<" in text)
+    print(f"nh3 sanitising: {spent / len(posts) * 1e6:.0f} µs per post on average ({with_html} of {len(posts)} posts have '<')")
 
 
 if __name__ == "__main__":

@@ -1,57 +1,33 @@
-"""Forem's Liquid: escaping a Markdown body so dev.to renders it as written, and embeds as Liquid tags."""
+"""Forem (dev.to) Liquid: bodies made safe for Forem's Liquid pass, and embeds as Forem's own tags.
+
+Forem runs every article body through Liquid: unknown tags and `{{ variables }}`
+fail the article (forem/forem#14028, #6673). Everything Liquid-looking outside
+code is wrapped in `{% raw %}…{% endraw %}`; existing raw blocks are kept.
+Where the code blocks are comes from the one scan (`syndicate.markdown.scan`):
+a `Document` carries it from `prepare`, a bare string is scanned once.
+Forem's embed tags: https://dev.to/p/editor_guide
+"""
 from __future__ import annotations
 
 import re
 
-from markdown_it import MarkdownIt
+from syndicate.markdown.document import Document, Embed
+from syndicate.markdown.scan import code_ranges
 
-from syndicate.markdown.document import Embed
-
-_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{6,20}")
-_DIGITS = re.compile(r"\d{1,15}")
-_SAFE_URL = re.compile(r"https?://[^\s{}%]+")
-
-# --- Liquid escaping -----------------------------------------------------------
-# dev.to runs every body through Liquid: unknown tags and {{ variables }} fail
-# the article (forem/forem#14028, #6673). Everything Liquid-looking outside code
-# is wrapped in {% raw %}; existing raw blocks are kept as they are.
-# Only block structure is needed (which lines are code): the inline pass is
-# most of a parse's cost and is switched off.
-# Headings, rules and link definitions cannot hold code: their rules are off too.
-_MD = MarkdownIt("commonmark").disable(["inline", "text_join", "heading", "lheading", "hr", "reference"],
-                                       ignoreInvalid=True)
-_CODE_BLOCKS = frozenset({"fence", "code_block"})
-_INLINE_PROTECTED = re.compile(
+# Forem protects code spans before Liquid runs and Liquid keeps raw blocks: one left-to-right
+# pass, the leftmost wins (modelled in tests/fakes/devto.py). Forem finds spans with a pattern
+# that ignores backslash escapes, so its spans, not CommonMark's, decide what Liquid sees.
+_PROTECTED = re.compile(
     r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}"  # an existing raw block
-    r"|(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)",  # an inline code span
+    r"|(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)",  # a code span, within its paragraph
     re.DOTALL,
 )
 # Within one line and without backticks: a wrap never spans two blocks nor
-# pairs with a code span's backtick (a stray `%}` or `}}` is plain text to Liquid).
+# pairs with a stray backtick (a lone `%}` or `}}` is plain text to Liquid).
 _LIQUID = re.compile(r"\{%[^\n`]*?%\}|\{\{[^\n`]*?\}\}|\{%|\{\{")
-
-
-def _blocks(markdown: str) -> list[tuple[bool, str]]:
-    """(is_code, text) for each block: code blocks, inline blocks (paragraphs...), other lines."""
-    lines = markdown.splitlines(keepends=True)
-    kind: list[int] = [0] * len(lines)  # 0 loose line, -1 code, n > 0 the n-th inline block
-    n = 0
-    for token in _MD.parse(markdown):
-        if token.map is None:
-            continue
-        start, end = token.map
-        if token.type in _CODE_BLOCKS:
-            kind[start:end] = [-1] * (end - start)
-        elif token.type == "inline":
-            n += 1
-            kind[start:end] = [n if k != -1 else -1 for k in kind[start:end]]
-    out: list[tuple[bool, str]] = []
-    for i, line in enumerate(lines):
-        if out and kind[i] > 0 and kind[i] == kind[i - 1]:
-            out[-1] = (False, out[-1][1] + line)
-        else:
-            out.append((kind[i] == -1, line))
-    return out
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{6,20}")
+_DIGITS = re.compile(r"\d{1,15}")
+_SAFE_URL = re.compile(r"https?://[^\s{}%]+")
 
 
 def _wrap(match: re.Match[str]) -> str:
@@ -61,28 +37,42 @@ def _wrap(match: re.Match[str]) -> str:
     return "{% raw %}" + text + "{% endraw %}"
 
 
-def _escape_text(text: str) -> str:
+def escape_text(text: str) -> str:
+    """Text outside code blocks: every Liquid tag or variable wrapped; code spans and raw blocks kept."""
+    if "{%" not in text and "{{" not in text:
+        return text
     out, pos = [], 0
-    for m in _INLINE_PROTECTED.finditer(text):
-        out.append(_LIQUID.sub(_wrap, text[pos : m.start()]))
+    for m in _PROTECTED.finditer(text):
+        out.append(_LIQUID.sub(_wrap, text[pos:m.start()]))
         out.append(m.group(0))
         pos = m.end()
     out.append(_LIQUID.sub(_wrap, text[pos:]))
     return "".join(out)
 
 
+def _escape(text: str, code: list[tuple[int, int, str]]) -> str:
+    """`text` escaped outside its code blocks (the spans are Forem's, see `_PROTECTED`)."""
+    out: list[str] = []
+    pos = 0
+    for a, b, kind in code:
+        if kind != "block":
+            continue
+        out.append(escape_text(text[pos:a]))
+        out.append(text[a:b])
+        pos = b
+    out.append(escape_text(text[pos:]))
+    return "".join(out)
+
+
 def liquid_safe(markdown: str) -> str:
     """Wrap every Liquid tag or variable outside code in `{% raw %}…{% endraw %}`.
 
-    Code blocks come from a CommonMark parse; code spans and existing raw
-    blocks are kept within each paragraph (a span never crosses blocks).
+    Code blocks come from the shared scan (one scan of `markdown`), code spans
+    are the ones Forem itself protects.
     """
     if "{%" not in markdown and "{{" not in markdown:
         return markdown
-    return "".join(
-        text if code or ("{%" not in text and "{{" not in text) else _escape_text(text)
-        for code, text in _blocks(markdown)
-    )
+    return _escape(markdown, code_ranges(markdown))
 
 
 def liquid_embed(embed: Embed) -> str:
@@ -101,3 +91,18 @@ def liquid_embed(embed: Embed) -> str:
     return f"{{% embed {url} %}}"
 
 
+def forem_markdown(document: Document) -> str:
+    """The article body for Forem: Liquid outside code escaped, embeds as Forem tags (kept as they are)."""
+    parts: list[str] = []
+    for k, seg in enumerate(document.segments):
+        if isinstance(seg, Embed):
+            parts.append(liquid_embed(seg))  # our own tags: never escaped
+        elif "{%" in seg or "{{" in seg:
+            parts.append(_escape(seg, document.code_ranges(k)))
+        else:
+            parts.append(seg)
+    body = "".join(parts)
+    if body.lstrip().startswith("---"):
+        # a leading thematic break would read as front matter on dev.to
+        body = body.lstrip().replace("---", "***", 1)
+    return body

@@ -109,7 +109,7 @@ def test_comment_form_prints_the_shortcode_literally() -> None:
 def test_unknown_shortcodes() -> None:
     d = doc('Hi {{< subscribe >}} there.\n\n{{< tabs >}}\nInside **tab**\n{{< /tabs >}}\n\n'
             '{{< bannerimg src="/b.png" alt="Banner" >}}')
-    assert "unknown shortcode 'subscribe' removed" in d.warnings
+    assert "unknown shortcode 'subscribe' removed (map it in [site.shortcodes] to render it)" in d.warnings
     assert len(d.warnings) == 1
     md = d.markdown()
     assert "Inside **tab**" in md and "tabs" not in md and "subscribe" not in md
@@ -216,7 +216,7 @@ def test_liquid_include_youtube_figure_and_unknown_tags() -> None:
             '{% figure caption:"A cat" %}\n![cat](cat.jpg)\n{% endfigure %}\n\n{% signup %}\n\n'
             '{% notice tip %}\nBe kind.\n{% endnotice %}')
     assert any("include_cached" in w and "toc.html" in w for w in d.warnings)
-    assert "unknown Liquid tag 'signup' removed" in d.warnings
+    assert "unknown Liquid tag 'signup' removed (map it in [site.shortcodes] to render it)" in d.warnings
     assert [e.id for e in d.embeds] == ["dQw4w9WgXcQ"]
     md = d.markdown()
     assert "![cat](https://example.com/posts/hello/cat.jpg)\n*A cat*" in md
@@ -232,7 +232,7 @@ def test_zola_shortcodes() -> None:
     assert [e.id for e in d.embeds] == ["dQw4w9WgXcQ"]
     md = d.markdown()
     assert "**Careful**" in md and "Body **here**." in md and "{% end %}" not in md
-    assert "unknown shortcode 'stars' removed" in d.warnings
+    assert "unknown shortcode 'stars' removed (map it in [site.shortcodes] to render it)" in d.warnings
 
 
 def test_zola_internal_links() -> None:
@@ -282,7 +282,9 @@ def test_mdx_esm_comments_and_components() -> None:
 
 def test_mdx_rules_do_not_apply_to_markdown() -> None:
     body = "import this\n\n<Thing />\n"
-    assert doc(body).markdown() == body
+    # the ESM line stays text; <Thing /> is raw HTML to CommonMark, sanitised away like any unknown element
+    assert doc(body).markdown() == "import this\n\n"
+    assert doc(body, fmt="mdx").markdown() == ""
 
 
 # --- raw HTML -----------------------------------------------------------------------
@@ -546,3 +548,116 @@ def test_document_built_by_hand_renders_every_output() -> None:
     assert d.text() == "Hi\n\nSome text.\n\nhttps://youtu.be/abc\n\nEnd."
     assert d.first_paragraph == "Some text."
     assert '<a href="https://youtu.be/abc">' in d.html() and "<h2>Hi</h2>" in d.html()
+
+
+# --- sanitising (nh3) and unsafe URL schemes ------------------------------------------
+
+def test_nh3_drops_script_style_and_handlers_and_keeps_the_safe_html() -> None:
+    body = ('<div onclick="steal()" class="box">\n\n**Markdown** inside.\n\n</div>\n\n'
+            '<details open><summary>More</summary>\n\nHidden *text*.\n\n</details>\n\n'
+            '<table><tr><td onmouseover="x()">cell</td></tr></table>\n\n'
+            '<figure><img src="a.png" alt="A" onerror="y()"><figcaption>Cap</figcaption></figure>\n\n'
+            '<noscript><img src="tracker.gif"></noscript><SCRIPT>evil()</SCRIPT><svg onload="z()"></svg>\n\n'
+            'Prose with a > b and <3 and a [link](/x).\n')
+    d = doc(body)
+    md = d.markdown()
+    for bad in ("onclick", "steal", "onmouseover", "onerror", "evil", "tracker", "onload", "<svg"):
+        assert bad not in md, bad
+    assert '<div class="box">\n\n**Markdown** inside.\n\n</div>' in md
+    assert '<details open=""><summary>More</summary>\n\nHidden *text*.\n\n</details>' in md
+    assert "<td>cell</td>" in md and "<figcaption>Cap</figcaption>" in md
+    assert '<img src="https://example.com/posts/hello/a.png" alt="A">' in md
+    assert "Prose with a > b and <3 and a [link](https://example.com/x)." in md  # Markdown left alone
+    assert [i.alt for i in d.images] == ["A"]
+
+
+def test_unsafe_schemes_are_removed_from_markdown_and_html_with_a_warning() -> None:
+    d = doc('A [bad link](javascript:alert(1) "t") and [ok](/x). ![pixel](data:image/png;base64,AAAA) '
+            '<vbscript:msgbox>\n\n[ref]: file:///etc/passwd\n\n'
+            '<a href="jav&#x09;ascript:evil()">html link</a> <img src="data:text/html,x" alt="i">\n')
+    md = d.markdown()
+    assert "javascript" not in md
+    assert "A bad link and [ok](https://example.com/x)." in md  # the text stays, the link goes
+    assert "data:" not in md and "file:" not in md and "evil" not in md and "pixel" not in md
+    assert "<a>html link</a>" in md and "[ref]: <>" in md
+    assert "vbscript\\:msgbox" in md  # an autolink no more, just its text
+    assert d.images == []
+    assert set(d.warnings) == {
+        "link with unsafe scheme javascript: removed", "image with unsafe scheme data: removed",
+        "link with unsafe scheme vbscript: removed", "link with unsafe scheme file: removed",
+    }
+    assert d.text().startswith("A bad link and ok.")
+
+
+def test_iframes_still_become_embeds_before_sanitising() -> None:
+    d = doc('<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ" onload="x()"></iframe>\n')
+    assert [(e.kind, e.id) for e in d.embeds] == [("youtube", "dQw4w9WgXcQ")]
+    assert "iframe" not in d.markdown()
+
+
+# --- summary ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("divider", ["<!--more-->", "<!-- more -->", "<!--More-->"])
+def test_summary_divider_takes_all_the_text_above_it(divider: str) -> None:
+    d = doc(f"# Title\n\nFirst *para*.\n\nSecond [para](/p).\n\n{divider}\n\nThe rest.\n")
+    assert d.summary == d.first_paragraph == "Title First para. Second para."
+    assert "more" not in d.markdown().lower() and "The rest." in d.markdown()
+
+
+def test_summary_divider_in_code_is_code_and_custom_separators() -> None:
+    d = doc("Intro `<!--more-->` here.\n\n    <!--more-->\n\nNext.\n")
+    assert d.summary == "Intro <!--more--> here."
+    jekyll = doc("One.\n\nTwo.\n\n<!--excerpt-->\n\nThree.\n", front={"excerpt_separator": "<!--excerpt-->"})
+    assert jekyll.summary == "One. Two."
+    assert doc("One.\n\nTwo.\n", front={"excerpt_separator": "\n\n"}).summary == "One."  # Jekyll's default
+    assert doc("One.\n\nTwo.\n", front={"excerpt_separator": "<!--cut-->"}).summary == "One."  # absent: first paragraph
+
+
+def test_html_bodied_post_summary_is_the_first_p_never_pre() -> None:
+    body = ('<div class="post">\n<p align="center"><img src="x.png"></p>\n<pre><code>x = 1\n\n'
+            'y = 2</code></pre>\n\n<p>The <a href="/a">real</a> intro &amp; more.</p>\n<p>Second.</p>\n</div>\n')
+    assert doc(body).summary == "The real intro & more."
+
+
+def test_markdown_link_inside_inline_html_is_its_text() -> None:
+    assert doc('Read it in <span lang="zh">[Chinese](https://example.com/zh)</span>.\n').text() == "Read it in Chinese."
+    assert doc('<span class="lang">\n[Chinese](https://example.com/zh)\n</span>\n').text() == "Chinese"
+
+
+# --- unknown shortcodes keep the sentence whole ----------------------------------------
+
+@pytest.mark.parametrize("body", [
+    'install {{< man name="systemd-coredump" section="8" >}}, after which',
+    "install {{< man systemd-coredump 8 >}}, after which",
+    "install {% man systemd-coredump %}, after which",
+    'install {{ man(name="systemd-coredump", section=8) }}, after which',
+])
+def test_unknown_lone_shortcode_in_a_sentence_keeps_its_main_argument(body: str) -> None:
+    d = doc(body)
+    assert d.text() == "install systemd-coredump, after which"
+    assert len(d.warnings) == 1 and "'systemd-coredump'" in d.warnings[0] and "[site.shortcodes]" in d.warnings[0]
+
+
+def test_unknown_shortcode_on_its_own_line_or_paired() -> None:
+    assert doc("Text.\n\n{{< subscribe list=\"x\" >}}\n").text() == "Text."
+    assert doc("A {{< kbd >}}Ctrl{{< /kbd >}} key.").text() == "A Ctrl key."
+    assert doc("A {% kbd %}Ctrl{% endkbd %} key.").text() == "A Ctrl key."
+
+
+def test_indented_code_right_under_a_heading_is_protected() -> None:
+    d = doc("## Usage\n    {{< not-a-shortcode >}} {{ x }}\n")
+    assert d.markdown() == "## Usage\n    {{< not-a-shortcode >}} {{ x }}\n" and d.warnings == []
+
+
+def test_raw_pre_and_code_elements_are_sanitised_but_never_expanded() -> None:
+    d = doc('<pre onclick="evil()" class="x">{{< figure src="a.png" >}} a < b\n<b onmouseover="y()">x</b></pre>\n\n'
+            'Inline <code onclick="z()">{{ var }}</code>.\n')
+    md = d.markdown()
+    assert "onclick" not in md and "onmouseover" not in md and "evil" not in md
+    assert '<pre class="x">{{< figure src="a.png" >}} a < b\n<b>x</b></pre>' in md
+    assert "<code>{{ var }}</code>" in md and d.images == []
+
+
+def test_an_unclosed_script_or_style_tag_does_not_swallow_the_rest_of_the_post() -> None:
+    d = doc("Use the <script> tag, or <style> or <plaintext>, with care.\n\nThe rest <b>stays</b>.\n")
+    assert d.text() == "Use the  tag, or  or , with care.\n\nThe rest stays."

@@ -1,9 +1,9 @@
 """Markdown in, many outputs: `prepare(post)` expands a post body once into a `Document`.
 
 Passes, in order, over text whose code is protected by placeholders: code →
-HTML comments/`<script>`/`<style>` dropped → Liquid `{% raw %}` → Hugo
-shortcodes → Zola shortcodes → Liquid → MDX (for .mdx) → iframes → absolute
-links and images. Only a few string scans run on a post with none of these.
+HTML comments/`<script>`/`<style>` dropped, iframes → embeds → Liquid
+`{% raw %}` → Hugo shortcodes → Zola shortcodes → Liquid → MDX (for .mdx) →
+raw HTML sanitised (nh3) → absolute links and images. Only a few string scans run on a post with none of these.
 """
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import re
 from typing import TYPE_CHECKING
 
 from syndicate.markdown.context import EMBED_OPEN, EMBEDDED, Context
-from syndicate.markdown.document import Document, Embed, EmbedStyle
+from syndicate.markdown.document import CodeRange, Document, Embed, EmbedStyle
 from syndicate.markdown.liquid import expand_liquid, protect_raw
 from syndicate.markdown.links import absolutise, clean_html
 from syndicate.markdown.mdx import expand_mdx, is_mdx
 from syndicate.markdown.protect import protect_code
+from syndicate.markdown.sanitize import sanitize
 from syndicate.markdown.shortcodes import expand_hugo, expand_zola, has_hugo, has_zola
 from syndicate.post import PostError
 
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 __all__ = ["Document", "Embed", "EmbedStyle", "prepare"]
 
 _ATTRS = re.compile(r"^( {0,3}#{1,6}[ \t].*?)[ \t]*\{[#.:][^{}\n]*\}[ \t]*$|^[ \t]*\{:[^{}\n]*\}[ \t]*\n?", re.M)  # {#id} {: .x}
+DIVIDER = "\ue008"  # where the summary ends
+_MARKS = ("\ue000", "\ue002", "\ue006", DIVIDER)
+# Hugo: https://gohugo.io/content-management/summaries/#manual-summary (also written with spaces)
+_MORE = re.compile(r"<!--\s*more\s*-->", re.I)
 _BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
@@ -42,8 +47,12 @@ def prepare(post: Post) -> Document:
 def _prepare(post: Post) -> Document:
     ctx = Context(post)
     body = post.body.replace("\r\n", "\n").replace("\r", "\n")
-    body = body.replace("\ue000", "").replace("\ue002", "")  # our placeholder marks, never real text
+    for mark in _MARKS:
+        if mark in body:
+            body = body.replace(mark, "")  # our placeholder marks, never real text
     text = protect_code(body, ctx)
+    text = _mark_divider(text, post)
+    before = text
     text = clean_html(text, ctx)
     if "{%" in text:
         text = protect_raw(text, ctx)
@@ -56,25 +65,63 @@ def _prepare(post: Post) -> Document:
     if is_mdx(post.format, post.path.suffix):
         text = expand_mdx(text, ctx)
         text = clean_html(text, ctx)
+    text = sanitize(text, ctx)
     if "{#" in text or "{:" in text or "{." in text:
         text = _ATTRS.sub(lambda m: m.group(1) or "", text)
+    # untouched outside code (links aside, which stay within their lines): the code found by
+    # protect_code is where it was; otherwise the block structure may have moved and renderers
+    # that need the code get it from one scan of the result, when they first ask
+    exact = text == before
     text, images = absolutise(text, ctx)
     if EMBED_OPEN in text or "\n\n\n" in text:
         text = _BLANKS.sub("\n\n", text)  # before restoring: blank lines in code are kept
-    text = ctx.restore(text.lstrip("\n"))
-    return Document(segments=_segments(text, ctx), images=images, warnings=ctx.warnings)
+    text = text.lstrip("\n")
+    summary: str | None = None
+    if DIVIDER in text:
+        cut = text.index(DIVIDER)
+        summary = ctx.restore(EMBEDDED.sub("", text[:cut]))
+        text = text.replace(DIVIDER, "")
+    if exact:
+        text, code = ctx.restore_tracked(text)
+    else:
+        text, code = ctx.restore(text), []
+    segments, seg_code = _segments(text, code, ctx)
+    return Document(segments=segments, images=images, warnings=ctx.warnings, code=seg_code if exact else None,
+                    summary_source=summary)
 
 
-def _segments(text: str, ctx: Context) -> list[str | Embed]:
+def _mark_divider(text: str, post: Post) -> str:
+    """The summary divider (outside code) marked: Hugo's `<!--more-->`, or Jekyll's `excerpt_separator`."""
+    sep = post.front_matter.get("excerpt_separator") if isinstance(post.front_matter, dict) else None
+    if not isinstance(sep, str) or not sep.strip():
+        sep = getattr(post.site, "excerpt_separator", None)  # _config.yml's, where the loader reads it
+    if isinstance(sep, str) and sep.strip() and sep.strip() not in ("<!--more-->", "<!-- more -->"):
+        at = text.find(sep)  # Jekyll keeps the separator in the content
+        return text if at < 0 else text[:at] + DIVIDER + text[at:]
+    if "<!--" not in text:
+        return text
+    m = _MORE.search(text)
+    return text if m is None else text[:m.start()] + DIVIDER + text[m.start():]
+
+
+def _segments(text: str, code: list[CodeRange], ctx: Context) -> tuple[list[str | Embed], list[list[CodeRange]]]:
+    """The text split at its embeds; each text segment with its code ranges (offsets in it)."""
     if EMBED_OPEN not in text:
-        return [text]
+        return [text], [code]
     out: list[str | Embed] = []
+    ranges: list[list[CodeRange]] = []
     pos = 0
+
+    def piece(start: int, end: int) -> None:
+        out.append(text[start:end])
+        ranges.append([(a - start, b - start, kind) for a, b, kind in code if start <= a and b <= end])
+
     for m in EMBEDDED.finditer(text):
         if m.start() > pos:
-            out.append(text[pos:m.start()])
+            piece(pos, m.start())
         out.append(ctx.embeds[int(m.group(1))])
+        ranges.append([])
         pos = m.end()
     if pos < len(text):
-        out.append(text[pos:])
-    return out
+        piece(pos, len(text))
+    return out, ranges

@@ -21,6 +21,9 @@ _HTML_START = re.compile(
     r"source|summary|table|tbody|td|tfoot|th|thead|tr|ul|video|audio|center|noscript|img|br)(?:[\s/>]|$)|!--|\?|![A-Za-z])",
     re.I,
 )
+# CommonMark HTML blocks 1 and 2, which end at their closing tag, not at a blank line
+_HTML_RAW = re.compile(r"^ {0,3}<(pre|script|style|textarea|!--)(?:[\s>]|$)?", re.I)
+_HTML_END = {name: re.compile(rf"</{name}>", re.I) for name in ("pre", "script", "style", "textarea")} | {"!--": re.compile("-->")}
 _HTML_TAG_LINE = re.compile(r"^ {0,3}</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>[ \t]*$")
 _DELIM_ROW = re.compile(r"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 _DEF = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:[ \t]*\S")
@@ -133,6 +136,12 @@ def scan(lines: list[str], defs: set[str] | None = None, depth: int = 0) -> list
             continue
         if c == "<" and (_HTML_START.match(line) or _HTML_TAG_LINE.match(line)):
             j = i
+            raw = _HTML_RAW.match(line)
+            end = _HTML_END.get(raw.group(1).lower()) if raw else None
+            if raw and end is not None:  # <pre>, <script>, <style>, <textarea>, comments: to their end, blank lines and all
+                while j < n and not end.search(lines[j], 0 if j > i else raw.end()):
+                    j += 1
+                j = min(j + 1, n)
             while j < n and lines[j].strip():
                 j += 1
             out.append(Block("html", lines[i:j]))

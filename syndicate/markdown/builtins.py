@@ -22,6 +22,7 @@ BOXES = frozenset(
 )
 DROP = frozenset({"drop", "remove", "ignore", "comment", "toc", "more"})
 KEEP = frozenset({"inner", "keep"})
+MAIN_PARAMS = ("name", "title", "text", "label", "term", "value", "content")  # in order, after the first positional
 MEANINGS = frozenset(
     {"figure", "img", "image", "youtube", "vimeo", "x", "tweet", "twitter", "gist", "instagram", "highlight", "code",
      "ref", "relref", "param", "link", "post_url"} | BOXES | DROP | KEEP
@@ -105,7 +106,7 @@ def render(meaning: str, tag: Tag, inner: str | None, raw_inner: str | None, ctx
     if meaning in ("highlight", "code"):
         lang = tag.get("lang", "language", pos=0)
         code = ctx.restore(raw_inner if raw_inner is not None else tag.get("code"))
-        return ctx.protect(ctx.fenced(code, lang))
+        return ctx.protect(ctx.fenced(code, lang), code="block")
     if meaning in ("ref", "relref", "link", "post_url"):
         target = tag.get("path", "page", pos=0) or tag.raw.strip()
         if not target:
@@ -148,10 +149,32 @@ def _tweet(tag: Tag, ctx: Context, what: str) -> str:
 
 
 def generic(tag: Tag, inner: str | None, ctx: Context, what: str) -> str:
-    """An unknown tag: image-like params → image; paired → its inner Markdown; else removed."""
+    """An unknown tag: image-like params → image; else as `unknown`."""
     if any(k in tag.named for k in ("src", "image")) and tag.style != "liquid":
         return image(tag, ctx, inner, what)
+    return unknown(tag, inner, ctx, what)
+
+
+def main_argument(tag: Tag) -> str:
+    """What a tag is about, as text: its first positional parameter, else the first of `MAIN_PARAMS`."""
+    for value in (*tag.positional[:1], *(tag.named[k] for k in MAIN_PARAMS if k in tag.named)):
+        value = " ".join(value.split())
+        if value and not value.startswith("{"):  # a JSX/Liquid expression is no text
+            return value
+    return ""
+
+
+def unknown(tag: Tag, inner: str | None, ctx: Context, what: str) -> str:
+    """An unknown tag: paired → its inner Markdown; lone in a sentence → its main argument; else removed.
+
+    `install {{< man "systemd-coredump" 8 >}}, then` keeps "systemd-coredump": a
+    tag inside a line stands for a word of the sentence. On a line of its own
+    (`{{< subscribe >}}`) there is no sentence to keep whole: it goes.
+    """
     if inner is not None:
         return inner
-    ctx.warn(f"unknown {what} removed")
+    if tag.inline and (text := main_argument(tag)):
+        ctx.warn(f"unknown {what} kept as its text {text!r} (map it in [site.shortcodes] to render it)")
+        return text
+    ctx.warn(f"unknown {what} removed (map it in [site.shortcodes] to render it)")
     return ""

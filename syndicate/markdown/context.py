@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from syndicate.markdown.document import Embed
+from syndicate.markdown.document import CodeRange, Embed
 
 if TYPE_CHECKING:
     from syndicate.post import Post
@@ -30,7 +30,7 @@ _MARKUP = re.compile(r"[*_`]+|<[^>]+>")
 class Context:
     """One post's expansion state; every pass reads and writes it."""
 
-    __slots__ = ("post", "site_url", "base_path", "origin", "warnings", "embeds", "store", "_seen")
+    __slots__ = ("post", "site_url", "base_path", "origin", "warnings", "embeds", "store", "code", "_seen")
 
     def __init__(self, post: Post) -> None:
         self.post = post
@@ -41,14 +41,21 @@ class Context:
         self.warnings: list[str] = []
         self.embeds: list[Embed] = []
         self.store: list[str] = []
+        self.code: list[list[CodeRange]] = []  # per stored literal: its code (offsets in it)
         self._seen: set[str] = set()
 
     # --- placeholders -------------------------------------------------------
-    def protect(self, literal: str) -> str:
-        """Store `literal` (placeholders inside it are resolved first); return its placeholder."""
+    def protect(self, literal: str, code: str = "") -> str:
+        """Store `literal` (placeholders inside it are resolved first); return its placeholder.
+
+        `code`: the literal is code ("block" or "span"), which renderers never touch;
+        code protected inside a literal stays code.
+        """
+        ranges: list[CodeRange] = []
         if PROTECT_OPEN in literal:
-            literal = self.restore(literal)
+            literal, ranges = self.restore_tracked(literal)
         self.store.append(literal)
+        self.code.append([(0, len(literal), code)] if code else ranges)
         return f"{PROTECT_OPEN}{len(self.store) - 1}{PROTECT_CLOSE}"
 
     def restore(self, text: str) -> str:
@@ -56,6 +63,24 @@ class Context:
             return text
         store = self.store
         return PROTECTED.sub(lambda m: store[int(m.group(1))], text)
+
+    def restore_tracked(self, text: str) -> tuple[str, list[CodeRange]]:
+        """`text` restored, and where the code is in the result."""
+        if PROTECT_OPEN not in text:
+            return text, []
+        out: list[str] = []
+        ranges: list[CodeRange] = []
+        pos = size = 0
+        for m in PROTECTED.finditer(text):
+            out.append(text[pos:m.start()])
+            size += m.start() - pos
+            k = int(m.group(1))
+            ranges.extend((size + a, size + b, kind) for a, b, kind in self.code[k])
+            out.append(self.store[k])
+            size += len(self.store[k])
+            pos = m.end()
+        out.append(text[pos:])
+        return "".join(out), ranges
 
     def embed(self, kind: str, id: str, url: str) -> str:
         """An embed standing on its own line (as a block between blank lines)."""

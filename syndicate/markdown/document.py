@@ -17,6 +17,7 @@ class Embed:
 
 
 EmbedStyle = Callable[[Embed], str]
+CodeRange = tuple[int, int, str]  # start, end, "block" | "span"
 
 
 def _plain(embed: Embed) -> str:
@@ -38,6 +39,9 @@ class Document:
     segments: list[str | Embed] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)  # body images, in order, absolute, with alt
     warnings: list[str] = field(default_factory=list)
+    # per segment, where its code is (offsets into the segment); None: scanned when first needed
+    code: list[list[CodeRange]] | None = field(default=None, repr=False, compare=False)
+    summary_source: str | None = None  # the Markdown above the summary divider (`<!--more-->`), if any
     _cache: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -45,10 +49,37 @@ class Document:
         """The embeds, in order."""
         return [s for s in self.segments if isinstance(s, Embed)]
 
-    def markdown(self, embed: EmbedStyle | None = None) -> str:
-        """The body as Markdown; each embed rendered by `embed` (default: its URL)."""
+    def markdown(self, embed: EmbedStyle | None = None, outside_code: Callable[[str], str] | None = None) -> str:
+        """The body as Markdown; each embed rendered by `embed` (default: its URL).
+
+        `outside_code` rewrites each stretch of text outside code (code blocks and
+        spans are passed through untouched, and so are the rendered embeds).
+        """
         style = embed or _plain
-        return "".join(s if isinstance(s, str) else style(s) for s in self.segments)
+        if outside_code is None:
+            return "".join(s if isinstance(s, str) else style(s) for s in self.segments)
+        out: list[str] = []
+        for k, seg in enumerate(self.segments):
+            if not isinstance(seg, str):
+                out.append(style(seg))
+                continue
+            pos = 0
+            for a, b, _ in self.code_ranges(k):
+                if a > pos:
+                    out.append(outside_code(seg[pos:a]))
+                out.append(seg[a:b])
+                pos = b
+            if pos < len(seg):
+                out.append(outside_code(seg[pos:]))
+        return "".join(out)
+
+    def code_ranges(self, k: int) -> list[CodeRange]:
+        """Where the code of text segment `k` is (start, end, "block" | "span"): from `prepare`'s scan, else scanned now."""
+        if self.code is None or len(self.code) != len(self.segments):
+            from syndicate.markdown.scan import code_ranges
+
+            self.code = [code_ranges(s) if isinstance(s, str) else [] for s in self.segments]
+        return self.code[k]
 
     def html(self, embed: EmbedStyle | None = None) -> str:
         """HTML (CommonMark + tables + strikethrough); embeds via `embed` (default: a link paragraph)."""
@@ -71,8 +102,22 @@ class Document:
         return self._memo("text", self.markdown(), to_text)
 
     @property
-    def first_paragraph(self) -> str:
-        """The first real paragraph (not a heading, image, code, HTML or embed) as plain text."""
-        from syndicate.markdown.plain import first_paragraph
+    def summary(self) -> str:
+        """The post's own summary as plain text, whitespace collapsed.
 
+        All the text above the summary divider (`<!--more-->`, Jekyll's
+        `excerpt_separator`) when there is one, else the first real paragraph
+        (not a heading, image, code or embed; in an HTML body, the first `<p>`).
+        """
+        from syndicate.markdown.plain import first_paragraph, to_text
+
+        if self.summary_source is not None:
+            text = " ".join(self._memo("summary", self.summary_source, to_text).split())
+            if text:
+                return text
         return self._memo("first", self.markdown(_nothing), first_paragraph)
+
+    @property
+    def first_paragraph(self) -> str:
+        """The same as `summary` (what `Post.excerpt` reads): the divider wins over the first paragraph."""
+        return self.summary

@@ -15,19 +15,18 @@ from urllib.parse import urljoin, urlsplit
 
 from syndicate.markdown.builtins import vimeo_id, youtube_id
 from syndicate.markdown.context import Context
+from syndicate.markdown.sanitize import maybe_unsafe, unsafe_scheme, warn_unsafe
 from syndicate.permalinks import site_info
 from syndicate.post import Image
 from syndicate.resolve import SiteFiles, served_path
 
-_DROP = re.compile(
-    r"<(script|style|object|applet|noscript|template)\b[^>]*>.*?</\1\s*>|<(?:script|style|embed|link|meta|base|object|applet)\b[^>]*/?>|<!--.*?-->",
-    re.S | re.I,
-)
-_DANGEROUS = ("<script", "<style", "<object", "<applet", "<embed", "<link", "<meta", "<base", "<noscript", "<template")
+# Before expansion only: script/style bodies and comments hold `{{ }}` and `{% %}` that are not ours
+# to expand. The sanitising itself is nh3's, after expansion (syndicate/markdown/sanitize.py).
+_HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.S | re.I)
 _IFRAME = re.compile(r"<iframe\b(?P<attrs>[^>]*)>(?:.*?</iframe\s*>)?", re.S | re.I)
 _ATTR = re.compile(r"""(\s+)([\w:.-]+)(?:(\s*=\s*)("[^"]*"|'[^']*'|[^\s"'>`]+))?""")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_DEST = r"(?:<[^<>\n]*>|(?:\\.|[^\s()\\]|\((?:\\.|[^\s()\\])*\))+)"
+_DEST = r"(?:<[^<>\n\ue000-\ue003]*>|(?:\\.|[^\s()\\\ue000-\ue003]|\((?:\\.|[^\s()\\\ue000-\ue003])*\))+)"  # never a placeholder
 _TITLE = r"""(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\((?:\\.|[^()\\])*\))"""
 _LABEL = r"(?:\\.|[^\\\[\]]|\[(?:\\.|[^\\\[\]])*\])*"
 _DEF = re.compile(rf"^[ ]{{0,3}}\[(?P<label>[^\]\n^][^\]]*)\]:[ \t]*\n?[ \t]*(?P<dest>{_DEST})", re.M)
@@ -36,21 +35,23 @@ _LINKS = re.compile(
     rf"|(?P<refimg>!\[(?P<ralt>{_LABEL})\](?:\[(?P<rref>[^\]]*)\])?)"
     rf"|(?P<link>\]\([ \t]*\n?[ \t]*)(?P<ldest>{_DEST})"
     rf"|(?P<def>^[ ]{{0,3}}\[[^\]\n^][^\]]*\]:[ \t]*\n?[ \t]*)(?P<ddest>{_DEST})"
-    r"|(?P<tag><[A-Za-z][\w-]*\s[^<>]*>))",
+    r"|(?P<tag><[A-Za-z][\w-]*\s[^<>]*>)"
+    r"|(?P<auto><(?P<aurl>[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>))",
     re.M,
 )
+_LINK_TAIL = re.compile(rf"(?:\s+{_TITLE})?\s*\)")
 _CANDIDATE = re.compile(r"!\[|\]\(|<[A-Za-z]|^ {0,3}\[(?!\^)", re.M)  # where _LINKS may match
 _URL_ATTRS = frozenset({"src", "href", "poster", "data-src", "action", "cite"})
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def clean_html(text: str, ctx: Context) -> str:
-    """Drop `<script>`, `<style>` and comments; YouTube/Vimeo iframes → embeds, others → links."""
+    """Before expansion: `<script>`/`<style>` and comments out; YouTube/Vimeo iframes → embeds, others → links."""
     if "<" not in text:
         return text
     low = text.lower()
-    if any(t in low for t in _DANGEROUS) or "<!--" in text:
-        text = _DROP.sub("", text)
+    if "<script" in low or "<style" in low or "<!--" in text:
+        text = _HIDDEN.sub("", text)
     if "<iframe" in low:
         text = _IFRAME.sub(lambda m: _iframe(m.group("attrs"), ctx), text)
     return text
@@ -135,8 +136,8 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
     images: list[Image] = []
     defs: dict[str, str] = {}
     if "]:" in text:
-        for m in _DEF.finditer(text):
-            defs.setdefault(_norm_label(m.group("label")), m.group("dest"))
+        for d in _DEF.finditer(text):
+            defs.setdefault(_norm_label(d.group("label")), d.group("dest"))
 
     def image(src: str, alt: str | None, title: str | None) -> str:
         url = res.url(src)
@@ -150,19 +151,31 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
             alt = _ESCAPED.sub(r"\1", m.group("alt"))
             title = m.group("ititle")
             title_text = _ESCAPED.sub(r"\1", title[1:-1]) if title else None
+            if (scheme := unsafe_scheme(raw)) is not None:
+                warn_unsafe(ctx, "image", scheme)
+                return ""
             url = image(raw, alt, title_text)
             out = f"<{url}>" if (" " in url or dest.startswith("<")) else url
             return f"![{m.group('alt')}]({out}{' ' + title if title else ''})"
         if m.group("refimg") is not None:
             alt = m.group("ralt")
             dest = defs.get(_norm_label(m.group("rref") or alt))
-            if dest is not None:
+            if dest is not None and unsafe_scheme(dest) is None:
                 image(dest[1:-1] if dest.startswith("<") else dest, _ESCAPED.sub(r"\1", alt), None)
             return m.group(0)
         if m.group("link") is not None:
             return m.group("link") + _dest(m.group("ldest"), res)
         if m.group("def") is not None:
+            if maybe_unsafe(m.group("ddest")) and (
+                    scheme := unsafe_scheme(_plain_dest(m.group("ddest")))) is not None:
+                warn_unsafe(ctx, "link", scheme)
+                return m.group("def") + "<>"
             return m.group("def") + _dest(m.group("ddest"), res)
+        if m.group("auto") is not None:
+            if (scheme := unsafe_scheme(m.group("aurl"))) is not None:
+                warn_unsafe(ctx, "link", scheme)
+                return m.group("aurl").replace(":", "\\:", 1)  # text, never a link again
+            return m.group(0)
         return _tag(m.group("tag"), res, image)
 
     if "](" in text or "]:" in text or "<" in text or "![" in text:
@@ -174,12 +187,42 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
             if m is None or m.end() == c.start():
                 at = c.start() + 1
                 continue
+            if m.group("link") is not None and maybe_unsafe(m.group("ldest")) and (
+                    scheme := unsafe_scheme(_plain_dest(m.group("ldest")))) is not None:
+                opener = _opener(text, m.start(), pos)
+                tail = _LINK_TAIL.match(text, m.end())
+                if opener is not None and tail is not None:  # the link goes, its text stays
+                    warn_unsafe(ctx, "link", scheme)
+                    out.append(text[pos:opener])
+                    out.append(text[opener + 1:m.start()])
+                    pos = at = tail.end()
+                    continue
             out.append(text[pos:m.start()])
             out.append(sub(m))
             pos = at = m.end()
         out.append(text[pos:])
         text = "".join(out)
     return text, images
+
+
+def _plain_dest(dest: str) -> str:
+    return dest[1:-1] if dest.startswith("<") else _ESCAPED.sub(r"\1", dest)
+
+
+def _opener(text: str, end: int, start: int) -> int | None:
+    """Index of the `[` that opens the link text ending at `end` (not before `start`)."""
+    depth = 0
+    for i in range(end - 1, start - 1, -1):
+        ch = text[i]
+        if i and text[i - 1] == "\\":
+            continue
+        if ch == "]":
+            depth += 1
+        elif ch == "[":
+            if not depth:
+                return i
+            depth -= 1
+    return None
 
 
 def _dest(dest: str, res: Resolver) -> str:

@@ -9,7 +9,7 @@ import re
 
 from syndicate.markdown import builtins
 from syndicate.markdown.context import Context
-from syndicate.markdown.tags import Tag, expand, parse_params
+from syndicate.markdown.tags import Tag, expand, inline_at, parse_params
 
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.S)
 _HIGHLIGHT = re.compile(r"\{%-?\s*highlight(?:\s+([\w+#.-]+))?[^%]*?-?%\}(.*?)\{%-?\s*endhighlight\s*-?%\}", re.S)
@@ -27,7 +27,7 @@ def protect_raw(text: str, ctx: Context) -> str:
     if "raw" in text:
         text = _RAW.sub(lambda m: ctx.protect(m.group(1)), text)
     if "highlight" in text:
-        text = _HIGHLIGHT.sub(lambda m: ctx.protect(ctx.fenced(ctx.restore(m.group(2)), m.group(1) or "")), text)
+        text = _HIGHLIGHT.sub(lambda m: ctx.protect(ctx.fenced(ctx.restore(m.group(2)), m.group(1) or ""), code="block"), text)
     return text
 
 
@@ -39,7 +39,8 @@ def expand_liquid(text: str, ctx: Context) -> str:
         for m in _TAG.finditer(text):
             name, args = m.group("name"), m.group("args")
             closing = name.startswith("end") and len(name) > 3
-            tag = Tag(m.start(), m.end(), name[3:] if closing else name, closing=closing, raw=args.strip(), style="liquid")
+            tag = Tag(m.start(), m.end(), name[3:] if closing else name, closing=closing, raw=args.strip(), style="liquid",
+                      inline=inline_at(text, m.start(), m.end()))
             if not closing:
                 parse_params(_COLON_PARAM.sub(r"\1=\2", args), tag)
             tags.append(tag)
@@ -82,10 +83,7 @@ def _render(tag: Tag, inner: str | None, raw_inner: str | None, ctx: Context) ->
     out = builtins.render(meaning, tag, inner, raw_inner, ctx, what)
     if out is not None:
         return out
-    if inner is not None:
-        return inner
-    ctx.warn(f"unknown {what} removed")
-    return ""
+    return builtins.unknown(tag, inner, ctx, what)
 
 
 def _output(m: re.Match[str], ctx: Context) -> str:

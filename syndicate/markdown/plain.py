@@ -22,6 +22,11 @@ _TITLE = r"""(?:\s+(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\((?:\\.|[^()\\])*\)))
 _IMAGE = re.compile(rf"!\[{_LABEL}\](?:\(\s*{_DEST}{_TITLE}\s*\)|\[[^\]]*\])?")
 _LINK = re.compile(rf"\[({_LABEL})\](?:\(\s*{_DEST}{_TITLE}\s*\)|\[([^\]]*)\])?")
 _FOOTREF = re.compile(r"\[\^[^\]\s]+\]")
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|li|ul|ol|dl|dd|dt|tr|td|th|table|thead|tbody|tfoot|caption|h[1-6]|pre|blockquote|figure|figcaption|"
+    r"details|summary|section|article|aside|header|footer|main|nav|hr|video|audio|picture|iframe)\b[^<>]*>|<!--.*?-->",
+    re.I | re.S,
+)
 _BR = re.compile(r"<br\s*/?>", re.I)
 _TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.S)
 # spans are bounded (and single-line: soft breaks are joined first) so hostile input stays linear
@@ -108,6 +113,12 @@ def _link(m: re.Match[str], defs: set[str]) -> str:
     return whole
 
 
+def html_text(raw: str, defs: set[str]) -> str:
+    """Raw HTML as plain text: tags out, one line per element; Markdown written inside it as text too."""
+    raw = _TAG.sub("", _BLOCK_TAG.sub("\n", _BR.sub("\n", raw)))  # inline elements do not break a line
+    return "\n".join(t for x in raw.split("\n") if x.strip() and (t := inline(x.strip(), defs).strip()))
+
+
 def render_blocks(blocks: list[Block], defs: set[str], depth: int = 0) -> list[str]:
     """Plain text of each block (empty ones left out)."""
     out: list[str] = []
@@ -120,9 +131,7 @@ def render_blocks(blocks: list[Block], defs: set[str], depth: int = 0) -> list[s
         elif kind == "code":
             text = "\n".join(b.lines).strip("\n")
         elif kind == "html":
-            raw = _BR.sub("\n", "\n".join(b.lines))
-            raw = _TAG.sub("\n", raw)
-            text = "\n".join(x.strip() for x in html.unescape(raw).split("\n") if x.strip())
+            text = html_text("\n".join(b.lines), defs)
         elif kind == "quote":
             text = "\n\n".join(render_blocks(b.children, defs, depth))
         elif kind == "list":
@@ -157,17 +166,66 @@ def to_text(markdown: str) -> str:
     return "\n\n".join(render_blocks(blocks, defs))
 
 
+_DEF = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:[ \t]*\S", re.M)
+_HTML_LINE = re.compile(r"^ {0,3}<[A-Za-z/!]", re.M)
+_P = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p\s*>", re.S | re.I)
 _SKIP_START = ("![", "[![", "<img", "<figure", "<picture", "<video")
 
 
 def first_paragraph(markdown: str) -> str:
-    """The first real paragraph as plain text, whitespace collapsed."""
-    defs: set[str] = set()
-    blocks = scan(markdown.split("\n"), defs)
+    """The first real paragraph as plain text, whitespace collapsed.
+
+    In a body written mostly as raw HTML, the first `<p>` with text counts as a
+    paragraph too (never `<pre>`, code or the text of other elements). Only as
+    much of the body is scanned as it takes to find it.
+    """
+    lines = markdown.split("\n")
+    defs = {" ".join(m.group(1).split()).casefold() for m in _DEF.finditer(markdown)} if "]:" in markdown else set()
+    mostly_html = _mostly_html(markdown)
+    size = 80
+    while True:
+        whole = size >= len(lines)
+        blocks = scan(lines if whole else lines[:size], set())
+        para, first_p = _first(blocks if whole else blocks[:-1], defs, mostly_html)  # the last block may go on
+        if para is not None:
+            return para
+        if whole:
+            return first_p
+        size *= 4
+
+
+def _mostly_html(markdown: str) -> bool:
+    """Whether most non-blank lines are raw HTML (start with a tag)."""
+    if "<" not in markdown:
+        return False
+    tags = len(_HTML_LINE.findall(markdown))
+    return tags * 2 > markdown.count("\n") + 1 - markdown.count("\n\n")  # about the non-blank lines
+
+
+def _first(blocks: list[Block], defs: set[str], mostly_html: bool) -> tuple[str | None, str]:
+    """The first paragraph's text in `blocks` (None: none), and the first `<p>`'s (a fallback)."""
+    first_p = ""
+    in_pre = 0  # inside a raw <pre> that blank lines cut into several blocks
     for b in blocks:
+        low = "\n".join(b.lines).lower() if b.kind in ("html", "para") else ""
+        was_pre = in_pre
+        if "pre" in low:
+            in_pre = max(0, in_pre + low.count("<pre") - low.count("</pre>"))
+            if b.kind == "para" and (was_pre or in_pre or "</pre>" in low):
+                continue
+        elif was_pre:
+            continue
+        if b.kind == "html" and "<p" in low:
+            for m in _P.finditer("\n".join(b.lines)):
+                text = " ".join(html_text(m.group(1), defs).split())
+                if text:
+                    if mostly_html:
+                        return text, text
+                    first_p = first_p or text
+                    break
         if b.kind != "para" or b.lines[0].lstrip().startswith(_SKIP_START):
             continue
         text = " ".join(inline(join_lines(b.lines), defs).split())
         if text:
-            return text
-    return ""
+            return text, first_p
+    return None, first_p

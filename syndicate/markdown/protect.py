@@ -1,7 +1,8 @@
-"""Find code (fenced, indented, inline, `<pre>`/`<code>`) and swap it for placeholders.
+"""Swap the body's code (fenced, indented, spans, `<pre>`/`<code>`) for placeholders.
 
-Everything that is code to CommonMark stays byte-for-byte as written, so a
-`{{closure}}` or a `{{< figure >}}` in a code block is never expanded. The only
+The code comes from the one scan (`syndicate.markdown.scan`), so a
+`{{closure}}` or a `{{< figure >}}` in code is never expanded, and the
+renderers later know where the code is without scanning again. The only
 exception is Hugo's comment form `{{</* x */>}}`, which Hugo itself prints as
 `{{< x >}}` wherever it stands (that is what it exists for).
 """
@@ -9,14 +10,11 @@ from __future__ import annotations
 
 import re
 
-from syndicate.markdown.blocks import _indent
 from syndicate.markdown.context import Context
+from syndicate.markdown.sanitize import sanitize
+from syndicate.markdown.scan import CODE_KINDS, scan
 from syndicate.markdown.shortcodes import HUGO_TAG
 
-_FENCE_OPEN = re.compile(r"^((?:[ \t]*>)*[ \t]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)?)(`{3,}(?!.*`)|~{3,})")
-_LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
-_CODE_SPAN = re.compile(r"(?<![`\\])(?P<ticks>`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)(?P=ticks)(?!`)", re.S)
-_SPAN_OR_SHORTCODE = re.compile(rf"(?P<sc>{HUGO_TAG.pattern})|{_CODE_SPAN.pattern}", re.S)
 _HTML_CODE = re.compile(r"<(pre|code)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 _COMMENT_FORM = re.compile(r"\{\{([<%])/\*(.*?)\*/([>%])\}\}", re.S)
 
@@ -30,72 +28,27 @@ def unescape_comment_form(text: str) -> str:
 
 def protect_code(body: str, ctx: Context) -> str:
     """The body with every code block, code span and `<pre>`/`<code>` element protected."""
-    lines = body.splitlines(keepends=True)
+    if "`" not in body and "~~~" not in body and "    " not in body and "\t" not in body:
+        return _protect_text(body, ctx)  # nothing CommonMark could call code
+    # a backtick inside a shortcode tag quotes a parameter: the tag wins
+    skip = HUGO_TAG if "{{<" in body or "{{%" in body else None
     out: list[str] = []
-    chunk: list[str] = []  # consecutive non-code lines
-    i, n = 0, len(lines)
-    prev_blank, in_list = True, False
-
-    def flush() -> None:
-        if chunk:
-            out.append(_protect_inline("".join(chunk), ctx))
-            chunk.clear()
-
-    while i < n:
-        line = lines[i]
-        stripped = line.strip()
-        m = _FENCE_OPEN.match(line) if ("`" in line or "~" in line) else None
-        if m:
-            fence = m.group(2)
-            char, size = fence[0], len(fence)
-            j = i + 1
-            while j < n:
-                s = lines[j].lstrip(" \t>").rstrip()
-                if s.startswith(char * size) and not s.strip(char):
-                    break
-                j += 1
-            end = min(j + 1, n)
-            flush()
-            out.append(ctx.protect(unescape_comment_form("".join(lines[i:end]))))
-            i, prev_blank = end, False
+    pos = 0
+    for r in scan(body, skip):
+        if r.kind not in CODE_KINDS:
             continue
-        if not stripped:
-            chunk.append(line)
-            prev_blank = True
-            i += 1
-            continue
-        ind = _indent(line)
-        if ind >= 4 and prev_blank and not in_list:
-            j = i
-            last = i
-            while j < n and (not lines[j].strip() or _indent(lines[j]) >= 4):
-                if lines[j].strip():
-                    last = j
-                j += 1
-            flush()
-            out.append(ctx.protect(unescape_comment_form("".join(lines[i:last + 1]))))
-            i, prev_blank = last + 1, False
-            continue
-        if _LIST_ITEM.match(line):
-            in_list = True
-        elif ind == 0 and prev_blank:
-            in_list = False
-        chunk.append(line)
-        prev_blank = False
-        i += 1
-    flush()
+        out.append(_protect_text(body[pos:r.start], ctx))
+        out.append(ctx.protect(unescape_comment_form(body[r.start:r.end]), code="span" if r.kind == "span" else "block"))
+        pos = r.end
+    out.append(_protect_text(body[pos:], ctx))
     return "".join(out)
 
 
-def _protect_inline(text: str, ctx: Context) -> str:
+def _protect_text(text: str, ctx: Context) -> str:
+    """HTML `<pre>`/`<code>` and the comment form, kept literally (not code to CommonMark)."""
     if "<" in text and ("<pre" in text or "<code" in text or "<PRE" in text):
-        text = _HTML_CODE.sub(lambda m: ctx.protect(unescape_comment_form(m.group(0))), text)
-    if "`" in text:
-        if "{{<" in text or "{{%" in text:
-            # a backtick inside a shortcode tag quotes a parameter; the earlier match wins
-            text = _SPAN_OR_SHORTCODE.sub(lambda m: m.group(0) if m.group("sc") else ctx.protect(unescape_comment_form(m.group(0))), text)
-        else:
-            text = _CODE_SPAN.sub(lambda m: ctx.protect(unescape_comment_form(m.group(0))), text)
+        # kept from expansion, not from sanitising: its tags are cleaned now, its text stays as written
+        text = _HTML_CODE.sub(lambda m: ctx.protect(sanitize(unescape_comment_form(m.group(0)), ctx)), text)
     if "/*" in text:
         text = _COMMENT_FORM.sub(lambda m: ctx.protect("{{" + m.group(1) + m.group(2) + m.group(3) + "}}"), text)
     return text

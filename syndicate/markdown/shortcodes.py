@@ -9,7 +9,7 @@ import re
 
 from syndicate.markdown import builtins
 from syndicate.markdown.context import Context
-from syndicate.markdown.tags import Tag, expand, parse_params
+from syndicate.markdown.tags import Tag, expand, inline_at, parse_params
 
 HUGO_TAG = re.compile(
     r"""\{\{(?P<d>[<%])-?\s*(?P<close>/)?\s*(?P<name>[A-Za-z0-9_][\w.:/-]*)"""
@@ -47,7 +47,8 @@ def expand_hugo(text: str, ctx: Context) -> str:
     tags: list[Tag] = []
     for m in HUGO_TAG.finditer(text):
         tag = Tag(m.start(), m.end(), m.group("name"), closing=bool(m.group("close")),
-                  self_closing=bool(m.group("self")), raw=m.group("params"), style=m.group("d"))
+                  self_closing=bool(m.group("self")), raw=m.group("params"), style=m.group("d"),
+                  inline=inline_at(text, m.start(), m.end()))
         parse_params(tag.raw, tag)
         tags.append(tag)
 
@@ -70,7 +71,8 @@ def expand_zola(text: str, ctx: Context) -> str:
             continue
         inline = m.group("iname") is not None
         tag = Tag(m.start(), m.end(), m.group("iname") if inline else m.group("bname"),
-                  self_closing=inline, raw=m.group("iargs") if inline else m.group("bargs"), style="zola")
+                  self_closing=inline, raw=m.group("iargs") if inline else m.group("bargs"), style="zola",
+                  inline=inline_at(text, m.start(), m.end()))
         for a in _ZOLA_ARG.finditer(tag.raw):
             value = a.group(2)
             tag.named[a.group(1)] = value[1:-1] if value[:1] in "\"'`" and len(value) > 1 else value

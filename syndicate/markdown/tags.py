@@ -26,6 +26,7 @@ class Tag:
     positional: list[str] = field(default_factory=list)
     raw: str = ""  # the parameter text as written
     style: str = ""  # "<" | "%" for Hugo, "zola", "liquid", "jsx"
+    inline: bool = False  # written inside a line of text (a sentence), not on a line of its own
 
     def get(self, *names: str, pos: int | None = None) -> str:
         """The first named parameter present, else the positional one at `pos`."""
@@ -35,6 +36,13 @@ class Tag:
         if pos is not None and pos < len(self.positional):
             return self.positional[pos]
         return ""
+
+
+def inline_at(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` shares its line with other text."""
+    before = text.rfind("\n", 0, start) + 1
+    after = text.find("\n", end)
+    return bool(text[before:start].strip() or text[end:after if after >= 0 else len(text)].strip())
 
 
 def unquote(value: str) -> str:
