@@ -38,12 +38,11 @@ from syndicate.fitting import shape_tags
 from syndicate.text import truncate
 
 from connectors.common import is_http_url, same_url
-from connectors.forem_liquid import liquid_embed, liquid_safe
+from connectors.forem_liquid import forem_markdown
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.markdown.document import Embed
     from syndicate.post import Post
 
 ACCEPT = "application/vnd.forem.api-v1+json"
@@ -57,7 +56,6 @@ TAGS_MAX = 4  # article.rb validate_tag: "exceed the maximum of 4 tags"
 
 # A 422 saying an article with this canonical URL exists: an earlier attempt landed.
 _TAKEN = re.compile(r"canonical.url.*(taken|exists)", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 
 
 class DevToOptions(TargetOptions):
@@ -110,17 +108,7 @@ class DevTo(Connector):
         tags, tag_warnings = shape_tags(names, self.limits.tags)
         warnings += tag_warnings
 
-        embeds: list[str] = []
-
-        def hold(embed: Embed) -> str:  # keep our own Liquid tags out of the escaping
-            embeds.append(liquid_embed(embed))
-            return f"\x00{len(embeds) - 1}\x00"
-
-        pieces = _PLACEHOLDER.split(liquid_safe(post.document.markdown(embed=hold)))
-        body = "".join((embeds[int(p)] if int(p) < len(embeds) else "") if i % 2 else p for i, p in enumerate(pieces))
-        if body.lstrip().startswith("---"):
-            # a leading thematic break would read as front matter on dev.to
-            body = body.lstrip().replace("---", "***", 1)
+        body = forem_markdown(post.document)  # Liquid outside code escaped, embeds as Forem's own tags
 
         article: dict[str, Any] = {
             "title": title,
