@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from syndicate.config import SiteConfig
 from syndicate.markdown import Document, prepare
+from syndicate.markdown import RENDERER
 from syndicate.post import Post
 
 CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/corpus")
@@ -39,7 +40,7 @@ def load() -> list[Post]:
         slug = path.parent.name if path.stem in ("index", "_index") else path.stem
         posts.append(Post(id=slug, path=path, title=str(fm.get("title", slug)), slug=slug,
                           url=f"{site.url}/blog/{slug}/", body=fm.content, site=site,
-                          front_matter=dict(fm.metadata)))
+                          front_matter=dict(fm.metadata), renderer=RENDERER))
     return posts
 
 

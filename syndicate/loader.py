@@ -20,6 +20,7 @@ from syndicate.config import Config, ConfigError, SiteConfig
 from syndicate.dates import date_from_name, date_from_path, first_date, hugo_date, parse_date
 from syndicate.fmparse import FALSE_WORDS, TRUE_WORDS, is_empty, is_flag, lookup, read_text, spelled, split
 from syndicate.fmparse import view as fm_view
+from syndicate.markdown import RENDERER
 from syndicate.permalinks import (
     HUGO_DATES, SiteInfo, Where, expand, lang_code, reset_cache, site_info, slugify, tokens, url_path,
 )
@@ -194,6 +195,7 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
         series=_series(view, info), authors=_authors(_role(view, "authors", info)[0]),
         format="mdx" if path.suffix.lower() == ".mdx" else "markdown", front_matter=fm, warnings=warnings,
         publish_date=publish if publish is not None and publish != date else None, expires=expires,
+        renderer=RENDERER,
     )
     post.id = post_id(url, _role(view, "id", info)[0])
     _hidden(post, view, info, rel)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from syndicate.config import SiteConfig
@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 
 
 from syndicate.errors import PostError  # noqa: E402  (re-exported)
+
+
+class Renderer(Protocol):
+    """What turns a post's body into a `Document` (syndicate.markdown.RENDERER; the loader attaches it)."""
+
+    def prepare(self, post: Post) -> Document: ...
+
+    def to_text(self, markdown: str) -> str: ...
 
 
 @dataclass
@@ -82,6 +90,7 @@ class Post:
     format: str = "markdown"  # "markdown" | "mdx"
     front_matter: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    renderer: Renderer | None = field(default=None, repr=False, compare=False)
 
     @property
     def bundle_dir(self) -> Path:
@@ -91,9 +100,12 @@ class Post:
     @cached_property
     def document(self) -> Document:
         """The body parsed and expanded once; every connector renders from it."""
-        from syndicate.markdown import prepare
+        return self._renderer().prepare(self)
 
-        return prepare(self)
+    def _renderer(self) -> Renderer:
+        if self.renderer is None:
+            raise PostError(f"{self.path}: no Markdown renderer attached (posts come from syndicate.loader)")
+        return self.renderer
 
     @cached_property
     def excerpt(self) -> str:
@@ -106,9 +118,7 @@ class Post:
             return self.document.first_paragraph
         if not any(c in self.summary for c in "*_`[<&\\~"):
             return " ".join(self.summary.split())
-        from syndicate.markdown.plain import to_text
-
-        return " ".join(to_text(self.summary).split())
+        return " ".join(self._renderer().to_text(self.summary).split())
 
     def due(self, now: datetime) -> bool:
         """Whether the post is live by `now`: its publish date (else its date) has come."""

@@ -32,6 +32,7 @@ from syndicate.config import Config, SiteConfig, load_config
 from syndicate.contract import Draft, FittedMedia, MediaItem, MediaPolicy
 from syndicate.errors import AuthFailed, OutcomeUnknown, RateLimited, Transient
 from syndicate.fitting import fits
+from syndicate.markdown import RENDERER
 from syndicate.markdown.document import Document, Embed
 from syndicate.post import Image, Post
 from syndicate.runner import Syndicator
@@ -45,7 +46,7 @@ def make_post(n: int = 1, **changes: Any) -> Post:
     values: dict[str, Any] = dict(
         id=f"post-{n}", path=Path(f"/tmp/site/content/post-{n}.md"), title=f"Post number {n}", slug=f"post-{n}",
         url=f"https://blog.example/posts/post-{n}/", body=f"Body of post {n}.\n\nSecond paragraph.\n", site=SITE,
-        summary=f"Summary of post {n}.", tags=["python", "testing"],
+        summary=f"Summary of post {n}.", tags=["python", "testing"], renderer=RENDERER,
     )
     values.update(changes)
     post = Post(**values)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from syndicate.config import SiteConfig
 from syndicate.markdown import Document, Embed, prepare
+from syndicate.markdown import RENDERER
 from syndicate.post import Post
 
 SITE_URL = "https://example.com"
@@ -23,7 +24,7 @@ def make(body: str, *, root: Path | None = None, path: Path | None = None, fmt: 
     root = root or Path("/nonexistent-site")
     site = SiteConfig(url=site_url, root=root, permalink=permalink, shortcodes=shortcodes or {}, static=static or [])
     return Post(id="hello", path=path or root / "content" / "posts" / "hello" / "index.md", title="Hello",
-                slug="hello", url=url, body=body, site=site, format=fmt, front_matter=front or {})
+                slug="hello", url=url, body=body, site=site, format=fmt, front_matter=front or {}, renderer=RENDERER)
 
 
 def doc(body: str, **kw: object) -> Document:
@@ -469,7 +470,7 @@ def test_whole_corpus() -> None:
         raw = path.read_text(encoding="utf-8")
         body = raw.split("+++", 2)[2] if raw.startswith("+++") else frontmatter.loads(raw).content
         post = Post(id=path.stem, path=path, title=path.stem, slug=path.stem, url=f"{site.url}/x/{path.stem}/",
-                    body=body, site=site, format="markdown")
+                    body=body, site=site, format="markdown", renderer=RENDERER)
         d = prepare(post)
         md = d.markdown()
         d.text()

@@ -15,6 +15,7 @@ from syndicate.markdown.document import CodeRange, Document, Embed, EmbedStyle
 from syndicate.markdown.liquid import expand_liquid, protect_raw
 from syndicate.markdown.links import absolutise, clean_html
 from syndicate.markdown.mdx import expand_mdx, is_mdx
+from syndicate.markdown.plain import to_text
 from syndicate.markdown.protect import protect_code
 from syndicate.markdown.sanitize import sanitize
 from syndicate.markdown.shortcodes import expand_hugo, expand_zola, has_hugo, has_zola
@@ -23,7 +24,7 @@ from syndicate.post import PostError
 if TYPE_CHECKING:
     from syndicate.post import Post
 
-__all__ = ["Document", "Embed", "EmbedStyle", "prepare"]
+__all__ = ["RENDERER", "Document", "Embed", "EmbedStyle", "prepare"]
 
 _ATTRS = re.compile(r"^( {0,3}#{1,6}[ \t].*?)[ \t]*\{[#.:][^{}\n]*\}[ \t]*$|^[ \t]*\{:[^{}\n]*\}[ \t]*\n?", re.M)  # {#id} {: .x}
 DIVIDER = "\ue008"  # where the summary ends
@@ -125,3 +126,18 @@ def _segments(text: str, code: list[CodeRange], ctx: Context) -> tuple[list[str 
     if pos < len(text):
         piece(pos, len(text))
     return out, ranges
+
+
+class _Renderer:
+    """The Markdown pipeline as the `Post.renderer` the loader attaches."""
+
+    @staticmethod
+    def prepare(post: Post) -> Document:
+        return prepare(post)
+
+    @staticmethod
+    def to_text(markdown: str) -> str:
+        return to_text(markdown)
+
+
+RENDERER = _Renderer()

@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from syndicate.post import Image
+from syndicate.markdown.embed import Embed, EmbedStyle
 
-
-@dataclass(frozen=True)
-class Embed:
-    """Something a platform may show natively: a video, a tweet, a gist..."""
-
-    kind: str  # "youtube" | "vimeo" | "x" | "gist" | "instagram" | "codepen" | ...
-    id: str  # the platform's id ("dQw4w9WgXcQ", "user/abcdef", tweet id)
-    url: str  # a plain URL to it, the fallback everywhere
+if TYPE_CHECKING:
+    from syndicate.post import Image
 
 
-EmbedStyle = Callable[[Embed], str]
 CodeRange = tuple[int, int, str]  # start, end, "block" | "span"
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
-from syndicate.markdown.document import Embed, EmbedStyle
+from syndicate.markdown.embed import Embed, EmbedStyle
 
 _MARK = "<!--syndicate-embed-{}-->"
 
