@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import frontmatter
 from markdown_it import MarkdownIt
 
 from syndicate.config import SiteConfig
-from syndicate.markdown import Document, prepare
-from syndicate.markdown import RENDERER
+from syndicate.markdown import RENDERER, Document, prepare
 from syndicate.post import Post
 
 CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/corpus")
@@ -80,7 +79,7 @@ def main() -> None:
     def devto_mastodon(post: Post) -> None:
         doc = prepare(post)  # once per post, as Post.document caches it
         body(doc)
-        doc.first_paragraph  # Mastodon's status: title, excerpt, URL, tags
+        _ = doc.first_paragraph  # Mastodon's status: title, excerpt, URL, tags
 
     parse = best(posts, lambda p: md.parse(p.body))
     print(f"{len(posts)} posts, average {size / 1024:.1f} KiB; best of {ROUNDS}")

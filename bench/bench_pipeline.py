@@ -87,9 +87,8 @@ def one_round(root: Path) -> dict[str, float]:
     from connectors.devto import DevTo
     from connectors.mastodon import Mastodon
     from syndicate.config import load_config
-    from syndicate.loader import load_posts
-
     from syndicate.fitting import fit_draft
+    from syndicate.loader import load_posts
 
     config = load_config(root / "syndicate.toml")
     devto = DevTo(config.targets["devto"])

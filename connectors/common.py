@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+
 def is_http_url(value: str | None) -> bool:
     """True for an absolute http(s) URL with a host."""
     if not value:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from connectors.common import is_http_url, same_url
+from connectors.forem_liquid import forem_markdown
 from syndicate.auth import HeaderKey
 from syndicate.config import Secret, TargetOptions
 from syndicate.contract import (
@@ -36,9 +38,6 @@ from syndicate.contract import (
 )
 from syndicate.fitting import shape_tags
 from syndicate.text import truncate
-
-from connectors.common import is_http_url, same_url
-from connectors.forem_liquid import forem_markdown
 
 if TYPE_CHECKING:
     import httpx

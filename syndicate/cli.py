@@ -278,8 +278,8 @@ def push(
 
     outcomes = [syn.run_inline(post, target, force=force) for post in posts for target in targets]
     _report(outcomes, errors, as_json)
-    failed = [o for o in outcomes if o.status in ("failed", "waiting", "check")]
-    raise typer.Exit(1 if failed or errors else 0)
+    unfinished = [o for o in outcomes if o.status in ("failed", "waiting", "check")]
+    raise typer.Exit(1 if unfinished or errors else 0)
 
 
 def _report(outcomes: list[Outcome], errors: list[tuple[Path, str]], as_json: bool) -> None:
@@ -355,21 +355,23 @@ def status(
     table.columns[0].overflow = "fold"
     table.columns[3].overflow = "fold"
     for d in data:
-        style, state = STYLES.get(d["state"], "dim"), d["state"]
-        if d["state"] in _STATE_NOTES:
-            state += f" ({_STATE_NOTES[d['state']]})"
+        state = str(d["state"])
+        style = STYLES.get(state, "dim")
+        if state in _STATE_NOTES:
+            state += f" ({_STATE_NOTES[state]})"
         if d["state"] == "published" and d["last_error"]:
             style, state = "red", "published, last update failed"
             detail = f"{d['remote_url']} — {d['last_error']}"
         elif d["state"] == "failed":
-            detail = d["last_error"] or ""
+            detail = str(d["last_error"] or "")
         elif d["state"] == "deferred":
             detail = f"until {d['deferred_until']}: {d['defer_reason']}"
         elif d["state"] in ("check", "deleted", "baseline"):
-            detail = d["reason"] or d["last_error"] or ""
+            detail = str(d["reason"] or d["last_error"] or "")
         else:
-            detail = d["remote_url"] or d["last_error"] or ""
-        table.add_row(Text(d["path"] or d["post_id"]), Text(d["target"]), Text(state, style=style), Text(detail))
+            detail = str(d["remote_url"] or d["last_error"] or "")
+        table.add_row(Text(str(d["path"] or d["post_id"])), Text(str(d["target"])), Text(state, style=style),
+                      Text(detail))
     _console().print(table)
 
 

@@ -17,6 +17,7 @@ and runs every connector through `syndicate.testing`'s contract suite.
 """
 from __future__ import annotations
 
+import builtins
 import email.utils
 import hashlib
 import json
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from syndicate.auth import Auth
     from syndicate.config import TargetConfig
     from syndicate.post import Post
+    from syndicate.schema import TargetOptions
 
 __all__ = [
     "Abilities", "AuthFailed", "Connector", "ConnectorError", "Draft", "Facts", "FittedMedia", "Limits",
@@ -299,7 +301,7 @@ class Connector:
     limits: ClassVar[Limits] = Limits()
     abilities: ClassVar[Abilities] = Abilities()
     auth: ClassVar[Auth | None] = None
-    options: ClassVar[type[Any] | None] = None  # a syndicate.config.TargetOptions subclass
+    options: ClassVar[builtins.type[TargetOptions] | None] = None  # this platform's config keys
     facts_ttl: ClassVar[float] = 24 * 3600.0  # how long fetched instance facts stay fresh
 
     def __init__(self, target: TargetConfig, http: httpx.Client | None = None,
@@ -455,7 +457,7 @@ class Connector:
         except NotFound:
             return  # already gone: that is what we wanted
 
-    def _parsed(self, response: httpx.Response, ctx: SendContext, failure: type[Transient]) -> Remote:
+    def _parsed(self, response: httpx.Response, ctx: SendContext, failure: builtins.type[Transient]) -> Remote:
         try:
             remote = self.parse_remote(response, ctx)
         except (ValueError, KeyError, TypeError):

@@ -11,7 +11,7 @@ the date a post means from its front matter (Hugo: its `[frontmatter]` sources).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
@@ -39,7 +39,7 @@ PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)")
 def zone(name: str) -> tzinfo:
     """The tzinfo for `site.timezone`; a clear `ConfigError` when unknown."""
     if name.upper() in ("UTC", "Z", "GMT", ""):
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -61,7 +61,7 @@ def parse_date(value: object, tz: tzinfo) -> datetime | None:
         return datetime.combine(value, time(), tzinfo=tz)
     if isinstance(value, (int, float)):
         if 1_000_000_000 <= value < 100_000_000_000:  # Unix seconds (2001..5138)
-            return datetime.fromtimestamp(value, timezone.utc)
+            return datetime.fromtimestamp(value, UTC)
         raise ValueError(f"{value!r} is not a date")
     if not isinstance(value, str):
         raise ValueError(f"a {type(value).__name__} is not a date")
@@ -105,7 +105,7 @@ def _parse_text(text: str, tz: tzinfo) -> datetime:
 def _offset(text: str) -> tzinfo:
     text = text.upper()
     if text in ("Z", "UTC", "GMT"):
-        return timezone.utc
+        return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     if len(digits) <= 2:
@@ -167,7 +167,7 @@ def hugo_date(view: dict[str, Any], fm: dict[str, Any], sources: tuple[str, ...]
                 return dated
             continue
         if source == ":filemodtime":
-            return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), None
+            return datetime.fromtimestamp(path.stat().st_mtime, UTC), None
         if source.startswith(":"):
             continue
         when = first_date(view, fm, (source,), tz, path)

@@ -46,7 +46,7 @@ class BoundedSafeLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._weights: dict[int, int] = {}
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         alias = self.check_event(AliasEvent)
         if alias:
             anchor = self.peek_event().anchor
@@ -76,8 +76,8 @@ class SafeYAMLHandler(YAMLHandler):
 
     def load(self, fm: str, **kwargs: object) -> Any:
         if "&" in fm and "*" in fm:
-            return yaml.load(fm, Loader=BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
-        return yaml.load(fm, Loader=_FastLoader)  # noqa: S506 - CSafeLoader
+            return yaml.load(fm, Loader=BoundedSafeLoader)
+        return yaml.load(fm, Loader=_FastLoader)
 
 
 class TomlHandler(BaseHandler):
@@ -116,6 +116,7 @@ def read_text(path: Path) -> str:
 def split(text: str, path: Path) -> tuple[dict[str, Any], str, str]:
     """(front matter, body, format) where format is "yaml" | "toml" | "json"."""
     head = text.lstrip("\n")
+    handler: Any
     if head.startswith("---"):
         handler, kind = _YAML, "yaml"
     elif head.startswith("+++"):

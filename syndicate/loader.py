@@ -22,7 +22,16 @@ from syndicate.fmparse import FALSE_WORDS, TRUE_WORDS, is_empty, is_flag, lookup
 from syndicate.fmparse import view as fm_view
 from syndicate.markdown import RENDERER
 from syndicate.permalinks import (
-    HUGO_DATES, SiteInfo, Where, expand, lang_code, reset_cache, site_info, slugify, tokens, url_path,
+    HUGO_DATES,
+    SiteInfo,
+    Where,
+    expand,
+    lang_code,
+    reset_cache,
+    site_info,
+    slugify,
+    tokens,
+    url_path,
 )
 from syndicate.post import Control, Image, Post, PostError
 from syndicate.resolve import served_path

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from syndicate.markdown import Document
 
 
-from syndicate.errors import PostError  # noqa: E402  (re-exported)
+from syndicate.errors import PostError
 
 
 class Renderer(Protocol):

@@ -272,7 +272,7 @@ class Syndicator:
                 shown.append(conn.build_delete(remote).shown())
             key = idempotency_key(p.post.id, p.target, row.revision if row is not None else 1)
             thread: list[Remote] = []
-            for i, part in enumerate(p.draft.parts or [None]):  # type: ignore[list-item]
+            for i, part in enumerate(p.draft.parts or [None]):
                 items = part.media if part is not None else p.draft.media
                 ctx = SendContext(media=_placeholders(conn, items), part=i, thread=list(thread), preview=True)
                 if p.action == "update" and i == 0:

@@ -22,7 +22,7 @@ import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from celery import Celery, Task
 from sqlalchemy import exc as sa_exc
@@ -98,7 +98,7 @@ def syndicator() -> Any:
     return _shared["syndicator"]
 
 
-def _retry_later(task: Task, args: tuple[Any, ...], seconds: float) -> None:
+def _retry_later(task: Task, args: tuple[Any, ...], seconds: float) -> NoReturn:
     raise task.retry(countdown=seconds, max_retries=None, args=args)
 
 
@@ -132,7 +132,6 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
         # the ledger's database went away (restart, failover): the pool reconnects on the retry
         log.warning("ledger unavailable, retrying: %s", type(exc.orig).__name__ if exc.orig else exc)
         _retry_later(self, (post_path, post_id, target, force, tries, waits + 1), syn.policy.backoff(min(waits, 6)))
-        raise AssertionError("unreachable")
     if outcome.status == "retry":
         assert outcome.retry_in is not None
         wait = outcome.retry_in

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import string
 import unicodedata
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import regex
 from twitter_text import parse_tweet
@@ -163,7 +163,7 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS) ->
     offsets = [0]
     for c in clusters:
         offsets.append(offsets[-1] + len(c))
-    inside_url = set()
+    inside_url: set[int] = set()
     for s, e in find_urls(text):
         inside_url.update(range(s + 1, e))
 
@@ -209,7 +209,7 @@ def truncate(
     return _shrink(text, lambda s: count(s, counting, url_weight, mentions=mentions) <= limit, ellipsis)
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
 

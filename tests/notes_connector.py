@@ -9,7 +9,17 @@ import httpx
 from syndicate.auth import Bearer
 from syndicate.config import Secret, TargetOptions
 from syndicate.contract import (
-    Abilities, Connector, Draft, Facts, Limits, Part, Remote, Request, SendContext, Template, TextLimit,
+    Abilities,
+    Connector,
+    Draft,
+    Facts,
+    Limits,
+    Part,
+    Remote,
+    Request,
+    SendContext,
+    Template,
+    TextLimit,
 )
 from syndicate.post import Post
 

@@ -1,7 +1,8 @@
 """dev.to connector against the fake Forem."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,8 +14,8 @@ from syndicate.contract import AuthFailed, Draft, Permanent, RateLimited, Remote
 from syndicate.fitting import alnum_tag
 from syndicate.markdown.document import Embed
 from syndicate.post import Control, Image
-from tests.fakes.devto import FakeDevTo, liquid_error
 from syndicate.testing import make_post
+from tests.fakes.devto import FakeDevTo, liquid_error
 from tests.test_connector_contract import DEVTO_KEY
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from syndicate.post import PostError
 
 CORPUS = Path("/work/shared/corpus")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-UTC = timezone.utc
+UTC = UTC
 BERLIN_WINTER = timezone(timedelta(hours=1))
 BERLIN_SUMMER = timezone(timedelta(hours=2))
 

@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicate.config import SiteConfig
-from syndicate.markdown import Document, Embed, prepare
-from syndicate.markdown import RENDERER
+from syndicate.markdown import RENDERER, Document, Embed, prepare
 from syndicate.post import Post
 
 SITE_URL = "https://example.com"
@@ -451,7 +450,7 @@ def test_any_text_prepares_and_code_survives(noise: str) -> None:
     fenced = "```\n" + noise.replace("`", "'").replace("~", "-") + "\n```\n"
     d = prepare(make(noise + "\n\n" + fenced, fmt="mdx"))
     d.text()
-    d.first_paragraph
+    _ = d.first_paragraph
     assert d.markdown().endswith(fenced)
 
 

@@ -12,6 +12,7 @@ import multiprocessing
 import pickle
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -31,7 +32,6 @@ from syndicate.media import (
     check_url,
     fetch,
     fit,
-    probe,
     resolve_local,
 )
 from syndicate.media.alt import truncate_alt
@@ -616,7 +616,7 @@ def test_rehost_requires_a_store(site: Path) -> None:
 
 
 def test_sigv4_matches_the_aws_documented_put_example() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from syndicate.media.rehost import sign_v4
 
@@ -626,7 +626,7 @@ def test_sigv4_matches_the_aws_documented_put_example() -> None:
         {"Date": "Fri, 24 May 2013 00:00:00 GMT", "x-amz-storage-class": "REDUCED_REDUNDANCY"},
         __import__("hashlib").sha256(body).hexdigest(),
         access_key="AKIAIOSFODNN7EXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        region="us-east-1", now=datetime(2013, 5, 24, tzinfo=timezone.utc),
+        region="us-east-1", now=datetime(2013, 5, 24, tzinfo=UTC),
     )
     assert headers["x-amz-content-sha256"] == "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"
     assert headers["authorization"] == (

@@ -14,14 +14,14 @@ import pickle
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
 
-from syndicate.contract import RateLimit, RateLimited, Transient
 from syndicate.config import Secret
+from syndicate.contract import RateLimit, RateLimited, Transient
 from syndicate.ratelimit import (
     DEFAULT_PAUSE,
     MAX_PAUSE,
@@ -30,8 +30,8 @@ from syndicate.ratelimit import (
     Throttle,
     account_key,
     effective_rates,
-    parse_rate,
     margin,
+    parse_rate,
     read_headers,
 )
 
@@ -348,7 +348,7 @@ def test_three_processes_never_exceed_any_window() -> None:
 
 
 def _iso(seconds_ahead: float, now: float = Clock().now) -> str:
-    when = datetime.fromtimestamp(now, timezone.utc) + timedelta(seconds=seconds_ahead)
+    when = datetime.fromtimestamp(now, UTC) + timedelta(seconds=seconds_ahead)
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

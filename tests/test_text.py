@@ -1,7 +1,6 @@
 """syndicate.text: counting rules, truncation and template fitting."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,8 +8,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SHARED
 from syndicate.text import ELLIPSIS, count, find_urls, fit_template, truncate, x_valid
+from tests.conftest import SHARED
 
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # one grapheme, 7 code points
 FLAG = "\U0001F1EF\U0001F1F5"  # regional indicator pair

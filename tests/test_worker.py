@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from syndicate.ledger import Ledger
+from tests.conftest import WORKER_ENV
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
-from tests.conftest import WORKER_ENV
 from tests.harness import ROOT, RedisServer, write_config, write_site
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]

@@ -183,7 +183,7 @@ class Ledger:
         )
 
     def record_published(
-        self, post_id: str, target: str, remote_id: str, remote_url: str | None,
+        self, post_id: str, target: str, remote_id: str | None, remote_url: str | None,
         extra: dict[str, Any], content_hash: str, *, first: bool, release: bool = False,
     ) -> None:
         values: dict[str, Any] = {

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from syndicate.markdown.context import EMBED_OPEN, EMBEDDED, Context
 from syndicate.markdown.document import CodeRange, Document, Embed, EmbedStyle
-from syndicate.markdown.liquid import expand_liquid, protect_raw
 from syndicate.markdown.links import absolutise, clean_html
+from syndicate.markdown.liquid import expand_liquid, protect_raw
 from syndicate.markdown.mdx import expand_mdx, is_mdx
 from syndicate.markdown.plain import to_text
 from syndicate.markdown.protect import protect_code

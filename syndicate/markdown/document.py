@@ -1,8 +1,8 @@
 """The parsed, expanded body of a post: one parse, many outputs."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from syndicate.markdown.embed import Embed, EmbedStyle

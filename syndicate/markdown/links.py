@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 from syndicate.markdown.builtins import vimeo_id, youtube_id

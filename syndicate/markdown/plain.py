@@ -136,7 +136,7 @@ def render_blocks(blocks: list[Block], defs: set[str], depth: int = 0) -> list[s
             text = "\n\n".join(render_blocks(b.children, defs, depth))
         elif kind == "list":
             rows = []
-            for k, item in enumerate(b.children):
+            for item in b.children:
                 marker = "•" if item.marker in "-+*" else item.marker
                 body = "\n".join(render_blocks(item.children, defs, depth + 1))
                 body = body.replace("\n", "\n" + " " * (len(marker) + 1))

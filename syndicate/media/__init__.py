@@ -21,14 +21,14 @@ from syndicate/errors.py.
 """
 from __future__ import annotations
 
+from syndicate.media.alt import alt_for
+from syndicate.media.cache import FitCache
 from syndicate.media.errors import MediaError, MediaRefused, MediaUnavailable
-from syndicate.media.safety import AddressPolicy, LocalResolver, resolve_local
 from syndicate.media.fetch import check_url, fetch, probe, safe_client
 from syndicate.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
-from syndicate.media.cache import FitCache
-from syndicate.media.alt import alt_for
 from syndicate.media.pipeline import MediaPipeline, Rehost, pipeline_for
 from syndicate.media.rehost import S3Rehost
+from syndicate.media.safety import AddressPolicy, LocalResolver, resolve_local
 
 __all__ = [
     "AddressPolicy",

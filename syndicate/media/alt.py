@@ -11,7 +11,6 @@ a word boundary, with an ellipsis, never inside a grapheme cluster.
 """
 from __future__ import annotations
 
-
 import regex
 
 from syndicate.contract import MediaItem, MediaPolicy

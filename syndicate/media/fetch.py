@@ -23,7 +23,7 @@ import socket
 import ssl
 import time
 import typing
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import httpcore
 import httpx

@@ -265,7 +265,7 @@ def fit(
         return _fit(im, data, policy, stem)
     except MediaError as exc:
         raise MediaRefused(f"image {name}: {exc.message}") from None
-    except Exception as exc:  # noqa: BLE001 - hostile input makes decoders raise anything
+    except Exception as exc:
         raise MediaRefused(f"image {name}: corrupt or unreadable ({type(exc).__name__}: {exc})") from None
 
 

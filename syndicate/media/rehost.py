@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from syndicate.contract import FittedMedia
 from syndicate.config import Secret
+from syndicate.contract import FittedMedia
 from syndicate.errors import ConfigError
 from syndicate.media.errors import MediaRefused, MediaUnavailable
 
@@ -49,7 +50,7 @@ def sign_v4(
 
     `path` is the raw (unencoded) object path; S3 encodes it once.
     """
-    amz_date = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    amz_date = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
     signed = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
     signed.update({"host": host, "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash})
@@ -120,7 +121,7 @@ class S3Rehost:
             {"content-type": media.mime, "cache-control": "public, max-age=31536000, immutable"},
             hashlib.sha256(media.data).hexdigest(),
             access_key=self._access.reveal(), secret_key=self._secret.reveal(),
-            region=self.region, now=datetime.now(timezone.utc),
+            region=self.region, now=datetime.now(UTC),
         )
         url = self.endpoint + quote(path, safe="/-_.~")
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -116,7 +116,7 @@ class FakeMastodon(FakeServer):
 
     def window_limited(self, retry_after: float, limit: int, reset: float) -> Reply:
         # Mastodon sends X-RateLimit-* with an ISO 8601 reset time, no Retry-After
-        when = datetime.fromtimestamp(reset, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        when = datetime.fromtimestamp(reset, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return Reply(429, {"error": "Too many requests"},
                      {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": when})
 
@@ -294,4 +294,4 @@ class FakeMastodon(FakeServer):
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
