@@ -1,6 +1,8 @@
-"""Load + render for dev.to and Mastodon over generated posts of realistic size.
+"""Load + render for dev.to and Mastodon, against one markdown-it parse of the same posts.
 
     .venv/bin/python bench/bench_pipeline.py [--posts 2000] [--rounds 3]
+
+Two sets: a generated site of realistic posts, and the real posts of ../shared/corpus.
 
 Each round runs in a fresh process (honest peak RSS, cold caches): it
 discovers and loads every post (front matter, SSG conventions, canonical URL),
@@ -81,8 +83,27 @@ def generate(root: Path, n: int) -> None:
         encoding="utf-8")
 
 
-def one_round(root: Path) -> dict[str, float]:
+def corpus_sites(root: Path) -> list[Path]:
+    """The shared corpus's blogs, each laid out as a site with a syndicate.toml (read-only source copied)."""
+    import shutil
+
+    corpus = ROOT.parent / "shared" / "corpus"
+    sites = []
+    for blog in sorted(p for p in corpus.iterdir() if p.is_dir()):
+        site = root / blog.name
+        shutil.copytree(blog, site)
+        (site / "syndicate.toml").write_text(
+            '[site]\nurl = "https://blog.example"\ncontent = ["content/**/*.md"]\n\n'
+            '[targets.devto]\napi_key = "x"\n\n[targets.mastodon]\nbase_url = "https://m.example"\naccess_token = "y"\n',
+            encoding="utf-8")
+        sites.append(site)
+    return sites
+
+
+def one_round(roots: list[Path]) -> dict[str, float]:
     import resource
+
+    from markdown_it import MarkdownIt
 
     from connectors.devto import DevTo
     from connectors.mastodon import Mastodon
@@ -90,51 +111,70 @@ def one_round(root: Path) -> dict[str, float]:
     from syndicate.fitting import fit_draft
     from syndicate.loader import load_posts
 
-    config = load_config(root / "syndicate.toml")
-    devto = DevTo(config.targets["devto"])
-    masto = Mastodon(config.targets["mastodon"])
-    masto_limits = masto.limits_for(None)
-    t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_utime
-    posts, errors = load_posts(config)
-    t1 = time.perf_counter()
     size = 0
-    for post in posts:
-        size += len(json.dumps(devto.render(post).fields)) + len(fit_draft(masto.render(post), masto_limits).text or "")
-    t2 = time.perf_counter()
+    n = 0
+    load_s = render_s = parse_s = 0.0
+    c0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    md = MarkdownIt("commonmark")
+    for root in roots:
+        config = load_config(root / "syndicate.toml")
+        devto = DevTo(config.targets["devto"])
+        masto = Mastodon(config.targets["mastodon"])
+        masto_limits = masto.limits_for(None)
+        t0 = time.perf_counter()
+        posts, errors = load_posts(config)
+        t1 = time.perf_counter()
+        for post in posts:
+            size += len(json.dumps(devto.render(post).fields)) + len(fit_draft(masto.render(post), masto_limits).text or "")
+        t2 = time.perf_counter()
+        # the yardstick, in the same process: one markdown-it parse of each file's body
+        for post in posts:
+            md.parse(post.body)
+        t3 = time.perf_counter()
+        assert not errors, errors[:3]
+        n += len(posts)
+        load_s, render_s, parse_s = load_s + t1 - t0, render_s + t2 - t1, parse_s + t3 - t2
     cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - c0
     hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-    assert not errors, errors[:3]
-    return {"posts": len(posts), "load_s": t1 - t0, "render_s": t2 - t1, "total_s": t2 - t0, "cpu_s": cpu,
-            "peak_rss_mb": hwm / 1024, "out_bytes": size}
+    return {"posts": n, "load_s": load_s, "render_s": render_s, "total_s": load_s + render_s, "parse_s": parse_s,
+            "cpu_s": cpu, "peak_rss_mb": hwm / 1024, "out_bytes": size}
+
+
+def report(what: str, runs: list[dict[str, float]]) -> None:
+    best = min(runs, key=lambda r: r["total_s"])
+    med = statistics.median(r["total_s"] for r in runs)
+    ratio = statistics.median(r["parse_s"] / r["total_s"] for r in runs)
+    n = best["posts"]
+    print(f"{what}: {n} posts; {len(runs)} rounds, each in a fresh process")
+    print(f"  load + render (dev.to + Mastodon): median {n / med:,.0f} posts/s, best {n / best['total_s']:,.0f} posts/s")
+    print(f"  one markdown-it parse of the same bodies: {n / best['parse_s']:,.0f} posts/s; "
+          f"load + render runs at {ratio:.2f}x the parse (median)")
+    print(f"  load {best['load_s'] * 1000:.0f} ms ({n / best['load_s']:,.0f} posts/s), "
+          f"render {best['render_s'] * 1000:.0f} ms ({n / best['render_s']:,.0f} posts/s); "
+          f"peak RSS {max(r['peak_rss_mb'] for r in runs):.0f} MB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--round", help=argparse.SUPPRESS)
+    parser.add_argument("--round", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.round:
-        print(json.dumps(one_round(Path(args.round))))
+        print(json.dumps(one_round([Path(r) for r in args.round])))
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generate(root, args.posts)
-        avg = sum(p.stat().st_size for p in (root / "content" / "posts").iterdir()) / args.posts
-        runs = []
-        for _ in range(args.rounds):
-            out = subprocess.run([sys.executable, __file__, "--round", str(root)], capture_output=True, text=True,
-                                 check=True, cwd=ROOT)
-            runs.append(json.loads(out.stdout))
-    best = min(runs, key=lambda r: r["total_s"])
-    med = statistics.median(r["total_s"] for r in runs)
-    n = best["posts"]
-    print(f"posts: {n} generated, {avg / 1024:.1f} KiB on average; {args.rounds} rounds, each in a fresh process")
-    print(f"load + render (dev.to + Mastodon): median {n / med:,.0f} posts/s, best {n / best['total_s']:,.0f} posts/s "
-          f"(CPU {n / best['cpu_s']:,.0f} posts/s on one core)")
-    print(f"  load {best['load_s'] * 1000:.0f} ms ({n / best['load_s']:,.0f} posts/s), "
-          f"render {best['render_s'] * 1000:.0f} ms ({n / best['render_s']:,.0f} posts/s)")
-    print(f"peak RSS: {max(r['peak_rss_mb'] for r in runs):.0f} MB")
+        generated = root / "generated"
+        generate(generated, args.posts)
+        sites = {"generated site": [generated], "shared corpus": corpus_sites(root / "corpus")}
+        for what, roots in sites.items():
+            runs = []
+            for _ in range(args.rounds):
+                out = subprocess.run([sys.executable, __file__, "--round", *map(str, roots)], capture_output=True,
+                                     text=True, check=True, cwd=ROOT)
+                runs.append(json.loads(out.stdout))
+            report(what, runs)
 
 
 if __name__ == "__main__":

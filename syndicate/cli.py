@@ -88,11 +88,11 @@ def _config(path: Optional[Path], *, strict: bool) -> Config:
         raise _fail(str(exc), label="config error") from None
 
 
-def _syndicator(config: Config) -> Syndicator:
+def _syndicator(config: Config, *, readonly: bool = False) -> Syndicator:
     from syndicate.runner import Syndicator
 
     try:
-        return Syndicator(config)
+        return Syndicator(config, readonly=readonly)
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
 
@@ -220,7 +220,7 @@ def preview(
 ) -> None:
     """Show the exact requests each target would get. Nothing is sent or recorded."""
     config = _config(config_path, strict=False)
-    syn = _syndicator(config)
+    syn = _syndicator(config, readonly=True)
     targets = _targets(syn, to)
     posts, errors = _load(_collect(paths, config), config)
     results = _previews(syn, posts, targets)
@@ -244,7 +244,7 @@ def push(
 ) -> None:
     """Publish or update now (queued to the workers when a broker is configured)."""
     config = _config(config_path, strict=not dry_run)
-    syn = _syndicator(config)
+    syn = _syndicator(config, readonly=dry_run)
     targets = _targets(syn, to)
     posts, errors = _load(_collect(paths, config), config)
     if dry_run:

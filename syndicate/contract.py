@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from syndicate.errors import (
@@ -308,6 +309,7 @@ class Connector:
                  media: MediaSource | None = None) -> None:
         self.target = target
         self._http = http
+        self.make_http: Callable[[], httpx.Client] | None = None  # the engine's shared client, made on first use
         self.media = media  # None: no uploads (preview)
         self.throttle: Throttle | None = None  # the shared rate limiter, when there is one
         self.tokens: Any = None  # the engine's token cache (syndicate.auth.TokenCache)
@@ -316,9 +318,12 @@ class Connector:
     def http(self) -> httpx.Client:
         """The HTTP client, made on first use (a connector used only to render needs none)."""
         if self._http is None:
-            import httpx
+            if self.make_http is not None:
+                self._http = self.make_http()
+            else:
+                import httpx
 
-            self._http = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+                self._http = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
         return self._http
 
     @property

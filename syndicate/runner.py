@@ -36,11 +36,14 @@ from syndicate.errors import (
     Throttled,
     Transient,
 )
-from syndicate.ledger import Ledger, Row, utcnow
+from syndicate.ledger import Row, utcnow
 from syndicate.plan import Plan, plan
 
 if TYPE_CHECKING:
     import httpx
+
+    from syndicate.ledger import Ledger
+    from syndicate.ledger.peek import Peek
 
     from syndicate.post import Post
 
@@ -127,9 +130,10 @@ class Syndicator:
     """Config + ledger + one connector per target; cheap to reuse for many units."""
 
     def __init__(self, config: Config, *, ledger: Ledger | None = None, http: httpx.Client | None = None,
-                 media: Any = None, policy: RetryPolicy | None = None) -> None:
+                 media: Any = None, policy: RetryPolicy | None = None, readonly: bool = False) -> None:
         self.config = config
         self._ledger = ledger
+        self.readonly = readonly  # a preview: reads the ledger, records nothing
         self._http = http
         self._media = media
         self.redact = Redactor(config)
@@ -148,8 +152,21 @@ class Syndicator:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
+            from syndicate.ledger.store import Ledger
+
             self._ledger = Ledger(self.config.state_url)
         return self._ledger
+
+    @property
+    def reader(self) -> Ledger | Peek:
+        """Where plans read rows and facts: a read-only SQLite peek for a preview, else the ledger."""
+        if self.readonly and self._ledger is None:
+            from syndicate.ledger.peek import peek_for
+
+            peek = peek_for(self.config.state_url)
+            if peek is not None:
+                return peek
+        return self.ledger
 
     @property
     def http(self) -> httpx.Client:
@@ -176,15 +193,12 @@ class Syndicator:
         if target not in self._connectors:
             cfg = self.config.targets[target]
             cls = registry.get(cfg.type)
-            conn = cls(cfg, None, None)
-            conn._http = self._http  # shared when made; else made by the connector on first use
+            conn = cls(cfg, self._http, None)
+            conn.make_http = lambda: self.http  # one client for every connector, made on first request
             conn.throttle = self._throttle(conn)
             conn.tokens = self._token_cache()
             self._connectors[target] = conn
-        conn = self._connectors[target]
-        if conn._http is None:
-            conn._http = self.http
-        return conn
+        return self._connectors[target]
 
     def _token_cache(self) -> Any:
         if self._tokens is None:
@@ -232,7 +246,7 @@ class Syndicator:
             self._facts[target] = None
             return None
         scope = conn.facts_scope()
-        facts = self.ledger.get_fact(scope)
+        facts = self.reader.get_fact(scope)
         if facts is None:
             try:
                 facts = conn.fetch_facts()
@@ -242,7 +256,7 @@ class Syndicator:
                 self._facts[target] = None  # not asked again in this run
                 return None
             if facts is not None:
-                self.ledger.put_fact(scope, facts, conn.facts_ttl)
+                self.reader.put_fact(scope, facts, conn.facts_ttl)
         self._facts[target] = facts
         return facts
 
@@ -250,7 +264,7 @@ class Syndicator:
                  now: datetime | None = None) -> Plan:
         conn = self.connector(target)
         if row is None:
-            row = self.ledger.get(post.id, target)
+            row = self.reader.get(post.id, target)
         notes: list[str] = []
         facts = self.facts(target, warn=notes)
         p = plan(post, conn, row, now or utcnow(), force=force, facts=facts)

@@ -29,15 +29,12 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 
 import regex
-from twitter_text import parse_tweet
-from twitter_text.config import config as _X_CONFIGS
 
 __all__ = ["count", "truncate", "fit_template", "template_fields", "find_urls", "x_valid", "ELLIPSIS"]
 
 ELLIPSIS = "…"
 X_URL_WEIGHT = 23
 X_MAX = 280
-_X_V3: dict[str, object] = dict(_X_CONFIGS["version3"])
 _X_OPTIONS: dict[int, dict[str, object]] = {}
 
 # A URL: the scheme, then URL-safe ASCII; trailing punctuation is left out, as
@@ -89,10 +86,20 @@ def _entities(text: str, url_weight: int | None, mentions: bool) -> list[tuple[i
     return spans
 
 
+def _parse_tweet(text: str, options: dict[str, object]) -> object:
+    # twitter-text compiles its large URL and emoji patterns at import (about a second):
+    # imported on the first X-weighted count only, never on a start-up that needs none
+    from twitter_text import parse_tweet
+
+    return parse_tweet(text, options)
+
+
 def _x_options(url_weight: int) -> dict[str, object]:
     options = _X_OPTIONS.get(url_weight)
     if options is None:
-        options = _X_OPTIONS[url_weight] = {**_X_V3, "transformed_url_length": url_weight}
+        from twitter_text.config import config
+
+        options = _X_OPTIONS[url_weight] = {**dict(config["version3"]), "transformed_url_length": url_weight}
     return options
 
 
@@ -100,13 +107,13 @@ def _x_count(text: str, url_weight: int) -> int:
     if text.isascii() and "." not in text:
         # no emoji is ASCII, and X's URL extractor needs a dot (a host and a TLD)
         return len(_NEWLINES.sub("\n", text)) if "\r" in text else len(text)
-    return int(parse_tweet(text, _x_options(url_weight)).weightedLength)
+    return int(_parse_tweet(text, _x_options(url_weight)).weightedLength)  # type: ignore[attr-defined]
 
 
 def x_valid(text: str, limit: int = X_MAX, url_weight: int = X_URL_WEIGHT) -> bool:
     """Whether X accepts `text`: not empty, at most `limit` weighted, no invalid character (U+FFFE…)."""
     options = {**_x_options(url_weight), "max_weighted_tweet_length": limit}
-    return bool(parse_tweet(text, options).valid)
+    return bool(_parse_tweet(text, options).valid)  # type: ignore[attr-defined]
 
 
 def _plain_count(text: str, counting: str) -> int:

@@ -29,11 +29,24 @@ expected), `facts` (a server's limits and the like, cached with an expiry) and
 """
 from __future__ import annotations
 
-from syndicate.ledger.migrate import current_revision, ensure_schema, make_engine
-from syndicate.ledger.schema import HEAD, FileRow, Part, Row, metadata, utcnow
-from syndicate.ledger.store import Ledger
+from typing import Any
+
+from syndicate.ledger.rows import FileRow, Part, Row, utcnow
 
 __all__ = [
     "HEAD", "FileRow", "Ledger", "Part", "Row", "current_revision", "ensure_schema", "make_engine",
     "metadata", "utcnow",
 ]
+
+# SQLAlchemy is imported only by what needs the database: reading rows (`rows`) and a
+# read-only peek at SQLite (`peek`, for `preview`) start without it
+_LAZY = {"Ledger": "store", "current_revision": "migrate", "ensure_schema": "migrate", "make_engine": "migrate",
+         "HEAD": "schema", "metadata": "schema"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f"syndicate.ledger.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'syndicate.ledger' has no attribute {name!r}")
