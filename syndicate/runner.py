@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
     from syndicate.ledger import Ledger
     from syndicate.ledger.peek import Peek
-
     from syndicate.post import Post
 
 log = logging.getLogger(__name__)
