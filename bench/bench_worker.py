@@ -181,14 +181,55 @@ def backfill(args: argparse.Namespace) -> None:
               f"CPU {r['cpu'] / r['tasks'] * 1000:.1f} ms/task, peak RSS of a worker process {r['peak_rss']:.0f} MB")
 
 
+def noop_floor(args: argparse.Namespace, *, tasks: int, pool: str, concurrency: int) -> float:
+    """CPU seconds per task of a Celery task that does nothing, on the same kind of broker and worker."""
+    import redis
+
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        broker = RedisServer(tmp / "redis")
+        broker.start()
+        try:
+            url, drop = state_url(args, tmp)
+            write_site(tmp, 1)
+            config = write_config(tmp, [], state_url=url, broker=broker.url, queue={"visibility_timeout": 3600})
+            env = {**os.environ, **ENV, "SYNDICATE_CONFIG": str(config)}
+            subprocess.run([sys.executable, "-c", f"""
+import os
+from syndicate.config import load_config
+from syndicate.tasks import configure, noop
+configure(load_config(__import__('pathlib').Path({str(config)!r})))
+for _ in range({tasks}):
+    noop.delay("noops")
+"""], env=env, cwd=ROOT, check=True, capture_output=True)
+            w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=ENV)
+            w.start(1)
+            counter = redis.Redis.from_url(broker.url)
+            while not int(counter.get("noops") or 0):
+                time.sleep(0.01)
+            cpu0, _ = cpu_and_rss([p.pid for p in w.procs])
+            first = int(counter.get("noops") or 0)
+            while int(counter.get("noops") or 0) < tasks:
+                time.sleep(0.1)
+            cpu1, _ = cpu_and_rss([p.pid for p in w.procs])
+            w.stop()
+            if drop:
+                drop()
+            return (cpu1 - cpu0) / max(1, tasks - first)
+        finally:
+            broker.stop()
+
+
 def overhead(args: argparse.Namespace) -> None:
     print(f"overhead: {args.posts} posts × 2 Mastodon targets answering at once; limits ×0.001 (not binding)")
     for pool, conc in (("threads", 16), ("prefork", 2), ("solo", 1)):
         with Mastodon() as m1, Mastodon() as m2:
             r = run(args, n_posts=args.posts, fakes={"mastodon": m1, "mastodon2": m2}, scale=0.001, workers=1,
                     pool=pool, concurrency=conc)
-        print(f"  {pool}×{conc}: CPU {r['cpu'] / r['tasks'] * 1000:.2f} ms per (post, target), "
-              f"{r['tasks'] / r['elapsed']:.0f} tasks/s, peak RSS {r['peak_rss']:.0f} MB")
+        floor = noop_floor(args, tasks=r["tasks"], pool=pool, concurrency=conc)
+        per_task = r["cpu"] / r["tasks"]
+        print(f"  {pool}×{conc}: CPU {per_task * 1000:.2f} ms per (post, target); a no-op task {floor * 1000:.2f} ms "
+              f"(ratio {per_task / floor:.1f}×); {r['tasks'] / r['elapsed']:.0f} tasks/s, peak RSS {r['peak_rss']:.0f} MB")
 
 
 def pools(args: argparse.Namespace) -> None:

@@ -152,6 +152,14 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
     return outcome.as_dict()
 
 
+@app.task(name="syndicate.noop")
+def noop(counter: str) -> None:
+    """Count one and do nothing else: the floor of a task's cost (bench/bench_worker.py overhead)."""
+    import redis
+
+    redis.Redis.from_url(app.conf.broker_url).incr(counter)
+
+
 @app.task(name="syndicate.due")
 def due() -> int:
     """Enqueue what has become due: deferred rows and future posts whose date arrived."""
