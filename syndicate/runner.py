@@ -31,6 +31,7 @@ from syndicate.errors import (
     MediaError,
     MediaRefused,
     NotFound,
+    OutcomeUnknown,
     Permanent,
     RateLimited,
     Throttled,
@@ -443,6 +444,12 @@ class Syndicator:
         except (Permanent, AuthFailed, RateLimited):
             # refused: nothing landed, so the next create may start afresh
             self.ledger.update(post.id, target, state="new")
+            raise
+        except Transient as exc:
+            # a 5xx or no connection is an answer, not a lost one: where no `find` could settle a
+            # `creating` row later, start afresh (a connector raises OutcomeUnknown when unsure)
+            if not isinstance(exc, OutcomeUnknown) and not conn.abilities.can_find:
+                self.ledger.update(post.id, target, state="new")
             raise
         # any other error (a lost response, a 5xx) leaves the row `creating`:
         # the outcome is unknown, and the next attempt finds before it creates
