@@ -81,7 +81,7 @@ def shape_tags(names: Iterable[str], rules: TagRules) -> tuple[list[str], list[s
         else:
             tag = " ".join(name.split())
         if tag and rules.max_length is not None and len(tag) > rules.max_length:
-            tag = tag[: rules.max_length]
+            tag = tag[: rules.max_length].rstrip()
         if not tag:
             dropped.append(name)
             continue
