@@ -4,12 +4,12 @@ API: https://developer.wordpress.org/rest-api/reference/posts/ (and /media/,
 /tags/, /categories/). Auth is an application password over HTTP Basic
 (https://make.wordpress.org/core/2020/11/05/application-passwords-integration-guide/).
 
-Tags and categories are sent by id. Each distinct name costs one request per
-process and account: a `POST` that creates the term, or answers
-`term_exists` with the existing id (WordPress 6.1: HTTP 400,
-`data.term_id`), then cached, so a backfill looks up each term once.
-Preview never writes: it shows cached or found ids and `<new tag: name>` for
-terms not on the site yet. Term lookups happen in the request builders,
+Tags and categories are sent by id. Each distinct name is looked up once per
+process and account, then cached, so a backfill looks up each term once: a
+search (a read); when the name is not there, a `POST` creates it, and a
+`term_exists` answer (WordPress 6.1: HTTP 400, `data.term_id`; a name with
+`&` is stored escaped and missed by the search) names the existing id.
+Preview never writes: it shows `<new tag: name>` for terms not on the site. Term lookups happen in the request builders,
 because the ids are part of the exact request.
 
 The idempotency key goes into a registered post meta key (`key_meta`) when
@@ -242,19 +242,20 @@ class WordPress(Connector):
         if hit is not None:
             return hit
         url = self.api + TAXONOMIES[taxonomy]
-        if create:
+        # a search first: an existing term costs one read, no write
+        response = self.send(Request("GET", url, params={"search": name, "per_page": 100}))
+        found = [t for t in _list(response) if html.unescape(str(t.get("name"))).casefold() == name.casefold()]
+        if found:
+            term = int(found[0]["id"])
+        elif not create:  # preview: never a write
+            return f"<new {'category' if taxonomy == 'categories' else 'tag'}: {name}>"
+        else:
             response = self.send(Request("POST", url, json={"name": name}, kind="create"))
             try:
                 body = response.json()
                 term = int(body["data"]["term_id"] if response.status_code == 400 else body["id"])
             except (ValueError, KeyError, TypeError):
                 raise Transient(f"{self.name}: unreadable answer creating {taxonomy} {name!r}") from None
-        else:  # preview: read only
-            response = self.send(Request("GET", url, params={"search": name, "per_page": 100}))
-            found = [t for t in response.json() if html.unescape(str(t.get("name"))).casefold() == name.casefold()]
-            if not found:
-                return f"<new {taxonomy[:-1].replace('categorie', 'category')}: {name}>"
-            term = int(found[0]["id"])
         with _TERMS_LOCK:
             _TERMS[cache_key] = term
         return term
@@ -304,6 +305,14 @@ def _key_of(body: dict[str, Any], key_meta: str) -> str | None:
     content = body.get("content")
     raw = content.get("raw") if isinstance(content, dict) else None
     return key_in(str(raw)) if raw else None
+
+
+def _list(response: httpx.Response) -> list[dict[str, Any]]:
+    try:
+        items = response.json()
+    except ValueError:
+        raise Transient("unreadable term list") from None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
 def _code(response: httpx.Response) -> str | None:
