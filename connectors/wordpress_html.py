@@ -1,0 +1,96 @@
+"""The HTML a WordPress post receives: WordPress-safe text, images rewritten, the key marker.
+
+WordPress filters post content on display (`the_content`): `do_shortcode`
+runs any `[name]` it knows, even inside `<pre>`, and `wpautop` turns every
+single newline outside `<pre>` into `<br />`. So brackets in text become
+character references (`&#91;`, shown as `[`) and soft line breaks become
+spaces. Seen on WordPress 6.1: `[gallery]` in a paragraph vanished and
+`line one\\nline two` came back as `line one<br />`.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+from urllib.parse import unquote
+
+_TOKENS = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
+_IMG = re.compile(r"<img\s[^>]*>", re.IGNORECASE)
+_ATTR = re.compile(r'\s(src|class)="([^"]*)"', re.IGNORECASE)
+MARKER = "<!-- syndicate:{key} -->"
+_MARKER = re.compile(r"<!-- syndicate:(\S+) -->")
+
+
+def wordpress_safe(markup: str) -> str:
+    """`markup` with no bracket WordPress could read as a shortcode and no soft break `wpautop` would keep."""
+    out: list[str] = []
+    in_pre = False
+    for token in _TOKENS.split(markup):
+        if token.startswith("<"):
+            lowered = token[:5].lower()
+            if lowered.startswith("<pre"):
+                in_pre = True
+            elif lowered.startswith("</pre"):
+                in_pre = False
+            out.append(token)
+            continue
+        text = token.replace("[", "&#91;").replace("]", "&#93;")
+        if not in_pre and "\n" in text and text.strip():
+            text = re.sub(r"[ \t]*\n[ \t]*", " ", text)
+        out.append(text)
+    return "".join(out)
+
+
+def media_entry(value: str) -> dict[str, Any] | None:
+    """What `upload` returned for one image ({"id", "url"}); None for a preview placeholder."""
+    try:
+        entry = json.loads(value)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) and "id" in entry else None
+
+
+def _same_src(a: str, b: str) -> bool:
+    return unquote(html.unescape(a)) == unquote(b)
+
+
+def rewrite_images(markup: str, uploaded: dict[str, dict[str, Any]]) -> str:
+    """Each `<img>` whose src was uploaded points at the media library copy (alt untouched)."""
+    if not uploaded:
+        return markup
+
+    def one(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        attrs = {m.group(1).lower(): m.group(2) for m in _ATTR.finditer(tag)}
+        src = attrs.get("src")
+        if src is None:
+            return tag
+        hit = next((e for source, e in uploaded.items() if _same_src(src, source)), None)
+        if hit is None or not hit.get("url"):
+            return tag
+        tag = tag.replace(f'src="{src}"', f'src="{html.escape(str(hit["url"]))}"', 1)
+        css = f"wp-image-{int(hit['id'])}"  # WordPress adds srcset to images carrying this class
+        if "class" in attrs:
+            return tag.replace(f'class="{attrs["class"]}"', f'class="{attrs["class"]} {css}"', 1)
+        return tag.replace("<img ", f'<img class="{css}" ', 1)
+
+    return _IMG.sub(one, markup)
+
+
+def marker(key: str) -> str:
+    return MARKER.format(key=key)
+
+
+def key_in(content: str) -> str | None:
+    """The idempotency key a content carries in its marker, if any."""
+    found = _MARKER.search(content or "")
+    return found.group(1) if found else None
+
+
+def footer(template: str, url: str, site: str, title: str) -> str:
+    """The "Originally published at" paragraph; empty when the template is empty."""
+    if not template.strip():
+        return ""
+    values = {"url": html.escape(url), "site": html.escape(site), "title": html.escape(title, quote=False)}
+    return f'<p class="syndicate-canonical">{template.format_map(values)}</p>'
