@@ -118,14 +118,15 @@ class Scanner:
         for path in paths:
             self._look(path, known, out, new)
         # a file moved away: the same post is somewhere else now (by id, else by content hash)
-        live_ids = {f.post.id for f in out.changed}
-        live_ids |= {r.post_id for p, r in known.items() if r.size >= 0 and r.post_id and p not in {g.path for g in gone}}
-        by_hash = {digest: (path, post) for path, digest, post in new if post is not None}
+        live_ids: set[str | None] = {f.post.id for f in out.changed}
+        vanished = {g.path for g in gone}
+        live_ids |= {r.post_id for p, r in known.items() if r.size >= 0 and r.post_id and p not in vanished}
+        by_hash = {digest: (rel, post) for rel, digest, post in new if post is not None}
         if only is not None:  # events: the old name of a new file may not have been reported yet
             gone_paths = {g.path for g in gone}
-            for path, digest, post in new:
+            for rel, digest, post in new:
                 for row in known.values():
-                    if (row.size >= 0 and row.path != path and row.path not in gone_paths
+                    if (row.size >= 0 and row.path != rel and row.path not in gone_paths
                             and (row.sha256 == digest or (post is not None and row.post_id == post.id))
                             and not (self.root / row.path).is_file()):
                         gone.append(row)

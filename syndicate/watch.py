@@ -97,9 +97,9 @@ class Watcher:
             self.echo(f"skipped {path}: {reason}")
         for path in scan.cancelled:
             self.echo(f"restored {path}: its pending deletion is cancelled")
-        changed = scan.changed
-        if self.first_run == "backfill" and len(changed) > 1:
-            changed = _progress(changed)
+        changed: Iterable[Found] = scan.changed
+        if self.first_run == "backfill" and len(scan.changed) > 1:
+            changed = _progress(scan.changed)
         for i, found in enumerate(changed):
             if self.stop.is_set():  # the rest are not recorded as seen: the next start sends them
                 left = {f.path for f in list(scan.changed)[i:]}
