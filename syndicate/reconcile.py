@@ -97,13 +97,42 @@ class Scanner:
             return False
         return any(rel.match(pattern) or _glob_match(rel.as_posix(), pattern) for pattern in self.config.site.content)
 
+    def listing(self) -> list[Path]:
+        """The files `discover` finds, by one `os.scandir` walk per glob prefix (no stat of each file).
+
+        `Path.glob` costs a stat per match and more; this keeps a no-change rescan of
+        10,000 files to the one stat per file that the comparison needs.
+        """
+        simple = all(_prefix(p) is not None for p in self.config.site.content)
+        if not simple:
+            return discover(self.config)
+        found: set[Path] = set()
+        for pattern in self.config.site.content:
+            prefix = _prefix(pattern) or ""
+            stack = [self.root / prefix]
+            while stack:
+                try:
+                    entries = list(os.scandir(stack.pop()))
+                except OSError:
+                    continue
+                for entry in entries:
+                    if entry.name.startswith(".") or entry.name == "node_modules":
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+                    elif entry.is_file() and not entry.name.startswith("_index."):
+                        rel = entry.path[len(str(self.root)) + 1:]
+                        if _glob_match(rel, pattern) and not is_junk(entry.name):
+                            found.add(Path(entry.path))
+        return sorted(found)
+
     def scan(self, only: Iterable[Path] | None = None) -> Scan:
         """A full scan (`only` None) or one of the named paths (after filesystem events)."""
         now = self.clock()
         known = self.ledger.files()
         out = Scan()
         if only is None:
-            paths = discover(self.config)
+            paths = self.listing()
             candidates = {self.rel(p) for p in paths}
             gone = [r for p, r in known.items() if r.size >= 0 and p not in candidates]
             lost_folder = not paths and any(r.size >= 0 for r in known.values())
@@ -230,6 +259,21 @@ def _glob_match(rel: str, pattern: str) -> bool:
     if "**/" in pattern:
         return fnmatchcase(rel, pattern.replace("**/", "", 1)) or fnmatchcase(rel, pattern.replace("**/", "*/"))
     return False
+
+
+def _prefix(pattern: str) -> str | None:
+    """The literal folder a glob starts from; None for patterns this walk does not read alike."""
+    parts = pattern.split("/")
+    if pattern.startswith("/") or ".." in parts or any(c in pattern for c in "[]{}"):
+        return None
+    head = []
+    for part in parts[:-1]:
+        if any(c in part for c in "*?"):
+            break
+        head.append(part)
+    if head and head[0] in ("_site", "public", "dist"):
+        return None
+    return "/".join(head)
 
 
 def stat_key(path: str | os.PathLike[str]) -> tuple[int, int, int]:
