@@ -1,4 +1,4 @@
-"""The `syndicate` command: push, preview, status, retry, resolve, worker, beat.
+"""The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, worker, beat.
 
 Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
 Human output is Rich; every piece of text that comes from a post, a path or a
@@ -235,14 +235,20 @@ def preview(
 
 @app.command()
 def push(
-    paths: list[Path] = typer.Argument(..., help="post files or folders"),
+    paths: Optional[list[Path]] = typer.Argument(None, help="post files or folders"),
     to: Optional[list[str]] = ToOpt,
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="show what would be sent; send nothing"),
     force: bool = typer.Option(False, "--force", help="send even if unchanged since the last push"),
     config_path: Optional[Path] = ConfigOpt,
     as_json: bool = JsonOpt,
+    apply_deletes: bool = typer.Option(False, "--apply-deletes",
+                                       help="carry out the deletions the watcher's mass-change guard holds"),
 ) -> None:
     """Publish or update now (queued to the workers when a broker is configured)."""
+    if apply_deletes:
+        _apply_deletes(config_path)
+    if not paths:
+        raise _fail("name the post files or folders to push (or --apply-deletes)")
     config = _config(config_path, strict=not dry_run)
     syn = _syndicator(config, readonly=dry_run)
     targets = _targets(syn, to)
@@ -373,6 +379,7 @@ def status(
         table.add_row(Text(str(d["path"] or d["post_id"])), Text(str(d["target"])), Text(state, style=style),
                       Text(detail))
     _console().print(table)
+    _held_note(ledger)
 
 
 @app.command()
@@ -456,6 +463,106 @@ def resolve(
         raise _fail(f"{path} → {target} is not waiting for a check (state: {row.state if row else 'none'})")
     ledger.resolve(posts[0].id, target, found=not not_posted, remote_id=remote_id, remote_url=remote_url)
     say(f"{path} → {target}: ", ("published" if remote_url or remote_id else "will be created again", "green"))
+
+
+def _since(value: Optional[str]) -> Any:
+    if value is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"--since {value!r}: not a date (YYYY-MM-DD)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _watcher(config_path: Optional[Path], **kwargs: Any) -> Any:
+    from syndicate.watch import Watcher
+
+    config = _config(config_path, strict=True)
+    if config.broker:
+        from syndicate.tasks import check_broker, configure
+
+        configure(config)
+        problem = check_broker()
+        if problem:
+            raise _fail(f"the broker {_safe_url(config.broker)} does not answer ({problem}); "
+                        "start it, or remove [queue] broker to run in-process")
+    return Watcher(config, syn=_syndicator(config), echo=lambda line: say(line), **kwargs)
+
+
+@app.command()
+def watch(
+    once: bool = typer.Option(False, "--once", help="one reconcile scan, applied, then exit (cron, CI)"),
+    backfill: bool = typer.Option(False, "--backfill", help="first start: send every existing post"),
+    baseline_: bool = typer.Option(False, "--baseline", help="first start: record existing posts, send none"),
+    since: Optional[str] = typer.Option(None, "--since", help="with --baseline: only posts dated before DATE"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Follow the site's files: new, edited, moved, unpublished and deleted posts reach every target."""
+    from syndicate.watch import Refused
+
+    if backfill and baseline_:
+        raise _fail("--backfill or --baseline, not both")
+    if since and not baseline_:
+        raise _fail("--since goes with --baseline")
+    w = _watcher(config_path, first_run="backfill" if backfill else "baseline" if baseline_ else None,
+                 since=_since(since))
+    try:
+        if once:
+            w.reconcile(first=True)
+            raise typer.Exit(1 if w.failures else 0)
+        raise typer.Exit(w.run())
+    except Refused as exc:
+        raise _fail(str(exc), label="refused") from None
+
+
+@app.command()
+def baseline(
+    paths: Optional[list[Path]] = typer.Argument(None, help="post files or folders (default: the whole site)"),
+    since: Optional[str] = typer.Option(None, "--since", help="only posts dated before DATE"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Record existing posts as known without sending them; later edits of them are not sent either."""
+    from syndicate.watch import baseline as mark
+
+    w = _watcher(config_path)
+    config = w.config
+    if paths:
+        files = _collect(paths, config)
+        scan = w.scanner.scan(files)
+    else:
+        scan = w.scanner.scan()
+    kept = mark(w.syn, [f.post for f in scan.changed], w.targets, since=_since(since))
+    sent = {f.path for f in scan.changed if f.post.id not in kept}
+    scan.put = [r for r in scan.put if r.path not in sent]  # not baselined: the watcher still sends them
+    scan.vanished, scan.due = [], []
+    w.syn.ledger.put_files(scan.put)
+    _print_errors([(Path(p), e) for p, e in scan.errors])
+    say(f"baselined {len(kept)} post(s) × {len(w.targets)} target(s): known, never sent")
+    raise typer.Exit(1 if scan.errors else 0)
+
+
+def _apply_deletes(config_path: Optional[Path]) -> None:
+    w = _watcher(config_path)
+    count = w.apply_held()
+    if not count:
+        say(("no held deletions", "dim"))
+    raise typer.Exit(1 if w.failures else 0)
+
+
+def _held_note(ledger: Any) -> None:
+    from syndicate.reconcile import GONE, HELD
+
+    rows = ledger.files().values()
+    held = [r.path for r in rows if r.size == HELD]
+    waiting = [r.path for r in rows if r.size == GONE]
+    if held:
+        say((f"{len(held)} deletion(s) held by the mass-change guard", "red"),
+            " (run `syndicate push --apply-deletes` to carry them out): ", ", ".join(held))
+    if waiting:
+        say((f"{len(waiting)} deletion(s) in their grace period", "yellow"), ": ", ", ".join(waiting))
 
 
 def _worker_app(config_path: Optional[Path]) -> Any:

@@ -160,6 +160,24 @@ def noop(counter: str) -> None:
     redis.Redis.from_url(app.conf.broker_url).incr(counter)
 
 
+@app.task(bind=True, name="syndicate.remove", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def remove(self: Task, post_id: str, target: str, reason: str, tries: int = 0) -> dict[str, Any]:
+    """Remove the copy of a post whose file was deleted (`Syndicator.remove`, by `on_delete`)."""
+    from syndicate.errors import RateLimited, Transient
+
+    syn = syndicator()
+    try:
+        return syn.remove(post_id, target, reason).as_dict()
+    except RateLimited as exc:
+        wait = exc.retry_after if exc.retry_after is not None else syn.policy.backoff(tries)
+        _retry_later(self, (post_id, target, reason, tries), min(wait, _shared.get("max_countdown", MAX_COUNTDOWN)))
+    except Transient:
+        if tries + 1 >= syn.policy.max_tries:
+            syn.ledger.record_failure(post_id, target, "transient", "gave up removing the copy", keep_state=True)
+            return {"status": "failed"}
+        _retry_later(self, (post_id, target, reason, tries + 1), syn.policy.backoff(tries))
+
+
 @app.task(name="syndicate.due")
 def due() -> int:
     """Enqueue what has become due: deferred rows and future posts whose date arrived."""
