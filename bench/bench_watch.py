@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from syndicate.config import load_config  # noqa: E402
-from syndicate.watch import Watcher  # noqa: E402
-from tests.fakes.devto import FakeDevTo  # noqa: E402
-from tests.fakes.mastodon import FakeMastodon  # noqa: E402
+from syndicate.config import load_config
+from syndicate.watch import Watcher
+from tests.fakes.devto import FakeDevTo
+from tests.fakes.mastodon import FakeMastodon
 
 REDIS = os.environ.get("SYNDICATE_TEST_REDIS", "redis://127.0.0.1:6379/7")
 QUEUE = "bench-watch"

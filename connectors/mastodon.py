@@ -215,7 +215,7 @@ class Mastodon(Connector):
         # visibility cannot change on edit (PUT /api/v1/statuses/:id has no such parameter)
         part = draft.parts[ctx.part]
         body = {k: v for k, v in {"status": part.text, **draft.fields, **part.fields}.items() if k != "visibility"}
-        media_ids = remote.extra.get("media_ids")
+        media_ids = [ctx.media[m.source] for m in part.media if m.source in ctx.media] or remote.extra.get("media_ids")
         if media_ids:
             body["media_ids"] = list(media_ids)
         return Request("PUT", self.base + STATUS.format(id=remote.id), json=body)

@@ -451,8 +451,10 @@ class Syndicator:
             if not isinstance(exc, OutcomeUnknown) and not conn.abilities.can_find:
                 self.ledger.update(post.id, target, state="new")
             raise
-        # any other error (a lost response, a 5xx) leaves the row `creating`:
+        # any other error (a lost response) leaves the row `creating`:
         # the outcome is unknown, and the next attempt finds before it creates
+        if ctx.media and not conn.abilities.needs_public_media_url:
+            remote.extra = {**remote.extra, "uploads": ctx.media}  # so an edit re-uploads nothing it has
         self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, digest, first=True,
                                      release=True)
         return remote
@@ -510,7 +512,15 @@ class Syndicator:
                 ctx = SendContext()
                 if conn.abilities.needs_public_media_url:
                     ctx = self._send_context(conn, draft, draft.all_media, out)
+                elif type(conn).upload is not Connector.upload:
+                    # upload only the images the copy does not have yet; the others keep their ids
+                    known = dict(row.remote_extra.get("uploads") or {})
+                    fresh = [m for m in draft.all_media if m.source not in known]
+                    ctx = self._send_context(conn, draft, fresh, out)
+                    ctx.media = {**known, **ctx.media}
                 remote = conn.update(remote, draft, ctx)
+                if ctx.media and not conn.abilities.needs_public_media_url:
+                    remote.extra = {**remote.extra, "uploads": ctx.media}
         except NotFound:
             # the copy was deleted on the platform: the next attempt creates a new one
             self.ledger.mark_deleted(post.id, target, "the copy was deleted on the platform")

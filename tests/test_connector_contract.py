@@ -61,8 +61,13 @@ class TestMastodonContract(ConnectorContract):
         return [w for w in (draft.text or "").split() if w.startswith("#")]
 
 
-def test_every_registered_connector_has_a_contract_class() -> None:
-    covered = {cls.connector_type for cls in ConnectorContract.__subclasses__()}
+def test_every_installed_connector_has_a_contract_class() -> None:
+    import re
+    from pathlib import Path
+
+    covered: set[str] = set()
+    for path in Path(__file__).parent.glob("test_*.py"):  # each ConnectorContract subclass names its type
+        covered.update(re.findall(r'^    connector_type = "([a-z0-9_]+)"', path.read_text(encoding="utf-8"), re.M))
     assert set(registry.installed()) <= covered, "a connector without its contract tests"
 
 
