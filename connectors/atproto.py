@@ -5,7 +5,8 @@
   thread or `find` lands on the same record key; the PDS checks the syntax only.
 - Facets: https://atproto.com/specs/lexicon app.bsky.richtext.facet; offsets
   are UTF-8 byte offsets into the record's text, end exclusive.
-- A link shows as host and path, cut to `LINK_WEIGHT` graphemes with "…"; its
+- A link (running to the next space, so a non-ASCII path stays whole)
+  shows as host and path, cut to `LINK_WEIGHT` graphemes with "…"; its
   facet carries the full URI (as Bluesky's own app does with long links).
 """
 from __future__ import annotations
@@ -30,7 +31,11 @@ TAG_MAX_BYTES = 640  # app.bsky.richtext.facet#tag maxLength
 _INVISIBLE = "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
 _TAG = regex.compile(rf"(?:^|(?<=\s))[#\uff03](?!\ufe0f)([^\s{_INVISIBLE}]+)")
 _TRAILING_PUNCT = regex.compile(r"\p{P}+$")
+_GRAPHEME = regex.compile(r"\X")
 _DIGITS = regex.compile(r"^\d+$")
+_REST = regex.compile(r"\S*")
+# not part of a link when they end it: ASCII (as syndicate.text) and Arabic-script punctuation, closing quotes
+_LINK_TRAILING = ".,:;!?'\")]*\u060c\u061b\u061f\u06d4\u00bb\u201d\u2019\u3002\u3001"
 
 
 def tid_from_key(key: str) -> str:
@@ -54,8 +59,9 @@ def short_link(url: str, weight: int = LINK_WEIGHT) -> str:
         shown = shown[4:]
     if shown.endswith("/") and shown.count("/") == 1:
         shown = shown[:-1]  # a bare host
-    if len(shown) > weight:  # find_urls matches ASCII only: one character is one grapheme
-        shown = shown[: weight - 1] + "…"
+    graphemes = _GRAPHEME.findall(shown)
+    if len(graphemes) > weight:
+        shown = "".join(graphemes[: weight - 1]) + "…"
     return shown
 
 
@@ -71,6 +77,14 @@ def rich_text(text: str, *, shorten: bool = True) -> tuple[str, list[dict[str, A
     taken: list[tuple[int, int]] = []  # byte spans of links, where no tag may start
     size = pos = 0
     for start, end in find_urls(text):
+        if start < pos:
+            continue  # inside the previous link, which ran on past find_urls's ASCII
+        # find_urls stops at the first non-ASCII character; a path in Persian or Japanese runs on
+        # to the next space (a link counts as LINK_WEIGHT either way, so the fit still holds)
+        tail = _REST.match(text, end)
+        if tail is not None and tail.end() > end:
+            end = len(text[: tail.end()].rstrip(_LINK_TRAILING))
+            end = max(end, start + 1)
         url = text[start:end]
         if not _host(url):
             continue  # a bare scheme, or a host find_urls cannot read (IDN): no link
