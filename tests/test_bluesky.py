@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import regex
 
 from connectors.atproto import LINK_WEIGHT, is_tid, rich_text, short_link, tid_from_key
 from connectors.bluesky import Bluesky
@@ -164,8 +163,9 @@ def test_images_mode_carries_alt_and_aspect() -> None:
     record = c.record(draft, SendContext(media=stored))
     assert record["embed"]["images"][0] == {"image": BLOB, "alt": "A cat on a mat",
                                             "aspectRatio": {"width": 1200, "height": 800}}
-    assert c.limits_for(None).media is not None and c.limits_for(None).media.max_bytes == 2_000_000
-    assert connector().limits_for(None).media.max_bytes == 1_000_000  # type: ignore[union-attr]
+    images, card = c.limits_for(None).media, connector().limits_for(None).media
+    assert images is not None and images.max_bytes == 2_000_000 and images.max_count == 4
+    assert card is not None and card.max_bytes == 1_000_000
     valid(record)
 
 
@@ -200,8 +200,12 @@ def test_rate_limit_reset_is_an_epoch() -> None:
 
 @pytest.fixture
 def fake() -> Iterator[FakeBluesky]:
-    with FakeBluesky(PASSWORD) as server:
+    server = FakeBluesky(PASSWORD)
+    server.start()
+    try:
         yield server
+    finally:
+        server.stop()
 
 
 def live_connector(fake: FakeBluesky) -> Bluesky:
@@ -294,3 +298,20 @@ def test_the_fake_refuses_what_the_pds_refuses(fake: FakeBluesky) -> None:
         answer = client.post(fake.url + "/xrpc/com.atproto.repo.putRecord", json=item, headers=auth)
         assert answer.status_code == 400, item
     assert client.post(fake.url + "/xrpc/com.atproto.repo.putRecord", json=body, headers=auth).status_code == 200
+
+
+def test_a_found_copy_whose_update_failed_is_finished(fake: FakeBluesky, tmp_path: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """syndicate/plan.py: a copy found after a lost create is brought in line even under on_edit = skip."""
+    contract = TestBlueskyContract()
+    syn = contract.syndicator(fake, tmp_path, monkeypatch)
+    post = contract.post_in(syn, 50)
+    fake.lose_next(1, path="/xrpc/com.atproto.repo.putRecord")
+    assert syn.attempt(post, "t").status == "retry"  # the put landed, its answer was lost
+    fake.fail_next(1, 503, path="/xrpc/com.atproto.repo.putRecord")
+    assert syn.attempt(post, "t").status == "retry"  # found by getRecord; the update to the draft failed
+    row = syn.ledger.get(post.id, "t")
+    assert row is not None and row.state == "published" and row.content_hash == ""
+    assert syn.plan_for(post, "t").action == "update"
+    assert syn.run_inline(post, "t", sleep=lambda s: None).status == "done"
+    assert syn.plan_for(post, "t").reason == "unchanged" and len(fake.live) == 1

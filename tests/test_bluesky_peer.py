@@ -80,7 +80,8 @@ def get_record(pds: dict[str, Any], rkey: str) -> dict[str, Any] | None:
     if answer.status_code == 400 and answer.json().get("error") == "RecordNotFound":
         return None
     answer.raise_for_status()
-    return answer.json()  # type: ignore[no-any-return]
+    record: dict[str, Any] = answer.json()
+    return record
 
 
 def records(pds: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ _FORMATS: dict[str, regex.Pattern[str]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(nsid: str) -> dict[str, Any]:
     return json.loads((ROOT / (nsid.replace(".", "/") + ".json")).read_text())
 
