@@ -67,6 +67,7 @@ APP_URL = "https://bsky.app/profile/{repo}/post/{rkey}"
 
 DEFAULT_TEMPLATE = "{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}"
 TEMPLATE_FIELDS = frozenset({"title", "excerpt", "url", "hashtags"})
+LOGIN_TIMEOUT = 10.0  # seconds a session call may take (see _session_call)
 SESSION_MARGIN = 60.0  # seconds before a token's `exp` that we log in again
 DESCRIPTION_MAX = 300  # graphemes of the card's description we send (the lexicon sets none)
 
@@ -155,8 +156,13 @@ class Bluesky(Connector):
     def _session_call(self, path: str, **kwargs: Any) -> dict[str, Any]:
         import httpx
 
-        try:  # not through `send`: that would ask this session for a token
-            response = self.http.post(self.base + path, **kwargs)
+        # not through `send`: that would ask this session for a token. A login checks the password with
+        # scrypt on the PDS (@atproto/pds account-manager/helpers/scrypt.ts): slower than any other call,
+        # so it gets at least LOGIN_TIMEOUT whatever the configured [http] timeout
+        timeout = self.http.timeout
+        longer = httpx.Timeout(max(timeout.read or 0.0, LOGIN_TIMEOUT), connect=timeout.connect)
+        try:
+            response = self.http.post(self.base + path, timeout=longer, **kwargs)
         except httpx.TransportError as exc:
             raise Transient(f"{self.name}: session request failed ({type(exc).__name__})") from None
         if response.status_code == 400 and _error(response) in ("ExpiredToken", "InvalidToken"):

@@ -24,9 +24,11 @@ from connectors.atproto import is_tid, rkey_of, short_link, tid_from_key
 from connectors.bluesky import Bluesky
 from syndicate import registry
 from syndicate.config import load_config
+from syndicate.contract import Draft
 from syndicate.post import Image
 from syndicate.runner import Syndicator
-from syndicate.testing import make_post
+from syndicate.testing import ConnectorContract, make_post
+from tests.fakes.bluesky_proxy import PdsProxy
 
 PEER = Path(os.environ.get("BLUESKY_PDS_PEER", "/work/shared/peers/bluesky-pds"))
 POST = "app.bsky.feed.post"
@@ -310,11 +312,13 @@ def test_thread_of_three_killed_after_the_second_resumes(pds: dict[str, Any], tm
     thread = records_in_thread(pds, parts[0].remote_id or "")
     assert len(thread) == 3  # no duplicate of any part
     root = next(r for r in thread if "reply" not in r["value"])
-    replies = sorted((r for r in thread if "reply" in r["value"]), key=lambda r: r["value"]["text"] != thread_text(
-        resumed, post, 1))
+    replies = [r for r in thread if "reply" in r["value"]]
+    assert len(replies) == 2
     assert root["value"]["embed"]["external"]["uri"] == post.url  # the card on the first post only
     assert all("embed" not in r["value"] for r in replies)
-    second, third = replies
+    second = next(r for r in replies if r["value"]["reply"]["parent"]["uri"] == root["uri"])
+    third = next(r for r in replies if r is not second)
+    assert second["value"]["text"].startswith("This sentence")  # the excerpt goes on where part 1 stopped
     assert second["value"]["reply"]["root"] == {"uri": root["uri"], "cid": root["cid"]}
     assert second["value"]["reply"]["parent"] == {"uri": root["uri"], "cid": root["cid"]}
     assert third["value"]["reply"]["root"] == {"uri": root["uri"], "cid": root["cid"]}
@@ -327,14 +331,6 @@ def test_thread_of_three_killed_after_the_second_resumes(pds: dict[str, Any], tm
 def records_in_thread(pds: dict[str, Any], root_uri: str) -> list[dict[str, Any]]:
     return [r for r in records(pds)
             if r["uri"] == root_uri or ((r["value"].get("reply") or {}).get("root") or {}).get("uri") == root_uri]
-
-
-def thread_text(syn: Syndicator, post: Any, part: int) -> str:
-    from connectors.atproto import rich_text
-
-    p = syn.plan_for(post, "bsky")
-    assert p.draft is not None
-    return rich_text(p.draft.parts[part].text or "")[0]
 
 
 def test_the_session_is_shared_through_redis(pds: dict[str, Any], tmp_path: Path,
@@ -359,3 +355,32 @@ def test_the_session_is_shared_through_redis(pds: dict[str, Any], tmp_path: Path
         assert syn.run_inline(site.post(n), "bsky", sleep=no_sleep).status == "done"
     assert len(logins) == 1
     assert pds["password"] not in repr(redis.Redis.from_url(redis_url).keys("*"))
+
+
+# --- the whole contract suite against the real PDS, faults added by a loopback proxy ------------------
+
+
+class TestBlueskyPeerContract(ConnectorContract):
+    connector_type = "bluesky"
+    secret = "alice-pass"  # the peer's default (BLUESKY_PDS_PASSWORD)
+    env = {"BLUESKY_PEER_PASSWORD": "alice-pass"}
+    wrong_env = {"BLUESKY_PEER_PASSWORD": "wrong-pass-123"}
+
+    @pytest.fixture
+    def server(self, pds: dict[str, Any]) -> Iterator[PdsProxy]:
+        assert pds["password"] == self.secret
+        proxy = PdsProxy(pds)
+        proxy.start()
+        try:
+            yield proxy
+        finally:
+            proxy.stop()
+
+    def options(self, fake: Any) -> dict[str, Any]:
+        return {"base_url": fake.url, "identifier": fake.pds["handle"], "app_password": "${BLUESKY_PEER_PASSWORD}"}
+
+    def live(self, fake: Any) -> int:
+        return int(fake.live())
+
+    def tags(self, draft: Draft) -> list[str]:
+        return [w for w in (draft.text or "").split() if w.startswith("#")]

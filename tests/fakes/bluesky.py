@@ -10,7 +10,8 @@ exist and fit the lexicon's maxSize. 429s carry `RateLimit-*` with an epoch
 reset (and Retry-After, so that the contract's wait is exact).
 
 Faults (`lose_next`) hit record writes, never a session login: the contract
-means a create that committed and lost its answer, and a login commits nothing.
+means a create that committed and lost its answer, and a login commits nothing
+(`SessionsUnfaulted`, shared with the proxy in tests/fakes/bluesky_proxy.py).
 """
 from __future__ import annotations
 
@@ -40,7 +41,23 @@ def cid_of(value: Any) -> str:
     return "bafyrei" + hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:52]
 
 
-class FakeBluesky(FakeServer):
+class SessionsUnfaulted(FakeServer):
+    """Injected losses hit record writes only: a session login commits nothing (other faults hit it too)."""
+
+    def _pick_faults(self, request: Request) -> list[_Fault]:
+        if not request.path.startswith("/xrpc/com.atproto.server."):
+            return super()._pick_faults(request)
+        with self.lock:  # a pending loss waits for the next record write
+            kept = [f for f in self._faults if f.kind == "lose"]
+            self._faults = [f for f in self._faults if f.kind != "lose"]
+            try:
+                picked = super()._pick_faults(request)
+            finally:
+                self._faults.extend(kept)
+        return [f for f in picked if f.kind != "lose"]
+
+
+class FakeBluesky(SessionsUnfaulted):
     def __init__(self, password: str = "app-pass-1234", *, access_ttl: float = 7200.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.password = password
@@ -55,21 +72,6 @@ class FakeBluesky(FakeServer):
     @property
     def live(self) -> dict[str, dict[str, Any]]:
         return {k: v for k, (_c, v) in self.records.items()}
-
-    def _pick_faults(self, request: Request) -> list[_Fault]:
-        if request.path.startswith("/xrpc/com.atproto.server."):
-            with self.lock:
-                kept = [f for f in self._faults if f.kind == "lose"]
-                self._faults = [f for f in self._faults if f.kind != "lose"]
-                chaos, self._chaos = self._chaos, None
-            try:
-                picked = super()._pick_faults(request)
-            finally:
-                with self.lock:
-                    self._faults.extend(kept)
-                    self._chaos = chaos
-            return [f for f in picked if f.kind != "lose"]
-        return super()._pick_faults(request)
 
     def error_body(self, status: int, message: str) -> Any:
         return {"error": "RateLimitExceeded" if status == 429 else "InternalServerError", "message": message}
