@@ -229,6 +229,19 @@ def test_session_is_cached_and_refreshed_on_expiry(fake: FakeBluesky) -> None:
     assert PASSWORD not in repr(vars(c)) and PASSWORD not in repr(fake.requests)
 
 
+def test_a_refresh_token_used_elsewhere_falls_back_to_the_password(fake: FakeBluesky) -> None:
+    c = live_connector(fake)
+    draft = fitted(c, make_post(9))
+    remote = c.create(draft, "post-9.bluesky.r1", SendContext())
+    fake.expire_sessions()
+    fake.refresh.clear()  # another worker refreshed first: the PDS rotated the refresh token
+    with pytest.raises(Transient):
+        c.update(remote, draft, SendContext())
+    c.update(remote, draft, SendContext())
+    paths = [r.path.rsplit(".", 1)[-1] for r in fake.requests if "server." in r.path]
+    assert paths == ["createSession", "refreshSession", "createSession"]
+
+
 def test_a_session_token_valid_for_minutes_is_kept_for_less(fake: FakeBluesky) -> None:
     c = live_connector(fake)
     token, ttl = c.login()
