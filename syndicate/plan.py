@@ -99,6 +99,9 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
     if row.content_hash == digest and not force:
         return Plan(post, name, "skip", "unchanged", draft, row, warnings)
     on_edit = connector.option("on_edit") or able.on_edit
+    if row.content_hash == "" and able.can_update and state == "published":
+        # a copy found after a lost create whose update to the draft failed (runner._create): finish it
+        return Plan(post, name, "update", "bringing a found copy in line with the post", draft, row, warnings)
     if not able.can_update and on_edit != "repost":
         return Plan(post, name, "skip", f"changed, but not propagated ({connector.type} cannot edit)", draft, row,
                     warnings)
