@@ -326,23 +326,24 @@ def load_config(
     media = file.media
     media.cache_dir = (base / media.cache_dir).resolve() if media.cache_dir else data_dir / "media"
 
-    registry = None
-    if check_connectors:
-        from syndicate import registry as _registry
-
-        registry = _registry.available()
     targets: dict[str, TargetConfig] = {}
     for name, raw in file.targets.items():
         kind = raw.get("type", name)
         cls = None
-        if registry is not None:
-            if not isinstance(kind, str) or kind not in registry:
-                known = ", ".join(sorted(registry)) or "none"
-                hint = suggest(kind, registry) if isinstance(kind, str) else ""
+        if check_connectors:
+            from syndicate import registry  # after the file is parsed: only the types it names are loaded
+
+            try:
+                cls = registry.get(kind) if isinstance(kind, str) else None
+            except KeyError:
+                cls = None
+            if cls is None:
+                known_types = registry.available()
+                known = ", ".join(sorted(known_types)) or "none"
+                hint = suggest(kind, known_types) if isinstance(kind, str) else ""
                 errors.append(f"{path}: {dotted(('targets', name, 'type'))}: unknown target type{hint} "
                               f"(got {show(kind)}; allowed: {known})")
                 continue
-            cls = registry[kind]
         target = _target(name, raw, cls, path, strict, unset, errors)
         if target is not None:
             targets[name] = target

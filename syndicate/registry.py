@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 
 from syndicate.contract import Connector
 
@@ -18,18 +18,36 @@ _extra: dict[str, type[Connector]] = {}
 
 
 @lru_cache(maxsize=1)
-def _discovered() -> dict[str, type[Connector]]:
-    found: dict[str, type[Connector]] = {}
-    for ep in entry_points(group=GROUP):
+def _entry_points() -> dict[str, EntryPoint]:
+    """The installed entry points by name (reading them loads no connector module)."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+_loaded: dict[str, type[Connector] | None] = {}
+
+
+def _load(ep: EntryPoint) -> type[Connector] | None:
+    if ep.name not in _loaded:
+        cls: type[Connector] | None = None
         try:
-            cls = ep.load()
+            found = ep.load()
         except Exception as exc:  # a broken plugin must not break the rest
             log.warning("connector %s (%s) failed to load: %s", ep.name, ep.value, exc)
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, Connector) and cls.type):
-            log.warning("connector %s (%s) is not a Connector with a type; skipped", ep.name, ep.value)
-            continue
-        found[cls.type] = cls
+        else:
+            if isinstance(found, type) and issubclass(found, Connector) and found.type:
+                cls = found
+            else:
+                log.warning("connector %s (%s) is not a Connector with a type; skipped", ep.name, ep.value)
+        _loaded[ep.name] = cls
+    return _loaded[ep.name]
+
+
+def _discovered() -> dict[str, type[Connector]]:
+    found: dict[str, type[Connector]] = {}
+    for ep in _entry_points().values():
+        cls = _load(ep)
+        if cls is not None:
+            found[cls.type] = cls
     return found
 
 
@@ -50,6 +68,14 @@ def register(cls: type[Connector]) -> type[Connector]:
 
 
 def get(kind: str) -> type[Connector]:
+    """The connector class of `kind`, loading only its own module when the entry point has its name."""
+    if kind in _extra:
+        return _extra[kind]
+    ep = _entry_points().get(kind)
+    if ep is not None:
+        cls = _load(ep)
+        if cls is not None and cls.type == kind:
+            return cls
     try:
         return available()[kind]
     except KeyError:
