@@ -88,9 +88,7 @@ class Config:
     watch: WatchOptions = field(default_factory=WatchOptions)
     data_dir: Path = field(default_factory=lambda: Path(".syndicate").resolve())
 
-    @property
-    def base_dir(self) -> Path:
-        return self.path.parent if self.path else Path.cwd()
+
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:

@@ -274,8 +274,3 @@ def _prefix(pattern: str) -> str | None:
     if head and head[0] in ("_site", "public", "dist"):
         return None
     return "/".join(head)
-
-
-def stat_key(path: str | os.PathLike[str]) -> tuple[int, int, int]:
-    st = os.stat(path)
-    return st.st_size, st.st_mtime_ns, st.st_ino

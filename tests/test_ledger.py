@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from syndicate.ledger import FileRow, Ledger, utcnow
 
@@ -96,17 +95,6 @@ def test_a_new_id_at_the_same_path_adopts_the_rows_and_parts(ledger: Ledger) -> 
     row = ledger.get("new-id", "devto")
     assert row is not None and row.remote_id == "9"
     assert [p.remote_id for p in ledger.parts("new-id", "devto")] == ["9"]
-
-
-def test_by_post_reads_many_posts_in_chunks(ledger: Ledger) -> None:
-    ids = [f"p{i}" for i in range(1203)]
-    with ledger.engine.begin() as conn:  # seeded in one statement: 1,203 ensure() calls would be slow
-        now = utcnow()
-        conn.execute(sa.text(
-            "INSERT INTO syndication (post_id, target, state, revision, attempts, created_at, updated_at) "
-            "VALUES (:p, 'devto', 'new', 1, 0, :now, :now)"), [{"p": p, "now": now} for p in ids])
-    found = ledger.by_post(ids[:-1] + ["absent"])
-    assert len(found) == 1202 and ("p0", "devto") in found and ("p1202", "devto") not in found
 
 
 def test_stale_leaves_check_baseline_and_deleted_rows_alone(ledger: Ledger) -> None:

@@ -55,14 +55,6 @@ class Ledger:
         with self.engine.connect() as conn:
             return [Row.from_db(m) for m in conn.execute(query).mappings()]
 
-    def by_post(self, post_ids: list[str]) -> dict[tuple[str, str], Row]:
-        """Rows for many posts, keyed by (post_id, target), in chunked queries (a scan's hot path)."""
-        out: dict[tuple[str, str], Row] = {}
-        for start in range(0, len(post_ids), CHUNK):
-            for row in self.all(post_ids[start:start + CHUNK]):
-                out[(row.post_id, row.target)] = row
-        return out
-
     def due(self, now: datetime | None = None, limit: int = 500) -> list[Row]:
         """Deferred rows whose time has come."""
         now = now or utcnow()

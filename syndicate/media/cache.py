@@ -90,25 +90,3 @@ class FitCache:
                     os.unlink(tmp)
                 except OSError:
                     pass
-
-    def prune(self, max_bytes: int) -> int:
-        """Delete the least recently written entries until the cache holds `max_bytes`; returns how many."""
-        entries = []
-        for path in self.directory.glob("*/*.fit"):
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            entries.append((st.st_mtime, st.st_size, path))
-        total = sum(size for _, size, _ in entries)
-        removed = 0
-        for _, size, path in sorted(entries):
-            if total <= max_bytes:
-                break
-            try:
-                path.unlink()
-            except OSError:
-                continue
-            total -= size
-            removed += 1
-        return removed
