@@ -4,7 +4,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY syndicate ./syndicate
 COPY connectors ./connectors
-RUN pip install --no-cache-dir . && useradd --create-home syndicate
+RUN pip install --no-cache-dir . && useradd --create-home syndicate && mkdir /data && chown syndicate /data
 USER syndicate
 # the site (with its syndicate.toml) is mounted at /site
 WORKDIR /site

@@ -33,3 +33,15 @@ def test_compose_schema_rejects_a_broken_file() -> None:
     schema = json.loads(SCHEMA.read_text())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"services": {"worker": {"restart": 5, "bogus": True}}}, schema)
+
+
+def test_the_site_is_mounted_read_only_and_state_lives_in_a_volume() -> None:
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[1] / "docker-compose.yml").read_text(encoding="utf-8"))
+    users = {name: svc for name, svc in compose["services"].items() if any(":/site" in v for v in svc.get("volumes", []))}
+    assert {"worker", "watcher"} <= set(users)
+    for name, svc in users.items():
+        assert any(v.endswith(":/site:ro") for v in svc["volumes"]), name
+        assert svc["environment"]["SYNDICATE_DATA"] == "/data", name
+        assert any(v.endswith(":/data") for v in svc["volumes"]), name
