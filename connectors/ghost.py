@@ -59,9 +59,9 @@ POST = ADMIN + "/posts/{id}/"
 POST_BY_SLUG = ADMIN + "/posts/slug/{slug}/"
 IMAGES = ADMIN + "/images/upload/"
 ACCEPT_VERSION = "v5.0"
-# Ghost's schema (ghost/core/core/server/data/schema/schema.js): posts.title and
-# tags.name are validated to 255 and 191 characters, custom_excerpt to 300,
-# posts_meta.feature_image_alt to 191.
+# Ghost's schema (ghost/core/core/server/data/schema/schema.js, 5.130): posts.title
+# is validated to 255 characters, custom_excerpt to 300, tags.name to 191 (and may
+# not start with a comma), posts_meta.feature_image_alt to 191.
 TITLE_MAX = 255
 TAG_MAX = 191
 EXCERPT_MAX = 300
@@ -187,9 +187,9 @@ class Ghost(Connector):
     limits = Limits(
         title_max=TITLE_MAX,
         tags=TagRules(max=None, style="name", max_length=TAG_MAX),
-        # Ghost's image upload takes jpeg/png/gif/webp/svg; the size cap is the proxy's (ghost-cli's
-        # nginx: client_max_body_size 50m). Ghost resizes large images itself.
-        media=MediaPolicy(max_bytes=20 * 1024 * 1024, max_count=64),
+        # uploads.images in ghost/core/core/shared/config/overrides.json: jpg/png/gif/webp (+svg, ico);
+        # the size cap is the front proxy's (ghost-cli's nginx: client_max_body_size 50m).
+        media=MediaPolicy(max_bytes=20 * 1024 * 1024, formats=("jpeg", "png", "gif", "webp"), max_count=64),
     )
     abilities = Abilities(
         can_update=True,

@@ -40,7 +40,7 @@ class GhostProxy(FakeServer):
 
     def handle(self, request: Request) -> Reply:
         headers = {k: v for k, v in request.headers.items() if k not in _DROP}
-        query = [(k, v) for k, values in request.query.items() for v in values]
+        query: list[tuple[str, str | int | float | bool | None]] = [(k, v) for k, values in request.query.items() for v in values]
         answer = self._client.request(request.method, self.upstream + request.path, params=query, headers=headers,
                                       content=request.body)
         back = {k: v for k, v in answer.headers.items() if k.lower() not in _DROP_BACK}
