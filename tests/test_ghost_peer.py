@@ -208,9 +208,12 @@ def test_an_edit_on_ghost_meanwhile_is_a_409_reread_once(syn: Syndicator, proxy:
     assert syn.run_inline(the_post(syn), "ghost", sleep=lambda s: None).status == "done"
     (first,) = admin.posts()
     path = f"/ghost/api/admin/posts/{first['id']}/"
-    meanwhile = admin.request("PUT", path, json={"posts": [{"title": "Edited in Ghost",
-                                                            "updated_at": first["updated_at"]}]})
-    assert meanwhile.status_code == 200
+    stamp = first["updated_at"]
+    # Ghost compares updated_at to the second: edit in Ghost until its stamp moves past ours
+    while stamp == first["updated_at"]:
+        meanwhile = admin.request("PUT", path, json={"posts": [{"title": "Edited in Ghost", "updated_at": stamp}]})
+        assert meanwhile.status_code == 200, meanwhile.text
+        stamp = meanwhile.json()["posts"][0]["updated_at"]
     seen = len(proxy.requests)
     write_post(syn.config.site.root, BODY, title="Edited at the source")
     outcome = syn.run_inline(the_post(syn), "ghost", sleep=lambda s: None)
