@@ -246,3 +246,4 @@ def test_lost_create_is_found_by_its_key_tag(syn: Syndicator, proxy: GhostProxy,
     assert [p["id"] for p in admin.posts()] == [landed["id"]]
     row = syn.ledger.get(post.id, "ghost")
     assert row is not None and row.state == "published" and row.remote_id == landed["id"]
+

@@ -3,7 +3,9 @@
 Every request is forwarded to Ghost and Ghost's answer is relayed, unless a
 fault says otherwise: `fail_next`/`rate_limit_next` answer without forwarding,
 `lose_next` forwards (Ghost commits) and then drops the connection, `chaos`
-mixes them. `requests` lists what the proxy received. `GhostAdmin` talks to
+mixes them. As in the fakes, one request is forwarded at a time (under the
+server's lock), so a read that follows a lost write sees the write committed.
+`requests` lists what the proxy received. `GhostAdmin` talks to
 the same Ghost directly (no faults) so that tests can read back what landed.
 """
 from __future__ import annotations
@@ -46,22 +48,28 @@ class GhostProxy(FakeServer):
         back = {k: v for k, v in answer.headers.items() if k.lower() not in _DROP_BACK}
         return Reply(answer.status_code, answer.content, back)
 
+
     def dispatch(self, request: Request) -> tuple[Reply | None, bool]:
-        # forwarding may take a while: do it outside the base class's lock, so that a
-        # delayed request (chaos) does not hold up the others
+        """As the base class, except that a delay holds Ghost's *answer*: the request is forwarded first.
+
+        A delay before forwarding would model a request that reaches Ghost after
+        the client gave up and created again; Ghost has no idempotency key, so
+        no connector can prevent that duplicate (see the test module).
+        """
         with self.lock:
             self.requests.append(request)
-        lose = False
-        for fault in self._pick_faults(request):
+        picked = self._pick_faults(request)
+        for fault in picked:
             if fault.kind == "fail":
                 return Reply(int(fault.value), self.error_body(int(fault.value), "Service Unavailable")), False
             if fault.kind == "rate":
                 return self.rate_limited(fault.value, 1, time.time() + fault.value), False
+        with self.lock:
+            reply = self.handle(request)
+        for fault in picked:
             if fault.kind == "delay":
                 self._stopping.wait(fault.value)
-            if fault.kind == "lose":
-                lose = True
-        return self.handle(request), lose
+        return reply, any(f.kind == "lose" for f in picked)
 
 
 class GhostAdmin:
