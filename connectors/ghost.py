@@ -272,6 +272,7 @@ class Ghost(Connector):
     def build_update(self, remote: Remote, draft: Draft, ctx: SendContext) -> Request:
         known = remote.extra.get("media") or {}
         post = self._post(draft, {**ctx.media, **known})
+        post.pop("status", None)  # set once, at creation: an editor who published a draft in Ghost decides
         tag = remote.extra.get("tag")
         if tag:  # PUT replaces the tag list: keep the key tag, or a later find misses the post
             post["tags"] = [*post["tags"], {"name": tag}]

@@ -131,6 +131,7 @@ def test_update_sends_updated_at_keeps_the_key_tag_and_known_uploads(tmp_path: P
     assert request.method == "PUT" and request.url.endswith("/ghost/api/admin/posts/abc/")
     body = request.json["posts"][0]
     assert body["updated_at"] == "2026-01-01T00:00:00.000Z"
+    assert "status" not in body  # a draft an editor published in Ghost stays published
     assert key_tag("k") in [t["name"] for t in body["tags"]]
     assert '<img src="https://g/content/a.png" alt="Alt text" />' in body["html"]
     assert conn.build_delete(remote).method == "DELETE"
