@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,10 @@ from typing import Any
 import pytest
 from PIL import Image as PILImage
 
-from connectors.ghost import Ghost, key_tag
+from connectors.ghost import Ghost, GhostToken, key_tag
 from syndicate import registry
 from syndicate.config import load_config
-from syndicate.contract import Draft
+from syndicate.contract import Draft, Request
 from syndicate.loader import load_posts
 from syndicate.post import Post
 from syndicate.runner import Syndicator
@@ -249,3 +250,17 @@ def test_lost_create_is_found_by_its_key_tag(syn: Syndicator, proxy: GhostProxy,
     row = syn.ledger.get(post.id, "ghost")
     assert row is not None and row.state == "published" and row.remote_id == landed["id"]
 
+
+
+def test_a_refused_token_is_signed_afresh_once(syn: Syndicator, proxy: GhostProxy, admin: GhostAdmin,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = syn.connector("ghost")
+    assert isinstance(conn.auth, GhostToken)
+    conn.auth.invalidate(conn)
+    stale = [time.time() - 3600]  # the first token is signed an hour ago: expired, Ghost refuses it
+    monkeypatch.setattr(conn.auth, "clock", lambda: stale.pop() if stale else time.time())
+    seen = len(proxy.requests)
+    response = conn.send(Request("GET", conn.base + "/ghost/api/admin/posts/", params={"limit": 1}))
+    assert response.status_code == 200
+    tokens = [r.headers["authorization"] for r in proxy.requests[seen:]]
+    assert len(tokens) == 2 and tokens[0] != tokens[1]  # refused (401), signed again, accepted
