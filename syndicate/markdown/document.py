@@ -79,7 +79,10 @@ class Document:
         """HTML (CommonMark + tables + strikethrough); embeds via `embed` (default: a link paragraph)."""
         from syndicate.markdown.render import to_html
 
-        return to_html(self.segments, embed)
+        if embed is not None:
+            return to_html(self.segments, embed)
+        # the default style is the same for every target: one render per post (Ghost, WordPress, ...)
+        return self._memo("html", self.markdown(), lambda _source: to_html(self.segments, None))
 
     def _memo(self, key: str, source: str, make: Callable[[str], str]) -> str:
         hit = self._cache.get(key)
