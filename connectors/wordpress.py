@@ -241,6 +241,8 @@ class WordPress(Connector):
             hit = _TERMS.get(cache_key)
         if hit is not None:
             return hit
+        if not create:  # a preview sends nothing: terms it has not met yet show by name
+            return f"<{'category' if taxonomy == 'categories' else 'tag'}: {name}>"
         url = self.api + TAXONOMIES[taxonomy]
         # a search first: an existing term costs one read, no write
         response = self.send(Request("GET", url, params={"search": name, "per_page": 100}))

@@ -272,6 +272,17 @@ class Syndicator:
         return p
 
     def requests(self, p: Plan) -> list[dict[str, Any]]:
+        """The exact requests the plan's action would send (media ids as placeholders), secrets masked.
+
+        A builder that fails (a platform it would have to ask first) shows no request and says why.
+        """
+        try:
+            return self._requests(p)
+        except Exception as exc:  # a preview never crashes on one target
+            p.warnings.append(f"request not shown: {self.redact(str(exc)) or type(exc).__name__}")
+            return []
+
+    def _requests(self, p: Plan) -> list[dict[str, Any]]:
         """The exact requests the plan's action would send (media ids as placeholders), secrets masked."""
         if p.draft is None and p.action != "delete":
             return []

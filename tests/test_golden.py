@@ -71,3 +71,16 @@ def test_rendering_matches_the_golden_file(name: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no golden file {name}: regenerate (see module docstring)"
     assert path.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("name", sorted(RENDERED))
+def test_no_shortcode_liquid_mdx_or_script_reaches_a_platform(name: str) -> None:
+    """The fidelity rule: what a platform would show as text never carries the site's own markup."""
+    import re
+
+    text = str(RENDERED[name]["text"])
+    assert "{{<" not in text and "{{%" not in text, "a Hugo shortcode reached the platform"
+    assert "<script" not in text.lower(), "a <script> reached the platform"
+    assert not re.search(r"(^|\\n)(import|export) [^\\n]* from ", text), "an MDX import reached the platform"
+    if not name.endswith(".devto.json"):  # dev.to's own Liquid tags (embeds, raw) are Forem's, not the site's
+        assert "{%" not in text, "a Liquid tag reached the platform"
