@@ -37,6 +37,7 @@ from syndicate.config import Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     Connector,
+    ConnectorError,
     Draft,
     Facts,
     FittedMedia,
@@ -241,11 +242,15 @@ class WordPress(Connector):
             hit = _TERMS.get(cache_key)
         if hit is not None:
             return hit
-        if not create:  # a preview sends nothing: terms it has not met yet show by name
-            return f"<{'category' if taxonomy == 'categories' else 'tag'}: {name}>"
         url = self.api + TAXONOMIES[taxonomy]
         # a search first: an existing term costs one read, no write
-        response = self.send(Request("GET", url, params={"search": name, "per_page": 100}))
+        try:
+            response = self.send(Request("GET", url, params={"search": name, "per_page": 100}))
+        except ConnectorError:
+            if create:
+                raise
+            # a preview without credentials (or without the site): the term by name
+            return f"<{'category' if taxonomy == 'categories' else 'tag'}: {name}>"
         found = [t for t in _list(response) if html.unescape(str(t.get("name"))).casefold() == name.casefold()]
         if found:
             term = int(found[0]["id"])
