@@ -196,6 +196,18 @@ def due() -> int:
     return count
 
 
+@app.task(name="syndicate.sync", acks_late=True, reject_on_worker_lost=True)
+def sync() -> dict[str, Any]:
+    """The webhook's sync: fetch the configured repository and reconcile what changed (`syndicate.gitsync`).
+
+    Idempotent: a sync already running (the ledger's lease) sees this push when it finishes.
+    """
+    from syndicate.gitsync import Syncer
+
+    done = Syncer(_config(), syn=syndicator(), echo=log.info).run()
+    return {"syncs": len(done), "commit": done[-1].commit if done else None}
+
+
 def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = False) -> list[dict[str, str]]:
     """Queue one task per (post, target) that has something to send; returns what was done with each."""
     configure(syn.config)
@@ -251,3 +263,4 @@ def _autoconfigure() -> None:
 
 
 _autoconfigure()
+
