@@ -9,6 +9,7 @@ import subprocess
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_payloads_give_only_the_ref_the_commits_and_the_name() -> None:
         push = parse_push(host, payload(host, A, B, clone_url="https://evil.example/x.git"), "main")
         assert (push.ref, push.before, push.after, push.repository) == ("refs/heads/main", A, B, NAME)
     assert parse_push("github", payload("github", A, B, forced=True), "main").forced
-    bitbucket = {"repository": {"full_name": NAME}, "push": {"changes": [
+    bitbucket: dict[str, Any] = {"repository": {"full_name": NAME}, "push": {"changes": [
         {"new": {"type": "branch", "name": "dev", "target": {"hash": A}}, "old": None},
         {"new": {"type": "branch", "name": "main", "target": {"hash": B}},
          "old": {"type": "branch", "name": "main", "target": {"hash": A}}, "forced": True},
@@ -54,8 +55,9 @@ def test_payloads_give_only_the_ref_the_commits_and_the_name() -> None:
     assert (push.ref, push.before, push.after, push.forced) == ("refs/heads/main", A, B, True)
     new_branch = parse_push("bitbucket", {**bitbucket, "push": {"changes": bitbucket["push"]["changes"][:1]}}, "main")
     assert (new_branch.ref, new_branch.before) == ("refs/heads/dev", ZERO)
-    for bad in ([], {"ref": "refs/heads/main"}, {**payload("github", A, B), "before": "../../etc"},
-                {**payload("github", A, B), "repository": "me/blog"}):
+    bads: list[Any] = [[], {"ref": "refs/heads/main"}, {**payload("github", A, B), "before": "../../etc"},
+                {**payload("github", A, B), "repository": "me/blog"}]
+    for bad in bads:
         with pytest.raises(BadPayload):
             parse_push("github", bad, "main")
 
@@ -107,7 +109,11 @@ def test_pushes_during_a_sync_fold_into_the_next_and_two_never_run_at_once(ledge
 def test_concurrent_requests_are_all_counted(ledger_url: str) -> None:
     led = Ledger(ledger_url)
     syncs = Syncs(led)
-    threads = [threading.Thread(target=lambda: [syncs.request("c") for _ in range(10)]) for _ in range(4)]
+    def ten() -> None:
+        for _ in range(10):
+            syncs.request("c")
+
+    threads = [threading.Thread(target=ten) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
