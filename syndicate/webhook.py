@@ -23,6 +23,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,13 +39,14 @@ from starlette.routing import Route
 from syndicate.errors import ConfigError, SyndicateError
 from syndicate.gitsync import Git, git_binary, repo_key, repo_name
 from syndicate.webhook_push import BadPayload, Push, parse_push
+from syndicate.webhook_store import LedgerReplays, PushCounter, RedisReplays
 
 if TYPE_CHECKING:
     from syndicate.config import Config
 
 log = logging.getLogger("syndicate.webhook")
 
-WINDOW_SECONDS = 24 * 3600
+REQUEUE_AFTER = 30.0  # seconds: pushes waiting longer than this for a queued sync queue another
 
 
 @dataclass(frozen=True)
@@ -97,26 +99,6 @@ def verified(host: Host, key: bytes, given: str, body: bytes) -> bool:
     return hmac.compare_digest(given.strip().lower().encode(), expected.encode())
 
 
-class RedisReplays:
-    """Delivery ids and `after` commits remembered for 24 h in Redis (SET NX EX: atomic across servers)."""
-
-    def __init__(self, url: str, scope: str) -> None:
-        import redis
-
-        self.client = redis.Redis.from_url(url)
-        self.prefix = f"syndicate:hook:{scope}:"
-
-    def remember(self, delivery_id: str, host: str, ref: str, before: str, after: str) -> str:
-        record = json.dumps({"host": host, "ref": ref, "before": before, "after": after})
-        pipe = self.client.pipeline(transaction=False)
-        pipe.set(self.prefix + "id:" + delivery_id, record, nx=True, ex=WINDOW_SECONDS)
-        pipe.set(self.prefix + "after:" + after, delivery_id, nx=True, ex=WINDOW_SECONDS)
-        fresh_id, fresh_after = pipe.execute()
-        if not fresh_id:
-            return "duplicate"
-        return "new" if fresh_after else "same commit"
-
-
 class Service:
     """Everything a delivery needs, built once at start: a clear error here means the server does not start."""
 
@@ -138,7 +120,9 @@ class Service:
         self.branch = hook.branch or Git(hook.repo, Path(hook.checkout or "."), hook.token).default_branch()
         self.ledger = Ledger(config.state_url)
         self.syncs = Syncs(self.ledger)
-        self.replays: Any = RedisReplays(config.redis_url, self.repo) if config.redis_url else Deliveries(self.ledger)
+        self.replays: RedisReplays | LedgerReplays = (
+            RedisReplays(config.redis_url, self.repo) if config.redis_url else LedgerReplays(Deliveries(self.ledger)))
+        self.counter = PushCounter(self.syncs, self.repo)
         self.worker: Background | None = None
         if config.broker:
             from syndicate.tasks import configure
@@ -147,19 +131,24 @@ class Service:
         elif start_thread:
             self.worker = Background(config, self.branch)
         self.counts: dict[tuple[str, str], int] = {}
+        self._queued_at = float("-inf")
 
-    def accept(self, host: str, delivery: str, push: Push) -> str:
+    async def accept(self, host: str, delivery: str, push: Push) -> str:
         """Record a verified push and start its sync; returns what the sender is told."""
-        verdict = self.replays.remember(delivery, host, push.ref, push.before, push.after)
+        verdict = await self.replays.remember(delivery, host, push.ref, push.before, push.after)
         if verdict != "new":
             return verdict
-        self.syncs.request(self.repo, full=push.forced or set(push.before) <= {"0"})
+        waiting = await self.counter.add(full=push.forced or set(push.before) <= {"0"})
         if self.worker is not None:
             self.worker.wake()
-        else:
+            return "queued"
+        now = time.monotonic()
+        # a sync already queued or running takes this push too; a lost task costs at most REQUEUE_AFTER
+        if waiting == 0 or now - self._queued_at > REQUEUE_AFTER:
             from syndicate.tasks import sync
 
-            sync.delay()
+            self._queued_at = now
+            await run_in_threadpool(sync.delay)
         return "queued"
 
     def health(self) -> tuple[bool, dict[str, Any]]:
@@ -190,6 +179,10 @@ class Service:
 
     def count(self, host: str, result: str) -> None:
         self.counts[(host, result)] = self.counts.get((host, result), 0) + 1
+
+    async def aclose(self) -> None:
+        await self.replays.aclose()
+        self.close()
 
     def close(self) -> None:
         if self.worker is not None:
@@ -279,7 +272,7 @@ async def hook(request: Request) -> Response:
         service.count(name, "ignored")
         return PlainTextResponse("ignored: branch deleted", status_code=202)
     delivery = request.headers.get(host.delivery) or "body:" + hashlib.sha256(body).hexdigest()
-    verdict = await run_in_threadpool(service.accept, name, delivery[:200], push)
+    verdict = await service.accept(name, delivery[:200], push)
     service.count(name, "accepted" if verdict == "queued" else "duplicate")
     return PlainTextResponse(verdict if verdict in ("queued", "duplicate") else f"duplicate: {verdict}",
                              status_code=202)
@@ -310,7 +303,7 @@ def create_app(config: Config | None = None, *, service: Service | None = None) 
         try:
             yield
         finally:
-            service.close()
+            await service.aclose()
 
     routes = [
         Route("/hooks/{host}", hook, methods=["POST"]),

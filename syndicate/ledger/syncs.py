@@ -89,21 +89,28 @@ class Syncs:
             m = conn.execute(sa.select(syncs).where(syncs.c.repo == repo)).mappings().first()
         return SyncRow.from_db(m) if m else None
 
-    def request(self, repo: str, *, full: bool = False) -> None:
-        """One more push to sync (`full`: a force-push or a new branch, so the whole tree is reconciled)."""
-        values: dict[str, object] = {"requested": syncs.c.requested + 1}
+    def request(self, repo: str, *, full: bool = False, count: int = 1) -> int:
+        """`count` more pushes to sync (`full`: a force-push or a new branch, so the whole tree is reconciled).
+
+        Returns how many pushes were already waiting: when some were, a sync is queued or running and
+        will take these too (`finish` sees them), so nothing more need be queued.
+        """
+        values: dict[str, object] = {"requested": syncs.c.requested + count}
         if full:
             values["full"] = True
         for _ in range(3):
             with self.engine.begin() as conn:
-                if conn.execute(syncs.update().where(syncs.c.repo == repo).values(**values)).rowcount:
-                    return
+                got = conn.execute(syncs.update().where(syncs.c.repo == repo).values(**values)
+                                   .returning(syncs.c.requested, syncs.c.done)).first()
+                if got is not None:
+                    return int(got[0]) - count - int(got[1])
                 try:
                     with conn.begin_nested():
-                        conn.execute(syncs.insert().values(repo=repo, requested=1, done=0, full=full))
-                    return
+                        conn.execute(syncs.insert().values(repo=repo, requested=count, done=0, full=full))
+                    return 0
                 except sa.exc.IntegrityError:
                     continue  # another server inserted it first: update it
+        raise sa.exc.InvalidRequestError(f"syncs: cannot record a push for {repo}")
 
     def acquire(self, repo: str, owner: str, ttl: float, now: datetime | None = None) -> SyncRow | None:
         """Take the lease when it is free (or expired) and there is work; returns the row as taken, `full` cleared."""
