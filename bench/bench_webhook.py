@@ -99,7 +99,7 @@ async def _warm(port: int, before: str) -> None:
 def steps(config_path: Path, rounds: int = 1000) -> None:
     """Each step of an accepted delivery alone, one call at a time."""
     from syndicate.config import load_config
-    from syndicate.tasks import sync
+    from syndicate.synctask import sync
     from syndicate.webhook import Service
 
     config = load_config(config_path, env={**os.environ, **ENV})

@@ -56,6 +56,8 @@ app.conf.update(
     worker_enable_remote_control=False,
     beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": 60.0}},
     timezone="UTC",
+    # the webhook's `syndicate.sync` task lives beside the sync it runs (it uses this module's enqueue)
+    include=["syndicate.synctask"],
 )
 
 _shared: dict[str, Any] = {}
@@ -194,18 +196,6 @@ def due() -> int:
         publish.delay(row.post_path or "", row.post_id, row.target)
         count += 1
     return count
-
-
-@app.task(name="syndicate.sync", acks_late=True, reject_on_worker_lost=True)
-def sync() -> dict[str, Any]:
-    """The webhook's sync: fetch the configured repository and reconcile what changed (`syndicate.gitsync`).
-
-    Idempotent: a sync already running (the ledger's lease) sees this push when it finishes.
-    """
-    from syndicate.gitsync import Syncer
-
-    done = Syncer(_config(), syn=syndicator(), echo=log.info).run()
-    return {"syncs": len(done), "commit": done[-1].commit if done else None}
 
 
 def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = False) -> list[dict[str, str]]:

@@ -145,7 +145,7 @@ class Service:
         now = time.monotonic()
         # a sync already queued or running takes this push too; a lost task costs at most REQUEUE_AFTER
         if waiting == 0 or now - self._queued_at > REQUEUE_AFTER:
-            from syndicate.tasks import sync
+            from syndicate.synctask import sync
 
             self._queued_at = now
             await run_in_threadpool(sync.delay)

@@ -302,6 +302,14 @@ def test_forged_unsigned_replayed_oversized_and_foreign_deliveries_queue_nothing
     r = deliver(server, "gitea", payload("gitea", before, after))
     assert r.status_code == 202 and r.text.startswith("duplicate")
     assert queue_length(queue) == 1
+    # a new push while that sync still waits in the queue: recorded, and folded into it (no second task)
+    repo.write("content/posts/beta.md", post_text("Beta"))
+    repo.commit("beta")
+    before2, after2 = repo.push()
+    r = deliver(server, "gitlab", payload("gitlab", before2, after2))
+    assert (r.status_code, r.text) == (202, "queued")
+    assert queue_length(queue) == 1
+    assert server.health()["pending"] == 2
     raw: Any = client.lpop(queue)
     task = json.loads(raw or b"{}")
     assert task["headers"]["task"] == "syndicate.sync"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,3 +124,37 @@ def test_each_push_syncs_exactly_what_it_changed(
     # the same commit again under a new delivery id: nothing more
     assert deliver(server, "github", payload("github", before, after)).text.startswith("duplicate")
     assert counts(devto, masto) == expected
+
+
+def test_with_a_broker_the_worker_syncs_and_publishes(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon], servers: list[Server], workers: Any) -> None:
+    import uuid
+
+    from tests.conftest import REDIS_URL
+    from tests.test_webhook import wait_for
+
+    devto, masto = fakes
+    repo = Repo(tmp_path / "git")
+    config = write_config(tmp_path / "site", repo.bare, devto=devto.url, masto=masto.url, broker=REDIS_URL,
+                          queue=f"webhook-e2e-{uuid.uuid4().hex[:8]}")
+    server = Server(config)
+    servers.append(server)
+    pool = workers(config)
+    pool.start(1)
+
+    repo.write("content/posts/alpha.md", post_text("Alpha"))
+    repo.write("content/posts/beta.md", post_text("Beta"))
+    repo.commit("two posts")
+    before, after = repo.push()
+    assert deliver(server, "github", payload("github", before, after)).status_code == 202
+    wait_for("two creates on each", lambda: writes(devto, "POST") == 2 and writes(masto, "POST") == 2)
+    server.wait_synced(after)
+
+    repo.write("content/posts/beta.md", post_text("Beta", "Edited by a worker."))
+    repo.commit("edit beta")
+    before, after = repo.push()
+    assert deliver(server, "gitea", payload("gitea", before, after)).status_code == 202
+    wait_for("one update on each", lambda: writes(devto, "PUT") == 1 and writes(masto, "PUT") == 1)
+    server.wait_synced(after)
+    assert counts(devto, masto) == {"devto POST": 2, "devto PUT": 1, "devto unpublish": 0, "masto POST": 2,
+                                    "masto PUT": 1, "masto DELETE": 0}

@@ -123,6 +123,26 @@ def test_concurrent_requests_are_all_counted(ledger_url: str) -> None:
     led.dispose()
 
 
+def test_the_push_counter_commits_concurrent_pushes_in_batches(tmp_path: Path) -> None:
+    import asyncio
+
+    from syndicate.webhook_store import PushCounter
+
+    led = Ledger(f"sqlite:///{tmp_path / 'state.db'}")
+    syncs = Syncs(led)
+    counter = PushCounter(syncs, "g")
+
+    async def many() -> list[int]:
+        return list(await asyncio.gather(*(counter.add() for _ in range(50))))
+
+    waiting = asyncio.run(many())
+    state = syncs.get("g")
+    assert state is not None and state.requested == 50
+    assert sorted(waiting) == list(range(50))  # each push knows how many were waiting before it
+    assert syncs.request("g", count=3) == 50
+    led.dispose()
+
+
 def test_the_token_reaches_git_only_through_the_helper(tmp_path: Path) -> None:
     g = Git("https://git.example/me/blog.git", tmp_path, Secret("tok-123"))
     assert g.env[TOKEN_ENV] == "tok-123"
