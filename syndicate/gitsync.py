@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,11 +34,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import httpx
+
 from syndicate.errors import ConfigError, SyndicateError
+from syndicate.ledger.rows import utcnow
 
 if TYPE_CHECKING:
     from syndicate.config import Config
     from syndicate.ledger.syncs import SyncRow
+    from syndicate.reconcile import Scan
     from syndicate.runner import Syndicator
     from syndicate.schema import Secret, WebhookOptions
 
@@ -45,6 +50,7 @@ log = logging.getLogger(__name__)
 
 SYNCED_REF = "refs/syndicate/synced"
 LEASE_SECONDS = 900.0
+LIVE_POLL = 5.0  # seconds between looks at a new post's URL (`wait_live`)
 GIT_TIMEOUT = 600.0
 SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 TOKEN_ENV = "SYNDICATE_GIT_TOKEN"
@@ -197,7 +203,8 @@ class Syncer:
     """Syncs the configured repository's branch; `run` holds the lock and folds in pushes that arrive meanwhile."""
 
     def __init__(self, config: Config, *, syn: Syndicator | None = None, echo: Callable[[str], None] | None = None,
-                 branch: str | None = None) -> None:
+                 branch: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         from syndicate.ledger.syncs import Syncs
         from syndicate.runner import Syndicator
 
@@ -212,6 +219,8 @@ class Syncer:
         self.key = repo_key(self.hook)
         self.syncs = Syncs(self.syn.ledger)
         self._branch = branch or self.hook.branch
+        self.clock = clock
+        self.sleep = sleep
 
     @property
     def branch(self) -> str:
@@ -223,7 +232,8 @@ class Syncer:
         """Sync while pushes are waiting; nothing when another sync holds the lock (it will see them)."""
         owner = f"{os.getpid()}:{uuid.uuid4().hex[:12]}"
         done: list[Outcome] = []
-        row = self.syncs.acquire(self.key, owner, LEASE_SECONDS)
+        ttl = LEASE_SECONDS + (float(self.config.watch.wait_live_timeout) if self.config.watch.wait_live else 0.0)
+        row = self.syncs.acquire(self.key, owner, ttl)
         try:
             while row is not None:
                 commit, error = None, None
@@ -237,7 +247,7 @@ class Syncer:
                 if self.syncs.finish(self.key, owner, row, commit=commit, error=error):
                     row = None
                     break
-                row = self.syncs.acquire(self.key, owner, LEASE_SECONDS)
+                row = self.syncs.acquire(self.key, owner, ttl)
         finally:
             if row is not None:  # an unexpected error: free the lock for the next push
                 self.syncs.release(self.key, owner)
@@ -255,6 +265,14 @@ class Syncer:
         lines: list[str] = []
         first = {"refuse": None, "baseline": "baseline", "backfill": "backfill"}[self.hook.first_run]
         watcher = Watcher(self.config, syn=self.syn, echo=lines.append, first_run=first)
+        if self.config.watch.wait_live:
+            plain_apply = watcher.apply
+
+            def apply_when_live(scan: Scan) -> None:
+                self.wait_live(scan, lines.append)
+                plain_apply(scan)
+
+            watcher.apply = apply_when_live  # type: ignore[method-assign]
         paths = None
         if not full:
             names = {c.path for c in changes} | {c.old_path for c in changes if c.old_path}
@@ -272,3 +290,28 @@ class Syncer:
             self.echo(line)
         self.echo(f"synced {tip[:12]}" + (" (whole tree)" if full else f" ({len(changes)} changed path(s))"))
         return Outcome(tip, full, scan.stats["files"], lines)
+
+    def wait_live(self, scan: Scan, echo: Callable[[str], None]) -> None:
+        """Hold the creates until each new post's URL answers (the host builds the site after the push).
+
+        Past `[watch] wait_live_timeout` they are sent anyway, with a warning: the diff of a later
+        push would not name them again.
+        """
+        now = utcnow()
+        waiting = {f.post.url for f in scan.changed
+                   if f.kind == "new" and f.post.url and f.post.due(now) and f.post.visible_at(now) is None}
+        deadline = self.clock() + float(self.config.watch.wait_live_timeout)
+        while waiting:
+            for url in sorted(waiting):
+                try:
+                    if self.syn.http.get(url, follow_redirects=True).status_code < 400:
+                        waiting.discard(url)
+                except httpx.HTTPError:
+                    pass
+            if not waiting:
+                return
+            if self.clock() >= deadline:
+                echo(f"warning: {len(waiting)} post(s) not live after {self.config.watch.wait_live_timeout:g}s, "
+                     f"sent anyway: {', '.join(sorted(waiting)[:3])}")
+                return
+            self.sleep(LIVE_POLL)

@@ -227,3 +227,47 @@ def test_a_sync_needs_a_webhook_section(tmp_path: Path) -> None:
     (tmp_path / "syndicate.toml").write_text('[site]\nurl = "https://blog.example"\n', encoding="utf-8")
     with pytest.raises(ConfigError):
         Syncer(load_config(tmp_path / "syndicate.toml", check_connectors=False))
+
+
+def test_wait_live_holds_the_create_until_the_site_answers(tmp_path: Path) -> None:
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.fakes.devto import FakeDevTo
+    from tests.test_webhook import wait_for
+
+    state = {"live": False, "looks": 0}
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            state["looks"] += 1
+            self.send_response(200 if state["live"] else 404)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    repo = Repo(tmp_path / "git")
+    repo.write("content/posts/alpha.md", post_text("Alpha"))
+    repo.commit("alpha")
+    repo.push()
+    with FakeDevTo() as devto:
+        path = write_config(tmp_path / "site", repo.bare, devto=devto.url, extra="wait_live = true")
+        text = path.read_text(encoding="utf-8").replace('url = "https://blog.example"',
+                                                        f'url = "http://127.0.0.1:{site.server_port}"')
+        text = text.replace("[targets.mastodon]", "[targets.mastodon]\nenabled = false")
+        path.write_text(text, encoding="utf-8")
+        config = load_config(path, env={**os.environ, **ENV})
+        syncer = Syncer(config, echo=lambda line: None, sleep=lambda s: time.sleep(0.02))
+        syncer.syncs.request(syncer.key)
+        worker = threading.Thread(target=syncer.run)
+        worker.start()
+        wait_for("the site looked at twice", lambda: state["looks"] >= 2)
+        assert not [r for r in devto.requests if r.method == "POST"]  # not live yet: nothing sent
+        state["live"] = True
+        worker.join(60)
+        assert [r.method for r in devto.requests].count("POST") == 1
+    site.shutdown()
