@@ -239,7 +239,7 @@ def test_wait_live_holds_the_create_until_the_site_answers(tmp_path: Path) -> No
     state = {"live": False, "looks": 0}
 
     class Site(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             state["looks"] += 1
             self.send_response(200 if state["live"] else 404)
             self.send_header("content-length", "0")
