@@ -330,3 +330,32 @@ def test_serve_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "webhook.secret is empty" in done.stdout + done.stderr
+
+
+def test_uvicorn_serves_the_module_app_with_the_config_it_finds(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "git")
+    config = write_config(tmp_path / "site", repo.bare)
+    port = free_port()
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT), "SYNDICATE_CONFIG": str(config)}
+    for name in ("SYNDICATE_BROKER_URL", "SYNDICATE_REDIS_URL", "SYNDICATE_STATE_URL"):
+        env.pop(name, None)
+    log = tmp_path / "uvicorn.log"
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "syndicate.webhook:app", "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            def up() -> bool:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    return http.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            wait_for("uvicorn to answer", up)
+            assert http.get("/healthz").json()["branch"] == "main"
+            body = b'{"zen": "Keep it logically awesome."}'
+            assert http.post("/hooks/github", content=body, headers=headers("github", body, event="ping")).status_code == 204
+            assert http.post("/hooks/nowhere", content=body).status_code == 404
+    finally:
+        proc.terminate()
+        proc.wait(20)
