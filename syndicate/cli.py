@@ -1,4 +1,4 @@
-"""The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, worker, beat.
+"""The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, serve, worker, beat.
 
 Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
 Human output is Rich; every piece of text that comes from a post, a path or a
@@ -563,6 +563,38 @@ def _held_note(ledger: Any) -> None:
             " (run `syndicate push --apply-deletes` to carry them out): ", ", ".join(held))
     if waiting:
         say((f"{len(waiting)} deletion(s) in their grace period", "yellow"), ": ", ", ".join(waiting))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="the address to listen on"),
+    port: int = typer.Option(8080, "--port", help="the port to listen on"),
+    proxy_headers: bool = typer.Option(False, "--proxy-headers",
+                                       help="honour X-Forwarded-* from [webhook] trusted_proxies only"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Serve the git host's push webhook: each push syncs exactly what it changed (docs/webhook.md)."""
+    import uvicorn
+
+    from syndicate.webhook import Service, create_app
+
+    config = _config(config_path, strict=True)
+    if config.webhook is None:
+        raise _fail("no [webhook] section: `serve` needs at least secret and repo (docs/webhook.md)")
+    if config.broker:
+        from syndicate.tasks import check_broker, configure
+
+        configure(config)
+        problem = check_broker()
+        if problem:
+            raise _fail(f"the broker {_safe_url(config.broker)} does not answer ({problem}); "
+                        "start it, or remove [queue] broker to sync in this process")
+    service = Service(config)  # a clear error before listening: no git, an empty secret, an unknown branch
+    say(f"serving the webhook for {service.name} ({service.branch}) on http://{host}:{port}/hooks/HOST")
+    trusted = ",".join(config.webhook.trusted_proxies)
+    uvicorn.run(create_app(service=service), host=host, port=port, proxy_headers=proxy_headers,
+                forwarded_allow_ips=trusted if proxy_headers else "", access_log=False,
+                log_level="warning", server_header=False, lifespan="on")
 
 
 def _worker_app(config_path: Optional[Path]) -> Any:

@@ -31,6 +31,7 @@ from syndicate.schema import (
     StateOptions,
     TargetOptions,
     WatchOptions,
+    WebhookOptions,
     rate_specs,
     state_url,
 )
@@ -86,6 +87,7 @@ class Config:
     queue: QueueOptions = field(default_factory=QueueOptions)  # broker/redis: the effective URLs
     media: MediaOptions = field(default_factory=MediaOptions)  # cache_dir: absolute after load_config
     watch: WatchOptions = field(default_factory=WatchOptions)
+    webhook: WebhookOptions | None = None  # checkout: absolute after load_config; the site root lies in it
     data_dir: Path = field(default_factory=lambda: Path(".syndicate").resolve())
 
 
@@ -155,6 +157,9 @@ def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], m
                                    [] if isinstance(raw, dict) and raw.get("enabled", True) is False else missing)
                 for name, raw in value.items()
             }
+        elif section == "webhook":
+            # only `serve` needs the secret (it checks it at start): push, preview and workers run without it
+            out[section] = _interpolate(value, section, path, env, [])
         elif section == "media" and isinstance(value, dict) and isinstance(value.get("rehost"), dict):
             rest = _interpolate({k: v for k, v in value.items() if k != "rehost"}, "media", path, env)
             out[section] = {**rest, "rehost": _interpolate(value["rehost"], "media.rehost", path, env, missing)}
@@ -300,12 +305,20 @@ def load_config(
                    for k in _secret_fields(RehostOptions, True) if not getattr(file.media.rehost, k)]
 
     s = file.site
+    data_dir = data_dir_for(base, file.state, env, is_writable or writable, path)
+    root = (base / s.root).resolve() if s.root else base.resolve()
+    hook = file.webhook
+    if hook is not None:  # webhook mode: the site is the checkout (`[site] root` is a folder inside it)
+        checkout = (base / hook.checkout).resolve() if hook.checkout else data_dir / "repo"
+        hook.checkout = str(checkout)
+        root = (checkout / s.root).resolve() if s.root else checkout
+        if hook.wait_live:
+            file.watch.wait_live = True
     site = SiteConfig(
-        url=s.url, root=(base / s.root).resolve() if s.root else base.resolve(), content=s.content,
+        url=s.url, root=root, content=s.content,
         permalink=s.permalink, static=s.static, fields=s.fields, shortcodes=s.shortcodes,
         timezone=s.timezone, language=s.language,
     )
-    data_dir = data_dir_for(base, file.state, env, is_writable or writable, path)
     url = env.get("SYNDICATE_STATE_URL") or file.state.url or f"sqlite:///{data_dir / 'state.db'}"
     try:
         state_url(url)
@@ -351,7 +364,7 @@ def load_config(
     return Config(
         path=path, site=site, state_url=url, broker=queue.broker, redis_url=queue.redis,
         targets=targets, raw=data, unset=unset, http=file.http, queue=queue, media=media,
-        watch=file.watch, data_dir=data_dir,
+        watch=file.watch, webhook=hook, data_dir=data_dir,
     )
 
 

@@ -260,6 +260,25 @@ class WatchOptions(Section):
     wait_live_timeout: Duration = Field(default=900.0, description="How long to wait for a post's URL to answer.")
 
 
+DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's own cap on a webhook payload
+
+
+class WebhookOptions(Section):
+    """`syndicate serve`: the git host's push webhook syncs what a push changed."""
+
+    secret: Secret = Field(description="The HMAC key (GitHub, Gitea/Forgejo, Bitbucket) or token (GitLab); a secret.")
+    repo: Annotated[str, Field(min_length=1)] = Field(description="The repository that is fetched (https://, ssh, file:// or a local path); never one from a payload.")
+    name: str | None = Field(default=None, description="The full name the host sends (me/blog); default: from repo's URL.")
+    branch: str | None = Field(default=None, description="The branch that is synced; default: the repository's default branch.")
+    token: Secret | None = Field(default=None, description="For private repositories over https: fed to git by a credential helper (a secret).")
+    checkout: str | None = Field(default=None, description="Where the working copy is kept, relative to the config file (default: <data dir>/repo); the site is read from it.")
+    max_body: Annotated[int, Field(gt=0)] = Field(default=DEFAULT_MAX_BODY, description="Larger deliveries get 413.")
+    wait_live: bool = Field(default=False, description="Creates wait until the post's URL answers (the site builds after the push).")
+    first_run: Literal["refuse", "baseline", "backfill"] = Field(default=
+        "refuse", description="A first sync with more than [watch] first_run_limit due posts: refuse, baseline them, or send them all.")
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"], description="Addresses whose X-Forwarded-* headers `serve --proxy-headers` honours.")
+
+
 OnChange = Literal["delete", "unpublish", "keep"]
 
 
@@ -292,10 +311,12 @@ class ConfigFile(Section):
     media: MediaOptions = Field(default_factory=MediaOptions, description="[media]")
     http: HttpOptions = Field(default_factory=HttpOptions, description="[http]")
     watch: WatchOptions = Field(default_factory=WatchOptions, description="[watch]")
+    webhook: WebhookOptions | None = Field(default=None, description="[webhook]")
     targets: dict[str, dict[str, Any]] = Field(default_factory=dict, description="[targets.NAME]")
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "site": SiteOptions, "state": StateOptions, "queue": QueueOptions, "media": MediaOptions,
     "media.rehost": RehostOptions, "http": HttpOptions, "watch": WatchOptions,
+    "webhook": WebhookOptions,
 }

@@ -56,6 +56,8 @@ app.conf.update(
     worker_enable_remote_control=False,
     beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": 60.0}},
     timezone="UTC",
+    # the webhook's `syndicate.sync` task lives beside the sync it runs (it uses this module's enqueue)
+    include=["syndicate.synctask"],
 )
 
 _shared: dict[str, Any] = {}
@@ -251,3 +253,4 @@ def _autoconfigure() -> None:
 
 
 _autoconfigure()
+

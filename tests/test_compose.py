@@ -23,6 +23,10 @@ def test_compose_file_matches_the_spec() -> None:
     worker = doc["services"]["worker"]
     assert worker["environment"]["SYNDICATE_BROKER_URL"].startswith("redis://")
     assert {"redis", "postgres"} <= set(worker["depends_on"])
+    webhook = doc["services"]["webhook"]
+    assert webhook["command"][0] == "serve" and "--proxy-headers" in webhook["command"]
+    # the worker runs the webhook's syncs: both see the one checkout in the data volume
+    assert "data:/data" in webhook["volumes"] and "data:/data" in worker["volumes"]
 
 
 def test_compose_schema_rejects_a_broken_file() -> None:

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 
 from syndicate.ledger.rows import FileRow, Part, Row, aware, utcnow
 
-__all__ = ["HEAD", "FileRow", "Part", "Row", "aware", "facts", "files", "metadata", "parts", "rows", "utcnow"]
+__all__ = ["HEAD", "FileRow", "Part", "Row", "aware", "deliveries", "facts", "files", "metadata", "parts", "rows", "syncs", "utcnow"]
 
 # the newest migration; checked against the scripts by a test, so that opening
 # an up-to-date ledger needs no import of alembic
-HEAD = "0002"
+HEAD = "0003"
 
 metadata = sa.MetaData()
 TZ = sa.DateTime(timezone=True)
@@ -88,3 +88,31 @@ files = sa.Table(
 )
 
 
+
+# 0003: webhook deliveries (replay memory, the push record) and one sync state (and lock) per repository
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("delivery_id", sa.String(200), primary_key=True),
+    sa.Column("host", sa.String(16), nullable=False),
+    sa.Column("ref", sa.Text, nullable=True),
+    sa.Column("before", sa.String(64), nullable=True),
+    sa.Column("after", sa.String(64), nullable=False),
+    sa.Column("received_at", TZ, nullable=False),
+)
+sa.Index("ix_deliveries_after", deliveries.c.after)
+sa.Index("ix_deliveries_received_at", deliveries.c.received_at)
+
+syncs = sa.Table(
+    "syncs",
+    metadata,
+    sa.Column("repo", sa.String(300), primary_key=True),
+    sa.Column("requested", sa.Integer, nullable=False),  # pushes accepted so far
+    sa.Column("done", sa.Integer, nullable=False),  # `requested` as the last finished sync read it
+    sa.Column("full", sa.Boolean, nullable=False),  # a force-push or a new branch: reconcile the whole tree
+    sa.Column("commit", sa.String(64), nullable=True),  # the last commit synced
+    sa.Column("synced_at", TZ, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("owner", sa.String(128), nullable=True),  # the lock: who syncs now, until when
+    sa.Column("lease_until", TZ, nullable=True),
+)

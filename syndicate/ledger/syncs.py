@@ -1,0 +1,150 @@
+"""The webhook's records in the ledger: deliveries seen (replays) and one sync state per repository.
+
+`Deliveries.remember` is the replay memory when no Redis is configured: a
+delivery id is a primary key, so a redelivery is refused by the database
+itself, on SQLite and PostgreSQL alike, however many servers share the ledger.
+
+`Syncs` is the lock and the coalescing of pushes: each accepted push adds one
+to `requested`; a sync holds a lease on the repository's row, reads
+`requested`, and on finishing releases the lease only if no push came in the
+meantime. Otherwise it goes round again, so pushes during a sync are folded
+into the next one and none is lost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from syndicate.ledger.schema import aware, deliveries, syncs, utcnow
+from syndicate.ledger.store import Ledger
+
+WINDOW = timedelta(hours=24)  # how long a delivery id (and an `after` commit) is remembered
+PURGE_EVERY = timedelta(minutes=10)
+
+
+@dataclass
+class SyncRow:
+    """One repository's sync state."""
+
+    repo: str
+    requested: int = 0
+    done: int = 0
+    full: bool = False
+    commit: str | None = None
+    synced_at: datetime | None = None
+    error: str | None = None
+    owner: str | None = None
+    lease_until: datetime | None = None
+
+    @classmethod
+    def from_db(cls, m: sa.RowMapping) -> SyncRow:
+        return cls(m["repo"], m["requested"], m["done"], bool(m["full"]), m["commit"], aware(m["synced_at"]),
+                   m["error"], m["owner"], aware(m["lease_until"]))
+
+
+class Deliveries:
+    """Delivery ids and `after` commits seen in the last 24 hours, in the ledger."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.engine = ledger.engine
+        self._purged: datetime | None = None
+
+    def remember(self, delivery_id: str, host: str, ref: str, before: str, after: str,
+                 now: datetime | None = None) -> str:
+        """Record one push: "new", "duplicate" (this id was seen) or "same commit" (another id brought `after`)."""
+        now = now or utcnow()
+        self._purge(now)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(deliveries.insert().values(
+                    delivery_id=delivery_id, host=host, ref=ref, before=before, after=after, received_at=now))
+        except sa.exc.IntegrityError:
+            return "duplicate"
+        d = deliveries.c
+        # the earliest delivery of a commit wins (ties by id), so two servers never both sync it nor both skip it
+        earlier = sa.select(sa.func.count()).where(
+            d.after == after, d.delivery_id != delivery_id, d.received_at >= now - WINDOW,
+            sa.or_(d.received_at < now, sa.and_(d.received_at == now, d.delivery_id < delivery_id)))
+        with self.engine.connect() as conn:
+            return "same commit" if conn.execute(earlier).scalar() else "new"
+
+    def _purge(self, now: datetime) -> None:
+        if self._purged is not None and now - self._purged < PURGE_EVERY:
+            return
+        self._purged = now
+        with self.engine.begin() as conn:
+            conn.execute(deliveries.delete().where(deliveries.c.received_at < now - WINDOW))
+
+
+class Syncs:
+    """The per-repository lease and push counter."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.engine = ledger.engine
+
+    def get(self, repo: str) -> SyncRow | None:
+        with self.engine.connect() as conn:
+            m = conn.execute(sa.select(syncs).where(syncs.c.repo == repo)).mappings().first()
+        return SyncRow.from_db(m) if m else None
+
+    def request(self, repo: str, *, full: bool = False, count: int = 1) -> int:
+        """`count` more pushes to sync (`full`: a force-push or a new branch, so the whole tree is reconciled).
+
+        Returns how many pushes were already waiting: when some were, a sync is queued or running and
+        will take these too (`finish` sees them), so nothing more need be queued.
+        """
+        values: dict[str, object] = {"requested": syncs.c.requested + count}
+        if full:
+            values["full"] = True
+        for _ in range(3):
+            with self.engine.begin() as conn:
+                got = conn.execute(syncs.update().where(syncs.c.repo == repo).values(**values)
+                                   .returning(syncs.c.requested, syncs.c.done)).first()
+                if got is not None:
+                    return int(got[0]) - count - int(got[1])
+                try:
+                    with conn.begin_nested():
+                        conn.execute(syncs.insert().values(repo=repo, requested=count, done=0, full=full))
+                    return 0
+                except sa.exc.IntegrityError:
+                    continue  # another server inserted it first: update it
+        raise sa.exc.InvalidRequestError(f"syncs: cannot record a push for {repo}")
+
+    def acquire(self, repo: str, owner: str, ttl: float, now: datetime | None = None) -> SyncRow | None:
+        """Take the lease when it is free (or expired) and there is work; returns the row as taken, `full` cleared."""
+        now = now or utcnow()
+        s = syncs.c
+        free = sa.or_(s.owner.is_(None), s.lease_until < now, s.owner == owner)
+        with self.engine.begin() as conn:
+            m = conn.execute(sa.select(syncs).where(s.repo == repo)).mappings().first()
+            if m is None or m["requested"] == m["done"]:
+                return None
+            taken = conn.execute(syncs.update().where(s.repo == repo, free).values(
+                owner=owner, lease_until=now + timedelta(seconds=ttl), full=False)).rowcount
+            if not taken:
+                return None
+        return SyncRow.from_db(m)
+
+    def finish(self, repo: str, owner: str, row: SyncRow, *, commit: str | None, error: str | None,
+               now: datetime | None = None) -> bool:
+        """Record the sync's end; True when the lease is released, False when pushes came in meanwhile."""
+        now = now or utcnow()
+        s = syncs.c
+        done: dict[str, object] = {"done": row.requested, "error": error, "synced_at": now}
+        if commit is not None:
+            done["commit"] = commit
+        if error is not None and row.full:
+            done["full"] = True  # the whole-tree reconcile is still owed
+        with self.engine.begin() as conn:
+            conn.execute(syncs.update().where(s.repo == repo, s.owner == owner).values(**done))
+            released = conn.execute(syncs.update().where(
+                s.repo == repo, s.owner == owner, s.requested == row.requested).values(
+                owner=None, lease_until=None)).rowcount
+        return bool(released)
+
+    def release(self, repo: str, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(syncs.update().where(syncs.c.repo == repo, syncs.c.owner == owner).values(
+                owner=None, lease_until=None))

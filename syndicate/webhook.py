@@ -1,0 +1,318 @@
+"""`syndicate serve`: the git host's push webhook, verified, answered at once, synced in the background.
+
+    uvicorn syndicate.webhook:app       # or: syndicate serve [--host H] [--port P]
+
+POST /hooks/{github,gitlab,gitea,forgejo,bitbucket}; GET /healthz; GET /metrics.
+The signature (or GitLab's token) is checked, in constant time, before the
+body is parsed; the body is read as a stream and refused past `max_body`.
+A verified push to the configured branch of the configured repository is
+remembered by its delivery id for 24 h (Redis when configured, else the
+ledger), counted as one more push in the ledger's `syncs` row, and answered
+202; one `syndicate.sync` task is queued (a background thread without a
+broker). The payload only names commits: what is fetched is `[webhook] repo`.
+
+Signatures: https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries,
+https://docs.gitlab.com/user/project/integrations/webhooks/#custom-headers,
+https://forgejo.org/docs/latest/user/webhooks/,
+https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/#Secure-webhooks
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from syndicate.errors import ConfigError, SyndicateError
+from syndicate.gitsync import Git, git_binary, repo_key, repo_name
+from syndicate.webhook_push import BadPayload, Push, parse_push
+from syndicate.webhook_store import LedgerReplays, PushCounter, RedisReplays
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
+
+log = logging.getLogger("syndicate.webhook")
+
+REQUEUE_AFTER = 30.0  # seconds: pushes waiting longer than this for a queued sync queue another
+
+
+@dataclass(frozen=True)
+class Host:
+    """How one git host signs and names its deliveries."""
+
+    signature: str  # the header with the HMAC-SHA256 of the body (or GitLab's token)
+    prefix: str  # before the hex digest in that header
+    event: str  # the header naming the event
+    push: frozenset[str]
+    delivery: str  # the header with the delivery's id
+    token: bool = False  # GitLab: the header is the secret itself
+
+
+HOSTS = {
+    "github": Host("x-hub-signature-256", "sha256=", "x-github-event", frozenset({"push"}), "x-github-delivery"),
+    "gitea": Host("x-gitea-signature", "", "x-gitea-event", frozenset({"push"}), "x-gitea-delivery"),
+    "forgejo": Host("x-forgejo-signature", "", "x-forgejo-event", frozenset({"push"}), "x-forgejo-delivery"),
+    "gitlab": Host("x-gitlab-token", "", "x-gitlab-event", frozenset({"Push Hook"}), "x-gitlab-event-uuid", True),
+    "bitbucket": Host("x-hub-signature", "sha256=", "x-event-key", frozenset({"repo:push"}), "x-request-uuid"),
+}
+
+
+class TooLarge(SyndicateError):
+    """The body passed `[webhook] max_body` (answered 413)."""
+
+
+async def read_capped(request: Request, cap: int) -> bytes:
+    """The body, read as a stream and given up on as soon as it passes `cap` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def verified(host: Host, key: bytes, given: str, body: bytes) -> bool:
+    """The signature header against the secret, compared in constant time."""
+    if host.token:
+        return hmac.compare_digest(given.encode(), key)
+    if not given.startswith(host.prefix):
+        return False
+    expected = host.prefix + hmac.new(key, body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(given.strip().lower().encode(), expected.encode())
+
+
+class Service:
+    """Everything a delivery needs, built once at start: a clear error here means the server does not start."""
+
+    def __init__(self, config: Config, *, start_thread: bool = True) -> None:
+        from syndicate.ledger import Ledger
+        from syndicate.ledger.syncs import Deliveries, Syncs
+
+        hook = config.webhook
+        if hook is None:
+            raise ConfigError(f"{config.path}: [webhook] is required by `syndicate serve` (secret, repo)")
+        if not hook.secret:
+            raise ConfigError(f"{config.path}: webhook.secret is empty: set it (usually \"${{WEBHOOK_SECRET}}\")")
+        git_binary()
+        self.config = config
+        self.hook = hook
+        self.key = hook.secret.reveal().encode()
+        self.name = (hook.name or repo_name(hook.repo)).casefold()
+        self.repo = repo_key(hook)
+        self.branch = hook.branch or Git(hook.repo, Path(hook.checkout or "."), hook.token).default_branch()
+        self.ledger = Ledger(config.state_url)
+        self.syncs = Syncs(self.ledger)
+        self.replays: RedisReplays | LedgerReplays = (
+            RedisReplays(config.redis_url, self.repo) if config.redis_url else LedgerReplays(Deliveries(self.ledger)))
+        self.counter = PushCounter(self.syncs, self.repo)
+        self.worker: Background | None = None
+        if config.broker:
+            from syndicate.tasks import configure
+
+            configure(config)
+        elif start_thread:
+            self.worker = Background(config, self.branch)
+        self.counts: dict[tuple[str, str], int] = {}
+        self._queued_at = float("-inf")
+
+    async def accept(self, host: str, delivery: str, push: Push) -> str:
+        """Record a verified push and start its sync; returns what the sender is told."""
+        verdict = await self.replays.remember(delivery, host, push.ref, push.before, push.after)
+        if verdict != "new":
+            return verdict
+        waiting = await self.counter.add(full=push.forced or set(push.before) <= {"0"})
+        if self.worker is not None:
+            self.worker.wake()
+            return "queued"
+        now = time.monotonic()
+        # a sync already queued or running takes this push too; a lost task costs at most REQUEUE_AFTER
+        if waiting == 0 or now - self._queued_at > REQUEUE_AFTER:
+            from syndicate.synctask import sync
+
+            self._queued_at = now
+            await run_in_threadpool(sync.delay)
+        return "queued"
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        import sqlalchemy as sa
+
+        out: dict[str, Any] = {"branch": self.branch, "repository": self.repo}
+        ok = True
+        try:
+            with self.ledger.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            out["ledger"] = "ok"
+        except sa.exc.SQLAlchemyError as exc:
+            ok, out["ledger"] = False, type(exc).__name__
+        if self.config.broker:
+            from syndicate.tasks import check_broker
+
+            problem = check_broker(timeout=1.0)
+            ok = ok and problem is None
+            out["broker"] = problem or "ok"
+        else:
+            out["broker"] = "none (syncs run in this process)"
+        row = self.syncs.get(self.repo) if out["ledger"] == "ok" else None
+        if row is not None:
+            out["last_sync"] = {"commit": row.commit, "at": row.synced_at.isoformat() if row.synced_at else None,
+                                "error": row.error}
+            out["pending"] = row.requested - row.done
+        return ok, out
+
+    def count(self, host: str, result: str) -> None:
+        self.counts[(host, result)] = self.counts.get((host, result), 0) + 1
+
+    async def aclose(self) -> None:
+        await self.replays.aclose()
+        self.close()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+        self.ledger.dispose()
+
+
+class Background:
+    """Without a broker: one thread runs the syncs, woken by each accepted push."""
+
+    def __init__(self, config: Config, branch: str) -> None:
+        self.config = config
+        self.branch = branch
+        self.event = threading.Event()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._loop, name="syndicate-sync", daemon=True)
+        self.thread.start()
+        self.wake()  # pushes left over from before a restart
+
+    def wake(self) -> None:
+        self.event.set()
+
+    def close(self) -> None:
+        self.stopping = True
+        self.event.set()
+        self.thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        from syndicate.gitsync import Syncer
+
+        syncer: Syncer | None = None
+        while not self.stopping:
+            self.event.wait()
+            self.event.clear()
+            if self.stopping:
+                return
+            try:
+                syncer = syncer or Syncer(self.config, echo=log.warning, branch=self.branch)
+                syncer.run()
+            except SyndicateError as exc:
+                log.warning("sync failed: %s", exc)
+            except Exception:  # the thread must outlive one bad sync; the ledger keeps the pushes
+                log.exception("sync crashed")
+
+
+# --- the app -------------------------------------------------------------------------
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+async def hook(request: Request) -> Response:
+    name = request.path_params["host"]
+    host = HOSTS.get(name)
+    if host is None:
+        return PlainTextResponse("unknown host", status_code=404)
+    service = _service(request)
+    given = request.headers.get(host.signature)
+    if not given:
+        service.count(name, "unsigned")
+        return PlainTextResponse("missing signature", status_code=401)
+    try:
+        body = await read_capped(request, service.hook.max_body)
+    except TooLarge:
+        service.count(name, "too large")
+        return PlainTextResponse("payload too large", status_code=413)
+    if not verified(host, service.key, given, body):
+        service.count(name, "forged")
+        return PlainTextResponse("bad signature", status_code=401)
+    if request.headers.get(host.event, "") not in host.push:
+        service.count(name, "not a push")
+        return Response(status_code=204)
+    try:
+        push = parse_push(name, json.loads(body), service.branch)
+    except (ValueError, BadPayload) as exc:
+        service.count(name, "malformed")
+        return PlainTextResponse(f"bad payload: {exc}"[:200], status_code=400)
+    if push.repository.casefold() != service.name:
+        service.count(name, "ignored")
+        return PlainTextResponse(f"ignored: repository {push.repository}"[:200], status_code=202)
+    if push.ref != f"refs/heads/{service.branch}":
+        service.count(name, "ignored")
+        return PlainTextResponse(f"ignored: branch {push.ref.removeprefix('refs/heads/')}"[:200], status_code=202)
+    if set(push.after) <= {"0"}:
+        service.count(name, "ignored")
+        return PlainTextResponse("ignored: branch deleted", status_code=202)
+    delivery = request.headers.get(host.delivery) or "body:" + hashlib.sha256(body).hexdigest()
+    verdict = await service.accept(name, delivery[:200], push)
+    service.count(name, "accepted" if verdict == "queued" else "duplicate")
+    return PlainTextResponse(verdict if verdict in ("queued", "duplicate") else f"duplicate: {verdict}",
+                             status_code=202)
+
+
+async def healthz(request: Request) -> Response:
+    ok, report = await run_in_threadpool(_service(request).health)
+    return JSONResponse({"ok": ok, **report}, status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    from syndicate.webhook_metrics import render
+
+    body, content_type = await run_in_threadpool(render, _service(request))
+    return Response(body, media_type=content_type)
+
+
+def create_app(config: Config | None = None, *, service: Service | None = None) -> Starlette:
+    """The ASGI app for `service` (or one built for `config`, else for the config found as the CLI finds it)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from syndicate.config import find_config, load_config
+
+        nonlocal service
+        service = service or Service(config or load_config(find_config(None)))
+        app.state.service = service
+        try:
+            yield
+        finally:
+            await service.aclose()
+
+    routes = [
+        Route("/hooks/{host}", hook, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+app = create_app()
+
+__all__ = ["HOSTS", "Service", "app", "create_app", "read_capped", "verified"]

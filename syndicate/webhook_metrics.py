@@ -1,0 +1,85 @@
+"""`GET /metrics` of `syndicate serve`, in the Prometheus text format (prometheus_client).
+
+Everything is read at scrape time: the deliveries this server answered (by
+host and result), and from the ledger, which every server and worker share,
+the pushes requested and synced, the pushes waiting, the queue's depth and
+the (post, target) rows by target and state: the publish outcomes.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from syndicate.webhook import Service
+
+
+class Collected(Collector):
+    """One scrape of the service's counters and the ledger."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def collect(self) -> Iterator[Metric]:
+        import sqlalchemy as sa
+
+        from syndicate.ledger.schema import rows
+
+        service = self.service
+        deliveries = CounterMetricFamily("syndicate_webhook_deliveries", "Deliveries answered, by host and result",
+                                         labels=["host", "result"])
+        for (host, result), n in sorted(service.counts.items()):
+            deliveries.add_metric([host, result], n)
+        yield deliveries
+        row = service.syncs.get(service.repo)
+        requested = CounterMetricFamily("syndicate_sync_pushes", "Pushes accepted for syncing", labels=["repository"])
+        synced = CounterMetricFamily("syndicate_sync_pushes_synced", "Pushes a finished sync covered",
+                                     labels=["repository"])
+        pending = GaugeMetricFamily("syndicate_sync_pending", "Pushes waiting for a sync", labels=["repository"])
+        last = GaugeMetricFamily("syndicate_sync_last_timestamp_seconds", "When the last sync finished",
+                                 labels=["repository"])
+        failing = GaugeMetricFamily("syndicate_sync_failing", "1 when the last sync failed", labels=["repository"])
+        if row is not None:
+            requested.add_metric([service.repo], row.requested)
+            synced.add_metric([service.repo], row.done)
+            pending.add_metric([service.repo], row.requested - row.done)
+            if row.synced_at is not None:
+                last.add_metric([service.repo], row.synced_at.timestamp())
+            failing.add_metric([service.repo], 1.0 if row.error else 0.0)
+        yield from (requested, synced, pending, last, failing)
+        depth = GaugeMetricFamily("syndicate_queue_depth", "Tasks waiting in the broker's queue")
+        queued = _queue_depth(service)
+        if queued is not None:
+            depth.add_metric([], queued)
+        yield depth
+        outcomes = GaugeMetricFamily("syndicate_publish_rows", "(post, target) rows by target and state",
+                                     labels=["target", "state"])
+        query = sa.select(rows.c.target, rows.c.state, sa.func.count()).group_by(rows.c.target, rows.c.state)
+        with service.ledger.engine.connect() as conn:
+            for target, state, n in conn.execute(query):
+                outcomes.add_metric([target, state], n)
+        yield outcomes
+
+
+def _queue_depth(service: Service) -> int | None:
+    broker = service.config.broker
+    if not broker or not broker.startswith("redis"):
+        return None
+    import redis
+
+    try:
+        depth: Any = redis.Redis.from_url(broker).llen(service.config.queue.name)
+        return int(depth)
+    except redis.RedisError:
+        return None
+
+
+def render(service: Service) -> tuple[bytes, str]:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Collected(service))
+    return generate_latest(registry), CONTENT_TYPE_LATEST
