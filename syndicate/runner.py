@@ -34,6 +34,7 @@ from syndicate.errors import (
     OutcomeUnknown,
     Permanent,
     RateLimited,
+    SyndicateError,
     Throttled,
     Transient,
 )
@@ -111,6 +112,14 @@ class RetryPolicy:
         return float(wait(_Attempt(tries + 1)))  # type: ignore[arg-type]
 
 
+class _Deferred(Exception):
+    """Internal: the unit waits in the ledger for `seconds` (the periodic job takes it up again)."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(seconds, reason)
+        self.seconds, self.reason = seconds, reason
+
+
 @dataclass
 class _Attempt:
     attempt_number: int
@@ -143,6 +152,8 @@ class Syndicator:
         self._stopped: dict[str, tuple[str, float]] = {}  # target -> (why, until)
         self._limiter: Any = None
         self._tokens: Any = None
+        self._live_client: Any = None
+        self._live_tries: dict[str, int] = {}
         # how long a worker holds a row; longer than any one attempt's HTTP calls,
         # short enough that a killed worker's row is taken over soon after
         self.lease_seconds = float(config.queue.lease_seconds)
@@ -380,6 +391,10 @@ class Syndicator:
             self._stop(target, message)
             self.ledger.record_failure(post.id, target, "auth", message)
             return Outcome(post.id, path, target, "error", "failed", "auth", error=message)
+        except _Deferred as wait:
+            until = utcnow() + timedelta(seconds=wait.seconds)
+            self.ledger.defer(post.id, target, until, wait.reason)
+            return Outcome(post.id, path, target, "create", "deferred", wait.reason)
         except Permanent as exc:
             message = self.redact(str(exc))
             # a refused update leaves the published copy as it was: `published` stays visible
@@ -448,6 +463,7 @@ class Syndicator:
                 self.ledger.record_published(post.id, target, found.id, found.url, found.extra, digest,
                                              first=False, release=True)
                 return found
+        self._wait_live(post, target, row)  # before anything: a copy must not link to a 404
         ctx = self._send_context(conn, draft, draft.all_media, out)  # before the intent: nothing sent yet
         self.ledger.record_intent(post.id, target, key, digest)
         try:
@@ -631,6 +647,41 @@ class Syndicator:
             except Transient:
                 sleep(self.policy.backoff(tries))
         return Outcome(post_id, "", target, "delete", "failed", "retries exhausted")
+
+    # --- `[watch] wait_live`: a create waits until the post's page answers ---
+
+    def _wait_live(self, post: Post, target: str, row: Row) -> None:
+        """Raise `Throttled` (wait and try again) while the canonical URL does not answer 2xx; past
+        `wait_live_timeout`, defer the row with the reason (the periodic job tries again)."""
+        watch = self.config.watch
+        if not watch.wait_live or self._is_live(post.url):
+            return
+        waited = (utcnow() - row.created_at).total_seconds() if row.created_at is not None else 0.0
+        if waited < float(watch.wait_live_timeout):
+            self._live_tries[post.url] = tries = self._live_tries.get(post.url, 0) + 1
+            raise Throttled(f"{post.url} does not answer yet (wait_live): not sent",
+                            min(60.0, self.policy.backoff(tries)))
+        raise _Deferred(float(watch.wait_live_timeout),
+                        f"{post.url} did not answer within {watch.wait_live_timeout:g}s (wait_live)")
+
+    def _is_live(self, url: str) -> bool:
+        """HEAD, then GET, through the SSRF-safe client: a private site only by `[media] allow`."""
+        if self._live_client is None:
+            from syndicate.media.fetch import safe_client
+            from syndicate.media.safety import AddressPolicy
+
+            self._live_client = safe_client(AddressPolicy.allowing(*self.config.media.allow),
+                                            timeout=float(self.config.http.timeout))
+        import httpx
+
+        try:
+            for method in ("HEAD", "GET"):
+                with self._live_client.stream(method, url, follow_redirects=True) as response:
+                    if 200 <= response.status_code < 300:
+                        return True
+        except (httpx.HTTPError, SyndicateError) as exc:
+            log.info("wait_live: %s does not answer: %s", url, exc)
+        return False
 
     # --- media: checked or uploaded before anything is recorded ---
 
