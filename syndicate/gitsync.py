@@ -34,8 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
-
 from syndicate.errors import ConfigError, SyndicateError
 from syndicate.ledger.rows import utcnow
 
@@ -303,11 +301,8 @@ class Syncer:
         deadline = self.clock() + float(self.config.watch.wait_live_timeout)
         while waiting:
             for url in sorted(waiting):
-                try:
-                    if self.syn.http.get(url, follow_redirects=True).status_code < 400:
-                        waiting.discard(url)
-                except httpx.HTTPError:
-                    pass
+                if self.syn.is_live(url):  # SSRF-safe: a private site only through [media] allow
+                    waiting.discard(url)
             if not waiting:
                 return
             if self.clock() >= deadline:

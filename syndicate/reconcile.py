@@ -63,11 +63,16 @@ class Scan:
     put: list[FileRow] = field(default_factory=list)
     drop: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=lambda: {"files": 0, "hashed": 0, "parsed": 0})
+    cache: dict[str, FileRow] | None = field(default=None, repr=False)  # the scanner's copy of `files`
 
     def commit(self, ledger: Ledger) -> None:
         ledger.put_files(self.put)
         if self.drop:
             ledger.delete_files(self.drop)
+        if self.cache is not None:  # keep the scanner's copy as the ledger now is
+            self.cache.update((r.path, r) for r in self.put)
+            for path in self.drop:
+                self.cache.pop(path, None)
 
 
 def sha256_file(path: Path) -> str:
@@ -83,6 +88,9 @@ class Scanner:
         self.clock = clock
         self.root = config.site.root
         self._unreadable: set[tuple[str, int]] = set()  # warned once per (path, mtime)
+        # the `files` table as this scanner last read and wrote it: an event scan (a few paths) compares
+        # with it instead of reading 10,000 rows again; every full scan reads the table afresh
+        self._known: dict[str, FileRow] | None = None
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -129,8 +137,10 @@ class Scanner:
     def scan(self, only: Iterable[Path] | None = None) -> Scan:
         """A full scan (`only` None) or one of the named paths (after filesystem events)."""
         now = self.clock()
-        known = self.ledger.files()
-        out = Scan()
+        if only is None or self._known is None:
+            self._known = self.ledger.files()
+        known = dict(self._known)
+        out = Scan(cache=self._known)
         if only is None:
             paths = self.listing()
             candidates = {self.rel(p) for p in paths}

@@ -654,7 +654,7 @@ class Syndicator:
         """Raise `Throttled` (wait and try again) while the canonical URL does not answer 2xx; past
         `wait_live_timeout`, defer the row with the reason (the periodic job tries again)."""
         watch = self.config.watch
-        if not watch.wait_live or self._is_live(post.url):
+        if not watch.wait_live or self.is_live(post.url):
             return
         waited = (utcnow() - row.created_at).total_seconds() if row.created_at is not None else 0.0
         if waited < float(watch.wait_live_timeout):
@@ -664,7 +664,7 @@ class Syndicator:
         raise _Deferred(float(watch.wait_live_timeout),
                         f"{post.url} did not answer within {watch.wait_live_timeout:g}s (wait_live)")
 
-    def _is_live(self, url: str) -> bool:
+    def is_live(self, url: str) -> bool:
         """HEAD, then GET, through the SSRF-safe client: a private site only by `[media] allow`."""
         if self._live_client is None:
             from syndicate.media.fetch import safe_client

@@ -259,6 +259,7 @@ def test_wait_live_holds_the_create_until_the_site_answers(tmp_path: Path) -> No
         text = path.read_text(encoding="utf-8").replace('url = "https://blog.example"',
                                                         f'url = "http://127.0.0.1:{site.server_port}"')
         text = text.replace("[targets.mastodon]", "[targets.mastodon]\nenabled = false")
+        text += '\n[media]\nallow = ["127.0.0.1"]\n'  # the loopback site may be looked at
         path.write_text(text, encoding="utf-8")
         config = load_config(path, env={**os.environ, **ENV})
         syncer = Syncer(config, echo=lambda line: None, sleep=lambda s: time.sleep(0.02))
