@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -100,6 +101,13 @@ def corpus_sites(root: Path) -> list[Path]:
     return sites
 
 
+SEVEN = ('[targets.bluesky]\nbase_url = "https://bsky.example"\nidentifier = "me.bsky.example"\napp_password = "z"\n'
+         '[targets.ghost]\nbase_url = "https://ghost.example"\nadmin_api_key = "a1:b2"\n'
+         '[targets.wordpress]\nbase_url = "https://wp.example"\nusername = "me"\napp_password = "w"\n'
+         '[targets.hashnode]\ntoken = "h"\npublication_id = "65a1b2c3d4e5f60718293a4b"\n'
+         '[targets.medium]\ntoken = "m"\n')
+
+
 def one_round(roots: list[Path]) -> dict[str, float]:
     import resource
 
@@ -116,16 +124,23 @@ def one_round(roots: list[Path]) -> dict[str, float]:
     load_s = render_s = parse_s = 0.0
     c0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime
     md = MarkdownIt("commonmark")
+    seven = os.environ.get("BENCH_TARGETS") == "all"
     for root in roots:
         config = load_config(root / "syndicate.toml")
-        devto = DevTo(config.targets["devto"])
-        masto = Mastodon(config.targets["mastodon"])
-        masto_limits = masto.limits_for(None)
+        if seven:
+            from syndicate import registry
+
+            conns = [registry.get(t.type)(t) for t in config.targets.values()]
+        else:
+            conns = [DevTo(config.targets["devto"]), Mastodon(config.targets["mastodon"])]
+        limits = [c.limits_for(None) for c in conns]
         t0 = time.perf_counter()
         posts, errors = load_posts(config)
         t1 = time.perf_counter()
         for post in posts:
-            size += len(json.dumps(devto.render(post).fields)) + len(fit_draft(masto.render(post), masto_limits).text or "")
+            for conn, limit in zip(conns, limits):
+                draft = fit_draft(conn.render(post), limit)
+                size += len(json.dumps(draft.fields, default=str)) + len(draft.text or "")
         t2 = time.perf_counter()
         # the yardstick, in the same process: one markdown-it parse of each file's body
         for post in posts:
@@ -146,7 +161,7 @@ def report(what: str, runs: list[dict[str, float]]) -> None:
     ratio = statistics.median(r["parse_s"] / r["total_s"] for r in runs)
     n = best["posts"]
     print(f"{what}: {n} posts; {len(runs)} rounds, each in a fresh process")
-    print(f"  load + render (dev.to + Mastodon): median {n / med:,.0f} posts/s, best {n / best['total_s']:,.0f} posts/s")
+    print(f"  load + render: median {n / med:,.0f} posts/s, best {n / best['total_s']:,.0f} posts/s")
     print(f"  one markdown-it parse of the same bodies: {n / best['parse_s']:,.0f} posts/s; "
           f"load + render runs at {ratio:.2f}x the parse (median)")
     print(f"  load {best['load_s'] * 1000:.0f} ms ({n / best['load_s']:,.0f} posts/s), "
@@ -168,13 +183,18 @@ def main() -> None:
         generated = root / "generated"
         generate(generated, args.posts)
         sites = {"generated site": [generated], "shared corpus": corpus_sites(root / "corpus")}
-        for what, roots in sites.items():
-            runs = []
-            for _ in range(args.rounds):
-                out = subprocess.run([sys.executable, __file__, "--round", *map(str, roots)], capture_output=True,
-                                     text=True, check=True, cwd=ROOT)
-                runs.append(json.loads(out.stdout))
-            report(what, runs)
+        for config in [generated / "syndicate.toml", *(s / "syndicate.toml" for s in sites["shared corpus"])]:
+            with config.open("a", encoding="utf-8") as f:
+                f.write(SEVEN)
+        for targets in ("dev.to + Mastodon", "all seven targets"):
+            env = {**os.environ, "BENCH_TARGETS": "all" if targets.startswith("all") else "two"}
+            for what, roots in sites.items():
+                runs = []
+                for _ in range(args.rounds):
+                    out = subprocess.run([sys.executable, __file__, "--round", *map(str, roots)], capture_output=True,
+                                         text=True, check=True, cwd=ROOT, env=env)
+                    runs.append(json.loads(out.stdout))
+                report(f"{what}, {targets}", runs)
 
 
 if __name__ == "__main__":
