@@ -114,7 +114,13 @@ class Scanner:
         simple = all(_prefix(p) is not None for p in self.config.site.content)
         if not simple:
             return discover(self.config)
-        found: set[Path] = set()
+        return [Path(full) for _rel, full in self._walk()]
+
+    def _walk(self) -> list[tuple[str, str]]:
+        """(path relative to the root, full path) of every post file, sorted, as plain strings (the
+        no-change rescan's hot loop: no Path objects for the files that did not change)."""
+        found: dict[str, str] = {}
+        root = str(self.root)
         for pattern in self.config.site.content:
             prefix = _prefix(pattern) or ""
             stack = [self.root / prefix]
@@ -129,10 +135,10 @@ class Scanner:
                     if entry.is_dir(follow_symlinks=False):
                         stack.append(Path(entry.path))
                     elif entry.is_file() and not entry.name.startswith("_index."):
-                        rel = entry.path[len(str(self.root)) + 1:]
-                        if _glob_match(rel, pattern) and not is_junk(entry.name):
-                            found.add(Path(entry.path))
-        return sorted(found)
+                        rel = entry.path[len(root) + 1:]
+                        if rel not in found and _glob_match(rel, pattern) and not is_junk(entry.name):
+                            found[rel] = entry.path
+        return sorted(found.items())
 
     def scan(self, only: Iterable[Path] | None = None) -> Scan:
         """A full scan (`only` None) or one of the named paths (after filesystem events)."""
@@ -142,17 +148,35 @@ class Scanner:
         known = dict(self._known)
         out = Scan(cache=self._known)
         if only is None:
-            paths = self.listing()
-            candidates = {self.rel(p) for p in paths}
+            walked = self._walk() if all(_prefix(p) is not None for p in self.config.site.content) else None
+            if walked is not None:
+                candidates = {rel for rel, _ in walked}
+                paths = []
+                for rel, full in walked:  # unchanged stat: nothing more is done for the file
+                    row = known.get(rel)
+                    if row is not None and row.size >= 0:
+                        try:
+                            st = os.stat(full)
+                        except OSError:
+                            continue
+                        if (row.size, row.mtime_ns, row.inode) == (st.st_size, st.st_mtime_ns, st.st_ino):
+                            continue
+                    paths.append(Path(full))
+                listed = len(walked)
+            else:
+                paths = self.listing()
+                candidates = {self.rel(p) for p in paths}
+                listed = len(paths)
             gone = [r for p, r in known.items() if r.size >= 0 and p not in candidates]
-            lost_folder = not paths and any(r.size >= 0 for r in known.values())
+            lost_folder = not listed and any(r.size >= 0 for r in known.values())
         else:
             paths = sorted({p for p in only if self.matches(p) and p.is_file()})
             asked = {self.rel(p) for p in only if self.matches(p)}
             gone = [known[p] for p in sorted(asked) if p in known and known[p].size >= 0
                     and not (self.root / p).is_file()]
             lost_folder = False
-        out.stats["files"] = len(paths)
+            listed = len(paths)
+        out.stats["files"] = listed
         new: list[tuple[str, str, Post | None]] = []  # (path, sha256, post) of files not known live before
         for path in paths:
             self._look(path, known, out, new)
