@@ -47,8 +47,7 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.fitting import hashtags
-from syndicate.text import template_fields
+from syndicate.fitting import checked_template, hashtags
 
 if TYPE_CHECKING:
     import httpx
@@ -95,13 +94,7 @@ class BlueskyOptions(TargetOptions):
     @field_validator("template")
     @classmethod
     def _template(cls, value: str) -> str:
-        try:
-            names = set(template_fields(value))
-        except ValueError as exc:
-            raise ValueError(f"malformed template: {exc}") from None
-        if not names <= TEMPLATE_FIELDS or "url" not in names:
-            raise ValueError("must contain {url} and use only " + ", ".join("{" + n + "}" for n in sorted(TEMPLATE_FIELDS)))
-        return value
+        return checked_template(value, TEMPLATE_FIELDS)
 
 
 class Bluesky(Connector):

@@ -45,8 +45,8 @@ from syndicate.contract import (
     TextLimit,
     Transient,
 )
-from syndicate.fitting import hashtags
-from syndicate.text import count, template_fields, truncate
+from syndicate.fitting import checked_template, hashtags
+from syndicate.text import count, truncate
 
 if TYPE_CHECKING:
     import httpx
@@ -90,13 +90,7 @@ class MastodonOptions(TargetOptions):
     @field_validator("template")
     @classmethod
     def _template(cls, value: str) -> str:
-        try:
-            names = set(template_fields(value))
-        except ValueError as exc:
-            raise ValueError(f"malformed template: {exc}") from None
-        if not names <= TEMPLATE_FIELDS or "url" not in names:
-            raise ValueError("must contain {url} and use only " + ", ".join("{" + n + "}" for n in sorted(TEMPLATE_FIELDS)))
-        return value
+        return checked_template(value, TEMPLATE_FIELDS)
 
 
 class Mastodon(Connector):

@@ -18,7 +18,7 @@ import regex
 
 from syndicate.contract import Draft, Limits, Part, TagRules, Template, TextLimit
 from syndicate.errors import RenderError
-from syndicate.text import count, fit_template, truncate
+from syndicate.text import count, fit_template, template_fields, truncate
 
 # Names whose punctuation carries the meaning; mapped before stripping.
 SPECIAL_TAGS = {
@@ -137,6 +137,17 @@ def fit_text(template: Template, limit: TextLimit) -> str:
         # over the byte limit: shrink the unit budget in proportion and fit again
         budget = max(1, int(budget * limit.max_bytes / size) - 1)
     raise RenderError(f"cannot fit the text in {limit.max_bytes} bytes")
+
+
+def checked_template(value: str, allowed: frozenset[str], required: str = "url") -> str:
+    """A status template as an option validator takes it: well formed, only `allowed` fields, `{url}` in it."""
+    try:
+        names = set(template_fields(value))
+    except ValueError as exc:
+        raise ValueError(f"malformed template: {exc}") from None
+    if not names <= allowed or required not in names:
+        raise ValueError(f"must contain {{{required}}} and use only " + ", ".join("{" + n + "}" for n in sorted(allowed)))
+    return value
 
 
 def fill(template: Template) -> str:
