@@ -36,8 +36,7 @@ from syndicate.contract import (
     TagRules,
     Transient,
 )
-from syndicate.fitting import shape_tags
-from syndicate.text import truncate
+from syndicate.fitting import shape_tags, tag_names, title_of
 
 if TYPE_CHECKING:
     import httpx
@@ -92,19 +91,9 @@ class DevTo(Connector):
 
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         over = post.control.override(self.name, self.type)
-        warnings: list[str] = []
-        title = " ".join(str(over.get("title") or post.title).split())
-        if len(title) > TITLE_MAX:
-            title = truncate(title, TITLE_MAX, "characters")
-            warnings.append(f"title shortened to {TITLE_MAX} characters")
-        raw_tags = over.get("tags")
-        if isinstance(raw_tags, str):
-            raw_tags = raw_tags.split(",")
-        elif raw_tags is not None and not isinstance(raw_tags, (list, tuple)):
-            raw_tags = [str(raw_tags)]
-        names = list(raw_tags) if raw_tags is not None else [*post.tags, *post.categories]
+        title, warnings = title_of(post.title, self.limits, over)
         assert self.limits.tags is not None
-        tags, tag_warnings = shape_tags(names, self.limits.tags)
+        tags, tag_warnings = shape_tags(tag_names([*post.tags, *post.categories], over), self.limits.tags)
         warnings += tag_warnings
 
         body = forem_markdown(post.document)  # Liquid outside code escaped, embeds as Forem's own tags

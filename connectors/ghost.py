@@ -45,7 +45,7 @@ from syndicate.contract import (
     raise_for_status,
 )
 from syndicate.errors import AuthFailed, MediaError, NotFound, Permanent
-from syndicate.fitting import shape_tags
+from syndicate.fitting import shape_tags, tag_names, title_of
 from syndicate.text import truncate
 
 if TYPE_CHECKING:
@@ -205,15 +205,8 @@ class Ghost(Connector):
 
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         over = post.control.override(self.name, self.type)
-        warnings: list[str] = []
-        title = " ".join(str(over.get("title") or post.title).split())
-        if len(title) > TITLE_MAX:
-            title = truncate(title, TITLE_MAX, "characters")
-            warnings.append(f"title shortened to {TITLE_MAX} characters")
-        raw_tags = over.get("tags")
-        if isinstance(raw_tags, str):
-            raw_tags = raw_tags.split(",")
-        names = list(raw_tags) if isinstance(raw_tags, (list, tuple)) else [*post.tags, *post.categories]
+        title, warnings = title_of(post.title, self.limits, over)
+        names = tag_names([*post.tags, *post.categories], over)
         # a leading "#" would make a reader's tag internal (hidden): keep tags public
         names = [str(n).lstrip("#").replace(",", " ") for n in names]
         assert self.limits.tags is not None

@@ -44,7 +44,7 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.fitting import SPECIAL_TAGS, shape_tags
+from syndicate.fitting import SPECIAL_TAGS, shape_tags, tag_names
 from syndicate.markdown.document import Embed
 
 if TYPE_CHECKING:
@@ -155,13 +155,7 @@ class Hashnode(Connector):
         over = post.control.override(self.name, self.type)
         warnings: list[str] = []
         title = " ".join(str(over.get("title") or post.title).split()) or post.slug
-        raw_tags = over.get("tags")
-        if isinstance(raw_tags, str):
-            raw_tags = raw_tags.split(",")
-        elif raw_tags is not None and not isinstance(raw_tags, (list, tuple)):
-            raw_tags = [str(raw_tags)]
-        names = list(raw_tags) if raw_tags is not None else [*post.tags, *post.categories]
-        tags, tag_warnings = self._tags([str(n) for n in names], facts)
+        tags, tag_warnings = self._tags(tag_names([*post.tags, *post.categories], over), facts)
         warnings += tag_warnings
 
         fields: dict[str, Any] = {

@@ -38,8 +38,7 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.fitting import shape_tags
-from syndicate.text import truncate
+from syndicate.fitting import shape_tags, tag_names, title_of
 
 if TYPE_CHECKING:
     import httpx
@@ -120,18 +119,11 @@ class Medium(Connector):
             self._author = str(facts["user_id"])  # remembered for build_create (it never reaches the draft)
         over = post.control.override(self.name, self.type)
         warnings: list[str] = []
-        title = " ".join(str(over.get("title") or post.title).split()) or post.slug
-        if len(title) > TITLE_MAX:
-            title = truncate(title, TITLE_MAX, "characters")
-            warnings.append(f"title shortened to {TITLE_MAX} characters (Medium ignores a longer one)")
-        raw_tags = over.get("tags")
-        if isinstance(raw_tags, str):
-            raw_tags = raw_tags.split(",")
-        elif raw_tags is not None and not isinstance(raw_tags, (list, tuple)):
-            raw_tags = [str(raw_tags)]
-        names = list(raw_tags) if raw_tags is not None else [*post.tags, *post.categories]
+        title, shortened = title_of(post.title, self.limits, over)
+        title = title or post.slug
+        warnings += [f"{w} (Medium ignores a longer one)" for w in shortened]
         assert self.limits.tags is not None
-        tags, tag_warnings = shape_tags(names, self.limits.tags)
+        tags, tag_warnings = shape_tags(tag_names([*post.tags, *post.categories], over), self.limits.tags)
         tags = list(dict.fromkeys(t.strip() for t in tags))  # a tag cut at 25 may end in a space
         warnings += tag_warnings
 

@@ -11,8 +11,9 @@ only (Mastodon, Bluesky), "name" the tag as written (blogs).
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import regex
 
@@ -97,6 +98,27 @@ def shape_tags(names: Iterable[str], rules: TagRules) -> tuple[list[str], list[s
                         f"left out {', '.join(out[rules.max:])}")
         out = out[: rules.max]
     return out, warnings
+
+
+def title_of(title: str, limits: Limits, over: Mapping[str, Any] | None = None) -> tuple[str, list[str]]:
+    """The post's title (or the per-post override), on one line, shortened to `limits.title_max`."""
+    text = " ".join(str((over or {}).get("title") or title).split())
+    if limits.title_max is not None and len(text) > limits.title_max:
+        return truncate(text, limits.title_max, "characters"), [f"title shortened to {limits.title_max} characters"]
+    return text, []
+
+
+def tag_names(post_tags: Iterable[str], over: Mapping[str, Any] | None = None) -> list[str]:
+    """The names to make tags of: a per-post `tags` override (a list, or a comma-separated string), else
+    the post's tags then its categories."""
+    raw = (over or {}).get("tags")
+    if isinstance(raw, str):
+        return [t for t in raw.split(",") if t.strip()]
+    if isinstance(raw, (list, tuple)):
+        return [str(t) for t in raw]
+    if raw is not None:
+        return [str(raw)]
+    return [str(t) for t in post_tags]
 
 
 def hashtags(names: Iterable[str], rules: TagRules | None = None) -> list[str]:
