@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from connectors.common import is_http_url, same_url
+from connectors.common import public_images, same_url
 from connectors.forem_liquid import forem_markdown
 from syndicate.auth import HeaderKey
 from syndicate.config import Secret, TargetOptions
@@ -27,7 +27,6 @@ from syndicate.contract import (
     Draft,
     Facts,
     Limits,
-    MediaItem,
     MediaPolicy,
     RateLimit,
     Remote,
@@ -111,19 +110,11 @@ class DevTo(Connector):
         series = over.get("series", post.series)
         if series:
             article["series"] = str(series)
-        media: list[MediaItem] = []
-        cover = post.cover
-        if cover is not None and is_http_url(cover.url):
-            article["main_image"] = cover.url
-            media.append(MediaItem("cover", str(cover.url), cover.alt, cover.path))
-        elif cover is not None:
-            warnings.append("cover has no absolute http(s) URL; main_image left out")
-        for image in post.document.images:
-            # dev.to fetches images by URL: each must answer before the article goes out
-            if is_http_url(image.url) and all(m.source != image.url for m in media):
-                media.append(MediaItem("inline", str(image.url), image.alt, image.path))
-            elif not is_http_url(image.url):
-                warnings.append(f"image {image.src!r} has no public URL: dev.to cannot show it")
+        # dev.to fetches images by URL: each is checked by the engine before the article goes out
+        cover_url, media, image_warnings = public_images(post, "dev.to", "main_image")
+        if cover_url:
+            article["main_image"] = cover_url
+        warnings += image_warnings
         org = self.option("organization_id")
         if org is not None:
             article["organization_id"] = int(org)

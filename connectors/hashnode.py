@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from connectors.common import is_http_url, same_url
+from connectors.common import public_images, same_url
 from syndicate.auth import Bearer
 from syndicate.config import Secret, TargetOptions
 from syndicate.contract import (
@@ -32,7 +32,6 @@ from syndicate.contract import (
     Draft,
     Facts,
     Limits,
-    MediaItem,
     MediaPolicy,
     NotFound,
     Permanent,
@@ -169,19 +168,11 @@ class Hashnode(Connector):
             fields["slug"] = slug
         if tags:
             fields["tags"] = tags
-        media: list[MediaItem] = []
-        cover = post.cover
-        if cover is not None and is_http_url(cover.url):
-            fields["coverImage"] = cover.url
-            media.append(MediaItem("cover", str(cover.url), cover.alt, cover.path))
-        elif cover is not None:
-            warnings.append("cover has no absolute http(s) URL; coverImage left out")
-        for image in post.document.images:
-            # Hashnode shows body images from their URLs: each must answer before the post goes out
-            if is_http_url(image.url) and all(m.source != image.url for m in media):
-                media.append(MediaItem("inline", str(image.url), image.alt, image.path))
-            elif not is_http_url(image.url):
-                warnings.append(f"image {image.src!r} has no public URL: Hashnode cannot show it")
+        # Hashnode shows images from their URLs: each is checked by the engine before the post goes out
+        cover_url, media, image_warnings = public_images(post, "Hashnode", "coverImage")
+        if cover_url:
+            fields["coverImage"] = cover_url
+        warnings += image_warnings
         return Draft(self.type, fields={"input": fields}, media=media, warnings=warnings)
 
     def _tags(self, names: list[str], facts: Facts | None) -> tuple[list[dict[str, str]], list[str]]:
