@@ -16,60 +16,15 @@ from typing import Any
 import httpx
 
 from connectors.ghost import ACCEPT_VERSION, POST, POSTS, sign_admin_token
-from tests.fakes.server import FakeServer, Reply, Request
-
-# hop-by-hop headers and those httpx sets itself (RFC 9110 §7.6.1)
-_DROP = {"host", "content-length", "connection", "keep-alive", "transfer-encoding", "accept-encoding", "te",
-         "upgrade", "proxy-connection"}
-_DROP_BACK = {"content-length", "connection", "keep-alive", "transfer-encoding", "content-encoding"}
+from tests.fakes.proxy import Forwarding
 
 
-class GhostProxy(FakeServer):
+class GhostProxy(Forwarding):
     """`GhostProxy(ghost_url)`: `url` is the proxy's; requests go on to `ghost_url`."""
-
-    def __init__(self, upstream: str, *, timeout: float = 30.0) -> None:
-        super().__init__()
-        self.upstream = upstream.rstrip("/")
-        self._client = httpx.Client(timeout=timeout)
-
-    def stop(self) -> None:
-        super().stop()
-        self._client.close()
 
     def error_body(self, status: int, message: str) -> Any:
         # Ghost's error shape (ghost/core/core/server/web/shared/middleware/error-handler)
         return {"errors": [{"message": message, "type": "InternalServerError" if status >= 500 else "TooManyRequestsError"}]}
-
-    def handle(self, request: Request) -> Reply:
-        headers = {k: v for k, v in request.headers.items() if k not in _DROP}
-        query: list[tuple[str, str | int | float | bool | None]] = [(k, v) for k, values in request.query.items() for v in values]
-        answer = self._client.request(request.method, self.upstream + request.path, params=query, headers=headers,
-                                      content=request.body)
-        back = {k: v for k, v in answer.headers.items() if k.lower() not in _DROP_BACK}
-        return Reply(answer.status_code, answer.content, back)
-
-
-    def dispatch(self, request: Request) -> tuple[Reply | None, bool]:
-        """As the base class, except that a delay holds Ghost's *answer*: the request is forwarded first.
-
-        A delay before forwarding would model a request that reaches Ghost after
-        the client gave up and created again; Ghost has no idempotency key, so
-        no connector can prevent that duplicate (see the test module).
-        """
-        with self.lock:
-            self.requests.append(request)
-        picked = self._pick_faults(request)
-        for fault in picked:
-            if fault.kind == "fail":
-                return Reply(int(fault.value), self.error_body(int(fault.value), "Service Unavailable")), False
-            if fault.kind == "rate":
-                return self.rate_limited(fault.value, 1, time.time() + fault.value), False
-        with self.lock:
-            reply = self.handle(request)
-        for fault in picked:
-            if fault.kind == "delay":
-                self._stopping.wait(fault.value)
-        return reply, any(f.kind == "lose" for f in picked)
 
 
 class GhostAdmin:

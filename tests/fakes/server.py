@@ -86,6 +86,10 @@ class FakeServer:
     """Start with `start()` or `with FakeServer() as server:`; `url` is its base URL."""
 
     rates: ClassVar[dict[str, tuple[int, float]]] = {}  # kind -> (amount, seconds)
+    # True: a delay fault holds the *answer* (the write is committed first). A proxy in front of a
+    # platform with no idempotency key sets it: a request held in transit past the client's timeout
+    # and committed after the client's `find` cannot be told from a new post there.
+    delay_answer: ClassVar[bool] = False
 
     def __init__(self, *, latency: float = 0.0, time_scale: float | None = None) -> None:
         self.lock = threading.RLock()
@@ -241,13 +245,16 @@ class FakeServer:
         if self.latency:
             self._stopping.wait(self.latency)
         lose = False
+        delay = 0.0
         for fault in self._pick_faults(request):
             if fault.kind == "fail":
                 return Reply(int(fault.value), self.error_body(int(fault.value), "Service Unavailable")), False
             if fault.kind == "rate":
                 return self.rate_limited(fault.value, 1, time.time() + fault.value), False
             if fault.kind == "delay":
-                self._stopping.wait(fault.value)
+                if not self.delay_answer:
+                    self._stopping.wait(fault.value)
+                delay += fault.value
             if fault.kind == "lose":
                 lose = True
         limited = self._check_window(request)
@@ -255,6 +262,8 @@ class FakeServer:
             return limited, False
         with self.lock:
             reply = self.handle(request)
+        if self.delay_answer and delay:
+            self._stopping.wait(delay)
         return reply, lose
 
 
