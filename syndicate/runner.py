@@ -654,7 +654,10 @@ class Syndicator:
         """Raise `Throttled` (wait and try again) while the canonical URL does not answer 2xx; past
         `wait_live_timeout`, defer the row with the reason (the periodic job tries again)."""
         watch = self.config.watch
-        if not watch.wait_live or self.is_live(post.url):
+        if not watch.wait_live:
+            return
+        if self.is_live(post.url):
+            self._live_tries.pop(post.url, None)  # a long-running worker keeps no count for live pages
             return
         waited = (utcnow() - row.created_at).total_seconds() if row.created_at is not None else 0.0
         if waited < float(watch.wait_live_timeout):
