@@ -81,9 +81,12 @@ _logged = _Collect()
 
 def _config(path: Optional[Path], *, strict: bool) -> Config:
     from syndicate.config import find_config, load_config
+    from syndicate.permalinks import site_info
 
     try:
-        return load_config(find_config(path), strict=strict)
+        config = load_config(find_config(path), strict=strict)
+        site_info(config.site)  # the generator's own config: a URL pattern it cannot expand exits 2 here
+        return config
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
 

@@ -26,6 +26,7 @@ from syndicate.permalinks import (
     SiteInfo,
     Where,
     expand,
+    flavour,
     lang_code,
     reset_cache,
     site_info,
@@ -35,6 +36,7 @@ from syndicate.permalinks import (
 )
 from syndicate.post import Control, Image, Post, PostError
 from syndicate.resolve import served_path
+from syndicate.urltokens import allowed, unknown
 
 __all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify"]
 
@@ -84,6 +86,10 @@ _TRUE, _FALSE = TRUE_WORDS, FALSE_WORDS
 _IMAGE_EXT = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg"})
 _BUILD_DIRS = frozenset({"_site", "public", "dist"})  # generated output, never sources
 _DRAFT_DIRS = frozenset({"drafts", "_drafts"})
+_KEEP_DATE = frozenset({"hugo", "gatsby", "astro", None})
+# The key each generator reads a post's own URL from: Hugo `url` (https://gohugo.io/content-management/urls/),
+# Zola `path`, Jekyll and Eleventy `permalink`; Hugo ignores a Jekyll-era `permalink:`.
+_URL_KEYS = {"hugo": ("url",), "zola": ("path",), "jekyll": ("permalink",), "eleventy": ("permalink",)}
 _HIDDEN_STATUS = frozenset({"private", "unlisted", "archived", "unpublished", "hidden", "trash"})
 
 
@@ -182,7 +188,8 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
         warnings.append(f"{exc}; ignored")
         updated = None
 
-    url_v, url_key = _role(view, "url", info)
+    ssg = "jekyll" if where.in_posts else info.ssg
+    url_v, url_key = _role(view, "url", info, _URL_KEYS.get(ssg or ""))
     path_slug = None
     if url_key == "path" and isinstance(url_v, str) and not fm_slug:
         path_slug = url_v.strip("/").rsplit("/", 1)[-1] or None
@@ -197,7 +204,7 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
     lang = lang or where.lang or info.site.language
 
     values = tokens(info, where, slug=slug, fm_slug=fm_slug, title=title, date=date, categories=categories)
-    url = _canonical(view, info, where, values, fm_slug, url_v, url_key, warnings)
+    url = _canonical(view, info, where, values, fm_slug, url_v, url_key, warnings, date, path)
     post = Post(
         id="", path=path, title=title, slug=slug, url=url, body=body, site=info.site, date=date,
         updated=updated, tags=tags, categories=categories, summary=_summary(view, info), lang=lang,
@@ -237,7 +244,9 @@ def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None, tuple[dat
     """Where the post sits, the date its path names, and (date, rest of the name) for a dated name.
 
     Jekyll, Zola and Eleventy drop a file name's date prefix from the slug; Hugo keeps it
-    unless `[frontmatter]` takes the date from the file name (`_hugo_date`).
+    unless `[frontmatter]` takes the date from the file name (`_hugo_date`), and so do Gatsby's
+    `createFilePath` and Astro's entry slugs; an unknown generator keeps it too (two posts
+    `2007-08-21-x` and `2008-08-21-x` never share a URL).
     """
     parts = list(rel.parts)
     in_content = False
@@ -267,16 +276,18 @@ def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None, tuple[dat
         name, name_date, raw = folder_rest or folder, name_date or folder_date, folder
     when = name_date or (date_from_path("/".join(dirs), info.tz) if len(dirs) >= 3 else None)
     dated = (name_date, name) if name_date is not None and name else None
-    if info.ssg == "hugo" and not in_posts:
+    if info.ssg in _KEEP_DATE and not in_posts:
         name = raw
-    where = Where(sections=dirs, name=name, lang=lang, is_bundle=is_bundle, in_posts=in_posts, in_content=in_content)
+    where = Where(sections=dirs, name=name, lang=lang, is_bundle=is_bundle, in_posts=in_posts, in_content=in_content,
+                  rel=rel.as_posix(), basename=Path(rel.name).stem)
     return where, when, dated
 
 
-def _role(view: dict[str, Any], role: str, info: SiteInfo) -> tuple[Any, str | None]:
-    """(value, key) of the first non-empty key for a role; the config's field map first."""
+def _role(view: dict[str, Any], role: str, info: SiteInfo, keys: tuple[str, ...] | None = None) -> tuple[Any, str | None]:
+    """(value, key) of the first non-empty key for a role (of `keys`, else the known names); the config's field map first."""
     mapped = info.fields.get(role)
-    keys = (mapped.lower(), *_KEYS[role]) if mapped else _KEYS[role]
+    keys = keys or _KEYS[role]
+    keys = (mapped.lower(), *keys) if mapped else keys
     for key in keys:
         value = lookup(view, key)
         if is_empty(value) or (key == "published" and is_flag(value)):
@@ -451,7 +462,7 @@ def _names(value: Any) -> list[str]:
 
 
 def _canonical(view: dict[str, Any], info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None,
-               url_v: Any, url_key: str | None, warnings: list[str]) -> str:
+               url_v: Any, url_key: str | None, warnings: list[str], date: datetime | None, file: Path) -> str:
     base = info.site.url
     canon, key = _role(view, "canonical", info)
     if isinstance(canon, str) and canon.strip():
@@ -471,13 +482,25 @@ def _canonical(view: dict[str, Any], info: SiteInfo, where: Where, values: dict[
         if _HTTP.match(text):
             return text
         if not _SCHEME.match(text) and not text.startswith("//"):
-            path = expand(text, values) if ":" in text else quote("/" + text.lstrip("/"), safe="/~._-%")
+            path = _own_url(text, url_key, info, where, values, date, file)
             if url_key == "path" and not path.endswith(("/", ".html", ".htm")):
                 path += "/"  # Zola serves every `path` as a folder
             return base + path
         warnings.append(f"{url_key}: {text!r} is not a URL path; ignored")
-    path = url_path(info, where, values, fm_slug)
+    path = url_path(info, where, values, fm_slug, date=date, fm=view, warnings=warnings)
     return base + quote(path, safe="/~._-%")
+
+
+def _own_url(text: str, key: str | None, info: SiteInfo, where: Where, values: dict[str, str],
+             date: datetime | None, file: Path) -> str:
+    """A post's own URL path as written; Jekyll (and unknown generators) expand `:tokens` in `permalink`."""
+    if ":" in text and key == "permalink" and flavour(info, where) in ("jekyll", "site") and info.ssg != "eleventy":
+        bad = unknown(text, "jekyll")
+        if bad:
+            raise PostError(f"{file}: permalink: unknown token {', '.join(bad)} (got {text!r}; "
+                            f"allowed: {allowed('jekyll')})")
+        return expand(text, values, "jekyll", date=date)
+    return quote("/" + text.lstrip("/"), safe="/~._-%:")
 
 
 def _eleventy(text: str, values: dict[str, str]) -> str | None:

@@ -223,7 +223,7 @@ def test_unreadable_updated_is_only_a_warning(tmp_path):
         ("_posts/2019-05-01-my-first-post.md", "my-first-post", datetime(2019, 5, 1, tzinfo=UTC)),
         ("content/posts/2019/05/01/slug.md", "slug", datetime(2019, 5, 1, tzinfo=UTC)),
         ("content/posts/trip/2017-03-08-index.md", "trip", datetime(2017, 3, 8, tzinfo=UTC)),
-        ("content/posts/2018-11-30-winter-hike/index.md", "winter-hike", datetime(2018, 11, 30, tzinfo=UTC)),
+        ("content/posts/2018-11-30-winter-hike/index.md", "2018-11-30-winter-hike", datetime(2018, 11, 30, tzinfo=UTC)),
         ("content/posts/no-date-here.md", "no-date-here", None),
     ],
 )
