@@ -36,9 +36,10 @@ from syndicate.permalinks import (
 )
 from syndicate.post import Control, Image, Post, PostError
 from syndicate.resolve import served_path
+from syndicate.siteindex import index_for, url_key, use
 from syndicate.urltokens import allowed, unknown
 
-__all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify"]
+__all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify", "unique"]
 
 KEYS: dict[str, tuple[str, ...]] = {
     "title": ("title",),
@@ -95,9 +96,14 @@ _HIDDEN_STATUS = frozenset({"private", "unlisted", "archived", "unpublished", "h
 
 def discover(config: Config) -> list[Path]:
     """The post files the content globs match: sorted, deduplicated, list pages (`_index.md`) left out."""
-    root = config.site.root
+    return discover_site(config.site)
+
+
+def discover_site(site: SiteConfig) -> list[Path]:
+    """`discover` for a site's settings alone."""
+    root = site.root
     found: set[Path] = set()
-    for pattern in config.site.content:
+    for pattern in site.content:
         if pattern.startswith(("/", "\\")) or ".." in Path(pattern).parts:
             raise ConfigError(f"site.content: pattern {pattern!r} must stay inside the site root")
         for path in root.glob(pattern):
@@ -127,17 +133,47 @@ def load_posts(config: Config) -> tuple[list[Post], list[PostError]]:
             raise
         except Exception as exc:  # a loader bug must not stop the scan
             errors.append(PostError(f"{path}: cannot load ({type(exc).__name__}: {exc})"))
-    seen: dict[str, Post] = {}
+    kept, clashes = unique(posts, config.site)
+    return kept, errors + [error for _path, error in clashes]
+
+
+def unique(posts: list[Post], site: SiteConfig) -> tuple[list[Post], list[tuple[Path, PostError]]]:
+    """`posts` without those that share a canonical URL or an id with another post of the site.
+
+    Both posts of a pair are stopped (never sent), each with an error naming both files; the
+    other post is looked for among `posts` and in the whole site (`syndicate.siteindex`).
+    """
+    index = index_for(site)
     for post in posts:
-        other = seen.setdefault(post.id, post)
-        if other is not post:
-            for a, b in ((post, other), (other, post)):
-                a.warnings.append(f"same id {post.id} as {b.path} (both have URL {post.url}); give one a slug or id")
-    return posts, errors
+        index.note(post)
+    by_key: dict[str, list[Post]] = {}
+    for post in posts:
+        for key in dict.fromkeys((url_key(post.url), "id:" + post.id)):
+            by_key.setdefault(key, []).append(post)
+    clash: dict[int, dict[str, str]] = {}  # id(post) -> {other file: what they share}
+    for key, group in by_key.items():
+        for post in group:
+            for other in group:
+                if other.path != post.path:
+                    clash.setdefault(id(post), {}).setdefault(str(other.path), _shared(key, post))
+    for post in posts:
+        for entry in index.sharing(post):
+            key = url_key(post.url) if entry.url and url_key(entry.url) == url_key(post.url) else "id:"
+            clash.setdefault(id(post), {}).setdefault(str(index.info.root / entry.rel), _shared(key, post))
+    errors = [(p.path, PostError(f"{p.path}: {'; '.join(f'{what} as {o}' for o, what in sorted(clash[id(p)].items()))}"
+                                 ": neither is sent (give one its own slug, url or id)")) for p in posts if id(p) in clash]
+    return [p for p in posts if id(p) not in clash], errors
 
 
-def load_post(path: Path, site: SiteConfig) -> Post:
-    """Read one post file and normalise it; `PostError` names the file and the problem."""
+def _shared(key: str, post: Post) -> str:
+    return f"same id {post.id}" if key.startswith("id:") else f"same URL {post.url}"
+
+
+def load_post(path: Path, site: SiteConfig, *, light: bool = False) -> Post:
+    """Read one post file and normalise it; `PostError` names the file and the problem.
+
+    `light`: what the site index needs (URL, id, draft), without the cover's file lookups.
+    """
     info = site_info(site)
     path = path if path.is_absolute() else Path.cwd() / path
     real = path.resolve()
@@ -148,10 +184,10 @@ def load_post(path: Path, site: SiteConfig) -> Post:
     except ValueError:  # the root itself is reached through a symlink
         rel = real.relative_to(info.root)
     fm, body, _kind = split(read_text(path), path)
-    return _normalise(path, rel, fm, body, info)
+    return _normalise(path, rel, fm, body, info, light)
 
 
-def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteInfo) -> Post:
+def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteInfo, light: bool = False) -> Post:
     warnings = list(info.warnings)
     where, path_date, dated = _where(rel, info)
     view = fm_view(fm)
@@ -215,6 +251,8 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
     )
     post.id = post_id(url, _role(view, "id", info)[0])
     _hidden(post, view, info, rel)
+    if light:
+        return post
     post.control = _control(_role(view, "syndicate", info)[0], path)
     post.cover = _cover(post, view, info, where)
     return post
@@ -580,3 +618,6 @@ def resolve_image(src: str, post: Post, info: SiteInfo | None = None, alt: str |
         return Image(src=src, alt=alt)
     post.warnings.append(f"{post.path}: image {src!r} not found in the site; its URL is a guess")
     return Image(src=src, url=url, alt=alt)
+
+
+use(lambda path, site: load_post(path, site, light=True), discover_site)

@@ -107,6 +107,7 @@ class SiteInfo:
     warnings: list[str] = field(default_factory=list)
     astro: Astro | None = None
     gatsby: Gatsby | None = None
+    cache: dict[str, object] = field(default_factory=dict)  # per-site state of other modules (the site index)
 
 
 _CACHE: dict[tuple[Any, ...], SiteInfo] = {}

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from syndicate.markdown.builtins import vimeo_id, youtube_id
+from syndicate.markdown.builtins import post_link, vimeo_id, youtube_id
 from syndicate.markdown.context import Context
 from syndicate.markdown.sanitize import maybe_unsafe, unsafe_scheme, warn_unsafe
 from syndicate.permalinks import site_info
 from syndicate.post import Image
 from syndicate.resolve import SiteFiles, served_path
+from syndicate.xref import DEAD
 
 # Before expansion only: script/style bodies and comments hold `{{ }}` and `{% %}` that are not ours
 # to expand. The sanitising itself is nh3's, after expansion (syndicate/markdown/sanitize.py).
@@ -43,6 +44,7 @@ _LINK_TAIL = re.compile(rf"(?:\s+{_TITLE})?\s*\)")
 _CANDIDATE = re.compile(r"!\[|\]\(|<[A-Za-z]|^ {0,3}\[(?!\^)", re.M)  # where _LINKS may match
 _URL_ATTRS = frozenset({"src", "href", "poster", "data-src", "action", "cite"})
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_SOURCE = (".md", ".mdx", ".markdown")  # a link to one of these names another post's source file
 
 
 def clean_html(text: str, ctx: Context) -> str:
@@ -96,18 +98,20 @@ class Resolver:
         """Absolute URL for `url` as written in the post."""
         if not url or url[0] in "#?" or _SCHEME.match(url):
             return url
+        if DEAD in url:
+            return DEAD
         if url.startswith("//"):
             return "https:" + url
         if url.startswith("@/"):
-            return self.ctx.ref_url(url[2:], f"internal link {url!r}")
+            return post_link(self.ctx, "zola", url[2:], f"internal link {url!r}")
         if url[0] == "/":
             bp = self.ctx.base_path
             if bp and (url == bp or url.startswith(bp + "/")):
                 return self.ctx.origin + url
             return self.ctx.site_url + url
         path = url.split("#", 1)[0].split("?", 1)[0]
-        if path.endswith((".md", ".mdx")) and "://" not in path:
-            return self.ctx.ref_url(url, f"link to {path!r}")
+        if path.lower().endswith(_SOURCE):
+            return post_link(self.ctx, "file", url, f"link to {path!r}")
         return urljoin(self.base, url)
 
     def files(self) -> SiteFiles:
@@ -135,6 +139,7 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
     res = Resolver(ctx)
     images: list[Image] = []
     defs: dict[str, str] = {}
+    dead: set[str] = set()
     if "]:" in text:
         for d in _DEF.finditer(text):
             defs.setdefault(_norm_label(d.group("label")), d.group("dest"))
@@ -163,14 +168,16 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
             if dest is not None and unsafe_scheme(dest) is None:
                 image(dest[1:-1] if dest.startswith("<") else dest, _ESCAPED.sub(r"\1", alt), None)
             return m.group(0)
-        if m.group("link") is not None:
-            return m.group("link") + _dest(m.group("ldest"), res)
         if m.group("def") is not None:
             if maybe_unsafe(m.group("ddest")) and (
                     scheme := unsafe_scheme(_plain_dest(m.group("ddest")))) is not None:
                 warn_unsafe(ctx, "link", scheme)
                 return m.group("def") + "<>"
-            return m.group("def") + _dest(m.group("ddest"), res)
+            dest = _dest(m.group("ddest"), res)
+            if DEAD in dest:  # its references lose their link below
+                dead.add(_norm_label(m.group("def").strip()[1:].split("]:", 1)[0]))
+                return m.group("def") + "<>"
+            return m.group("def") + dest
         if m.group("auto") is not None:
             if (scheme := unsafe_scheme(m.group("aurl"))) is not None:
                 warn_unsafe(ctx, "link", scheme)
@@ -197,12 +204,42 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
                     out.append(text[opener + 1:m.start()])
                     pos = at = tail.end()
                     continue
+            if m.group("link") is not None:
+                dest = _dest(m.group("ldest"), res)
+                opener = _opener(text, m.start(), pos) if DEAD in dest else None
+                tail = _LINK_TAIL.match(text, m.end()) if opener is not None else None
+                if opener is not None and tail is not None:  # no such post: the link goes, its text stays
+                    out.append(text[pos:opener])
+                    out.append(text[opener + 1:m.start()])
+                    pos = at = tail.end()
+                    continue
+                out.append(text[pos:m.start()])
+                out.append(m.group("link") + dest)
+                pos = at = m.end()
+                continue
             out.append(text[pos:m.start()])
             out.append(sub(m))
             pos = at = m.end()
         out.append(text[pos:])
         text = "".join(out)
+    if dead:
+        text = _unlink(text, dead)
+    if DEAD in text:
+        text = text.replace(DEAD, "")  # a bare `{{< ref >}}` outside any link
     return text, images
+
+
+def _unlink(text: str, labels: set[str]) -> str:
+    """Reference links whose definition names no post: `[text][label]`, `[label][]`, `[label]` → their text."""
+    def full(m: re.Match[str]) -> str:
+        return m.group(1) if _norm_label(m.group(2) or m.group(1)) in labels else m.group(0)
+
+    text = re.sub(r"(?<![\]!\\])\[([^\[\]\n]+)\]\[([^\[\]\n]*)\]", full, text)
+
+    def short(m: re.Match[str]) -> str:
+        return m.group(1) if _norm_label(m.group(1)) in labels else m.group(0)
+
+    return re.sub(r"(?<![\]!\\])\[([^\[\]\n]+)\](?![\[(:])", short, text)
 
 
 def _plain_dest(dest: str) -> str:
@@ -250,6 +287,8 @@ def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None],
             if value.strip().lower().startswith(("javascript:", "vbscript:", "data:text")):
                 return ""
             new = res.url(value.strip())
+            if new == DEAD:  # `<a href="other.md">` to no post: the element stays, without its link
+                return ""
             if key == "src" and name == "img":
                 attrs["@src"] = value.strip()
                 attrs[key] = new
