@@ -573,7 +573,8 @@ def _cover(post: Post, view: dict[str, Any], info: SiteInfo, where: Where) -> Im
     flat_alt, _ = _role(view, "cover_alt", info)
     alt = flat_alt if isinstance(flat_alt, str) and info.fields.get("cover_alt") else alt or flat_alt
     alt_text = _WS.sub(" ", alt).strip() if isinstance(alt, str) else None
-    return resolve_image(value.strip(), post, info, alt=alt_text)
+    image = resolve_image(value.strip(), post, info, alt=alt_text)
+    return None if image.refused else image
 
 
 def _featured(folder: Path) -> str | None:
@@ -590,7 +591,7 @@ def resolve_image(src: str, post: Post, info: SiteInfo | None = None, alt: str |
 
     Remote URLs stay; the file is found by `syndicate.resolve.SiteFiles` (beside the post, then the
     static folders), the same lookup as the body's images. A path that leaves the site root is
-    refused (warning).
+    refused (warning, `refused` set): no copy shows it, as cover or in the body.
     """
     info = info or site_info(post.site)
     base = info.site.url
@@ -613,9 +614,9 @@ def resolve_image(src: str, post: Post, info: SiteInfo | None = None, alt: str |
     found = info.files.find(src, post.path.parent, served_path(url, base))
     if found.path is not None:
         return Image(src=src, url=url, path=found.path, alt=alt)
-    if found.refused:
-        post.warnings.append(f"{post.path}: image {src!r} resolves outside the site root; refused")
-        return Image(src=src, alt=alt)
+    if found.refused:  # the same words as the body's (syndicate.markdown.links.refused_image)
+        post.warnings.append(f"{post.path}: image {src!r} resolves outside the site root; refused and left out of the post")
+        return Image(src=src, alt=alt, refused=True)
     post.warnings.append(f"{post.path}: image {src!r} not found in the site; its URL is a guess")
     return Image(src=src, url=url, alt=alt)
 

@@ -119,15 +119,23 @@ class Resolver:
             self._files = site_info(self.ctx.post.site).files
         return self._files
 
-    def local(self, src: str, absolute: str) -> Path | None:
-        """The image's file inside the site root, if it exists there (the loader's cover lookup, too)."""
+    def local(self, src: str, absolute: str) -> Path | None | bool:
+        """The image's file inside the site root, if it exists there (the loader's cover lookup, too);
+        False when the reference leaves the site root: the image is refused (`refused_image`)."""
         served = served_path(absolute, self.ctx.site_url)
         if served is None and _SCHEME.match(src):
             return None
         found = self.files().find(src, self.ctx.post.bundle_dir, served)
         if found.refused:
-            self.ctx.warn(f"image {src!r} resolves outside the site root: not read")
+            self.ctx.warn(refused_image(self.ctx.post.path, src))
+            return False
         return found.path
+
+
+def refused_image(path: Path, src: str) -> str:
+    """The one warning for an image that resolves outside the site root, wherever the post names it
+    (cover or body): the image is left out of every copy."""
+    return f"{path}: image {src!r} resolves outside the site root; refused and left out of the post"
 
 
 def _norm_label(label: str) -> str:
@@ -144,9 +152,13 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
         for d in _DEF.finditer(text):
             defs.setdefault(_norm_label(d.group("label")), d.group("dest"))
 
-    def image(src: str, alt: str | None, title: str | None) -> str:
+    def image(src: str, alt: str | None, title: str | None) -> str | None:
+        """The image's absolute URL, recorded; None when it is refused (it must leave the text)."""
         url = res.url(src)
-        images.append(Image(src=src, url=url, path=res.local(src, url), alt=alt or None, title=title or None))
+        path = res.local(src, url)
+        if path is False:
+            return None
+        images.append(Image(src=src, url=url, path=path or None, alt=alt or None, title=title or None))
         return url
 
     def sub(m: re.Match[str]) -> str:
@@ -160,13 +172,16 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
                 warn_unsafe(ctx, "image", scheme)
                 return ""
             url = image(raw, alt, title_text)
+            if url is None:
+                return ""
             out = f"<{url}>" if (" " in url or dest.startswith("<")) else url
             return f"![{m.group('alt')}]({out}{' ' + title if title else ''})"
         if m.group("refimg") is not None:
             alt = m.group("ralt")
             dest = defs.get(_norm_label(m.group("rref") or alt))
             if dest is not None and unsafe_scheme(dest) is None:
-                image(dest[1:-1] if dest.startswith("<") else dest, _ESCAPED.sub(r"\1", alt), None)
+                if image(dest[1:-1] if dest.startswith("<") else dest, _ESCAPED.sub(r"\1", alt), None) is None:
+                    return ""
             return m.group(0)
         if m.group("def") is not None:
             if maybe_unsafe(m.group("ddest")) and (
@@ -176,6 +191,8 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
             dest = _dest(m.group("ddest"), res)
             if DEAD in dest:  # its references lose their link below
                 dead.add(_norm_label(m.group("def").strip()[1:].split("]:", 1)[0]))
+                return m.group("def") + "<>"
+            if res.local(_plain_dest(m.group("ddest")), dest) is False:  # a refused image's URL goes too
                 return m.group("def") + "<>"
             return m.group("def") + dest
         if m.group("auto") is not None:
@@ -269,7 +286,7 @@ def _dest(dest: str, res: Resolver) -> str:
     return url.replace("(", "%28").replace(")", "%29") if url != dest else dest
 
 
-def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None], str]) -> str:
+def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None], str | None]) -> str:
     """One HTML start tag: URLs absolute, `on*` handlers and `javascript:` URLs removed."""
     name = tag[1:].split(None, 1)[0].lower().rstrip("/>")
     attrs: dict[str, str] = {}
@@ -301,6 +318,6 @@ def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None],
 
     head, body = tag[: len(name) + 1], tag[len(name) + 1:]
     out = head + _ATTR.sub(attr, body)
-    if name == "img" and "@src" in attrs:
-        image(attrs["@src"], attrs.get("alt"), attrs.get("title"))
+    if name == "img" and "@src" in attrs and image(attrs["@src"], attrs.get("alt"), attrs.get("title")) is None:
+        return ""  # refused: the element goes with it
     return out
