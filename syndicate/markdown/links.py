@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 from syndicate.markdown.builtins import post_link, vimeo_id, youtube_id
@@ -119,7 +120,7 @@ class Resolver:
             self._files = site_info(self.ctx.post.site).files
         return self._files
 
-    def local(self, src: str, absolute: str) -> Path | None | bool:
+    def local(self, src: str, absolute: str) -> Path | None | Literal[False]:
         """The image's file inside the site root, if it exists there (the loader's cover lookup, too);
         False when the reference leaves the site root: the image is refused (`refused_image`)."""
         served = served_path(absolute, self.ctx.site_url)
@@ -158,7 +159,7 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
         path = res.local(src, url)
         if path is False:
             return None
-        images.append(Image(src=src, url=url, path=path or None, alt=alt or None, title=title or None))
+        images.append(Image(src=src, url=url, path=path, alt=alt or None, title=title or None))
         return url
 
     def sub(m: re.Match[str]) -> str:
