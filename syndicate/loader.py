@@ -172,7 +172,8 @@ def _shared(key: str, post: Post) -> str:
 def load_post(path: Path, site: SiteConfig, *, light: bool = False) -> Post:
     """Read one post file and normalise it; `PostError` names the file and the problem.
 
-    `light`: what the site index needs (URL, id, draft), without the cover's file lookups.
+    `light`: what the site index needs (URL, id, draft, language), without the cover's file lookups,
+    tags, summary, authors or updated date.
     """
     info = site_info(site)
     path = path if path.is_absolute() else Path.cwd() / path
@@ -216,7 +217,9 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
         zola_path = view.get("path") if isinstance(view.get("path"), str) else None
         date = (date_from_path(zola_path, info.tz) if zola_path else None) or path_date
     try:
-        if hugo and "lastmod" in info.hugo_dates:
+        if light:  # what a link or a duplicate check needs: no updated date, tags, summary...
+            updated = None
+        elif hugo and "lastmod" in info.hugo_dates:
             updated, _ = hugo_date(view, fm, _hugo_sources("lastmod", info), info.tz, path, dated)
         else:
             updated = _date(view, fm, "updated", info, path)
@@ -231,7 +234,7 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
         path_slug = url_v.strip("/").rsplit("/", 1)[-1] or None
     slug = fm_slug or path_slug or slugify(where.name) or where.name or "post"
 
-    tags = _strings(_role(view, "tags", info)[0], split_spaces=True, path=path, warnings=warnings)
+    tags = [] if light else _strings(_role(view, "tags", info)[0], split_spaces=True, path=path, warnings=warnings)
     # Jekyll splits a categories string on spaces; elsewhere a string is one category.
     categories = _strings(_role(view, "categories", info)[0], split_spaces=where.in_posts, path=path,
                           warnings=warnings)
@@ -243,8 +246,8 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
     url = _canonical(view, info, where, values, fm_slug, url_v, url_key, warnings, date, path)
     post = Post(
         id="", path=path, title=title, slug=slug, url=url, body=body, site=info.site, date=date,
-        updated=updated, tags=tags, categories=categories, summary=_summary(view, info), lang=lang,
-        series=_series(view, info), authors=_authors(_role(view, "authors", info)[0]),
+        updated=updated, tags=tags, categories=categories, summary="" if light else _summary(view, info), lang=lang,
+        series=None if light else _series(view, info), authors=[] if light else _authors(_role(view, "authors", info)[0]),
         format="mdx" if path.suffix.lower() == ".mdx" else "markdown", front_matter=fm, warnings=warnings,
         publish_date=publish if publish is not None and publish != date else None, expires=expires,
         renderer=RENDERER,

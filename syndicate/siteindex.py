@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,9 +86,9 @@ class SiteIndex:
         if old is not None and old.stamp == stamp:
             old.listed = old.listed or listed
             return old
-        if not os.path.isfile(full) or not os.path.realpath(full).startswith(str(self.info.root) + os.sep):
+        if not stat.S_ISREG(st.st_mode):
             return None
-        locate = _Hooks.locate
+        locate = _Hooks.locate  # it refuses a file that resolves outside the site root
         if locate is None:
             return None
         try:
@@ -100,12 +101,24 @@ class SiteIndex:
         self._put(entry)
         return entry
 
+    def rel(self, path: Path) -> str | None:
+        """A file's path relative to the site root, with `/` (None outside it); no syscall when it is plainly inside."""
+        full, root = str(path), str(self.info.root) + os.sep
+        if full.startswith(root):
+            return posixpath.normpath(full[len(root):].replace(os.sep, "/"))
+        try:  # the root reached through a symlink
+            return path.resolve().relative_to(self.info.root).as_posix()
+        except (OSError, ValueError):
+            return None
+
     def note(self, post: Post) -> None:
         """Record a post loaded elsewhere (a push, a scan), so that building the index skips its file."""
+        rel = self.rel(post.path)
         try:
-            rel = post.path.resolve().relative_to(self.info.root).as_posix()
             st = post.path.stat()
-        except (OSError, ValueError):
+        except OSError:
+            return
+        if rel is None:
             return
         self._put(Entry(rel, (st.st_size, st.st_mtime_ns, st.st_ino), url=post.url, id=post.id, draft=post.draft,
                         lang=post.lang, listed=True))
@@ -120,9 +133,8 @@ class SiteIndex:
         paths: Iterable[Path] = discover(self.site)
         seen = set()
         for path in paths:
-            try:
-                rel = path.resolve().relative_to(self.info.root).as_posix()
-            except ValueError:
+            rel = self.rel(path)
+            if rel is None:
                 continue
             seen.add(rel)
             self.entry(rel, listed=True)
@@ -158,10 +170,7 @@ class SiteIndex:
     def sharing(self, post: Post) -> list[Entry]:
         """Other source files whose post has this post's URL or id (each checked against the disk)."""
         self.build()
-        try:
-            rel = post.path.resolve().relative_to(self.info.root).as_posix()
-        except ValueError:
-            rel = ""
+        rel = self.rel(post.path) or ""
         keys = {url_key(post.url), "id:" + post.id}
         out = []
         for other in sorted({r for k in keys for r in self._by_key.get(k, ())} - {rel}):

@@ -124,11 +124,7 @@ def _split(target: str) -> tuple[str, str]:
 
 def _context(post: Post) -> tuple[SiteIndex, str]:
     index = index_for(post.site)
-    try:
-        here = post.path.resolve().relative_to(index.info.root).as_posix()
-    except (OSError, ValueError):
-        here = ""
-    return index, here
+    return index, index.rel(post.path) or ""
 
 
 def _join(base: str, rel: str) -> str:
