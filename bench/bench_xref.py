@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from syndicate.config import SiteConfig
 from syndicate.loader import load_post, reset_cache, unique
-from syndicate.markdown import prepare
 from syndicate.siteindex import index_for
 
 LINKS = 5
