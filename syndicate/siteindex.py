@@ -202,9 +202,11 @@ class SiteIndex:
         """Whether the generator publishes this file as a page: a post, or a page under a content folder."""
         if entry.url is None:
             return False
-        if entry.listed or self.info.ssg == "jekyll":
+        if entry.listed or self.info.ssg == "jekyll" or self.content_rel(entry.rel) is not None:
             return True
-        return self.content_rel(entry.rel) is not None
+        self.build()  # outside the usual content folders: a post only if the content globs list it
+        known = self.entries.get(entry.rel)
+        return known is not None and known.listed
 
 
 def url_key(url: str) -> str:

@@ -203,3 +203,15 @@ def test_hugo_logical_path():
     assert logical("posts/My Post.fr.md") == "posts/my-post"
     assert logical("posts/bundle/index.md") == "posts/bundle"
     assert logical("about/_index.md") == "about"
+
+
+def test_a_post_outside_the_usual_content_folders_counts_when_the_globs_list_it(tmp_path):
+    """An Astro 5 collection under src/data/ (a glob loader's base): a post because [site] content lists it."""
+    site = build(tmp_path, {
+        "src/data/blog/target.md": fm("Target"),
+        "src/data/blog/linking.md": fm("Linking", "[t](target.md) and [n](../notes/n.md)"),
+        "src/data/notes/n.md": fm("Not listed"),
+    }, content=["src/data/blog/**/*.md"])
+    md, warnings = rendered(site, "src/data/blog/linking.md")
+    assert f"[t]({url_of(site, 'src/data/blog/target.md')})" in md and md.rstrip().endswith("and n")
+    assert len(warnings) == 1 and "n.md is no post" in warnings[0]
