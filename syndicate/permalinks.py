@@ -295,14 +295,15 @@ def tokens(info: SiteInfo, where: Where, *, slug: str, fm_slug: str | None, titl
     values = dict.fromkeys(_DATE_TOKENS, "")
     if d is not None:
         iso = d.isocalendar()
+        short_day, long_day, short_month, long_month = d.strftime("%a|%A|%b|%B").split("|")  # one strftime
         values.update({
             "year": f"{d.year:04d}", "month": f"{d.month:02d}", "day": f"{d.day:02d}", "i_month": str(d.month),
             "i_day": str(d.day), "short_year": f"{d.year % 100:02d}", "y_day": f"{d.timetuple().tm_yday:03d}",
             "yearday": str(d.timetuple().tm_yday), "hour": f"{d.hour:02d}", "minute": f"{d.minute:02d}",
             "second": f"{d.second:02d}", "week": f"{iso[1]:02d}", "w_year": str(iso[0]), "w_day": str(iso[2]),
-            "short_day": d.strftime("%a"), "long_day": d.strftime("%A"), "short_month": d.strftime("%b"),
-            "long_month": d.strftime("%B"), "monthname": d.strftime("%B").lower(),
-            "weekday": str(d.isoweekday() % 7), "weekdayname": d.strftime("%A").lower(),
+            "short_day": short_day, "long_day": long_day, "short_month": short_month,
+            "long_month": long_month, "monthname": long_month.lower(),
+            "weekday": str(d.isoweekday() % 7), "weekdayname": long_day.lower(),
         })
     section_slugs = [slugify(s) or s for s in where.sections]
     values.update({
