@@ -350,9 +350,10 @@ def url_path(info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str 
             path, why = info.astro.url(where.rel, fm or {})
             if path is not None:
                 return path
-            if warnings is not None:
-                warnings.append(f"Astro: no route serves {where.rel} ({why}); its URL is a guess")
             pattern = "/:slug/"
+            if warnings is not None:
+                warnings.append(f"Astro: no route serves {where.rel} ({why}); its URL {expand(pattern, values)} "
+                                "is a guess (set [site] permalink to say it)")
         elif info.ssg == "gatsby" and info.gatsby is not None:
             found = info.gatsby.path(where.rel, fm_slug)
             if found is not None:
