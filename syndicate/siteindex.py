@@ -16,6 +16,7 @@ import os
 import posixpath
 import re
 import stat
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,10 +69,15 @@ class SiteIndex:
     _by_key: dict[str, set[str]] = field(default_factory=dict)  # URL key and id -> source paths
     _version: int = 0
     _table: tuple[int, dict[str, list[str]]] = (-1, {})
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # a worker's threads share it
 
     # --- entries ------------------------------------------------------------------------------
     def entry(self, rel: str, *, listed: bool = False) -> Entry | None:
         """The entry for a source path (relative to the site root), read afresh if the file changed."""
+        with self.lock:
+            return self._entry(rel, listed)
+
+    def _entry(self, rel: str, listed: bool) -> Entry | None:
         rel = posixpath.normpath(rel).lstrip("/")
         if rel.startswith("..") or rel in ("", "."):
             return None
@@ -120,37 +126,40 @@ class SiteIndex:
             return
         if rel is None:
             return
-        self._put(Entry(rel, (st.st_size, st.st_mtime_ns, st.st_ino), url=post.url, id=post.id, draft=post.draft,
-                        lang=post.lang, listed=True))
+        with self.lock:
+            self._put(Entry(rel, (st.st_size, st.st_mtime_ns, st.st_ino), url=post.url, id=post.id, draft=post.draft,
+                            lang=post.lang, listed=True))
 
     def build(self) -> None:
         """Read every post the content globs find (front matter only; known, unchanged files cost a stat)."""
-        if self.complete:
-            return
-        discover = _Hooks.discover
-        if discover is None:
-            return
-        paths: Iterable[Path] = discover(self.site)
-        seen = set()
-        for path in paths:
-            rel = self.rel(path)
-            if rel is None:
-                continue
-            seen.add(rel)
-            self.entry(rel, listed=True)
-        for rel in [r for r, e in self.entries.items() if e.listed and r not in seen]:
-            self._drop(rel)
-        self.complete = True
+        with self.lock:
+            if self.complete:
+                return
+            discover = _Hooks.discover
+            if discover is None:
+                return
+            paths: Iterable[Path] = discover(self.site)
+            seen = set()
+            for path in paths:
+                rel = self.rel(path)
+                if rel is None:
+                    continue
+                seen.add(rel)
+                self.entry(rel, listed=True)
+            for rel in [r for r, e in self.entries.items() if e.listed and r not in seen]:
+                self._drop(rel)
+            self.complete = True
 
     def logical_table(self) -> dict[str, list[str]]:
         """Hugo logical path -> the source files (translations) of that page."""
-        if self._table[0] != self._version:
-            table: dict[str, list[str]] = {}
-            for rel, entry in self.entries.items():
-                if entry.url is not None:
-                    table.setdefault(logical(self.content_rel(rel) or rel), []).append(rel)
-            self._table = (self._version, table)
-        return self._table[1]
+        with self.lock:
+            if self._table[0] != self._version:
+                table: dict[str, list[str]] = {}
+                for rel, entry in self.entries.items():
+                    if entry.url is not None:
+                        table.setdefault(logical(self.content_rel(rel) or rel), []).append(rel)
+                self._table = (self._version, table)
+            return self._table[1]
 
     def _put(self, entry: Entry) -> None:
         self._drop(entry.rel)
@@ -169,20 +178,22 @@ class SiteIndex:
     # --- questions ----------------------------------------------------------------------------
     def sharing(self, post: Post) -> list[Entry]:
         """Other source files whose post has this post's URL or id (each checked against the disk)."""
-        self.build()
-        rel = self.rel(post.path) or ""
-        keys = {url_key(post.url), "id:" + post.id}
-        out = []
-        for other in sorted({r for k in keys for r in self._by_key.get(k, ())} - {rel}):
-            entry = self.entry(other)
-            if entry is not None and entry.url is not None and keys & set(_keys(entry)):
-                out.append(entry)
-        return out
+        with self.lock:
+            self.build()
+            rel = self.rel(post.path) or ""
+            keys = {url_key(post.url), "id:" + post.id}
+            out = []
+            for other in sorted({r for k in keys for r in self._by_key.get(k, ())} - {rel}):
+                entry = self.entry(other)
+                if entry is not None and entry.url is not None and keys & set(_keys(entry)):
+                    out.append(entry)
+            return out
 
     def all(self) -> list[Entry]:
         """Every listed post (the whole site is read on first use)."""
-        self.build()
-        return [e for e in self.entries.values() if e.listed]
+        with self.lock:
+            self.build()
+            return [e for e in self.entries.values() if e.listed]
 
     def content_rel(self, rel: str) -> str | None:
         """`rel` without its content folder (`content/posts/a.md` -> `posts/a.md`), None outside every one."""
@@ -204,9 +215,10 @@ class SiteIndex:
             return False
         if entry.listed or self.info.ssg == "jekyll" or self.content_rel(entry.rel) is not None:
             return True
-        self.build()  # outside the usual content folders: a post only if the content globs list it
-        known = self.entries.get(entry.rel)
-        return known is not None and known.listed
+        with self.lock:
+            self.build()  # outside the usual content folders: a post only if the content globs list it
+            known = self.entries.get(entry.rel)
+            return known is not None and known.listed
 
 
 def url_key(url: str) -> str:
