@@ -196,10 +196,14 @@ class SiteIndex:
             return [e for e in self.entries.values() if e.listed]
 
     def content_rel(self, rel: str) -> str | None:
-        """`rel` without its content folder (`content/posts/a.md` -> `posts/a.md`), None outside every one."""
+        """`rel` without its content folder (`content/posts/a.md` -> `posts/a.md`, `content/ja/posts/a.md` too),
+        None outside every one."""
         for folder in self.info.content_dirs:
             if rel.startswith(folder.rstrip("/") + "/"):
-                return rel[len(folder.rstrip("/")) + 1:]
+                inner = rel[len(folder.rstrip("/")) + 1:]
+                head, _, rest = inner.partition("/")
+                # a language's own content folder (`content/ja/...`, Hugo's per-language contentDir) is no section
+                return rest if rest and head.lower() in self.info.languages else inner
         return None
 
     def content_dir(self) -> str:

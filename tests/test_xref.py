@@ -215,3 +215,20 @@ def test_a_post_outside_the_usual_content_folders_counts_when_the_globs_list_it(
     md, warnings = rendered(site, "src/data/blog/linking.md")
     assert f"[t]({url_of(site, 'src/data/blog/target.md')})" in md and md.rstrip().endswith("and n")
     assert len(warnings) == 1 and "n.md is no post" in warnings[0]
+
+
+def test_hugo_ref_across_language_folders(tmp_path):
+    """opentelemetry.io's shape: content/en/ and content/ja/ hold each language's tree; a ref is per language."""
+    site = build(tmp_path, {
+        "hugo.toml": ('baseURL = "https://example.org/"\ndefaultContentLanguage = "en"\n'
+                      "[languages.en]\ncontentDir = 'content/en'\n[languages.ja]\ncontentDir = 'content/ja'\n"),
+        "content/en/blog/2024/otel/index.md": fm("OTel"),
+        "content/ja/blog/2024/otel/index.md": fm("OTel ja", lang="ja"),
+        "content/en/blog/2024/next.md": fm("Next", '[o]({{< ref "/blog/2024/otel" >}})'),
+        "content/ja/blog/2024/next.md": fm("Next ja", '[o]({{< ref "/blog/2024/otel" >}})', lang="ja"),
+    })
+    en, _ = rendered(site, "content/en/blog/2024/next.md")
+    ja, _ = rendered(site, "content/ja/blog/2024/next.md")
+    assert f"[o]({url_of(site, 'content/en/blog/2024/otel/index.md')})" in en
+    assert f"[o]({url_of(site, 'content/ja/blog/2024/otel/index.md')})" in ja
+    assert "/ja/" in url_of(site, "content/ja/blog/2024/otel/index.md")
