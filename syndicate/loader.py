@@ -36,7 +36,7 @@ from syndicate.permalinks import (
 )
 from syndicate.post import Control, Image, Post, PostError
 from syndicate.resolve import served_path
-from syndicate.siteindex import index_for, url_key, use
+from syndicate.siteindex import unique, use
 from syndicate.urltokens import allowed, unknown
 
 __all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify", "unique"]
@@ -135,38 +135,6 @@ def load_posts(config: Config) -> tuple[list[Post], list[PostError]]:
             errors.append(PostError(f"{path}: cannot load ({type(exc).__name__}: {exc})"))
     kept, clashes = unique(posts, config.site)
     return kept, errors + [error for _path, error in clashes]
-
-
-def unique(posts: list[Post], site: SiteConfig) -> tuple[list[Post], list[tuple[Path, PostError]]]:
-    """`posts` without those that share a canonical URL or an id with another post of the site.
-
-    Both posts of a pair are stopped (never sent), each with an error naming both files; the
-    other post is looked for among `posts` and in the whole site (`syndicate.siteindex`).
-    """
-    index = index_for(site)
-    for post in posts:
-        index.note(post)
-    by_key: dict[str, list[Post]] = {}
-    for post in posts:
-        for key in dict.fromkeys((url_key(post.url), "id:" + post.id)):
-            by_key.setdefault(key, []).append(post)
-    clash: dict[int, dict[str, str]] = {}  # id(post) -> {other file: what they share}
-    for key, group in by_key.items():
-        for post in group:
-            for other in group:
-                if other.path != post.path:
-                    clash.setdefault(id(post), {}).setdefault(str(other.path), _shared(key, post))
-    for post in posts:
-        for entry in index.sharing(post):
-            key = url_key(post.url) if entry.url and url_key(entry.url) == url_key(post.url) else "id:"
-            clash.setdefault(id(post), {}).setdefault(str(index.info.root / entry.rel), _shared(key, post))
-    errors = [(p.path, PostError(f"{p.path}: {'; '.join(f'{what} as {o}' for o, what in sorted(clash[id(p)].items()))}"
-                                 ": neither is sent (give one its own slug, url or id)")) for p in posts if id(p) in clash]
-    return [p for p in posts if id(p) not in clash], errors
-
-
-def _shared(key: str, post: Post) -> str:
-    return f"same id {post.id}" if key.startswith("id:") else f"same URL {post.url}"
 
 
 def load_post(path: Path, site: SiteConfig, *, light: bool = False) -> Post:

@@ -8,7 +8,9 @@ logical path or bare name, a duplicate check), once per site and process;
 `reset_cache()` (permalinks) forgets it with the rest of the site's facts.
 
 The loader registers its functions with `use()`, so that the Markdown pipeline
-can ask for a post's URL without importing the loader.
+can ask for a post's URL without importing the loader. `unique` keeps two posts
+with one URL or id from ever being sent (the loader, the CLI and the reconcile
+scan call it).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from syndicate.config import SiteConfig
-from syndicate.errors import SyndicateError
+from syndicate.errors import PostError, SyndicateError
 from syndicate.permalinks import SiteInfo, lang_code, site_info
 from syndicate.post import Post
 
@@ -223,6 +225,38 @@ class SiteIndex:
             self.build()  # outside the usual content folders: a post only if the content globs list it
             known = self.entries.get(entry.rel)
             return known is not None and known.listed
+
+
+def unique(posts: list[Post], site: SiteConfig) -> tuple[list[Post], list[tuple[Path, PostError]]]:
+    """`posts` without those that share a canonical URL or an id with another post of the site.
+
+    Both posts of a pair are stopped (never sent), each with an error naming both files; the
+    other post is looked for among `posts` and in the whole site (`syndicate.siteindex`).
+    """
+    index = index_for(site)
+    for post in posts:
+        index.note(post)
+    by_key: dict[str, list[Post]] = {}
+    for post in posts:
+        for key in dict.fromkeys((url_key(post.url), "id:" + post.id)):
+            by_key.setdefault(key, []).append(post)
+    clash: dict[int, dict[str, str]] = {}  # id(post) -> {other file: what they share}
+    for key, group in by_key.items():
+        for post in group:
+            for other in group:
+                if other.path != post.path:
+                    clash.setdefault(id(post), {}).setdefault(str(other.path), _shared(key, post))
+    for post in posts:
+        for entry in index.sharing(post):
+            key = url_key(post.url) if entry.url and url_key(entry.url) == url_key(post.url) else "id:"
+            clash.setdefault(id(post), {}).setdefault(str(index.info.root / entry.rel), _shared(key, post))
+    errors = [(p.path, PostError(f"{p.path}: {'; '.join(f'{what} as {o}' for o, what in sorted(clash[id(p)].items()))}"
+                                 ": neither is sent (give one its own slug, url or id)")) for p in posts if id(p) in clash]
+    return [p for p in posts if id(p) not in clash], errors
+
+
+def _shared(key: str, post: Post) -> str:
+    return f"same id {post.id}" if key.startswith("id:") else f"same URL {post.url}"
 
 
 def url_key(url: str) -> str:
