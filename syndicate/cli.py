@@ -81,11 +81,11 @@ _logged = _Collect()
 
 def _config(path: Optional[Path], *, strict: bool) -> Config:
     from syndicate.config import find_config, load_config
-    from syndicate.permalinks import site_info
+    from syndicate.permalinks import check_site
 
     try:
         config = load_config(find_config(path), strict=strict)
-        site_info(config.site)  # the generator's own config: a URL pattern it cannot expand exits 2 here
+        check_site(config.site)  # the generator's own config: a URL pattern it cannot expand exits 2 here
         return config
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None

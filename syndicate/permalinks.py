@@ -129,6 +129,12 @@ def site_info(site: SiteConfig) -> SiteInfo:
     return info
 
 
+def check_site(site: SiteConfig) -> None:
+    """Read the generator's config once, unkept, so that a pattern it cannot expand is a `ConfigError` at start
+    (the cached `SiteInfo` is built when the first post is read: a webhook's checkout may not exist yet)."""
+    _build(site)
+
+
 def _build(site: SiteConfig) -> SiteInfo:
     unknown = set(site.fields) - ROLES
     if unknown:
