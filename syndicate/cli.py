@@ -81,9 +81,12 @@ _logged = _Collect()
 
 def _config(path: Optional[Path], *, strict: bool) -> Config:
     from syndicate.config import find_config, load_config
+    from syndicate.permalinks import check_site
 
     try:
-        return load_config(find_config(path), strict=strict)
+        config = load_config(find_config(path), strict=strict)
+        check_site(config.site)  # the generator's own config: a URL pattern it cannot expand exits 2 here
+        return config
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
 
@@ -121,7 +124,7 @@ def _collect(paths: list[Path], config: Config) -> list[Path]:
 
 
 def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path, str]]]:
-    from syndicate.loader import load_post
+    from syndicate.loader import load_post, unique
 
     posts, errors = [], []
     for path in files:
@@ -131,7 +134,8 @@ def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path
             errors.append((path, str(exc)))
         except OSError as exc:
             errors.append((path, f"{path}: cannot read: {exc.strerror}"))
-    return posts, errors
+    posts, clashes = unique(posts, config.site)  # two posts with one URL: neither is sent
+    return posts, errors + [(path, str(exc)) for path, exc in clashes]
 
 
 def _post_json(post: Any) -> dict[str, Any]:

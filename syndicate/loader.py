@@ -26,6 +26,7 @@ from syndicate.permalinks import (
     SiteInfo,
     Where,
     expand,
+    flavour,
     lang_code,
     reset_cache,
     site_info,
@@ -35,8 +36,10 @@ from syndicate.permalinks import (
 )
 from syndicate.post import Control, Image, Post, PostError
 from syndicate.resolve import served_path
+from syndicate.siteindex import unique, use
+from syndicate.urltokens import allowed, unknown
 
-__all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify"]
+__all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify", "unique"]
 
 KEYS: dict[str, tuple[str, ...]] = {
     "title": ("title",),
@@ -84,14 +87,23 @@ _TRUE, _FALSE = TRUE_WORDS, FALSE_WORDS
 _IMAGE_EXT = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg"})
 _BUILD_DIRS = frozenset({"_site", "public", "dist"})  # generated output, never sources
 _DRAFT_DIRS = frozenset({"drafts", "_drafts"})
+_KEEP_DATE = frozenset({"hugo", "gatsby", "astro", None})
+# The key each generator reads a post's own URL from: Hugo `url` (https://gohugo.io/content-management/urls/),
+# Zola `path`, Jekyll and Eleventy `permalink`; Hugo ignores a Jekyll-era `permalink:`.
+_URL_KEYS = {"hugo": ("url",), "zola": ("path",), "jekyll": ("permalink",), "eleventy": ("permalink",)}
 _HIDDEN_STATUS = frozenset({"private", "unlisted", "archived", "unpublished", "hidden", "trash"})
 
 
 def discover(config: Config) -> list[Path]:
     """The post files the content globs match: sorted, deduplicated, list pages (`_index.md`) left out."""
-    root = config.site.root
+    return discover_site(config.site)
+
+
+def discover_site(site: SiteConfig) -> list[Path]:
+    """`discover` for a site's settings alone."""
+    root = site.root
     found: set[Path] = set()
-    for pattern in config.site.content:
+    for pattern in site.content:
         if pattern.startswith(("/", "\\")) or ".." in Path(pattern).parts:
             raise ConfigError(f"site.content: pattern {pattern!r} must stay inside the site root")
         for path in root.glob(pattern):
@@ -121,17 +133,16 @@ def load_posts(config: Config) -> tuple[list[Post], list[PostError]]:
             raise
         except Exception as exc:  # a loader bug must not stop the scan
             errors.append(PostError(f"{path}: cannot load ({type(exc).__name__}: {exc})"))
-    seen: dict[str, Post] = {}
-    for post in posts:
-        other = seen.setdefault(post.id, post)
-        if other is not post:
-            for a, b in ((post, other), (other, post)):
-                a.warnings.append(f"same id {post.id} as {b.path} (both have URL {post.url}); give one a slug or id")
-    return posts, errors
+    kept, clashes = unique(posts, config.site)
+    return kept, errors + [error for _path, error in clashes]
 
 
-def load_post(path: Path, site: SiteConfig) -> Post:
-    """Read one post file and normalise it; `PostError` names the file and the problem."""
+def load_post(path: Path, site: SiteConfig, *, light: bool = False) -> Post:
+    """Read one post file and normalise it; `PostError` names the file and the problem.
+
+    `light`: what the site index needs (URL, id, draft, language), without the cover's file lookups,
+    tags, summary, authors or updated date.
+    """
     info = site_info(site)
     path = path if path.is_absolute() else Path.cwd() / path
     real = path.resolve()
@@ -142,10 +153,10 @@ def load_post(path: Path, site: SiteConfig) -> Post:
     except ValueError:  # the root itself is reached through a symlink
         rel = real.relative_to(info.root)
     fm, body, _kind = split(read_text(path), path)
-    return _normalise(path, rel, fm, body, info)
+    return _normalise(path, rel, fm, body, info, light)
 
 
-def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteInfo) -> Post:
+def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteInfo, light: bool = False) -> Post:
     warnings = list(info.warnings)
     where, path_date, dated = _where(rel, info)
     view = fm_view(fm)
@@ -174,7 +185,9 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
         zola_path = view.get("path") if isinstance(view.get("path"), str) else None
         date = (date_from_path(zola_path, info.tz) if zola_path else None) or path_date
     try:
-        if hugo and "lastmod" in info.hugo_dates:
+        if light:  # what a link or a duplicate check needs: no updated date, tags, summary...
+            updated = None
+        elif hugo and "lastmod" in info.hugo_dates:
             updated, _ = hugo_date(view, fm, _hugo_sources("lastmod", info), info.tz, path, dated)
         else:
             updated = _date(view, fm, "updated", info, path)
@@ -182,13 +195,14 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
         warnings.append(f"{exc}; ignored")
         updated = None
 
-    url_v, url_key = _role(view, "url", info)
+    ssg = "jekyll" if where.in_posts else info.ssg
+    url_v, url_key = _role(view, "url", info, _URL_KEYS.get(ssg or ""))
     path_slug = None
     if url_key == "path" and isinstance(url_v, str) and not fm_slug:
         path_slug = url_v.strip("/").rsplit("/", 1)[-1] or None
     slug = fm_slug or path_slug or slugify(where.name) or where.name or "post"
 
-    tags = _strings(_role(view, "tags", info)[0], split_spaces=True, path=path, warnings=warnings)
+    tags = [] if light else _strings(_role(view, "tags", info)[0], split_spaces=True, path=path, warnings=warnings)
     # Jekyll splits a categories string on spaces; elsewhere a string is one category.
     categories = _strings(_role(view, "categories", info)[0], split_spaces=where.in_posts, path=path,
                           warnings=warnings)
@@ -197,17 +211,19 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
     lang = lang or where.lang or info.site.language
 
     values = tokens(info, where, slug=slug, fm_slug=fm_slug, title=title, date=date, categories=categories)
-    url = _canonical(view, info, where, values, fm_slug, url_v, url_key, warnings)
+    url = _canonical(view, info, where, values, fm_slug, url_v, url_key, warnings, date, path)
     post = Post(
         id="", path=path, title=title, slug=slug, url=url, body=body, site=info.site, date=date,
-        updated=updated, tags=tags, categories=categories, summary=_summary(view, info), lang=lang,
-        series=_series(view, info), authors=_authors(_role(view, "authors", info)[0]),
+        updated=updated, tags=tags, categories=categories, summary="" if light else _summary(view, info), lang=lang,
+        series=None if light else _series(view, info), authors=[] if light else _authors(_role(view, "authors", info)[0]),
         format="mdx" if path.suffix.lower() == ".mdx" else "markdown", front_matter=fm, warnings=warnings,
         publish_date=publish if publish is not None and publish != date else None, expires=expires,
         renderer=RENDERER,
     )
     post.id = post_id(url, _role(view, "id", info)[0])
     _hidden(post, view, info, rel)
+    if light:
+        return post
     post.control = _control(_role(view, "syndicate", info)[0], path)
     post.cover = _cover(post, view, info, where)
     return post
@@ -237,7 +253,9 @@ def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None, tuple[dat
     """Where the post sits, the date its path names, and (date, rest of the name) for a dated name.
 
     Jekyll, Zola and Eleventy drop a file name's date prefix from the slug; Hugo keeps it
-    unless `[frontmatter]` takes the date from the file name (`_hugo_date`).
+    unless `[frontmatter]` takes the date from the file name (`_hugo_date`), and so do Gatsby's
+    `createFilePath` and Astro's entry slugs; an unknown generator keeps it too (two posts
+    `2007-08-21-x` and `2008-08-21-x` never share a URL).
     """
     parts = list(rel.parts)
     in_content = False
@@ -267,16 +285,18 @@ def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None, tuple[dat
         name, name_date, raw = folder_rest or folder, name_date or folder_date, folder
     when = name_date or (date_from_path("/".join(dirs), info.tz) if len(dirs) >= 3 else None)
     dated = (name_date, name) if name_date is not None and name else None
-    if info.ssg == "hugo" and not in_posts:
+    if info.ssg in _KEEP_DATE and not in_posts:
         name = raw
-    where = Where(sections=dirs, name=name, lang=lang, is_bundle=is_bundle, in_posts=in_posts, in_content=in_content)
+    where = Where(sections=dirs, name=name, lang=lang, is_bundle=is_bundle, in_posts=in_posts, in_content=in_content,
+                  rel=rel.as_posix(), basename=Path(rel.name).stem)
     return where, when, dated
 
 
-def _role(view: dict[str, Any], role: str, info: SiteInfo) -> tuple[Any, str | None]:
-    """(value, key) of the first non-empty key for a role; the config's field map first."""
+def _role(view: dict[str, Any], role: str, info: SiteInfo, keys: tuple[str, ...] | None = None) -> tuple[Any, str | None]:
+    """(value, key) of the first non-empty key for a role (of `keys`, else the known names); the config's field map first."""
     mapped = info.fields.get(role)
-    keys = (mapped.lower(), *_KEYS[role]) if mapped else _KEYS[role]
+    keys = keys or _KEYS[role]
+    keys = (mapped.lower(), *keys) if mapped else keys
     for key in keys:
         value = lookup(view, key)
         if is_empty(value) or (key == "published" and is_flag(value)):
@@ -451,7 +471,7 @@ def _names(value: Any) -> list[str]:
 
 
 def _canonical(view: dict[str, Any], info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None,
-               url_v: Any, url_key: str | None, warnings: list[str]) -> str:
+               url_v: Any, url_key: str | None, warnings: list[str], date: datetime | None, file: Path) -> str:
     base = info.site.url
     canon, key = _role(view, "canonical", info)
     if isinstance(canon, str) and canon.strip():
@@ -471,13 +491,25 @@ def _canonical(view: dict[str, Any], info: SiteInfo, where: Where, values: dict[
         if _HTTP.match(text):
             return text
         if not _SCHEME.match(text) and not text.startswith("//"):
-            path = expand(text, values) if ":" in text else quote("/" + text.lstrip("/"), safe="/~._-%")
+            path = _own_url(text, url_key, info, where, values, date, file)
             if url_key == "path" and not path.endswith(("/", ".html", ".htm")):
                 path += "/"  # Zola serves every `path` as a folder
             return base + path
         warnings.append(f"{url_key}: {text!r} is not a URL path; ignored")
-    path = url_path(info, where, values, fm_slug)
+    path = url_path(info, where, values, fm_slug, date=date, fm=view, warnings=warnings)
     return base + quote(path, safe="/~._-%")
+
+
+def _own_url(text: str, key: str | None, info: SiteInfo, where: Where, values: dict[str, str],
+             date: datetime | None, file: Path) -> str:
+    """A post's own URL path as written; Jekyll (and unknown generators) expand `:tokens` in `permalink`."""
+    if ":" in text and key == "permalink" and flavour(info, where) in ("jekyll", "site") and info.ssg != "eleventy":
+        bad = unknown(text, "jekyll")
+        if bad:
+            raise PostError(f"{file}: permalink: unknown token {', '.join(bad)} (got {text!r}; "
+                            f"allowed: {allowed('jekyll')})")
+        return expand(text, values, "jekyll", date=date)
+    return quote("/" + text.lstrip("/"), safe="/~._-%:")
 
 
 def _eleventy(text: str, values: dict[str, str]) -> str | None:
@@ -512,7 +544,8 @@ def _cover(post: Post, view: dict[str, Any], info: SiteInfo, where: Where) -> Im
     flat_alt, _ = _role(view, "cover_alt", info)
     alt = flat_alt if isinstance(flat_alt, str) and info.fields.get("cover_alt") else alt or flat_alt
     alt_text = _WS.sub(" ", alt).strip() if isinstance(alt, str) else None
-    return resolve_image(value.strip(), post, info, alt=alt_text)
+    image = resolve_image(value.strip(), post, info, alt=alt_text)
+    return None if image.refused else image
 
 
 def _featured(folder: Path) -> str | None:
@@ -529,7 +562,7 @@ def resolve_image(src: str, post: Post, info: SiteInfo | None = None, alt: str |
 
     Remote URLs stay; the file is found by `syndicate.resolve.SiteFiles` (beside the post, then the
     static folders), the same lookup as the body's images. A path that leaves the site root is
-    refused (warning).
+    refused (warning, `refused` set): no copy shows it, as cover or in the body.
     """
     info = info or site_info(post.site)
     base = info.site.url
@@ -552,8 +585,11 @@ def resolve_image(src: str, post: Post, info: SiteInfo | None = None, alt: str |
     found = info.files.find(src, post.path.parent, served_path(url, base))
     if found.path is not None:
         return Image(src=src, url=url, path=found.path, alt=alt)
-    if found.refused:
-        post.warnings.append(f"{post.path}: image {src!r} resolves outside the site root; refused")
-        return Image(src=src, alt=alt)
+    if found.refused:  # the same words as the body's (syndicate.markdown.links.refused_image)
+        post.warnings.append(f"{post.path}: image {src!r} resolves outside the site root; refused and left out of the post")
+        return Image(src=src, alt=alt, refused=True)
     post.warnings.append(f"{post.path}: image {src!r} not found in the site; its URL is a guess")
     return Image(src=src, url=url, alt=alt)
+
+
+use(lambda path, site: load_post(path, site, light=True), discover_site)

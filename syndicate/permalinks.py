@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import regex
 import yaml
@@ -28,6 +27,9 @@ from syndicate.config import ConfigError, SiteConfig
 from syndicate.dates import zone
 from syndicate.fmparse import BoundedSafeLoader
 from syndicate.resolve import SiteFiles, static_folders
+from syndicate.routes import Astro, Gatsby, read_astro, read_gatsby
+from syndicate.urltokens import allowed, unknown
+from syndicate.urltokens import expand as expand_tokens
 
 ROLES = frozenset({
     "title", "date", "updated", "summary", "tags", "categories", "cover", "cover_alt", "url",
@@ -50,7 +52,6 @@ JEKYLL_STYLES = {
     "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
-_TOKEN = re.compile(r":([a-z_]+)")
 _SLUG_DROP = regex.compile(r"[^\p{L}\p{N}\p{M}._~]+")
 _QUOTES = regex.compile(r"['\u2019\u2018\"`]+")
 _HUGO_FILES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
@@ -104,6 +105,9 @@ class SiteInfo:
     hugo_dates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # `[frontmatter]`, as configured
     fields: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    astro: Astro | None = None
+    gatsby: Gatsby | None = None
+    cache: dict[str, object] = field(default_factory=dict)  # per-site state of other modules (the site index)
 
 
 _CACHE: dict[tuple[Any, ...], SiteInfo] = {}
@@ -123,6 +127,12 @@ def site_info(site: SiteConfig) -> SiteInfo:
         info = _build(site)
         _CACHE[key] = info
     return info
+
+
+def check_site(site: SiteConfig) -> None:
+    """Read the generator's config once, unkept, so that a pattern it cannot expand is a `ConfigError` at start
+    (the cached `SiteInfo` is built when the first post is read: a webhook's checkout may not exist yet)."""
+    _build(site)
 
 
 def _build(site: SiteConfig) -> SiteInfo:
@@ -156,11 +166,14 @@ def _read_generator_config(info: SiteInfo) -> None:
         info.ssg = "hugo"
         links = _lower_keys(data).get("permalinks") or {}
         perm_file = root / "config/_default/permalinks.toml"
+        where, key = path, "permalinks"
         if not links and perm_file.is_file():
-            links = _read_config(perm_file, info) or {}
+            links, where, key = _read_config(perm_file, info) or {}, perm_file, ""
         if isinstance(links.get("page"), dict):
-            links = links["page"]
+            links, key = links["page"], (key + ".page").lstrip(".")
         info.hugo_permalinks = {str(k).strip("/"): str(v) for k, v in links.items() if isinstance(v, str)}
+        for section, pattern in info.hugo_permalinks.items():
+            _check(pattern, "hugo", where, f"{key}.{section}".lstrip("."))
         lowered = _lower_keys(data)
         dates = lowered.get("frontmatter")
         dates_file = root / "config/_default/frontmatter.toml"
@@ -182,11 +195,24 @@ def _read_generator_config(info: SiteInfo) -> None:
             value = data.get("permalink")
             if isinstance(value, str) and value.strip():
                 info.jekyll_permalink = JEKYLL_STYLES.get(value.strip(), value.strip())
+                _check(info.jekyll_permalink, "jekyll", path, "permalink")
             return
     for ssg, names in _MARKERS.items():
         if any((root / n).is_file() for n in names):
             info.ssg = ssg
+            if ssg == "astro":
+                info.astro = read_astro(root)
+            elif ssg == "gatsby":
+                info.gatsby = read_gatsby(root)
             return
+
+
+def _check(pattern: str, flavour: str, path: Path, key: str) -> None:
+    """A generator's URL pattern with a token the generator does not know stops the run (exit 2)."""
+    bad = unknown(pattern, flavour)
+    if bad:
+        raise ConfigError(f"{path}: {key}: unknown token {', '.join(bad)} (got {pattern!r}; "
+                          f"allowed: {allowed(flavour)})")
 
 
 def _read_config(path: Path, info: SiteInfo) -> dict[str, Any] | None:
@@ -256,6 +282,15 @@ class Where:
     is_bundle: bool
     in_posts: bool  # under Jekyll's `_posts/`
     in_content: bool = False  # under a content folder (`content/`, `src/content/`...)
+    rel: str = ""  # the file's path relative to the site root, with `/`
+    basename: str = ""  # the file's name without its extension
+
+
+def flavour(info: SiteInfo, where: Where) -> str:
+    """Whose permalink rules apply to this post: "hugo", "jekyll" or "site" (syndicate's own)."""
+    if where.in_posts or info.ssg == "jekyll":
+        return "jekyll"
+    return "hugo" if info.ssg == "hugo" else "site"
 
 
 def tokens(info: SiteInfo, where: Where, *, slug: str, fm_slug: str | None, title: str,
@@ -263,41 +298,74 @@ def tokens(info: SiteInfo, where: Where, *, slug: str, fm_slug: str | None, titl
     """The values of every permalink token for one post, in the site generator's flavour."""
     ssg = "jekyll" if where.in_posts else info.ssg
     d = date
-    values = {
-        "year": f"{d.year:04d}" if d else "", "month": f"{d.month:02d}" if d else "",
-        "day": f"{d.day:02d}" if d else "", "i_month": str(d.month) if d else "", "i_day": str(d.day) if d else "",
-        "short_year": f"{d.year % 100:02d}" if d else "", "y_day": f"{d.timetuple().tm_yday:03d}" if d else "",
-        "hour": f"{d.hour:02d}" if d else "", "minute": f"{d.minute:02d}" if d else "",
-        "second": f"{d.second:02d}" if d else "", "week": f"{d.isocalendar()[1]:02d}" if d else "",
-        "short_day": d.strftime("%a") if d else "", "monthname": d.strftime("%B").lower() if d else "",
+    values = dict.fromkeys(_DATE_TOKENS, "")
+    if d is not None:
+        iso = d.isocalendar()
+        short_day, long_day, short_month, long_month = d.strftime("%a|%A|%b|%B").split("|")  # one strftime
+        values.update({
+            "year": f"{d.year:04d}", "month": f"{d.month:02d}", "day": f"{d.day:02d}", "i_month": str(d.month),
+            "i_day": str(d.day), "short_year": f"{d.year % 100:02d}", "y_day": f"{d.timetuple().tm_yday:03d}",
+            "yearday": str(d.timetuple().tm_yday), "hour": f"{d.hour:02d}", "minute": f"{d.minute:02d}",
+            "second": f"{d.second:02d}", "week": f"{iso[1]:02d}", "w_year": str(iso[0]), "w_day": str(iso[2]),
+            "short_day": short_day, "long_day": long_day, "short_month": short_month,
+            "long_month": long_month, "monthname": long_month.lower(),
+            "weekday": str(d.isoweekday() % 7), "weekdayname": long_day.lower(),
+        })
+    section_slugs = [slugify(s) or s for s in where.sections]
+    values.update({
         "section": where.sections[0] if where.sections else "", "sections": "/".join(where.sections),
+        "sectionslug": section_slugs[0] if section_slugs else "", "sectionslugs": "/".join(section_slugs),
         "filename": where.name, "contentbasename": where.name, "output_ext": ".html",
         "categories": "/".join(slugify(c) for c in categories if c),
-        "slug": slug, "title": slugify(title) or slug,
-    }
+        "slugified_categories": "/".join(slugify(c) for c in categories if c),
+        "slug": slug, "title": slugify(title) or slug, "name": where.basename or where.name,
+        "basename": where.basename or where.name, "path": "/".join([*where.sections, where.name]),
+        "collection": "posts",
+    })
+    values["slugorfilename"] = values["slugorcontentbasename"] = fm_slug or where.name
     if ssg == "hugo":
         values["slug"] = fm_slug or slugify(title) or slug
-        values["slugorfilename"] = values["slugorcontentbasename"] = fm_slug or where.name
     elif ssg == "jekyll":
         values["title"] = fm_slug or where.name
     return values
 
 
-def expand(pattern: str, values: dict[str, str]) -> str:
-    """`/:year/:slug/` with `values` → a URL path; unknown tokens stay as written."""
-    out = _TOKEN.sub(lambda m: quote(values[m[1]], safe="/~._-") if m[1] in values else m[0], pattern)
-    out = re.sub(r"/{2,}", "/", "/" + out.lstrip("/"))
-    return out
+_DATE_TOKENS = ("year", "month", "day", "i_month", "i_day", "short_year", "y_day", "yearday", "hour", "minute",
+                "second", "week", "w_year", "w_day", "short_day", "long_day", "short_month", "long_month",
+                "monthname", "weekday", "weekdayname")
 
 
-def url_path(info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None) -> str:
-    """The post's URL path from the configured pattern, the generator's config, or the conventions."""
+def expand(pattern: str, values: dict[str, str], flavour: str = "site", *, date: datetime | None = None,
+           sections: list[str] | tuple[str, ...] = ()) -> str:
+    """`/:year/:slug/` with `values` → a URL path (see `syndicate.urltokens.expand`)."""
+    return expand_tokens(pattern, values, flavour, date=date, sections=sections)
+
+
+def url_path(info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None, *,
+             date: datetime | None = None, fm: dict[str, Any] | None = None,
+             warnings: list[str] | None = None) -> str:
+    """The post's URL path from the configured pattern, the generator's config and routes, or the conventions."""
     pattern = info.site.permalink
+    how = "site"
     if pattern is None:
-        if info.ssg == "hugo" and where.sections and where.sections[0] in info.hugo_permalinks:
-            pattern = info.hugo_permalinks[where.sections[0]]
+        if info.ssg == "hugo" and where.sections and where.sections[0] in info.hugo_permalinks and not where.in_posts:
+            pattern, how = info.hugo_permalinks[where.sections[0]], "hugo"
         elif info.ssg == "jekyll" or where.in_posts:
-            pattern = info.jekyll_permalink or JEKYLL_STYLES["date"]
+            pattern, how = info.jekyll_permalink or JEKYLL_STYLES["date"], "jekyll"
+        elif info.ssg == "astro" and info.astro is not None:
+            path, why = info.astro.url(where.rel, fm or {})
+            if path is not None:
+                return path
+            pattern = "/:slug/"
+            if warnings is not None:
+                warnings.append(f"Astro: no route serves {where.rel} ({why}); its URL {expand(pattern, values)} "
+                                "is a guess (set [site] permalink to say it)")
+        elif info.ssg == "gatsby" and info.gatsby is not None:
+            found = info.gatsby.path(where.rel, fm_slug)
+            if found is not None:
+                lang = where.lang if where.lang != (info.gatsby.default_lang or info.default_lang) else None
+                return ("/" + lang if lang else "") + found
+            pattern = "/:slug/"
         elif info.ssg in ("hugo", "zola") or (info.ssg is None and where.in_content):
             # Hugo and Zola serve a post at its folder path; an unknown generator with a
             # `content/` tree is most likely one of them.
@@ -305,9 +373,13 @@ def url_path(info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str 
             return _lang_prefix(info, where) + "/" + "/".join(slugify(s) or s for s in segs) + "/"
         else:
             pattern = "/:slug/"
-    path = expand(pattern, values)
+    path = expand(pattern, values, how, date=date, sections=where.sections)
     if info.ssg in ("hugo", "zola") or (info.ssg is None and info.languages):
         path = _lang_prefix(info, where) + path
+    elif info.ssg == "gatsby" or (info.ssg is None and where.lang):
+        default = info.gatsby.default_lang if info.gatsby and info.gatsby.default_lang else info.default_lang
+        if where.lang and where.lang != default:
+            path = "/" + where.lang + path
     return path
 
 

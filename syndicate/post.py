@@ -37,6 +37,7 @@ class Image:
     path: Path | None = None  # the local file, when it exists inside the site
     alt: str | None = None
     title: str | None = None
+    refused: bool = False  # it resolves outside the site root: left out of every copy
 
 
 @dataclass

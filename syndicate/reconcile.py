@@ -25,7 +25,7 @@ from pathlib import Path
 from syndicate.config import Config
 from syndicate.errors import SyndicateError
 from syndicate.ledger import FileRow, Ledger, utcnow
-from syndicate.loader import discover, load_post
+from syndicate.loader import discover, load_post, unique
 from syndicate.post import Post
 
 GONE = -1  # marker size: the file vanished at `seen_at`; its copies go after the grace period
@@ -180,6 +180,7 @@ class Scanner:
         new: list[tuple[str, str, Post | None]] = []  # (path, sha256, post) of files not known live before
         for path in paths:
             self._look(path, known, out, new)
+        self._stop_shared(out, new)
         # a file moved away: the same post is somewhere else now (by id, else by content hash)
         live_ids: set[str | None] = {f.post.id for f in out.changed}
         vanished = {g.path for g in gone}
@@ -265,6 +266,21 @@ class Scanner:
         else:
             kind = "saved"
         out.changed.append(Found(rel, post, kind))
+
+    def _stop_shared(self, out: Scan, new: list[tuple[str, str, Post | None]]) -> None:
+        """Posts sharing a URL or id with another post of the site are never sent: reported, and left
+        unrecorded so that every full scan looks at them again until one of the two changes."""
+        if not out.changed:
+            return
+        _kept, clashes = unique([f.post for f in out.changed], self.config.site)
+        stopped = {path: str(exc) for path, exc in clashes}
+        if not stopped:
+            return
+        gone = {f.path for f in out.changed if f.post.path in stopped}
+        out.errors.extend((f.path, stopped[f.post.path]) for f in out.changed if f.path in gone)
+        out.changed = [f for f in out.changed if f.path not in gone]
+        out.put = [r for r in out.put if r.path not in gone]
+        new[:] = [n for n in new if n[0] not in gone]
 
     def _pair(self, row: FileRow, live_ids: set[str | None], by_hash: dict[str, tuple[str, Post]],
               out: Scan) -> None:

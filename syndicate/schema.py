@@ -17,6 +17,8 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from syndicate.duration import HELP as DURATION_HELP
 from syndicate.duration import DurationError, parse_duration
+from syndicate.urltokens import allowed as allowed_tokens
+from syndicate.urltokens import unknown as unknown_tokens
 
 DEFAULT_CONTENT = ["content/**/*.md", "content/**/*.mdx", "_posts/**/*.md", "src/content/**/*.md", "src/content/**/*.mdx"]
 DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
@@ -110,6 +112,14 @@ def _any_url(value: str) -> str:
     return value
 
 
+def _permalink(value: str) -> str:
+    bad = unknown_tokens(value, "site")
+    if bad:
+        raise PydanticCustomError("permalink_token", "unknown token {tokens}",
+                                  {"tokens": ", ".join(bad), "allowed": allowed_tokens("site")})
+    return value
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url), Kind("http(s) URL")]
 Url = Annotated[str, AfterValidator(_any_url), Kind("URL")]
 
@@ -182,7 +192,7 @@ class SiteOptions(Section):
     root: str | None = Field(default=None, description="The site's root folder, relative to the config file (default: its folder).")
     content: Glob = Field(default_factory=lambda: list(DEFAULT_CONTENT),
                           description="Globs of post files, relative to the root.")
-    permalink: str | None = Field(default=None, description="URL pattern of a post (:year :month :day :slug ...); default: the generator's own.")
+    permalink: Annotated[str, AfterValidator(_permalink)] | None = Field(default=None, description="URL pattern of a post (:year :month :day :slug ...); default: the generator's own.")
     static: list[str] = Field(default_factory=list, description="Folders served at the site root (images).")
     fields: dict[str, str] = Field(default_factory=dict, description="Role -> front-matter key (dotted) for your theme's own names.")
     shortcodes: dict[str, str] = Field(default_factory=dict, description="Your shortcode -> a built-in meaning (figure, youtube...).")

@@ -10,11 +10,13 @@ import re
 
 from syndicate.markdown.context import Context
 from syndicate.markdown.tags import Tag
+from syndicate.xref import DEAD, resolve
 
 _YT_ID = re.compile(r"(?:youtu\.be/|youtube(?:-nocookie)?\.com/(?:embed/|shorts/|live/|v/|watch\?(?:.*&)?v=))([\w-]{6,})")
 _VIMEO_ID = re.compile(r"vimeo\.com/(?:video/|channels/[\w-]+/)?(\d+)")
 _TWEET = re.compile(r"(?:twitter|x)\.com/([\w]+)/status(?:es)?/(\d+)")
 _BARE_ID = re.compile(r"^[\w-]+$")
+_LINK_KINDS = {"ref": "hugo", "relref": "hugo", "post_url": "post_url", "link": "link"}
 
 BOXES = frozenset(
     "details note notice callout admonition alert tip warning info hint caution important danger "
@@ -107,12 +109,12 @@ def render(meaning: str, tag: Tag, inner: str | None, raw_inner: str | None, ctx
         lang = tag.get("lang", "language", pos=0)
         code = ctx.restore(raw_inner if raw_inner is not None else tag.get("code"))
         return ctx.protect(ctx.fenced(code, lang), code="block")
-    if meaning in ("ref", "relref", "link", "post_url"):
+    if meaning in _LINK_KINDS:
         target = tag.get("path", "page", pos=0) or tag.raw.strip()
         if not target:
             ctx.warn(f"{what} has no target: removed")
             return ""
-        return ctx.ref_url(target, what)
+        return post_link(ctx, _LINK_KINDS[meaning], target, what)
     if meaning == "param":
         key = tag.get("name", "key", pos=0)
         value = ctx.param(key) if key else None
@@ -127,6 +129,16 @@ def render(meaning: str, tag: Tag, inner: str | None, raw_inner: str | None, ctx
     if meaning in KEEP:
         return inner or ""
     return None
+
+
+def post_link(ctx: Context, kind: str, target: str, what: str) -> str:
+    """The published URL of the post a link names (`syndicate.xref`), or `DEAD` with a warning: the link
+    pass then drops the link and keeps its text, so no copy links to a page that does not exist."""
+    found = resolve(kind, ctx.post, target)
+    if found.url is not None:
+        return found.url
+    ctx.warn(f"{what}: {found.problem}; the link is removed, its text kept")
+    return DEAD
 
 
 def _tweet(tag: Tag, ctx: Context, what: str) -> str:

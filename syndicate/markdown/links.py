@@ -11,14 +11,16 @@ import html
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
-from syndicate.markdown.builtins import vimeo_id, youtube_id
+from syndicate.markdown.builtins import post_link, vimeo_id, youtube_id
 from syndicate.markdown.context import Context
 from syndicate.markdown.sanitize import maybe_unsafe, unsafe_scheme, warn_unsafe
 from syndicate.permalinks import site_info
 from syndicate.post import Image
 from syndicate.resolve import SiteFiles, served_path
+from syndicate.xref import DEAD
 
 # Before expansion only: script/style bodies and comments hold `{{ }}` and `{% %}` that are not ours
 # to expand. The sanitising itself is nh3's, after expansion (syndicate/markdown/sanitize.py).
@@ -43,6 +45,7 @@ _LINK_TAIL = re.compile(rf"(?:\s+{_TITLE})?\s*\)")
 _CANDIDATE = re.compile(r"!\[|\]\(|<[A-Za-z]|^ {0,3}\[(?!\^)", re.M)  # where _LINKS may match
 _URL_ATTRS = frozenset({"src", "href", "poster", "data-src", "action", "cite"})
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_SOURCE = (".md", ".mdx", ".markdown")  # a link to one of these names another post's source file
 
 
 def clean_html(text: str, ctx: Context) -> str:
@@ -96,18 +99,20 @@ class Resolver:
         """Absolute URL for `url` as written in the post."""
         if not url or url[0] in "#?" or _SCHEME.match(url):
             return url
+        if DEAD in url:
+            return DEAD
         if url.startswith("//"):
             return "https:" + url
         if url.startswith("@/"):
-            return self.ctx.ref_url(url[2:], f"internal link {url!r}")
+            return post_link(self.ctx, "zola", url[2:], f"internal link {url!r}")
         if url[0] == "/":
             bp = self.ctx.base_path
             if bp and (url == bp or url.startswith(bp + "/")):
                 return self.ctx.origin + url
             return self.ctx.site_url + url
         path = url.split("#", 1)[0].split("?", 1)[0]
-        if path.endswith((".md", ".mdx")) and "://" not in path:
-            return self.ctx.ref_url(url, f"link to {path!r}")
+        if path.lower().endswith(_SOURCE):
+            return post_link(self.ctx, "file", url, f"link to {path!r}")
         return urljoin(self.base, url)
 
     def files(self) -> SiteFiles:
@@ -115,15 +120,23 @@ class Resolver:
             self._files = site_info(self.ctx.post.site).files
         return self._files
 
-    def local(self, src: str, absolute: str) -> Path | None:
-        """The image's file inside the site root, if it exists there (the loader's cover lookup, too)."""
+    def local(self, src: str, absolute: str) -> Path | None | Literal[False]:
+        """The image's file inside the site root, if it exists there (the loader's cover lookup, too);
+        False when the reference leaves the site root: the image is refused (`refused_image`)."""
         served = served_path(absolute, self.ctx.site_url)
         if served is None and _SCHEME.match(src):
             return None
         found = self.files().find(src, self.ctx.post.bundle_dir, served)
         if found.refused:
-            self.ctx.warn(f"image {src!r} resolves outside the site root: not read")
+            self.ctx.warn(refused_image(self.ctx.post.path, src))
+            return False
         return found.path
+
+
+def refused_image(path: Path, src: str) -> str:
+    """The one warning for an image that resolves outside the site root, wherever the post names it
+    (cover or body): the image is left out of every copy."""
+    return f"{path}: image {src!r} resolves outside the site root; refused and left out of the post"
 
 
 def _norm_label(label: str) -> str:
@@ -135,13 +148,18 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
     res = Resolver(ctx)
     images: list[Image] = []
     defs: dict[str, str] = {}
+    dead: set[str] = set()
     if "]:" in text:
         for d in _DEF.finditer(text):
             defs.setdefault(_norm_label(d.group("label")), d.group("dest"))
 
-    def image(src: str, alt: str | None, title: str | None) -> str:
+    def image(src: str, alt: str | None, title: str | None) -> str | None:
+        """The image's absolute URL, recorded; None when it is refused (it must leave the text)."""
         url = res.url(src)
-        images.append(Image(src=src, url=url, path=res.local(src, url), alt=alt or None, title=title or None))
+        path = res.local(src, url)
+        if path is False:
+            return None
+        images.append(Image(src=src, url=url, path=path, alt=alt or None, title=title or None))
         return url
 
     def sub(m: re.Match[str]) -> str:
@@ -155,22 +173,29 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
                 warn_unsafe(ctx, "image", scheme)
                 return ""
             url = image(raw, alt, title_text)
+            if url is None:
+                return ""
             out = f"<{url}>" if (" " in url or dest.startswith("<")) else url
             return f"![{m.group('alt')}]({out}{' ' + title if title else ''})"
         if m.group("refimg") is not None:
             alt = m.group("ralt")
             dest = defs.get(_norm_label(m.group("rref") or alt))
             if dest is not None and unsafe_scheme(dest) is None:
-                image(dest[1:-1] if dest.startswith("<") else dest, _ESCAPED.sub(r"\1", alt), None)
+                if image(dest[1:-1] if dest.startswith("<") else dest, _ESCAPED.sub(r"\1", alt), None) is None:
+                    return ""
             return m.group(0)
-        if m.group("link") is not None:
-            return m.group("link") + _dest(m.group("ldest"), res)
         if m.group("def") is not None:
             if maybe_unsafe(m.group("ddest")) and (
                     scheme := unsafe_scheme(_plain_dest(m.group("ddest")))) is not None:
                 warn_unsafe(ctx, "link", scheme)
                 return m.group("def") + "<>"
-            return m.group("def") + _dest(m.group("ddest"), res)
+            dest = _dest(m.group("ddest"), res)
+            if DEAD in dest:  # its references lose their link below
+                dead.add(_norm_label(m.group("def").strip()[1:].split("]:", 1)[0]))
+                return m.group("def") + "<>"
+            if res.local(_plain_dest(m.group("ddest")), dest) is False:  # a refused image's URL goes too
+                return m.group("def") + "<>"
+            return m.group("def") + dest
         if m.group("auto") is not None:
             if (scheme := unsafe_scheme(m.group("aurl"))) is not None:
                 warn_unsafe(ctx, "link", scheme)
@@ -197,12 +222,42 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
                     out.append(text[opener + 1:m.start()])
                     pos = at = tail.end()
                     continue
+            if m.group("link") is not None:
+                dest = _dest(m.group("ldest"), res)
+                opener = _opener(text, m.start(), pos) if DEAD in dest else None
+                tail = _LINK_TAIL.match(text, m.end()) if opener is not None else None
+                if opener is not None and tail is not None:  # no such post: the link goes, its text stays
+                    out.append(text[pos:opener])
+                    out.append(text[opener + 1:m.start()])
+                    pos = at = tail.end()
+                    continue
+                out.append(text[pos:m.start()])
+                out.append(m.group("link") + dest)
+                pos = at = m.end()
+                continue
             out.append(text[pos:m.start()])
             out.append(sub(m))
             pos = at = m.end()
         out.append(text[pos:])
         text = "".join(out)
+    if dead:
+        text = _unlink(text, dead)
+    if DEAD in text:
+        text = text.replace(DEAD, "")  # a bare `{{< ref >}}` outside any link
     return text, images
+
+
+def _unlink(text: str, labels: set[str]) -> str:
+    """Reference links whose definition names no post: `[text][label]`, `[label][]`, `[label]` → their text."""
+    def full(m: re.Match[str]) -> str:
+        return m.group(1) if _norm_label(m.group(2) or m.group(1)) in labels else m.group(0)
+
+    text = re.sub(r"(?<![\]!\\])\[([^\[\]\n]+)\]\[([^\[\]\n]*)\]", full, text)
+
+    def short(m: re.Match[str]) -> str:
+        return m.group(1) if _norm_label(m.group(1)) in labels else m.group(0)
+
+    return re.sub(r"(?<![\]!\\])\[([^\[\]\n]+)\](?![\[(:])", short, text)
 
 
 def _plain_dest(dest: str) -> str:
@@ -232,7 +287,7 @@ def _dest(dest: str, res: Resolver) -> str:
     return url.replace("(", "%28").replace(")", "%29") if url != dest else dest
 
 
-def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None], str]) -> str:
+def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None], str | None]) -> str:
     """One HTML start tag: URLs absolute, `on*` handlers and `javascript:` URLs removed."""
     name = tag[1:].split(None, 1)[0].lower().rstrip("/>")
     attrs: dict[str, str] = {}
@@ -250,6 +305,8 @@ def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None],
             if value.strip().lower().startswith(("javascript:", "vbscript:", "data:text")):
                 return ""
             new = res.url(value.strip())
+            if new == DEAD:  # `<a href="other.md">` to no post: the element stays, without its link
+                return ""
             if key == "src" and name == "img":
                 attrs["@src"] = value.strip()
                 attrs[key] = new
@@ -262,6 +319,6 @@ def _tag(tag: str, res: Resolver, image: Callable[[str, str | None, str | None],
 
     head, body = tag[: len(name) + 1], tag[len(name) + 1:]
     out = head + _ATTR.sub(attr, body)
-    if name == "img" and "@src" in attrs:
-        image(attrs["@src"], attrs.get("alt"), attrs.get("title"))
+    if name == "img" and "@src" in attrs and image(attrs["@src"], attrs.get("alt"), attrs.get("title")) is None:
+        return ""  # refused: the element goes with it
     return out

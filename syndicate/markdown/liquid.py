@@ -1,7 +1,7 @@
 """Jekyll's Liquid in post bodies: tags (`{% x %}`, paired `{% x %}…{% endx %}`) and `{{ site.* }}` / `{{ page.* }}`.
 
-Jekyll tags: https://jekyllrb.com/docs/liquid/tags/ ; `post_url` and `link` give
-root-relative paths in Jekyll, made absolute here from `site.url` and the permalink.
+Jekyll tags: https://jekyllrb.com/docs/liquid/tags/ ; `post_url` and `link` give the
+linked post's URL as the loader computes it (`syndicate.xref`), absolute.
 """
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def _render(tag: Tag, inner: str | None, raw_inner: str | None, ctx: Context) ->
     meaning = mapped or _LIQUID_MEANING.get(name, name)
     if meaning in ("post_url", "link"):
         target = tag.raw.strip().strip("\"'")
-        return ctx.ref_url(target, f"{{% {name} {target} %}}")
+        return builtins.post_link(ctx, meaning, target, f"{{% {name} {target} %}}")
     if meaning in ("figure", "image", "img") and inner is not None:
         caption = tag.get("caption", "title")
         return "\n\n" + inner.strip("\n") + (f"\n*{' '.join(caption.split())}*" if caption else "") + "\n\n"
