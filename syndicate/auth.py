@@ -250,7 +250,7 @@ def _store(conn: Connector) -> TokenStore:
         from syndicate.errors import AuthFailed
 
         raise AuthFailed(f"target {conn.name!r}: no token store (the engine sets one up)")
-    return store  # type: ignore[no-any-return]
+    return store
 
 
 def account_of(conn: Connector) -> str:
