@@ -42,12 +42,12 @@ from syndicate.contract import (
     Request,
     SendContext,
     TagRules,
-    Template,
     TextLimit,
     Transient,
     raise_for_status,
 )
-from syndicate.fitting import checked_template, hashtags
+from syndicate.fitting import checked_template
+from syndicate.social import plain, social_template
 
 if TYPE_CHECKING:
     import httpx
@@ -180,21 +180,8 @@ class Bluesky(Connector):
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         limits = self.limits_for(facts)
         over = post.control.override(self.name, self.type)
-        tags, warnings = [], []
-        if limits.tags is not None:
-            tags = hashtags([*post.tags, *post.categories], limits.tags)
-        text = over.get("text")
-        if text:
-            before, found, after = str(text).partition(post.url)
-            template = Template("{text}{url}{after}" if found else "{text}\n\n{url}",
-                                {"text": before, "url": post.url, "after": after}, ("after", "text"))
-        else:
-            template = Template(str(self.option("template", DEFAULT_TEMPLATE)), {
-                "title": " ".join(post.title.split()),
-                "excerpt": " ".join(str(post.excerpt or "").split()),
-                "url": post.url,
-                "hashtags": " ".join(tags),
-            })
+        warnings: list[str] = []
+        template = social_template(post, self, limits.tags, DEFAULT_TEMPLATE)
         when = post.date or post.publish_date or post.updated
         fields: dict[str, Any] = {}
         if when is not None:
@@ -205,8 +192,8 @@ class Bluesky(Connector):
         media: list[MediaItem] = []
         mode = str(over.get("embed") or self.option("embed", "card"))
         if mode == "card":
-            fields["card"] = {"uri": post.url, "title": " ".join(post.title.split()),
-                              "description": _cut(" ".join(str(post.excerpt or "").split()), DESCRIPTION_MAX)}
+            fields["card"] = {"uri": post.url, "title": plain(post.title),
+                              "description": _cut(plain(post.excerpt), DESCRIPTION_MAX)}
             cover = post.cover
             if cover is not None and (cover.url or cover.src):
                 media.append(MediaItem("cover", str(cover.url or cover.src), cover.alt, cover.path))

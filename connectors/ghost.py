@@ -121,7 +121,8 @@ class GhostToken(Auth):
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+              form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         account, now = account_of(conn), self.clock()
         with self._lock:
             hit = self._tokens.get(account)

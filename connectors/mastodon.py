@@ -41,11 +41,11 @@ from syndicate.contract import (
     Request,
     SendContext,
     TagRules,
-    Template,
     TextLimit,
     Transient,
 )
-from syndicate.fitting import checked_template, hashtags
+from syndicate.fitting import checked_template
+from syndicate.social import social_template
 from syndicate.text import count, truncate
 
 if TYPE_CHECKING:
@@ -168,19 +168,7 @@ class Mastodon(Connector):
         if spoiler and _count(spoiler, limits) > room:
             spoiler = truncate(spoiler, max(room, 0), "graphemes", limits.text.url_weight)
             warnings.append("spoiler_text shortened to leave room for the status")
-        text = over.get("text")
-        if text:
-            # the author's text, with the link where they put it (else appended)
-            before, found, after = str(text).partition(post.url)
-            template = Template("{text}{url}{after}" if found else "{text}\n\n{url}",
-                                {"text": before, "url": post.url, "after": after}, ("after", "text"))
-        else:
-            template = Template(str(self.option("template", DEFAULT_TEMPLATE)), {
-                "title": " ".join(post.title.split()),
-                "excerpt": " ".join(str(post.excerpt or "").split()),
-                "url": post.url,
-                "hashtags": " ".join(hashtags([*post.tags, *post.categories], limits.tags)),
-            })
+        template = social_template(post, self, limits.tags, DEFAULT_TEMPLATE)
         template.reserve = _count(spoiler, limits)
         fields: dict[str, Any] = {"visibility": str(over.get("visibility") or self.option("visibility", "public"))}
         lang = over.get("language") or post.lang or self.option("language")

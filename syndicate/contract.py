@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Abilities", "AuthFailed", "Connector", "ConnectorError", "Draft", "Facts", "FittedMedia", "Limits",
-    "MediaItem", "MediaPolicy", "MediaSource", "NotFound", "OutcomeUnknown", "Part", "Permanent", "RateLimit",
+    "MediaItem", "MediaPolicy", "MediaSource", "NotFound", "Notice", "OutcomeUnknown", "Part", "Permanent", "RateLimit",
     "RateLimited", "Remote", "RenderError", "Request", "SendContext", "TagRules", "Template", "TextLimit",
     "Throttle", "Throttled", "Transient",
 ]
@@ -130,6 +130,8 @@ class Abilities:
     needs_public_media_url: bool = False  # images are fetched by the platform from a URL
     on_edit: Literal["update", "skip", "repost"] = "update"  # the default per-target `on_edit`
     find_hint: str = ""  # what a person should check when the outcome is unknown
+    delete_window: float | None = None  # seconds after creation a copy can still be deleted (None: always)
+    max_edits: int | None = None  # edits a copy takes in all (X: 5 within its edit window; None: no limit)
 
 
 # --- values passed around ---------------------------------------------------------
@@ -249,6 +251,8 @@ class Request:
     files: dict[str, Any] | None = None
     kind: str | None = None  # the rate-limit bucket (default: from the method)
     idempotent: bool = True  # False: a lost response leaves the outcome unknown
+    content: bytes | None = None  # a raw body (an upload of bytes), instead of json/data/files
+    price: float | None = None  # what the platform charges for this request, in USD (X)
 
     def shown(self) -> dict[str, Any]:
         """The request for `preview`: method, URL, body (secrets are masked by the caller)."""
@@ -260,6 +264,10 @@ class Request:
             out["headers"] = extra
         if self.data:
             out["data"] = self.data
+        if self.content is not None:
+            out["content"] = f"<{len(self.content)} bytes>"
+        if self.price is not None:
+            out["price_usd"] = self.price
         return out
 
 
@@ -271,6 +279,16 @@ class SendContext:
     part: int = 0
     thread: list[Remote] = field(default_factory=list)  # remotes of the parts already posted
     preview: bool = False  # True: media ids are placeholders; nothing was uploaded
+    siblings: dict[str, Remote] = field(default_factory=dict)  # this post's copies on other targets, by type
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something `status` and `doctor` show about a target: a token about to expire, a spent budget."""
+
+    level: Literal["info", "warn", "error"]
+    message: str
+    until: datetime | None = None  # when it happens or resets, if known
 
 
 Facts = dict[str, Any]  # what the engine learnt of an instance (its limits), cached in the ledger
@@ -313,6 +331,7 @@ class Connector:
         self.media = media  # None: no uploads (preview)
         self.throttle: Throttle | None = None  # the shared rate limiter, when there is one
         self.tokens: Any = None  # the engine's token cache (syndicate.auth.TokenCache)
+        self.token_store: Any = None  # rotating credentials (syndicate.tokens.TokenStore)
 
     @property
     def http(self) -> httpx.Client:
@@ -376,6 +395,14 @@ class Connector:
         """The copy a create or update answered with; a connector whose platform returns no id keeps this."""
         return Remote(None)
 
+    def build_verify(self) -> Request | None:
+        """The cheapest authenticated read (`doctor` sends it to check the credentials); None: nothing to ask."""
+        return None
+
+    def notices(self, facts: Facts | None, now: datetime) -> list[Notice]:
+        """What `status` and `doctor` should say about this target now: expiries, sunsets, budgets (no I/O)."""
+        return []
+
     # --- I/O hooks a connector may override ---
 
     def find(self, post: Post, key: str) -> Remote | None:
@@ -417,12 +444,19 @@ class Connector:
         import httpx
 
         headers = dict(request.headers)
-        url = request.url
+        url, params = request.url, request.params
+        if params and self.auth is not None and self.auth.signs_query:
+            url, params = str(httpx.URL(url, params=params)), None  # the signature covers the query
         if self.auth is not None:
-            url, headers = self.auth.apply(self, url, headers)
+            form = request.data if request.data and not request.files else None
+            url, headers = self.auth.apply(self, url, headers, method=request.method.upper(),
+                                           form={str(k): str(v) for k, v in form.items()} if form else None)
         try:
+            if request.content is not None:
+                return self.http.request(request.method, url, content=request.content, params=params,
+                                         headers=headers)
             return self.http.request(
-                request.method, url, json=request.json, params=request.params, headers=headers,
+                request.method, url, json=request.json, params=params, headers=headers,
                 data=request.data, files=request.files,
             )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

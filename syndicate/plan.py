@@ -66,6 +66,10 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
         if able.delete == "none":
             return Plan(post, name, "skip", f"post is {hidden}, but {connector.type} cannot delete: the copy stays",
                         row=row)
+        late = delete_too_late(connector, row, now)
+        if late:
+            return Plan(post, name, "skip", f"post is {hidden}, but {late}: the copy stays (not propagated)",
+                        row=row)
         how = "unpublish" if able.delete == "unpublish" or policy == "unpublish" else "remove"
         return Plan(post, name, "delete", f"post is now {hidden}: {how} the copy", row=row)
     if not post.control.allows(name, connector.type):
@@ -112,6 +116,10 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
         if now - row.published_at > timedelta(seconds=able.edit_window):
             return Plan(post, name, "skip", f"changed, but {connector.type}'s edit window has passed", draft, row,
                         warnings)
+    edits = int((row.remote_extra or {}).get("edits") or 0)
+    if able.max_edits is not None and edits >= able.max_edits and on_edit != "repost":
+        return Plan(post, name, "skip", f"changed, but {connector.type} takes {able.max_edits} edits and "
+                                        f"{edits} were made: not propagated", draft, row, warnings)
     if on_edit == "repost":
         return Plan(post, name, "repost", "changed: on_edit = repost deletes the copy and posts anew", draft, row,
                     warnings)
@@ -119,6 +127,24 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
     if state == "failed":
         reason = "retrying after a failure"
     return Plan(post, name, "update", reason, draft, row, warnings)
+
+
+def delete_too_late(connector: Connector, row: Row | None, now: datetime) -> str | None:
+    """Why the copy can no longer be deleted (a platform's delete window has passed), or None."""
+    window = connector.abilities.delete_window
+    if window is None or row is None or row.published_at is None:
+        return None
+    if now - row.published_at <= timedelta(seconds=window):
+        return None
+    return f"{connector.type} deletes only within {_span(window)} of posting"
+
+
+def _span(seconds: float) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 def _thread(connector: Connector) -> int:
