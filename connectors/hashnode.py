@@ -43,7 +43,7 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.fitting import SPECIAL_TAGS, shape_tags, tag_names
+from syndicate.fitting import SPECIAL_TAGS, listed, shape_tags, tag_names
 from syndicate.markdown.document import Embed
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ class Hashnode(Connector):
         assert rules is not None
         kept, warnings = shape_tags(list(by_slug.values()), rules)
         if dropped:
-            warnings.append("tags with no ASCII slug left out: " + ", ".join(repr(d) for d in dropped[:10]))
+            warnings.append("tags with no ASCII slug left out: " + listed(repr(d) for d in dropped))
         slugs = {name: slug for slug, name in by_slug.items()}
         return [{"slug": slugs[name], "name": name} for name in kept], warnings
 
