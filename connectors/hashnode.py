@@ -23,7 +23,7 @@ from pydantic import Field
 
 from connectors.common import public_images, same_url
 from syndicate.auth import Bearer
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -74,7 +74,7 @@ _TAKEN = re.compile(r"slug.*(taken|exists)", re.IGNORECASE)
 class HashnodeOptions(TargetOptions):
     token: Secret = Field(description="A personal access token (hashnode.com/settings/developer).")
     publication_id: str = Field(description="The publication's id (its dashboard URL holds it).")
-    base_url: str = Field(default="https://gql.hashnode.com", description="The GraphQL endpoint.")
+    base_url: HttpUrl = Field(default="https://gql.hashnode.com", description="The GraphQL endpoint.")
     max_tags: int = Field(default=TAGS_DEFAULT, ge=0, le=TAGS_MAX_API,
                           description="Tags kept per post (the editor's rule is 5, the API's 15).")
 

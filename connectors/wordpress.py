@@ -33,7 +33,7 @@ from pydantic import PositiveInt, field_validator
 from connectors.common import is_http_url
 from connectors.wordpress_html import footer, key_in, marker, media_entry, rewrite_images, wordpress_safe
 from syndicate.auth import Basic, account_of
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -73,7 +73,7 @@ _TERMS_LOCK = threading.Lock()
 
 
 class WordPressOptions(TargetOptions):
-    base_url: str
+    base_url: HttpUrl
     username: str
     app_password: Secret
     status: Literal["publish", "draft", "pending", "private"] = "publish"
