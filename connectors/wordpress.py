@@ -181,7 +181,9 @@ class WordPress(Connector):
         body = dict(draft.fields["post"])
         uploaded = {**known, **{s: e for s, v in ctx.media.items() if (e := media_entry(v)) is not None}}
         inline = {m.source: uploaded[m.source] for m in draft.media if m.role == "inline" and m.source in uploaded}
-        content = rewrite_images(body["content"], inline)
+        shown = {m.source: ctx.media[m.source] for m in draft.media  # a preview: what the upload will replace
+                 if ctx.preview and m.role == "inline" and m.source not in inline and m.source in ctx.media}
+        content = rewrite_images(body["content"], inline, shown)
         meta = dict(draft.fields.get("meta") or {})
         if key is not None and draft.fields.get("key_meta"):
             meta[draft.fields["key_meta"]] = key
