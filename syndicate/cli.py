@@ -282,6 +282,11 @@ def push(
         if problem:
             raise _fail(f"the broker {syn.redact(_safe_url(config.broker))} does not answer ({problem}); "
                         "start it, or remove [queue] broker to run in-process")
+        from syndicate.plan import target_warnings
+
+        for post in posts:  # the workers plan the rest; a post opted out by a typo must still be told
+            for warning in target_warnings(post.control, syn.target_types):
+                log.warning("%s: %s", syn.relpath(post), warning)
         queued = _queued(enqueue(syn, posts, targets, force=force))
         _report(queued, errors, as_json, show_all)
         raise typer.Exit(1 if errors or any(q["status"] == "failed" for q in queued) else 0)

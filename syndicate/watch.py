@@ -147,8 +147,11 @@ class Watcher:
         results: list[str] = []
         quiet = True
         if self.config.broker:
+            from syndicate.plan import target_warnings
             from syndicate.tasks import enqueue
 
+            for warning in target_warnings(post.control, syn.target_types):  # the workers plan the rest
+                self.echo(f"warning {found.path}: {warning}")
             queued = enqueue(syn, [post], self.targets)
             self.results += [{"post_id": post.id, "path": q["post"], "target": q["target"], "action": q.get("action"),
                               "status": q["status"], "reason": q["detail"]} for q in queued]

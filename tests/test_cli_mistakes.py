@@ -295,3 +295,20 @@ def test_watch_baseline_on_a_two_post_site_sends_none(site: Path, fakes) -> None
     code, out = run("watch", "--once")
     assert code == 0, out
     assert len(devto.articles) == 1 and len(masto.live) == 1
+
+
+def test_with_a_broker_push_still_warns_of_front_matter_target_names(site: Path, fakes) -> None:  # noqa: F811
+    import uuid
+
+    from tests.conftest import REDIS_URL
+
+    config_of(site, ("[state]", f'[queue]\nbroker = "{REDIS_URL}"\nname = "h-cli-{uuid.uuid4().hex}"\n\n[state]'))
+    post = write(site, "typo.md", "title: Typo\ndate: 2024-03-01\nsyndicate: [devtoo]")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the real command: its log is collected by main()
+    done = subprocess.run([sys.executable, "-m", "syndicate.cli", "push", str(post), "--json"], cwd=site, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(done.stdout)
+    assert data["results"] == []  # opted out of both: nothing queued
+    assert any("'devtoo' is not a configured target; did you mean devto?" in line for line in data["log"]), data
+    assert "content/posts/typo.md" in done.stderr
