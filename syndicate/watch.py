@@ -61,7 +61,7 @@ class Watcher:
         self.scanner = Scanner(config, self.syn.ledger, clock=clock)
         self.stop = threading.Event()
         self.failures = 0
-        self.results: list[dict[str, Any]] = []  # every (post, target) result of this run, for --json and the summary
+        self.results: list[dict[str, Any]] = []  # the (post, target) results of the last scan: --json, the summary
         self._held_shown = -1
         self._next_grace: float | None = None
         if config.broker:
@@ -72,7 +72,8 @@ class Watcher:
     # --- one scan, applied ---------------------------------------------------------------
 
     def reconcile(self, only: Iterable[Path] | None = None, *, first: bool = False) -> Scan:
-        """Scan (all files, or `only` these) and apply what changed; returns the scan."""
+        """Scan (all files, or `only` these) and apply what changed; returns the scan (`results`: this scan's)."""
+        self.results = []  # a long-running watcher keeps only the last scan's
         fresh = first and not self.syn.ledger.files() and not self.syn.ledger.all()
         scan = self.scanner.scan(only)
         if fresh:
