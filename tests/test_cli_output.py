@@ -76,7 +76,7 @@ def test_every_reporting_command_takes_json_with_one_shape(site: Path, fakes) ->
     assert {(r["target"], r["action"], r["status"]) for r in data["results"]} == {
         ("devto", "create", "done"), ("mastodon", "create", "done")}
 
-    masto.fail_next(20, 503, method="POST")
+    masto.fail_next(1, 422, method="POST")  # refused: failed at once, no backoff to wait out
     again = write(site, "again.md", "title: Again\ndate: 2024-03-01")
     assert run("push", str(again), "--to", "mastodon")[0] == 1
     masto.calm()
@@ -151,7 +151,7 @@ def test_a_first_watch_does_not_list_published_posts_as_new(site: Path, fakes) -
 def test_retry_never_prints_an_empty_reason(site: Path, fakes) -> None:  # noqa: F811
     devto, masto = fakes
     post = write(site, "r.md", "title: R\ndate: 2024-03-01")
-    devto.fail_next(20, 503, method="POST")
+    devto.fail_next(1, 422, method="POST")
     assert run("push", str(post), "--to", "devto")[0] == 1
     write(site, "r.md", "title: R\ndate: 2024-03-01\ndraft: true")
     code, out = run("retry")
