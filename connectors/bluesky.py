@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 
 from connectors.atproto import LINK_WEIGHT, repo_of, rich_text, rkey_of, tid_from_key
 from syndicate.auth import Session, account_of
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -81,7 +81,7 @@ _WRITES = (  # https://docs.bsky.app/docs/advanced-guides/rate-limits: points pe
 
 
 class BlueskyOptions(TargetOptions):
-    base_url: str = Field(default="https://bsky.social", description="The account's PDS.")
+    base_url: HttpUrl = Field(default="https://bsky.social", description="The account's PDS.")
     identifier: str = Field(description="The account's handle (me.bsky.social) or DID.")
     app_password: Secret = Field(description="An app password (Settings → Privacy and security → App passwords).")
     template: str = DEFAULT_TEMPLATE

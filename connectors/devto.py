@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.common import public_images, same_url
 from connectors.forem_liquid import forem_markdown
 from syndicate.auth import HeaderKey
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -57,7 +57,7 @@ _TAKEN = re.compile(r"canonical.url.*(taken|exists)", re.IGNORECASE)
 
 class DevToOptions(TargetOptions):
     api_key: Secret
-    base_url: str = "https://dev.to"
+    base_url: HttpUrl = "https://dev.to"
     organization_id: int | None = None
 
 

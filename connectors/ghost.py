@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 from connectors.common import is_http_url
 from syndicate.auth import Auth, account_of
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -75,7 +75,7 @@ _SRC = re.compile(r"""(\ssrc\s*=\s*)("[^"]*"|'[^']*')""", re.IGNORECASE)
 
 
 class GhostOptions(TargetOptions):
-    base_url: str
+    base_url: HttpUrl
     admin_api_key: Secret
     status: Literal["published", "draft"] = "published"
     accept_version: str = ACCEPT_VERSION

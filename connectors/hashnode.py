@@ -23,7 +23,7 @@ from pydantic import Field
 
 from connectors.common import public_images, same_url
 from syndicate.auth import Bearer
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -43,7 +43,7 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.fitting import SPECIAL_TAGS, shape_tags, tag_names
+from syndicate.fitting import SPECIAL_TAGS, listed, shape_tags, tag_names
 from syndicate.markdown.document import Embed
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ _TAKEN = re.compile(r"slug.*(taken|exists)", re.IGNORECASE)
 class HashnodeOptions(TargetOptions):
     token: Secret = Field(description="A personal access token (hashnode.com/settings/developer).")
     publication_id: str = Field(description="The publication's id (its dashboard URL holds it).")
-    base_url: str = Field(default="https://gql.hashnode.com", description="The GraphQL endpoint.")
+    base_url: HttpUrl = Field(default="https://gql.hashnode.com", description="The GraphQL endpoint.")
     max_tags: int = Field(default=TAGS_DEFAULT, ge=0, le=TAGS_MAX_API,
                           description="Tags kept per post (the editor's rule is 5, the API's 15).")
 
@@ -190,7 +190,7 @@ class Hashnode(Connector):
         assert rules is not None
         kept, warnings = shape_tags(list(by_slug.values()), rules)
         if dropped:
-            warnings.append("tags with no ASCII slug left out: " + ", ".join(repr(d) for d in dropped[:10]))
+            warnings.append("tags with no ASCII slug left out: " + listed(repr(d) for d in dropped))
         slugs = {name: slug for slug, name in by_slug.items()}
         return [{"slug": slugs[name], "name": name} for name in kept], warnings
 

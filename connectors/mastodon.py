@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import PositiveInt, field_validator
 
 from syndicate.auth import Bearer
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -79,7 +79,7 @@ _MEDIA = MediaPolicy(
 
 
 class MastodonOptions(TargetOptions):
-    base_url: str
+    base_url: HttpUrl
     access_token: Secret
     template: str = DEFAULT_TEMPLATE
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"

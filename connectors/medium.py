@@ -21,7 +21,7 @@ from pydantic import Field
 
 from connectors.common import is_http_url
 from syndicate.auth import Bearer, account_of
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -58,7 +58,7 @@ AUTHOR_PLACEHOLDER = "{authorId from GET /v1/me}"
 class MediumOptions(TargetOptions):
     token: Secret = Field(description="An integration token (Medium settings, Security and apps).")
     publication_id: str | None = Field(default=None, description="Post to this publication instead of the profile.")
-    base_url: str = Field(default="https://api.medium.com", description="The API's base URL.")
+    base_url: HttpUrl = Field(default="https://api.medium.com", description="The API's base URL.")
     publish_status: Literal["public", "draft", "unlisted"] = Field(default="public",
                                                                    description="How the story is published.")
     content_format: Literal["html", "markdown"] = Field(default="html", description="What `content` is sent as.")

@@ -33,7 +33,7 @@ from pydantic import PositiveInt, field_validator
 from connectors.common import is_http_url
 from connectors.wordpress_html import footer, key_in, marker, media_entry, rewrite_images, wordpress_safe
 from syndicate.auth import Basic, account_of
-from syndicate.config import Secret, TargetOptions
+from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -73,7 +73,7 @@ _TERMS_LOCK = threading.Lock()
 
 
 class WordPressOptions(TargetOptions):
-    base_url: str
+    base_url: HttpUrl
     username: str
     app_password: Secret
     status: Literal["publish", "draft", "pending", "private"] = "publish"
@@ -181,7 +181,9 @@ class WordPress(Connector):
         body = dict(draft.fields["post"])
         uploaded = {**known, **{s: e for s, v in ctx.media.items() if (e := media_entry(v)) is not None}}
         inline = {m.source: uploaded[m.source] for m in draft.media if m.role == "inline" and m.source in uploaded}
-        content = rewrite_images(body["content"], inline)
+        shown = {m.source: ctx.media[m.source] for m in draft.media  # a preview: what the upload will replace
+                 if ctx.preview and m.role == "inline" and m.source not in inline and m.source in ctx.media}
+        content = rewrite_images(body["content"], inline, shown)
         meta = dict(draft.fields.get("meta") or {})
         if key is not None and draft.fields.get("key_meta"):
             meta[draft.fields["key_meta"]] = key

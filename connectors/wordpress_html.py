@@ -55,9 +55,10 @@ def _same_src(a: str, b: str) -> bool:
     return unquote(html.unescape(a)) == unquote(b)
 
 
-def rewrite_images(markup: str, uploaded: dict[str, dict[str, Any]]) -> str:
-    """Each `<img>` whose src was uploaded points at the media library copy (alt untouched)."""
-    if not uploaded:
+def rewrite_images(markup: str, uploaded: dict[str, dict[str, Any]], shown: dict[str, str] | None = None) -> str:
+    """Each `<img>` whose src was uploaded points at the media library copy (alt untouched); a preview's
+    `shown` placeholders (`<upload: SRC>`) stand where the upload's URL will be."""
+    if not uploaded and not shown:
         return markup
 
     def one(match: re.Match[str]) -> str:
@@ -66,6 +67,10 @@ def rewrite_images(markup: str, uploaded: dict[str, dict[str, Any]]) -> str:
         src = attrs.get("src")
         if src is None:
             return tag
+        placeholder = next((p for source, p in (shown or {}).items() if _same_src(src, source)), None)
+        if placeholder is not None:
+            shown_src = placeholder.replace("&", "&amp;").replace('"', "&quot;")  # readable: `<` may stand in a value
+            return tag.replace(f'src="{src}"', f'src="{shown_src}"', 1)
         hit = next((e for source, e in uploaded.items() if _same_src(src, source)), None)
         if hit is None or not hit.get("url"):
             return tag

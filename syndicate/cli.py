@@ -15,49 +15,47 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
-from syndicate import __version__
+from syndicate import __version__, output
 from syndicate.errors import ConfigError, SyndicateError
+from syndicate.output import STYLES, console, emit_json, emit_results, errors_json, say
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from syndicate.config import Config
-    from syndicate.runner import Outcome, Syndicator
+    from syndicate.runner import Syndicator
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cross-post your site's posts, exactly once.")
+
+class _Group(TyperGroup):
+    """The commands' `--help` lists flags bare: typer renders a `<bool>` type beside each one."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _bare_flags(command, ctx)
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _bare_flags(self, ctx)
+        super().format_help(ctx, formatter)
+
+
+def _bare_flags(command: Any, ctx: Any) -> None:
+    for param in command.get_params(ctx):  # --help included: it is made on the first call
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
+app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
+                  help="Cross-post your site's posts, exactly once.")
 log = logging.getLogger("syndicate")
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="syndicate.toml (default: $SYNDICATE_CONFIG, then the nearest upward)")
+ConfigOpt = typer.Option(None, "--config", "-c", metavar="FILE", help="syndicate.toml (default: $SYNDICATE_CONFIG, then the nearest upward)")
 JsonOpt = typer.Option(False, "--json", help="machine-readable output")
-ToOpt = typer.Option(None, "--to", "-t", help="only this target (repeatable)")
+ToOpt = typer.Option(None, "--to", "-t", metavar="TARGET", help="only this target (repeatable)")
 
-_consoles: dict[tuple[bool, int], Console] = {}
-STYLES = {"create": "green", "update": "yellow", "delete": "red", "repost": "yellow", "error": "red",
-          "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow",
-          "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim"}
-
-
-def _console(stderr: bool = False) -> Console:
-    key = (stderr, id(sys.stderr if stderr else sys.stdout))  # a new stream (a test runner's) gets its own
-    if key not in _consoles:
-        from rich.console import Console
-
-        _consoles[key] = Console(stderr=stderr, soft_wrap=True, highlight=False)
-    return _consoles[key]
-
-
-def say(*chunks: Any, stderr: bool = False) -> None:
-    """Print `chunks` (plain strings, or (text, style) pairs) with no markup parsing at all."""
-    from rich.text import Text
-
-    line = Text()
-    for chunk in chunks:
-        if isinstance(chunk, tuple):
-            line.append(str(chunk[0]), style=chunk[1])
-        else:
-            line.append(str(chunk))
-    _console(stderr).print(line)
+_console = console  # the names the commands use
+AllOpt = typer.Option(False, "--all", help="list unchanged posts too (default: only what changed, and a summary)")
 
 
 def _fail(message: str, code: int = 2, label: str = "error") -> typer.Exit:
@@ -79,12 +77,15 @@ class _Collect(logging.Handler):
 _logged = _Collect()
 
 
-def _config(path: Optional[Path], *, strict: bool) -> Config:
+def _config(path: Optional[Path], *, strict: bool, near: Optional[list[Path]] = None,
+            readonly: bool = False) -> Config:
+    """The config by --config, $SYNDICATE_CONFIG, upward from here, else upward from the posts named.
+    `readonly`: a command that writes nothing (not even the data folder)."""
     from syndicate.config import find_config, load_config
     from syndicate.permalinks import check_site
 
     try:
-        config = load_config(find_config(path), strict=strict)
+        config = load_config(find_config(path, near=near or ()), strict=strict, readonly=readonly)
         check_site(config.site)  # the generator's own config: a URL pattern it cannot expand exits 2 here
         return config
     except ConfigError as exc:
@@ -162,14 +163,6 @@ def _previews(syn: Syndicator, posts: list[Any], targets: list[str], force: bool
             for post in posts]
 
 
-def _errors_json(errors: list[tuple[Path, str]]) -> list[dict[str, str]]:
-    return [{"path": str(p), "error": e} for p, e in errors]
-
-
-def _emit_json(payload: Any) -> None:
-    print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-
-
 def _print_preview(res: dict[str, Any]) -> None:
     from rich.rule import Rule
     from rich.text import Text
@@ -177,7 +170,10 @@ def _print_preview(res: dict[str, Any]) -> None:
     post = res["post"]
     title = Text(post["title"], style="bold")
     title.append("  " + post["url"], style="dim")
-    _console().print(Rule(title))
+    if _console().is_terminal:
+        _console().print(Rule(title))
+    else:  # piped: a rule would cut the title and its URL to the width
+        _console().print(Text("── ", style="dim") + title, crop=False)
     for name, entry in res["targets"].items():
         say((name, "bold"), ": ", (entry["action"], STYLES.get(entry["action"], "dim")), " — ", entry["reason"])
         for req in entry.get("requests") or []:
@@ -188,15 +184,26 @@ def _print_preview(res: dict[str, Any]) -> None:
             if len(lines) > 40:
                 say("    …")
         for w in entry.get("warnings") or []:
-            say("  ", ("warning: ", "yellow"), w)
+            own = f"{name}: "  # the target is named above
+            say("  ", ("warning: ", "yellow"), output.bounded(w[len(own):] if w.startswith(own) else w))
 
 
-def _print_errors(errors: list[tuple[Path, str]]) -> None:
-    for _path, message in errors:
-        say(("skipped ", "red"), message, stderr=True)
+def _known_targets(config: Config, names: Optional[list[str]]) -> None:
+    """Exit 2 naming each target that is not configured, with the near miss."""
+    from syndicate.schema_text import nearest
+
+    unknown = [n for n in names or [] if n not in config.targets]
+    if not unknown:
+        return
+    said = []
+    for name in unknown:
+        near = nearest(name, config.targets)
+        said.append(f"{name} (did you mean {near}?)" if near else name)
+    raise _fail(f"unknown target(s): {', '.join(said)}; configured: {', '.join(config.targets) or 'none'}")
 
 
 def _targets(syn: Syndicator, to: Optional[list[str]]) -> list[str]:
+    _known_targets(syn.config, to)
     try:
         return syn.targets_for(to)
     except KeyError as exc:
@@ -223,17 +230,17 @@ def preview(
     as_json: bool = JsonOpt,
 ) -> None:
     """Show the exact requests each target would get. Nothing is sent or recorded."""
-    config = _config(config_path, strict=False)
+    config = _config(config_path, strict=False, near=paths, readonly=True)
     syn = _syndicator(config, readonly=True)
     targets = _targets(syn, to)
     posts, errors = _load(_collect(paths, config), config)
     results = _previews(syn, posts, targets)
     if as_json:
-        _emit_json({"posts": results, "errors": _errors_json(errors), "log": _logged.messages})
+        emit_json({"posts": results, "errors": errors_json(errors), "log": _logged.messages})
     else:
         for res in results:
             _print_preview(res)
-        _print_errors(errors)
+        output.errors(errors)
     raise typer.Exit(2 if errors and not posts else 0)
 
 
@@ -247,25 +254,27 @@ def push(
     as_json: bool = JsonOpt,
     apply_deletes: bool = typer.Option(False, "--apply-deletes",
                                        help="carry out the deletions the watcher's mass-change guard holds"),
+    show_all: bool = AllOpt,
 ) -> None:
     """Publish or update now (queued to the workers when a broker is configured)."""
     if apply_deletes:
         _apply_deletes(config_path)
     if not paths:
         raise _fail("name the post files or folders to push (or --apply-deletes)")
-    config = _config(config_path, strict=not dry_run)
+    config = _config(config_path, strict=not dry_run, near=paths, readonly=dry_run)
     syn = _syndicator(config, readonly=dry_run)
     targets = _targets(syn, to)
     posts, errors = _load(_collect(paths, config), config)
     if dry_run:
         results = _previews(syn, posts, targets, force)
         if as_json:
-            _emit_json({"posts": results, "errors": _errors_json(errors), "log": _logged.messages})
+            emit_json({"posts": results, "errors": errors_json(errors), "log": _logged.messages})
         else:
             for res in results:
-                _print_preview(res)
-            _print_errors(errors)
-            say((f"\ndry run: {len(posts)} post(s) × {len(targets)} target(s); nothing was sent", "dim"))
+                if show_all or not _unchanged(res):
+                    _print_preview(res)
+            output.errors(errors)
+            say((f"dry run, nothing was sent: {output.plan_summary(_plan_rows(results))}", "bold"))
         failed = any(e["action"] == "error" for r in results for e in r["targets"].values())
         raise typer.Exit(1 if errors or failed else 0)
 
@@ -277,44 +286,43 @@ def push(
         if problem:
             raise _fail(f"the broker {syn.redact(_safe_url(config.broker))} does not answer ({problem}); "
                         "start it, or remove [queue] broker to run in-process")
-        queued = enqueue(syn, posts, targets, force=force)
-        if as_json:
-            _emit_json({"queued": queued, "errors": _errors_json(errors), "log": _logged.messages})
-        else:
-            for q in queued:
-                say(q["status"] + " ", q["post"], " → ", q["target"], f" ({q['detail']})")
-            _print_errors(errors)
+        from syndicate.plan import target_warnings
+
+        for post in posts:  # the workers plan the rest; a post opted out by a typo must still be told
+            for warning in target_warnings(post.control, syn.target_types):
+                log.warning("%s: %s", syn.relpath(post), warning)
+        queued = _queued(enqueue(syn, posts, targets, force=force))
+        _report(queued, errors, as_json, show_all)
         raise typer.Exit(1 if errors or any(q["status"] == "failed" for q in queued) else 0)
 
     outcomes = [syn.run_inline(post, target, force=force) for post in posts for target in targets]
-    _report(outcomes, errors, as_json)
+    _report([o.as_dict() for o in outcomes], errors, as_json, show_all)
     unfinished = [o for o in outcomes if o.status in ("failed", "waiting", "check")]
     raise typer.Exit(1 if unfinished or errors else 0)
 
 
-def _report(outcomes: list[Outcome], errors: list[tuple[Path, str]], as_json: bool) -> None:
+def _report(results: list[dict[str, Any]], errors: list[tuple[Path, str]], as_json: bool,
+            show_all: bool = False) -> None:
+    """The results of a run: `--json`, or the table (changes only unless `show_all`) and the summary."""
     if as_json:
-        _emit_json({"results": [o.as_dict() for o in outcomes], "errors": _errors_json(errors),
-                    "log": _logged.messages})
+        emit_results(results, errors, _logged.messages)
         return
-    from rich.table import Table
-    from rich.text import Text
+    output.results(results, show_all=show_all)
+    output.errors(errors)
 
-    table = Table("post", "target", "action", "result", "detail")
-    table.columns[0].overflow = "fold"
-    table.columns[4].overflow = "fold"
-    for o in outcomes:
-        detail = o.error or o.remote_url or o.reason
-        table.add_row(Text(o.path), Text(o.target), Text(o.action), Text(o.status, style=STYLES.get(o.status, "dim")),
-                      Text(detail or ""))
-    _console().print(table)
-    shown: set[tuple[str, str]] = set()
-    for o in outcomes:
-        for w in o.warnings:
-            if (o.path, w) not in shown:  # a post's own warnings once, not once per target
-                shown.add((o.path, w))
-                say(("warning ", "yellow"), o.path, ": ", w)
-    _print_errors(errors)
+
+def _queued(queued: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """`tasks.enqueue`'s answers as results (path, target, action, status, reason or task)."""
+    return [{"path": q["post"], "target": q["target"], "action": q.get("action", ""), "status": q["status"],
+             ("task" if q["status"] == "queued" else "reason"): q["detail"]} for q in queued]
+
+
+def _unchanged(preview: dict[str, Any]) -> bool:
+    return all(e["action"] == "skip" and e["reason"] == "unchanged" for e in preview["targets"].values())
+
+
+def _plan_rows(previews: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(e["action"], e["reason"]) for r in previews for e in r["targets"].values()]
 
 
 _STATE_NOTES = {
@@ -331,14 +339,23 @@ def status(
     as_json: bool = JsonOpt,
 ) -> None:
     """Each post × target: state, remote URL, last error."""
-    config = _config(config_path, strict=False)
+    config = _config(config_path, strict=False, near=paths, readonly=True)
+    from syndicate.ledger.peek import peek_for
+
+    peek = peek_for(config.state_url)
+    if peek is not None and not peek.path.exists():  # nothing recorded: no ledger is made just to say so
+        if as_json:
+            emit_json([])
+        else:
+            say(("nothing recorded yet", "dim"))
+        raise typer.Exit(0)
     from syndicate.ledger import Ledger
 
     ledger = Ledger(config.state_url)
     ids = None
     if paths:
         posts, errors = _load(_collect(paths, config), config)
-        _print_errors(errors)
+        output.errors(errors)
         ids = [p.id for p in posts]
     rows = ledger.all(ids)
     data = [
@@ -352,38 +369,63 @@ def status(
         }
         for r in rows
     ]
+    _unsent_states(config, data)
     if as_json:
-        _emit_json(data)
+        emit_json(data)
         raise typer.Exit(0)
     if not data:
         say(("nothing recorded yet", "dim"))
         raise typer.Exit(0)
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table("post", "target", "state", "remote / detail")
-    table.columns[0].overflow = "fold"
-    table.columns[3].overflow = "fold"
-    for d in data:
-        state = str(d["state"])
-        style = STYLES.get(state, "dim")
-        if state in _STATE_NOTES:
-            state += f" ({_STATE_NOTES[state]})"
-        if d["state"] == "published" and d["last_error"]:
-            style, state = "red", "published, last update failed"
-            detail = f"{d['remote_url']} — {d['last_error']}"
-        elif d["state"] == "failed":
-            detail = str(d["last_error"] or "")
-        elif d["state"] == "deferred":
-            detail = f"until {d['deferred_until']}: {d['defer_reason']}"
-        elif d["state"] in ("check", "deleted", "baseline"):
-            detail = str(d["reason"] or d["last_error"] or "")
-        else:
-            detail = str(d["remote_url"] or d["last_error"] or "")
-        table.add_row(Text(str(d["path"] or d["post_id"])), Text(str(d["target"])), Text(state, style=style),
-                      Text(detail))
-    _console().print(table)
+    output.table(("post", "target", "state", "remote / detail"), [_status_row(d) for d in data])
     _held_note(ledger)
+
+
+def _status_row(d: dict[str, Any]) -> list[tuple[str, str]]:
+    state = str(d["state"])
+    style = STYLES.get(state, "dim")
+    if state in _STATE_NOTES:
+        state += f" ({_STATE_NOTES[state]})"
+    if d["state"] == "published" and d["last_error"]:
+        style, state = "red", "published, last update failed"
+        detail = f"{d['remote_url']} — {d['last_error']}"
+    elif d["state"] == "failed":
+        detail = str(d["last_error"] or "")
+    elif d["state"] == "deferred":
+        reason = str(d["defer_reason"] or "")
+        detail = reason if reason.startswith("not due until") else f"until {d['deferred_until']}: {reason}"
+    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out"):
+        detail = str(d["reason"] or d["last_error"] or "")
+    else:
+        detail = str(d["remote_url"] or d["last_error"] or "")
+    return [(str(d["path"] or d["post_id"]), ""), (str(d["target"]), ""), (state, style), (detail, "")]
+
+
+def _unsent_states(config: Config, data: list[dict[str, Any]]) -> None:
+    """A row never sent (`new`) says why from its post: `draft`, `hidden` (why) or `opted out`."""
+    from syndicate.ledger import utcnow
+    from syndicate.loader import load_post
+
+    posts: dict[str, Any] = {}
+    now = utcnow()
+    for d in data:
+        if d["state"] != "new" or not d["path"]:
+            continue
+        if d["path"] not in posts:
+            try:
+                posts[d["path"]] = load_post(config.site.root / d["path"], config.site)
+            except (SyndicateError, OSError, UnicodeDecodeError):
+                posts[d["path"]] = None
+        post = posts[d["path"]]
+        target = config.targets.get(d["target"])
+        if post is None:
+            continue
+        hidden = post.visible_at(now)
+        if post.draft:
+            d["state"], d["reason"] = "draft", hidden or "draft"
+        elif hidden:
+            d["state"], d["reason"] = "hidden", hidden
+        elif target is not None and not post.control.allows(target.name, target.type):
+            d["state"], d["reason"] = "opted out", "opted out in front matter"
 
 
 @app.command()
@@ -395,13 +437,14 @@ def retry(
     as_json: bool = JsonOpt,
 ) -> None:
     """Re-queue failed (and deferred) rows; runs them in-process without a broker."""
-    config = _config(config_path, strict=True)
+    config = _config(config_path, strict=True, near=paths)
+    _known_targets(config, target)
     syn = _syndicator(config)
     states = ["failed"] if failed else ["failed", "deferred", "creating"]
     ids = None
+    errors: list[tuple[Path, str]] = []
     if paths:
         posts, errors = _load(_collect(paths, config), config)
-        _print_errors(errors)
         ids = [p.id for p in posts]
     rows = [r for r in syn.ledger.all(ids, states) if not target or r.target in target]
     results: list[dict[str, Any]] = []
@@ -419,7 +462,8 @@ def retry(
 
             configure(config)
             res = publish.delay(row.post_path or "", row.post_id, row.target, False)
-            results.append({"path": row.post_path, "target": row.target, "status": "queued", "task": res.id})
+            results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "queued",
+                            "task": res.id})
             continue
         from syndicate.loader import load_post
 
@@ -427,19 +471,17 @@ def retry(
             post = load_post(config.site.root / (row.post_path or ""), config.site)
         except (SyndicateError, OSError) as exc:
             failures += 1
-            results.append({"path": row.post_path, "target": row.target, "status": "failed", "error": str(exc)})
+            results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "failed",
+                            "error": str(exc)})
             continue
         outcome = syn.run_inline(post, row.target)
         failures += outcome.status in ("failed", "waiting", "check")
         results.append(outcome.as_dict())
-    if as_json:
-        _emit_json(results)
+    if results or as_json:
+        _report(results, errors, as_json, show_all=True)
     else:
-        for r in results:
-            say(f"{r.get('path')} → {r.get('target')}: ", (str(r.get("status")), STYLES.get(str(r.get("status")), "")),
-                " ", str(r.get("error") or r.get("remote_url") or ""))
-        if not results:
-            say(("nothing to retry", "dim"))
+        output.errors(errors)
+        say(("nothing to retry", "dim"))
     raise typer.Exit(1 if failures else 0)
 
 
@@ -451,11 +493,13 @@ def resolve(
     remote_id: Optional[str] = typer.Option(None, "--id", help="the copy's id on the platform, if known"),
     not_posted: bool = typer.Option(False, "--not-posted", help="you looked: there is no copy; create it again"),
     config_path: Optional[Path] = ConfigOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Settle a `check` row after looking on the platform: the copy exists (--url), or not (--not-posted)."""
     if bool(remote_url or remote_id) == not_posted:
         raise _fail("say what you found: --url URL (and --id ID) for a copy that exists, or --not-posted")
-    config = _config(config_path, strict=False)
+    config = _config(config_path, strict=False, near=[path])
+    _known_targets(config, [target])
     posts, errors = _load(_collect([path], config), config)
     if errors or not posts:
         raise _fail(errors[0][1] if errors else f"{path}: not a post")
@@ -466,7 +510,14 @@ def resolve(
     if row is None or row.state != "check":
         raise _fail(f"{path} → {target} is not waiting for a check (state: {row.state if row else 'none'})")
     ledger.resolve(posts[0].id, target, found=not not_posted, remote_id=remote_id, remote_url=remote_url)
-    say(f"{path} → {target}: ", ("published" if remote_url or remote_id else "will be created again", "green"))
+    found = bool(remote_url or remote_id)
+    result = {"post_id": posts[0].id, "path": row.post_path or str(path), "target": target, "action": "resolve",
+              "status": "done", "reason": "published: the copy exists" if found else "not posted: created again next",
+              "remote_url": remote_url}
+    if as_json:
+        emit_results([result], [], _logged.messages)
+        return
+    say(f"{path} → {target}: ", ("published" if found else "will be created again", "green"))
 
 
 def _since(value: Optional[str]) -> Any:
@@ -481,10 +532,11 @@ def _since(value: Optional[str]) -> Any:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _watcher(config_path: Optional[Path], **kwargs: Any) -> Any:
+def _watcher(config_path: Optional[Path], *, stderr: bool = False, near: Optional[list[Path]] = None,
+             **kwargs: Any) -> Any:
     from syndicate.watch import Watcher
 
-    config = _config(config_path, strict=True)
+    config = _config(config_path, strict=True, near=near)
     if config.broker:
         from syndicate.tasks import check_broker, configure
 
@@ -493,7 +545,7 @@ def _watcher(config_path: Optional[Path], **kwargs: Any) -> Any:
         if problem:
             raise _fail(f"the broker {_safe_url(config.broker)} does not answer ({problem}); "
                         "start it, or remove [queue] broker to run in-process")
-    return Watcher(config, syn=_syndicator(config), echo=lambda line: say(line), **kwargs)
+    return Watcher(config, syn=_syndicator(config), echo=lambda line: say(line, stderr=stderr), **kwargs)
 
 
 @app.command()
@@ -503,6 +555,7 @@ def watch(
     baseline_: bool = typer.Option(False, "--baseline", help="first start: record existing posts, send none"),
     since: Optional[str] = typer.Option(None, "--since", help="with --baseline: only posts dated before DATE"),
     config_path: Optional[Path] = ConfigOpt,
+    as_json: bool = typer.Option(False, "--json", help="with --once: machine-readable output (the log on stderr)"),
 ) -> None:
     """Follow the site's files: new, edited, moved, unpublished and deleted posts reach every target."""
     from syndicate.watch import Refused
@@ -511,12 +564,20 @@ def watch(
         raise _fail("--backfill or --baseline, not both")
     if since and not baseline_:
         raise _fail("--since goes with --baseline")
+    if as_json and not once:
+        raise _fail("--json goes with --once")
     w = _watcher(config_path, first_run="backfill" if backfill else "baseline" if baseline_ else None,
-                 since=_since(since))
+                 since=_since(since), stderr=as_json)
     try:
         if once:
-            w.reconcile(first=True)
-            raise typer.Exit(1 if w.failures else 0)
+            scan = w.reconcile(first=True)
+            errors = [(Path(p), e) for p, e in scan.errors]
+            if as_json:
+                emit_results(w.results, errors, _logged.messages)
+            else:
+                say((output.summary(w.results), "bold"))
+            # held deletions wait for a person (`push --apply-deletes`), as a failure does
+            raise typer.Exit(1 if w.failures or scan.held else 0)
         raise typer.Exit(w.run())
     except Refused as exc:
         raise _fail(str(exc), label="refused") from None
@@ -527,11 +588,13 @@ def baseline(
     paths: Optional[list[Path]] = typer.Argument(None, help="post files or folders (default: the whole site)"),
     since: Optional[str] = typer.Option(None, "--since", help="only posts dated before DATE"),
     config_path: Optional[Path] = ConfigOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Record existing posts as known without sending them; later edits of them are not sent either."""
     from syndicate.watch import baseline as mark
+    from syndicate.watch import baselined
 
-    w = _watcher(config_path)
+    w = _watcher(config_path, near=paths)
     config = w.config
     if paths:
         files = _collect(paths, config)
@@ -543,8 +606,13 @@ def baseline(
     scan.put = [r for r in scan.put if r.path not in sent]  # not baselined: the watcher still sends them
     scan.vanished, scan.due = [], []
     w.syn.ledger.put_files(scan.put)
-    _print_errors([(Path(p), e) for p, e in scan.errors])
-    say(f"baselined {len(kept)} post(s) × {len(w.targets)} target(s): known, never sent")
+    errors = [(Path(p), e) for p, e in scan.errors]
+    if as_json:
+        emit_results(baselined(w.syn, [f.post for f in scan.changed if f.post.id in kept], w.targets), errors,
+                     _logged.messages)
+    else:
+        output.errors(errors)
+        say(f"baselined {len(kept)} post(s) × {len(w.targets)} target(s): known, never sent")
     raise typer.Exit(1 if scan.errors else 0)
 
 
@@ -594,6 +662,7 @@ def serve(
             raise _fail(f"the broker {_safe_url(config.broker)} does not answer ({problem}); "
                         "start it, or remove [queue] broker to sync in this process")
     service = Service(config)  # a clear error before listening: no git, an empty secret, an unknown branch
+    logging.getLogger("syndicate").setLevel(logging.INFO)  # each sync says what it sent
     say(f"serving the webhook for {service.name} ({service.branch}) on http://{host}:{port}/hooks/HOST")
     trusted = ",".join(config.webhook.trusted_proxies)
     uvicorn.run(create_app(service=service), host=host, port=port, proxy_headers=proxy_headers,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from syndicate.schema import (
     DEFAULT_CONTENT,
     ConfigFile,
     HttpOptions,
+    HttpUrl,
     LooseTargetOptions,
     MediaOptions,
     QueueOptions,
@@ -32,6 +33,7 @@ from syndicate.schema import (
     TargetOptions,
     WatchOptions,
     WebhookOptions,
+    _http_url,
     rate_specs,
     state_url,
 )
@@ -44,7 +46,7 @@ _REF_START = re.compile(r"\$\{")
 _REF_HELP = "${VAR} or ${VAR:-default}"
 
 __all__ = [
-    "CONFIG_NAME", "DEFAULT_CONTENT", "Config", "ConfigError", "SiteConfig", "Secret", "TargetConfig",
+    "CONFIG_NAME", "DEFAULT_CONTENT", "Config", "ConfigError", "HttpUrl", "SiteConfig", "Secret", "TargetConfig",
     "TargetOptions", "find_config", "load_config", "reference",
 ]
 
@@ -93,8 +95,10 @@ class Config:
 
 
 
-def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None) -> Path:
-    """`--config FILE`, then `$SYNDICATE_CONFIG`, then the nearest `syndicate.toml` upward."""
+def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | None = None,
+                near: Iterable[Path] = ()) -> Path:
+    """`--config FILE`, then `$SYNDICATE_CONFIG`, then the nearest `syndicate.toml` upward from `start`
+    (the current folder), then upward from each path in `near` (the posts named on the command line)."""
     if explicit:
         path = Path(explicit)
         if not path.is_file():
@@ -107,64 +111,71 @@ def find_config(explicit: str | os.PathLike[str] | None = None, start: Path | No
             raise ConfigError(f"{path}: no such config file (from $SYNDICATE_CONFIG)")
         return path.resolve()
     here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"no {CONFIG_NAME} found in {here} or above (use --config FILE or $SYNDICATE_CONFIG)")
+    for origin in (here, *(Path(p).resolve() for p in near)):
+        for folder in (origin, *origin.parents):
+            candidate = folder / CONFIG_NAME
+            if candidate.is_file():
+                return candidate
+    where = ", ".join(str(p) for p in dict.fromkeys([here, *(Path(p).resolve() for p in near)]))
+    raise ConfigError(f"no {CONFIG_NAME} found in {where} or above (use --config FILE or $SYNDICATE_CONFIG)")
 
 
-def _interpolate(value: Any, where: str, path: Path, env: Mapping[str, str], missing: list[str] | None = None) -> Any:
+def _interpolate(value: Any, where: str, path: Path, env: Mapping[str, str], errors: list[str],
+                 missing: list[str] | None = None) -> Any:
     """Replace `${VAR}` (or `${VAR:-default}`) from the environment, recursively.
 
     With `missing` given (a lenient load for previews), an unset variable
     becomes "" and its name is appended there instead of failing. A `${` that
-    starts no reference (`${FOO`, `${1X}`) is an error.
+    starts no reference (`${FOO`, `${1X}`) is an error. Errors go to `errors`.
     """
     if isinstance(value, dict):
-        return {k: _interpolate(v, f"{where}.{k}", path, env, missing) for k, v in value.items()}
+        return {k: _interpolate(v, f"{where}.{k}", path, env, errors, missing) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v, f"{where}[{i}]", path, env, missing) for i, v in enumerate(value)]
+        return [_interpolate(v, f"{where}[{i}]", path, env, errors, missing) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
     starts = {m.start() for m in _ENV_REF.finditer(value)}
     if any(m.start() not in starts for m in _REF_START.finditer(value)):
         got = show(value, is_secret_name(where.rsplit(".", 1)[-1]))
-        raise ConfigError(f"{path}: {where}: unterminated or malformed ${{...}} (got {got}; allowed: {_REF_HELP})")
+        errors.append(f"{path}: {where}: unterminated or malformed ${{...}} (got {got}; allowed: {_REF_HELP})")
+        return value
 
     def sub(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        if name in env and env[name] != "":
+        if env.get(name):
             return env[name]
         if default is not None:
             return default
         if missing is not None:
-            missing.append(f"{where} (${name})")
+            missing.append(f"{where} (${name}{' is empty' if name in env else ''})")
             return ""
-        raise ConfigError(f"{path}: {where}: environment variable ${name} is not set")
+        state = "is set but empty" if name in env else "is not set"
+        errors.append(f"{path}: {where}: environment variable ${name} {state}")
+        return ""
 
     return _ENV_REF.sub(sub, value)
 
 
-def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], missing: list[str] | None) -> dict[str, Any]:
+def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], missing: list[str] | None,
+                     errors: list[str]) -> dict[str, Any]:
     """Interpolate the whole file; only credentials (targets, media.rehost) may be unset when lenient."""
     out: dict[str, Any] = {}
     for section, value in data.items():
         if section == "targets" and isinstance(value, dict):
             # a disabled target is never sent to: its variables may be unset
             out[section] = {
-                name: _interpolate(raw, f"targets.{name}", path, env,
+                name: _interpolate(raw, f"targets.{name}", path, env, errors,
                                    [] if isinstance(raw, dict) and raw.get("enabled", True) is False else missing)
                 for name, raw in value.items()
             }
         elif section == "webhook":
             # only `serve` needs the secret (it checks it at start): push, preview and workers run without it
-            out[section] = _interpolate(value, section, path, env, [])
+            out[section] = _interpolate(value, section, path, env, errors, [])
         elif section == "media" and isinstance(value, dict) and isinstance(value.get("rehost"), dict):
-            rest = _interpolate({k: v for k, v in value.items() if k != "rehost"}, "media", path, env)
-            out[section] = {**rest, "rehost": _interpolate(value["rehost"], "media.rehost", path, env, missing)}
+            rest = _interpolate({k: v for k, v in value.items() if k != "rehost"}, "media", path, env, errors)
+            out[section] = {**rest, "rehost": _interpolate(value["rehost"], "media.rehost", path, env, errors, missing)}
         else:
-            out[section] = _interpolate(value, section, path, env)
+            out[section] = _interpolate(value, section, path, env, errors)
     return out
 
 
@@ -177,24 +188,28 @@ def writable(folder: Path) -> bool:
 
 
 def data_dir_for(base: Path, state: StateOptions, env: Mapping[str, str], is_writable: Callable[[Path], bool],
-                 where: Path) -> Path:
-    """`[state] dir`, `$SYNDICATE_DATA`, `.syndicate` beside the config when writable, else the XDG state dir."""
+                 where: Path, create: bool = True) -> Path:
+    """`[state] dir`, `$SYNDICATE_DATA`, `.syndicate` beside the config when writable, else the XDG state dir.
+
+    `create=False` (a preview, `status`): the folder is named, not made."""
     if state.dir:
-        return _made(base / Path(state.dir).expanduser(), "state.dir", where)
+        return _made(base / Path(state.dir).expanduser(), "state.dir", where, create)
     if env.get("SYNDICATE_DATA"):
-        return _made(Path(env["SYNDICATE_DATA"]).expanduser(), "$SYNDICATE_DATA", where)
+        return _made(Path(env["SYNDICATE_DATA"]).expanduser(), "$SYNDICATE_DATA", where, create)
     beside = base / ".syndicate"
     usable = is_writable(beside) if beside.is_dir() else (not beside.exists() and is_writable(base))
     if usable:
-        return _made(beside, "the data folder", where)
+        return _made(beside, "the data folder", where, create)
     xdg = env.get("XDG_STATE_HOME", "")
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()
     state_home = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "state"
-    return _made(state_home / "syndicate", "the data folder", where)
+    return _made(state_home / "syndicate", "the data folder", where, create)
 
 
-def _made(folder: Path, what: str, where: Path) -> Path:
+def _made(folder: Path, what: str, where: Path, create: bool = True) -> Path:
     folder = folder.resolve()
+    if not create:
+        return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -253,6 +268,12 @@ def _target(name: str, raw: dict[str, Any], cls: Any, path: Path, strict: bool, 
                 errors.append(f"{path}: {where}.{key}: required credential is empty (got ''; "
                               'allowed: a non-empty string, usually "${ENV_VAR}")')
     if model_cls is LooseTargetOptions:
+        if isinstance(extra.get("base_url"), str):  # typed as an http(s) URL in every connector's model
+            try:
+                _http_url(extra["base_url"])
+            except PydanticCustomError as exc:
+                errors.append(f"{path}: {where}.base_url: {exc.message()} (got {show(extra['base_url'])}; "
+                              f"allowed: {(exc.context or {}).get('allowed')})")
         for key in getattr(cls, "required", ()):
             if not strict and key in declared:
                 continue  # a credential: only needed to send
@@ -272,12 +293,13 @@ def _target(name: str, raw: dict[str, Any], cls: Any, path: Path, strict: bool, 
 
 def load_config(
     path: Path, env: Mapping[str, str] | None = None, *, check_connectors: bool = True, strict: bool = True,
-    is_writable: Callable[[Path], bool] | None = None,
+    is_writable: Callable[[Path], bool] | None = None, readonly: bool = False,
 ) -> Config:
     """Read and validate one config file.
 
     `strict=False` (previews, dry runs) lets credentials be unset: nothing is
     sent. `is_writable` decides whether `.syndicate` may live beside the file.
+    `readonly` (preview, status, dry runs) makes no data folder: they write nothing.
     """
     env = dict(os.environ) if env is None else env
     try:
@@ -286,26 +308,43 @@ def load_config(
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    if not isinstance(data.get("site"), dict):
-        raise ConfigError(f"{path}: [site] is required (with at least url = \"https://...\")")
+    errors: list[str] = []  # every problem in the file, reported together
+    no_site = not isinstance(data.get("site"), dict)
+    if no_site:
+        errors.append(f"{path}: [site] is required (with at least url = \"https://...\")")
     unset: list[str] = []
-    values = _interpolate_all(data, path, env, None if strict else unset)
+    values = _interpolate_all(data, path, env, None if strict else unset, errors)
     rehost = values.get("media", {}).get("rehost") if isinstance(values.get("media"), dict) else None
     if not strict and isinstance(rehost, dict):
         for key in _secret_fields(RehostOptions, required_only=True):
             rehost.setdefault(key, "")
+    file: ConfigFile | None = None
     try:
         file = ConfigFile.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError("\n".join(describe(exc, path, ConfigFile))) from None
+        errors += [line for line in describe(exc, path, ConfigFile)
+                   if not (no_site and line.startswith(f"{path}: site: "))]
+    raw_targets = values.get("targets")
+    targets = _targets(raw_targets if isinstance(raw_targets, dict) else {}, path, strict, unset, errors,
+                       check_connectors)
+    if file is None:
+        raise ConfigError("\n".join(dict.fromkeys(errors)))
     base = path.parent
-    errors: list[str] = []
     if strict and file.media.rehost is not None:
         errors += [f"{path}: media.rehost.{k}: required credential is empty (got ''; allowed: a non-empty string)"
                    for k in _secret_fields(RehostOptions, True) if not getattr(file.media.rehost, k)]
+    url = env.get("SYNDICATE_STATE_URL") or file.state.url
+    if url:
+        try:
+            state_url(url)
+        except PydanticCustomError as exc:  # only $SYNDICATE_STATE_URL can get here
+            errors.append(f"{path}: $SYNDICATE_STATE_URL: {exc.message()} (got {show(url)}; "
+                          f"allowed: {(exc.context or {}).get('allowed')})")
+    if errors:
+        raise ConfigError("\n".join(dict.fromkeys(errors)))
 
     s = file.site
-    data_dir = data_dir_for(base, file.state, env, is_writable or writable, path)
+    data_dir = data_dir_for(base, file.state, env, is_writable or writable, path, create=not readonly)
     root = (base / s.root).resolve() if s.root else base.resolve()
     hook = file.webhook
     if hook is not None:  # webhook mode: the site is the checkout (`[site] root` is a folder inside it)
@@ -319,12 +358,7 @@ def load_config(
         permalink=s.permalink, static=s.static, fields=s.fields, shortcodes=s.shortcodes,
         timezone=s.timezone, language=s.language,
     )
-    url = env.get("SYNDICATE_STATE_URL") or file.state.url or f"sqlite:///{data_dir / 'state.db'}"
-    try:
-        state_url(url)
-    except PydanticCustomError as exc:  # only $SYNDICATE_STATE_URL can get here
-        raise ConfigError(f"{path}: $SYNDICATE_STATE_URL: {exc.message()} (got {show(url)}; "
-                          f"allowed: {(exc.context or {}).get('allowed')})") from None
+    url = url or f"sqlite:///{data_dir / 'state.db'}"
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         rel = url[len("sqlite:///"):]
         if rel and rel != ":memory:":
@@ -336,9 +370,20 @@ def load_config(
         queue.broker if queue.broker and queue.broker.startswith("redis") else None)
     media = file.media
     media.cache_dir = (base / media.cache_dir).resolve() if media.cache_dir else data_dir / "media"
+    return Config(
+        path=path, site=site, state_url=url, broker=queue.broker, redis_url=queue.redis,
+        targets=targets, raw=data, unset=unset, http=file.http, queue=queue, media=media,
+        watch=file.watch, webhook=hook, data_dir=data_dir,
+    )
 
+
+def _targets(raw_targets: dict[str, Any], path: Path, strict: bool, unset: list[str], errors: list[str],
+             check_connectors: bool) -> dict[str, TargetConfig]:
+    """Every `[targets.NAME]` validated against its connector's model (the messages go to `errors`)."""
     targets: dict[str, TargetConfig] = {}
-    for name, raw in file.targets.items():
+    for name, raw in raw_targets.items():
+        if not isinstance(raw, dict):
+            continue  # the file's own validation says so
         kind = raw.get("type", name)
         cls = None
         if check_connectors:
@@ -358,14 +403,7 @@ def load_config(
         target = _target(name, raw, cls, path, strict, unset, errors)
         if target is not None:
             targets[name] = target
-    if errors:
-        raise ConfigError("\n".join(dict.fromkeys(errors)))
-
-    return Config(
-        path=path, site=site, state_url=url, broker=queue.broker, redis_url=queue.redis,
-        targets=targets, raw=data, unset=unset, http=file.http, queue=queue, media=media,
-        watch=file.watch, webhook=hook, data_dir=data_dir,
-    )
+    return targets
 
 
 def reference() -> str:

@@ -459,6 +459,11 @@ class Connector:
                 request.method, url, json=request.json, params=params, headers=headers,
                 data=request.data, files=request.files,
             )
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            # refused before a byte was sent: never a lost answer, and no retry can help
+            raise Permanent(f"{self.name}: request not sent, the URL is unusable: {exc} (check base_url)") from None
+        except httpx.LocalProtocolError as exc:  # a header the client refuses to send (its text may hold one)
+            raise Permanent(f"{self.name}: request not sent ({type(exc).__name__})") from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise Transient(f"{self.name}: cannot connect ({type(exc).__name__})") from None
         except httpx.TransportError as exc:

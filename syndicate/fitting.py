@@ -92,12 +92,19 @@ def shape_tags(names: Iterable[str], rules: TagRules) -> tuple[list[str], list[s
         out.append(tag)
     warnings = []
     if dropped:
-        warnings.append("tags with nothing usable left out: " + ", ".join(repr(d) for d in dropped[:10]))
+        warnings.append("tags with nothing usable left out: " + listed(repr(d) for d in dropped))
     if rules.max is not None and len(out) > rules.max:
-        warnings.append(f"{len(out)} tags, the platform keeps {rules.max}: kept {', '.join(out[:rules.max])}; "
-                        f"left out {', '.join(out[rules.max:])}")
+        warnings.append(f"{len(out):,} tags, the platform keeps {rules.max}: {listed(out[:rules.max])}; "
+                        f"left out: {listed(out[rules.max:])}")
         out = out[: rules.max]
     return out, warnings
+
+
+def listed(items: Iterable[str], most: int = 10) -> str:
+    """"a, b, c" for a warning: at most `most` items and how many more there are ("(+9,996 more)")."""
+    names = list(items)
+    head = ", ".join(names[:most])
+    return head if len(names) <= most else f"{head} (+{len(names) - most:,} more)"
 
 
 def title_of(title: str, limits: Limits, over: Mapping[str, Any] | None = None) -> tuple[str, list[str]]:
@@ -219,6 +226,7 @@ def fit_draft(draft: Draft, limits: Limits, *, thread: int = 1) -> Draft:
     """
     limit = limits.text
     parts: list[Part] = []
+    notes: list[str] = []
     for part in draft.parts:
         if part.template is None or limit is None:
             parts.append(part if part.text is not None or part.template is None
@@ -229,6 +237,24 @@ def fit_draft(draft: Draft, limits: Limits, *, thread: int = 1) -> Draft:
             pieces = split_thread(full, replace(limit, max=limit.max - part.template.reserve), thread)
             parts.append(replace(part, text=pieces[0]))
             parts.extend(Part(text=p, fields=dict(part.fields)) for p in pieces[1:])
+            if " ".join(" ".join(pieces).split()) != " ".join(full.split()):
+                notes.append(f"text cut to fit a thread of {thread} posts of {limit.max} {_unit(limit)}")
             continue
-        parts.append(replace(part, text=fit_text(part.template, limit)))
-    return replace(draft, parts=parts)
+        text = fit_text(part.template, limit)
+        parts.append(replace(part, text=text))
+        if text != full:
+            notes.append(_cut_note(part.template, text, limit))
+    return replace(draft, parts=parts, warnings=[*draft.warnings, *dict.fromkeys(notes)])
+
+
+def _unit(limit: TextLimit) -> str:
+    return {"graphemes": "characters", "x-weighted": "weighted characters", "utf8-bytes": "bytes"}.get(
+        limit.counting, limit.counting)
+
+
+def _cut_note(template: Template, text: str, limit: TextLimit) -> str:
+    """What a fitted text says of its cut: the limit, and which fields were shortened or left out."""
+    cut = [name for name in template.shrink if (template.values.get(name) or "").strip()
+           and template.values[name].strip() not in text]
+    size = f"{limit.max} {_unit(limit)}" + (f" and {limit.max_bytes} bytes" if limit.max_bytes else "")
+    return f"text cut to fit {size}" + (f" ({', '.join(cut)} shortened)" if cut else "")

@@ -337,12 +337,12 @@ def _strings(value: Any, *, split_spaces: bool, path: Path, warnings: list[str])
     else:
         warnings.append(f"{path}: ignored tags/categories given as a {type(value).__name__}")
         return []
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered and deduplicated in linear time (10,000 tags happen)
     for item in items:
         item = _WS.sub(" ", item).strip()
-        if item and item not in out:
-            out.append(item)
-    return out
+        if item:
+            out[item] = None
+    return list(out)
 
 
 def _summary(fm: dict[str, Any], info: SiteInfo) -> str:

@@ -8,16 +8,18 @@ message exists without one.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from syndicate.contract import Connector, Draft, Facts
 from syndicate.fitting import fit_draft
+from syndicate.schema_text import suggest
 
 if TYPE_CHECKING:
     from syndicate.ledger import Row
-    from syndicate.post import Post
+    from syndicate.post import Control, Post
 
 Action = Literal["create", "update", "delete", "repost", "skip", "defer", "check", "error"]
 
@@ -43,8 +45,36 @@ def has_copy(row: Row | None) -> bool:
 
 
 def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, force: bool = False,
-         facts: Facts | None = None) -> Plan:
-    """Decide the action for one (post, target). `force` re-sends an unchanged draft."""
+         facts: Facts | None = None, targets: Mapping[str, str] | None = None) -> Plan:
+    """Decide the action for one (post, target). `force` re-sends an unchanged draft.
+
+    `targets` (every configured target's name -> type) checks the names the post's
+    front matter gives (`syndicate:`): each unknown one is a warning with the near miss.
+    """
+    p = _plan(post, connector, row, now, force=force, facts=facts)
+    if targets is not None:
+        p.warnings = [*target_warnings(post.control, targets), *p.warnings]
+    return p
+
+
+def target_warnings(control: Control, targets: Mapping[str, str]) -> list[str]:
+    """The names in `syndicate:` (only, skip, overrides) that are neither a configured target nor its type."""
+    known = set(targets) | set(targets.values())
+    configured = ", ".join(targets) or "none"
+    out = []
+    for name in dict.fromkeys([*(control.only or []), *control.skip]):
+        if name not in known:
+            out.append(f"syndicate: {name!r} is not a configured target{suggest(name, known)} "
+                       f"(configured: {configured})")
+    for name in control.overrides:
+        if name not in known:
+            out.append(f"syndicate.{name}: overrides for a target that is not configured, ignored"
+                       f"{suggest(name, known)} (configured: {configured})")
+    return out
+
+
+def _plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, force: bool,
+          facts: Facts | None) -> Plan:
     name = connector.name
     able = connector.abilities
     copy = has_copy(row)
@@ -85,7 +115,9 @@ def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, fo
     except Exception as exc:  # a post that cannot render fails alone, with the message
         message = str(exc) or type(exc).__name__
         return Plan(post, name, "error", f"cannot render for {name}: {message}", row=row)
-    warnings = [*post.warnings, *post.document.warnings, *draft.warnings, *_missing_alt(post, draft)]
+    # the draft's own warnings (tags kept, a text cut) are this target's: they say so
+    warnings = [*post.warnings, *post.document.warnings, *(f"{name}: {w}" for w in draft.warnings),
+                *_missing_alt(post, draft)]
     warnings = list(dict.fromkeys(warnings))
     digest = draft.content_hash()
 

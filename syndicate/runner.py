@@ -231,6 +231,11 @@ class Syndicator:
                                 where=f"targets.{conn.name}.rate_limits")
         return Throttle(self._limiter, account_of(conn), rates)
 
+    @property
+    def target_types(self) -> dict[str, str]:
+        """Every configured target's name -> type (the plan checks a post's front-matter names against it)."""
+        return {name: t.type for name, t in self.config.targets.items()}
+
     def targets_for(self, only: list[str] | None) -> list[str]:
         names = list(self.config.targets)
         if only:
@@ -278,7 +283,7 @@ class Syndicator:
             row = self.reader.get(post.id, target)
         notes: list[str] = []
         facts = self.facts(target, warn=notes)
-        p = plan(post, conn, row, now or utcnow(), force=force, facts=facts)
+        p = plan(post, conn, row, now or utcnow(), force=force, facts=facts, targets=self.target_types)
         p.warnings = [*notes, *p.warnings]
         return p
 
@@ -412,7 +417,7 @@ class Syndicator:
     def _execute_claimed(self, post: Post, target: str, path: str, force: bool, row: Row,
                          released: list[bool]) -> Outcome:
         conn = self.connector(target)
-        p = plan(post, conn, row, utcnow(), force=force, facts=self.facts(target))
+        p = plan(post, conn, row, utcnow(), force=force, facts=self.facts(target), targets=self.target_types)
         out = Outcome(post.id, path, target, p.action, "skipped", p.reason, warnings=p.warnings)
         if p.action == "skip":
             out.remote_url = row.remote_url

@@ -25,6 +25,7 @@ DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024
 STATE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://")
 _HTTP_URL = re.compile(r"^https?://[^/\s]+")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_HOST = re.compile(r"^[\w.-]+\.[\w-]+(:\d+)?(/\S*)?$")
 
 
 class Secret:
@@ -102,6 +103,10 @@ DurationOrZero = Annotated[float, BeforeValidator(_duration), AfterValidator(_no
 
 def _http_url(value: str) -> str:
     if not _HTTP_URL.match(value):
+        bare = value.strip().strip("/")
+        if bare and not _URL.match(value) and _HOST.match(bare):  # `mastodon.social`: the scheme is missing
+            raise PydanticCustomError("http_url", "not an http(s) URL: the scheme is missing",
+                                      {"allowed": f'"https://{bare}"'})
         raise PydanticCustomError("http_url", "not an http(s) URL", {"allowed": '"https://example.com"'})
     return value.rstrip("/")
 
@@ -265,7 +270,7 @@ class WatchOptions(Section):
     rescan: Duration = Field(default=300.0, description="A full rescan this often, in case a change was missed.")
     delete_grace: Duration = Field(default=600.0, description="A post must stay gone this long before its copies are deleted.")
     max_deletes: Annotated[int, Field(ge=0)] = Field(default=5, description="More deletions than this at once wait for confirmation.")
-    first_run_limit: Annotated[int, Field(ge=0)] = Field(default=3, description="Posts a first run sends at most; the rest are marked as seen.")
+    first_run_limit: Annotated[int, Field(ge=0)] = Field(default=3, description="A first start (empty ledger) with more due posts than this refuses and sends nothing until told `--baseline` (record them, send none) or `--backfill` (send them all); up to this many are sent unasked.")
     wait_live: bool = Field(default=False, description="Wait until a post's URL answers before sending it.")
     wait_live_timeout: Duration = Field(default=900.0, description="How long to wait for a post's URL to answer.")
 

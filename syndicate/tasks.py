@@ -211,22 +211,25 @@ def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = Fal
             syn.ledger.ensure(post.id, target, path)
             if p.action == "error":
                 syn.ledger.record_failure(post.id, target, "render", p.reason)
-                queued.append({"post": path, "target": target, "status": "failed", "detail": p.reason})
+                queued.append({"post": path, "target": target, "action": p.action, "status": "failed",
+                               "detail": p.reason})
                 continue
             if p.action == "check":
-                queued.append({"post": path, "target": target, "status": "check", "detail": p.reason})
+                queued.append({"post": path, "target": target, "action": p.action, "status": "check",
+                               "detail": p.reason})
                 continue
             if p.action == "defer":
                 assert p.until is not None
                 syn.ledger.defer(post.id, target, p.until, p.reason)
-                queued.append({"post": path, "target": target, "status": "deferred",
-                               "detail": f"until {p.until.isoformat()}"})
+                queued.append({"post": path, "target": target, "action": p.action, "status": "deferred",
+                               "detail": p.reason})
                 continue
             row = syn.ledger.get(post.id, target)
             if row is not None and row.state in ("new", "deferred", "failed"):
                 syn.ledger.update(post.id, target, state="queued", deferred_until=None, defer_reason=None)
             result = publish.delay(path, post.id, target, force)
-            queued.append({"post": path, "target": target, "status": "queued", "detail": result.id})
+            queued.append({"post": path, "target": target, "action": p.action, "status": "queued",
+                           "detail": result.id})
     return queued
 
 

@@ -266,14 +266,20 @@ def fit_template(
         value = values.get(name, "")
         if name == url_field or not value:
             continue
-        if name == "hashtags":
+        if name == "hashtags":  # the most tags from the front that fit: a binary search (10,000 tags happen)
             tags = value.split()
-            while tags:
-                tags.pop()
-                values[name] = " ".join(tags)
-                out = render()
-                if fits(out):
-                    return out
+            low, high = 0, len(tags) - 1
+            while low < high:
+                mid = (low + high + 1) // 2
+                values[name] = " ".join(tags[:mid])
+                if fits(render()):
+                    low = mid
+                else:
+                    high = mid - 1
+            values[name] = " ".join(tags[:low])
+            out = render()
+            if fits(out):
+                return out
             continue
 
         def fits_with(candidate: str, name: str = name) -> bool:

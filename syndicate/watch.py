@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate.errors import SyndicateError
 from syndicate.ledger import utcnow
+from syndicate.output import bounded
 from syndicate.reconcile import HELD, Found, Scan, Scanner, is_junk
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class Watcher:
         self.scanner = Scanner(config, self.syn.ledger, clock=clock)
         self.stop = threading.Event()
         self.failures = 0
+        self.results: list[dict[str, Any]] = []  # the (post, target) results of the last scan: --json, the summary
         self._held_shown = -1
         self._next_grace: float | None = None
         if config.broker:
@@ -70,7 +72,8 @@ class Watcher:
     # --- one scan, applied ---------------------------------------------------------------
 
     def reconcile(self, only: Iterable[Path] | None = None, *, first: bool = False) -> Scan:
-        """Scan (all files, or `only` these) and apply what changed; returns the scan."""
+        """Scan (all files, or `only` these) and apply what changed; returns the scan (`results`: this scan's)."""
+        self.results = []  # a long-running watcher keeps only the last scan's
         fresh = first and not self.syn.ledger.files() and not self.syn.ledger.all()
         scan = self.scanner.scan(only)
         if fresh:
@@ -80,14 +83,16 @@ class Watcher:
 
     def _first_start(self, scan: Scan) -> None:
         now = self.clock()
+        if self.first_run == "baseline":  # told to: none is sent, however few there are
+            kept = baseline(self.syn, [f.post for f in scan.changed], self.targets, since=self.since, now=now)
+            self.results += baselined(self.syn, [f.post for f in scan.changed if f.post.id in kept], self.targets)
+            scan.changed = [f for f in scan.changed if f.post.id not in kept]
+            self.echo(f"baselined {len(kept)} existing post(s): known, never sent")
+            return
         due = [f for f in scan.changed if f.post.visible_at(now) is None and f.post.due(now) and f.post.control.enabled]
         if len(due) <= self.config.watch.first_run_limit or self.first_run == "backfill":
             return
-        if self.first_run != "baseline":
-            raise Refused(REFUSAL.format(n=len(due)))
-        kept = baseline(self.syn, [f.post for f in scan.changed], self.targets, since=self.since)
-        scan.changed = [f for f in scan.changed if f.post.id not in kept]
-        self.echo(f"baselined {len(kept)} existing post(s): known, never sent")
+        raise Refused(REFUSAL.format(n=len(due)))
 
     def apply(self, scan: Scan) -> None:
         for warning in scan.warnings:
@@ -105,7 +110,12 @@ class Watcher:
                 left = {f.path for f in list(scan.changed)[i:]}
                 scan.put = [r for r in scan.put if r.path not in left]
                 break
-            self.echo(self._send(found))
+            start = len(self.results)
+            line = self._send(found)
+            if line is not None:
+                self.echo(line)
+            for warning in dict.fromkeys(w for r in self.results[start:] for w in r.get("warnings") or []):
+                self.echo(f"warning {found.path}: {bounded(warning)}")
         grace = float(self.config.watch.delete_grace)
         for row in scan.vanished:
             self.echo(f"deleted {row.path}: its copies go in {grace:g}s unless it comes back")
@@ -124,28 +134,47 @@ class Watcher:
                           + (" …" if len(scan.held) > 5 else ""))
         scan.commit(self.syn.ledger)
 
-    def _send(self, found: Found) -> str:
+    def _send(self, found: Found) -> str | None:
+        """Send one changed post to every target; the line to echo, or None when nothing changed for any."""
         post, syn = found.post, self.syn
         if found.old_id:  # renamed, and the URL changed with it: the rows follow the file
             for target in self.targets:
                 syn.ledger.update(found.old_id, target, post_path=found.path)
                 syn.ledger.ensure(post.id, target, found.path)
-        head = f"{found.kind} {found.path}" + (f" (was {found.old_path})" if found.old_path else "")
+        kind = found.kind
+        if kind == "new" and any(syn.ledger.get(post.id, t) is not None for t in self.targets):
+            kind = "known"  # new to the watcher only: push or a webhook sent it before
+        head = f"{kind} {found.path}" + (f" (was {found.old_path})" if found.old_path else "")
         results: list[str] = []
+        quiet = True
         if self.config.broker:
+            from syndicate.plan import target_warnings
             from syndicate.tasks import enqueue
 
-            done = {q["target"]: q["status"] for q in enqueue(syn, [post], self.targets)}
+            for warning in target_warnings(post.control, syn.target_types):  # the workers plan the rest
+                self.echo(f"warning {found.path}: {warning}")
+            queued = enqueue(syn, [post], self.targets)
+            self.results += [{"post_id": post.id, "path": q["post"], "target": q["target"], "action": q.get("action"),
+                              "status": q["status"], "reason": q["detail"]} for q in queued]
+            done = {q["target"]: q["status"] for q in queued}
             results = [f"{t}: {done.get(t, 'nothing to do')}" for t in self.targets]
+            quiet = not done
             self.failures += sum(s == "failed" for s in done.values())
         else:
             for target in self.targets:
                 outcome = syn.run_inline(post, target)
+                self.results.append(outcome.as_dict())
+                unchanged = outcome.status == "skipped" and outcome.reason == "unchanged"
+                quiet = quiet and unchanged
                 what = outcome.action if outcome.status in ("done", "skipped") else f"{outcome.action} {outcome.status}"
                 if outcome.status in ("failed", "waiting", "check"):
                     self.failures += 1
                     what += f" ({outcome.error or outcome.reason})"
+                elif outcome.status == "skipped" and not unchanged:
+                    what += f" ({outcome.reason})"
                 results.append(f"{target}: {what}")
+        if quiet and kind == "known":
+            return None  # already on every target as it is: nothing to tell
         return f"{head} → {', '.join(results)}"
 
     def remove(self, post_id: str | None, path: str, reason: str) -> str:
@@ -159,8 +188,11 @@ class Watcher:
 
                 remove.delay(post_id, target, reason)
                 results.append(f"{target}: queued")
+                self.results.append({"post_id": post_id, "path": path, "target": target, "action": "delete",
+                                     "status": "queued", "reason": reason})
                 continue
             outcome = self.syn.remove_inline(post_id, target, reason)
+            self.results.append({**outcome.as_dict(), "path": outcome.path or path})
             self.failures += outcome.status == "failed"
             results.append(f"{target}: {outcome.action}" + (" failed" if outcome.status == "failed" else ""))
         return f"removed {path} → {', '.join(results)}"
@@ -253,16 +285,27 @@ class Watcher:
             signal.signal(signal.SIGINT, handle)
 
 
-def baseline(syn: Syndicator, posts: list[Any], targets: list[str], *, since: datetime | None = None) -> set[str]:
-    """Record `posts` (those dated before `since`, when given) as known and never sent; returns their ids."""
+def baseline(syn: Syndicator, posts: list[Any], targets: list[str], *, since: datetime | None = None,
+             now: datetime | None = None) -> set[str]:
+    """Record the live `posts` (those dated before `since`, when given) as known and never sent; returns
+    their ids. A draft or a post not yet due is left alone: it goes out when it is published."""
     kept: set[str] = set()
+    now = now or utcnow()
     for post in posts:
+        if post.visible_at(now) is not None or not post.due(now):
+            continue
         if since is not None and (post.date is None or post.date >= since):
             continue
         for target in targets:
             syn.ledger.mark_baseline(post.id, target, syn.relpath(post))
         kept.add(post.id)
     return kept
+
+
+def baselined(syn: Syndicator, posts: list[Any], targets: list[str]) -> list[dict[str, Any]]:
+    """The results of a baseline, one per (post, target), as `--json` reports them."""
+    return [{"post_id": p.id, "path": syn.relpath(p), "target": t, "action": "baseline", "status": "done",
+             "reason": "known, never sent"} for p in posts for t in targets]
 
 
 def _progress(items: list[Found]) -> Iterable[Found]:

@@ -220,12 +220,18 @@ class Background:
             if self.stopping:
                 return
             try:
-                syncer = syncer or Syncer(self.config, echo=log.warning, branch=self.branch)
+                syncer = syncer or Syncer(self.config, echo=sync_line, branch=self.branch)
                 syncer.run()
             except SyndicateError as exc:
                 log.warning("sync failed: %s", exc)
             except Exception:  # the thread must outlive one bad sync; the ledger keeps the pushes
                 log.exception("sync crashed")
+
+
+def sync_line(line: str) -> None:
+    """A sync's line in the log: what went out at INFO; a failure, a warning or a hold at WARNING."""
+    trouble = line.startswith(("sync failed", "warning", "skipped", "held", "refused")) or " failed" in line
+    log.log(logging.WARNING if trouble else logging.INFO, "%s", line)
 
 
 # --- the app -------------------------------------------------------------------------

@@ -100,7 +100,8 @@ def test_a_bad_value_names_file_key_value_and_what_is_allowed(tmp_path: Path, bo
 
 def test_a_bad_site_url(tmp_path: Path) -> None:
     message = error(write(tmp_path, "", site='[site]\nurl = "blog.example"\n'))
-    assert "site.url: not an http(s) URL (got 'blog.example'" in message
+    assert "site.url: not an http(s) URL: the scheme is missing (got 'blog.example'" in message
+    assert 'allowed: "https://blog.example"' in message
 
 
 def test_a_missing_site_and_a_missing_url(tmp_path: Path) -> None:

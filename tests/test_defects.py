@@ -92,7 +92,7 @@ def test_one_post_that_cannot_render_fails_alone(site: Path, fakes, monkeypatch:
     assert results[("content/posts/good.md", "mastodon")]["status"] == "done"
     assert len(masto.live) == 1 and len(devto.articles) == 2
     code, output = run("retry", "--failed", "--json")
-    assert any(r["path"] == "content/posts/bad.md" for r in json.loads(output))  # `retry --failed` sees it
+    assert any(r["path"] == "content/posts/bad.md" for r in json.loads(output)["results"])  # `retry --failed` sees it
 
 
 def test_an_image_that_cannot_be_fetched_leaves_nothing_creating(site: Path, fakes) -> None:  # noqa: F811

@@ -40,7 +40,7 @@ def test_marker_round_trip() -> None:
 
 def test_footer_template_is_checked() -> None:
     with pytest.raises(ValidationError):
-        WordPressOptions(type="wordpress", base_url="x", username="u", app_password=Secret("p"),
+        WordPressOptions(type="wordpress", base_url="https://wp.example", username="u", app_password=Secret("p"),
                          canonical_footer="From {nope}")
 
 

@@ -78,7 +78,7 @@ def test_push_with_a_broker_queues_and_workers_publish_each_post_once(tmp_path, 
                               queue={"visibility_timeout": 20, "scan_interval": 1})
         result = cli(config, "push", str(tmp_path / "content"), "--json")
         assert result.returncode == 0, result.stderr
-        assert len(json.loads(result.stdout)["queued"]) == 20
+        assert len(json.loads(result.stdout)["results"]) == 20
         w = workers(config, concurrency=4)
         w.start(1, beat=True)
         w.start(1)
@@ -88,7 +88,7 @@ def test_push_with_a_broker_queues_and_workers_publish_each_post_once(tmp_path, 
         assert len(devto.articles) == 10 and len(masto.live) == 10
         # a second push of unchanged posts queues nothing that would send
         again = cli(config, "push", str(tmp_path / "content"), "--json")
-        assert json.loads(again.stdout)["queued"] == []
+        assert json.loads(again.stdout)["results"] == []
         ledger.dispose()
 
 
@@ -177,7 +177,7 @@ def test_a_future_post_is_published_by_the_periodic_job_when_due(tmp_path, broke
         config = write_config(tmp_path, targets(None, masto), state_url=pg_url, broker=broker.url,
                               queue={"visibility_timeout": 20, "scan_interval": 1})
         out = cli(config, "push", str(tmp_path / "content"), "--json")
-        assert json.loads(out.stdout)["queued"][0]["status"] == "deferred"
+        assert json.loads(out.stdout)["results"][0]["status"] == "deferred"
         ledger = Ledger(pg_url)
         assert state_counts(ledger) == {"deferred": 1}
         w = workers(config, concurrency=2)
