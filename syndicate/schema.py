@@ -275,7 +275,7 @@ class WebhookOptions(Section):
     max_body: Annotated[int, Field(gt=0)] = Field(default=DEFAULT_MAX_BODY, description="Larger deliveries get 413.")
     wait_live: bool = Field(default=False, description="Creates wait until the post's URL answers (the site builds after the push).")
     first_run: Literal["refuse", "baseline", "backfill"] = Field(default=
-        "refuse", description="A first sync with more than [watch] first_run_limit due posts: refuse, baseline them, or send them all.")
+        "refuse", description="A first whole-tree sync (the first push is a new branch or a force-push) with more than [watch] first_run_limit due posts: refuse, baseline them, or send them all.")
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"], description="Addresses whose X-Forwarded-* headers `serve --proxy-headers` honours.")
 
 

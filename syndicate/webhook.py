@@ -132,13 +132,18 @@ class Service:
             self.worker = Background(config, self.branch)
         self.counts: dict[tuple[str, str], int] = {}
         self._queued_at = float("-inf")
+        row = self.syncs.get(self.repo)
+        self._synced_once = row is not None and row.commit is not None  # then no push's base need be noted
 
     async def accept(self, host: str, delivery: str, push: Push) -> str:
         """Record a verified push and start its sync; returns what the sender is told."""
         verdict = await self.replays.remember(delivery, host, push.ref, push.before, push.after)
         if verdict != "new":
             return verdict
-        waiting = await self.counter.add(full=push.forced or set(push.before) <= {"0"})
+        full = push.forced or set(push.before) <= {"0"}
+        if not full and not self._synced_once:  # before a first sync: where the pushes start
+            self._synced_once = await run_in_threadpool(self.syncs.note_base, self.repo, push.before, push.after)
+        waiting = await self.counter.add(full=full)
         if self.worker is not None:
             self.worker.wake()
             return "queued"

@@ -8,7 +8,9 @@ itself, on SQLite and PostgreSQL alike, however many servers share the ledger.
 to `requested`; a sync holds a lease on the repository's row, reads
 `requested`, and on finishing releases the lease only if no push came in the
 meantime. Otherwise it goes round again, so pushes during a sync are folded
-into the next one and none is lost.
+into the next one and none is lost. Until a first sync succeeds, `base` keeps
+the `before` of the earliest push: the first sync takes that commit's tree as
+already published and syncs only what changed since.
 """
 from __future__ import annotations
 
@@ -37,11 +39,12 @@ class SyncRow:
     error: str | None = None
     owner: str | None = None
     lease_until: datetime | None = None
+    base: str | None = None  # before a first sync: the commit the earliest push started from
 
     @classmethod
     def from_db(cls, m: sa.RowMapping) -> SyncRow:
         return cls(m["repo"], m["requested"], m["done"], bool(m["full"]), m["commit"], aware(m["synced_at"]),
-                   m["error"], m["owner"], aware(m["lease_until"]))
+                   m["error"], m["owner"], aware(m["lease_until"]), m["base"])
 
 
 class Deliveries:
@@ -112,6 +115,28 @@ class Syncs:
                     continue  # another server inserted it first: update it
         raise sa.exc.InvalidRequestError(f"syncs: cannot record a push for {repo}")
 
+    def note_base(self, repo: str, before: str, after: str) -> bool:
+        """Before the first sync, remember where the pushes start: the earliest push's `before`.
+
+        A push that ends where the noted base begins (delivered out of order) moves the base back to
+        its own `before`. Returns True once the repository has a synced commit: nothing more to note.
+        """
+        s = syncs.c
+        base = sa.case((sa.or_(s.base.is_(None), s.base == after), before), else_=s.base)
+        for _ in range(3):
+            with self.engine.begin() as conn:
+                if conn.execute(syncs.update().where(s.repo == repo, s.commit.is_(None)).values(base=base)).rowcount:
+                    return False
+                if conn.execute(sa.select(s.repo).where(s.repo == repo)).first() is not None:
+                    return True  # synced before: the last synced commit is the base
+                try:
+                    with conn.begin_nested():
+                        conn.execute(syncs.insert().values(repo=repo, requested=0, done=0, full=False, base=before))
+                    return False
+                except sa.exc.IntegrityError:
+                    continue  # another server inserted it first: update it
+        raise sa.exc.InvalidRequestError(f"syncs: cannot record a push for {repo}")
+
     def acquire(self, repo: str, owner: str, ttl: float, now: datetime | None = None) -> SyncRow | None:
         """Take the lease when it is free (or expired) and there is work; returns the row as taken, `full` cleared."""
         now = now or utcnow()
@@ -135,6 +160,7 @@ class Syncs:
         done: dict[str, object] = {"done": row.requested, "error": error, "synced_at": now}
         if commit is not None:
             done["commit"] = commit
+            done["base"] = None
         if error is not None and row.full:
             done["full"] = True  # the whole-tree reconcile is still owed
         with self.engine.begin() as conn:
