@@ -117,16 +117,14 @@ def test_a_new_branch_a_force_push_or_a_lost_base_reconcile_the_whole_tree(tmp_p
 
     # a force-push (or a zero `before`): the whole tree, under the first-start rule (6 due posts > 3)
     syncer = _syncer(tmp_path / "a", repo)
-    syncer.syncs.request(syncer.key, full=True)
-    assert syncer.syncs.note_base(syncer.key, base, after) is False
+    assert syncer.syncs.record(syncer.key, full=True, bases=[(base, after)]) == (0, False)
     assert syncer.run() == []
     state = syncer.syncs.get(syncer.key)
     assert state is not None and state.error is not None and "first sync: 7 existing posts" in state.error
 
     # a base the repository no longer has (force-pushed away, garbage-collected): the same
     syncer = _syncer(tmp_path / "b", repo)
-    syncer.syncs.note_base(syncer.key, "e" * 40, after)
-    syncer.syncs.request(syncer.key)
+    syncer.syncs.request(syncer.key, bases=[("e" * 40, after)])
     lines: list[str] = []
     syncer.echo = lines.append
     assert syncer.run() == []
@@ -136,27 +134,25 @@ def test_a_new_branch_a_force_push_or_a_lost_base_reconcile_the_whole_tree(tmp_p
 
     # the base as the push names it: only the new post, and the base is forgotten once synced
     syncer = _syncer(tmp_path / "c", repo)
-    syncer.syncs.note_base(syncer.key, base, after)
-    syncer.syncs.request(syncer.key)
+    syncer.syncs.request(syncer.key, bases=[(base, after)])
     [done] = syncer.run()
     assert not done.full and done.commit == after
     assert any("6 post(s) at" in line and "6 baselined" in line for line in done.lines), done.lines
     assert any(line.startswith("new content/posts/new.md") for line in done.lines), done.lines
     state = syncer.syncs.get(syncer.key)
     assert state is not None and (state.commit, state.base, state.error) == (after, None, None)
-    assert syncer.syncs.note_base(syncer.key, after, "f" * 40) is True  # synced once: nothing more to note
+    assert syncer.syncs.record(syncer.key, bases=[(after, "f" * 40)]) == (0, True)  # synced: nothing noted
+    assert (syncer.syncs.get(syncer.key) or state).base is None
 
 
 def test_the_base_is_the_earliest_push_even_delivered_out_of_order(ledger_url: str) -> None:
     led = Ledger(ledger_url)
     syncs = Syncs(led)
     a, b, c, d = ("a" * 40, "b" * 40, "c" * 40, "d" * 40)
-    assert syncs.note_base("r", b, c) is False  # B..C arrives first
-    assert syncs.note_base("r", c, d) is False  # C..D: the base stays B
-    assert syncs.note_base("r", a, b) is False  # A..B, late: it ends where the base begins
+    assert syncs.record("r", bases=[(b, c)]) == (0, False)  # B..C arrives first
+    assert syncs.record("r", count=2, bases=[(c, d), (a, b)]) == (1, False)  # then C..D and, late, A..B
     state = syncs.get("r")
-    assert state is not None and state.base == a and state.requested == 0
-    syncs.request("r")
+    assert state is not None and state.base == a and state.requested == 3
     row = syncs.acquire("r", "w", 60)
     assert row is not None and row.base == a
     assert syncs.finish("r", "w", row, commit=None, error="boom")

@@ -14,6 +14,7 @@ already published and syncs only what changed since.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -92,49 +93,46 @@ class Syncs:
             m = conn.execute(sa.select(syncs).where(syncs.c.repo == repo)).mappings().first()
         return SyncRow.from_db(m) if m else None
 
-    def request(self, repo: str, *, full: bool = False, count: int = 1) -> int:
+    def request(self, repo: str, *, full: bool = False, count: int = 1,
+                bases: Sequence[tuple[str, str]] = ()) -> int:
         """`count` more pushes to sync (`full`: a force-push or a new branch, so the whole tree is reconciled).
 
         Returns how many pushes were already waiting: when some were, a sync is queued or running and
         will take these too (`finish` sees them), so nothing more need be queued.
         """
-        values: dict[str, object] = {"requested": syncs.c.requested + count}
+        return self.record(repo, full=full, count=count, bases=bases)[0]
+
+    def record(self, repo: str, *, full: bool = False, count: int = 1,
+               bases: Sequence[tuple[str, str]] = ()) -> tuple[int, bool]:
+        """`request`, and before the first sync the pushes' (before, after) in arrival order, in one transaction.
+
+        The base is the earliest push's `before`; a push that ends where the base begins (delivered
+        out of order) moves it back to its own `before`. Returns (pushes already waiting, whether the
+        repository was synced before: then its last synced commit is the base, and none is noted).
+        """
+        s = syncs.c
+        values: dict[str, object] = {"requested": s.requested + count}
         if full:
             values["full"] = True
         for _ in range(3):
-            with self.engine.begin() as conn:
-                got = conn.execute(syncs.update().where(syncs.c.repo == repo).values(**values)
-                                   .returning(syncs.c.requested, syncs.c.done)).first()
+            with self.engine.begin() as conn:  # the UPDATE locks the row: the base is read and written under it
+                got = conn.execute(syncs.update().where(s.repo == repo).values(**values)
+                                   .returning(s.requested, s.done, s.commit, s.base)).first()
                 if got is not None:
-                    return int(got[0]) - count - int(got[1])
-                try:
-                    with conn.begin_nested():
-                        conn.execute(syncs.insert().values(repo=repo, requested=count, done=0, full=full))
-                    return 0
-                except sa.exc.IntegrityError:
-                    continue  # another server inserted it first: update it
-        raise sa.exc.InvalidRequestError(f"syncs: cannot record a push for {repo}")
-
-    def note_base(self, repo: str, before: str, after: str) -> bool:
-        """Before the first sync, remember where the pushes start: the earliest push's `before`.
-
-        A push that ends where the noted base begins (delivered out of order) moves the base back to
-        its own `before`. Returns True once the repository has a synced commit: nothing more to note.
-        """
-        s = syncs.c
-        base = sa.case((sa.or_(s.base.is_(None), s.base == after), before), else_=s.base)
-        for _ in range(3):
-            with self.engine.begin() as conn:
-                if conn.execute(syncs.update().where(s.repo == repo, s.commit.is_(None)).values(base=base)).rowcount:
-                    return False
-                if conn.execute(sa.select(s.repo).where(s.repo == repo)).first() is not None:
-                    return True  # synced before: the last synced commit is the base
-                try:
-                    with conn.begin_nested():
-                        conn.execute(syncs.insert().values(repo=repo, requested=0, done=0, full=False, base=before))
-                    return False
-                except sa.exc.IntegrityError:
-                    continue  # another server inserted it first: update it
+                    waiting, synced, was = int(got[0]) - count - int(got[1]), got[2] is not None, got[3]
+                else:
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(syncs.insert().values(repo=repo, requested=count, done=0, full=full))
+                    except sa.exc.IntegrityError:
+                        continue  # another server inserted it first: update it
+                    waiting, synced, was = 0, False, None
+                base = was
+                for before, after in () if synced else bases:
+                    base = before if base is None or base == after else base
+                if base != was:
+                    conn.execute(syncs.update().where(s.repo == repo).values(base=base))
+                return waiting, synced
         raise sa.exc.InvalidRequestError(f"syncs: cannot record a push for {repo}")
 
     def acquire(self, repo: str, owner: str, ttl: float, now: datetime | None = None) -> SyncRow | None:
