@@ -4,7 +4,10 @@
 
 POST /hooks/{github,gitlab,gitea,forgejo,bitbucket}; GET /healthz; GET /metrics.
 The signature (or GitLab's token) is checked, in constant time, before the
-body is parsed; the body is read as a stream and refused past `max_body`.
+body is parsed; the body is streamed into the HMAC and a spool, refused past
+`max_body`, and read only with one of `max_unverified` slots
+(`syndicate.webhook_body`); the connections' deadlines and cap are in
+`syndicate.webhook_guard`.
 A verified push to the configured branch of the configured repository is
 remembered by its delivery id for 24 h (Redis when configured, else the
 ledger), counted as one more push in the ledger's `syncs` row, and answered

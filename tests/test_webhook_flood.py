@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from syndicate.webhook_body import Slots
+from syndicate.webhook_guard import BODY, BUSY, IDLE, Guard
 from syndicate.webhook_log import Throttle, on_loop_error
 from tests.conftest import REDIS_URL
 from tests.flood import Flood, open_files
@@ -207,3 +208,41 @@ def test_running_out_of_descriptors_on_accept_is_one_line_without_a_traceback(
         loop.close()
     [record] = caplog.records
     assert record.exc_info is None and re.search(r"cannot accept a connection: .*EMFILE", record.getMessage())
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.closing = False
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+class FakeConnection:
+    """What the guard reads of a connection, and its `drop`."""
+
+    def __init__(self, guard: Guard, phase: str) -> None:
+        self.guard, self.phase, self.dropping, self.transport = guard, phase, False, FakeTransport()
+
+    def drop(self, reason: str) -> None:
+        self.dropping, self.transport.closing = True, True
+        self.guard.closing += 1
+        self.guard.count(reason)
+
+
+def test_at_the_cap_the_longest_waiting_connection_gives_way_and_busy_ones_never_do() -> None:
+    guard = Guard(header_timeout=10, body_timeout=30, max_unverified=2, max_connections=3, clock=lambda: 0.0)
+    guard.slack = 1
+    busy, idle, body = FakeConnection(guard, BUSY), FakeConnection(guard, IDLE), FakeConnection(guard, BODY)
+    for conn in (busy, idle, body):  # in this order: `busy` is the oldest
+        guard.made(conn)
+    assert guard.room() == "ok" and idle.dropping and not busy.dropping  # the oldest that is not being answered
+    guard.accepted()
+    assert guard.room() == "later" and body.dropping  # past the slack: wait a loop turn for the closes
+    for conn in (idle, body):
+        guard.lost(conn)
+    assert guard.closing == 0 and guard.room() == "ok"
+    guard.made(FakeConnection(guard, BUSY))
+    guard.made(FakeConnection(guard, BUSY))
+    assert guard.room() == "shed"  # every connection is being answered: the new one is refused
+    assert guard.dropped == {"evicted (new connection)": 2}
