@@ -646,9 +646,8 @@ def serve(
     config_path: Optional[Path] = ConfigOpt,
 ) -> None:
     """Serve the git host's push webhook: each push syncs exactly what it changed (docs/webhook.md)."""
-    import uvicorn
-
     from syndicate.webhook import Service, create_app
+    from syndicate.webhook_guard import serve as run
 
     config = _config(config_path, strict=True)
     if config.webhook is None:
@@ -665,9 +664,8 @@ def serve(
     logging.getLogger("syndicate").setLevel(logging.INFO)  # each sync says what it sent
     say(f"serving the webhook for {service.name} ({service.branch}) on http://{host}:{port}/hooks/HOST")
     trusted = ",".join(config.webhook.trusted_proxies)
-    uvicorn.run(create_app(service=service), host=host, port=port, proxy_headers=proxy_headers,
-                forwarded_allow_ips=trusted if proxy_headers else "", access_log=False,
-                log_level="warning", server_header=False, lifespan="on")
+    run(create_app(service=service), service.guard, host=host, port=port, proxy_headers=proxy_headers,
+        trusted=trusted if proxy_headers else "")
 
 
 def _worker_app(config_path: Optional[Path]) -> Any:

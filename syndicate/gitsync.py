@@ -11,9 +11,11 @@ it is never used.
 The changed paths are reconciled by the watcher (`syndicate.watch.Watcher`):
 new, edited, renamed, unpublished and deleted posts are planned exactly as
 `watch` plans them, with its mass-change guard. A deletion in a commit is
-deliberate: the watcher's `delete_grace` does not apply here. A force-push,
-a new branch, a first sync or a lost checkout reconciles the whole tree
-against the ledger, under the watcher's first-start rule.
+deliberate: the watcher's `delete_grace` does not apply here. A first sync
+diffs from the first push's `before`, whose tree is taken as published
+(`Syncer.take_as_published`). A force-push, a new branch or a lost checkout
+reconciles the whole tree against the ledger (a first one under the
+watcher's first-start rule).
 
 A token reaches git through a credential helper reading an environment
 variable of the git process only: never in a URL, an argument or a log.
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from syndicate.reconcile import Scan
     from syndicate.runner import Syndicator
     from syndicate.schema import Secret, WebhookOptions
+    from syndicate.watch import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +162,16 @@ class Git:
                  f"+refs/heads/{branch}:{local}")
         return self.run("rev-parse", "--verify", f"{local}^{{commit}}").strip()
 
+    def fetch_commit(self, commit: str) -> bool:
+        """Fetch one commit by its id (shallow); False when the repository will not give it (force-pushed away)."""
+        if self.has(commit):
+            return True
+        try:
+            self.run("fetch", "-q", "--depth=1", "--no-tags", "--no-write-fetch-head", "--", self.repo, commit)
+        except GitError:
+            return False
+        return self.has(commit)
+
     def has(self, commit: str) -> bool:
         try:
             self.run("cat-file", "-e", f"{commit}^{{commit}}")
@@ -181,10 +194,11 @@ class Git:
                 i += 2
         return changes
 
-    def switch(self, tip: str) -> None:
+    def switch(self, tip: str, *, synced: bool = True) -> None:
         """The working tree at `tip` (files outside git's index, like a build's output, are left alone)."""
         self.run("checkout", "-q", "-f", "--detach", tip)
-        self.run("update-ref", SYNCED_REF, tip)
+        if synced:
+            self.run("update-ref", SYNCED_REF, tip)
 
 
 @dataclass
@@ -252,17 +266,25 @@ class Syncer:
         return done
 
     def once(self, row: SyncRow) -> Outcome:
-        """One sync of the branch's tip against the last synced commit."""
+        """One sync of the branch's tip against the last synced commit (before the first: the first push's base)."""
         from syndicate.watch import Refused, Watcher
 
         tip = self.git.fetch(self.branch)
-        base = row.commit
-        full = row.full or base is None or not self.git.has(base)
-        changes = [] if full or base is None else self.git.diff(base, tip)
-        self.git.switch(tip)
         lines: list[str] = []
         first = {"refuse": None, "baseline": "baseline", "backfill": "backfill"}[self.hook.first_run]
         watcher = Watcher(self.config, syn=self.syn, echo=lines.append, first_run=first)
+        base = row.commit
+        if base is None and not row.full and row.base:  # a first sync of an ordinary push: before..after
+            if self.git.fetch_commit(row.base):
+                self.git.switch(row.base, synced=False)
+                self.take_as_published(watcher, row.base)
+                base = row.base
+            else:
+                self.echo(f"first sync: the push's base {row.base[:12]} cannot be fetched (force-pushed away?): "
+                          "the whole tree is reconciled")
+        full = row.full or base is None or not self.git.has(base)
+        changes = [] if full or base is None else self.git.diff(base, tip)
+        self.git.switch(tip)
         if self.config.watch.wait_live:
             plain_apply = watcher.apply
 
@@ -288,6 +310,33 @@ class Syncer:
             self.echo(line)
         self.echo(f"synced {tip[:12]}" + (" (whole tree)" if full else f" ({len(changes)} changed path(s))"))
         return Outcome(tip, full, scan.stats["files"], lines)
+
+    def take_as_published(self, watcher: Watcher, commit: str) -> None:
+        """A first sync's starting point: the posts in the tree at `commit` (checked out) were there before.
+
+        Those the site showed are baselined, as `syndicate baseline` does: known, never sent, nor their
+        later edits, on each target the post allows and that has no row yet. A post dated later is
+        planned (deferred until its date), drafts and expired ones only recorded, so a push that
+        publishes them sends them. Every file is recorded, so renames and deletions pair up later.
+        """
+        scan = watcher.scanner.scan()
+        now = watcher.clock()
+        shown = [f.post for f in scan.changed if f.post.visible_at(now) is None and f.post.due(now)]
+        ledger, kept = self.syn.ledger, 0
+        why = f"baseline: in the tree at {commit[:12]}, before the first push the webhook synced"
+        for post in shown:
+            targets = [t for t in watcher.targets if post.control.allows(t, self.config.targets[t].type)
+                       and ledger.get(post.id, t) is None]
+            for target in targets:
+                ledger.mark_baseline(post.id, target, self.syn.relpath(post), reason=why)
+            kept += bool(targets)
+        scan.changed = [f for f in scan.changed if f.post.visible_at(now) is None and not f.post.due(now)]
+        scan.errors, scan.warnings, scan.cancelled = [], [], []
+        scan.vanished, scan.due, scan.held, scan.drop = [], [], [], []
+        scan.put = [r for r in scan.put if r.size >= 0]
+        watcher.apply(scan)
+        watcher.echo(f"first sync: {len(shown)} post(s) at {commit[:12]} taken as published ({kept} baselined: "
+                     f"known, never sent); {len(scan.changed)} dated later, planned for their date")
 
     def wait_live(self, scan: Scan, echo: Callable[[str], None]) -> None:
         """Hold the creates until each new post's URL answers (the host builds the site after the push).

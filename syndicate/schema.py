@@ -288,9 +288,12 @@ class WebhookOptions(Section):
     token: Secret | None = Field(default=None, description="For private repositories over https: fed to git by a credential helper (a secret).")
     checkout: str | None = Field(default=None, description="Where the working copy is kept, relative to the config file (default: <data dir>/repo); the site is read from it.")
     max_body: Annotated[int, Field(gt=0)] = Field(default=DEFAULT_MAX_BODY, description="Larger deliveries get 413.")
+    header_timeout: Duration = Field(default=10.0, description="A connection must send its request line and headers within this (else 408, closed).")
+    body_timeout: Duration = Field(default=30.0, description="A delivery's whole body must arrive within this of its headers (else 408, closed).")
+    max_unverified: Annotated[int, Field(ge=1)] = Field(default=16, description="Bodies read at once before their signature is checked; a new one takes the slowest one's place.")
     wait_live: bool = Field(default=False, description="Creates wait until the post's URL answers (the site builds after the push).")
     first_run: Literal["refuse", "baseline", "backfill"] = Field(default=
-        "refuse", description="A first sync with more than [watch] first_run_limit due posts: refuse, baseline them, or send them all.")
+        "refuse", description="A first whole-tree sync (the first push is a new branch or a force-push) with more than [watch] first_run_limit due posts: refuse, baseline them, or send them all.")
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"], description="Addresses whose X-Forwarded-* headers `serve --proxy-headers` honours.")
 
 

@@ -4,7 +4,10 @@
 
 POST /hooks/{github,gitlab,gitea,forgejo,bitbucket}; GET /healthz; GET /metrics.
 The signature (or GitLab's token) is checked, in constant time, before the
-body is parsed; the body is read as a stream and refused past `max_body`.
+body is parsed; the body is streamed into the HMAC and a spool, refused past
+`max_body`, and read only with one of `max_unverified` slots
+(`syndicate.webhook_body`); the connections' deadlines and cap are in
+`syndicate.webhook_guard`.
 A verified push to the configured branch of the configured repository is
 remembered by its delivery id for 24 h (Redis when configured, else the
 ledger), counted as one more push in the ledger's `syncs` row, and answered
@@ -18,6 +21,7 @@ https://support.atlassian.com/bitbucket-cloud/docs/manage-webhooks/#Secure-webho
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -32,12 +36,15 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from syndicate.errors import ConfigError, SyndicateError
 from syndicate.gitsync import Git, git_binary, repo_key, repo_name
+from syndicate.webhook_body import Body, Busy, Evicted, Slots, TooLarge, read_body
+from syndicate.webhook_guard import Guard
+from syndicate.webhook_log import on_loop_error
 from syndicate.webhook_push import BadPayload, Push, parse_push
 from syndicate.webhook_store import LedgerReplays, PushCounter, RedisReplays
 
@@ -70,33 +77,18 @@ HOSTS = {
 }
 
 
-class TooLarge(SyndicateError):
-    """The body passed `[webhook] max_body` (answered 413)."""
-
-
-async def read_capped(request: Request, cap: int) -> bytes:
-    """The body, read as a stream and given up on as soon as it passes `cap` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
-        raise TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
-            raise TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def verified(host: Host, key: bytes, given: str, body: bytes) -> bool:
     """The signature header against the secret, compared in constant time."""
     if host.token:
         return hmac.compare_digest(given.encode(), key)
+    return signed(host, given, hmac.new(key, body, hashlib.sha256).hexdigest())
+
+
+def signed(host: Host, given: str, digest: str) -> bool:
+    """The signature header against the body's HMAC-SHA256 (hex), compared in constant time."""
     if not given.startswith(host.prefix):
         return False
-    expected = host.prefix + hmac.new(key, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(given.strip().lower().encode(), expected.encode())
+    return hmac.compare_digest(given.strip().lower().encode(), (host.prefix + digest).encode())
 
 
 class Service:
@@ -130,6 +122,9 @@ class Service:
             configure(config)
         elif start_thread:
             self.worker = Background(config, self.branch)
+        self.guard = Guard(header_timeout=float(hook.header_timeout), body_timeout=float(hook.body_timeout),
+                           max_unverified=hook.max_unverified)
+        self.slots = Slots(hook.max_unverified)
         self.counts: dict[tuple[str, str], int] = {}
         self._queued_at = float("-inf")
 
@@ -138,7 +133,8 @@ class Service:
         verdict = await self.replays.remember(delivery, host, push.ref, push.before, push.after)
         if verdict != "new":
             return verdict
-        waiting = await self.counter.add(full=push.forced or set(push.before) <= {"0"})
+        full = push.forced or set(push.before) <= {"0"}
+        waiting = await self.counter.add(full=full, base=None if full else (push.before, push.after))
         if self.worker is not None:
             self.worker.wake()
             return "queued"
@@ -242,46 +238,84 @@ def _service(request: Request) -> Service:
     return service
 
 
+def _answer(text: str, status: int, *, close: bool = False, **headers: str) -> Response:
+    """A short plain answer; `close` when the body was not read to its end (the connection cannot be reused)."""
+    if close:
+        headers["connection"] = "close"
+    return PlainTextResponse(text[:200], status_code=status, headers=headers or None)
+
+
 async def hook(request: Request) -> Response:
     name = request.path_params["host"]
     host = HOSTS.get(name)
     if host is None:
-        return PlainTextResponse("unknown host", status_code=404)
+        return _answer("unknown host", 404, close=True)
     service = _service(request)
     given = request.headers.get(host.signature)
-    if not given:
-        service.count(name, "unsigned")
-        return PlainTextResponse("missing signature", status_code=401)
-    try:
-        body = await read_capped(request, service.hook.max_body)
+    if not given or (host.token and not verified(host, service.key, given, b"")):
+        service.count(name, "unsigned" if not given else "forged")
+        return _answer("missing signature" if not given else "bad signature", 401, close=True)
+    conn = request.scope.get("extensions", {}).get("syndicate.connection")
+    deadline = (conn.request_at if conn is not None else time.monotonic()) + service.guard.body_timeout
+    try:  # GitLab's token is checked already: its body needs no slot among the unverified ones
+        body = await read_body(request, key=None if host.token else service.key, cap=service.hook.max_body,
+                               deadline=deadline, slots=None if host.token else service.slots)
     except TooLarge:
         service.count(name, "too large")
-        return PlainTextResponse("payload too large", status_code=413)
-    if not verified(host, service.key, given, body):
+        return _answer("payload too large", 413, close=True)
+    except Busy:
+        service.count(name, "busy")
+        log.info("answered 503 to a delivery from %s: no slot for its body in %gs (max_unverified = %d)",
+                 _client(request), service.guard.body_timeout, service.hook.max_unverified)
+        return _answer("busy: too many deliveries at once", 503, close=True, **{"retry-after": "5"})
+    except TimeoutError:  # plain uvicorn; under `syndicate serve` the connection's own deadline closes it
+        service.count(name, "body timeout")
+        log.info("answered 408 to %s: its body did not arrive in %gs (body_timeout)", _client(request),
+                 service.guard.body_timeout)
+        return _answer("request timeout: the body did not arrive in time", 408, close=True)
+    except (ClientDisconnect, Evicted):
+        why = getattr(conn, "closed_why", None)  # closed by the server (timeout, eviction): logged there
+        service.count(name, why or "client went away")
+        if why is None:
+            service.guard.count("client went away")
+            log.info("a client went away mid-body: %s", _client(request))
+        return _answer("", 400, close=True)  # nobody is there to read it
+    try:
+        return await _delivered(request, service, name, host, given, body)
+    finally:
+        body.close()
+
+
+async def _delivered(request: Request, service: Service, name: str, host: Host, given: str, body: Body) -> Response:
+    if not host.token and not signed(host, given, body.digest):
         service.count(name, "forged")
-        return PlainTextResponse("bad signature", status_code=401)
+        return _answer("bad signature", 401)
     if request.headers.get(host.event, "") not in host.push:
         service.count(name, "not a push")
         return Response(status_code=204)
     try:
-        push = parse_push(name, json.loads(body), service.branch)
+        push = parse_push(name, json.loads(body.bytes()), service.branch)
     except (ValueError, BadPayload) as exc:
         service.count(name, "malformed")
-        return PlainTextResponse(f"bad payload: {exc}"[:200], status_code=400)
+        return _answer(f"bad payload: {exc}", 400)
     if push.repository.casefold() != service.name:
         service.count(name, "ignored")
-        return PlainTextResponse(f"ignored: repository {push.repository}"[:200], status_code=202)
+        return _answer(f"ignored: repository {push.repository}", 202)
     if push.ref != f"refs/heads/{service.branch}":
         service.count(name, "ignored")
-        return PlainTextResponse(f"ignored: branch {push.ref.removeprefix('refs/heads/')}"[:200], status_code=202)
+        return _answer(f"ignored: branch {push.ref.removeprefix('refs/heads/')}", 202)
     if set(push.after) <= {"0"}:
         service.count(name, "ignored")
-        return PlainTextResponse("ignored: branch deleted", status_code=202)
-    delivery = request.headers.get(host.delivery) or "body:" + hashlib.sha256(body).hexdigest()
+        return _answer("ignored: branch deleted", 202)
+    delivery = request.headers.get(host.delivery) or "body:" + body.digest
     verdict = await service.accept(name, delivery[:200], push)
     service.count(name, "accepted" if verdict == "queued" else "duplicate")
-    return PlainTextResponse(verdict if verdict in ("queued", "duplicate") else f"duplicate: {verdict}",
-                             status_code=202)
+    return _answer(verdict if verdict in ("queued", "duplicate") else f"duplicate: {verdict}", 202)
+
+
+def _client(request: Request) -> str:
+    client = request.client
+    return f"{client.host}:{client.port}" if client else "?"
 
 
 async def healthz(request: Request) -> Response:
@@ -300,14 +334,15 @@ def create_app(config: Config | None = None, *, service: Service | None = None) 
     """The ASGI app for `service` (or one built for `config`, else for the config found as the CLI finds it)."""
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         from syndicate.config import find_config, load_config
 
         nonlocal service
         service = service or Service(config or load_config(find_config(None)))
         app.state.service = service
+        asyncio.get_running_loop().set_exception_handler(on_loop_error)
         try:
-            yield
+            yield {"syndicate.guard": service.guard}  # uvicorn hands it to each connection (GuardedProtocol)
         finally:
             await service.aclose()
 
@@ -321,4 +356,4 @@ def create_app(config: Config | None = None, *, service: Service | None = None) 
 
 app = create_app()
 
-__all__ = ["HOSTS", "Service", "app", "create_app", "read_capped", "verified"]
+__all__ = ["HOSTS", "Service", "app", "create_app", "signed", "verified"]

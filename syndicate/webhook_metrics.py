@@ -1,7 +1,8 @@
 """`GET /metrics` of `syndicate serve`, in the Prometheus text format (prometheus_client).
 
 Everything is read at scrape time: the deliveries this server answered (by
-host and result), and from the ledger, which every server and worker share,
+host and result), its connections and unverified bodies, the connections it
+closed (by reason: timeouts, evictions, refusals), and from the ledger, which every server and worker share,
 the pushes requested and synced, the pushes waiting, the queue's depth and
 the (post, target) rows by target and state: the publish outcomes.
 """
@@ -36,6 +37,7 @@ class Collected(Collector):
         for (host, result), n in sorted(service.counts.items()):
             deliveries.add_metric([host, result], n)
         yield deliveries
+        yield from _defences(service)
         row = service.syncs.get(service.repo)
         requested = CounterMetricFamily("syndicate_sync_pushes", "Pushes accepted for syncing", labels=["repository"])
         synced = CounterMetricFamily("syndicate_sync_pushes_synced", "Pushes a finished sync covered",
@@ -64,6 +66,25 @@ class Collected(Collector):
             for target, state, n in conn.execute(query):
                 outcomes.add_metric([target, state], n)
         yield outcomes
+
+
+def _defences(service: Service) -> Iterator[Metric]:
+    """The server's connections and unverified bodies now, and the connections it closed, by reason."""
+    guard = service.guard
+    for name, text, value in (
+            ("syndicate_webhook_connections", "Connections open", len(guard.conns)),
+            ("syndicate_webhook_connections_max", "Connections kept at most (the open-file limit less a reserve)",
+             guard.max_connections),
+            ("syndicate_webhook_unverified_bodies", "Bodies being read before their signature is checked",
+             len(service.slots.held))):
+        gauge = GaugeMetricFamily(name, text)
+        gauge.add_metric([], value)
+        yield gauge
+    dropped = CounterMetricFamily("syndicate_webhook_dropped", "Connections the server closed, by reason",
+                                  labels=["reason"])
+    for reason, n in sorted(dict(guard.dropped).items()):
+        dropped.add_metric([reason], n)
+    yield dropped
 
 
 def _queue_depth(service: Service) -> int | None:

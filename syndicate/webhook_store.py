@@ -4,7 +4,7 @@
   Redis, both `SET NX EX` in one pipelined round trip (atomic across servers).
 - `LedgerReplays`: the same in the ledger's `deliveries` table (no Redis),
   each in a worker thread.
-- `PushCounter`: the ledger's per-repository push counter (`Syncs.request`)
+- `PushCounter`: the ledger's per-repository push counter (`Syncs.record`)
   as a group commit: while one UPDATE is in flight, the pushes arriving meanwhile
   wait for the next, which adds them all at once. Each push is answered only
   once the UPDATE that counts it is committed.
@@ -61,19 +61,27 @@ class LedgerReplays:
 
 
 class PushCounter:
-    """Group commit of `Syncs.request`; `add` returns how many pushes were waiting before its batch."""
+    """Group commit of `Syncs.record`; `add` returns how many pushes were waiting before its batch.
+
+    Until the ledger says the repository was synced once, each push's (before, after) goes with
+    it, so the first sync knows where the pushes start (`Syncs.record`).
+    """
 
     def __init__(self, syncs: Syncs, repo: str) -> None:
         self.syncs = syncs
         self.repo = repo
+        self.synced = False
         self._waiters: list[asyncio.Future[int]] = []
+        self._bases: list[tuple[str, str]] = []
         self._full = False
         self._flushing = False
 
-    async def add(self, *, full: bool = False) -> int:
+    async def add(self, *, full: bool = False, base: tuple[str, str] | None = None) -> int:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiters.append(future)
         self._full = self._full or full
+        if base is not None and not self.synced:
+            self._bases.append(base)
         if not self._flushing:
             self._flushing = True
             asyncio.ensure_future(self._flush())
@@ -82,14 +90,16 @@ class PushCounter:
     async def _flush(self) -> None:
         try:
             while self._waiters:
-                waiters, full = self._waiters, self._full
-                self._waiters, self._full = [], False
+                waiters, full, bases = self._waiters, self._full, self._bases
+                self._waiters, self._full, self._bases = [], False, []
                 try:
-                    waiting = await run_in_threadpool(self.syncs.request, self.repo, full=full, count=len(waiters))
+                    waiting, synced = await run_in_threadpool(self.syncs.record, self.repo, full=full,
+                                                              count=len(waiters), bases=bases)
                 except Exception as exc:  # every push of the batch gets the ledger's error (a 500)
                     for w in waiters:
                         w.set_exception(exc)
                     continue
+                self.synced = self.synced or synced
                 for i, w in enumerate(waiters):
                     w.set_result(waiting + i)
         finally:

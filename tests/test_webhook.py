@@ -128,15 +128,23 @@ access_token = "${{MASTODON_ACCESS_TOKEN}}"
 class Server:
     """`syndicate serve` as a subprocess, its output gathered in a file."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, *, nofile: int | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = config.parent / "serve.log"
         env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT), "SYNDICATE_CONFIG": str(config), "COLUMNS": "400"}
         for name in ("SYNDICATE_BROKER_URL", "SYNDICATE_REDIS_URL", "SYNDICATE_STATE_URL"):
             env.pop(name, None)
+
+        def limit() -> None:  # in the server's process, before it starts: a small open-file limit
+            if nofile is not None:
+                import resource
+
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
         self.proc = subprocess.Popen([sys.executable, "-m", "syndicate.cli", "serve", "--port", str(self.port)],
-                                     cwd=config.parent, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+                                     cwd=config.parent, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+                                     preexec_fn=limit if nofile is not None else None)
         self.http = httpx.Client(base_url=self.url, timeout=30)
         wait_for(f"the server to answer:\n{self.text()}", self._up)
 

@@ -15,7 +15,7 @@ __all__ = ["HEAD", "FileRow", "Part", "Row", "aware", "deliveries", "facts", "fi
 
 # the newest migration; checked against the scripts by a test, so that opening
 # an up-to-date ledger needs no import of alembic
-HEAD = "0003"
+HEAD = "0004"
 
 metadata = sa.MetaData()
 TZ = sa.DateTime(timezone=True)
@@ -115,4 +115,6 @@ syncs = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("owner", sa.String(128), nullable=True),  # the lock: who syncs now, until when
     sa.Column("lease_until", TZ, nullable=True),
+    # 0004: before the first sync, the commit the first push started from: its tree is taken as published
+    sa.Column("base", sa.String(64), nullable=True),
 )

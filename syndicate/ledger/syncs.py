@@ -8,10 +8,13 @@ itself, on SQLite and PostgreSQL alike, however many servers share the ledger.
 to `requested`; a sync holds a lease on the repository's row, reads
 `requested`, and on finishing releases the lease only if no push came in the
 meantime. Otherwise it goes round again, so pushes during a sync are folded
-into the next one and none is lost.
+into the next one and none is lost. Until a first sync succeeds, `base` keeps
+the `before` of the earliest push: the first sync takes that commit's tree as
+already published and syncs only what changed since.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,11 +40,12 @@ class SyncRow:
     error: str | None = None
     owner: str | None = None
     lease_until: datetime | None = None
+    base: str | None = None  # before a first sync: the commit the earliest push started from
 
     @classmethod
     def from_db(cls, m: sa.RowMapping) -> SyncRow:
         return cls(m["repo"], m["requested"], m["done"], bool(m["full"]), m["commit"], aware(m["synced_at"]),
-                   m["error"], m["owner"], aware(m["lease_until"]))
+                   m["error"], m["owner"], aware(m["lease_until"]), m["base"])
 
 
 class Deliveries:
@@ -89,27 +93,46 @@ class Syncs:
             m = conn.execute(sa.select(syncs).where(syncs.c.repo == repo)).mappings().first()
         return SyncRow.from_db(m) if m else None
 
-    def request(self, repo: str, *, full: bool = False, count: int = 1) -> int:
+    def request(self, repo: str, *, full: bool = False, count: int = 1,
+                bases: Sequence[tuple[str, str]] = ()) -> int:
         """`count` more pushes to sync (`full`: a force-push or a new branch, so the whole tree is reconciled).
 
         Returns how many pushes were already waiting: when some were, a sync is queued or running and
         will take these too (`finish` sees them), so nothing more need be queued.
         """
-        values: dict[str, object] = {"requested": syncs.c.requested + count}
+        return self.record(repo, full=full, count=count, bases=bases)[0]
+
+    def record(self, repo: str, *, full: bool = False, count: int = 1,
+               bases: Sequence[tuple[str, str]] = ()) -> tuple[int, bool]:
+        """`request`, and before the first sync the pushes' (before, after) in arrival order, in one transaction.
+
+        The base is the earliest push's `before`; a push that ends where the base begins (delivered
+        out of order) moves it back to its own `before`. Returns (pushes already waiting, whether the
+        repository was synced before: then its last synced commit is the base, and none is noted).
+        """
+        s = syncs.c
+        values: dict[str, object] = {"requested": s.requested + count}
         if full:
             values["full"] = True
         for _ in range(3):
-            with self.engine.begin() as conn:
-                got = conn.execute(syncs.update().where(syncs.c.repo == repo).values(**values)
-                                   .returning(syncs.c.requested, syncs.c.done)).first()
+            with self.engine.begin() as conn:  # the UPDATE locks the row: the base is read and written under it
+                got = conn.execute(syncs.update().where(s.repo == repo).values(**values)
+                                   .returning(s.requested, s.done, s.commit, s.base)).first()
                 if got is not None:
-                    return int(got[0]) - count - int(got[1])
-                try:
-                    with conn.begin_nested():
-                        conn.execute(syncs.insert().values(repo=repo, requested=count, done=0, full=full))
-                    return 0
-                except sa.exc.IntegrityError:
-                    continue  # another server inserted it first: update it
+                    waiting, synced, was = int(got[0]) - count - int(got[1]), got[2] is not None, got[3]
+                else:
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(syncs.insert().values(repo=repo, requested=count, done=0, full=full))
+                    except sa.exc.IntegrityError:
+                        continue  # another server inserted it first: update it
+                    waiting, synced, was = 0, False, None
+                base = was
+                for before, after in () if synced else bases:
+                    base = before if base is None or base == after else base
+                if base != was:
+                    conn.execute(syncs.update().where(s.repo == repo).values(base=base))
+                return waiting, synced
         raise sa.exc.InvalidRequestError(f"syncs: cannot record a push for {repo}")
 
     def acquire(self, repo: str, owner: str, ttl: float, now: datetime | None = None) -> SyncRow | None:
@@ -135,6 +158,7 @@ class Syncs:
         done: dict[str, object] = {"done": row.requested, "error": error, "synced_at": now}
         if commit is not None:
             done["commit"] = commit
+            done["base"] = None
         if error is not None and row.full:
             done["full"] = True  # the whole-tree reconcile is still owed
         with self.engine.begin() as conn:
