@@ -44,6 +44,7 @@ from syndicate.contract import (
     raise_for_status,
 )
 from syndicate.fitting import SPECIAL_TAGS, shape_tags, tag_names
+from syndicate.markdown.convert import Renders, for_platform
 from syndicate.markdown.document import Embed
 
 if TYPE_CHECKING:
@@ -54,6 +55,9 @@ if TYPE_CHECKING:
 TAGS_MAX_API = 15  # schema.graphql PublishPostInput.tags: "max 15"
 TAGS_DEFAULT = 5  # the Hashnode editor's own rule; posts with more cannot be edited there unchanged
 PAGE_SIZE = 20
+# Hashnode's editor writes GitHub-flavoured Markdown (tables, strikethrough, task lists); footnotes and
+# definition lists are not in what it documents, so they are converted (a choice: no public source says more)
+HASHNODE = Renders(tasklist=True)
 MAX_PAGES = 50
 _POST_FIELDS = "id slug url canonicalUrl"
 PUBLISH = ("mutation PublishPost($input: PublishPostInput!) "
@@ -160,7 +164,7 @@ class Hashnode(Connector):
         fields: dict[str, Any] = {
             "publicationId": self.publication,
             "title": title,
-            "contentMarkdown": post.document.markdown(embed_markdown),
+            "contentMarkdown": for_platform(post.document, HASHNODE).markdown(embed_markdown),
             "originalArticleURL": post.url,
         }
         slug = tag_slug(str(over.get("slug") or post.slug))

@@ -91,7 +91,8 @@ def _read(root: Path, ssg: str | None) -> Dialect:
         return _jekyll(root)
     if ssg == "zola":
         data = _load(root / "config.toml") or {}
-        md = data.get("markdown") if isinstance(data.get("markdown"), dict) else {}
+        found = data.get("markdown")
+        md: dict[str, Any] = found if isinstance(found, dict) else {}
         return replace(PULLDOWN, typographer=bool(md.get("smart_punctuation", False)),
                        deflist=bool(md.get("definition_list", False)))
     if ssg in ("gatsby", "next"):
@@ -133,7 +134,7 @@ def _hugo(root: Path) -> Dialect:
             flags[attr] = value
     renderer = goldmark.get("renderer") or {}
     unsafe = bool(renderer.get("unsafe", False)) if isinstance(renderer, dict) else False
-    return replace(GOLDMARK, html=unsafe, **flags)
+    return replace(replace(GOLDMARK, html=unsafe), **flags)  # type: ignore[arg-type]
 
 
 def _jekyll(root: Path) -> Dialect:
@@ -145,7 +146,8 @@ def _jekyll(root: Path) -> Dialect:
     engine = str(data.get("markdown", "kramdown")).lower()
     if engine.startswith("commonmark"):
         return COMMONMARK_GFM
-    options = data.get("kramdown") if isinstance(data.get("kramdown"), dict) else {}
+    found = data.get("kramdown")
+    options: dict[str, Any] = found if isinstance(found, dict) else {}
     gfm = str(options.get("input", "GFM")).lower() == "gfm"
     return replace(KRAMDOWN, strikethrough=gfm, tasklist=gfm)
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from syndicate.markdown.dialect import DEFAULT, Dialect
 from syndicate.markdown.embed import Embed, EmbedStyle
 
 if TYPE_CHECKING:
+    from syndicate.markdown.tree import Node
     from syndicate.post import Image
 
 
@@ -24,10 +26,11 @@ def _nothing(embed: Embed) -> str:
 
 @dataclass
 class Document:
-    """CommonMark with every shortcode, Liquid tag and JSX component resolved.
+    """The post's Markdown (in its site's `dialect`) with every shortcode, Liquid tag and JSX component resolved.
 
     `segments` alternates Markdown text and `Embed`s (each embed stands on its
-    own line); links and images in the text are absolute URLs already.
+    own line); links and images in the text are absolute URLs already. The text
+    is parsed once (`tree`); HTML, plain text and the summary all come from it.
     """
 
     segments: list[str | Embed] = field(default_factory=list)
@@ -35,8 +38,9 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     # per segment, where its code is (offsets into the segment); None: scanned when first needed
     code: list[list[CodeRange]] | None = field(default=None, repr=False, compare=False)
-    summary_source: str | None = None  # the Markdown above the summary divider (`<!--more-->`), if any
-    _cache: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    dialect: Dialect = DEFAULT
+    summary_cut: int | None = None  # where the summary divider (`<!--more-->`) was, as an offset into `source`
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def embeds(self) -> list[Embed]:
@@ -75,28 +79,58 @@ class Document:
             self.code = [code_ranges(s) if isinstance(s, str) else [] for s in self.segments]
         return self.code[k]
 
+    @property
+    def source(self) -> str:
+        """The text that is parsed: the segments, each embed as its placeholder paragraph (`\\ue002k\\ue003`)."""
+        hit = self._cache.get("source")
+        if hit is None:
+            parts: list[str] = []
+            k = 0
+            for seg in self.segments:
+                if isinstance(seg, str):
+                    parts.append(seg)
+                else:
+                    parts.append(f"\ue002{k}\ue003")
+                    k += 1
+            hit = self._cache["source"] = "".join(parts)
+        return str(hit)
+
+    @property
+    def tree(self) -> Node:
+        """The one parse of `source`, in the post's dialect."""
+        hit = self._cache.get("tree")
+        if hit is None:
+            from syndicate.markdown.tree import parse
+
+            hit = self._cache["tree"] = parse(self.source, self.dialect)
+        return hit
+
+    def _bytes(self) -> bytes:
+        hit = self._cache.get("bytes")
+        if hit is None:
+            hit = self._cache["bytes"] = self.source.encode("utf-8")
+        return hit
+
     def html(self, embed: EmbedStyle | None = None) -> str:
-        """HTML (CommonMark + tables + strikethrough); embeds via `embed` (default: a link paragraph)."""
+        """HTML as the site's generator renders it; embeds via `embed` (default: a link paragraph)."""
         from syndicate.markdown.render import to_html
 
         if embed is not None:
-            return to_html(self.segments, embed)
+            return to_html(self.tree, self.dialect, self.embeds, embed, self._bytes())
         # the default style is the same for every target: one render per post (Ghost, WordPress, ...)
-        return self._memo("html", self.markdown(), lambda _source: to_html(self.segments, None))
-
-    def _memo(self, key: str, source: str, make: Callable[[str], str]) -> str:
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] == source:
-            return hit[1]
-        value = make(source)
-        self._cache[key] = (source, value)
-        return value
+        hit = self._cache.get("html")
+        if hit is None:
+            hit = self._cache["html"] = to_html(self.tree, self.dialect, self.embeds, None, self._bytes())
+        return str(hit)
 
     def text(self) -> str:
         """Plain text: no markup, links as their text, images dropped, code kept, embeds as URLs."""
-        from syndicate.markdown.plain import to_text
+        hit = self._cache.get("text")
+        if hit is None:
+            from syndicate.markdown.plain import tree_text
 
-        return self._memo("text", self.markdown(), to_text)
+            hit = self._cache["text"] = tree_text(self.tree, self.dialect, [e.url for e in self.embeds])
+        return str(hit)
 
     @property
     def summary(self) -> str:
@@ -106,13 +140,16 @@ class Document:
         `excerpt_separator`) when there is one, else the first real paragraph
         (not a heading, image, code or embed; in an HTML body, the first `<p>`).
         """
-        from syndicate.markdown.plain import first_paragraph, to_text
+        hit = self._cache.get("summary")
+        if hit is None:
+            from syndicate.markdown.plain import first_paragraph, summary_text
 
-        if self.summary_source is not None:
-            text = " ".join(self._memo("summary", self.summary_source, to_text).split())
-            if text:
-                return text
-        return self._memo("first", self.markdown(_nothing), first_paragraph)
+            text = ""
+            if self.summary_cut is not None:
+                cut = len(self.source[: self.summary_cut].encode("utf-8"))
+                text = summary_text(self.tree, self.dialect, cut)
+            hit = self._cache["summary"] = text or first_paragraph(self.tree, self.dialect, self.source)
+        return str(hit)
 
     @property
     def first_paragraph(self) -> str:

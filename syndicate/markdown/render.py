@@ -9,11 +9,12 @@ paragraph linking to the embed's URL).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from syndicate.markdown.context import EMBEDDED
 from syndicate.markdown.dialect import Dialect
-from syndicate.markdown.embed import Embed, EmbedStyle
+from syndicate.markdown.embed import EMBEDDED, Embed, EmbedStyle
+from syndicate.markdown.plain import MAX_DEPTH, flat_text
 from syndicate.markdown.tree import Node
 
 _ALIGN = {"left": ' align="left"', "right": ' align="right"', "center": ' align="center"'}
@@ -42,8 +43,9 @@ class HtmlRenderer:
         self.source = source  # the parsed text as UTF-8 (node srcmaps are offsets into it)
         self.embeds = embeds
         self.style = style or link_paragraph
-        self.numbers: dict[int, int] = {}  # footnote def_id → its number (order of first reference)
-        self.refs: dict[int, int] = {}  # footnote def_id → how many references it has had
+        self.numbers: dict[Any, int] = {}  # footnote def_id → its number (order of first reference)
+        self.refs: dict[Any, int] = {}  # footnote def_id → how many references it has had
+        self.depth = 0
         self.out: list[str] = []
 
     def render(self, root: Node) -> str:
@@ -61,6 +63,17 @@ class HtmlRenderer:
     # --- blocks ---------------------------------------------------------------------------
     def block(self, node: Node, tight: bool) -> None:
         name = node.name
+        out = self.out
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:  # hostile nesting: the rest is its text
+                out.append(f"<p>{esc(flat_text(node))}</p>\n")
+            else:
+                self._block(node, name, tight)
+        finally:
+            self.depth -= 1
+
+    def _block(self, node: Node, name: str, tight: bool) -> None:
         out = self.out
         if name == "paragraph":
             kids = node.children
@@ -94,9 +107,9 @@ class HtmlRenderer:
             self.blocks(node.children, False)
             out.append("</blockquote>\n")
         elif name in ("bullet_list", "ordered_list"):
-            self.list(node)
+            self.list_block(node)
         elif name == "hr":
-            out.append("<hr>\n")
+            out.append("<hr />\n")
         elif name == "table":
             self.table(node)
         elif name == "definition_list":
@@ -119,11 +132,11 @@ class HtmlRenderer:
         else:  # a node type we do not know: its content
             self.blocks(node.children, tight)
 
-    def blocks(self, nodes: list[Node] | tuple[Node, ...], tight: bool) -> None:
+    def blocks(self, nodes: Sequence[Node], tight: bool) -> None:
         for node in nodes:
             self.block(node, tight)
 
-    def items(self, nodes: list[Node] | tuple[Node, ...], loose: bool = False) -> None:
+    def items(self, nodes: Sequence[Node], loose: bool = False) -> None:
         """A list item's or definition's children: tight paragraphs are hidden (their inlines stand alone)."""
         out = self.out
         pending: list[Node] = []
@@ -156,7 +169,7 @@ class HtmlRenderer:
                     return True
         return False
 
-    def list(self, node: Node) -> None:
+    def list_block(self, node: Node) -> None:
         out = self.out
         if node.name == "ordered_list":
             start = node.meta.get("start", 1)
@@ -211,13 +224,23 @@ class HtmlRenderer:
         out.append("</ol>\n</div>\n")
 
     # --- inlines --------------------------------------------------------------------------
-    def inlines(self, nodes: list[Node] | tuple[Node, ...]) -> None:
+    def inlines(self, nodes: Sequence[Node]) -> None:
+        if self.depth > MAX_DEPTH:
+            self.out.append(esc(" ".join(flat_text(n) for n in nodes)))
+            return
+        self.depth += 1
+        try:
+            self._inlines(nodes)
+        finally:
+            self.depth -= 1
+
+    def _inlines(self, nodes: Sequence[Node]) -> None:
         for node in nodes:
             handler = _INLINE.get(node.name)
             if handler is None:
                 if node.name == "todo_checkbox":
                     checked = ' checked=""' if node.meta.get("checked") else ""
-                    self.out.append(f'<input{checked} disabled="" type="checkbox">')
+                    self.out.append(f'<input{checked} disabled="" type="checkbox" />')
                 elif node.name != "footnote_ref_anchor":
                     self.inlines(node.children)
             else:
@@ -236,7 +259,7 @@ class HtmlRenderer:
     def image(self, node: Node) -> None:
         title = node.meta.get("title")
         t = f' title="{attr(title)}"' if title else ""
-        self.out.append(f'<img src="{attr(node.meta["url"])}" alt="{attr(plain_alt(node))}"{t}>')
+        self.out.append(f'<img src="{attr(node.meta["url"])}" alt="{attr(plain_alt(node))}"{t} />')
 
     def code(self, node: Node) -> None:
         self.out.append(f"<code>{esc(''.join(c.meta.get('content', '') for c in node.children))}</code>")
@@ -291,7 +314,7 @@ _INLINE: dict[str, Callable[[HtmlRenderer, Node], None]] = {
     "text": HtmlRenderer.text, "text_special": HtmlRenderer.text, "em": _tag("em"), "strong": _tag("strong"),
     "strikethrough": _tag("del"), "link": HtmlRenderer.link, "autolink": HtmlRenderer.link,
     "linkify": HtmlRenderer.link, "image": HtmlRenderer.image, "code_inline": HtmlRenderer.code,
-    "html_inline": HtmlRenderer.raw, "softbreak": _const("\n"), "hardbreak": _const("<br>\n"),
+    "html_inline": HtmlRenderer.raw, "softbreak": _const("\n"), "hardbreak": _const("<br />\n"),
     "footnote_ref": HtmlRenderer.footnote_ref, "footnote_inline": _footnote_inline,
 }
 
