@@ -48,6 +48,7 @@ from syndicate.contract import (
     raise_for_status,
 )
 from syndicate.fitting import checked_template, hashtags
+from syndicate.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx
@@ -190,7 +191,7 @@ class Bluesky(Connector):
                                 {"text": before, "url": post.url, "after": after}, ("after", "text"))
         else:
             template = Template(str(self.option("template", DEFAULT_TEMPLATE)), {
-                "title": " ".join(post.title.split()),
+                "title": plain_field(post.title),
                 "excerpt": " ".join(str(post.excerpt or "").split()),
                 "url": post.url,
                 "hashtags": " ".join(tags),
@@ -205,7 +206,7 @@ class Bluesky(Connector):
         media: list[MediaItem] = []
         mode = str(over.get("embed") or self.option("embed", "card"))
         if mode == "card":
-            fields["card"] = {"uri": post.url, "title": " ".join(post.title.split()),
+            fields["card"] = {"uri": post.url, "title": plain_field(post.title),
                               "description": _cut(" ".join(str(post.excerpt or "").split()), DESCRIPTION_MAX)}
             cover = post.cover
             if cover is not None and (cover.url or cover.src):

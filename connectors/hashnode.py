@@ -46,6 +46,7 @@ from syndicate.contract import (
 from syndicate.fitting import SPECIAL_TAGS, shape_tags, tag_names
 from syndicate.markdown.convert import Renders, for_platform
 from syndicate.markdown.document import Embed
+from syndicate.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx
@@ -157,7 +158,7 @@ class Hashnode(Connector):
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         over = post.control.override(self.name, self.type)
         warnings: list[str] = []
-        title = " ".join(str(over.get("title") or post.title).split()) or post.slug
+        title = plain_field(str(over.get("title") or post.title)) or post.slug
         tags, tag_warnings = self._tags(tag_names([*post.tags, *post.categories], over), facts)
         warnings += tag_warnings
 

@@ -46,6 +46,7 @@ from syndicate.contract import (
     Transient,
 )
 from syndicate.fitting import checked_template, hashtags
+from syndicate.markdown.plain import plain_field
 from syndicate.text import count, truncate
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ class Mastodon(Connector):
                                 {"text": before, "url": post.url, "after": after}, ("after", "text"))
         else:
             template = Template(str(self.option("template", DEFAULT_TEMPLATE)), {
-                "title": " ".join(post.title.split()),
+                "title": plain_field(post.title),
                 "excerpt": " ".join(str(post.excerpt or "").split()),
                 "url": post.url,
                 "hashtags": " ".join(hashtags([*post.tags, *post.categories], limits.tags)),

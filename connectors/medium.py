@@ -40,6 +40,7 @@ from syndicate.contract import (
 )
 from syndicate.fitting import shape_tags, tag_names, title_of
 from syndicate.markdown.convert import Renders, for_platform
+from syndicate.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx
@@ -121,7 +122,7 @@ class Medium(Connector):
             self._author = str(facts["user_id"])  # remembered for build_create (it never reaches the draft)
         over = post.control.override(self.name, self.type)
         warnings: list[str] = []
-        title, shortened = title_of(post.title, self.limits, over)
+        title, shortened = title_of(plain_field(post.title), self.limits, over)
         title = title or post.slug
         warnings += [f"{w} (Medium ignores a longer one)" for w in shortened]
         assert self.limits.tags is not None

@@ -3,13 +3,17 @@
 Passes, in order, over text whose code is protected by placeholders: code →
 HTML comments/`<script>`/`<style>` dropped, iframes → embeds → Liquid
 `{% raw %}` → Hugo shortcodes → Zola shortcodes → Liquid → MDX (for .mdx) →
-raw HTML sanitised (nh3) → absolute links and images. Only a few string scans run on a post with none of these.
+template leftovers (where a template engine runs over the body) → raw HTML
+sanitised (nh3) → attribute lists → absolute links and images. Only a few string
+scans run on a post with none of these. The result is parsed once, in the site's
+dialect (`Document.tree`), for every output.
 """
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
+from syndicate.markdown.attrs import has_attributes, strip_attributes, strip_leftovers
 from syndicate.markdown.context import Context
 from syndicate.markdown.dialect import Dialect, dialect_of
 from syndicate.markdown.document import CodeRange, Document, Embed, EmbedStyle
@@ -28,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RENDERER", "Dialect", "Document", "Embed", "EmbedStyle", "prepare"]
 
-_ATTRS = re.compile(r"^( {0,3}#{1,6}[ \t].*?)[ \t]*\{[#.:][^{}\n]*\}[ \t]*$|^[ \t]*\{:[^{}\n]*\}[ \t]*\n?", re.M)  # {#id} {: .x}
 DIVIDER = "\ue008"  # where the summary ends
 _MARKS = ("\ue000", "\ue002", "\ue006", DIVIDER)
 # Hugo: https://gohugo.io/content-management/summaries/#manual-summary (also written with spaces)
@@ -66,14 +69,17 @@ def _prepare(post: Post) -> Document:
         text = expand_hugo(text, ctx)
     if has_zola(text):
         text = expand_zola(text, ctx)
-    if "{%" in text or "{{" in text:
+    had_templates = "{%" in text or "{{" in text
+    if had_templates:
         text = expand_liquid(text, ctx)
     if dialect.mdx:
         text = expand_mdx(text, ctx)
         text = clean_html(text, ctx)
+    if dialect.templates and had_templates:
+        text = strip_leftovers(text, ctx)  # a template engine runs over these bodies: nothing half-expanded
     text = sanitize(text, ctx)
-    if "{#" in text or "{:" in text or "{." in text:
-        text = _ATTRS.sub(lambda m: m.group(1) or "", text)
+    if has_attributes(text):
+        text = strip_attributes(text)
     # untouched outside code (links aside, which stay within their lines): the code found by
     # protect_code is where it was; otherwise the block structure may have moved and renderers
     # that need the code get it from one scan of the result, when they first ask
