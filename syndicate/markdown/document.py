@@ -72,12 +72,49 @@ class Document:
         return "".join(out)
 
     def code_ranges(self, k: int) -> list[CodeRange]:
-        """Where the code of text segment `k` is (start, end, "block" | "span"): from `prepare`'s scan, else scanned now."""
+        """Where the code of text segment `k` is (start, end, "block" | "span"): from `prepare`'s scan, else the tree's."""
         if self.code is None or len(self.code) != len(self.segments):
+            self.code = self._tree_code()
+        return self.code[k]
+
+    def _tree_code(self) -> list[list[CodeRange]]:
+        """Each segment's code blocks and spans, from the one parse (a scan where it had to defuse the text)."""
+        from syndicate.markdown.tree import exact
+
+        source = self.source
+        if not exact(self.tree, source):
             from syndicate.markdown.scan import code_ranges
 
-            self.code = [code_ranges(s) if isinstance(s, str) else [] for s in self.segments]
-        return self.code[k]
+            return [code_ranges(s) if isinstance(s, str) else [] for s in self.segments]
+        data = self._bytes()
+        found: list[tuple[int, int, str]] = []
+        for node in self.tree.walk():
+            name = node.name
+            if name in ("fence", "code_block", "code_inline") and node.srcmap:
+                a, b = node.srcmap
+                if name == "code_inline" and data[a:a + 1] != b"`":
+                    continue  # a map that is off: never guess
+                found.append((a, b, "span" if name == "code_inline" else "block"))
+        found.sort()
+        ascii_only = len(data) == len(source)
+        starts: list[int] = []  # each segment's first character in `source`
+        pos = embeds = 0
+        for seg in self.segments:
+            starts.append(pos)
+            if isinstance(seg, str):
+                pos += len(seg)
+            else:
+                pos += len(f"\ue002{embeds}\ue003")
+                embeds += 1
+        out: list[list[CodeRange]] = [[] for _ in self.segments]
+        for a, b, kind in found:
+            if not ascii_only:
+                a, b = len(data[:a].decode("utf-8", "ignore")), len(data[:b].decode("utf-8", "ignore"))
+            k = max(i for i, st in enumerate(starts) if st <= a)
+            seg = self.segments[k]
+            if isinstance(seg, str) and b - starts[k] <= len(seg):
+                out[k].append((a - starts[k], b - starts[k], kind))
+        return out
 
     @property
     def source(self) -> str:
