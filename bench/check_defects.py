@@ -114,7 +114,7 @@ def _fields(target: str, p: dict[str, Any]) -> tuple[str | None, list[str]]:
         post = p["posts"][0]
         return post["html"], [post["title"], post.get("custom_excerpt") or ""]
     if target == "wordpress":
-        return p["content"], [p.get("excerpt") or ""]
+        return p["content"], []  # its title and excerpt are HTML (the excerpt escaped on purpose)
     if target == "mastodon":
         return None, [p["status"]]
     if target == "bluesky":
@@ -129,7 +129,7 @@ def lay_out(root: Path, with_config: bool, sites: list[Path]) -> list[Path]:
     for blog in sites:
         site = root / blog.name
         shutil.copytree(blog, site, ignore=shutil.ignore_patterns("syndicate.toml"))
-        config = '[site]\nurl = "https://blog.example"\ncontent = ["content/**/*.md", "content/**/*.mdx", "_posts/*.md"]\n\n'
+        config = '[site]\nurl = "https://blog.example"\ncontent = ["content/**/*.md", "content/**/*.mdx", "src/content/**/*.mdx", "_posts/*.md"]\n\n'
         (site / "syndicate.toml").write_text(config + TARGETS, encoding="utf-8")
         if with_config and blog.name in GENERATOR:
             name, text = GENERATOR[blog.name]
