@@ -61,7 +61,7 @@ _HUGO_FILES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml",
                "config/_default/hugo.toml", "config/_default/hugo.yaml", "config/_default/config.toml",
                "config/_default/config.yaml", "config/_default/markup.toml", "config/_default/markup.yaml")
 _ASTRO_OFF = re.compile(r"\b(smartypants|gfm)\s*:\s*false\b")
-_CACHE: dict[tuple[str, str | None], Dialect] = {}
+_CACHE: dict[tuple[str, str | None], tuple[Any, Dialect]] = {}
 
 
 def dialect_of(post: Post) -> Dialect:
@@ -72,9 +72,10 @@ def dialect_of(post: Post) -> Dialect:
     parts = post.path.parts
     ssg = "jekyll" if "_posts" in parts or "_drafts" in parts else info.ssg
     key = (str(info.root), ssg)
-    base = _CACHE.get(key)
-    if base is None:
-        base = _CACHE[key] = _read(info.root, ssg)
+    hit = _CACHE.get(key)
+    if hit is None or hit[0] is not info:  # the site's config read again (a new scan): read ours again too
+        hit = _CACHE[key] = (info, _read(info.root, ssg))
+    base = hit[1]
     if post.format == "mdx" or post.path.suffix.lower() == ".mdx":
         return replace(base, name="mdx", html=True, mdx=True, templates=False)
     return base
