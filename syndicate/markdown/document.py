@@ -16,6 +16,17 @@ if TYPE_CHECKING:
 CodeRange = tuple[int, int, str]  # start, end, "block" | "span"
 
 
+def _char_offsets(data: bytes, offsets: list[int]) -> dict[int, int]:
+    """Byte offsets (sorted) into UTF-8 `data` → character offsets, decoding each stretch once."""
+    out: dict[int, int] = {}
+    last_byte = last_char = 0
+    for x in offsets:
+        last_char += len(data[last_byte:x].decode("utf-8", "ignore"))
+        last_byte = x
+        out[x] = last_char
+    return out
+
+
 def _plain(embed: Embed) -> str:
     return embed.url
 
@@ -106,10 +117,11 @@ class Document:
             else:
                 pos += len(f"\ue002{embeds}\ue003")
                 embeds += 1
+        chars = _char_offsets(data, sorted({x for a, b, _ in found for x in (a, b)})) if not ascii_only else {}
         out: list[list[CodeRange]] = [[] for _ in self.segments]
         for a, b, kind in found:
             if not ascii_only:
-                a, b = len(data[:a].decode("utf-8", "ignore")), len(data[:b].decode("utf-8", "ignore"))
+                a, b = chars[a], chars[b]
             k = max(i for i, st in enumerate(starts) if st <= a)
             seg = self.segments[k]
             if isinstance(seg, str) and b - starts[k] <= len(seg):
