@@ -1,6 +1,7 @@
 """The parsed, expanded body of a post: one parse, many outputs."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
 
 
 CodeRange = tuple[int, int, str]  # start, end, "block" | "span"
+_TREES: OrderedDict[int, tuple[Document, Node]] = OrderedDict()
+_TREES_KEPT = 8
 
 
 def _char_offsets(data: bytes, offsets: list[int]) -> dict[int, int]:
@@ -131,34 +134,40 @@ class Document:
     @property
     def source(self) -> str:
         """The text that is parsed: the segments, each embed as its placeholder paragraph (`\\ue002k\\ue003`)."""
-        hit = self._cache.get("source")
-        if hit is None:
-            parts: list[str] = []
-            k = 0
-            for seg in self.segments:
-                if isinstance(seg, str):
-                    parts.append(seg)
-                else:
-                    parts.append(f"\ue002{k}\ue003")
-                    k += 1
-            hit = self._cache["source"] = "".join(parts)
-        return str(hit)
+        if len(self.segments) == 1 and isinstance(self.segments[0], str):
+            return self.segments[0]
+        parts: list[str] = []
+        k = 0
+        for seg in self.segments:
+            if isinstance(seg, str):
+                parts.append(seg)
+            else:
+                parts.append(f"\ue002{k}\ue003")
+                k += 1
+        return "".join(parts)
 
     @property
     def tree(self) -> Node:
-        """The one parse of `source`, in the post's dialect."""
-        hit = self._cache.get("tree")
-        if hit is None:
-            from syndicate.markdown.tree import parse
+        """The one parse of `source`, in the post's dialect.
 
-            hit = self._cache["tree"] = parse(self.source, self.dialect)
-        return hit
+        Held for the few documents rendered last (every target of a post renders in turn), not
+        by the document: a site's worth of trees would not fit the memory budget; the outputs
+        made from it are kept instead.
+        """
+        hit = _TREES.get(id(self))
+        if hit is not None and hit[0] is self:
+            _TREES.move_to_end(id(self))
+            return hit[1]
+        from syndicate.markdown.tree import parse
+
+        tree = parse(self.source, self.dialect)
+        _TREES[id(self)] = (self, tree)
+        if len(_TREES) > _TREES_KEPT:
+            _TREES.popitem(last=False)
+        return tree
 
     def _bytes(self) -> bytes:
-        hit = self._cache.get("bytes")
-        if hit is None:
-            hit = self._cache["bytes"] = self.source.encode("utf-8")
-        return hit
+        return self.source.encode("utf-8")
 
     def html(self, embed: EmbedStyle | None = None) -> str:
         """HTML as the site's generator renders it; embeds via `embed` (default: a link paragraph)."""
