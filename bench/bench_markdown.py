@@ -2,11 +2,14 @@
 
 Usage: .venv/bin/python bench/bench_markdown.py [CORPUS_DIR] [ROUNDS]
 
-Reports, best of ROUNDS: one markdown-it parse of each body (the yardstick);
-prepare + markdown() + text(); the dev.to + Mastodon path (prepare, the
-Liquid-safe article body with Forem embeds, the excerpt); the code scan alone;
-and what nh3 costs per post. Runs against older trees too (PYTHONPATH=/work/main)
-so that before/after numbers come from the same script.
+Reports, best of ROUNDS: one markdown-it-py parse of each body, bare and with the
+dialect plugins (footnote, definition list, task list, table, strikethrough: the
+yardstick); the markdown-it-pyrs tree with and without those plugins (what the
+dialect costs); prepare + markdown() + text(); prepare + html() for the blogs; the
+dev.to + Mastodon path (prepare, the Liquid-safe article body with Forem embeds,
+the excerpt); the code scan alone; and what nh3 costs per post. Runs against older
+trees too (PYTHONPATH=/path/to/old/tree) so that before/after numbers come from the
+same script.
 """
 from __future__ import annotations
 
@@ -81,12 +84,39 @@ def main() -> None:
         body(doc)
         _ = doc.first_paragraph  # Mastodon's status: title, excerpt, URL, tags
 
+    from mdit_py_plugins.deflist import deflist_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
+
+    plugged = (MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(footnote_plugin).use(deflist_plugin)
+               .use(tasklists_plugin))
     parse = best(posts, lambda p: md.parse(p.body))
+    parse_plugged = best(posts, lambda p: plugged.parse(p.body))
     print(f"{len(posts)} posts, average {size / 1024:.1f} KiB; best of {ROUNDS}")
-    print(f"markdown-it parse (yardstick):       {parse:.0f} posts/s")
+    print(f"markdown-it-py parse, CommonMark:    {parse:.0f} posts/s")
+    print(f"markdown-it-py parse + plugins:      {parse_plugged:.0f} posts/s (the yardstick)")
+    try:
+        from markdown_it_pyrs import MarkdownIt as Rs
+
+        bare = Rs("commonmark")
+        dialect = Rs("commonmark").enable_many(["linkify", "autolink_ext", "footnote", "table", "strikethrough",
+                                               "deflist", "tasklist", "replacements", "smartquotes"])
+        t_bare, t_dialect = best(posts, lambda p: bare.tree(p.body)), best(posts, lambda p: dialect.tree(p.body))
+        print(f"markdown-it-pyrs tree, CommonMark:   {t_bare:.0f} posts/s")
+        print(f"markdown-it-pyrs tree, Hugo dialect: {t_dialect:.0f} posts/s "
+              f"(the plugins cost {(1 / t_dialect - 1 / t_bare) * 1e6:.0f} µs per post)")
+        print(f"markdown-it-pyrs render, Hugo dialect: {best(posts, lambda p: dialect.render(p.body)):.0f} posts/s")
+    except ImportError:
+        pass
     print(f"prepare + markdown() + text():       {best(posts, pipeline):.0f} posts/s")
+    def blog(post: Post) -> None:
+        doc = prepare(post)
+        doc.html()
+        _ = doc.summary
+
+    print(f"prepare + html() + summary:          {best(posts, blog):.0f} posts/s")
     both = best(posts, devto_mastodon)
-    print(f"dev.to body + Mastodon excerpt:      {both:.0f} posts/s ({both / parse:.2f}x the parse)")
+    print(f"dev.to body + Mastodon excerpt:      {both:.0f} posts/s ({both / parse_plugged:.2f}x the yardstick)")
     print(f"prepare + first_paragraph:           {best(posts, lambda p: prepare(p).first_paragraph):.0f} posts/s")
     try:
         from syndicate.markdown.context import Context

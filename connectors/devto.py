@@ -36,6 +36,7 @@ from syndicate.contract import (
     Transient,
 )
 from syndicate.fitting import shape_tags, tag_names, title_of
+from syndicate.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx
@@ -90,7 +91,7 @@ class DevTo(Connector):
 
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         over = post.control.override(self.name, self.type)
-        title, warnings = title_of(post.title, self.limits, over)
+        title, warnings = title_of(plain_field(post.title), self.limits, over)
         assert self.limits.tags is not None
         tags, tag_warnings = shape_tags(tag_names([*post.tags, *post.categories], over), self.limits.tags)
         warnings += tag_warnings

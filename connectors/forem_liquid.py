@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import re
 
+from syndicate.markdown.convert import Renders, for_platform
 from syndicate.markdown.document import Document, Embed
 from syndicate.markdown.scan import code_ranges
+
+# Forem renders Markdown with Redcarpet: tables, strikethrough, autolinks and footnotes on, no
+# definition lists and no task lists (forem/forem app/lib/constants/redcarpet.rb)
+FOREM = Renders(footnote=True)
 
 # Forem protects code spans before Liquid runs and Liquid keeps raw blocks: one left-to-right
 # pass, the leftmost wins (modelled in tests/fakes/devto.py). Forem finds spans with a pattern
@@ -92,7 +97,8 @@ def liquid_embed(embed: Embed) -> str:
 
 
 def forem_markdown(document: Document) -> str:
-    """The article body for Forem: Liquid outside code escaped, embeds as Forem tags (kept as they are)."""
+    """The article body for Forem: what Redcarpet lacks converted, Liquid outside code escaped, embeds as Forem tags."""
+    document = for_platform(document, FOREM)
     parts: list[str] = []
     for k, seg in enumerate(document.segments):
         if isinstance(seg, Embed):

@@ -46,6 +46,7 @@ from syndicate.contract import (
 )
 from syndicate.errors import AuthFailed, MediaError, NotFound, Permanent
 from syndicate.fitting import shape_tags, tag_names, title_of
+from syndicate.markdown.plain import plain_field
 from syndicate.text import truncate
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ class Ghost(Connector):
 
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         over = post.control.override(self.name, self.type)
-        title, warnings = title_of(post.title, self.limits, over)
+        title, warnings = title_of(plain_field(post.title), self.limits, over)
         names = tag_names([*post.tags, *post.categories], over)
         # a leading "#" would make a reader's tag internal (hidden): keep tags public
         names = [str(n).lstrip("#").replace(",", " ") for n in names]

@@ -44,7 +44,9 @@ from syndicate.contract import (
     raise_for_status,
 )
 from syndicate.fitting import SPECIAL_TAGS, listed, shape_tags, tag_names
+from syndicate.markdown.convert import Renders, for_platform
 from syndicate.markdown.document import Embed
+from syndicate.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx
@@ -54,6 +56,9 @@ if TYPE_CHECKING:
 TAGS_MAX_API = 15  # schema.graphql PublishPostInput.tags: "max 15"
 TAGS_DEFAULT = 5  # the Hashnode editor's own rule; posts with more cannot be edited there unchanged
 PAGE_SIZE = 20
+# Hashnode's editor writes GitHub-flavoured Markdown (tables, strikethrough, task lists); footnotes and
+# definition lists are not in what it documents, so they are converted (a choice: no public source says more)
+HASHNODE = Renders(tasklist=True)
 MAX_PAGES = 50
 _POST_FIELDS = "id slug url canonicalUrl"
 PUBLISH = ("mutation PublishPost($input: PublishPostInput!) "
@@ -153,14 +158,14 @@ class Hashnode(Connector):
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         over = post.control.override(self.name, self.type)
         warnings: list[str] = []
-        title = " ".join(str(over.get("title") or post.title).split()) or post.slug
+        title = plain_field(str(over.get("title") or post.title)) or post.slug
         tags, tag_warnings = self._tags(tag_names([*post.tags, *post.categories], over), facts)
         warnings += tag_warnings
 
         fields: dict[str, Any] = {
             "publicationId": self.publication,
             "title": title,
-            "contentMarkdown": post.document.markdown(embed_markdown),
+            "contentMarkdown": for_platform(post.document, HASHNODE).markdown(embed_markdown),
             "originalArticleURL": post.url,
         }
         slug = tag_slug(str(over.get("slug") or post.slug))

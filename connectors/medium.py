@@ -39,6 +39,8 @@ from syndicate.contract import (
     raise_for_status,
 )
 from syndicate.fitting import shape_tags, tag_names, title_of
+from syndicate.markdown.convert import Renders, for_platform
+from syndicate.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx
@@ -51,6 +53,7 @@ PUBLICATION_POSTS = "/v1/publications/{id}/posts"
 TITLE_MAX = 100  # "titles longer than 100 characters will be ignored" (medium-api-docs README, Creating a post)
 TAGS_MAX = 3  # "Only the first three will be used"
 TAG_LENGTH = 25  # "Tags longer than 25 characters will be ignored"
+MEDIUM_MARKDOWN = Renders()  # Medium's Markdown import knows no footnotes, definition or task lists
 STATUSES = ("public", "draft", "unlisted")
 AUTHOR_PLACEHOLDER = "{authorId from GET /v1/me}"
 
@@ -119,7 +122,7 @@ class Medium(Connector):
             self._author = str(facts["user_id"])  # remembered for build_create (it never reaches the draft)
         over = post.control.override(self.name, self.type)
         warnings: list[str] = []
-        title, shortened = title_of(post.title, self.limits, over)
+        title, shortened = title_of(plain_field(post.title), self.limits, over)
         title = title or post.slug
         warnings += [f"{w} (Medium ignores a longer one)" for w in shortened]
         assert self.limits.tags is not None
@@ -143,7 +146,7 @@ class Medium(Connector):
                 media.append(MediaItem("inline", str(image.url), image.alt, image.path))
             elif not is_http_url(image.url):
                 warnings.append(f"image {image.src!r} has no public URL: Medium cannot show it")
-        body = post.document.markdown() if markdown else post.document.html()
+        body = for_platform(post.document, MEDIUM_MARKDOWN).markdown() if markdown else post.document.html()
         story: dict[str, Any] = {
             "title": title,
             "contentFormat": "markdown" if markdown else "html",

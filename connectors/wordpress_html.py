@@ -15,7 +15,9 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-_TOKENS = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
+_PRE = re.compile(r"(<pre\b.*?</pre\s*>)", re.DOTALL | re.IGNORECASE)
+_SAFE = re.compile(r"(<!--.*?-->|<[^>]*>)|([\[\]])|[ \t]*\n[ \t]*", re.DOTALL)
+_BRACKETS = {"[": "&#91;", "]": "&#93;"}
 _IMG = re.compile(r"<img\s[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r'\s(src|class)="([^"]*)"', re.IGNORECASE)
 MARKER = "<!-- syndicate:{key} -->"
@@ -24,22 +26,25 @@ _MARKER = re.compile(r"<!-- syndicate:(\S+) -->")
 
 def wordpress_safe(markup: str) -> str:
     """`markup` with no bracket WordPress could read as a shortcode and no soft break `wpautop` would keep."""
-    out: list[str] = []
-    in_pre = False
-    for token in _TOKENS.split(markup):
-        if token.startswith("<"):
-            lowered = token[:5].lower()
-            if lowered.startswith("<pre"):
-                in_pre = True
-            elif lowered.startswith("</pre"):
-                in_pre = False
-            out.append(token)
-            continue
-        text = token.replace("[", "&#91;").replace("]", "&#93;")
-        if not in_pre and "\n" in text and text.strip():
-            text = re.sub(r"[ \t]*\n[ \t]*", " ", text)
-        out.append(text)
-    return "".join(out)
+    parts = _PRE.split(markup)  # odd parts are `<pre>` elements: brackets escaped, line breaks kept
+    for k, part in enumerate(parts):
+        parts[k] = _SAFE.sub(_in_pre if k % 2 else _outside_pre, part)
+    return "".join(parts)
+
+
+def _outside_pre(m: re.Match[str]) -> str:
+    if m.group(1) is not None:
+        return m.group(1)  # a tag or a comment, as it is
+    if m.group(2) is not None:
+        return _BRACKETS[m.group(2)]
+    s, a, b = m.string, m.start(), m.end()
+    if (a == 0 or s[a - 1] == ">") and (b == len(s) or s[b] == "<"):
+        return m.group(0)  # only whitespace between two tags: no text, nothing for wpautop to break
+    return " "
+
+
+def _in_pre(m: re.Match[str]) -> str:
+    return _BRACKETS[m.group(2)] if m.group(2) is not None else m.group(0)
 
 
 def media_entry(value: str) -> dict[str, Any] | None:

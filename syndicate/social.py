@@ -9,11 +9,11 @@ text: whitespace collapsed, HTML entities decoded (`&amp;` is `&`).
 """
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
 
 from syndicate.contract import TagRules, Template
 from syndicate.fitting import checked_template, hashtags
+from syndicate.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     from syndicate.contract import Connector
@@ -27,7 +27,7 @@ __all__ = ["DEFAULT", "FIELDS", "checked", "plain", "social_template"]
 
 def plain(text: str | None) -> str:
     """A one-line plain-text field: entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(str(text or "")).split())
+    return plain_field(str(text or ""))
 
 
 def checked(template: str) -> str:

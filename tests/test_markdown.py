@@ -419,7 +419,7 @@ def test_text_and_excerpt_multilingual(body: str, expected: str) -> None:
 def test_html_rendering() -> None:
     d = doc("A ~~b~~ c.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n{{< youtube dQw4w9WgXcQ >}}\n\nEnd.")
     out = d.html()
-    assert "<s>b</s>" in out and "<table>" in out and "<td>1</td>" in out
+    assert "<del>b</del>" in out and "<table>" in out and "<td>1</td>" in out
     assert '<p><a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ">' in out
     custom = d.html(embed=lambda e: f'<iframe src="https://www.youtube.com/embed/{e.id}"></iframe>\n')
     assert '<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ"></iframe>' in custom

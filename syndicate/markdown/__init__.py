@@ -3,18 +3,24 @@
 Passes, in order, over text whose code is protected by placeholders: code →
 HTML comments/`<script>`/`<style>` dropped, iframes → embeds → Liquid
 `{% raw %}` → Hugo shortcodes → Zola shortcodes → Liquid → MDX (for .mdx) →
-raw HTML sanitised (nh3) → absolute links and images. Only a few string scans run on a post with none of these.
+template leftovers (where a template engine runs over the body) → raw HTML
+sanitised (nh3) → attribute lists → absolute links and images. Only a few string
+scans run on a post with none of these. The result is parsed once, in the site's
+dialect (`Document.tree`), for every output.
 """
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
-from syndicate.markdown.context import EMBED_OPEN, EMBEDDED, Context
+from syndicate.markdown.attrs import has_attributes, strip_attributes, strip_leftovers
+from syndicate.markdown.context import Context
+from syndicate.markdown.dialect import Dialect, dialect_of
 from syndicate.markdown.document import CodeRange, Document, Embed, EmbedStyle
+from syndicate.markdown.embed import EMBED_OPEN, EMBEDDED
 from syndicate.markdown.links import absolutise, clean_html
 from syndicate.markdown.liquid import expand_liquid, protect_raw
-from syndicate.markdown.mdx import expand_mdx, is_mdx
+from syndicate.markdown.mdx import expand_mdx
 from syndicate.markdown.plain import to_text
 from syndicate.markdown.protect import protect_code
 from syndicate.markdown.sanitize import sanitize
@@ -24,14 +30,15 @@ from syndicate.post import PostError
 if TYPE_CHECKING:
     from syndicate.post import Post
 
-__all__ = ["RENDERER", "Document", "Embed", "EmbedStyle", "prepare"]
+__all__ = ["RENDERER", "Dialect", "Document", "Embed", "EmbedStyle", "prepare"]
 
-_ATTRS = re.compile(r"^( {0,3}#{1,6}[ \t].*?)[ \t]*\{[#.:][^{}\n]*\}[ \t]*$|^[ \t]*\{:[^{}\n]*\}[ \t]*\n?", re.M)  # {#id} {: .x}
 DIVIDER = "\ue008"  # where the summary ends
 _MARKS = ("\ue000", "\ue002", "\ue006", DIVIDER)
 # Hugo: https://gohugo.io/content-management/summaries/#manual-summary (also written with spaces)
 _MORE = re.compile(r"<!--\s*more\s*-->", re.I)
 _BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+# the divider alone on its line: the line goes, and no run of blank lines is left (dev.to shows them)
+_DIVIDER_LINE = re.compile(r"\n[ \t\n]*\ue008[ \t]*(?:\n[ \t]*)*\n")
 
 
 def prepare(post: Post) -> Document:
@@ -47,6 +54,7 @@ def prepare(post: Post) -> Document:
 
 def _prepare(post: Post) -> Document:
     ctx = Context(post)
+    dialect = dialect_of(post)
     body = post.body.replace("\r\n", "\n").replace("\r", "\n")
     for mark in _MARKS:
         if mark in body:
@@ -61,14 +69,17 @@ def _prepare(post: Post) -> Document:
         text = expand_hugo(text, ctx)
     if has_zola(text):
         text = expand_zola(text, ctx)
-    if "{%" in text or "{{" in text:
+    had_templates = "{%" in text or "{{" in text
+    if had_templates:
         text = expand_liquid(text, ctx)
-    if is_mdx(post.format, post.path.suffix):
+    if dialect.mdx:
         text = expand_mdx(text, ctx)
         text = clean_html(text, ctx)
+    if dialect.templates and had_templates:
+        text = strip_leftovers(text, ctx)  # a template engine runs over these bodies: nothing half-expanded
     text = sanitize(text, ctx)
-    if "{#" in text or "{:" in text or "{." in text:
-        text = _ATTRS.sub(lambda m: m.group(1) or "", text)
+    if has_attributes(text):
+        text = strip_attributes(text)
     # untouched outside code (links aside, which stay within their lines): the code found by
     # protect_code is where it was; otherwise the block structure may have moved and renderers
     # that need the code get it from one scan of the result, when they first ask
@@ -76,19 +87,30 @@ def _prepare(post: Post) -> Document:
     text, images = absolutise(text, ctx)
     if EMBED_OPEN in text or "\n\n\n" in text:
         text = _BLANKS.sub("\n\n", text)  # before restoring: blank lines in code are kept
-    text = text.lstrip("\n")
-    summary: str | None = None
     if DIVIDER in text:
-        cut = text.index(DIVIDER)
-        summary = ctx.restore(EMBEDDED.sub("", text[:cut]))
-        text = text.replace(DIVIDER, "")
+        text = _DIVIDER_LINE.sub("\n\n" + DIVIDER, text, count=1)
+    text = text.lstrip("\n")
+    if EMBED_OPEN in text:  # numbered in order of appearance, as Document.source numbers them
+        embeds: list[Embed] = []
+        text = EMBEDDED.sub(lambda m: _renumber(m, ctx, embeds), text)
+        ctx.embeds[:] = embeds
     if exact:
         text, code = ctx.restore_tracked(text)
     else:
         text, code = ctx.restore(text), []
+    cut: int | None = None
+    if DIVIDER in text:
+        cut = text.index(DIVIDER)
+        text = text.replace(DIVIDER, "")
+        code = [(a - (a > cut), b - (b > cut), kind) for a, b, kind in code]
     segments, seg_code = _segments(text, code, ctx)
     return Document(segments=segments, images=images, warnings=ctx.warnings, code=seg_code if exact else None,
-                    summary_source=summary)
+                    dialect=dialect, summary_cut=cut)
+
+
+def _renumber(m: re.Match[str], ctx: Context, embeds: list[Embed]) -> str:
+    embeds.append(ctx.embeds[int(m.group(1))])
+    return f"{EMBED_OPEN}{len(embeds) - 1}\ue003"
 
 
 def _mark_divider(text: str, post: Post) -> str:
@@ -137,7 +159,7 @@ class _Renderer:
 
     @staticmethod
     def to_text(markdown: str) -> str:
-        return to_text(markdown)
+        return to_text(markdown)  # a front-matter summary: CommonMark with the common extensions
 
 
 RENDERER = _Renderer()

@@ -7,6 +7,7 @@ meanings serve Jekyll plugins, Zola shortcodes, MDX components and the
 from __future__ import annotations
 
 import re
+import textwrap
 
 from syndicate.markdown.context import Context
 from syndicate.markdown.tags import Tag
@@ -44,6 +45,9 @@ def vimeo_id(value: str) -> str:
 def image(tag: Tag, ctx: Context, inner: str | None, what: str) -> str:
     src = tag.get("src", "image", "url", "file", "path", "img", pos=0 if tag.style != "jsx" else None)
     if not src or src.startswith("{"):
+        if inner is not None and inner.strip():  # a figure around its own image: the image, then the caption
+            cap = " ".join(_plain(tag.get("caption", "title")).split())
+            return "\n\n" + textwrap.dedent(inner.strip("\n")) + (f"\n\n*{cap}*" if cap else "") + "\n\n"
         if inner is not None:
             return inner
         ctx.warn(f"{what} has no literal src: removed" if src else f"{what} has no src: removed")

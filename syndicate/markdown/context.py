@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from syndicate.markdown.document import CodeRange, Embed
+from syndicate.markdown.embed import EMBED_CLOSE, EMBED_OPEN
 
 if TYPE_CHECKING:
     from syndicate.post import Post
 
 PROTECT_OPEN, PROTECT_CLOSE = "\ue000", "\ue001"
-EMBED_OPEN, EMBED_CLOSE = "\ue002", "\ue003"
 PROTECTED = re.compile("\ue000(\\d+)\ue001")
-EMBEDDED = re.compile("\ue002(\\d+)\ue003")
 _PERMA_TOKEN = re.compile(r":([a-z_]+)|\{([a-z_]+)\}")
 _DATE_SLUG = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _BACKTICKS = re.compile(r"`{3,}")

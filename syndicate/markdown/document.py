@@ -1,17 +1,33 @@
 """The parsed, expanded body of a post: one parse, many outputs."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from syndicate.markdown.dialect import DEFAULT, Dialect
 from syndicate.markdown.embed import Embed, EmbedStyle
 
 if TYPE_CHECKING:
+    from syndicate.markdown.tree import Node
     from syndicate.post import Image
 
 
 CodeRange = tuple[int, int, str]  # start, end, "block" | "span"
+_TREES: OrderedDict[int, tuple[Document, Node]] = OrderedDict()
+_TREES_KEPT = 8
+
+
+def _char_offsets(data: bytes, offsets: list[int]) -> dict[int, int]:
+    """Byte offsets (sorted) into UTF-8 `data` → character offsets, decoding each stretch once."""
+    out: dict[int, int] = {}
+    last_byte = last_char = 0
+    for x in offsets:
+        last_char += len(data[last_byte:x].decode("utf-8", "ignore"))
+        last_byte = x
+        out[x] = last_char
+    return out
 
 
 def _plain(embed: Embed) -> str:
@@ -24,10 +40,11 @@ def _nothing(embed: Embed) -> str:
 
 @dataclass
 class Document:
-    """CommonMark with every shortcode, Liquid tag and JSX component resolved.
+    """The post's Markdown (in its site's `dialect`) with every shortcode, Liquid tag and JSX component resolved.
 
     `segments` alternates Markdown text and `Embed`s (each embed stands on its
-    own line); links and images in the text are absolute URLs already.
+    own line); links and images in the text are absolute URLs already. The text
+    is parsed once (`tree`); HTML, plain text and the summary all come from it.
     """
 
     segments: list[str | Embed] = field(default_factory=list)
@@ -35,8 +52,9 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     # per segment, where its code is (offsets into the segment); None: scanned when first needed
     code: list[list[CodeRange]] | None = field(default=None, repr=False, compare=False)
-    summary_source: str | None = None  # the Markdown above the summary divider (`<!--more-->`), if any
-    _cache: dict[str, tuple[str, str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    dialect: Dialect = DEFAULT
+    summary_cut: int | None = None  # where the summary divider (`<!--more-->`) was, as an offset into `source`
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def embeds(self) -> list[Embed]:
@@ -68,35 +86,109 @@ class Document:
         return "".join(out)
 
     def code_ranges(self, k: int) -> list[CodeRange]:
-        """Where the code of text segment `k` is (start, end, "block" | "span"): from `prepare`'s scan, else scanned now."""
+        """Where the code of text segment `k` is (start, end, "block" | "span"): from `prepare`'s scan, else the tree's."""
         if self.code is None or len(self.code) != len(self.segments):
-            from syndicate.markdown.scan import code_ranges
-
-            self.code = [code_ranges(s) if isinstance(s, str) else [] for s in self.segments]
+            self.code = self._tree_code()
         return self.code[k]
 
+    def _tree_code(self) -> list[list[CodeRange]]:
+        """Each segment's code blocks and spans, from the one parse (a scan where it had to defuse the text)."""
+        from syndicate.markdown.tree import exact
+
+        source = self.source
+        if not exact(self.tree, source):
+            from syndicate.markdown.scan import code_ranges
+
+            return [code_ranges(s) if isinstance(s, str) else [] for s in self.segments]
+        data = self._bytes()
+        found: list[tuple[int, int, str]] = []
+        for node in self.tree.walk():
+            name = node.name
+            if name in ("fence", "code_block", "code_inline") and node.srcmap:
+                a, b = node.srcmap
+                if name == "code_inline" and data[a:a + 1] != b"`":
+                    continue  # a map that is off: never guess
+                found.append((a, b, "span" if name == "code_inline" else "block"))
+        found.sort()
+        ascii_only = len(data) == len(source)
+        starts: list[int] = []  # each segment's first character in `source`
+        pos = embeds = 0
+        for seg in self.segments:
+            starts.append(pos)
+            if isinstance(seg, str):
+                pos += len(seg)
+            else:
+                pos += len(f"\ue002{embeds}\ue003")
+                embeds += 1
+        chars = _char_offsets(data, sorted({x for a, b, _ in found for x in (a, b)})) if not ascii_only else {}
+        out: list[list[CodeRange]] = [[] for _ in self.segments]
+        for a, b, kind in found:
+            if not ascii_only:
+                a, b = chars[a], chars[b]
+            k = max(i for i, st in enumerate(starts) if st <= a)
+            seg = self.segments[k]
+            if isinstance(seg, str) and b - starts[k] <= len(seg):
+                out[k].append((a - starts[k], b - starts[k], kind))
+        return out
+
+    @property
+    def source(self) -> str:
+        """The text that is parsed: the segments, each embed as its placeholder paragraph (`\\ue002k\\ue003`)."""
+        if len(self.segments) == 1 and isinstance(self.segments[0], str):
+            return self.segments[0]
+        parts: list[str] = []
+        k = 0
+        for seg in self.segments:
+            if isinstance(seg, str):
+                parts.append(seg)
+            else:
+                parts.append(f"\ue002{k}\ue003")
+                k += 1
+        return "".join(parts)
+
+    @property
+    def tree(self) -> Node:
+        """The one parse of `source`, in the post's dialect.
+
+        Held for the few documents rendered last (every target of a post renders in turn), not
+        by the document: a site's worth of trees would not fit the memory budget; the outputs
+        made from it are kept instead.
+        """
+        hit = _TREES.get(id(self))
+        if hit is not None and hit[0] is self:
+            _TREES.move_to_end(id(self))
+            return hit[1]
+        from syndicate.markdown.tree import parse
+
+        tree = parse(self.source, self.dialect)
+        _TREES[id(self)] = (self, tree)
+        if len(_TREES) > _TREES_KEPT:
+            _TREES.popitem(last=False)
+        return tree
+
+    def _bytes(self) -> bytes:
+        return self.source.encode("utf-8")
+
     def html(self, embed: EmbedStyle | None = None) -> str:
-        """HTML (CommonMark + tables + strikethrough); embeds via `embed` (default: a link paragraph)."""
+        """HTML as the site's generator renders it; embeds via `embed` (default: a link paragraph)."""
         from syndicate.markdown.render import to_html
 
         if embed is not None:
-            return to_html(self.segments, embed)
+            return to_html(self.tree, self.dialect, self.embeds, embed, self._bytes())
         # the default style is the same for every target: one render per post (Ghost, WordPress, ...)
-        return self._memo("html", self.markdown(), lambda _source: to_html(self.segments, None))
-
-    def _memo(self, key: str, source: str, make: Callable[[str], str]) -> str:
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] == source:
-            return hit[1]
-        value = make(source)
-        self._cache[key] = (source, value)
-        return value
+        hit = self._cache.get("html")
+        if hit is None:
+            hit = self._cache["html"] = to_html(self.tree, self.dialect, self.embeds, None, self._bytes())
+        return str(hit)
 
     def text(self) -> str:
         """Plain text: no markup, links as their text, images dropped, code kept, embeds as URLs."""
-        from syndicate.markdown.plain import to_text
+        hit = self._cache.get("text")
+        if hit is None:
+            from syndicate.markdown.plain import tree_text
 
-        return self._memo("text", self.markdown(), to_text)
+            hit = self._cache["text"] = tree_text(self.tree, self.dialect, [e.url for e in self.embeds])
+        return str(hit)
 
     @property
     def summary(self) -> str:
@@ -106,13 +198,16 @@ class Document:
         `excerpt_separator`) when there is one, else the first real paragraph
         (not a heading, image, code or embed; in an HTML body, the first `<p>`).
         """
-        from syndicate.markdown.plain import first_paragraph, to_text
+        hit = self._cache.get("summary")
+        if hit is None:
+            from syndicate.markdown.plain import first_paragraph, summary_text
 
-        if self.summary_source is not None:
-            text = " ".join(self._memo("summary", self.summary_source, to_text).split())
-            if text:
-                return text
-        return self._memo("first", self.markdown(_nothing), first_paragraph)
+            text = ""
+            if self.summary_cut is not None:
+                cut = len(self.source[: self.summary_cut].encode("utf-8"))
+                text = summary_text(self.tree, self.dialect, cut)
+            hit = self._cache["summary"] = text or first_paragraph(self.tree, self.dialect, self.source)
+        return str(hit)
 
     @property
     def first_paragraph(self) -> str:

@@ -1,8 +1,12 @@
 """An embed: something a platform may show natively (a video, a post, a gist), with its plain URL."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+EMBED_OPEN, EMBED_CLOSE = "\ue002", "\ue003"
+EMBEDDED = re.compile("\ue002(\\d+)\ue003")  # an embed's placeholder in the text
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,17 @@ from syndicate.markdown.tags import Tag, expand, inline_at, parse_params
 
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.S)
 _HIGHLIGHT = re.compile(r"\{%-?\s*highlight(?:\s+([\w+#.-]+))?[^%]*?-?%\}(.*?)\{%-?\s*endhighlight\s*-?%\}", re.S)
-_TAG = re.compile(r"""(?<!\{)\{%-?\s*(?P<name>[A-Za-z_]\w*)(?P<args>(?:"[^"]*"|'[^']*'|[^%"'{}]|%(?!\}))*?)\s*-?%\}(?!\})""")
+# as Liquid's own tokenizer reads a tag: up to the first `%}`, quotes or not (a tag with broken
+# quoting, `{% figure caption:"…" class:"third' %}`, is still one tag)
+_TAG = re.compile(r"""(?<!\{)\{%-?\s*(?P<name>[A-Za-z_]\w*)(?P<args>(?:[^%{}]|%(?!\})|\{(?!%))*?)\s*-?%\}(?!\})""")
 _COLON_PARAM = re.compile(r"""(\w+):\s*("[^"]*"|'[^']*')""")
 _PREFIX = re.compile(r"\{\{-?\s*site\.(?:url|baseurl)\s*-?\}\}(?:\{\{-?\s*site\.baseurl\s*-?\}\})?(?=\{%-?\s*(?:post_url|link)\b)")
 _OUTPUT = re.compile(r"\{\{-?\s*(?P<expr>(?:site|page|post|include)\.[\w.-]+|\"[^\"]*\"\s*\|\s*\w+|'[^']*'\s*\|\s*\w+)\s*-?\}\}(?=(?P<next>\{\{-?\s*site\.baseurl)?)")
 _INCLUDES = frozenset({"include", "include_cached", "include_relative"})
 _SILENT = frozenset({"assign", "capture", "endcapture", "comment", "increment", "decrement", "cycle", "else", "elsif", "when", "break", "continue", "seo", "feed_meta", "toc"})
+# blocks whose output depends on template data we do not have: a loop's items, a condition's value
+_UNEXPANDABLE = {"for": "loop", "tablerow": "loop", "if": "condition", "unless": "condition", "case": "condition",
+                 "macro": "macro", "set": "assignment", "block": "template block", "call": "macro call"}
 _LIQUID_MEANING = {"post_url": "post_url", "link": "link", "tweet": "x", "twitter": "x", "asset_img": "image", "img": "image"}
 
 
@@ -66,6 +71,10 @@ def _render(tag: Tag, inner: str | None, raw_inner: str | None, ctx: Context) ->
         ctx.warn(f"Liquid {name} {tag.raw.split()[0] if tag.raw else ''!r} dropped")
         return ""
     if name in ("comment", "capture"):  # never printed where they stand
+        return ""
+    if name in _UNEXPANDABLE and not ctx.post.site.shortcodes.get(name) and (inner is not None or name != "set"):
+        ctx.warn(f"Liquid {_UNEXPANDABLE[name]} '{{% {name} {' '.join(tag.raw.split())[:40]} %}}' cannot be expanded "
+                 "here: removed")
         return ""
     if name in _SILENT:
         return inner or ""

@@ -1,27 +1,26 @@
-"""Markdown → plain text for social posts and excerpts.
+"""The syntax tree → plain text, for social posts, summaries and excerpts.
 
 Choices: link text is kept (never the URL), autolinks and bare URLs stay as the
 URL, images are dropped (platforms attach them separately), code is kept
-verbatim, headings become their own paragraph, bullets become "•", table cells
-are joined with " | ", HTML tags are stripped and entities decoded. Soft line
-breaks become a space, or nothing between CJK characters.
+verbatim, headings become their own paragraph, bullets become "•", task items
+"☐"/"☑", table cells are joined with " | ", HTML tags are stripped and entities
+decoded, footnotes follow the text as "[1] …". Soft line breaks become a space,
+or nothing between CJK characters.
 """
 from __future__ import annotations
 
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
+from typing import Any
 
-from syndicate.markdown.blocks import Block, scan
+from syndicate.markdown.dialect import DEFAULT, Dialect
+from syndicate.markdown.embed import EMBEDDED
+from syndicate.markdown.tree import Node, parse
 
-_CODE = re.compile(r"(?<![`\\])(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
-_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>")
-_LABEL = r"(?:\\.|[^\\\[\]]|\[(?:\\.|[^\\\[\]])*\])*"
-_DEST = r"(?:<[^<>\n]*>|(?:\\.|[^\s()\\]|\((?:\\.|[^\s()\\])*\))*)"
-_TITLE = r"""(?:\s+(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|\((?:\\.|[^()\\])*\)))?"""
-_IMAGE = re.compile(rf"!\[{_LABEL}\](?:\(\s*{_DEST}{_TITLE}\s*\)|\[[^\]]*\])?")
-_LINK = re.compile(rf"\[({_LABEL})\](?:\(\s*{_DEST}{_TITLE}\s*\)|\[([^\]]*)\])?")
-_FOOTREF = re.compile(r"\[\^[^\]\s]+\]")
+_SOFT = "\ue00b"  # a soft line break, until its neighbours are known
+_SOFT_AT = re.compile(f"(.?){_SOFT}(.?)", re.S)
 _BLOCK_TAG = re.compile(
     r"</?(?:p|div|li|ul|ol|dl|dd|dt|tr|td|th|table|thead|tbody|tfoot|caption|h[1-6]|pre|blockquote|figure|figcaption|"
     r"details|summary|section|article|aside|header|footer|main|nav|hr|video|audio|picture|iframe)\b[^<>]*>|<!--.*?-->",
@@ -29,169 +28,260 @@ _BLOCK_TAG = re.compile(
 )
 _BR = re.compile(r"<br\s*/?>", re.I)
 _TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.S)
-# spans are bounded (and single-line: soft breaks are joined first) so hostile input stays linear
-_STRONG = re.compile(r"\*\*(?=\S)([^\n]{1,400}?)(?<=\S)\*\*|(?<!\w)__(?=\S)([^\n]{1,400}?)(?<=\S)__(?!\w)")
-_EM = re.compile(r"(?<![\\*\w])\*(?=[^\s*])([^\n]{1,400}?)(?<=[^\s\\])\*(?![*\w])|(?<![\\\w])_(?=[^\s_])([^\n]{1,400}?)(?<=[^\s\\])_(?!\w)")
-_STRIKE = re.compile(r"~~(?=\S)([^\n]{1,400}?)(?<=\S)~~")
-_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-_HOLD = re.compile("\ue004(\\d+)\ue005")
-_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_P = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p\s*>", re.S | re.I)
+_HTML_LINE = re.compile(r"^ {0,3}<[A-Za-z/!]", re.M)
+_SKIP_TAGS = ("<img", "<figure", "<picture", "<video")
+_INLINE_MD = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`")
 
 
 def _wide(ch: str) -> bool:
     return ord(ch) >= 0x2E80 and unicodedata.east_asian_width(ch) in "WF"
 
 
-def join_lines(lines: list[str]) -> str:
-    """A paragraph's lines joined: hard breaks → newline, soft breaks → space (none between CJK)."""
-    if len(lines) == 1:
-        return lines[0].strip()
-    parts: list[str] = []
-    for k, line in enumerate(lines):
-        if k == len(lines) - 1:
-            parts.append(line.strip())
-            break
-        hard = line.endswith("  ") or line.rstrip(" ").endswith("\\")
-        text = line.rstrip()
-        if hard and text.endswith("\\"):
-            text = text[:-1]
-        text = text.strip()
-        parts.append(text)
-        nxt = lines[k + 1].strip()
-        if hard:
-            parts.append("\n")
-        elif text and nxt and _wide(text[-1]) and _wide(nxt[0]):
-            continue
-        else:
-            parts.append(" ")
-    return "".join(parts)
+def _soft(m: re.Match[str]) -> str:
+    a, b = m.group(1), m.group(2)
+    return a + b if a and b and _wide(a) and _wide(b) else f"{a} {b}"
 
 
-def inline(text: str, defs: set[str]) -> str:
-    """Inline Markdown → plain text."""
-    held: list[str] = []
-    if "\ue004" in text:
-        text = text.replace("\ue004", "")  # our hold mark, never real text
-
-    def hold(value: str) -> str:
-        held.append(value)
-        return f"\ue004{len(held) - 1}\ue005"
-
-    if "`" in text:
-        text = _CODE.sub(lambda m: hold(m.group(2).strip(" ") if m.group(2).strip(" ") else m.group(2)), text)
-    if "<" in text:
-        text = _AUTOLINK.sub(lambda m: hold(m.group(1)), text)
-    if "[" in text:
-        if "![" in text:
-            text = _IMAGE.sub("", text)
-        text = _FOOTREF.sub("", text)
-        text = _LINK.sub(lambda m: _link(m, defs), text)
-    if "<" in text:
-        text = _BR.sub("\n", text)
-        text = _TAG.sub("", text)
-    if "*" in text or "_" in text:
-        text = _STRONG.sub(lambda m: m.group(1) or m.group(2), text)
-        text = _EM.sub(lambda m: m.group(1) or m.group(2), text)
-    if "~~" in text:
-        text = _STRIKE.sub(r"\1", text)
-    if "\\" in text:
-        text = _ESCAPE.sub(r"\1", text)
-    if "&" in text:
-        text = html.unescape(text)
-    if held:
-        text = _HOLD.sub(lambda m: held[int(m.group(1))], text)
-    return text
-
-
-def _link(m: re.Match[str], defs: set[str]) -> str:
-    label = m.group(1)
-    whole = m.group(0)
-    if whole.endswith(("]", ")")) and len(whole) > len(label) + 2:
-        return label
-    if " ".join(label.split()).casefold() in defs:
-        return label
-    return whole
-
-
-def html_text(raw: str, defs: set[str]) -> str:
-    """Raw HTML as plain text: tags out, one line per element; Markdown written inside it as text too."""
+def html_text(raw: str) -> str:
+    """Raw HTML as plain text: tags out, one line per element; Markdown written inside it read as text too."""
     raw = _TAG.sub("", _BLOCK_TAG.sub("\n", _BR.sub("\n", raw)))  # inline elements do not break a line
-    return "\n".join(t for x in raw.split("\n") if x.strip() and (t := inline(x.strip(), defs).strip()))
+    lines = (_INLINE_MD.sub(lambda m: m.group(1) or "", x.strip()) for x in raw.split("\n") if x.strip())
+    return "\n".join(html.unescape(x).strip() for x in lines if x.strip())
 
 
-def render_blocks(blocks: list[Block], defs: set[str], depth: int = 0) -> list[str]:
-    """Plain text of each block (empty ones left out)."""
-    out: list[str] = []
-    for b in blocks:
-        kind = b.kind
-        if kind == "para":
-            text = inline(join_lines(b.lines), defs).strip()
-        elif kind == "heading":
-            text = inline(b.lines[0], defs).strip()
-        elif kind == "code":
-            text = "\n".join(b.lines).strip("\n")
-        elif kind == "html":
-            text = html_text("\n".join(b.lines), defs)
-        elif kind == "quote":
-            text = "\n\n".join(render_blocks(b.children, defs, depth))
-        elif kind == "list":
+class TextRenderer:
+    """One tree → plain text."""
+
+    def __init__(self, dialect: Dialect, embed_urls: list[str]) -> None:
+        self.dialect = dialect
+        self.embed_urls = embed_urls
+        self.numbers: dict[Any, int] = {}  # footnote def_id → number, in order of first reference
+
+    def document(self, root: Node) -> str:
+        parts = self.blocks([c for c in root.children if c.name != "footnote_container"])
+        notes = next((c for c in root.children if c.name == "footnote_container"), None)
+        if notes is not None and self.numbers:
+            defs = {d.meta.get("def_id"): d for d in notes.children}
+            for def_id, n in sorted(self.numbers.items(), key=lambda kv: kv[1]):
+                if def_id in defs:
+                    parts.append(f"[{n}] " + "\n".join(self.blocks(list(defs[def_id].children))))
+        return "\n\n".join(parts)
+
+    def blocks(self, nodes: Sequence[Node], depth: int = 0) -> list[str]:
+        out = []
+        for node in nodes:
+            text = self.block(node, depth)
+            if text:
+                out.append(text)
+        return out
+
+    def block(self, node: Node, depth: int = 0) -> str:
+        name = node.name
+        if depth > MAX_DEPTH:  # hostile nesting: the rest is its text
+            return flat_text(node)
+        if name == "paragraph":
+            url = self.embed_url(node)
+            return url if url is not None else self.inline(node.children)
+        if name in ("heading", "lheading"):
+            return self.inline(node.children)
+        if name in ("fence", "code_block"):
+            return str(node.meta.get("content", "")).strip("\n")
+        if name == "html_block":
+            return html_text(node.meta["content"]) if self.dialect.html else ""
+        if name == "blockquote":
+            return "\n\n".join(self.blocks(list(node.children), depth + 1))
+        if name in ("bullet_list", "ordered_list"):
+            return self.list_block(node, depth)
+        if name == "table":
             rows = []
-            for item in b.children:
-                marker = "•" if item.marker in "-+*" else item.marker
-                body = "\n".join(render_blocks(item.children, defs, depth + 1))
-                body = body.replace("\n", "\n" + " " * (len(marker) + 1))
-                rows.append(f"{marker} {body}".rstrip())
-            text = "\n".join(rows)
-            if depth:
-                text = "\n".join("  " + r for r in text.split("\n"))
-        elif kind == "table":
-            rows = []
-            for row in b.lines:
-                cells = [inline(c.strip(), defs) for c in _CELL_SPLIT.split(row.strip().strip("|"))]
-                rows.append(" | ".join(cells).strip())
-            text = "\n".join(rows)
-        elif kind == "footnote":
-            text = f"[{b.marker}] " + inline(join_lines(b.lines), defs).strip()
-        else:
-            continue
-        if text:
-            out.append(text)
-    return out
+            for part in node.children:
+                for row in part.children:
+                    rows.append(" | ".join(self.inline(c.children) for c in row.children).strip())
+            return "\n".join(rows)
+        if name == "definition_list":
+            lines = []
+            for child in node.children:
+                lines.append(self.inline(child.children) if child.name == "definition_term"
+                             else "\n".join(self.item(child, depth)))
+            return "\n".join(x for x in lines if x)
+        if name in _SKIP_BLOCKS:
+            return ""
+        return self.inline([node]) if name in _INLINE_NAMES else "\n\n".join(self.blocks(list(node.children), depth))
+
+    def item(self, node: Node, depth: int) -> list[str]:
+        """A list item's or definition's children as lines (tight paragraphs are bare inlines)."""
+        out: list[str] = []
+        run: list[Node] = []
+        for child in node.children:
+            if child.name in _INLINE_NAMES or child.name == "todo_checkbox":
+                run.append(child)
+                continue
+            if run:
+                out.append(self.inline(run))
+                run = []
+            text = self.block(child, depth + 1)
+            if text:
+                out.append(text)
+        if run:
+            out.append(self.inline(run))
+        return [x for x in out if x]
+
+    def list_block(self, node: Node, depth: int) -> str:
+        ordered = node.name == "ordered_list"
+        n = int(node.meta.get("start") or 1) if ordered else 0
+        delim = str(node.meta.get("marker") or ".") if ordered else ""
+        rows = []
+        for item in node.children:
+            marker = f"{n}{delim}" if ordered else "•"
+            n += 1
+            body = "\n".join(self.item(item, depth)).replace("\n", "\n" + " " * (len(marker) + 1))
+            rows.append(f"{marker} {body}".rstrip())
+        text = "\n".join(rows)
+        return "\n".join("  " + r for r in text.split("\n")) if depth else text
+
+    def inline(self, nodes: Sequence[Node]) -> str:
+        parts: list[str] = []
+        self._inline(nodes, parts)
+        text = "".join(parts)
+        return (_SOFT_AT.sub(_soft, text) if _SOFT in text else text).strip()
+
+    def _inline(self, nodes: Sequence[Node], parts: list[str], depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            parts.extend(flat_text(n) for n in nodes)
+            return
+        for node in nodes:
+            name = node.name
+            if name in ("text", "text_special", "code_inline"):
+                parts.append(node.meta["content"] if name != "code_inline"
+                             else "".join(c.meta.get("content", "") for c in node.children))
+            elif name == "softbreak":
+                parts.append(_SOFT)
+            elif name == "hardbreak":
+                parts.append("\n")
+            elif name == "html_inline":
+                if _BR.match(node.meta["content"]):
+                    parts.append("\n")
+            elif name == "todo_checkbox":
+                parts.append("☑" if node.meta.get("checked") else "☐")
+            elif name == "footnote_ref":
+                self.numbers.setdefault(node.meta.get("def_id"), len(self.numbers) + 1)
+            elif name not in ("image", "footnote_ref_anchor"):
+                self._inline(node.children, parts, depth + 1)
+
+    def embed_url(self, node: Node) -> str | None:
+        """The URL of the embed a paragraph stands for ("" when unknown); None for any other paragraph."""
+        k = embed_index(node)
+        if k is None:
+            return None
+        return self.embed_urls[k] if k < len(self.embed_urls) else ""
 
 
-def to_text(markdown: str) -> str:
-    """The whole body as plain text, paragraphs separated by a blank line."""
-    defs: set[str] = set()
-    blocks = scan(markdown.split("\n"), defs)
-    return "\n\n".join(render_blocks(blocks, defs))
+def embed_index(node: Node) -> int | None:
+    """The embed a paragraph holding only an embed placeholder stands for."""
+    kids = node.children
+    if len(kids) == 1 and kids[0].name == "text" and "\ue002" in (content := kids[0].meta["content"]):
+        m = EMBEDDED.fullmatch(content.strip())
+        if m is not None:
+            return int(m.group(1))
+    return None
 
 
-_DEF = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:[ \t]*\S", re.M)
-_HTML_LINE = re.compile(r"^ {0,3}<[A-Za-z/!]", re.M)
-_P = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p\s*>", re.S | re.I)
-_SKIP_START = ("![", "[![", "<img", "<figure", "<picture", "<video")
+MAX_DEPTH = 48  # deeper nesting (hostile input) is read as flat text: Python's stack stays shallow
 
 
-def first_paragraph(markdown: str) -> str:
-    """The first real paragraph as plain text, whitespace collapsed.
+def flat_text(node: Node) -> str:
+    """All the text under `node`, with no structure (walked by the parser's own iterator)."""
+    return " ".join(str(n.meta["content"]) for n in node.walk() if n.name in ("text", "text_special")
+                    and isinstance(n.meta.get("content"), str))
 
-    In a body written mostly as raw HTML, the first `<p>` with text counts as a
-    paragraph too (never `<pre>`, code or the text of other elements). Only as
-    much of the body is scanned as it takes to find it.
+
+_INLINE_NAMES = frozenset({"text", "text_special", "code_inline", "softbreak", "hardbreak", "html_inline", "em",
+                           "strong", "strikethrough", "link", "autolink", "linkify", "image", "footnote_ref",
+                           "footnote_inline"})
+_SKIP_BLOCKS = frozenset({"hr", "front_matter", "footnote_container"})
+
+
+def tree_text(root: Node, dialect: Dialect, embed_urls: list[str]) -> str:
+    """The whole tree as plain text, paragraphs separated by a blank line."""
+    return TextRenderer(dialect, embed_urls).document(root)
+
+
+def to_text(markdown: str, dialect: Dialect = DEFAULT) -> str:
+    """Markdown (a front-matter summary, a title) as plain text."""
+    return tree_text(parse(markdown, dialect), dialect, [])
+
+
+def plain_field(text: str) -> str:
+    """A plain-text field (a title): entities decoded, whitespace collapsed."""
+    return " ".join((html.unescape(text) if "&" in text else text).split())
+
+
+def first_paragraph(root: Node, dialect: Dialect, source: str, before: int | None = None) -> str:
+    """The first real paragraph (not a heading, image, code or embed) as plain text, whitespace collapsed.
+
+    In a body written mostly as raw HTML, the first `<p>` with text counts as a paragraph
+    too (never `<pre>`). `before`: only blocks starting before this byte offset count.
     """
-    lines = markdown.split("\n")
-    defs = {" ".join(m.group(1).split()).casefold() for m in _DEF.finditer(markdown)} if "]:" in markdown else set()
-    mostly_html = _mostly_html(markdown)
-    size = 80
-    while True:
-        whole = size >= len(lines)
-        blocks = scan(lines if whole else lines[:size], set())
-        para, first_p = _first(blocks if whole else blocks[:-1], defs, mostly_html)  # the last block may go on
-        if para is not None:
-            return para
-        if whole:
-            return first_p
-        size *= 4
+    renderer = TextRenderer(dialect, [])
+    first_p = ""
+    mostly_html = _mostly_html(source)
+    in_pre = 0  # inside a raw <pre> that blank lines cut into several blocks
+    for node in root.children:
+        if before is not None and node.srcmap is not None and node.srcmap[0] >= before:
+            break
+        raw = _raw_html(node)
+        was_pre = in_pre
+        if "pre" in raw:
+            in_pre = max(0, in_pre + raw.count("<pre") - raw.count("</pre"))
+        if node.name == "paragraph" and (was_pre or in_pre or "</pre" in raw):
+            continue
+        if node.name == "html_block" and dialect.html and "<p" in (raw := node.meta["content"]).lower():
+            for m in _P.finditer(raw):
+                text = " ".join(html_text(m.group(1)).split())
+                if text:
+                    if mostly_html:
+                        return text
+                    first_p = first_p or text
+                    break
+        if node.name != "paragraph" or embed_index(node) is not None or _starts_with_image(node):
+            continue
+        text = " ".join(renderer.inline(node.children).split())
+        if text:
+            return text
+    return first_p
+
+
+def summary_text(root: Node, dialect: Dialect, before: int) -> str:
+    """The text of the top-level blocks that start before byte `before` (the summary divider), embeds left out."""
+    renderer = TextRenderer(dialect, [])
+    kept = [n for n in root.children if n.srcmap is not None and n.srcmap[0] < before and n.name != "footnote_container"
+            and not (n.name == "paragraph" and embed_index(n) is not None)]
+    return " ".join("\n".join(renderer.blocks(kept)).split())
+
+
+def _raw_html(node: Node) -> str:
+    """The raw HTML of a top-level block, lowercased (a paragraph's inline tags)."""
+    if node.name == "html_block":
+        return str(node.meta["content"]).lower()
+    if node.name == "paragraph":
+        return "".join(str(c.meta["content"]) for c in node.children if c.name == "html_inline").lower()
+    return ""
+
+
+def _starts_with_image(node: Node) -> bool:
+    for child in node.children:
+        name = child.name
+        if name == "text" and not child.meta["content"].strip():
+            continue
+        if name == "image":
+            return True
+        if name == "link":
+            return bool(child.children) and child.children[0].name == "image"
+        if name == "html_inline":
+            return str(child.meta["content"]).lower().startswith(_SKIP_TAGS)
+        return False
+    return False
 
 
 def _mostly_html(markdown: str) -> bool:
@@ -200,32 +290,3 @@ def _mostly_html(markdown: str) -> bool:
         return False
     tags = len(_HTML_LINE.findall(markdown))
     return tags * 2 > markdown.count("\n") + 1 - markdown.count("\n\n")  # about the non-blank lines
-
-
-def _first(blocks: list[Block], defs: set[str], mostly_html: bool) -> tuple[str | None, str]:
-    """The first paragraph's text in `blocks` (None: none), and the first `<p>`'s (a fallback)."""
-    first_p = ""
-    in_pre = 0  # inside a raw <pre> that blank lines cut into several blocks
-    for b in blocks:
-        low = "\n".join(b.lines).lower() if b.kind in ("html", "para") else ""
-        was_pre = in_pre
-        if "pre" in low:
-            in_pre = max(0, in_pre + low.count("<pre") - low.count("</pre>"))
-            if b.kind == "para" and (was_pre or in_pre or "</pre>" in low):
-                continue
-        elif was_pre:
-            continue
-        if b.kind == "html" and "<p" in low:
-            for m in _P.finditer("\n".join(b.lines)):
-                text = " ".join(html_text(m.group(1), defs).split())
-                if text:
-                    if mostly_html:
-                        return text, text
-                    first_p = first_p or text
-                    break
-        if b.kind != "para" or b.lines[0].lstrip().startswith(_SKIP_START):
-            continue
-        text = " ".join(inline(join_lines(b.lines), defs).split())
-        if text:
-            return text, first_p
-    return None, first_p

@@ -1,0 +1,202 @@
+"""Count the payloads a reader would see as wrong, over ../shared/corpus (issue 14's checker).
+
+    .venv/bin/python bench/check_defects.py [--show N] [--no-config] [SITE_DIR ...]
+
+Each blog of the corpus (or each SITE_DIR) is laid out as a site for all seven
+targets, with a generator config shaped like the blog's own (Hugo for
+opentelemetry.io, Zola for the Rust blog; `--no-config` leaves it out), and
+every post is rendered and fitted for every target as `syndicate preview`
+would. A payload is flagged when, outside code, it shows:
+
+- `footnote`: a literal `[^label]`, or a footnote definition turned into a link (`href="The"`);
+- `table`: a `|---|` delimiter row in HTML;
+- `markdown`: literal Markdown in HTML (`](`, `![`, `&#91;!&#91;`), a Markdown body sent as HTML;
+- `attrs`: a kramdown/goldmark attribute list `{: .x}` / `{:target=...}`;
+- `template`: `{{`, `{%` or `style={{` left over (dev.to's own `{% raw %}` wrapping aside);
+- `entity`: an HTML entity (`&amp;`) in a plain-text field (title, status, card, description).
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+TARGETS = (
+    '[targets.devto]\napi_key = "x"\n'
+    '[targets.hashnode]\ntoken = "h"\npublication_id = "65a1b2c3d4e5f60718293a4b"\n'
+    '[targets.medium]\ntoken = "m"\n'
+    '[targets.ghost]\nbase_url = "https://ghost.example"\nadmin_api_key = "a1:b2"\n'
+    '[targets.wordpress]\nbase_url = "https://wp.example"\nusername = "me"\napp_password = "w"\n'
+    '[targets.mastodon]\nbase_url = "https://m.example"\naccess_token = "y"\n'
+    '[targets.bluesky]\nbase_url = "https://bsky.example"\nidentifier = "me.bsky.example"\napp_password = "z"\n'
+)
+# the blogs' generator configs, as far as they decide the Markdown (their own files are not in the corpus)
+GENERATOR = {
+    "open-telemetry+opentelemetry.io": ("hugo.yaml", "baseURL: https://opentelemetry.io/\nmarkup:\n  goldmark:\n"
+                                        "    renderer:\n      unsafe: true\n"),
+    "rust-lang+blog.rust-lang.org": ("config.toml", 'base_url = "https://blog.rust-lang.org"\n[markdown]\n'),
+}
+
+_PRE = re.compile(r"<pre\b.*?</pre\s*>|<code\b.*?</code\s*>", re.S | re.I)
+_FOOTREF = re.compile(r"\[\^[^\]\s]+\]")
+_WORD_HREF = re.compile(r'href="[A-Za-z]+"')
+_DELIM = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$", re.M)
+_LITERAL_MD = re.compile(r"\]\((?:https?:|/|\.)|!\[[^\]]*\]\(|&#91;!&#91;")
+_ATTRS = re.compile(r"\{:[^}\n]*\}|\{\s*[.#][\w-]+(?:\s+[.#][\w-]+)*\s*\}")
+_TEMPLATE = re.compile(r"\{\{|\{%|style=\{\{")
+_FOREM_OWN = re.compile(r"\{% (?:raw|endraw|youtube|vimeo|gist|codepen|embed) ?[^%]*%\}")
+_ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
+
+
+def outside_code_md(text: str) -> str:
+    from syndicate.markdown.scan import code_ranges
+
+    out, pos = [], 0
+    for a, b, _ in code_ranges(text):
+        out.append(text[pos:a])
+        pos = b
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def defects(target: str, payload: dict[str, Any]) -> set[str]:
+    """The kinds of defect one rendered payload shows."""
+    found: set[str] = set()
+    body, plain = _fields(target, payload)
+    if body is not None:
+        is_html = target in ("ghost", "wordpress", "medium") and not body.lstrip().startswith("# ")
+        text = _PRE.sub("", body) if is_html else outside_code_md(body)
+        if target == "devto":
+            text = _FOREM_OWN.sub("", re.sub(r"\{% raw %\}.*?\{% endraw %\}", "", text, flags=re.S))
+        if is_html:
+            text = text.replace("&#91;", "[").replace("&#93;", "]")
+        # Forem renders footnotes itself (Redcarpet's `footnotes` extension): a `[^1]` there is its own
+        if (_FOOTREF.search(text) and target != "devto") or _WORD_HREF.search(text):
+            found.add("footnote")
+        if is_html and _DELIM.search(html.unescape(re.sub(r"<[^>]+>", "", text))):
+            found.add("table")
+        if is_html and _LITERAL_MD.search(re.sub(r"<[^>]+>", "", text)):
+            found.add("markdown")
+        if _ATTRS.search(text):
+            found.add("attrs")
+        if _TEMPLATE.search(text):
+            found.add("template")
+    for value in plain:
+        if _ENTITY.search(value):
+            found.add("entity")
+        if _TEMPLATE.search(value) or _FOOTREF.search(value) or _ATTRS.search(value):
+            found.add("template" if _TEMPLATE.search(value) else "footnote" if _FOOTREF.search(value) else "attrs")
+    return found
+
+
+def _fields(target: str, p: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """(the long-form body or None, the plain-text fields) of one request's JSON."""
+    if target == "devto":
+        a = p["article"]
+        return a["body_markdown"], [a["title"], a.get("description", "")]
+    if target == "hashnode":
+        v = p["variables"]["input"]
+        return v["contentMarkdown"], [v["title"], v.get("subtitle") or ""]
+    if target == "medium":
+        return p["content"], [p["title"]]
+    if target == "ghost":
+        post = p["posts"][0]
+        return post["html"], [post["title"], post.get("custom_excerpt") or ""]
+    if target == "wordpress":
+        return p["content"], []  # its title and excerpt are HTML (the excerpt escaped on purpose)
+    if target == "mastodon":
+        return None, [p["status"]]
+    if target == "bluesky":
+        record = p.get("record", p)
+        card = (record.get("embed") or {}).get("external") or {}
+        return None, [record["text"], card.get("title", ""), card.get("description", "")]
+    raise ValueError(target)
+
+
+def lay_out(root: Path, with_config: bool, sites: list[Path]) -> list[Path]:
+    out = []
+    for blog in sites:
+        site = root / blog.name
+        shutil.copytree(blog, site, ignore=shutil.ignore_patterns("syndicate.toml"))
+        config = '[site]\nurl = "https://blog.example"\ncontent = ["content/**/*.md", "content/**/*.mdx", "src/content/**/*.mdx", "_posts/*.md"]\n\n'
+        (site / "syndicate.toml").write_text(config + TARGETS, encoding="utf-8")
+        if with_config and blog.name in GENERATOR:
+            name, text = GENERATOR[blog.name]
+            (site / name).write_text(text, encoding="utf-8")
+        out.append(site)
+    return out
+
+
+def check(sites: list[Path], show: int) -> Counter[str]:
+    from syndicate.config import load_config
+    from syndicate.fitting import fit_draft
+    from syndicate.loader import load_posts
+    from syndicate.plan import Plan
+    from syndicate.runner import Syndicator
+
+    counts: Counter[str] = Counter()
+    shown = 0
+    for site in sites:
+        config = load_config(site / "syndicate.toml", env={}, strict=False)
+        posts, errors = load_posts(config)
+        syn = Syndicator(config)
+        for post in posts:
+            for target in config.targets.values():
+                conn = syn.connector(target.name)
+                try:
+                    draft = fit_draft(conn.render(post, None), conn.limits_for(None))
+                    requests = syn.requests(Plan(post, target.name, "create", "check", draft))
+                except Exception as exc:  # a render error is a defect of its own
+                    counts["payloads"] += 1
+                    counts[f"{target.name}:error"] += 1
+                    counts["bad"] += 1
+                    print(f"error {post.path.name} {target.name}: {exc}", file=sys.stderr)
+                    continue
+                counts["payloads"] += 1
+                found: set[str] = set()
+                for request in requests:
+                    if request.get("json") is not None:
+                        found |= defects(target.type, request["json"])
+                if found:
+                    counts["bad"] += 1
+                    counts[f"{target.type}:bad"] += 1
+                    for kind in found:
+                        counts[kind] += 1
+                    if shown < show:
+                        shown += 1
+                        print(f"{post.path.relative_to(site)} → {target.name}: {', '.join(sorted(found))}")
+                counts[f"{target.type}:payloads"] += 1
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sites", nargs="*", type=Path)
+    parser.add_argument("--show", type=int, default=0)
+    parser.add_argument("--no-config", action="store_true")
+    args = parser.parse_args()
+    sources = args.sites or sorted(p for p in CORPUS.iterdir() if p.is_dir())
+    with tempfile.TemporaryDirectory() as tmp:
+        counts = check(lay_out(Path(tmp), not args.no_config, sources), args.show)
+    total, bad = counts["payloads"], counts["bad"]
+    print(f"{bad} of {total} payloads ({100 * bad / max(total, 1):.1f}%) show a defect")
+    kinds = ("footnote", "table", "markdown", "attrs", "template", "entity")
+    print("  by kind: " + ", ".join(f"{k} {counts[k]}" for k in kinds))
+    targets = sorted({k.split(":")[0] for k in counts if ":" in k})
+    print("  by target: " + ", ".join(f"{t} {counts[t + ':bad']}/{counts[t + ':payloads']}" for t in targets))
+    print(json.dumps({"payloads": total, "bad": bad}))
+
+
+if __name__ == "__main__":
+    main()
