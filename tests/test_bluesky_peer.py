@@ -361,6 +361,7 @@ def test_the_session_is_shared_through_redis(pds: dict[str, Any], tmp_path: Path
 
 
 class TestBlueskyPeerContract(ConnectorContract):
+    chaos_timeout = 4.0  # a real server under load: only the injected faults time out
     connector_type = "bluesky"
     secret = "alice-pass"  # the peer's default (BLUESKY_PDS_PASSWORD)
     env = {"BLUESKY_PEER_PASSWORD": "alice-pass"}

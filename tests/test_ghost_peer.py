@@ -72,6 +72,7 @@ def wrong_key(key: str) -> str:
 
 class TestGhostContract(ConnectorContract):
     """The contract suite, with the real Ghost behind the fault-injecting proxy."""
+    chaos_timeout = 4.0  # a real server under load: only the injected faults time out
 
     connector_type = "ghost"
 

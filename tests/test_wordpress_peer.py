@@ -232,6 +232,7 @@ def test_existing_term_is_reused_not_duplicated(proxy: WordPressProxy, wordpress
 
 
 class TestWordPressContract(ConnectorContract):
+    chaos_timeout = 4.0  # a real server under load: only the injected faults time out
     connector_type = "wordpress"
 
     @pytest.fixture

@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -91,10 +92,12 @@ class FakeServer:
     # and committed after the client's `find` cannot be told from a new post there.
     delay_answer: ClassVar[bool] = False
 
-    def __init__(self, *, latency: float = 0.0, time_scale: float | None = None) -> None:
+    def __init__(self, *, latency: float = 0.0, time_scale: float | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.lock = threading.RLock()
         self.latency = latency
         self.time_scale = time_scale  # None: documented rate limits off
+        self.clock = clock  # the rate-limit windows' time (a test may freeze it)
         self.requests: list[Request] = []
         self._faults: list[_Fault] = []
         self._chaos: tuple[float, float, float, float, float] | None = None
@@ -222,7 +225,7 @@ class FakeServer:
             return None
         amount, seconds = self.rates[kind]
         window = seconds * self.time_scale
-        now = time.time()
+        now = self.clock()
         with self.lock:
             hits = self._windows.setdefault((self.account_of(request), kind), deque())
             while hits and hits[0] <= now - window:
