@@ -92,7 +92,17 @@ def _syndicator(config: Config, *, readonly: bool = False) -> Syndicator:
     from syndicate.runner import Syndicator
 
     try:
-        return Syndicator(config, readonly=readonly)
+        return Syndicator(config, readonly=readonly, ledger=None if readonly else _ledger(config))
+    except ConfigError as exc:
+        raise _fail(str(exc), label="config error") from None
+
+
+def _ledger(config: Config) -> Any:
+    """The site's ledger, opened before anything is done (another site's ledger is refused: exit 2)."""
+    from syndicate.ledger import open_ledger
+
+    try:
+        return open_ledger(config)
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
 
@@ -328,9 +338,7 @@ def status(
 ) -> None:
     """Each post × target: state, remote URL, last error."""
     config = _config(config_path, strict=False)
-    from syndicate.ledger import Ledger
-
-    ledger = Ledger(config.state_url)
+    ledger = _ledger(config)
     ids = None
     if paths:
         posts, errors = _load(_collect(paths, config), config)
@@ -455,9 +463,7 @@ def resolve(
     posts, errors = _load(_collect([path], config), config)
     if errors or not posts:
         raise _fail(errors[0][1] if errors else f"{path}: not a post")
-    from syndicate.ledger import Ledger
-
-    ledger = Ledger(config.state_url)
+    ledger = _ledger(config)
     row = ledger.get(posts[0].id, target)
     if row is None or row.state != "check":
         raise _fail(f"{path} → {target} is not waiting for a check (state: {row.state if row else 'none'})")
@@ -603,6 +609,7 @@ def _worker_app(config_path: Optional[Path]) -> Any:
     config = _config(config_path, strict=True)
     if not config.broker:
         raise _fail("no broker: set [queue] broker in syndicate.toml or $SYNDICATE_BROKER_URL")
+    _ledger(config).dispose()  # a ledger refused to this site: said at start, not once per task
     if config.path:
         os.environ["SYNDICATE_CONFIG"] = str(config.path)  # for the pool's child processes
     from syndicate.tasks import configure

@@ -103,7 +103,7 @@ class Service:
     """Everything a delivery needs, built once at start: a clear error here means the server does not start."""
 
     def __init__(self, config: Config, *, start_thread: bool = True) -> None:
-        from syndicate.ledger import Ledger
+        from syndicate.ledger import open_ledger
         from syndicate.ledger.syncs import Deliveries, Syncs
 
         hook = config.webhook
@@ -118,7 +118,7 @@ class Service:
         self.name = (hook.name or repo_name(hook.repo)).casefold()
         self.repo = repo_key(hook)
         self.branch = hook.branch or Git(hook.repo, Path(hook.checkout or "."), hook.token).default_branch()
-        self.ledger = Ledger(config.state_url)
+        self.ledger = open_ledger(config)
         self.syncs = Syncs(self.ledger)
         self.replays: RedisReplays | LedgerReplays = (
             RedisReplays(config.redis_url, self.repo) if config.redis_url else LedgerReplays(Deliveries(self.ledger)))
