@@ -121,7 +121,8 @@ class Service:
         self.ledger = open_ledger(config)
         self.syncs = Syncs(self.ledger)
         self.replays: RedisReplays | LedgerReplays = (
-            RedisReplays(config.redis_url, self.repo) if config.redis_url else LedgerReplays(Deliveries(self.ledger)))
+            RedisReplays(config.redis_url, f"{config.site_id}:{self.repo}") if config.redis_url
+            else LedgerReplays(Deliveries(self.ledger)))
         self.counter = PushCounter(self.syncs, self.repo)
         self.worker: Background | None = None
         if config.broker:

@@ -277,3 +277,34 @@ def test_a_folder_without_write_bits_is_read_only_even_for_root(tmp_path: Path) 
         assert not writable(folder)
     finally:
         folder.chmod(0o755)
+
+
+def test_two_sites_of_one_repository_each_take_the_same_push(tmp_path: Path, redis_url: str) -> None:
+    import asyncio
+    import uuid
+
+    from syndicate.webhook import Service
+    from tests.test_webhook import ENV, Repo, write_config
+
+    repo = Repo(tmp_path / "git")
+    repo.write("content/posts/a.md", "---\ntitle: A\n---\n\nA.\n")
+    repo.commit("one")
+    repo.push()
+    services = []
+    for name in ("a", "b"):
+        path = write_config(tmp_path / name, repo.bare)
+        path.write_text(path.read_text(encoding="utf-8").replace("https://blog.example", f"https://{name}.example")
+                        .replace("[webhook]", f'[queue]\nredis = "{redis_url}"\n\n[webhook]'), encoding="utf-8")
+        services.append(Service(load_config(path, env={**os.environ, **ENV}), start_thread=False))
+    commit = uuid.uuid4().hex + "0" * 8  # a commit no earlier run remembered
+
+    async def deliver() -> list[str]:
+        got = [await s.replays.remember(f"d{i}-{commit}", "github", "refs/heads/main", "0" * 40, commit)
+               for i, s in enumerate(services)]
+        for s in services:
+            await s.replays.aclose()
+        return got
+
+    assert asyncio.run(deliver()) == ["new", "new"]  # not "same commit": each site syncs it
+    for s in services:
+        s.ledger.dispose()
