@@ -131,10 +131,15 @@ def _collect(paths: list[Path], config: Config) -> list[Path]:
 
 
 def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path, str]]]:
-    from syndicate.loader import load_post
+    from syndicate.loader import in_content, load_post
 
     posts, errors = [], []
     for path in files:
+        if path.resolve().is_relative_to(config.site.root) and not in_content(path, config):
+            globs = ", ".join(config.site.content)
+            errors.append((path, f"{path}: not a post of this site: it matches none of [site] content ({globs}); "
+                                 "list pages and hidden or build folders never count; refused"))
+            continue
         try:
             posts.append(load_post(path, config.site))
         except SyndicateError as exc:
@@ -142,6 +147,11 @@ def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path
         except OSError as exc:
             errors.append((path, f"{path}: cannot read: {exc.strerror}"))
     return posts, errors
+
+
+def _exit(posts: list[Any], errors: list[tuple[Path, str]], failed: bool) -> typer.Exit:
+    """1 when something failed or was refused, 2 when nothing named could be used at all."""
+    return typer.Exit(2 if errors and not posts else 1 if errors or failed else 0)
 
 
 def _post_json(post: Any) -> dict[str, Any]:
@@ -273,7 +283,7 @@ def push(
             _print_errors(errors)
             say((f"\ndry run: {len(posts)} post(s) × {len(targets)} target(s); nothing was sent", "dim"))
         failed = any(e["action"] == "error" for r in results for e in r["targets"].values())
-        raise typer.Exit(1 if errors or failed else 0)
+        raise _exit(posts, errors, failed)
 
     if config.broker:
         from syndicate.tasks import check_broker, configure, enqueue
@@ -290,12 +300,12 @@ def push(
             for q in queued:
                 say(q["status"] + " ", q["post"], " → ", q["target"], f" ({q['detail']})")
             _print_errors(errors)
-        raise typer.Exit(1 if errors or any(q["status"] == "failed" for q in queued) else 0)
+        raise _exit(posts, errors, any(q["status"] == "failed" for q in queued))
 
     outcomes = [syn.run_inline(post, target, force=force) for post in posts for target in targets]
     _report(outcomes, errors, as_json)
     unfinished = [o for o in outcomes if o.status in ("failed", "waiting", "check")]
-    raise typer.Exit(1 if unfinished or errors else 0)
+    raise _exit(posts, errors, bool(unfinished))
 
 
 def _report(outcomes: list[Outcome], errors: list[tuple[Path, str]], as_json: bool) -> None:
