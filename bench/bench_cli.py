@@ -53,9 +53,9 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", f"""
 from pathlib import Path
 from syndicate.config import load_config
-from syndicate.ledger import Ledger
+from syndicate.ledger import open_ledger
 c = load_config(Path({str(site / 'both.toml')!r}))
-Ledger(c.state_url).put_fact("mastodon https://m.invalid", {{"max_characters": 500, "characters_reserved_per_url": 23,
+open_ledger(c).put_fact("mastodon https://m.invalid", {{"max_characters": 500, "characters_reserved_per_url": 23,
     "max_media_attachments": 4, "image_size_limit": 16777216, "image_matrix_limit": 33177600,
     "description_limit": 1500, "supported_mime_types": None}}, 3600)
 """], env=env, cwd=ROOT, check=True)

@@ -134,7 +134,7 @@ def run(args: argparse.Namespace, *, n_posts: int, fakes: dict[str, Any], scale:
             w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=ENV)
             w.start(1, beat=True)
             w.start(workers - 1)
-            ledger = Ledger(url)
+            ledger = Ledger(url, site="blog.example")
             # the clock starts when the first task is taken
             while not any(f.requests for f in fakes.values()):
                 time.sleep(0.01)

@@ -96,7 +96,17 @@ def _syndicator(config: Config, *, readonly: bool = False) -> Syndicator:
     from syndicate.runner import Syndicator
 
     try:
-        return Syndicator(config, readonly=readonly)
+        return Syndicator(config, readonly=readonly, ledger=None if readonly else _ledger(config))
+    except ConfigError as exc:
+        raise _fail(str(exc), label="config error") from None
+
+
+def _ledger(config: Config) -> Any:
+    """The site's ledger, opened before anything is done (another site's ledger is refused: exit 2)."""
+    from syndicate.ledger import open_ledger
+
+    try:
+        return open_ledger(config)
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
 
@@ -125,10 +135,15 @@ def _collect(paths: list[Path], config: Config) -> list[Path]:
 
 
 def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path, str]]]:
-    from syndicate.loader import load_post, unique
+    from syndicate.loader import in_content, load_post, unique
 
     posts, errors = [], []
     for path in files:
+        if path.resolve().is_relative_to(config.site.root) and not in_content(path, config):
+            globs = ", ".join(config.site.content)
+            errors.append((path, f"{path}: not a post of this site: it matches none of [site] content ({globs}); "
+                                 "list pages and hidden or build folders never count; refused"))
+            continue
         try:
             posts.append(load_post(path, config.site))
         except SyndicateError as exc:
@@ -137,6 +152,11 @@ def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path
             errors.append((path, f"{path}: cannot read: {exc.strerror}"))
     posts, clashes = unique(posts, config.site)  # two posts with one URL: neither is sent
     return posts, errors + [(path, str(exc)) for path, exc in clashes]
+
+
+def _exit(posts: list[Any], errors: list[tuple[Path, str]], failed: bool) -> typer.Exit:
+    """1 when something failed or was refused, 2 when nothing named could be used at all."""
+    return typer.Exit(2 if errors and not posts else 1 if errors or failed else 0)
 
 
 def _post_json(post: Any) -> dict[str, Any]:
@@ -276,7 +296,7 @@ def push(
             output.errors(errors)
             say((f"dry run, nothing was sent: {output.plan_summary(_plan_rows(results))}", "bold"))
         failed = any(e["action"] == "error" for r in results for e in r["targets"].values())
-        raise typer.Exit(1 if errors or failed else 0)
+        raise _exit(posts, errors, failed)
 
     if config.broker:
         from syndicate.tasks import check_broker, configure, enqueue
@@ -293,12 +313,12 @@ def push(
                 log.warning("%s: %s", syn.relpath(post), warning)
         queued = _queued(enqueue(syn, posts, targets, force=force))
         _report(queued, errors, as_json, show_all)
-        raise typer.Exit(1 if errors or any(q["status"] == "failed" for q in queued) else 0)
+        raise _exit(posts, errors, any(q["status"] == "failed" for q in queued))
 
     outcomes = [syn.run_inline(post, target, force=force) for post in posts for target in targets]
     _report([o.as_dict() for o in outcomes], errors, as_json, show_all)
     unfinished = [o for o in outcomes if o.status in ("failed", "waiting", "check")]
-    raise typer.Exit(1 if unfinished or errors else 0)
+    raise _exit(posts, errors, bool(unfinished))
 
 
 def _report(results: list[dict[str, Any]], errors: list[tuple[Path, str]], as_json: bool,
@@ -342,16 +362,14 @@ def status(
     config = _config(config_path, strict=False, near=paths, readonly=True)
     from syndicate.ledger.peek import peek_for
 
-    peek = peek_for(config.state_url)
+    peek = peek_for(config.state_url, config.site_id)
     if peek is not None and not peek.path.exists():  # nothing recorded: no ledger is made just to say so
         if as_json:
             emit_json([])
         else:
             say(("nothing recorded yet", "dim"))
         raise typer.Exit(0)
-    from syndicate.ledger import Ledger
-
-    ledger = Ledger(config.state_url)
+    ledger = _ledger(config)
     ids = None
     if paths:
         posts, errors = _load(_collect(paths, config), config)
@@ -503,9 +521,7 @@ def resolve(
     posts, errors = _load(_collect([path], config), config)
     if errors or not posts:
         raise _fail(errors[0][1] if errors else f"{path}: not a post")
-    from syndicate.ledger import Ledger
-
-    ledger = Ledger(config.state_url)
+    ledger = _ledger(config)
     row = ledger.get(posts[0].id, target)
     if row is None or row.state != "check":
         raise _fail(f"{path} → {target} is not waiting for a check (state: {row.state if row else 'none'})")
@@ -674,6 +690,7 @@ def _worker_app(config_path: Optional[Path]) -> Any:
     config = _config(config_path, strict=True)
     if not config.broker:
         raise _fail("no broker: set [queue] broker in syndicate.toml or $SYNDICATE_BROKER_URL")
+    _ledger(config).dispose()  # a ledger refused to this site: said at start, not once per task
     if config.path:
         os.environ["SYNDICATE_CONFIG"] = str(config.path)  # for the pool's child processes
     from syndicate.tasks import configure

@@ -38,6 +38,7 @@ from syndicate.schema import (
     state_url,
 )
 from syndicate.schema_text import describe, dotted, is_secret_name, nearest, show, suggest
+from syndicate.sitedata import legacy_is_ours, site_folder, site_key
 
 CONFIG_NAME = "syndicate.toml"
 DEFAULT_STATE = "sqlite:///.syndicate/state.db"
@@ -47,7 +48,7 @@ _REF_HELP = "${VAR} or ${VAR:-default}"
 
 __all__ = [
     "CONFIG_NAME", "DEFAULT_CONTENT", "Config", "ConfigError", "HttpUrl", "SiteConfig", "Secret", "TargetConfig",
-    "TargetOptions", "find_config", "load_config", "reference",
+    "TargetOptions", "find_config", "load_config", "reference", "site_key",
 ]
 
 
@@ -91,6 +92,12 @@ class Config:
     watch: WatchOptions = field(default_factory=WatchOptions)
     webhook: WebhookOptions | None = None  # checkout: absolute after load_config; the site root lies in it
     data_dir: Path = field(default_factory=lambda: Path(".syndicate").resolve())
+    site_id: str = ""  # the site's name in the ledger: `[state] site`, else `site_key(site.url)`
+    shared_ledger: bool = False  # `[state] shared`: other sites may use the same ledger
+
+    def __post_init__(self) -> None:
+        if not self.site_id:
+            self.site_id = site_key(self.site.url)
 
 
 
@@ -183,13 +190,20 @@ def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], m
 
 
 def writable(folder: Path) -> bool:
-    """Whether files may be created in `folder` (the default `is_writable` check)."""
-    return os.access(folder, os.W_OK | os.X_OK)
+    """Whether files may be created in `folder` (the default `is_writable` check).
+
+    Root passes every permission check, so for root a folder whose mode grants no
+    write bit at all (`chmod a-w`) counts as read-only too: that is what it says.
+    """
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    return getattr(os, "geteuid", lambda: -1)() != 0 or bool(folder.stat().st_mode & 0o222)
 
 
 def data_dir_for(base: Path, state: StateOptions, env: Mapping[str, str], is_writable: Callable[[Path], bool],
-                 where: Path, create: bool = True) -> Path:
-    """`[state] dir`, `$SYNDICATE_DATA`, `.syndicate` beside the config when writable, else the XDG state dir.
+                 where: Path, create: bool = True, *, site: str) -> Path:
+    """`[state] dir`, `$SYNDICATE_DATA`, `.syndicate` beside the config when writable, else the site's own
+    folder in the XDG state dir (`site` names it).
 
     `create=False` (a preview, `status`): the folder is named, not made."""
     if state.dir:
@@ -203,7 +217,11 @@ def data_dir_for(base: Path, state: StateOptions, env: Mapping[str, str], is_wri
     xdg = env.get("XDG_STATE_HOME", "")
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()
     state_home = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "state"
-    return _made(state_home / "syndicate", "the data folder", where, create)
+    shared_home = state_home / "syndicate"
+    own = shared_home / site_folder(site)
+    if not own.exists() and legacy_is_ours(shared_home / "state.db", site):
+        return _made(shared_home, "the data folder", where, create)  # an older version's ledger: this site's
+    return _made(own, "the data folder", where, create)
 
 
 def _made(folder: Path, what: str, where: Path, create: bool = True) -> Path:
@@ -344,7 +362,8 @@ def load_config(
         raise ConfigError("\n".join(dict.fromkeys(errors)))
 
     s = file.site
-    data_dir = data_dir_for(base, file.state, env, is_writable or writable, path, create=not readonly)
+    site_id = file.state.site or site_key(s.url)
+    data_dir = data_dir_for(base, file.state, env, is_writable or writable, path, create=not readonly, site=site_id)
     root = (base / s.root).resolve() if s.root else base.resolve()
     hook = file.webhook
     if hook is not None:  # webhook mode: the site is the checkout (`[site] root` is a folder inside it)
@@ -373,7 +392,7 @@ def load_config(
     return Config(
         path=path, site=site, state_url=url, broker=queue.broker, redis_url=queue.redis,
         targets=targets, raw=data, unset=unset, http=file.http, queue=queue, media=media,
-        watch=file.watch, webhook=hook, data_dir=data_dir,
+        watch=file.watch, webhook=hook, data_dir=data_dir, site_id=site_id, shared_ledger=file.state.shared,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -39,7 +40,8 @@ from syndicate.resolve import served_path
 from syndicate.siteindex import unique, use
 from syndicate.urltokens import allowed, unknown
 
-__all__ = ["discover", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify", "unique"]
+__all__ = ["discover", "in_content", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify",
+           "unique"]
 
 KEYS: dict[str, tuple[str, ...]] = {
     "title": ("title",),
@@ -103,20 +105,47 @@ def discover_site(site: SiteConfig) -> list[Path]:
     """`discover` for a site's settings alone."""
     root = site.root
     found: set[Path] = set()
+    for pattern in _patterns(site):
+        for path in root.glob(pattern):
+            if _listed(path.relative_to(root).parts, pattern) and path.is_file():
+                found.add(path)
+    return sorted(found)
+
+
+def in_content(path: Path, config: Config) -> bool:
+    """Whether `discover` lists the file `path` (resolved), judged from its name alone: no walk of the site."""
+    try:
+        rel = path.resolve().relative_to(config.site.root).parts
+    except ValueError:
+        return False
+    return path.is_file() and any(
+        _glob_parts(rel, tuple(p for p in pattern.split("/") if p not in ("", "."))) and _listed(rel, pattern)
+        for pattern in _patterns(config.site))
+
+
+def _patterns(site: SiteConfig) -> list[str]:
     for pattern in site.content:
         if pattern.startswith(("/", "\\")) or ".." in Path(pattern).parts:
             raise ConfigError(f"site.content: pattern {pattern!r} must stay inside the site root")
-        for path in root.glob(pattern):
-            rel = path.relative_to(root).parts
-            name = rel[-1]
-            if name == "_index.md" or (name.startswith("_index.") and name.endswith((".md", ".mdx"))):
-                continue
-            if (rel[0] in _BUILD_DIRS and not pattern.startswith(rel[0])) or any(p.startswith(".") or p == "node_modules" for p in rel[:-1]):
-                continue
-            if not path.is_file():
-                continue
-            found.add(path)
-    return sorted(found)
+    return list(site.content)
+
+
+def _listed(rel: tuple[str, ...], pattern: str) -> bool:
+    """A file the pattern matched is a post: not a list page, nor in a hidden, vendored or build folder."""
+    name = rel[-1]
+    if name == "_index.md" or (name.startswith("_index.") and name.endswith((".md", ".mdx"))):
+        return False
+    return not ((rel[0] in _BUILD_DIRS and not pattern.startswith(rel[0]))
+                or any(p.startswith(".") or p == "node_modules" for p in rel[:-1]))
+
+
+def _glob_parts(rel: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    """`Path.glob`'s match of one relative path: `**` is any number of folders, other parts `fnmatch` a name."""
+    if not pattern:
+        return not rel
+    if pattern[0] == "**":
+        return any(_glob_parts(rel[i:], pattern[1:]) for i in range(len(rel)))
+    return bool(rel) and fnmatchcase(rel[0], pattern[0]) and _glob_parts(rel[1:], pattern[1:])
 
 
 def load_posts(config: Config) -> tuple[list[Post], list[PostError]]:

@@ -107,8 +107,8 @@ def _plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, f
             return Plan(post, name, "skip", "opted out in front matter (the existing copy is left as is)", row=row)
         return Plan(post, name, "skip", "opted out in front matter", row=row)
     if not post.due(now):
-        assert post.date is not None
-        return Plan(post, name, "defer", f"not due until {post.date.isoformat()}", row=row, until=post.date)
+        assert post.due_at is not None
+        return Plan(post, name, "defer", f"not due until {post.due_at.isoformat()}", row=row, until=post.due_at)
 
     try:
         draft = fit_draft(connector.render(post, facts), connector.limits_for(facts), thread=_thread(connector))

@@ -121,9 +121,14 @@ class Post:
             return " ".join(self.summary.split())
         return " ".join(self._renderer().to_text(self.summary).split())
 
+    @property
+    def due_at(self) -> datetime | None:
+        """When the post goes live: its publish date (Hugo `publishDate`), else its date."""
+        return self.publish_date or self.date
+
     def due(self, now: datetime) -> bool:
-        """Whether the post is live by `now`: its publish date (else its date) has come."""
-        when = self.publish_date or self.date
+        """Whether the post is live by `now` (`due_at` has come)."""
+        when = self.due_at
         return when is None or when <= now
 
     def visible_at(self, now: datetime) -> str | None:

@@ -163,9 +163,9 @@ class Syndicator:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            from syndicate.ledger.store import Ledger
+            from syndicate.ledger.store import open_ledger
 
-            self._ledger = Ledger(self.config.state_url)
+            self._ledger = open_ledger(self.config)
         return self._ledger
 
     @property
@@ -174,7 +174,7 @@ class Syndicator:
         if self.readonly and self._ledger is None:
             from syndicate.ledger.peek import peek_for
 
-            peek = peek_for(self.config.state_url)
+            peek = peek_for(self.config.state_url, self.config.site_id)
             if peek is not None:
                 return peek
         return self.ledger

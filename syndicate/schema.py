@@ -212,8 +212,14 @@ class StateOptions(Section):
         None, description="The ledger database: sqlite:///PATH (relative to the config) or postgresql://...; "
                           "$SYNDICATE_STATE_URL wins. Default: sqlite:///<data dir>/state.db.")
     dir: str | None = Field(default=None, description="The data folder (ledger, media cache); $SYNDICATE_DATA also sets it. "
-                                              "Default: .syndicate beside the config when writable, else "
-                                              "$XDG_STATE_HOME/syndicate.")
+                                              "Default: .syndicate beside the config when writable, else one folder "
+                                              "per site, $XDG_STATE_HOME/syndicate/<site>-<hash>.")
+    shared: bool = Field(default=False, description="Several sites use this one ledger on purpose (set it in each); "
+                                                    "each sees only its own rows. Without it, a ledger that holds "
+                                                    "another site's rows is refused.")
+    site: Annotated[str, Field(min_length=1, max_length=300)] | None = Field(default=
+        None, description="This site's name in the ledger and its data folder (default: the host and path of "
+                          "[site] url, e.g. blog.example.org); after moving the site to a new address, set the old one.")
 
 
 class QueueOptions(Section):

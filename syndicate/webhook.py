@@ -95,7 +95,7 @@ class Service:
     """Everything a delivery needs, built once at start: a clear error here means the server does not start."""
 
     def __init__(self, config: Config, *, start_thread: bool = True) -> None:
-        from syndicate.ledger import Ledger
+        from syndicate.ledger import open_ledger
         from syndicate.ledger.syncs import Deliveries, Syncs
 
         hook = config.webhook
@@ -110,10 +110,11 @@ class Service:
         self.name = (hook.name or repo_name(hook.repo)).casefold()
         self.repo = repo_key(hook)
         self.branch = hook.branch or Git(hook.repo, Path(hook.checkout or "."), hook.token).default_branch()
-        self.ledger = Ledger(config.state_url)
+        self.ledger = open_ledger(config)
         self.syncs = Syncs(self.ledger)
         self.replays: RedisReplays | LedgerReplays = (
-            RedisReplays(config.redis_url, self.repo) if config.redis_url else LedgerReplays(Deliveries(self.ledger)))
+            RedisReplays(config.redis_url, f"{config.site_id}:{self.repo}") if config.redis_url
+            else LedgerReplays(Deliveries(self.ledger)))
         self.counter = PushCounter(self.syncs, self.repo)
         self.worker: Background | None = None
         if config.broker:
@@ -227,7 +228,7 @@ class Background:
 def sync_line(line: str) -> None:
     """A sync's line in the log: what went out at INFO; a failure, a warning or a hold at WARNING."""
     trouble = line.startswith(("sync failed", "warning", "skipped", "held", "refused")) or " failed" in line
-    log.log(logging.WARNING if trouble else logging.INFO, "%s", line)
+    log.log(logging.WARNING if trouble else logging.INFO, "%s", line, extra={"throttle": False})
 
 
 # --- the app -------------------------------------------------------------------------

@@ -27,10 +27,6 @@ class Collected(Collector):
         self.service = service
 
     def collect(self) -> Iterator[Metric]:
-        import sqlalchemy as sa
-
-        from syndicate.ledger.schema import rows
-
         service = self.service
         deliveries = CounterMetricFamily("syndicate_webhook_deliveries", "Deliveries answered, by host and result",
                                          labels=["host", "result"])
@@ -61,10 +57,8 @@ class Collected(Collector):
         yield depth
         outcomes = GaugeMetricFamily("syndicate_publish_rows", "(post, target) rows by target and state",
                                      labels=["target", "state"])
-        query = sa.select(rows.c.target, rows.c.state, sa.func.count()).group_by(rows.c.target, rows.c.state)
-        with service.ledger.engine.connect() as conn:
-            for target, state, n in conn.execute(query):
-                outcomes.add_metric([target, state], n)
+        for target, state, n in service.ledger.counts():
+            outcomes.add_metric([target, state], n)
         yield outcomes
 
 

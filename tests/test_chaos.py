@@ -47,7 +47,7 @@ def test_every_post_exactly_once_on_every_platform_under_chaos(tmp_path: Path, p
             w = workers(tmp_path / "syndicate.toml", concurrency=8)
             w.start(1, beat=True)
             w.start(1)
-            ledger = Ledger(pg_url)
+            ledger = Ledger(pg_url, site="blog.example")
             started = time.monotonic()
             kills = revived = 0
             restarted_redis = False

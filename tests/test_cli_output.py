@@ -108,7 +108,7 @@ def test_resolve_takes_json(site: Path, fakes) -> None:  # noqa: F811
 
     post = write(site, "m.md", "title: M\ndate: 2024-03-01")
     config = load_config(find_config(), strict=False)
-    ledger = Ledger(config.state_url)
+    ledger = Ledger(config.state_url, site=config.site_id)
     post_id = load_post(post, config.site).id
     ledger.ensure(post_id, "devto", "content/posts/m.md")
     ledger.mark_check(post_id, "devto", "a create's outcome is unknown")

@@ -15,6 +15,7 @@ from syndicate.config import ConfigError, Secret, TargetOptions, load_config, re
 from syndicate.contract import Connector, Limits, RateLimit
 from syndicate.duration import DurationError, format_duration, parse_duration
 from syndicate.schema import SECTIONS
+from syndicate.sitedata import site_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = '[site]\nurl = "https://blog.example"\n'
@@ -298,12 +299,12 @@ def test_an_unwritable_site_keeps_its_data_in_the_state_home(tmp_path: Path) -> 
     path = write(site, "", site=SITE + 'root = "."\n')
     env = {"XDG_STATE_HOME": str(tmp_path / "state")}
     cfg = load_config(path, env=env, is_writable=lambda folder: not folder.is_relative_to(site))
-    assert cfg.data_dir == tmp_path / "state" / "syndicate"
+    assert cfg.data_dir == tmp_path / "state" / "syndicate" / site_folder("blog.example")
     assert not (site / ".syndicate").exists()
     for default in (cfg.data_dir, Path(cfg.state_url.removeprefix("sqlite:///")), cfg.media.cache_dir):
         assert not Path(str(default)).is_relative_to(cfg.site.root), default
     home = load_config(path, env={"HOME": str(tmp_path / "home")}, is_writable=lambda folder: False)
-    assert home.data_dir == tmp_path / "home" / ".local" / "state" / "syndicate"
+    assert home.data_dir == tmp_path / "home" / ".local" / "state" / "syndicate" / site_folder("blog.example")
 
 
 def test_explicit_state_urls_win(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from syndicate.ledger import FileRow, Ledger, utcnow
 
 @pytest.fixture
 def ledger(ledger_url: str) -> Iterator[Ledger]:
-    led = Ledger(ledger_url)
+    led = Ledger(ledger_url, site="blog.example")
     yield led
     led.dispose()
 

@@ -54,7 +54,7 @@ def test_head_is_the_newest_migration_script() -> None:
 
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [HEAD]
-    assert [s.revision for s in reversed(list(script.walk_revisions()))] == ["0001", "0002", "0003", "0004"]
+    assert [s.revision for s in reversed(list(script.walk_revisions()))] == ["0001", "0002", "0003", "0004", "0005"]
 
 
 def test_revision_0001_is_the_table_create_all_made(ledger_url: str) -> None:
@@ -75,7 +75,7 @@ def test_the_migrated_schema_is_the_table_definitions(ledger_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    led = Ledger(ledger_url)
+    led = Ledger(ledger_url, site="blog.example")
     with led.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     led.dispose()
@@ -85,7 +85,7 @@ def test_every_revision_downgrades_and_upgrades_again(ledger_url: str) -> None:
     from alembic import command
 
     engine = make_engine(ledger_url)
-    Ledger(ledger_url, engine=engine)
+    Ledger(ledger_url, site="blog.example", engine=engine)
     shape = _shape(engine, "syndication")
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0001")
@@ -95,7 +95,7 @@ def test_every_revision_downgrades_and_upgrades_again(ledger_url: str) -> None:
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "base")
     assert "syndication" not in _tables_here(engine)
-    Ledger(ledger_url, engine=engine)
+    Ledger(ledger_url, site="blog.example", engine=engine)
     assert current_revision(engine) == HEAD and _shape(engine, "syndication") == shape
     engine.dispose()
 
@@ -108,7 +108,7 @@ def test_a_legacy_database_is_stamped_0001_then_upgraded(ledger_url: str) -> Non
             "INSERT INTO syndication (post_id, target, state, revision, attempts, remote_id, created_at, updated_at) "
             "VALUES ('p1', 'devto', 'published', 1, 1, '9', :now, :now)"), {"now": datetime(2024, 1, 1, tzinfo=UTC)})
     assert current_revision(engine) is None
-    led = Ledger(ledger_url, engine=engine)
+    led = Ledger(ledger_url, site="blog.example", engine=engine)
     assert current_revision(engine) == HEAD
     assert {"syndication_part", "facts", "files", "alembic_version"} <= _tables_here(engine)
     row = led.get("p1", "devto")
@@ -117,12 +117,12 @@ def test_a_legacy_database_is_stamped_0001_then_upgraded(ledger_url: str) -> Non
 
 
 def test_a_ledger_newer_than_this_code_is_refused(ledger_url: str) -> None:
-    Ledger(ledger_url).dispose()
+    Ledger(ledger_url, site="blog.example").dispose()
     engine = make_engine(ledger_url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0999'"))
     with pytest.raises(ConfigError, match="0999"):
-        Ledger(ledger_url, engine=engine)
+        Ledger(ledger_url, site="blog.example", engine=engine)
     engine.dispose()
 
 
@@ -131,7 +131,7 @@ def _open_at_once(url: str, barrier: Any, results: Any) -> None:
 
     barrier.wait(timeout=120)
     try:
-        led = Ledger(url)
+        led = Ledger(url, site="blog.example")
         led.ensure("p1", "devto", "a.md")
         results.put(("ok", current_revision(led.engine)))
         led.dispose()
@@ -164,10 +164,10 @@ def test_many_processes_open_a_new_ledger_at_once(ledger_url: str) -> None:
 
 
 def test_opening_an_up_to_date_ledger_does_not_import_alembic(ledger_url: str) -> None:
-    Ledger(ledger_url).dispose()
+    Ledger(ledger_url, site="blog.example").dispose()
     code = (
         "import sys\nfrom syndicate.ledger import Ledger\n"
-        f"Ledger({ledger_url!r}).dispose()\n"
+        f"Ledger({ledger_url!r}, site='blog.example').dispose()\n"
         "assert 'alembic' not in sys.modules, 'alembic imported on the fast path'\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -76,7 +76,7 @@ def test_a_first_push_to_a_300_post_blog_sends_only_the_post_it_added(
                                     "masto PUT": 0, "masto DELETE": 0}
     assert [a["title"] for a in devto.articles.values()] == ["Hello webhook"]
 
-    ledger = Ledger(f"sqlite:///{tmp_path / 'site' / 'state.db'}")
+    ledger = Ledger(f"sqlite:///{tmp_path / 'site' / 'state.db'}", site="blog.example")
     try:
         states: dict[str, int] = {}
         for row in ledger.all():
@@ -146,7 +146,7 @@ def test_a_new_branch_a_force_push_or_a_lost_base_reconcile_the_whole_tree(tmp_p
 
 
 def test_the_base_is_the_earliest_push_even_delivered_out_of_order(ledger_url: str) -> None:
-    led = Ledger(ledger_url)
+    led = Ledger(ledger_url, site="blog.example")
     syncs = Syncs(led)
     a, b, c, d = ("a" * 40, "b" * 40, "c" * 40, "d" * 40)
     assert syncs.record("r", bases=[(b, c)]) == (0, False)  # B..C arrives first

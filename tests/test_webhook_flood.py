@@ -195,6 +195,11 @@ def test_the_log_throttle_passes_one_line_per_kind_per_window_and_counts_the_res
     assert throttle.filter(later)
     assert later.getMessage().endswith("(+1,099 more like it in 10s)")
     assert not throttle.filter(_record(template, "10.0.0.2:5", 10.0))
+    # a verified push's sync lines all share one template; every one of them is shown
+    lines = [_record("%s", f"new content/posts/{i}.md → devto: create") for i in range(3)]
+    for line in lines:
+        line.throttle = False
+    assert all(throttle.filter(line) for line in lines)
 
 
 def test_running_out_of_descriptors_on_accept_is_one_line_without_a_traceback(

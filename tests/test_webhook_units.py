@@ -70,7 +70,7 @@ def test_repo_names_come_from_the_url() -> None:
 
 
 def test_a_delivery_is_remembered_once_and_a_commit_is_synced_once(ledger_url: str) -> None:
-    led = Ledger(ledger_url)
+    led = Ledger(ledger_url, site="blog.example")
     seen = Deliveries(led)
     now = utcnow()
     assert seen.remember("d1", "github", "refs/heads/main", A, B, now) == "new"
@@ -85,7 +85,7 @@ def test_a_delivery_is_remembered_once_and_a_commit_is_synced_once(ledger_url: s
 
 
 def test_pushes_during_a_sync_fold_into_the_next_and_two_never_run_at_once(ledger_url: str) -> None:
-    led = Ledger(ledger_url)
+    led = Ledger(ledger_url, site="blog.example")
     syncs = Syncs(led)
     assert syncs.acquire("r", "w1", 60) is None  # nothing requested
     syncs.request("r")
@@ -107,7 +107,7 @@ def test_pushes_during_a_sync_fold_into_the_next_and_two_never_run_at_once(ledge
 
 
 def test_concurrent_requests_are_all_counted(ledger_url: str) -> None:
-    led = Ledger(ledger_url)
+    led = Ledger(ledger_url, site="blog.example")
     syncs = Syncs(led)
     def ten() -> None:
         for _ in range(10):
@@ -128,7 +128,7 @@ def test_the_push_counter_commits_concurrent_pushes_in_batches(tmp_path: Path) -
 
     from syndicate.webhook_store import PushCounter
 
-    led = Ledger(f"sqlite:///{tmp_path / 'state.db'}")
+    led = Ledger(f"sqlite:///{tmp_path / 'state.db'}", site="blog.example")
     syncs = Syncs(led)
     counter = PushCounter(syncs, "g")
 

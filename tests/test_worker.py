@@ -82,7 +82,7 @@ def test_push_with_a_broker_queues_and_workers_publish_each_post_once(tmp_path, 
         w = workers(config, concurrency=4)
         w.start(1, beat=True)
         w.start(1)
-        ledger = Ledger(pg_url)
+        ledger = Ledger(pg_url, site="blog.example")
         wait_until(lambda: state_counts(ledger).get("published") == 20, 60, "20 published rows",
                    lambda: f"{state_counts(ledger)}\n{logs(tmp_path)}")
         assert len(devto.articles) == 10 and len(masto.live) == 10
@@ -102,7 +102,7 @@ def test_duplicate_deliveries_race_and_exactly_one_publishes(tmp_path, broker, w
             assert cli(config, "push", str(tmp_path / "content"), "--force").returncode == 0
         w = workers(config, concurrency=8)
         w.start(3)
-        ledger = Ledger(pg_url)
+        ledger = Ledger(pg_url, site="blog.example")
         wait_until(lambda: state_counts(ledger).get("published") == 12, 90, "12 published rows",
                    lambda: f"{state_counts(ledger)}\n{logs(tmp_path)}")
         time.sleep(2)  # let the duplicates drain
@@ -128,7 +128,7 @@ def test_a_killed_worker_task_is_redelivered_and_not_duplicated(tmp_path, broker
                    lambda: logs(tmp_path))
         w.kill_one(0)  # ...and the worker dies inside it (SIGKILL)
         w.start(1, beat=True)
-        ledger = Ledger(pg_url)
+        ledger = Ledger(pg_url, site="blog.example")
         wait_until(lambda: state_counts(ledger).get("published") == 1, 60, "the redelivered task",
                    lambda: f"{state_counts(ledger)}\n{logs(tmp_path)}")
         assert len(masto.live) == 1  # the hung create landed once; the redelivery found it (Idempotency-Key)
@@ -144,7 +144,7 @@ def test_a_long_rate_limit_is_deferred_to_the_ledger_and_brought_back(tmp_path, 
         assert cli(config, "push", str(tmp_path / "content")).returncode == 0
         w = workers(config, concurrency=2)
         w.start(1)
-        ledger = Ledger(pg_url)
+        ledger = Ledger(pg_url, site="blog.example")
         wait_until(lambda: state_counts(ledger).get("deferred") == 1, 30, "the deferral",
                    lambda: f"{state_counts(ledger)}\n{logs(tmp_path)}")
         row = ledger.all()[0]
@@ -178,7 +178,7 @@ def test_a_future_post_is_published_by_the_periodic_job_when_due(tmp_path, broke
                               queue={"visibility_timeout": 20, "scan_interval": 1})
         out = cli(config, "push", str(tmp_path / "content"), "--json")
         assert json.loads(out.stdout)["results"][0]["status"] == "deferred"
-        ledger = Ledger(pg_url)
+        ledger = Ledger(pg_url, site="blog.example")
         assert state_counts(ledger) == {"deferred": 1}
         w = workers(config, concurrency=2)
         w.start(1, beat=True)

@@ -22,6 +22,10 @@ States of a `syndication` row (a free string column; these are all it holds):
     deleted    the copy was removed or unpublished (`deleted_at`, `reason`); the
                revision moved on, so a re-create gets a fresh key
 
+Every row belongs to one site (the `site` column, first in each primary key)
+and a `Ledger` sees only its own site's rows; `sites` lists the sites that use
+the ledger, which is one unless each of them sets `[state] shared` (`sites`).
+
 Beside the rows: `syndication_part` (one row per posted part of a thread, so a
 half-posted thread resumes where it stopped; `Row.parts_total` is the count
 expected), `facts` (a server's limits and the like, cached with an expiry) and
@@ -34,14 +38,14 @@ from typing import Any
 from syndicate.ledger.rows import FileRow, Part, Row, utcnow
 
 __all__ = [
-    "HEAD", "FileRow", "Ledger", "Part", "Row", "current_revision", "ensure_schema", "make_engine",
-    "metadata", "utcnow",
+    "HEAD", "FileRow", "Ledger", "Part", "Row", "SiteConflict", "current_revision", "ensure_schema", "make_engine",
+    "metadata", "open_ledger", "utcnow",
 ]
 
 # SQLAlchemy is imported only by what needs the database: reading rows (`rows`) and a
 # read-only peek at SQLite (`peek`, for `preview`) start without it
-_LAZY = {"Ledger": "store", "current_revision": "migrate", "ensure_schema": "migrate", "make_engine": "migrate",
-         "HEAD": "schema", "metadata": "schema"}
+_LAZY = {"Ledger": "store", "open_ledger": "store", "SiteConflict": "sites", "current_revision": "migrate",
+         "ensure_schema": "migrate", "make_engine": "migrate", "HEAD": "schema", "metadata": "schema"}
 
 
 def __getattr__(name: str) -> Any:

@@ -3,7 +3,8 @@
 A preview reads two things, the (post, target) row and an instance's cached
 facts, and writes nothing; with `sqlite3` it needs neither SQLAlchemy (about
 a third of a one-post preview's start) nor a schema check. A ledger that does
-not exist yet reads as empty.
+not exist yet reads as empty; one from before sites (no `site` column) reads
+as this site's, as the first push will make it.
 """
 from __future__ import annotations
 
@@ -25,10 +26,26 @@ def _time(value: Any) -> datetime | None:
 
 
 class Peek:
-    """`get`, `get_fact` and `parts` of a `Ledger`, read-only, on a SQLite file."""
+    """`get`, `get_fact` and `parts` of one site's `Ledger`, read-only, on a SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, site: str) -> None:
         self.path = path
+        self.site = site
+        self._mine: str | None = None
+
+    def _site_filter(self) -> str:
+        """` AND site = ?` where rows carry their site (the rows of a pre-0005 ledger are all this site's)."""
+        if self._mine is None:
+            columns = [r["name"] for r in self._query("PRAGMA table_info(syndication)", ())]
+            if not columns:
+                return ""  # no ledger yet: nothing to read, and nothing to remember
+            self._mine = " AND site = ?" if "site" in columns else ""
+        return self._mine
+
+    def _rows(self, table: str, post_id: str, target: str, order: str = "") -> list[sqlite3.Row]:
+        site = self._site_filter()
+        return self._query(f"SELECT * FROM {table} WHERE post_id = ? AND target = ?{site}{order}",
+                           (post_id, target, self.site) if site else (post_id, target))
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[sqlite3.Row]:
         if not self.path.exists():
@@ -43,7 +60,7 @@ class Peek:
             conn.close()
 
     def get(self, post_id: str, target: str) -> Row | None:
-        found = self._query("SELECT * FROM syndication WHERE post_id = ? AND target = ?", (post_id, target))
+        found = self._rows("syndication", post_id, target)
         if not found:
             return None
         data = dict(found[0])
@@ -66,16 +83,15 @@ class Peek:
         """A preview records nothing: the next push fetches and caches the facts."""
 
     def parts(self, post_id: str, target: str) -> list[Part]:
-        found = self._query("SELECT * FROM syndication_part WHERE post_id = ? AND target = ? ORDER BY idx",
-                            (post_id, target))
+        found = self._rows("syndication_part", post_id, target, " ORDER BY idx")
         return [Part(idx=m["idx"], revision=m["revision"], idem_key=m["idem_key"], state=m["state"],
                      remote_id=m["remote_id"], remote_url=m["remote_url"],
                      remote_extra=json.loads(m["remote_extra"]) if m["remote_extra"] else {},
                      content_hash=m["content_hash"], updated_at=_time(m["updated_at"])) for m in found]
 
 
-def peek_for(url: str) -> Peek | None:
-    """A `Peek` for a `sqlite:///path` URL; None for any other database."""
+def peek_for(url: str, site: str) -> Peek | None:
+    """A `Peek` at `site`'s rows for a `sqlite:///path` URL; None for any other database."""
     if url.startswith("sqlite:///") and not url.endswith(":memory:"):
-        return Peek(Path(url[len("sqlite:///"):]))
+        return Peek(Path(url[len("sqlite:///"):]), site)
     return None

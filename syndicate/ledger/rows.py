@@ -49,6 +49,7 @@ class Row:
     reason: str | None = None
     deleted_at: datetime | None = None
     parts_total: int | None = None
+    site: str = ""  # the site whose row this is (every query of a `Ledger` is confined to one)
 
     @classmethod
     def from_db(cls, m: Any) -> Row:

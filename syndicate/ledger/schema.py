@@ -11,11 +11,13 @@ import sqlalchemy as sa
 
 from syndicate.ledger.rows import FileRow, Part, Row, aware, utcnow
 
-__all__ = ["HEAD", "FileRow", "Part", "Row", "aware", "deliveries", "facts", "files", "metadata", "parts", "rows", "syncs", "utcnow"]
+__all__ = ["HEAD", "FileRow", "Part", "Row", "aware", "deliveries", "facts", "files", "metadata", "parts", "rows",
+           "sites", "syncs", "utcnow"]
 
 # the newest migration; checked against the scripts by a test, so that opening
 # an up-to-date ledger needs no import of alembic
-HEAD = "0004"
+HEAD = "0005"
+SITE = 300  # the length of a site's name (0005: every per-site row carries it)
 
 metadata = sa.MetaData()
 TZ = sa.DateTime(timezone=True)
@@ -23,6 +25,7 @@ TZ = sa.DateTime(timezone=True)
 rows = sa.Table(
     "syndication",
     metadata,
+    sa.Column("site", sa.String(SITE), primary_key=True),
     sa.Column("post_id", sa.String(128), primary_key=True),
     sa.Column("target", sa.String(128), primary_key=True),
     sa.Column("post_path", sa.Text, nullable=True),
@@ -53,6 +56,7 @@ sa.Index("ix_syndication_due", rows.c.state, rows.c.deferred_until)
 parts = sa.Table(
     "syndication_part",
     metadata,
+    sa.Column("site", sa.String(SITE), primary_key=True),
     sa.Column("post_id", sa.String(128), primary_key=True),
     sa.Column("target", sa.String(128), primary_key=True),
     sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False),
@@ -78,6 +82,7 @@ facts = sa.Table(
 files = sa.Table(
     "files",
     metadata,
+    sa.Column("site", sa.String(SITE), primary_key=True),
     sa.Column("path", sa.Text, primary_key=True),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("mtime_ns", sa.BigInteger, nullable=False),
@@ -88,11 +93,11 @@ files = sa.Table(
 )
 
 
-
 # 0003: webhook deliveries (replay memory, the push record) and one sync state (and lock) per repository
 deliveries = sa.Table(
     "deliveries",
     metadata,
+    sa.Column("site", sa.String(SITE), primary_key=True),
     sa.Column("delivery_id", sa.String(200), primary_key=True),
     sa.Column("host", sa.String(16), nullable=False),
     sa.Column("ref", sa.Text, nullable=True),
@@ -106,6 +111,7 @@ sa.Index("ix_deliveries_received_at", deliveries.c.received_at)
 syncs = sa.Table(
     "syncs",
     metadata,
+    sa.Column("site", sa.String(SITE), primary_key=True),
     sa.Column("repo", sa.String(300), primary_key=True),
     sa.Column("requested", sa.Integer, nullable=False),  # pushes accepted so far
     sa.Column("done", sa.Integer, nullable=False),  # `requested` as the last finished sync read it
@@ -118,3 +124,13 @@ syncs = sa.Table(
     # 0004: before the first sync, the commit the first push started from: its tree is taken as published
     sa.Column("base", sa.String(64), nullable=True),
 )
+
+# 0005: the sites whose rows this ledger holds (one, unless `[state] shared`); each per-site table
+# above leads its primary key with `site`, and every query of `Ledger` is confined to its own
+sites = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("site", sa.String(SITE), primary_key=True),
+    sa.Column("joined_at", TZ, nullable=False),
+)
+PER_SITE = (rows, parts, files, deliveries, syncs)

@@ -1,10 +1,10 @@
-"""`Ledger`: every read and write of the ledger, each one short transaction."""
+"""`Ledger`: every read and write of one site's rows of the ledger, each one short transaction."""
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -21,21 +21,48 @@ from syndicate.ledger.schema import (
     rows,
     utcnow,
 )
+from syndicate.ledger.sites import SiteConflict, join
+
+if TYPE_CHECKING:
+    from syndicate.config import Config
 
 CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 
 
-def _pk(table: sa.Table, post_id: str, target: str) -> sa.ColumnElement[bool]:
-    return sa.and_(table.c.post_id == post_id, table.c.target == target)
+def open_ledger(config: Config, *, engine: Engine | None = None) -> Ledger:
+    """The ledger of `config`'s site (`[state]` url, site and shared); a refusal names the config file."""
+    try:
+        return Ledger(config.state_url, site=config.site_id, shared=config.shared_ledger, engine=engine)
+    except SiteConflict as exc:
+        raise SiteConflict(f"{config.path}: {exc}") from None
+
+
+def shown_url(url: str) -> str:
+    """The ledger's URL for messages: a database password masked."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
 
 
 class Ledger:
-    """Access to the ledger on SQLite or PostgreSQL; every method is one short transaction."""
+    """One site's rows of the ledger on SQLite or PostgreSQL; every method is one short transaction.
 
-    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+    `site` names the site (see `syndicate.config.site_key`); a ledger another site
+    uses is refused (`SiteConflict`) unless `shared`.
+    """
+
+    def __init__(self, url: str, *, site: str, shared: bool = False, engine: Engine | None = None) -> None:
+        if not site:
+            raise ValueError("a ledger is opened for a site: `site` must not be empty")
         self.url = url
+        self.site = site
         self.engine = engine or make_engine(url)
         ensure_schema(self.engine)
+        join(self.engine, site, shared=shared, now=utcnow(), where=shown_url(url))
+
+    def _pk(self, table: sa.Table, post_id: str, target: str) -> sa.ColumnElement[bool]:
+        return sa.and_(table.c.site == self.site, table.c.post_id == post_id, table.c.target == target)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -43,11 +70,11 @@ class Ledger:
     # rows: reads
     def get(self, post_id: str, target: str) -> Row | None:
         with self.engine.connect() as conn:
-            m = conn.execute(sa.select(rows).where(_pk(rows, post_id, target))).mappings().first()
+            m = conn.execute(sa.select(rows).where(self._pk(rows, post_id, target))).mappings().first()
         return Row.from_db(m) if m else None
 
     def all(self, post_ids: list[str] | None = None, states: list[str] | None = None) -> list[Row]:
-        query = sa.select(rows).order_by(rows.c.post_path, rows.c.target)
+        query = sa.select(rows).where(rows.c.site == self.site).order_by(rows.c.post_path, rows.c.target)
         if post_ids is not None:
             query = query.where(rows.c.post_id.in_(post_ids))
         if states is not None:
@@ -60,12 +87,19 @@ class Ledger:
         now = now or utcnow()
         query = (
             sa.select(rows)
-            .where(rows.c.state == "deferred", rows.c.deferred_until <= now)
+            .where(rows.c.site == self.site, rows.c.state == "deferred", rows.c.deferred_until <= now)
             .order_by(rows.c.deferred_until)
             .limit(limit)
         )
         with self.engine.connect() as conn:
             return [Row.from_db(m) for m in conn.execute(query).mappings()]
+
+    def counts(self) -> list[tuple[str, str, int]]:
+        """(target, state, number of rows) of this site."""
+        query = (sa.select(rows.c.target, rows.c.state, sa.func.count()).where(rows.c.site == self.site)
+                 .group_by(rows.c.target, rows.c.state))
+        with self.engine.connect() as conn:
+            return [(target, state, int(n)) for target, state, n in conn.execute(query)]
 
     def stale(self, older_than: timedelta, now: datetime | None = None, limit: int = 500) -> list[Row]:
         """Rows left `new`, `queued` or `creating` with no live lease for longer than `older_than`.
@@ -79,6 +113,7 @@ class Ledger:
         query = (
             sa.select(rows)
             .where(
+                rows.c.site == self.site,
                 rows.c.state.in_(["new", "queued", "creating"]),
                 rows.c.updated_at < now - older_than,
                 sa.or_(rows.c.lease_until.is_(None), rows.c.lease_until < now),
@@ -101,30 +136,31 @@ class Ledger:
             self._ensure(conn, post_id, target, post_path, utcnow())
 
     def _ensure(self, conn: Connection, post_id: str, target: str, post_path: str | None, now: datetime) -> None:
-        found = conn.execute(sa.select(rows.c.post_path).where(_pk(rows, post_id, target))).first()
+        found = conn.execute(sa.select(rows.c.post_path).where(self._pk(rows, post_id, target))).first()
         if found is None and post_path:
             # same file, new id (a URL that follows the title changed): the same post
             old = conn.execute(
                 sa.select(rows.c.post_id)
-                .where(rows.c.post_path == post_path, rows.c.target == target, rows.c.post_id != post_id)
+                .where(rows.c.site == self.site, rows.c.post_path == post_path, rows.c.target == target,
+                       rows.c.post_id != post_id)
             ).first()
             if old is not None:
-                conn.execute(rows.update().where(_pk(rows, old[0], target)).values(post_id=post_id, updated_at=now))
-                conn.execute(parts.update().where(_pk(parts, old[0], target)).values(post_id=post_id))
+                conn.execute(rows.update().where(self._pk(rows, old[0], target)).values(post_id=post_id, updated_at=now))
+                conn.execute(parts.update().where(self._pk(parts, old[0], target)).values(post_id=post_id))
                 return
         if found is None:
             try:
                 with conn.begin_nested():
                     conn.execute(
                         rows.insert().values(
-                            post_id=post_id, target=target, post_path=post_path, state="new",
+                            site=self.site, post_id=post_id, target=target, post_path=post_path, state="new",
                             revision=1, attempts=0, created_at=now, updated_at=now,
                         )
                     )
             except sa.exc.IntegrityError:
                 pass  # another worker inserted it first: fine
         elif post_path and found[0] != post_path:
-            conn.execute(rows.update().where(_pk(rows, post_id, target)).values(post_path=post_path))
+            conn.execute(rows.update().where(self._pk(rows, post_id, target)).values(post_path=post_path))
 
     def acquire(self, post_id: str, target: str, post_path: str | None, owner: str, ttl: float = 120.0) -> Row | None:
         """Claim the row (creating it if new) and return it; None if another worker holds it.
@@ -141,11 +177,11 @@ class Ledger:
                 values["post_path"] = post_path
             with self.engine.begin() as conn:
                 m = conn.execute(
-                    rows.update().where(_pk(rows, post_id, target), free).values(**values).returning(*rows.c)
+                    rows.update().where(self._pk(rows, post_id, target), free).values(**values).returning(*rows.c)
                 ).mappings().first()
                 if m is not None:
                     return Row.from_db(m)
-                exists = conn.execute(sa.select(rows.c.post_id).where(_pk(rows, post_id, target))).first()
+                exists = conn.execute(sa.select(rows.c.post_id).where(self._pk(rows, post_id, target))).first()
             if exists:
                 return None  # held by another worker
             self.ensure(post_id, target, post_path)
@@ -155,7 +191,7 @@ class Ledger:
         with self.engine.begin() as conn:
             conn.execute(
                 rows.update()
-                .where(_pk(rows, post_id, target), rows.c.lease_owner == owner)
+                .where(self._pk(rows, post_id, target), rows.c.lease_owner == owner)
                 .values(lease_owner=None, lease_until=None)
             )
 
@@ -164,7 +200,7 @@ class Ledger:
             values["remote_extra"] = json.dumps(values["remote_extra"] or {}, sort_keys=True)
         values["updated_at"] = utcnow()
         with self.engine.begin() as conn:
-            conn.execute(rows.update().where(_pk(rows, post_id, target)).values(**values))
+            conn.execute(rows.update().where(self._pk(rows, post_id, target)).values(**values))
 
     def record_intent(self, post_id: str, target: str, key: str, content_hash: str) -> None:
         """Committed before `create` is called: from here the outcome is unknown until recorded."""
@@ -215,14 +251,14 @@ class Ledger:
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(
-                rows.update().where(_pk(rows, post_id, target)).values(
+                rows.update().where(self._pk(rows, post_id, target)).values(
                     state="deleted", deleted_at=now, reason=reason, revision=rows.c.revision + 1,
                     remote_id=None, remote_url=None, remote_extra=None, idem_key=None, content_hash=None,
                     parts_total=None, last_error=None, error_kind=None, deferred_until=None,
                     defer_reason=None, updated_at=now,
                 )
             )
-            conn.execute(parts.delete().where(_pk(parts, post_id, target)))
+            conn.execute(parts.delete().where(self._pk(parts, post_id, target)))
 
     def mark_baseline(self, post_id: str, target: str, post_path: str | None, content_hash: str | None = None,
                       reason: str = "first-run baseline") -> bool:
@@ -236,7 +272,7 @@ class Ledger:
             self._ensure(conn, post_id, target, post_path, now)
             done = conn.execute(
                 rows.update()
-                .where(_pk(rows, post_id, target), rows.c.state.not_in(["published", "creating", "check"]))
+                .where(self._pk(rows, post_id, target), rows.c.state.not_in(["published", "creating", "check"]))
                 .values(state="baseline", content_hash=content_hash, reason=reason, updated_at=now)
             )
         return done.rowcount == 1
@@ -256,14 +292,14 @@ class Ledger:
                           remote_id=None, remote_url=None, remote_extra=None)
         with self.engine.begin() as conn:
             done = conn.execute(
-                rows.update().where(_pk(rows, post_id, target), rows.c.state == "check").values(**values)
+                rows.update().where(self._pk(rows, post_id, target), rows.c.state == "check").values(**values)
             )
         return done.rowcount == 1
 
     # thread parts
     def parts(self, post_id: str, target: str) -> list[Part]:
         with self.engine.connect() as conn:
-            found = conn.execute(sa.select(parts).where(_pk(parts, post_id, target)).order_by(parts.c.idx))
+            found = conn.execute(sa.select(parts).where(self._pk(parts, post_id, target)).order_by(parts.c.idx))
             return [Part.from_db(m) for m in found.mappings()]
 
     def record_part(
@@ -273,7 +309,7 @@ class Ledger:
     ) -> None:
         """Insert or replace part `idx` (counted from 0) of a thread."""
         values = {
-            "post_id": post_id, "target": target, "idx": idx, "revision": revision, "idem_key": idem_key,
+            "site": self.site, "post_id": post_id, "target": target, "idx": idx, "revision": revision, "idem_key": idem_key,
             "state": state, "remote_id": remote_id, "remote_url": remote_url, "content_hash": content_hash,
             "updated_at": utcnow(),
             "remote_extra": json.dumps(remote_extra, sort_keys=True) if remote_extra else None,
@@ -283,7 +319,7 @@ class Ledger:
 
     def clear_parts(self, post_id: str, target: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(parts.delete().where(_pk(parts, post_id, target)))
+            conn.execute(parts.delete().where(self._pk(parts, post_id, target)))
 
     # instance facts
     def get_fact(self, scope: str, now: datetime | None = None) -> dict[str, Any] | None:
@@ -305,14 +341,15 @@ class Ledger:
     # watched files
     def files(self) -> dict[str, FileRow]:
         with self.engine.connect() as conn:
-            return {m["path"]: FileRow.from_db(m) for m in conn.execute(sa.select(files)).mappings()}
+            found = conn.execute(sa.select(files).where(files.c.site == self.site)).mappings()
+            return {m["path"]: FileRow.from_db(m) for m in found}
 
     def put_files(self, found: Iterable[FileRow]) -> None:
         """Insert or replace many files in one transaction (one executemany)."""
         now = utcnow()
         values = [
-            {"path": f.path, "size": f.size, "mtime_ns": f.mtime_ns, "inode": f.inode, "sha256": f.sha256,
-             "post_id": f.post_id, "seen_at": f.seen_at or now}
+            {"site": self.site, "path": f.path, "size": f.size, "mtime_ns": f.mtime_ns, "inode": f.inode,
+             "sha256": f.sha256, "post_id": f.post_id, "seen_at": f.seen_at or now}
             for f in found
         ]
         if values:
@@ -323,7 +360,8 @@ class Ledger:
         gone = list(paths)
         with self.engine.begin() as conn:
             for start in range(0, len(gone), CHUNK):
-                conn.execute(files.delete().where(files.c.path.in_(gone[start:start + CHUNK])))
+                conn.execute(files.delete().where(files.c.site == self.site,
+                                                  files.c.path.in_(gone[start:start + CHUNK])))
 
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT ... ON CONFLICT (primary key) DO UPDATE every other column, on either backend."""

@@ -53,6 +53,7 @@ class Deliveries:
 
     def __init__(self, ledger: Ledger) -> None:
         self.engine = ledger.engine
+        self.site = ledger.site
         self._purged: datetime | None = None
 
     def remember(self, delivery_id: str, host: str, ref: str, before: str, after: str,
@@ -63,13 +64,13 @@ class Deliveries:
         try:
             with self.engine.begin() as conn:
                 conn.execute(deliveries.insert().values(
-                    delivery_id=delivery_id, host=host, ref=ref, before=before, after=after, received_at=now))
+                    site=self.site, delivery_id=delivery_id, host=host, ref=ref, before=before, after=after, received_at=now))
         except sa.exc.IntegrityError:
             return "duplicate"
         d = deliveries.c
         # the earliest delivery of a commit wins (ties by id), so two servers never both sync it nor both skip it
         earlier = sa.select(sa.func.count()).where(
-            d.after == after, d.delivery_id != delivery_id, d.received_at >= now - WINDOW,
+            d.site == self.site, d.after == after, d.delivery_id != delivery_id, d.received_at >= now - WINDOW,
             sa.or_(d.received_at < now, sa.and_(d.received_at == now, d.delivery_id < delivery_id)))
         with self.engine.connect() as conn:
             return "same commit" if conn.execute(earlier).scalar() else "new"
@@ -79,7 +80,8 @@ class Deliveries:
             return
         self._purged = now
         with self.engine.begin() as conn:
-            conn.execute(deliveries.delete().where(deliveries.c.received_at < now - WINDOW))
+            conn.execute(deliveries.delete().where(deliveries.c.site == self.site,
+                                                   deliveries.c.received_at < now - WINDOW))
 
 
 class Syncs:
@@ -87,10 +89,14 @@ class Syncs:
 
     def __init__(self, ledger: Ledger) -> None:
         self.engine = ledger.engine
+        self.site = ledger.site
+
+    def _repo(self, repo: str) -> sa.ColumnElement[bool]:
+        return sa.and_(syncs.c.site == self.site, syncs.c.repo == repo)
 
     def get(self, repo: str) -> SyncRow | None:
         with self.engine.connect() as conn:
-            m = conn.execute(sa.select(syncs).where(syncs.c.repo == repo)).mappings().first()
+            m = conn.execute(sa.select(syncs).where(self._repo(repo))).mappings().first()
         return SyncRow.from_db(m) if m else None
 
     def request(self, repo: str, *, full: bool = False, count: int = 1,
@@ -116,14 +122,14 @@ class Syncs:
             values["full"] = True
         for _ in range(3):
             with self.engine.begin() as conn:  # the UPDATE locks the row: the base is read and written under it
-                got = conn.execute(syncs.update().where(s.repo == repo).values(**values)
+                got = conn.execute(syncs.update().where(self._repo(repo)).values(**values)
                                    .returning(s.requested, s.done, s.commit, s.base)).first()
                 if got is not None:
                     waiting, synced, was = int(got[0]) - count - int(got[1]), got[2] is not None, got[3]
                 else:
                     try:
                         with conn.begin_nested():
-                            conn.execute(syncs.insert().values(repo=repo, requested=count, done=0, full=full))
+                            conn.execute(syncs.insert().values(site=self.site, repo=repo, requested=count, done=0, full=full))
                     except sa.exc.IntegrityError:
                         continue  # another server inserted it first: update it
                     waiting, synced, was = 0, False, None
@@ -131,7 +137,7 @@ class Syncs:
                 for before, after in () if synced else bases:
                     base = before if base is None or base == after else base
                 if base != was:
-                    conn.execute(syncs.update().where(s.repo == repo).values(base=base))
+                    conn.execute(syncs.update().where(self._repo(repo)).values(base=base))
                 return waiting, synced
         raise sa.exc.InvalidRequestError(f"syncs: cannot record a push for {repo}")
 
@@ -141,10 +147,10 @@ class Syncs:
         s = syncs.c
         free = sa.or_(s.owner.is_(None), s.lease_until < now, s.owner == owner)
         with self.engine.begin() as conn:
-            m = conn.execute(sa.select(syncs).where(s.repo == repo)).mappings().first()
+            m = conn.execute(sa.select(syncs).where(self._repo(repo))).mappings().first()
             if m is None or m["requested"] == m["done"]:
                 return None
-            taken = conn.execute(syncs.update().where(s.repo == repo, free).values(
+            taken = conn.execute(syncs.update().where(self._repo(repo), free).values(
                 owner=owner, lease_until=now + timedelta(seconds=ttl), full=False)).rowcount
             if not taken:
                 return None
@@ -162,13 +168,13 @@ class Syncs:
         if error is not None and row.full:
             done["full"] = True  # the whole-tree reconcile is still owed
         with self.engine.begin() as conn:
-            conn.execute(syncs.update().where(s.repo == repo, s.owner == owner).values(**done))
+            conn.execute(syncs.update().where(self._repo(repo), s.owner == owner).values(**done))
             released = conn.execute(syncs.update().where(
-                s.repo == repo, s.owner == owner, s.requested == row.requested).values(
+                self._repo(repo), s.owner == owner, s.requested == row.requested).values(
                 owner=None, lease_until=None)).rowcount
         return bool(released)
 
     def release(self, repo: str, owner: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(syncs.update().where(syncs.c.repo == repo, syncs.c.owner == owner).values(
+            conn.execute(syncs.update().where(self._repo(repo), syncs.c.owner == owner).values(
                 owner=None, lease_until=None))
