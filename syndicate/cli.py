@@ -34,7 +34,7 @@ ToOpt = typer.Option(None, "--to", "-t", help="only this target (repeatable)")
 
 _consoles: dict[tuple[bool, int], Console] = {}
 STYLES = {"create": "green", "update": "yellow", "delete": "red", "repost": "yellow", "error": "red",
-          "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow",
+          "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow", "held": "yellow",
           "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim"}
 
 
@@ -402,8 +402,14 @@ def retry(
     rows = [r for r in syn.ledger.all(ids, states) if not target or r.target in target]
     results: list[dict[str, Any]] = []
     failures = 0
+    from syndicate import lease
+
     for row in rows:
         if row.target not in config.targets:
+            continue
+        if lease.held(row.lease_owner, row.lease_until):  # someone is on it now: say who, and until when
+            results.append({"path": row.post_path, "target": row.target, "status": "held",
+                            "error": f"{lease.LEASED}: {lease.describe(row.lease_owner, row.lease_until)}"})
             continue
         if row.state != "creating":  # `creating` keeps its unknown outcome: find() runs first
             values: dict[str, Any] = {"deferred_until": None, "defer_reason": None}

@@ -430,7 +430,7 @@ class Syndicator:
 
         row = self.ledger.get(post_id, target)
         holder = describe(row.lease_owner, row.lease_until) if row is not None else "a process that just let it go"
-        return f"{LEASED}: {holder}; it is tried again when that lease ends"
+        return f"{LEASED}: {holder}; that process finishes it (should it die, the next run takes over)"
 
     def _execute_claimed(self, post: Post, target: str, path: str, force: bool, row: Row,
                          released: list[bool]) -> Outcome:
