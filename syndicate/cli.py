@@ -357,10 +357,12 @@ def status(
     from rich.table import Table
     from rich.text import Text
 
+    from syndicate import lease
+
     table = Table("post", "target", "state", "remote / detail")
     table.columns[0].overflow = "fold"
     table.columns[3].overflow = "fold"
-    for d in data:
+    for row, d in zip(rows, data, strict=True):
         state = str(d["state"])
         style = STYLES.get(state, "dim")
         if state in _STATE_NOTES:
@@ -374,6 +376,8 @@ def status(
             detail = f"until {d['deferred_until']}: {d['defer_reason']}"
         elif d["state"] in ("check", "deleted", "baseline"):
             detail = str(d["reason"] or d["last_error"] or "")
+        elif lease.unfinished(row):  # who has it, or when the periodic job takes it up: never a stale promise
+            detail = lease.next_step(row, config)
         else:
             detail = str(d["remote_url"] or d["last_error"] or "")
         table.add_row(Text(str(d["path"] or d["post_id"])), Text(str(d["target"])), Text(state, style=style),
@@ -629,7 +633,7 @@ def worker(
     argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
     if beat:
         argv += ["-B", f"--schedule={_beat_schedule(celery_app)}"]
-    celery_app.worker_main(argv)
+    raise typer.Exit(_celery(celery_app, argv))
 
 
 @app.command()
@@ -639,7 +643,23 @@ def beat(
 ) -> None:
     """Run the periodic jobs: enqueue deferred rows and future posts when they become due."""
     celery_app = _worker_app(config_path)
-    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={_beat_schedule(celery_app)}"])
+    raise typer.Exit(_celery(celery_app, ["beat", f"--loglevel={loglevel}", f"--schedule={_beat_schedule(celery_app)}"]))
+
+
+def _celery(celery_app: Any, argv: list[str]) -> int:
+    """Run a `celery` command on our app and return its exit code.
+
+    `app.worker_main` and `app.start` drop it, so a worker that stopped on an
+    unrecoverable error (or a cold shutdown) would exit 0 and look finished to a supervisor.
+    """
+    from celery.bin.celery import celery as command
+
+    command.params[0].default = celery_app
+    try:
+        code = command.main(args=argv, standalone_mode=False, auto_envvar_prefix="CELERY")
+    finally:
+        command.params[0].default = None
+    return code if isinstance(code, int) else 0
 
 
 def _beat_schedule(celery_app: Any) -> str:

@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from syndicate.ledger.rows import utcnow
+from syndicate.ledger.rows import Row, utcnow
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -184,6 +184,37 @@ def stale_after(config: Config) -> float:
     if config.queue.stale_after is not None:
         return float(config.queue.stale_after)
     return visibility_timeout(config) + float(config.queue.scan_interval)
+
+
+def unfinished(row: Row) -> bool:
+    """Whether work on the row was started or asked for and is not done (`Ledger.unfinished`)."""
+    if row.state in ("queued", "creating"):
+        return True
+    return row.state == "new" and bool(row.lease_owner or row.attempts or row.last_error)
+
+
+def next_step(row: Row, config: Config, now: datetime | None = None) -> str:
+    """What happens next to an unfinished row, and by when: only a time the system keeps by itself
+    (the periodic job's re-send), and the last try's error without the wait it announced then."""
+    now = now or utcnow()
+    if held(row.lease_owner, row.lease_until, now):
+        said = f"being sent by {describe(row.lease_owner, row.lease_until, now)}"
+    elif not config.broker:
+        said = "not sent yet: the next `syndicate push`, `watch` or `retry` sends it"
+    else:
+        since = row.updated_at or now
+        due = since + timedelta(seconds=stale_after(config))
+        if due > now:
+            said = (f"waiting for a worker since {since:%H:%M:%S} UTC; if no worker takes it, "
+                    f"the periodic job sends it again at {due:%H:%M:%S} UTC")
+        else:
+            said = (f"overdue: no worker took it and the periodic job has not sent it again since "
+                    f"{due:%H:%M:%S} UTC; is `syndicate beat` (or `worker -B`) running?")
+    if row.last_error:
+        ago = (now - row.updated_at).total_seconds() if row.updated_at else 0.0
+        last = "rate limited" if row.error_kind == "rate-limited" else row.last_error
+        said += f" (last try {ago:.0f}s ago: {last})"
+    return said
 
 
 @dataclass

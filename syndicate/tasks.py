@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 VISIBILITY_TIMEOUT = 3600  # seconds, before `configure` (a worker with no config at all)
 MAX_COUNTDOWN = 120  # never schedule further ahead than this through the broker
+BROKER_TIMEOUT = 5.0  # seconds: connecting to the broker, or its answer to a command
 
 app = Celery("syndicate")
 app.conf.update(
@@ -52,6 +53,8 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
+    broker_connection_max_retries=None,  # a broker outage is waited out, however long
+    broker_connection_timeout=BROKER_TIMEOUT,
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
     worker_hijack_root_logger=False,
     # no remote control: its broadcast channel is Redis pub/sub, and kombu's pub/sub
@@ -77,7 +80,7 @@ def configure(config: Config) -> Celery:
     app.conf.update(
         broker_url=config.broker,
         task_default_queue=queue.name,
-        broker_transport_options={"visibility_timeout": int(vt)},
+        broker_transport_options=_transport_options(config.broker or "", vt),
         beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": float(queue.scan_interval)}},
     )
     _shared["config"] = config
@@ -85,6 +88,16 @@ def configure(config: Config) -> Celery:
     # a row new, queued or creating for longer than this with no live lease is sent again
     _shared["stale_after"] = lease.stale_after(config)
     return app
+
+
+def _transport_options(broker: str, vt: float) -> dict[str, Any]:
+    """The visibility timeout, and for Redis a deadline on every connect and command, so that a
+    broker that accepts connections and never answers is an error, not a hang."""
+    options: dict[str, Any] = {"visibility_timeout": int(vt)}
+    if broker.startswith(("redis://", "rediss://", "unix://")):
+        options.update(socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=max(30.0, 6 * BROKER_TIMEOUT),
+                       socket_keepalive=True, retry_on_timeout=True)
+    return options
 
 
 def _config() -> Config:
@@ -235,13 +248,51 @@ def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = Fal
     return queued
 
 
-def check_broker(timeout: float = 3.0) -> str | None:
-    """None when the broker answers; else why not (for a clear start-up error)."""
+def check_broker(timeout: float = BROKER_TIMEOUT) -> str | None:
+    """None when the broker answers within `timeout` seconds; else what was waited for, and why not.
+
+    Redis is asked for a PING with a deadline on the connect and on the answer;
+    any other broker is connected to in a thread that is given up at the deadline.
+    """
+    url = str(app.conf.broker_url or "")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return _ping_redis(url, timeout)
+    found: list[str | None] = []
+
+    def connect() -> None:
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=timeout)
+            found.append(None)
+        except Exception as exc:  # kombu raises many kinds here; all mean "unreachable"
+            found.append(f"{type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=connect, name="broker-check", daemon=True)
+    thread.start()
+    thread.join(timeout * 2)
+    if not found:
+        return f"no connection within {timeout * 2:g}s"
+    return found[0]
+
+
+def _ping_redis(url: str, timeout: float) -> str | None:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                                  retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
-    except Exception as exc:  # kombu raises many kinds here; all mean "unreachable"
+        client.ping()
+    except redis.TimeoutError:
+        return (f"it took the connection but did not answer PING within {timeout:g}s: "
+                "is that port really Redis, and is it responsive?")
+    except redis.ConnectionError as exc:
+        return f"cannot connect within {timeout:g}s: {exc}"
+    except redis.RedisError as exc:
         return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
     return None
 
 
