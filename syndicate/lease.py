@@ -200,7 +200,7 @@ def next_step(row: Row, config: Config, now: datetime | None = None) -> str:
     if held(row.lease_owner, row.lease_until, now):
         said = f"being sent by {describe(row.lease_owner, row.lease_until, now)}"
     elif not config.broker:
-        said = "not sent yet: the next `syndicate push`, `watch` or `retry` sends it"
+        said = "not sent yet: the next `syndicate push` or `watch` sends it"
     else:
         since = row.updated_at or now
         due = since + timedelta(seconds=stale_after(config))

@@ -134,9 +134,9 @@ def test_a_post_pushed_then_deleted_is_taken_down_after_its_grace(tmp_path: Path
 
 
 def test_a_mass_deletion_of_pushed_posts_is_held_by_the_guard(tmp_path: Path,
-                                                              fakes: tuple[FakeDevTo, FakeMastodon],
-                                                              ledger_url: str) -> None:
+                                                              fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
     devto, masto = fakes
+    ledger_url = f"sqlite:///{tmp_path / 'state.db'}"  # the same queries as the test above, on both backends
     site = make_site(tmp_path, devto, masto, ledger_url, delete_grace='"1ms"', max_deletes="2")
     paths = [write(site, f"p{i}.md", post_text(f"Post {i}")) for i in range(4)]
     code, out = cli(site, "push", "content/posts")
@@ -152,11 +152,12 @@ def test_a_mass_deletion_of_pushed_posts_is_held_by_the_guard(tmp_path: Path,
     assert "held" not in out and "deleted" not in out, out
 
 
-def test_retry_on_a_leased_row_says_who_holds_it_until_when(tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon],
-                                                            ledger_url: str) -> None:
+def test_retry_on_a_leased_row_says_who_holds_it_until_when(tmp_path: Path,
+                                                            fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
     from tests.test_leases import Holder
 
     devto, masto = fakes
+    ledger_url = f"sqlite:///{tmp_path / 'state.db'}"  # leases on both backends: tests/test_leases.py
     site = make_site(tmp_path, devto, masto, ledger_url)
     post = write(site, "alpha.md", post_text("Alpha"))
     masto.fail_next(1, status=422, method="POST")  # refused: the row is `failed`
