@@ -179,3 +179,25 @@ def test_retry_on_a_leased_row_says_who_holds_it_until_when(tmp_path: Path,
         ledger.dispose()
 
 
+
+
+def test_copies_kept_by_on_delete_are_not_taken_for_a_new_deletion(tmp_path: Path,
+                                                                   fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
+    devto, masto = fakes
+    site = make_site(tmp_path, devto, masto, f"sqlite:///{tmp_path / 'state.db'}", delete_grace='"1ms"')
+    toml = site / "syndicate.toml"
+    text = toml.read_text(encoding="utf-8")
+    for table in ("[targets.devto]", "[targets.mastodon]"):
+        text = text.replace(table, f'{table}\non_delete = "keep"')
+    toml.write_text(text, encoding="utf-8")
+    post = write(site, "alpha.md", post_text("Alpha"))
+    write(site, "beta.md", post_text("Beta"))
+    assert cli(site, "push", "content/posts")[0] == 0
+    post.unlink()
+    code, out = cli(site, "watch", "--once")
+    assert "deleted content/posts/alpha.md" in out, out
+    code, out = cli(site, "watch", "--once")  # the grace is over: on_delete = keep leaves both copies
+    assert "removed content/posts/alpha.md → devto: skip (file deleted; on_delete = keep: the copy stays)" in out, out
+    assert len(masto.live) == 2 and not devto_puts(devto)
+    code, out = cli(site, "watch", "--once")  # settled: the rows that still point at copies are not news
+    assert "alpha.md" not in out, out
