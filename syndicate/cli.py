@@ -273,7 +273,13 @@ def push(
         if problem:
             raise _fail(f"the broker {syn.redact(_safe_url(config.broker))} does not answer ({problem}); "
                         "start it, or remove [queue] broker to run in-process")
-        queued = enqueue(syn, posts, targets, force=force)
+        from kombu.exceptions import OperationalError
+
+        try:
+            queued = enqueue(syn, posts, targets, force=force)
+        except OperationalError as exc:  # the broker went away after the check
+            raise _fail(f"the broker {syn.redact(_safe_url(config.broker))} stopped answering while queueing "
+                        f"({exc}); run the push again when it is back: nothing is sent twice", code=1) from None
         if as_json:
             _emit_json({"queued": queued, "errors": _errors_json(errors), "log": _logged.messages})
         else:

@@ -54,6 +54,25 @@ def test_push_and_watch_give_up_on_a_broker_that_never_answers(tmp_path: Path) -
         assert silent.accepted >= 2 and not devto.requests
 
 
+def test_push_says_so_when_the_broker_goes_away_while_it_queues(tmp_path: Path) -> None:
+    broker = RedisServer(tmp_path / "redis")
+    broker.start()
+    try:
+        with TcpProxy(broker.port) as proxy, FakeDevTo() as devto:
+            write_site(tmp_path, 3)
+            config = write_config(tmp_path, targets(devto, None), state_url=f"sqlite:///{tmp_path / 'state.db'}",
+                                  broker=proxy.url(db=0))
+            proxy.refuse_after(1)  # the broker check gets through; then Redis is gone
+            done = cli(config, "push", str(tmp_path / "content"), timeout=90)
+            assert done.returncode == 1, done.stdout + done.stderr
+            assert "stopped answering while queueing" in done.stderr and "Traceback" not in done.stderr, done.stderr
+            proxy.resume()
+            again = cli(config, "push", str(tmp_path / "content"), "--json", timeout=90)
+            assert again.returncode == 0 and len(json.loads(again.stdout)["queued"]) == 3, again.stderr
+    finally:
+        broker.stop()
+
+
 def test_a_worker_that_dies_of_an_error_exits_non_zero(tmp_path: Path) -> None:
     import redis
 

@@ -4,7 +4,8 @@
 `127.0.0.1:port` (a real Redis). `pause()` holds every byte both ways and
 accepts new connections without forwarding them (a partition: nothing is
 refused, nothing answers); `drop()` resets every connection and refuses new ones
-(the server vanished); `resume()` forwards again. `TcpProxy(None)` forwards
+(the server vanished), and `refuse_after(n)` does so after n more connections;
+`resume()` forwards again. `TcpProxy(None)` forwards
 nowhere: it accepts and never answers (a broker that hangs).
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ class TcpProxy:
         self._wake_r, self._wake_w = socket.socketpair()
         self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         self.accepted = 0
+        self._budget: int | None = None  # `refuse_after`: connections still forwarded
         self._listen(0)
         self._thread = threading.Thread(target=self._run, name="tcpproxy", daemon=True)
         self._thread.start()
@@ -63,9 +65,15 @@ class TcpProxy:
             self.mode = "drop"
         self._wake()
 
+    def refuse_after(self, n: int) -> None:
+        """Forward the next `n` connections, then `drop` (a broker that goes away after a first check)."""
+        with self._lock:
+            self._budget = self.accepted + n
+
     def resume(self) -> None:
         with self._lock:
             self.mode = "forward"
+            self._budget = None
         self._wake()
 
     def close(self) -> None:
@@ -147,6 +155,11 @@ class TcpProxy:
         except OSError:
             return
         self.accepted += 1
+        if self._budget is not None and self.accepted > self._budget:
+            _reset(client)
+            with self._lock:
+                self.mode = "drop"
+            return
         client.setblocking(False)
         self._pairs[client] = None
         self._sel.register(client, selectors.EVENT_READ, ("client", client))
