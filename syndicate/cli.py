@@ -306,12 +306,18 @@ def push(
         if problem:
             raise _fail(f"the broker {syn.redact(_safe_url(config.broker))} does not answer ({problem}); "
                         "start it, or remove [queue] broker to run in-process")
+        from kombu.exceptions import OperationalError
+
         from syndicate.plan import target_warnings
 
         for post in posts:  # the workers plan the rest; a post opted out by a typo must still be told
             for warning in target_warnings(post.control, syn.target_types):
                 log.warning("%s: %s", syn.relpath(post), warning)
-        queued = _queued(enqueue(syn, posts, targets, force=force))
+        try:
+            queued = _queued(enqueue(syn, posts, targets, force=force))
+        except OperationalError as exc:  # the broker went away after the check
+            raise _fail(f"the broker {syn.redact(_safe_url(config.broker))} stopped answering while queueing "
+                        f"({exc}); run the push again when it is back: nothing is sent twice", code=1) from None
         _report(queued, errors, as_json, show_all)
         raise _exit(posts, errors, any(q["status"] == "failed" for q in queued))
 
@@ -394,11 +400,16 @@ def status(
     if not data:
         say(("nothing recorded yet", "dim"))
         raise typer.Exit(0)
-    output.table(("post", "target", "state", "remote / detail"), [_status_row(d) for d in data])
+    from syndicate import lease
+
+    output.table(("post", "target", "state", "remote / detail"),
+                 [_status_row(d, lease.next_step(row, config) if lease.unfinished(row) else None)
+                  for row, d in zip(rows, data, strict=True)])
     _held_note(ledger)
 
 
-def _status_row(d: dict[str, Any]) -> list[tuple[str, str]]:
+def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[str, str]]:
+    """One row of `status`; `next_step`: for an unfinished row, who has it or when it is taken up again."""
     state = str(d["state"])
     style = STYLES.get(state, "dim")
     if state in _STATE_NOTES:
@@ -413,6 +424,8 @@ def _status_row(d: dict[str, Any]) -> list[tuple[str, str]]:
         detail = reason if reason.startswith("not due until") else f"until {d['deferred_until']}: {reason}"
     elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out"):
         detail = str(d["reason"] or d["last_error"] or "")
+    elif next_step:  # who has it, or when the periodic job takes it up: never a stale promise
+        detail = next_step
     else:
         detail = str(d["remote_url"] or d["last_error"] or "")
     return [(str(d["path"] or d["post_id"]), ""), (str(d["target"]), ""), (state, style), (detail, "")]
@@ -467,8 +480,14 @@ def retry(
     rows = [r for r in syn.ledger.all(ids, states) if not target or r.target in target]
     results: list[dict[str, Any]] = []
     failures = 0
+    from syndicate import lease
+
     for row in rows:
         if row.target not in config.targets:
+            continue
+        if lease.held(row.lease_owner, row.lease_until):  # someone is on it now: say who, and until when
+            results.append({"path": row.post_path, "target": row.target, "status": "held",
+                            "error": f"{lease.LEASED}: {lease.describe(row.lease_owner, row.lease_until)}"})
             continue
         if row.state != "creating":  # `creating` keeps its unknown outcome: find() runs first
             values: dict[str, Any] = {"deferred_until": None, "defer_reason": None}
@@ -711,7 +730,7 @@ def worker(
     argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
     if beat:
         argv += ["-B", f"--schedule={_beat_schedule(celery_app)}"]
-    celery_app.worker_main(argv)
+    raise typer.Exit(_celery(celery_app, argv))
 
 
 @app.command()
@@ -721,7 +740,23 @@ def beat(
 ) -> None:
     """Run the periodic jobs: enqueue deferred rows and future posts when they become due."""
     celery_app = _worker_app(config_path)
-    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={_beat_schedule(celery_app)}"])
+    raise typer.Exit(_celery(celery_app, ["beat", f"--loglevel={loglevel}", f"--schedule={_beat_schedule(celery_app)}"]))
+
+
+def _celery(celery_app: Any, argv: list[str]) -> int:
+    """Run a `celery` command on our app and return its exit code.
+
+    `app.worker_main` and `app.start` drop it, so a worker that stopped on an
+    unrecoverable error (or a cold shutdown) would exit 0 and look finished to a supervisor.
+    """
+    from celery.bin.celery import celery as command
+
+    command.params[0].default = celery_app
+    try:
+        code = command.main(args=argv, standalone_mode=False, auto_envvar_prefix="CELERY")
+    finally:
+        command.params[0].default = None
+    return code if isinstance(code, int) else 0
 
 
 def _beat_schedule(celery_app: Any) -> str:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 Result = Mapping[str, Any]
 
 STYLES = {"create": "green", "update": "yellow", "delete": "red", "repost": "yellow", "error": "red",
-          "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow",
+          "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow", "held": "yellow",
           "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim", "queued": "cyan",
           "draft": "dim"}
 # the summary's words, in the order they are said

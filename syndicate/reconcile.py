@@ -9,7 +9,9 @@ A vanished file is paired with a new one by the post's stable id, else by the
 content hash (a rename that changed the URL), so a move is never a deletion.
 A file that stays gone is kept in `files` as a marker row (`size` < 0, see
 `GONE` and `HELD`) whose `seen_at` is when it vanished: the delete grace
-period and the mass-change guard survive a restart of the watcher.
+period and the mass-change guard survive a restart of the watcher. Posts that
+only the ledger knows (sent by `push` or a webhook, never scanned) are covered
+too: a row whose file is gone is a deletion like any other.
 
 Nothing is sent here: `syndicate.watch` applies a `Scan`.
 """
@@ -30,6 +32,7 @@ from syndicate.post import Post
 
 GONE = -1  # marker size: the file vanished at `seen_at`; its copies go after the grace period
 HELD = -2  # marker size: the mass-change guard holds this deletion until `push --apply-deletes`
+KEPT = -3  # marker size: gone, its deletion carried out, and a copy kept (on_delete = keep, a refusal)
 EDITOR_JUNK = (".swp", ".swx", ".swo", "~", ".tmp", ".bak")
 
 
@@ -168,7 +171,9 @@ class Scanner:
                 candidates = {self.rel(p) for p in paths}
                 listed = len(paths)
             gone = [r for p, r in known.items() if r.size >= 0 and p not in candidates]
-            lost_folder = not listed and any(r.size >= 0 for r in known.values())
+            untracked = self._untracked(candidates)
+            gone += untracked
+            lost_folder = not listed and (bool(untracked) or any(r.size >= 0 for r in known.values()))
         else:
             paths = sorted({p for p in only if self.matches(p) and p.is_file()})
             asked = {self.rel(p) for p in only if self.matches(p)}
@@ -221,6 +226,15 @@ class Scanner:
                 out.due.append(row)
         return out
 
+    def _untracked(self, listed: set[str]) -> list[FileRow]:
+        """Posts in the ledger that no scan has seen (sent by `push` or a webhook) whose file is gone:
+        deletion covers every row, whoever wrote it. A path outside the site is never taken for gone."""
+        out = []
+        for path, ids in sorted(self.ledger.untracked_paths().items()):
+            if path not in listed and not Path(path).is_absolute() and not (self.root / path).exists():
+                out.append(_untracked_row(path, ids))
+        return out
+
     def _look(self, path: Path, known: dict[str, FileRow], out: Scan,
               new: list[tuple[str, str, Post | None]]) -> None:
         rel = self.rel(path)
@@ -245,7 +259,8 @@ class Scanner:
             return
         if row is not None and row.size < 0 and row.sha256 == digest:
             out.put.append(stat_row)  # came back as it was: the pending deletion is cancelled
-            out.cancelled.append(rel)
+            if row.size != KEPT:
+                out.cancelled.append(rel)
             return
         out.stats["parsed"] += 1
         try:
@@ -262,7 +277,8 @@ class Scanner:
             new.append((rel, digest, post))
         elif row.size < 0:
             kind = "restored"
-            out.cancelled.append(rel)
+            if row.size != KEPT:
+                out.cancelled.append(rel)
         else:
             kind = "saved"
         out.changed.append(Found(rel, post, kind))
@@ -298,6 +314,11 @@ class Scanner:
                 if f.path == hit[0]:
                     f.kind, f.old_path = "moved", row.path
                     f.old_id = row.post_id if row.post_id != f.post.id else None
+
+
+def _untracked_row(path: str, ids: set[str]) -> FileRow:
+    """A stand-in `files` row for a post only the ledger knows (no hash: it pairs by id alone)."""
+    return FileRow(path, 0, 0, 0, "", sorted(ids)[0])
 
 
 def _glob_match(rel: str, pattern: str) -> bool:

@@ -15,8 +15,6 @@ to `check` where it cannot (a person looks, then `syndicate resolve`).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,6 +36,7 @@ from syndicate.errors import (
     Throttled,
     Transient,
 )
+from syndicate.lease import LEASED
 from syndicate.ledger import Row, utcnow
 from syndicate.plan import Plan, plan
 
@@ -132,7 +131,10 @@ def idempotency_key(post_id: str, target: str, revision: int, part: int = 0) -> 
 
 
 def owner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process as a lease owner (`syndicate.lease`): its rows are free at once if it dies."""
+    from syndicate.lease import process_owner
+
+    return process_owner()
 
 
 class Syndicator:
@@ -385,12 +387,13 @@ class Syndicator:
         if stopped:
             return Outcome(post.id, path, target, "wait", "waiting",
                            f"{target} refused our credentials earlier in this run; nothing sent", error=stopped)
-        row = self.ledger.acquire(post.id, target, path, owner, ttl=self.lease_seconds)
+        row = self._claim(post.id, target, path, owner)
         if row is None:
-            return Outcome(post.id, path, target, "skip", "skipped", "another worker holds this post for this target")
+            return Outcome(post.id, path, target, "skip", "skipped", self._held_reason(post.id, target))
         released: list[bool] = []
         try:
-            return self._execute_claimed(post, target, path, force, row, released)
+            with self._renewed(post.id, target, owner):
+                return self._execute_claimed(post, target, path, force, row, released)
         except AuthFailed as exc:
             message = self.redact(str(exc))
             self._stop(target, message)
@@ -413,6 +416,26 @@ class Syndicator:
         finally:
             if not released:  # the final record of a success releases the row in the same statement
                 self.ledger.release(post.id, target, owner)
+
+    # --- the lease: held while the unit runs, renewed by one thread, taken from a dead holder ---
+
+    def _claim(self, post_id: str, target: str, path: str | None, owner: str) -> Row | None:
+        from syndicate.lease import taken_over
+
+        return self.ledger.acquire(post_id, target, path, owner, ttl=self.lease_seconds, take=taken_over)
+
+    def _renewed(self, post_id: str, target: str, owner: str) -> Any:
+        from syndicate.lease import keeper, unit_limit
+
+        return keeper.hold(self.ledger, post_id, target, owner, self.lease_seconds, unit_limit(self.config))
+
+    def _held_reason(self, post_id: str, target: str) -> str:
+        """Why a unit was skipped for a lease: who holds the row, and until when."""
+        from syndicate.lease import describe
+
+        row = self.ledger.get(post_id, target)
+        holder = describe(row.lease_owner, row.lease_until) if row is not None else "a process that just let it go"
+        return f"{LEASED}: {holder}; that process finishes it (should it die, the next run takes over)"
 
     def _execute_claimed(self, post: Post, target: str, path: str, force: bool, row: Row,
                          released: list[bool]) -> Outcome:
@@ -616,28 +639,29 @@ class Syndicator:
         if has_copy(row) and (policy == "keep" or able.delete == "none"):
             why = "on_delete = keep" if policy == "keep" else f"{conn.type} cannot delete"
             return Outcome(post_id, path, target, "skip", "skipped", f"{reason}; {why}: the copy stays")
-        claimed = self.ledger.acquire(post_id, target, None, owner, ttl=self.lease_seconds)
+        claimed = self._claim(post_id, target, None, owner)
         if claimed is None:
-            return Outcome(post_id, path, target, "skip", "skipped", "another worker holds this row")
+            return Outcome(post_id, path, target, "skip", "skipped", self._held_reason(post_id, target))
         try:
-            if not has_copy(claimed):
-                self.ledger.mark_deleted(post_id, target, f"{reason} (never sent)")
-                return Outcome(post_id, path, target, "skip", "done", f"{reason}: nothing had been sent")
-            try:
-                for part in sorted(self.ledger.parts(post_id, target), key=lambda p: p.idx, reverse=True):
-                    if part.idx > 0 and part.state == "published":
-                        conn.delete(Remote(part.remote_id, part.remote_url, part.remote_extra))
-                conn.delete(Remote(claimed.remote_id, claimed.remote_url, claimed.remote_extra))
-            except NotFound:
-                pass  # already gone on the platform: the same end
-            except (AuthFailed, Permanent) as exc:
-                message = self.redact(str(exc))
-                self.ledger.record_failure(post_id, target, "permanent", message, keep_state=True)
-                return Outcome(post_id, path, target, "delete", "failed", "refused", error=message)
-            how = "unpublished" if able.delete == "unpublish" or policy == "unpublish" else "deleted"
-            self.ledger.mark_deleted(post_id, target, f"{reason}: {how}")
-            self.ledger.update(post_id, target, published_at=None)
-            return Outcome(post_id, path, target, "delete", "done", f"{reason}: {how}")
+            with self._renewed(post_id, target, owner):
+                if not has_copy(claimed):
+                    self.ledger.mark_deleted(post_id, target, f"{reason} (never sent)")
+                    return Outcome(post_id, path, target, "skip", "done", f"{reason}: nothing had been sent")
+                try:
+                    for part in sorted(self.ledger.parts(post_id, target), key=lambda p: p.idx, reverse=True):
+                        if part.idx > 0 and part.state == "published":
+                            conn.delete(Remote(part.remote_id, part.remote_url, part.remote_extra))
+                    conn.delete(Remote(claimed.remote_id, claimed.remote_url, claimed.remote_extra))
+                except NotFound:
+                    pass  # already gone on the platform: the same end
+                except (AuthFailed, Permanent) as exc:
+                    message = self.redact(str(exc))
+                    self.ledger.record_failure(post_id, target, "permanent", message, keep_state=True)
+                    return Outcome(post_id, path, target, "delete", "failed", "refused", error=message)
+                how = "unpublished" if able.delete == "unpublish" or policy == "unpublish" else "deleted"
+                self.ledger.mark_deleted(post_id, target, f"{reason}: {how}")
+                self.ledger.update(post_id, target, published_at=None)
+                return Outcome(post_id, path, target, "delete", "done", f"{reason}: {how}")
         finally:
             self.ledger.release(post_id, target, owner)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError, core_schema
 
 from syndicate.duration import HELP as DURATION_HELP
@@ -228,17 +228,12 @@ class QueueOptions(Section):
     broker: Url | None = Field(default=None, description="Broker URL ($SYNDICATE_BROKER_URL wins).")
     redis: Url | None = Field(default=None, description="Redis for shared rate limits ($SYNDICATE_REDIS_URL wins; default: the broker when it is Redis).")
     name: Annotated[str, Field(min_length=1)] = Field(default="syndicate", description="The queue's name.")
-    visibility_timeout: Duration = Field(default=3600.0, description="How long the broker waits before redelivering an unacknowledged task; nothing is scheduled further ahead than a quarter of it.")
+    visibility_timeout: Duration | None = Field(default=None, description="How long the broker waits before redelivering an unacknowledged task. Default: the longest task the engine allows: its longest countdown (120 s; a quarter of a value set here) + 10 × [http] timeout, and a tenth more (462 s with the defaults).")
     scan_interval: Duration = Field(default=60.0, description="Time between runs of the periodic due job.")
-    stale_after: Duration | None = Field(default=None, description="A row queued or creating with no worker for this long is sent again (default: visibility_timeout + 60 s).")
-    lease_seconds: Duration = Field(default=120.0, description="How long a worker holds a (post, target); a dead worker's row is free after it.")
+    stale_after: Duration | None = Field(default=None, description="A row new, queued or creating with no live lease for this long is sent again by the periodic job (default: visibility_timeout + scan_interval).")
+    lease_seconds: Duration = Field(default=30.0, description="A worker's hold on a (post, target), renewed while it works; a dead worker's row is free after it (at once on the same machine).")
     rate_time_scale: Annotated[float, Field(gt=0)] = Field(default=1.0, description="Multiplies every rate-limit window (tests shrink time).")
 
-    @model_validator(mode="after")
-    def _stale_default(self) -> QueueOptions:
-        if self.stale_after is None:
-            self.stale_after = self.visibility_timeout + 60.0
-        return self
 
 
 class RehostOptions(Section):

@@ -5,10 +5,14 @@ site and its stable id, the target's name), never objects. Tasks run with
 `acks_late` and `reject_on_worker_lost`: a killed worker's task is delivered
 again, and the ledger (claim + recorded intent + `find`) makes that harmless.
 
-No countdown is ever longer than `MAX_COUNTDOWN`, well under the Redis
+No countdown is ever longer than `lease.max_countdown`, well under the Redis
 visibility timeout: Celery on Redis redelivers ETA tasks held past it
 (celery/celery#2599, kombu#337). Longer waits go into the ledger as
-`deferred_until`, and the periodic `syndicate.due` task enqueues them.
+`deferred_until`, and the periodic `syndicate.due` task enqueues them. The
+visibility timeout itself is the longest task the engine allows
+(`lease.visibility_timeout`), so a task held by a worker that lost its broker
+comes back in minutes, not hours; the periodic job also sends again any row
+left unfinished with no live lease (`lease.stale_after`).
 
     celery -A syndicate.tasks worker        # or: syndicate worker
     celery -A syndicate.tasks beat          # or: syndicate beat / worker -B
@@ -19,7 +23,6 @@ import logging
 import os
 import random
 import threading
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,14 +31,16 @@ from celery import Celery, Task
 from sqlalchemy import exc as sa_exc
 
 from syndicate.config import Config, ConfigError, find_config, load_config
+from syndicate.lease import LEASED, unit_owner
 from syndicate.ledger import utcnow
 from syndicate.post import PostError
 from syndicate.runner import AUTH_PAUSE
 
 log = logging.getLogger(__name__)
 
-VISIBILITY_TIMEOUT = 3600  # seconds; [queue] visibility_timeout
-MAX_COUNTDOWN = 300  # never schedule further ahead than this through the broker
+VISIBILITY_TIMEOUT = 3600  # seconds, before `configure` (a worker with no config at all)
+MAX_COUNTDOWN = 120  # never schedule further ahead than this through the broker
+BROKER_TIMEOUT = 5.0  # seconds: connecting to the broker, or its answer to a command
 
 app = Celery("syndicate")
 app.conf.update(
@@ -48,6 +53,8 @@ app.conf.update(
     task_serializer="json",
     accept_content=["json"],
     broker_connection_retry_on_startup=True,
+    broker_connection_max_retries=None,  # a broker outage is waited out, however long
+    broker_connection_timeout=BROKER_TIMEOUT,
     broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
     worker_hijack_root_logger=False,
     # no remote control: its broadcast channel is Redis pub/sub, and kombu's pub/sub
@@ -66,19 +73,31 @@ _lock = threading.Lock()
 
 def configure(config: Config) -> Celery:
     """Point the app at the config's broker and queue settings."""
+    from syndicate import lease
+
     queue = config.queue
-    vt = int(queue.visibility_timeout)
+    vt = lease.visibility_timeout(config)
     app.conf.update(
         broker_url=config.broker,
         task_default_queue=queue.name,
-        broker_transport_options={"visibility_timeout": vt},
+        broker_transport_options=_transport_options(config.broker or "", vt),
         beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": float(queue.scan_interval)}},
     )
     _shared["config"] = config
-    _shared["max_countdown"] = min(MAX_COUNTDOWN, vt // 4)
-    # a row queued or creating for longer than this with no worker on it is sent again
-    _shared["stale_after"] = float(queue.stale_after or vt + 60)
+    _shared["max_countdown"] = lease.max_countdown(config)
+    # a row new, queued or creating for longer than this with no live lease is sent again
+    _shared["stale_after"] = lease.stale_after(config)
     return app
+
+
+def _transport_options(broker: str, vt: float) -> dict[str, Any]:
+    """The visibility timeout, and for Redis a deadline on every connect and command, so that a
+    broker that accepts connections and never answers is an error, not a hang."""
+    options: dict[str, Any] = {"visibility_timeout": int(vt)}
+    if broker.startswith(("redis://", "rediss://", "unix://")):
+        options.update(socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=max(30.0, 6 * BROKER_TIMEOUT),
+                       socket_keepalive=True, retry_on_timeout=True)
+    return options
 
 
 def _config() -> Config:
@@ -127,8 +146,7 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
     if post.id != post_id:
         log.warning("%s: the post's id changed from %s to %s since it was queued", post_path, post_id, post.id)
     try:
-        outcome = syn.attempt(post, target, force=force, tries=tries, waits=waits,
-                              owner=f"{os.getpid()}:{uuid.uuid4().hex[:12]}",
+        outcome = syn.attempt(post, target, force=force, tries=tries, waits=waits, owner=unit_owner(),
                               max_wait=_shared.get("max_countdown", MAX_COUNTDOWN))
     except sa_exc.OperationalError as exc:
         # the ledger's database went away (restart, failover): the pool reconnects on the retry
@@ -141,8 +159,8 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
             wait += random.uniform(0.0, 0.01)  # the limiter gave this task its own slot already
             _retry_later(self, (post_path, post_id, target, force, tries, waits + 1), wait)
         _retry_later(self, (post_path, post_id, target, force, tries + 1, waits), wait)
-    if outcome.status == "skipped" and outcome.reason.startswith("another worker"):
-        # the row is held by a worker that may have died: come back after its lease
+    if outcome.status == "skipped" and outcome.reason.startswith(LEASED):
+        # the row is held by a live worker elsewhere (a dead one's is taken over): come back after its lease
         if waits < syn.policy.max_waits:
             _retry_later(self, (post_path, post_id, target, force, tries, waits + 1),
                          min(30.0, syn.policy.backoff(min(waits, 4)) + 1.0))
@@ -233,13 +251,51 @@ def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = Fal
     return queued
 
 
-def check_broker(timeout: float = 3.0) -> str | None:
-    """None when the broker answers; else why not (for a clear start-up error)."""
+def check_broker(timeout: float = BROKER_TIMEOUT) -> str | None:
+    """None when the broker answers within `timeout` seconds; else what was waited for, and why not.
+
+    Redis is asked for a PING with a deadline on the connect and on the answer;
+    any other broker is connected to in a thread that is given up at the deadline.
+    """
+    url = str(app.conf.broker_url or "")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return _ping_redis(url, timeout)
+    found: list[str | None] = []
+
+    def connect() -> None:
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=timeout)
+            found.append(None)
+        except Exception as exc:  # kombu raises many kinds here; all mean "unreachable"
+            found.append(f"{type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=connect, name="broker-check", daemon=True)
+    thread.start()
+    thread.join(timeout * 2)
+    if not found:
+        return f"no connection within {timeout * 2:g}s"
+    return found[0]
+
+
+def _ping_redis(url: str, timeout: float) -> str | None:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                                  retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
-    except Exception as exc:  # kombu raises many kinds here; all mean "unreachable"
+        client.ping()
+    except redis.TimeoutError:
+        return (f"it took the connection but did not answer PING within {timeout:g}s: "
+                "is that port really Redis, and is it responsive?")
+    except redis.ConnectionError as exc:
+        return f"cannot connect within {timeout:g}s: {exc}"
+    except redis.RedisError as exc:
         return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
     return None
 
 

@@ -12,20 +12,22 @@ unless told to `--baseline` them (known, never sent) or `--backfill` them.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from syndicate.errors import SyndicateError
-from syndicate.ledger import utcnow
+from syndicate.ledger import FileRow, utcnow
 from syndicate.output import bounded
-from syndicate.reconcile import HELD, Found, Scan, Scanner, is_junk
+from syndicate.reconcile import HELD, KEPT, Found, Scan, Scanner, is_junk
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -72,13 +74,16 @@ class Watcher:
     # --- one scan, applied ---------------------------------------------------------------
 
     def reconcile(self, only: Iterable[Path] | None = None, *, first: bool = False) -> Scan:
-        """Scan (all files, or `only` these) and apply what changed; returns the scan (`results`: this scan's)."""
+        """Scan (all files, or `only` these) and apply what changed; a full scan then revisits
+        every unfinished row (`revisit`). Returns the scan (`results`: this scan's)."""
         self.results = []  # a long-running watcher keeps only the last scan's
         fresh = first and not self.syn.ledger.files() and not self.syn.ledger.all()
         scan = self.scanner.scan(only)
         if fresh:
             self._first_start(scan)
         self.apply(scan)
+        if only is None and not self.stop.is_set():
+            self.revisit(scan)
         return scan
 
     def _first_start(self, scan: Scan) -> None:
@@ -124,7 +129,7 @@ class Watcher:
             self._next_grace = min(self._next_grace or soonest, soonest)
         for row in scan.due:
             self.echo(self.remove(row.post_id, row.path, "file deleted"))
-            scan.drop.append(row.path)
+            self._settle(scan, row)
         if len(scan.held) != self._held_shown:
             self._held_shown = len(scan.held)
             if scan.held:
@@ -134,9 +139,10 @@ class Watcher:
                           + (" …" if len(scan.held) > 5 else ""))
         scan.commit(self.syn.ledger)
 
-    def _send(self, found: Found) -> str | None:
-        """Send one changed post to every target; the line to echo, or None when nothing changed for any."""
+    def _send(self, found: Found, targets: list[str] | None = None) -> str | None:
+        """Send one changed post to `targets` (default: all); the line to echo, or None when nothing changed."""
         post, syn = found.post, self.syn
+        targets = targets or self.targets
         if found.old_id:  # renamed, and the URL changed with it: the rows follow the file
             for target in self.targets:
                 syn.ledger.update(found.old_id, target, post_path=found.path)
@@ -153,15 +159,15 @@ class Watcher:
 
             for warning in target_warnings(post.control, syn.target_types):  # the workers plan the rest
                 self.echo(f"warning {found.path}: {warning}")
-            queued = enqueue(syn, [post], self.targets)
+            queued = enqueue(syn, [post], targets)
             self.results += [{"post_id": post.id, "path": q["post"], "target": q["target"], "action": q.get("action"),
                               "status": q["status"], "reason": q["detail"]} for q in queued]
             done = {q["target"]: q["status"] for q in queued}
-            results = [f"{t}: {done.get(t, 'nothing to do')}" for t in self.targets]
+            results = [f"{t}: {done.get(t, 'nothing to do')}" for t in targets]
             quiet = not done
             self.failures += sum(s == "failed" for s in done.values())
         else:
-            for target in self.targets:
+            for target in targets:
                 outcome = syn.run_inline(post, target)
                 self.results.append(outcome.as_dict())
                 unchanged = outcome.status == "skipped" and outcome.reason == "unchanged"
@@ -170,8 +176,8 @@ class Watcher:
                 if outcome.status in ("failed", "waiting", "check"):
                     self.failures += 1
                     what += f" ({outcome.error or outcome.reason})"
-                elif outcome.status == "skipped" and not unchanged:
-                    what += f" ({outcome.reason})"
+                elif outcome.status == "skipped" and outcome.reason:
+                    what += f" ({outcome.reason})"  # a skip always says why
                 results.append(f"{target}: {what}")
         if quiet and kind == "known":
             return None  # already on every target as it is: nothing to tell
@@ -179,31 +185,85 @@ class Watcher:
 
     def remove(self, post_id: str | None, path: str, reason: str) -> str:
         """Remove the copies of a post whose file is gone, per target (`on_delete`)."""
-        if post_id is None:
+        ids = sorted({*([post_id] if post_id else []), *self.syn.ledger.ids_at(path)})
+        if not ids:
             return f"removed {path}: it was never a post"
         results = []
-        for target in self.targets:
-            if self.config.broker:
-                from syndicate.tasks import remove
+        for pid in ids:
+            for target in self.targets:
+                if self.config.broker:
+                    from syndicate.tasks import remove
 
-                remove.delay(post_id, target, reason)
-                results.append(f"{target}: queued")
-                self.results.append({"post_id": post_id, "path": path, "target": target, "action": "delete",
-                                     "status": "queued", "reason": reason})
-                continue
-            outcome = self.syn.remove_inline(post_id, target, reason)
-            self.results.append({**outcome.as_dict(), "path": outcome.path or path})
-            self.failures += outcome.status == "failed"
-            results.append(f"{target}: {outcome.action}" + (" failed" if outcome.status == "failed" else ""))
+                    remove.delay(pid, target, reason)
+                    results.append(f"{target}: queued")
+                    self.results.append({"post_id": pid, "path": path, "target": target, "action": "delete",
+                                         "status": "queued", "reason": reason})
+                    continue
+                outcome = self.syn.remove_inline(pid, target, reason)
+                self.results.append({**outcome.as_dict(), "path": outcome.path or path})
+                self.failures += outcome.status == "failed"
+                what = outcome.action + (" failed" if outcome.status == "failed" else "")
+                results.append(f"{target}: {what}" + (f" ({outcome.reason})" if outcome.action == "skip" else ""))
         return f"removed {path} → {', '.join(results)}"
+
+    def _settle(self, scan: Scan, row: FileRow) -> None:
+        """After a removal: forget the file, or keep a `KEPT` marker while copies stay (a policy kept
+        them, or a removal is queued), so that the ledger's rows are not taken for a new deletion."""
+        if self.config.broker or self.syn.ledger.ids_at(row.path):
+            scan.put.append(replace(row, size=KEPT, mtime_ns=0, inode=0, seen_at=self.clock()))
+        else:
+            scan.drop.append(row.path)
 
     def apply_held(self) -> int:
         """`push --apply-deletes`: carry out the deletions the mass-change guard held."""
         held = [r for r in self.syn.ledger.files().values() if r.size == HELD]
+        settled = Scan()
         for row in held:
             self.echo(self.remove(row.post_id, row.path, "file deleted (confirmed)"))
-        self.syn.ledger.delete_files([r.path for r in held])
+            self._settle(settled, row)
+        settled.commit(self.syn.ledger)
         return len(held)
+
+    def revisit(self, scan: Scan) -> None:
+        """Carry on with every unfinished row, whoever left it (`new`, `queued`, `creating`, `deferred`
+        and due): a process killed mid-unit, a unit skipped for a lease, a task the broker lost.
+
+        A row a live process holds is skipped, saying who holds it until when; with a broker, a
+        `queued` or `creating` row is left to its task until `lease.stale_after` has passed."""
+        from syndicate import lease
+        from syndicate.loader import load_post
+
+        now = utcnow()
+        sent = {f.post.id for f in scan.changed}
+        gone = {r.path for r in [*scan.vanished, *scan.due, *scan.held]}
+        stale = timedelta(seconds=lease.stale_after(self.config))
+        todo: dict[str, list[str]] = {}
+        for row in self.syn.ledger.unfinished(self.clock()):
+            path = row.post_path
+            if row.post_id in sent or row.target not in self.targets or not path or path in gone:
+                continue
+            if lease.held(row.lease_owner, row.lease_until, now):
+                self.echo(f"unfinished {path} → {row.target}: skip ({lease.LEASED}: "
+                          f"{lease.describe(row.lease_owner, row.lease_until, now)})")
+                continue
+            waiting = row.state in ("queued", "creating") and row.updated_at is not None
+            if self.config.broker and waiting and now - row.updated_at < stale:
+                continue  # its task has it; the periodic job sends it again if the task was lost
+            todo.setdefault(path, []).append(row.target)
+        for path, targets in todo.items():
+            if self.stop.is_set():
+                return
+            if not (self.config.site.root / path).is_file():
+                continue  # gone: the deletion takes it from here
+            try:
+                post = load_post(self.config.site.root / path, self.config.site)
+            except (SyndicateError, OSError) as exc:
+                self.failures += 1
+                self.echo(f"skipped {path}: {exc}")
+                continue
+            line = self._send(Found(path, post, "unfinished"), targets)
+            if line is not None:
+                self.echo(line)
 
     def run_due(self) -> None:
         """In-process only: send the deferred rows whose time has come (the worker's beat does it otherwise)."""
@@ -225,7 +285,17 @@ class Watcher:
         import watchfiles
 
         self._signals()
-        scan = self.reconcile(first=True)
+        events = watchfiles.watch(
+            self.config.site.root, watch_filter=self._wanted, stop_event=self.stop, yield_on_timeout=True,
+            rust_timeout=max(20, min(200, self.config.watch.debounce_ms // 2 or 20)), step=20,
+            debounce=max(50, self.config.watch.debounce_ms), ignore_permission_denied=True,
+        )
+        first = next(events, set())  # the watcher is armed first: a save during the first scan is not missed
+        try:
+            scan = self.reconcile(first=True)
+        except BaseException:
+            events.close()
+            raise
         self.echo(f"watching {scan.stats['files']} file(s) under {self.config.site.root}")
         debounce = self.config.watch.debounce_ms / 1000.0
         rescan = float(self.config.watch.rescan)
@@ -233,11 +303,7 @@ class Watcher:
         next_due = time.monotonic() + 60.0
         pending: dict[Path, float] = {}
         full = False
-        for changes in watchfiles.watch(
-            self.config.site.root, watch_filter=self._wanted, stop_event=self.stop, yield_on_timeout=True,
-            rust_timeout=max(20, min(200, self.config.watch.debounce_ms // 2 or 20)), step=20,
-            debounce=max(50, self.config.watch.debounce_ms), ignore_permission_denied=True,
-        ):
+        for changes in itertools.chain([first], events):
             now = time.monotonic()
             for _change, raw in changes:
                 path = Path(raw)

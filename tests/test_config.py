@@ -246,7 +246,7 @@ def test_typed_sections_with_defaults(tmp_path: Path) -> None:
     assert cfg.http.timeout == 30.0
     q = cfg.queue
     assert (q.name, q.visibility_timeout, q.scan_interval, q.stale_after, q.lease_seconds, q.rate_time_scale) == (
-        "syndicate", 3600.0, 60.0, 3660.0, 120.0, 1.0)
+        "syndicate", None, 60.0, None, 30.0, 1.0)
     w = cfg.watch
     assert (w.debounce_ms, w.rescan, w.delete_grace, w.max_deletes, w.first_run_limit, w.wait_live,
             w.wait_live_timeout) == (300, 300.0, 600.0, 5, 3, False, 900.0)
@@ -259,7 +259,7 @@ def test_typed_sections_read_durations_and_env(tmp_path: Path) -> None:
             '[media]\nallow = ["127.0.0.1"]\ncache_dir = "cache"')
     cfg = load(write(tmp_path, body))
     assert cfg.http.timeout == 0.5
-    assert (cfg.queue.visibility_timeout, cfg.queue.stale_after, cfg.queue.lease_seconds) == (5400.0, 5460.0, 120.0)
+    assert (cfg.queue.visibility_timeout, cfg.queue.stale_after, cfg.queue.lease_seconds) == (5400.0, None, 120.0)
     assert cfg.queue.scan_interval == 30.0
     assert cfg.broker == cfg.queue.broker == cfg.redis_url == cfg.queue.redis == "redis://localhost:6379/0"
     assert cfg.watch.rescan == 60.0 and cfg.watch.wait_live is True
@@ -328,7 +328,7 @@ def test_the_reference_documents_every_field() -> None:
     for name, info in TargetOptions.model_fields.items():
         assert f"| `{name}` |" in text and info.description
     assert '### `type = "blog"`' in text and "| `webhook_url` | secret | unset |" in text
-    assert "| `visibility_timeout` | duration | `3600` s |" in text
+    assert "| `lease_seconds` | duration | `30` s |" in text
 
 
 # --- the real command line ------------------------------------------------------------------

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -162,12 +162,15 @@ class Ledger:
         elif post_path and found[0] != post_path:
             conn.execute(rows.update().where(self._pk(rows, post_id, target)).values(post_path=post_path))
 
-    def acquire(self, post_id: str, target: str, post_path: str | None, owner: str, ttl: float = 120.0) -> Row | None:
-        """Claim the row (creating it if new) and return it; None if another worker holds it.
+    def acquire(self, post_id: str, target: str, post_path: str | None, owner: str, ttl: float = 30.0, *,
+                take: Callable[[str], bool] | None = None) -> Row | None:
+        """Claim the row (creating it if new) and return it; None if another holder keeps it.
 
         One conditional `UPDATE ... RETURNING` in the common case: the claim,
-        the path refresh and the read of the row in a single round trip. The
-        lease expires by itself, so a killed worker blocks a redelivery for `ttl` at most.
+        the path refresh and the read of the row in a single round trip. A lease
+        expires by itself (its holder renews it while it works); `take(owner)`
+        True lets a live lease go at once too (its process is known dead), by a
+        compare-and-set on that owner, so two takers cannot both win.
         """
         for _ in range(2):
             now = utcnow()
@@ -181,11 +184,27 @@ class Ledger:
                 ).mappings().first()
                 if m is not None:
                     return Row.from_db(m)
-                exists = conn.execute(sa.select(rows.c.post_id).where(self._pk(rows, post_id, target))).first()
-            if exists:
+                held = conn.execute(sa.select(rows.c.lease_owner).where(self._pk(rows, post_id, target))).first()
+                if held is not None and held[0] is not None and take is not None and take(held[0]):
+                    m = conn.execute(
+                        rows.update().where(self._pk(rows, post_id, target), rows.c.lease_owner == held[0])
+                        .values(**values).returning(*rows.c)
+                    ).mappings().first()
+                    return Row.from_db(m) if m is not None else None
+            if held is not None:
                 return None  # held by another worker
             self.ensure(post_id, target, post_path)
         return None
+
+    def renew(self, post_id: str, target: str, owner: str, ttl: float) -> bool:
+        """Extend `owner`'s lease by `ttl` from now; False when the row is no longer its own."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                rows.update()
+                .where(self._pk(rows, post_id, target), rows.c.lease_owner == owner)
+                .values(lease_until=utcnow() + timedelta(seconds=ttl))
+            )
+        return done.rowcount == 1
 
     def release(self, post_id: str, target: str, owner: str) -> None:
         with self.engine.begin() as conn:
@@ -194,6 +213,45 @@ class Ledger:
                 .where(self._pk(rows, post_id, target), rows.c.lease_owner == owner)
                 .values(lease_owner=None, lease_until=None)
             )
+
+    def unfinished(self, now: datetime | None = None) -> list[Row]:
+        """Rows whose work was started or asked for and is not done, whoever left them: `queued`,
+        `creating`, `deferred` rows whose time has come, and `new` rows a unit took up (a lease never
+        released, an attempt, an error). A `new` row nothing ever tried (a draft) is not among them.
+        Leases are not looked at: the caller decides."""
+        now = now or utcnow()
+        tried = sa.or_(rows.c.lease_owner.is_not(None), rows.c.attempts > 0, rows.c.last_error.is_not(None))
+        query = (
+            sa.select(rows)
+            .where(rows.c.site == self.site)
+            .where(sa.or_(rows.c.state.in_(["queued", "creating"]),
+                          sa.and_(rows.c.state == "new", tried),
+                          sa.and_(rows.c.state == "deferred", rows.c.deferred_until <= now)))
+            .order_by(rows.c.post_path, rows.c.target)
+        )
+        with self.engine.connect() as conn:
+            return [Row.from_db(m) for m in conn.execute(query).mappings()]
+
+    def untracked_paths(self) -> dict[str, set[str]]:
+        """post_path -> post ids of rows not `deleted` whose path the `files` table does not hold:
+        posts that `push` or a webhook sent and no watcher has seen (deletion detection covers them)."""
+        known = sa.select(files.c.path).where(files.c.site == rows.c.site, files.c.path == rows.c.post_path).exists()
+        query = (
+            sa.select(rows.c.post_path, rows.c.post_id).distinct()
+            .where(rows.c.site == self.site, rows.c.state != "deleted", rows.c.post_path.is_not(None), ~known)
+        )
+        out: dict[str, set[str]] = {}
+        with self.engine.connect() as conn:
+            for path, post_id in conn.execute(query):
+                out.setdefault(path, set()).add(post_id)
+        return out
+
+    def ids_at(self, post_path: str) -> list[str]:
+        """The post ids of the rows (not `deleted`) recorded at `post_path`."""
+        query = sa.select(rows.c.post_id).distinct().where(rows.c.site == self.site, rows.c.post_path == post_path,
+                                                           rows.c.state != "deleted")
+        with self.engine.connect() as conn:
+            return sorted(r[0] for r in conn.execute(query))
 
     def update(self, post_id: str, target: str, **values: Any) -> None:
         if "remote_extra" in values:
