@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/bench_markdown.py [CORPUS_DIR] [ROUNDS]
 Reports, best of ROUNDS: one markdown-it parse of each body (the yardstick);
 prepare + markdown() + text(); the dev.to + Mastodon path (prepare, the
 Liquid-safe article body with Forem embeds, the excerpt); the code scan alone;
-and what nh3 costs per post. Runs against older trees too (PYTHONPATH=/work/main)
+and what nh3 costs per post. Runs against older trees too (PYTHONPATH=OTHER_TREE)
 so that before/after numbers come from the same script.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from syndicate.config import SiteConfig
 from syndicate.markdown import RENDERER, Document, prepare
 from syndicate.post import Post
 
-CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/corpus")
+CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 
 
