@@ -1,7 +1,12 @@
-"""Shared fixtures: real PostgreSQL and Redis, a ledger on each backend."""
+"""Shared fixtures: real PostgreSQL and Redis, a ledger on each backend.
+
+And the session's set-up: a temporary HOME (tests/isolation.py; the session
+fails if the real home gains anything under syndicate's folders).
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,12 +14,42 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests import isolation
 from tests.harness import Workers
+from tests.paths import SHARED
 
 PG_URL = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
 REDIS_URL = os.environ.get("SYNDICATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
 WORKER_ENV = {"DEVTO_API_KEY": "devto-test-key", "MASTODON_ACCESS_TOKEN": "mastodon-test-token"}
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+__all__ = ["PG_URL", "REDIS_URL", "SHARED", "WORKER_ENV"]
+_isolated: isolation.Isolation | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _isolated
+    if not hasattr(config, "workerinput"):  # xdist workers inherit the controller's environment
+        _isolated = isolation.isolate()
+
+
+def _say(config: pytest.Config) -> Callable[[str], None]:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    return reporter.write_line if reporter is not None else print
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The real home must have gained nothing under syndicate's folders: that fails the session."""
+    if _isolated is None:
+        return
+    written = isolation.gained(_isolated.before, isolation.snapshot(_isolated.watched))
+    if written:
+        _say(session.config)(f"\nFAILED: tests wrote into the real home folder ({len(written)} path(s)): "
+                             + ", ".join(written[:10]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _isolated is not None:
+        shutil.rmtree(_isolated.run_dir, ignore_errors=True)
 
 
 def _pg_admin() -> sa.Engine:
