@@ -1,7 +1,8 @@
 """Shared fixtures: real PostgreSQL and Redis, a ledger on each backend.
 
 And the session's set-up: a temporary HOME (tests/isolation.py; the session
-fails if the real home gains anything under syndicate's folders).
+fails if the real home gains anything under syndicate's folders), and the
+peers the collected tests use installed before any test runs (tests/peers.py).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests import isolation
+from tests import isolation, peers
 from tests.harness import Workers
 from tests.paths import SHARED
 
@@ -36,6 +37,18 @@ def _say(config: pytest.Config) -> Callable[[str], None]:
     return reporter.write_line if reporter is not None else print
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without xdist: install the peers the selected tests use, before the first test (and its timeout)."""
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
+        peers.ensure(peers.needed([item.nodeid for item in session.items]), _say(session.config))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """With xdist: the same, in the controller, before it hands out the first test."""
+    peers.ensure(peers.needed(ids), _say(node.config))  # type: ignore[attr-defined]
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The real home must have gained nothing under syndicate's folders: that fails the session."""
     if _isolated is None:
@@ -48,7 +61,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _isolated is not None:
+    if _isolated is not None and not any(_isolated.run_dir.glob("peer-*.failed")):
         shutil.rmtree(_isolated.run_dir, ignore_errors=True)
 
 
