@@ -35,7 +35,7 @@ ToOpt = typer.Option(None, "--to", "-t", help="only this target (repeatable)")
 _consoles: dict[tuple[bool, int], Console] = {}
 STYLES = {"create": "green", "update": "yellow", "delete": "red", "repost": "yellow", "error": "red",
           "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow",
-          "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim"}
+          "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim", "skipped": "red"}
 
 
 def _console(stderr: bool = False) -> Console:
@@ -83,9 +83,13 @@ def _config(path: Optional[Path], *, strict: bool) -> Config:
     from syndicate.config import find_config, load_config
 
     try:
-        return load_config(find_config(path), strict=strict)
+        config = load_config(find_config(path), strict=strict)
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
+    if strict:  # a sending run: the others still go out
+        for name, reason in config.skipped.items():
+            log.warning("targets.%s is skipped: %s", name, reason)
+    return config
 
 
 def _syndicator(config: Config, *, readonly: bool = False) -> Syndicator:
@@ -313,10 +317,18 @@ def _report(outcomes: list[Outcome], errors: list[tuple[Path, str]], as_json: bo
     _print_errors(errors)
 
 
+def _skipped_rows(config: Config) -> list[dict[str, Any]]:
+    """A row per target that a sending run leaves out (its credentials are missing here), for `status`."""
+    return [{"post_id": None, "path": None, "target": name, "state": "skipped", "remote_id": None, "remote_url": None,
+             "attempts": 0, "last_error": None, "error_kind": None, "reason": reason, "deferred_until": None,
+             "defer_reason": None, "updated_at": None} for name, reason in config.skipped.items()]
+
+
 _STATE_NOTES = {
     "creating": "outcome unknown: the next attempt looks before it creates",
     "check": "outcome unknown and the platform cannot be searched: look, then `syndicate resolve`",
     "baseline": "known, never sent",
+    "skipped": "the whole target: nothing is sent to it",
 }
 
 
@@ -348,6 +360,7 @@ def status(
         }
         for r in rows
     ]
+    data[:0] = _skipped_rows(config)
     if as_json:
         _emit_json(data)
         raise typer.Exit(0)
@@ -372,12 +385,12 @@ def status(
             detail = str(d["last_error"] or "")
         elif d["state"] == "deferred":
             detail = f"until {d['deferred_until']}: {d['defer_reason']}"
-        elif d["state"] in ("check", "deleted", "baseline"):
+        elif d["state"] in ("check", "deleted", "baseline", "skipped"):
             detail = str(d["reason"] or d["last_error"] or "")
         else:
             detail = str(d["remote_url"] or d["last_error"] or "")
-        table.add_row(Text(str(d["path"] or d["post_id"])), Text(str(d["target"])), Text(state, style=style),
-                      Text(detail))
+        table.add_row(Text(str(d["path"] or d["post_id"] or "(every post)")), Text(str(d["target"])),
+                      Text(state, style=style), Text(detail))
     _console().print(table)
     _held_note(ledger)
 

@@ -89,6 +89,8 @@ class Config:
     watch: WatchOptions = field(default_factory=WatchOptions)
     webhook: WebhookOptions | None = None  # checkout: absolute after load_config; the site root lies in it
     data_dir: Path = field(default_factory=lambda: Path(".syndicate").resolve())
+    # targets whose credentials the environment lacks -> why; a sending run leaves them out (not in `targets`)
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 
@@ -146,15 +148,45 @@ def _interpolate(value: Any, where: str, path: Path, env: Mapping[str, str], mis
     return _ENV_REF.sub(sub, value)
 
 
-def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], missing: list[str] | None) -> dict[str, Any]:
-    """Interpolate the whole file; only credentials (targets, media.rehost) may be unset when lenient."""
+def _unset(value: Any, env: Mapping[str, str]) -> list[str]:
+    """The `${VAR}` references (without a default) in `value` that the environment leaves unset or empty."""
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in _unset(item, env)]
+    if isinstance(value, list):
+        return [v for item in value for v in _unset(item, env)]
+    if not isinstance(value, str):
+        return []
+    return [m.group(1) for m in _ENV_REF.finditer(value) if m.group(2) is None and not env.get(m.group(1))]
+
+
+def skip_reason(raw: Any, env: Mapping[str, str]) -> str | None:
+    """Why an enabled `[targets.NAME]` cannot send here (its variables are unset or empty), or None."""
+    if not isinstance(raw, dict) or raw.get("enabled", True) is False:
+        return None
+    names = list(dict.fromkeys(_unset(raw, env)))
+    if not names:
+        return None
+    return "; ".join(f"${n} is {'empty' if n in env else 'not set'}" for n in names)
+
+
+def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], missing: list[str] | None,
+                     skipped: dict[str, str]) -> dict[str, Any]:
+    """Interpolate the whole file; only credentials (targets, media.rehost) may be unset when lenient.
+
+    A target whose variables are unset gets its reason in `skipped` (when strict, it is then left out).
+    """
     out: dict[str, Any] = {}
     for section, value in data.items():
         if section == "targets" and isinstance(value, dict):
-            # a disabled target is never sent to: its variables may be unset
+            for name, raw in value.items():
+                reason = skip_reason(raw, env)
+                if reason:
+                    skipped[name] = reason
+            # a disabled target is never sent to: its variables may be unset (a skipped one's too: checked, not sent)
             out[section] = {
-                name: _interpolate(raw, f"targets.{name}", path, env,
-                                   [] if isinstance(raw, dict) and raw.get("enabled", True) is False else missing)
+                name: _interpolate(raw, f"targets.{name}", path, env, [] if (
+                    isinstance(raw, dict) and raw.get("enabled", True) is False) or (missing is None and name in skipped)
+                    else missing)
                 for name, raw in value.items()
             }
         elif section == "webhook":
@@ -178,11 +210,11 @@ def writable(folder: Path) -> bool:
 
 def data_dir_for(base: Path, state: StateOptions, env: Mapping[str, str], is_writable: Callable[[Path], bool],
                  where: Path) -> Path:
-    """`[state] dir`, `$SYNDICATE_DATA`, `.syndicate` beside the config when writable, else the XDG state dir."""
+    """`$SYNDICATE_DATA`, `[state] dir`, `.syndicate` beside the config when writable, else the XDG state dir."""
+    if env.get("SYNDICATE_DATA"):  # wins: a container points it at its volume, whatever the site's file says
+        return _made(Path(env["SYNDICATE_DATA"]).expanduser(), "$SYNDICATE_DATA", where)
     if state.dir:
         return _made(base / Path(state.dir).expanduser(), "state.dir", where)
-    if env.get("SYNDICATE_DATA"):
-        return _made(Path(env["SYNDICATE_DATA"]).expanduser(), "$SYNDICATE_DATA", where)
     beside = base / ".syndicate"
     usable = is_writable(beside) if beside.is_dir() else (not beside.exists() and is_writable(base))
     if usable:
@@ -289,7 +321,8 @@ def load_config(
     if not isinstance(data.get("site"), dict):
         raise ConfigError(f"{path}: [site] is required (with at least url = \"https://...\")")
     unset: list[str] = []
-    values = _interpolate_all(data, path, env, None if strict else unset)
+    skipped: dict[str, str] = {}
+    values = _interpolate_all(data, path, env, None if strict else unset, skipped)
     rehost = values.get("media", {}).get("rehost") if isinstance(values.get("media"), dict) else None
     if not strict and isinstance(rehost, dict):
         for key in _secret_fields(RehostOptions, required_only=True):
@@ -355,8 +388,9 @@ def load_config(
                 errors.append(f"{path}: {dotted(('targets', name, 'type'))}: unknown target type{hint} "
                               f"(got {show(kind)}; allowed: {known})")
                 continue
-        target = _target(name, raw, cls, path, strict, unset, errors)
-        if target is not None:
+        skip = strict and name in skipped  # still checked, like a preview's, so that a mistake in it is reported
+        target = _target(name, raw, cls, path, strict and not skip, [] if skip else unset, errors)
+        if target is not None and not skip:
             targets[name] = target
     if errors:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
@@ -364,7 +398,7 @@ def load_config(
     return Config(
         path=path, site=site, state_url=url, broker=queue.broker, redis_url=queue.redis,
         targets=targets, raw=data, unset=unset, http=file.http, queue=queue, media=media,
-        watch=file.watch, webhook=hook, data_dir=data_dir,
+        watch=file.watch, webhook=hook, data_dir=data_dir, skipped=skipped,
     )
 
 
