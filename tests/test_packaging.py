@@ -39,3 +39,11 @@ def test_the_license_is_an_spdx_string_the_build_backend_accepts() -> None:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["project"]["license"] == "MIT"
     assert "setuptools>=77" in data["build-system"]["requires"][0]
+
+
+def test_x_counting_imports_cleanly_with_the_installed_setuptools() -> None:
+    """twitter-text-parser needs pkg_resources (gone in setuptools 82; a visible warning from 80.9)."""
+    run = subprocess.run([sys.executable, "-c", "import twitter_text; print(twitter_text.parse_tweet('日本').weightedLength)"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "4" and run.stderr == ""
