@@ -52,7 +52,8 @@ def session(folder: Path, cache: Path, **env: str) -> subprocess.CompletedProces
         (folder / "fakepeer" / "stop.sh").write_text('kill "$1"\n')
         (folder / "conftest.py").write_text(CONFTEST)
         (folder / "test_fake_peer.py").write_text(TESTS)
-    run_env = {**os.environ, "PEERS_CACHE": str(cache), "PYTHONPATH": str(ROOT), **env}
+    # TMPDIR: the inner session's scratch folder (kept when an install failed, for its log) stays in ours
+    run_env = {**os.environ, "PEERS_CACHE": str(cache), "PYTHONPATH": str(ROOT), "TMPDIR": str(folder.parent), **env}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "-o", "timeout=1",
          "--rootdir", str(folder), str(folder)],
