@@ -25,7 +25,7 @@ from syndicate.config import SiteConfig
 from syndicate.markdown import RENDERER, Document, prepare
 from syndicate.post import Post
 
-CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/work/shared/corpus")
+CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 
 

@@ -87,9 +87,12 @@ def _config(path: Optional[Path], *, strict: bool, near: Optional[list[Path]] = 
     try:
         config = load_config(find_config(path, near=near or ()), strict=strict, readonly=readonly)
         check_site(config.site)  # the generator's own config: a URL pattern it cannot expand exits 2 here
-        return config
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
+    if strict:  # a sending run: the others still go out
+        for name, reason in config.skipped.items():
+            log.warning("targets.%s is skipped: %s", name, reason)
+    return config
 
 
 def _syndicator(config: Config, *, readonly: bool = False) -> Syndicator:
@@ -212,6 +215,9 @@ def _known_targets(config: Config, names: Optional[list[str]]) -> None:
     """Exit 2 naming each target that is not configured, with the near miss."""
     from syndicate.schema_text import nearest
 
+    skipped = [f"{n} is skipped: {config.skipped[n]}" for n in names or [] if n in config.skipped]
+    if skipped:  # named on purpose: an error, not a warning
+        raise _fail("target " + "; ".join(skipped))
     unknown = [n for n in names or [] if n not in config.targets]
     if not unknown:
         return
@@ -351,10 +357,18 @@ def _plan_rows(previews: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(e["action"], e["reason"]) for r in previews for e in r["targets"].values()]
 
 
+def _skipped_rows(config: Config) -> list[dict[str, Any]]:
+    """A row per target that a sending run leaves out (its credentials are missing here), for `status`."""
+    return [{"post_id": None, "path": None, "target": name, "state": "skipped", "remote_id": None, "remote_url": None,
+             "attempts": 0, "last_error": None, "error_kind": None, "reason": reason, "deferred_until": None,
+             "defer_reason": None, "updated_at": None} for name, reason in config.skipped.items()]
+
+
 _STATE_NOTES = {
     "creating": "outcome unknown: the next attempt looks before it creates",
     "check": "outcome unknown and the platform cannot be searched: look, then `syndicate resolve`",
     "baseline": "known, never sent",
+    "skipped": "the whole target: nothing is sent to it",
 }
 
 
@@ -394,6 +408,8 @@ def status(
         for r in rows
     ]
     _unsent_states(config, data)
+    skipped = _skipped_rows(config)
+    data[:0] = skipped
     if as_json:
         emit_json(data)
         raise typer.Exit(0)
@@ -403,8 +419,8 @@ def status(
     from syndicate import lease
 
     output.table(("post", "target", "state", "remote / detail"),
-                 [_status_row(d, lease.next_step(row, config) if lease.unfinished(row) else None)
-                  for row, d in zip(rows, data, strict=True)])
+                 [_status_row(d, lease.next_step(row, config) if row is not None and lease.unfinished(row) else None)
+                  for row, d in zip([None] * len(skipped) + list(rows), data, strict=True)])
     _held_note(ledger)
 
 
@@ -422,13 +438,13 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
     elif d["state"] == "deferred":
         reason = str(d["defer_reason"] or "")
         detail = reason if reason.startswith("not due until") else f"until {d['deferred_until']}: {reason}"
-    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out"):
+    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out", "skipped"):
         detail = str(d["reason"] or d["last_error"] or "")
     elif next_step:  # who has it, or when the periodic job takes it up: never a stale promise
         detail = next_step
     else:
         detail = str(d["remote_url"] or d["last_error"] or "")
-    return [(str(d["path"] or d["post_id"]), ""), (str(d["target"]), ""), (state, style), (detail, "")]
+    return [(str(d["path"] or d["post_id"] or "(every post)"), ""), (str(d["target"]), ""), (state, style), (detail, "")]
 
 
 def _unsent_states(config: Config, data: list[dict[str, Any]]) -> None:

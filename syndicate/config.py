@@ -94,6 +94,8 @@ class Config:
     data_dir: Path = field(default_factory=lambda: Path(".syndicate").resolve())
     site_id: str = ""  # the site's name in the ledger: `[state] site`, else `site_key(site.url)`
     shared_ledger: bool = False  # `[state] shared`: other sites may use the same ledger
+    # targets whose credentials the environment lacks -> why; a sending run leaves them out (not in `targets`)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.site_id:
@@ -163,16 +165,45 @@ def _interpolate(value: Any, where: str, path: Path, env: Mapping[str, str], err
     return _ENV_REF.sub(sub, value)
 
 
+def _unset(value: Any, env: Mapping[str, str]) -> list[str]:
+    """The `${VAR}` references (without a default) in `value` that the environment leaves unset or empty."""
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in _unset(item, env)]
+    if isinstance(value, list):
+        return [v for item in value for v in _unset(item, env)]
+    if not isinstance(value, str):
+        return []
+    return [m.group(1) for m in _ENV_REF.finditer(value) if m.group(2) is None and not env.get(m.group(1))]
+
+
+def skip_reason(raw: Any, env: Mapping[str, str]) -> str | None:
+    """Why an enabled `[targets.NAME]` cannot send here (its variables are unset or empty), or None."""
+    if not isinstance(raw, dict) or raw.get("enabled", True) is False:
+        return None
+    names = list(dict.fromkeys(_unset(raw, env)))
+    if not names:
+        return None
+    return "; ".join(f"${n} is {'empty' if n in env else 'not set'}" for n in names)
+
+
 def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], missing: list[str] | None,
-                     errors: list[str]) -> dict[str, Any]:
-    """Interpolate the whole file; only credentials (targets, media.rehost) may be unset when lenient."""
+                     errors: list[str], skipped: dict[str, str]) -> dict[str, Any]:
+    """Interpolate the whole file; only credentials (targets, media.rehost) may be unset when lenient.
+
+    A target whose variables are unset gets its reason in `skipped` (when strict, it is then left out).
+    """
     out: dict[str, Any] = {}
     for section, value in data.items():
         if section == "targets" and isinstance(value, dict):
-            # a disabled target is never sent to: its variables may be unset
+            for name, raw in value.items():
+                reason = skip_reason(raw, env)
+                if reason:
+                    skipped[name] = reason
+            # a disabled target is never sent to: its variables may be unset (a skipped one's too: checked, not sent)
             out[section] = {
-                name: _interpolate(raw, f"targets.{name}", path, env, errors,
-                                   [] if isinstance(raw, dict) and raw.get("enabled", True) is False else missing)
+                name: _interpolate(raw, f"targets.{name}", path, env, errors, [] if (
+                    isinstance(raw, dict) and raw.get("enabled", True) is False) or (missing is None and name in skipped)
+                    else missing)
                 for name, raw in value.items()
             }
         elif section == "webhook":
@@ -202,14 +233,14 @@ def writable(folder: Path) -> bool:
 
 def data_dir_for(base: Path, state: StateOptions, env: Mapping[str, str], is_writable: Callable[[Path], bool],
                  where: Path, create: bool = True, *, site: str) -> Path:
-    """`[state] dir`, `$SYNDICATE_DATA`, `.syndicate` beside the config when writable, else the site's own
+    """`$SYNDICATE_DATA`, `[state] dir`, `.syndicate` beside the config when writable, else the site's own
     folder in the XDG state dir (`site` names it).
 
     `create=False` (a preview, `status`): the folder is named, not made."""
+    if env.get("SYNDICATE_DATA"):  # wins: a container points it at its volume, whatever the site's file says
+        return _made(Path(env["SYNDICATE_DATA"]).expanduser(), "$SYNDICATE_DATA", where, create)
     if state.dir:
         return _made(base / Path(state.dir).expanduser(), "state.dir", where, create)
-    if env.get("SYNDICATE_DATA"):
-        return _made(Path(env["SYNDICATE_DATA"]).expanduser(), "$SYNDICATE_DATA", where, create)
     beside = base / ".syndicate"
     usable = is_writable(beside) if beside.is_dir() else (not beside.exists() and is_writable(base))
     if usable:
@@ -331,7 +362,8 @@ def load_config(
     if no_site:
         errors.append(f"{path}: [site] is required (with at least url = \"https://...\")")
     unset: list[str] = []
-    values = _interpolate_all(data, path, env, None if strict else unset, errors)
+    skipped: dict[str, str] = {}
+    values = _interpolate_all(data, path, env, None if strict else unset, errors, skipped)
     rehost = values.get("media", {}).get("rehost") if isinstance(values.get("media"), dict) else None
     if not strict and isinstance(rehost, dict):
         for key in _secret_fields(RehostOptions, required_only=True):
@@ -344,7 +376,7 @@ def load_config(
                    if not (no_site and line.startswith(f"{path}: site: "))]
     raw_targets = values.get("targets")
     targets = _targets(raw_targets if isinstance(raw_targets, dict) else {}, path, strict, unset, errors,
-                       check_connectors)
+                       check_connectors, skipped)
     if file is None:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
     base = path.parent
@@ -393,12 +425,14 @@ def load_config(
         path=path, site=site, state_url=url, broker=queue.broker, redis_url=queue.redis,
         targets=targets, raw=data, unset=unset, http=file.http, queue=queue, media=media,
         watch=file.watch, webhook=hook, data_dir=data_dir, site_id=site_id, shared_ledger=file.state.shared,
+        skipped=skipped,
     )
 
 
 def _targets(raw_targets: dict[str, Any], path: Path, strict: bool, unset: list[str], errors: list[str],
-             check_connectors: bool) -> dict[str, TargetConfig]:
-    """Every `[targets.NAME]` validated against its connector's model (the messages go to `errors`)."""
+             check_connectors: bool, skipped: dict[str, str]) -> dict[str, TargetConfig]:
+    """Every `[targets.NAME]` validated against its connector's model (the messages go to `errors`);
+    a target in `skipped` is checked, and left out of a strict (sending) load."""
     targets: dict[str, TargetConfig] = {}
     for name, raw in raw_targets.items():
         if not isinstance(raw, dict):
@@ -419,8 +453,9 @@ def _targets(raw_targets: dict[str, Any], path: Path, strict: bool, unset: list[
                 errors.append(f"{path}: {dotted(('targets', name, 'type'))}: unknown target type{hint} "
                               f"(got {show(kind)}; allowed: {known})")
                 continue
-        target = _target(name, raw, cls, path, strict, unset, errors)
-        if target is not None:
+        skip = strict and name in skipped  # still checked, like a preview's, so that a mistake in it is reported
+        target = _target(name, raw, cls, path, strict and not skip, [] if skip else unset, errors)
+        if target is not None and not skip:
             targets[name] = target
     return targets
 

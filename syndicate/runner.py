@@ -242,6 +242,9 @@ class Syndicator:
         names = list(self.config.targets)
         if only:
             unknown = [t for t in only if t not in self.config.targets]
+            skipped = [f"{t} is skipped: {self.config.skipped[t]}" for t in unknown if t in self.config.skipped]
+            if skipped:  # named on purpose: an error, not a warning
+                raise KeyError("target " + "; ".join(skipped))
             if unknown:
                 raise KeyError(f"unknown target(s): {', '.join(unknown)} (configured: {', '.join(names) or 'none'})")
             names = [t for t in names if t in only]

@@ -211,7 +211,7 @@ class StateOptions(Section):
     url: Annotated[str, AfterValidator(state_url), Kind("state URL")] | None = Field(default=
         None, description="The ledger database: sqlite:///PATH (relative to the config) or postgresql://...; "
                           "$SYNDICATE_STATE_URL wins. Default: sqlite:///<data dir>/state.db.")
-    dir: str | None = Field(default=None, description="The data folder (ledger, media cache); $SYNDICATE_DATA also sets it. "
+    dir: str | None = Field(default=None, description="The data folder (ledger, media cache); $SYNDICATE_DATA wins. "
                                               "Default: .syndicate beside the config when writable, else one folder "
                                               "per site, $XDG_STATE_HOME/syndicate/<site>-<hash>.")
     shared: bool = Field(default=False, description="Several sites use this one ledger on purpose (set it in each); "

@@ -1,7 +1,13 @@
-"""Shared fixtures: real PostgreSQL and Redis, a ledger on each backend."""
+"""Shared fixtures: real PostgreSQL and Redis, a ledger on each backend.
+
+And the session's set-up: a temporary HOME (tests/isolation.py; the session
+fails if the real home gains anything under syndicate's folders), and the
+peers the collected tests use installed before any test runs (tests/peers.py).
+"""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,12 +15,54 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests import isolation, peers
 from tests.harness import Workers
+from tests.paths import SHARED
 
 PG_URL = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
 REDIS_URL = os.environ.get("SYNDICATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
 WORKER_ENV = {"DEVTO_API_KEY": "devto-test-key", "MASTODON_ACCESS_TOKEN": "mastodon-test-token"}
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+__all__ = ["PG_URL", "REDIS_URL", "SHARED", "WORKER_ENV"]
+_isolated: isolation.Isolation | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _isolated
+    if not hasattr(config, "workerinput"):  # xdist workers inherit the controller's environment
+        _isolated = isolation.isolate()
+
+
+def _say(config: pytest.Config) -> Callable[[str], None]:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    return reporter.write_line if reporter is not None else print
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Without xdist: install the peers the selected tests use, before the first test (and its timeout)."""
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
+        peers.ensure(peers.needed([item.nodeid for item in session.items]), _say(session.config))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """With xdist: the same, in the controller, before it hands out the first test."""
+    peers.ensure(peers.needed(ids), _say(node.config))  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The real home must have gained nothing under syndicate's folders: that fails the session."""
+    if _isolated is None:
+        return
+    written = isolation.gained(_isolated.before, isolation.snapshot(_isolated.watched))
+    if written:
+        _say(session.config)(f"\nFAILED: tests wrote into the real home folder ({len(written)} path(s)): "
+                             + ", ".join(written[:10]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _isolated is not None and not any(_isolated.run_dir.glob("peer-*.failed")):
+        shutil.rmtree(_isolated.run_dir, ignore_errors=True)
 
 
 def _pg_admin() -> sa.Engine:

@@ -1,6 +1,6 @@
 """Bluesky against the real PDS (../shared/peers/bluesky-pds), through the engine as `syndicate push` runs it.
 
-One PDS for the session (first start installs it, ~75 s). Records are read
+One PDS for the session (installed before the first test: tests/peers.py). Records are read
 back with com.atproto.repo.getRecord / listRecords and blobs with
 com.atproto.sync.getBlob: no AppView runs here.
 """
@@ -10,7 +10,6 @@ import io
 import json
 import os
 import random
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,9 @@ from syndicate.contract import Draft
 from syndicate.post import Image
 from syndicate.runner import Syndicator
 from syndicate.testing import ConnectorContract, make_post
+from tests import peers
 from tests.fakes.bluesky_proxy import PdsProxy
 
-PEER = Path(os.environ.get("BLUESKY_PDS_PEER", "/work/shared/peers/bluesky-pds"))
 POST = "app.bsky.feed.post"
 
 pytestmark = pytest.mark.peer
@@ -38,14 +37,7 @@ pytestmark = pytest.mark.peer
 
 @pytest.fixture(scope="session")
 def pds() -> Iterator[dict[str, Any]]:
-    if not (PEER / "start.sh").exists():
-        pytest.skip(f"no PDS peer at {PEER}")
-    out = subprocess.run([str(PEER / "start.sh")], check=True, capture_output=True, text=True, timeout=900)
-    info = json.loads(out.stdout.strip().splitlines()[-1])
-    try:
-        yield info
-    finally:
-        subprocess.run([str(PEER / "stop.sh"), str(info["pid"])], check=False, capture_output=True, timeout=60)
+    yield from peers.running("bluesky-pds")
 
 
 @pytest.fixture(autouse=True)

@@ -5,21 +5,21 @@ must be what markdown-it-py's full CommonMark parse marks as code: the same
 fenced and indented code blocks (lines), HTML blocks (lines) and code spans
 (contents). markdown-it is only the oracle here; the pipeline does not use it
 for scanning (it is 4x slower, see bench/bench_markdown.py).
-Examples: /work/shared/specs/commonmark/spec.json (spec 0.31.2, see SOURCES.md).
+Examples: ../shared/specs/commonmark/spec.json (spec 0.31.2, see SOURCES.md).
 """
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
 
 from syndicate.markdown.scan import scan
+from tests.paths import SHARED
 
-SPEC = Path("/work/shared/specs/commonmark/spec.json")
+SPEC = SHARED / "specs" / "commonmark" / "spec.json"
 SECTIONS = {"Fenced code blocks", "Indented code blocks", "HTML blocks", "Code spans", "Tabs", "List items",
             "Block quotes", "Lists", "ATX headings", "Setext headings", "Thematic breaks", "Paragraphs",
             "Backslash escapes", "Raw HTML", "Autolinks", "Precedence", "Blank lines"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,21 +26,16 @@ from syndicate.loader import load_posts
 from syndicate.post import Post
 from syndicate.runner import Syndicator
 from syndicate.testing import ConnectorContract
+from tests import peers
 from tests.fakes.ghost_proxy import GhostAdmin, GhostProxy
 
-PEER = Path(__file__).resolve().parents[1].parent / "shared" / "peers" / "ghost"
 pytestmark = pytest.mark.peer
 
 
 @pytest.fixture(scope="session")
 def ghost_peer() -> Iterator[dict[str, Any]]:
-    """A real Ghost on loopback for the whole session (the first install takes minutes)."""
-    run = subprocess.run(["bash", str(PEER / "start.sh")], capture_output=True, text=True, timeout=900)
-    if run.returncode != 0:
-        pytest.skip("ghost peer unavailable: " + run.stderr[-400:])
-    info: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
-    yield info
-    subprocess.run(["bash", str(PEER / "stop.sh"), info["run_dir"]], capture_output=True, timeout=60)
+    """A real Ghost on loopback for the whole session (installed before the first test: tests/peers.py)."""
+    yield from peers.running("ghost")
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +24,9 @@ from syndicate.contract import Draft
 from syndicate.post import Image, Post
 from syndicate.runner import Syndicator
 from syndicate.testing import ConnectorContract, StaticMedia, make_post
+from tests import peers
 from tests.fakes.wordpress_proxy import WordPressProxy
 
-PEERS = Path(__file__).resolve().parents[1].parent / "shared" / "peers"
 pytestmark = pytest.mark.peer
 
 BODY = """## A heading
@@ -53,12 +52,7 @@ def wordpress_peer() -> Iterator[dict[str, Any]]:
     if reuse:
         yield json.loads(Path(reuse).read_text())
         return
-    r = subprocess.run(["bash", str(PEERS / "wordpress" / "start.sh")], capture_output=True, text=True, timeout=900)
-    if r.returncode != 0:
-        pytest.skip("wordpress peer unavailable: " + r.stderr[-400:])
-    info = json.loads(r.stdout.strip().splitlines()[-1])
-    yield info
-    subprocess.run(["bash", str(PEERS / "wordpress" / "stop.sh"), info["run_dir"]], timeout=120)
+    yield from peers.running("wordpress")
 
 
 @pytest.fixture(autouse=True)

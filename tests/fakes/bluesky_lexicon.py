@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import regex
 
-ROOT = Path("/work/shared/specs/bluesky/lexicons")
+from tests.paths import SHARED
+
+ROOT = SHARED / "specs" / "bluesky" / "lexicons"
 _GRAPHEME = regex.compile(r"\X")
 _FORMATS: dict[str, regex.Pattern[str]] = {
     "did": regex.compile(r"^did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]$"),

@@ -15,15 +15,15 @@ import json
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 from markdown_it import MarkdownIt
 
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.paths import SHARED
 
-SPEC = Path("/work/shared/specs/forem/api_v1.json")
+SPEC = SHARED / "specs" / "forem" / "api_v1.json"
 ACCEPT = "application/vnd.forem.api-v1+json"
 KNOWN_TAGS = {
     "embed", "youtube", "vimeo", "gist", "github", "twitter", "tweet", "codepen", "codesandbox", "jsfiddle",

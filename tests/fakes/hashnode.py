@@ -19,7 +19,6 @@ import itertools
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from graphql import (
@@ -37,8 +36,9 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.paths import SHARED
 
-SCHEMA = Path("/work/shared/specs/hashnode/schema.graphql")
+SCHEMA = SHARED / "specs" / "hashnode" / "schema.graphql"
 MAX_BODY = 100 * 1024
 MAX_DEPTH = 10
 MAX_TAGS = 15

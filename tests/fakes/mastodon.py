@@ -14,15 +14,15 @@ import html
 import json
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import regex
 
 from tests.fakes.server import FakeServer, Reply, Request
+from tests.paths import SHARED
 
-SPEC = Path("/work/shared/specs/mastodon/schema.json")
+SPEC = SHARED / "specs" / "mastodon" / "schema.json"
 _URL = regex.compile(r"https?://[^\s<>\"]+", regex.IGNORECASE)
 # app/models/account.rb MENTION_RE
 _MENTION = regex.compile(r"(?<![=/\w])@([a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?)(?:@\w+(?:[.-]+\w+)*)?", regex.IGNORECASE)
