@@ -57,7 +57,7 @@ __all__ = [
 
 # --- declared limits ------------------------------------------------------------
 
-Counting = Literal["characters", "graphemes", "x-weighted", "utf8-bytes"]
+Counting = Literal["characters", "graphemes", "x-weighted", "utf8-bytes", "emoji-bytes"]
 
 
 @dataclass(frozen=True)
