@@ -152,6 +152,7 @@ class Syndicator:
         self._stopped: dict[str, tuple[str, float]] = {}  # target -> (why, until)
         self._limiter: Any = None
         self._tokens: Any = None
+        self._token_file: Any = None
         self._live_client: Any = None
         self._live_tries: dict[str, int] = {}
         # how long a worker holds a row; longer than any one attempt's HTTP calls,
@@ -208,6 +209,7 @@ class Syndicator:
             conn.make_http = lambda: self.http  # one client for every connector, made on first request
             conn.throttle = self._throttle(conn)
             conn.tokens = self._token_cache()
+            conn.token_store = self._token_store()
             self._connectors[target] = conn
         return self._connectors[target]
 
@@ -217,6 +219,14 @@ class Syndicator:
 
             self._tokens = TokenCache(self.config.redis_url)
         return self._tokens
+
+    def _token_store(self) -> Any:
+        """Rotating credentials (Threads, X OAuth 2.0): a file in the data folder, and Redis when configured."""
+        if self._token_file is None:
+            from syndicate.tokens import TokenStore
+
+            self._token_file = TokenStore(self.config.data_dir, self.config.redis_url)
+        return self._token_file
 
     def _throttle(self, conn: Connector) -> Any:
         """The shared rate limiter for this target's account, when Redis is configured."""
