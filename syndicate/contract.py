@@ -280,6 +280,10 @@ class SendContext:
     thread: list[Remote] = field(default_factory=list)  # remotes of the parts already posted
     preview: bool = False  # True: media ids are placeholders; nothing was uploaded
     siblings: dict[str, Remote] = field(default_factory=dict)  # this post's copies on other targets, by type
+    # a create of several steps (Threads: container, then publish) keeps each step in the intent with
+    # `record(data)` before the next; a retry under the same key gets it back as `progress`
+    progress: dict[str, Any] = field(default_factory=dict)
+    record: Callable[[dict[str, Any]], None] | None = None
 
 
 @dataclass(frozen=True)

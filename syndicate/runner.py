@@ -481,6 +481,7 @@ class Syndicator:
         self._wait_live(post, target, row)  # before anything: a copy must not link to a 404
         ctx = self._send_context(conn, draft, draft.all_media, out)  # before the intent: nothing sent yet
         self.ledger.record_intent(post.id, target, key, digest)
+        _resumable(ctx, row.remote_extra, key, lambda extra: self.ledger.update(post.id, target, remote_extra=extra))
         try:
             remote = conn.create(draft, key, ctx)
         except (Permanent, AuthFailed, RateLimited):
@@ -528,6 +529,12 @@ class Syndicator:
                     continue
             ctx = self._send_context(conn, draft, part.media, out, part=i, thread=remotes)
             self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="creating")
+
+            def save(extra: dict[str, Any], i: int = i, pkey: str = pkey) -> None:
+                self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="creating",
+                                        remote_extra=extra)
+
+            _resumable(ctx, prior.remote_extra if prior is not None else None, pkey, save)
             try:
                 remote = conn.create(draft, pkey, ctx)
             except (Permanent, AuthFailed, RateLimited):
@@ -763,6 +770,19 @@ class Syndicator:
             del self._stopped[target]
             return None
         return hit[0]
+
+
+def _resumable(ctx: SendContext, kept: dict[str, Any] | None, key: str,
+               save: Callable[[dict[str, Any]], None]) -> None:
+    """Give `ctx` what an earlier try of this create recorded under the same key, and a way to record more."""
+    prior = (kept or {}).get("progress")
+    ctx.progress = dict(prior.get("data") or {}) if isinstance(prior, dict) and prior.get("key") == key else {}
+
+    def record(data: dict[str, Any]) -> None:
+        save({"progress": {"key": key, "data": data}})
+        ctx.progress = dict(data)
+
+    ctx.record = record
 
 
 def _placeholders(conn: Connector, items: list[MediaItem]) -> dict[str, str]:
