@@ -389,6 +389,10 @@ class Connector:
     def build_create(self, draft: Draft, key: str, ctx: SendContext) -> Request:
         raise NotImplementedError
 
+    def preview_create(self, draft: Draft, key: str, ctx: SendContext) -> list[Request]:
+        """Every request a create sends, in order, for `preview`: a create of several steps overrides it."""
+        return [self.build_create(draft, key, ctx)]
+
     def build_update(self, remote: Remote, draft: Draft, ctx: SendContext) -> Request:
         raise NotImplementedError(f"{self.type} cannot update")
 

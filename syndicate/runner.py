@@ -327,10 +327,10 @@ class Syndicator:
                 items = part.media if part is not None else p.draft.media
                 ctx = SendContext(media=_placeholders(conn, items), part=i, thread=list(thread), preview=True)
                 if p.action == "update" and i == 0:
-                    req = conn.build_update(remote, p.draft, ctx)
+                    shown.append(conn.build_update(remote, p.draft, ctx).shown())
                 else:
-                    req = conn.build_create(p.draft, idempotency_key(p.post.id, p.target, 1, i) if i else key, ctx)
-                shown.append(req.shown())
+                    pkey = idempotency_key(p.post.id, p.target, 1, i) if i else key
+                    shown.extend(r.shown() for r in conn.preview_create(p.draft, pkey, ctx))
                 thread.append(Remote(f"<part {i + 1}>"))
         import json
 

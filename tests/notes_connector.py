@@ -92,3 +92,13 @@ class Steps(Notes):
                 self.lose_after_step.discard(key)
                 raise OutcomeUnknown(f"{self.name}: response lost after step 1")
         return super().create(draft, key, ctx)
+
+
+class Staged(Notes):
+    """A create that takes two requests (a draft note, then its publication), both shown by `preview`."""
+
+    type = "staged"
+
+    def preview_create(self, draft: Draft, key: str, ctx: SendContext) -> list[Request]:
+        return [self.build_create(draft, key, ctx),
+                Request("POST", self.base + "/notes/<draft>/publish", params={"key": key})]

@@ -12,7 +12,7 @@ from syndicate.config import load_config
 from syndicate.runner import Syndicator
 from syndicate.testing import make_post
 from tests.fakes.notes import TOKEN, FakeNotes
-from tests.notes_connector import Hook, Notes, Steps
+from tests.notes_connector import Hook, Notes, Staged, Steps
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +20,7 @@ def _registered() -> Iterator[None]:
     registry.register(Notes)
     registry.register(Hook)
     registry.register(Steps)
+    registry.register(Staged)
     yield
 
 
@@ -181,3 +182,13 @@ def test_each_part_of_a_thread_keeps_its_own_steps(tmp_path: Path, monkeypatch: 
         assert {"step": 1, "key": "post-1.n.r1.p1"} in Steps.seen  # part 2 resumed from its own step
         assert {"step": 1, "key": "post-1.n.r1"} not in Steps.seen  # part 1 was done: never resumed
         assert len(fake.notes) == len({n["text"] for n in fake.notes.values()})
+
+
+def test_preview_shows_every_request_of_a_create_of_several_steps(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeNotes(max_length=500) as fake:
+        syn = syndicator(tmp_path, monkeypatch, fake, kind="staged")
+        shown = syn.requests(syn.plan_for(post(syn), "n"))
+        assert [(r["method"], r["url"].removeprefix(fake.url)) for r in shown] == [
+            ("POST", "/notes"), ("POST", "/notes/<draft>/publish")]
+        assert shown[1]["params"] == {"key": "post-1.n.r1"} and "**********" not in json.dumps(shown)
