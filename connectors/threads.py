@@ -80,7 +80,7 @@ class ThreadsOptions(TargetOptions):
     access_token: Secret = Field(description="A long-lived Threads user access token (60 days, refreshed here).")
     user_id: str = Field(pattern=r"^(\d+|me)$", description="The Threads user id (digits), or me.")
     version: str = Field(default="v1.0", pattern=r"^v\d+\.\d+$", description="The API version in the path.")
-    template: str = DEFAULT_TEMPLATE
+    template: str = Field(default=DEFAULT_TEMPLATE, description="The text, from {title} {excerpt} {url} {hashtags}.")
     embed: Literal["image", "link"] = Field(
         default="image", description="image: the cover as the post's image; link: the post's link preview.")
     topic_tag: str | None = Field(
@@ -88,7 +88,7 @@ class ThreadsOptions(TargetOptions):
     poll_interval: Duration = Field(default=1.0, description="The first wait for a container; it doubles.")
     poll_timeout: Duration = Field(default=300.0, description="The longest wait for a container (at most 5 min).")
     refresh_before: Duration = Field(
-        default=30 * 86400.0, description="The token is refreshed when it has less than this left.")
+        default=30 * 86400.0, description="The token is refreshed when it has less than this left (30 days).")
 
     @field_validator("template")
     @classmethod
