@@ -68,7 +68,8 @@ DEFAULT_TEMPLATE = "{title}\n\n{excerpt}\n\n{url}"  # the topic tag carries the 
 TEXT_MAX = 500
 LATEST = 25  # posts read back to find a published container's post
 POLL_CAP = 60.0  # troubleshooting: "query a container's status once per minute, for no more than 5 minutes"
-IMAGE_TYPES = (".jpg", ".jpeg", ".png")  # the image formats Threads takes (PLATFORMS.md §10 e)
+IMAGE_TYPES = (".jpg", ".jpeg", ".png")
+ALT_MAX = 1000  # `alt_text` (third-party mirror of Meta's specs, PLATFORMS.md §10 e)  # the image formats Threads takes (PLATFORMS.md §10 e)
 # Graph API error codes (developers.facebook.com/docs/graph-api/guides/error-handling)
 _THROTTLED = {4, 17, 32, 341, 613}
 _TOKEN = {102, 190}
@@ -121,7 +122,7 @@ class Threads(ThreadsToken):
         tags=TagRules(max=1, style="name", max_length=50),
         # third-party mirror of Meta's specs (PLATFORMS.md §10 e): JPEG/PNG, 8 MB, 320-1440 px wide
         media=MediaPolicy(max_bytes=8 * 1024 * 1024, max_width=1440, formats=("jpeg", "png"), max_count=1,
-                          alt_max_length=1000),
+                          alt_max_length=ALT_MAX),
         # overview: 250 API-published posts per 24 h (enforced on threads_publish); delete-posts: 100 / 24 h
         rates=(RateLimit("publish", 250, 86400), RateLimit("delete", 100, 86400)),
         template=DEFAULT_TEMPLATE,
@@ -181,7 +182,7 @@ class Threads(ThreadsToken):
             body.pop("link_attachment", None)  # only text posts take one
             body.update(media_type="IMAGE", image_url=ctx.media[image.source])
             if image.alt:
-                body["alt_text"] = image.alt[: self.limits.media.alt_max_length or None]  # type: ignore[union-attr]
+                body["alt_text"] = image.alt[:ALT_MAX]
         found = links(part.text or "") | ({str(body["link_attachment"])} if "link_attachment" in body else set())
         if len(found) > LINKS_MAX:
             raise Permanent(f"{self.name}: the text holds {len(found)} links; Threads takes at most {LINKS_MAX}")
@@ -301,7 +302,8 @@ class Threads(ThreadsToken):
             raise_for_status(response, self.name)
             return
         code, sub = error.get("code"), error.get("error_subcode")
-        what = f"{self.name}: HTTP {response.status_code}: {error_detail(response)}"
+        said = str(error.get("error_user_msg") or error.get("message") or error_detail(response))[:300]
+        what = f"{self.name}: HTTP {response.status_code}: {said} (code {code}" + (f", subcode {sub})" if sub else ")")
         if response.status_code == 429 or code in _THROTTLED:
             raise RateLimited(what, retry_after_from(response))
         if code in _TOKEN:
