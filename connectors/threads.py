@@ -314,6 +314,8 @@ class Threads(ThreadsToken):
                              "threads_delete)")
         if code in _TRANSIENT or error.get("is_transient") is True:
             raise Transient(what)
+        if code == 24 and sub == 4279009:  # "Media Not Found": a container published before Meta has it all
+            raise Transient(f"{what} (the container is not ready yet)")
         if code == 100 and sub == 33:  # "Object with ID ... does not exist"
             raise NotFound(what)
         raise_for_status(response, self.name)

@@ -12,7 +12,16 @@ import pytest
 
 from connectors.threads import Threads
 from syndicate.config import Secret, TargetConfig, load_config
-from syndicate.contract import AuthFailed, Draft, Permanent, RateLimited, Remote, SendContext, Transient
+from syndicate.contract import (
+    AuthFailed,
+    Draft,
+    NotFound,
+    Permanent,
+    RateLimited,
+    Remote,
+    SendContext,
+    Transient,
+)
 from syndicate.fitting import fit_draft
 from syndicate.post import Control, Image
 from syndicate.runner import Syndicator
@@ -436,3 +445,20 @@ def test_remote_ids_and_delete(fake: FakeThreads, tmp_path: Path) -> None:
     conn.delete(remote)  # already gone: harmless
     conn.delete(Remote("404"))
     assert fake.live == []
+
+
+@pytest.mark.parametrize(("status", "error", "kind"), [
+    (400, {"code": 190, "error_subcode": 463, "message": "Session has expired"}, AuthFailed),
+    (400, {"code": 4, "message": "Application request limit reached"}, RateLimited),
+    (403, {"code": 200, "message": "Permissions error"}, AuthFailed),
+    (500, {"code": 2, "message": "Service temporarily unavailable", "is_transient": True}, Transient),
+    (400, {"code": 24, "error_subcode": 4279009, "message": "The requested resource does not exist"}, Transient),
+    (400, {"code": 100, "error_subcode": 33, "message": "Object with ID '1' does not exist"}, NotFound),
+    (400, {"code": 100, "message": "Param text must be at most 500 characters long"}, Permanent),
+])
+def test_graph_errors_map_to_what_to_do_next(fake: FakeThreads, tmp_path: Path, status: int,
+                                             error: dict[str, Any], kind: type[Exception]) -> None:
+    conn = threads(fake, tmp_path)
+    with pytest.raises(kind) as info:
+        conn.check(httpx.Response(status, json={"error": {"type": "OAuthException", **error}}))
+    assert type(info.value) is kind and error["message"] in str(info.value)
