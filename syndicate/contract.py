@@ -57,7 +57,7 @@ __all__ = [
 
 # --- declared limits ------------------------------------------------------------
 
-Counting = Literal["characters", "graphemes", "x-weighted", "utf8-bytes"]
+Counting = Literal["characters", "graphemes", "x-weighted", "utf8-bytes", "emoji-bytes"]
 
 
 @dataclass(frozen=True)
@@ -280,6 +280,10 @@ class SendContext:
     thread: list[Remote] = field(default_factory=list)  # remotes of the parts already posted
     preview: bool = False  # True: media ids are placeholders; nothing was uploaded
     siblings: dict[str, Remote] = field(default_factory=dict)  # this post's copies on other targets, by type
+    # a create of several steps (Threads: container, then publish) keeps each step in the intent with
+    # `record(data)` before the next; a retry under the same key gets it back as `progress`
+    progress: dict[str, Any] = field(default_factory=dict)
+    record: Callable[[dict[str, Any]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -384,6 +388,10 @@ class Connector:
 
     def build_create(self, draft: Draft, key: str, ctx: SendContext) -> Request:
         raise NotImplementedError
+
+    def preview_create(self, draft: Draft, key: str, ctx: SendContext) -> list[Request]:
+        """Every request a create sends, in order, for `preview`: a create of several steps overrides it."""
+        return [self.build_create(draft, key, ctx)]
 
     def build_update(self, remote: Remote, draft: Draft, ctx: SendContext) -> Request:
         raise NotImplementedError(f"{self.type} cannot update")

@@ -248,7 +248,8 @@ def fit_draft(draft: Draft, limits: Limits, *, thread: int = 1) -> Draft:
 
 
 def _unit(limit: TextLimit) -> str:
-    return {"graphemes": "characters", "x-weighted": "weighted characters", "utf8-bytes": "bytes"}.get(
+    return {"graphemes": "characters", "x-weighted": "weighted characters", "utf8-bytes": "bytes",
+            "emoji-bytes": "characters (an emoji as its UTF-8 bytes)"}.get(
         limit.counting, limit.counting)
 
 

@@ -154,6 +154,7 @@ class Syndicator:
         self._stopped: dict[str, tuple[str, float]] = {}  # target -> (why, until)
         self._limiter: Any = None
         self._tokens: Any = None
+        self._token_file: Any = None
         self._live_client: Any = None
         self._live_tries: dict[str, int] = {}
         # how long a worker holds a row; longer than any one attempt's HTTP calls,
@@ -210,6 +211,7 @@ class Syndicator:
             conn.make_http = lambda: self.http  # one client for every connector, made on first request
             conn.throttle = self._throttle(conn)
             conn.tokens = self._token_cache()
+            conn.token_store = self._token_store()
             self._connectors[target] = conn
         return self._connectors[target]
 
@@ -219,6 +221,14 @@ class Syndicator:
 
             self._tokens = TokenCache(self.config.redis_url)
         return self._tokens
+
+    def _token_store(self) -> Any:
+        """Rotating credentials (Threads, X OAuth 2.0): a file in the data folder, and Redis when configured."""
+        if self._token_file is None:
+            from syndicate.tokens import TokenStore
+
+            self._token_file = TokenStore(self.config.data_dir, self.config.redis_url)
+        return self._token_file
 
     def _throttle(self, conn: Connector) -> Any:
         """The shared rate limiter for this target's account, when Redis is configured."""
@@ -322,10 +332,10 @@ class Syndicator:
                 items = part.media if part is not None else p.draft.media
                 ctx = SendContext(media=_placeholders(conn, items), part=i, thread=list(thread), preview=True)
                 if p.action == "update" and i == 0:
-                    req = conn.build_update(remote, p.draft, ctx)
+                    shown.append(conn.build_update(remote, p.draft, ctx).shown())
                 else:
-                    req = conn.build_create(p.draft, idempotency_key(p.post.id, p.target, 1, i) if i else key, ctx)
-                shown.append(req.shown())
+                    pkey = idempotency_key(p.post.id, p.target, 1, i) if i else key
+                    shown.extend(r.shown() for r in conn.preview_create(p.draft, pkey, ctx))
                 thread.append(Remote(f"<part {i + 1}>"))
         import json
 
@@ -497,6 +507,7 @@ class Syndicator:
         self._wait_live(post, target, row)  # before anything: a copy must not link to a 404
         ctx = self._send_context(conn, draft, draft.all_media, out)  # before the intent: nothing sent yet
         self.ledger.record_intent(post.id, target, key, digest)
+        _resumable(ctx, row.remote_extra, key, lambda extra: self.ledger.update(post.id, target, remote_extra=extra))
         try:
             remote = conn.create(draft, key, ctx)
         except (Permanent, AuthFailed, RateLimited):
@@ -544,6 +555,12 @@ class Syndicator:
                     continue
             ctx = self._send_context(conn, draft, part.media, out, part=i, thread=remotes)
             self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="creating")
+
+            def save(extra: dict[str, Any], i: int = i, pkey: str = pkey) -> None:
+                self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="creating",
+                                        remote_extra=extra)
+
+            _resumable(ctx, prior.remote_extra if prior is not None else None, pkey, save)
             try:
                 remote = conn.create(draft, pkey, ctx)
             except (Permanent, AuthFailed, RateLimited):
@@ -780,6 +797,19 @@ class Syndicator:
             del self._stopped[target]
             return None
         return hit[0]
+
+
+def _resumable(ctx: SendContext, kept: dict[str, Any] | None, key: str,
+               save: Callable[[dict[str, Any]], None]) -> None:
+    """Give `ctx` what an earlier try of this create recorded under the same key, and a way to record more."""
+    prior = (kept or {}).get("progress")
+    ctx.progress = dict(prior.get("data") or {}) if isinstance(prior, dict) and prior.get("key") == key else {}
+
+    def record(data: dict[str, Any]) -> None:
+        save({"progress": {"key": key, "data": data}})
+        ctx.progress = dict(data)
+
+    ctx.record = record
 
 
 def _placeholders(conn: Connector, items: list[MediaItem]) -> dict[str, str]:

@@ -7,7 +7,13 @@ truncation. Counting rules:
 - "graphemes": extended grapheme clusters (`regex` `\\X`), as Mastodon's
   `StatusLengthValidator` (`each_grapheme_cluster`) and Bluesky `maxGraphemes`.
 - "characters": Unicode code points.
-- "utf8-bytes": UTF-8 encoded length (Bluesky `maxLength`, Threads emoji).
+- "utf8-bytes": UTF-8 encoded length (Bluesky `maxLength`).
+- "emoji-bytes": Unicode code points, except that an emoji counts as the
+  UTF-8 bytes of its whole grapheme cluster (Threads: "emojis are counted as
+  the number of UTF-8 bytes", PLATFORMS.md §10). A cluster is an emoji when it
+  holds an Extended_Pictographic code point, a regional indicator (flags), a
+  keycap (U+20E3) or VS16 (U+FE0F): `©` counts 2, which can only make us count
+  more than Threads, never less.
 - "x-weighted": twitter-text config v3 weighted length (PLATFORMS.md §8;
   developer.x.com "counting characters"): NFC first, weight 1 for
   U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F, U+2032–U+2037, 2 otherwise,
@@ -53,6 +59,7 @@ _GRAPHEME = regex.compile(r"\X")
 # Latin Extended letters, general punctuation such as "…"): counted with len().
 _STANDALONE = regex.compile(r"[\x00-\x0c\x0e-\x7f\u00a0-\u02ff\u2010-\u2027\u2030-\u205e]*")
 _SPACE = regex.compile(r"\s")
+_EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3\ufe0f]")
 _TRAILING_JUNK = " \t\r\n,;:–—-"  # stripped before the ellipsis
 _BLANK_LINES = regex.compile(r"\n{3,}")
 _LINE_TRAILING = regex.compile(r"[ \t]+\n")
@@ -123,6 +130,10 @@ def _plain_count(text: str, counting: str) -> int:
         return len(text)
     if counting == "utf8-bytes":
         return len(text.encode("utf-8"))
+    if counting == "emoji-bytes":
+        if not _EMOJI.search(text):
+            return len(text)
+        return sum(len(c.encode("utf-8")) if _EMOJI.search(c) else len(c) for c in _GRAPHEME.findall(text))
     raise ValueError(f"unknown counting {counting!r}")
 
 

@@ -2,7 +2,7 @@
 thread-style platforms declare, so the engine's handling of each ability is tested once."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -69,3 +69,36 @@ class Hook(Notes):
 
     def parse_remote(self, response: httpx.Response, ctx: SendContext) -> Remote:
         return Remote(None)
+
+
+class Steps(Notes):
+    """A create of two steps (Threads' container, then publish): the first step is kept in the intent
+    (`ctx.record`), and a retry under the same key resumes from it (`ctx.progress`)."""
+
+    type = "steps"
+    abilities = Abilities(can_update=False, delete="delete", can_find=True, threads=True,
+                          find_hint="look at the notes list")
+    lose_after_step: ClassVar[set[str]] = set()  # keys whose first try is lost after its first step
+    seen: ClassVar[list[dict[str, Any]]] = []  # the progress each create found
+
+    def create(self, draft: Draft, key: str, ctx: SendContext | None = None) -> Remote:
+        from syndicate.errors import OutcomeUnknown
+
+        ctx = ctx or SendContext()
+        type(self).seen.append(dict(ctx.progress))
+        if not ctx.progress and ctx.record is not None:
+            ctx.record({"step": 1, "key": key})
+            if key in self.lose_after_step:
+                self.lose_after_step.discard(key)
+                raise OutcomeUnknown(f"{self.name}: response lost after step 1")
+        return super().create(draft, key, ctx)
+
+
+class Staged(Notes):
+    """A create that takes two requests (a draft note, then its publication), both shown by `preview`."""
+
+    type = "staged"
+
+    def preview_create(self, draft: Draft, key: str, ctx: SendContext) -> list[Request]:
+        return [self.build_create(draft, key, ctx),
+                Request("POST", self.base + "/notes/<draft>/publish", params={"key": key})]

@@ -12,13 +12,15 @@ from syndicate.config import load_config
 from syndicate.runner import Syndicator
 from syndicate.testing import make_post
 from tests.fakes.notes import TOKEN, FakeNotes
-from tests.notes_connector import Hook, Notes
+from tests.notes_connector import Hook, Notes, Staged, Steps
 
 
 @pytest.fixture(autouse=True)
 def _registered() -> Iterator[None]:
     registry.register(Notes)
     registry.register(Hook)
+    registry.register(Steps)
+    registry.register(Staged)
     yield
 
 
@@ -150,3 +152,43 @@ def test_auth_failure_stops_the_target_for_the_run(tmp_path: Path, monkeypatch: 
         assert outcomes[0].status == "failed" and outcomes[0].reason == "auth"
         assert {o.status for o in outcomes[1:]} == {"waiting"}
         assert len(fake.requests) == 1  # 200 posts, one refused login
+
+
+def test_a_create_of_several_steps_resumes_from_the_step_kept_in_the_intent(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeNotes(max_length=500) as fake:
+        syn = syndicator(tmp_path, monkeypatch, fake, kind="steps")
+        p = post(syn)
+        key = "post-1.n.r1"
+        Steps.seen, Steps.lose_after_step = [], {key}
+        first = syn.attempt(p, "n")
+        assert first.status == "retry" and not fake.notes
+        row = syn.ledger.get(p.id, "n")
+        assert row is not None and row.state == "creating" and row.idem_key == key
+        assert syn.run_inline(p, "n", sleep=nosleep).status == "done"
+        assert Steps.seen == [{}, {"step": 1, "key": key}]  # the retry was handed the kept step
+        row = syn.ledger.get(p.id, "n")
+        assert row is not None and row.state == "published" and "progress" not in row.remote_extra
+        assert len(fake.notes) == 1
+
+
+def test_each_part_of_a_thread_keeps_its_own_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeNotes(max_length=50) as fake:
+        syn = syndicator(tmp_path, monkeypatch, fake, kind="steps", thread=True, max_thread=3)
+        p = post(syn, summary="A summary that is long enough to need a thread of notes here.")
+        Steps.seen, Steps.lose_after_step = [], {"post-1.n.r1.p1"}
+        assert syn.attempt(p, "n").status == "retry"
+        assert syn.run_inline(p, "n", sleep=nosleep).status == "done"
+        assert {"step": 1, "key": "post-1.n.r1.p1"} in Steps.seen  # part 2 resumed from its own step
+        assert {"step": 1, "key": "post-1.n.r1"} not in Steps.seen  # part 1 was done: never resumed
+        assert len(fake.notes) == len({n["text"] for n in fake.notes.values()})
+
+
+def test_preview_shows_every_request_of_a_create_of_several_steps(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeNotes(max_length=500) as fake:
+        syn = syndicator(tmp_path, monkeypatch, fake, kind="staged")
+        shown = syn.requests(syn.plan_for(post(syn), "n"))
+        assert [(r["method"], r["url"].removeprefix(fake.url)) for r in shown] == [
+            ("POST", "/notes"), ("POST", "/notes/<draft>/publish")]
+        assert shown[1]["params"] == {"key": "post-1.n.r1"} and "**********" not in json.dumps(shown)

@@ -37,7 +37,8 @@ def _rendered() -> dict[str, dict[str, object]]:
             draft = fit_draft(conn.render(post, None), conn.limits_for(None))
             from syndicate.plan import Plan
 
-            (request,) = syn.requests(Plan(post, target.name, "create", "golden", draft))
+            # the first request carries the content (a create of several steps then sends the rest: Threads)
+            request = syn.requests(Plan(post, target.name, "create", "golden", draft))[0]
             blob = {
                 "method": request["method"],
                 "url": request["url"],

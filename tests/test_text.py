@@ -31,6 +31,16 @@ TEMPLATE = "{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}"
         (FLAG + FLAG, "graphemes", 2),
         ("日本語", "utf8-bytes", 9),
         ("مرحبا", "graphemes", 5),
+        # Threads: characters, but an emoji counts as its UTF-8 bytes (the whole cluster)
+        ("abc", "emoji-bytes", 3),
+        ("日本語", "emoji-bytes", 3),
+        ("e\u0301", "emoji-bytes", 2),
+        (FAMILY, "emoji-bytes", 25),
+        (FLAG, "emoji-bytes", 8),
+        ("Hi \U0001F44D\U0001F3FD!", "emoji-bytes", 12),  # thumbs up + skin tone: 8 bytes
+        ("1\ufe0f\u20e3", "emoji-bytes", 7),  # a keycap
+        ("\u2764\ufe0f x", "emoji-bytes", 8),  # a heart with VS16: 6 bytes
+        ("\u00a9 2026", "emoji-bytes", 7),  # © is pictographic: counted as its 2 bytes (never under)
     ],
 )
 def test_count_basic(text: str, counting: str, expected: int) -> None:
@@ -240,7 +250,7 @@ URLS = st.builds(
     st.text("abcdefghijklmnopqrstuvwxyz0123456789-_/%~=&?", max_size=200),
 )
 COUNTING = st.sampled_from([("graphemes", 23), ("graphemes", None), ("characters", None), ("x-weighted", None),
-                           ("x-weighted", 23), ("utf8-bytes", 23), ("utf8-bytes", None)])
+                           ("x-weighted", 23), ("utf8-bytes", 23), ("utf8-bytes", None), ("emoji-bytes", None)])
 X_NASTY = st.sampled_from(["example.com", "t.co/x", "a.b", "1\u20e3", "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063"
                            "\U000E0074\U000E007F", "\u00c1", "A\u0301", "\r\n", "\u2026", "\u2014", "\ufffe",
                            "http://☃.net/", "のの", "@u@x.social"])
@@ -277,7 +287,7 @@ def test_truncate_never_over_and_a_prefix(text: str, limit: int, counting: tuple
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=X_TEXT, limit=st.integers(0, 120), counting=st.sampled_from(["x-weighted", "utf8-bytes"]),
+@given(text=X_TEXT, limit=st.integers(0, 120), counting=st.sampled_from(["x-weighted", "utf8-bytes", "emoji-bytes"]),
        mentions=st.booleans())
 def test_truncate_never_over_x_weighted_or_bytes(text: str, limit: int, counting: str, mentions: bool) -> None:
     out = truncate(text, limit, counting, mentions=mentions)
@@ -288,7 +298,7 @@ def test_truncate_never_over_x_weighted_or_bytes(text: str, limit: int, counting
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(title=X_TEXT, excerpt=X_TEXT, url=URLS, limit=st.integers(0, 300),
-       counting=st.sampled_from(["x-weighted", "utf8-bytes"]))
+       counting=st.sampled_from(["x-weighted", "utf8-bytes", "emoji-bytes"]))
 def test_fit_template_never_over_x_weighted_or_bytes(title: str, excerpt: str, url: str, limit: int, counting: str) -> None:
     f = {"title": title, "excerpt": excerpt, "url": url, "hashtags": "#a #b"}
     try:

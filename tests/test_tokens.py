@@ -150,3 +150,29 @@ def test_the_token_goes_in_a_header_or_the_query(tmp_path: Path, param: str | No
         assert "Authorization" not in headers
     else:
         assert headers["Authorization"] == "Bearer access<seed>" and url.endswith("fields=id")
+
+
+class _Engine(Connector):
+    """A rotating-token connector as the engine makes it (registered, built by `Syndicator`)."""
+
+    type = "rotating-engine"
+    auth = Refreshing("refresh_token")
+
+    def renew(self, current: Token | None, seed: str) -> Token:
+        return Token(value=f"access<{seed}>", expires=None)
+
+
+def test_the_engine_keeps_rotating_tokens_in_the_data_folder(tmp_path: Path) -> None:
+    from syndicate import registry
+    from syndicate.config import load_config
+    from syndicate.runner import Syndicator
+
+    registry.register(_Engine)
+    config = tmp_path / "syndicate.toml"
+    config.write_text(f'[site]\nurl = "https://blog.example"\n[state]\ndir = "{tmp_path / "data"}"\n'
+                      '[targets.t]\ntype = "rotating-engine"\nrefresh_token = "seed"\n', encoding="utf-8")
+    conn = Syndicator(load_config(config)).connector("t")
+    assert Refreshing("refresh_token").current(conn).value == "access<seed>"
+    assert (tmp_path / "data" / "tokens.json").exists()  # the data folder, never the site
+    again = Syndicator(load_config(config)).connector("t")  # another process: the token is kept
+    assert again.token_store.get(_account(again)).value == "access<seed>"
