@@ -21,6 +21,7 @@ import builtins
 import email.utils
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,10 @@ __all__ = [
     "RateLimited", "Remote", "RenderError", "Request", "SendContext", "TagRules", "Template", "TextLimit",
     "Throttle", "Throttled", "Transient",
 ]
+
+# httpx logs every request at INFO with its whole URL ("HTTP Request: POST https://..."), and a
+# worker logs at INFO: a URL may hold a credential (a Discord webhook's token, a Telegram bot's)
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # --- declared limits ------------------------------------------------------------
 
@@ -284,6 +289,7 @@ class SendContext:
     # `record(data)` before the next; a retry under the same key gets it back as `progress`
     progress: dict[str, Any] = field(default_factory=dict)
     record: Callable[[dict[str, Any]], None] | None = None
+    facts: Facts | None = None  # what the engine learnt of the instance (as `render` got them)
 
 
 @dataclass(frozen=True)

@@ -584,7 +584,7 @@ class Syndicator:
             if len(draft.parts) > 1 or row.remote_extra.get("parts"):
                 remote = self._update_thread(conn, post, target, row, draft, out)
             else:
-                ctx = SendContext()
+                ctx = SendContext(facts=self.facts(conn.name))
                 if conn.abilities.needs_public_media_url:
                     ctx = self._send_context(conn, draft, draft.all_media, out)
                 elif type(conn).upload is not Connector.upload:
@@ -739,7 +739,7 @@ class Syndicator:
 
     def _send_context(self, conn: Connector, draft: Draft, items: list[MediaItem], out: Outcome, *,
                       part: int = 0, thread: list[Remote] | None = None) -> SendContext:
-        ctx = SendContext(part=part, thread=list(thread or []))
+        ctx = SendContext(part=part, thread=list(thread or []), facts=self.facts(conn.name))
         if not items:
             return ctx
         policy = conn.limits_for(self.facts(conn.name)).media
