@@ -211,12 +211,13 @@ def _print_preview(res: dict[str, Any]) -> None:
             say("  ", ("warning: ", "yellow"), output.bounded(w[len(own):] if w.startswith(own) else w))
 
 
-def _known_targets(config: Config, names: Optional[list[str]]) -> None:
-    """Exit 2 naming each target that is not configured, with the near miss."""
+def _known_targets(config: Config, names: Optional[list[str]], *, sending: bool = True) -> None:
+    """Exit 2 naming each target that is not configured, with the near miss; `sending`: a target
+    skipped for want of credentials is an error too (a preview shows it, saying it would be skipped)."""
     from syndicate.schema_text import nearest
 
     skipped = [f"{n} is skipped: {config.skipped[n]}" for n in names or [] if n in config.skipped]
-    if skipped:  # named on purpose: an error, not a warning
+    if skipped and sending:  # named on purpose: an error, not a warning
         raise _fail("target " + "; ".join(skipped))
     unknown = [n for n in names or [] if n not in config.targets]
     if not unknown:
@@ -228,8 +229,8 @@ def _known_targets(config: Config, names: Optional[list[str]]) -> None:
     raise _fail(f"unknown target(s): {', '.join(said)}; configured: {', '.join(config.targets) or 'none'}")
 
 
-def _targets(syn: Syndicator, to: Optional[list[str]]) -> list[str]:
-    _known_targets(syn.config, to)
+def _targets(syn: Syndicator, to: Optional[list[str]], *, sending: bool = True) -> list[str]:
+    _known_targets(syn.config, to, sending=sending)
     try:
         return syn.targets_for(to)
     except KeyError as exc:
@@ -258,7 +259,7 @@ def preview(
     """Show the exact requests each target would get. Nothing is sent or recorded."""
     config = _config(config_path, strict=False, near=paths, readonly=True)
     syn = _syndicator(config, readonly=True)
-    targets = _targets(syn, to)
+    targets = _targets(syn, to, sending=False)
     posts, errors = _load(_collect(paths, config), config)
     results = _previews(syn, posts, targets)
     if as_json:
@@ -289,7 +290,7 @@ def push(
         raise _fail("name the post files or folders to push (or --apply-deletes)")
     config = _config(config_path, strict=not dry_run, near=paths, readonly=dry_run)
     syn = _syndicator(config, readonly=dry_run)
-    targets = _targets(syn, to)
+    targets = _targets(syn, to, sending=not dry_run)
     posts, errors = _load(_collect(paths, config), config)
     if dry_run:
         results = _previews(syn, posts, targets, force)
@@ -384,8 +385,11 @@ def status(
 
     peek = peek_for(config.state_url, config.site_id)
     if peek is not None and not peek.path.exists():  # nothing recorded: no ledger is made just to say so
+        skipped = _skipped_rows(config)
         if as_json:
-            emit_json([])
+            emit_json(skipped)
+        elif skipped:
+            output.table(("post", "target", "state", "remote / detail"), [_status_row(d) for d in skipped])
         else:
             say(("nothing recorded yet", "dim"))
         raise typer.Exit(0)

@@ -257,7 +257,12 @@ def data_dir_for(base: Path, state: StateOptions, env: Mapping[str, str], is_wri
 
 def _made(folder: Path, what: str, where: Path, create: bool = True) -> Path:
     folder = folder.resolve()
-    if not create:
+    if not create:  # nothing is made, but a folder that could never be made is still said at once
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise ConfigError(f"{where}: {what}: cannot create {folder} ({existing} is not a folder)")
         return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ to `check` where it cannot (a person looks, then `syndicate resolve`).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MASK = "**********"
 AUTH_PAUSE = 300.0  # seconds a target waits after its credentials were refused
+_COUNTDOWN = re.compile(r":? ?next slot in [0-9.]+s")  # the limiter's "next slot in 4.2s", true only when said
 
 
 class Redactor:
@@ -361,7 +363,9 @@ class Syndicator:
                                retry_in=wait, rate_limited=True)
             until = utcnow() + timedelta(seconds=wait)
             kind = "our shared limit" if isinstance(exc, Throttled) else "platform rate limit"
-            self.ledger.defer(post.id, target, until, f"{kind}: {self.redact(str(exc))}")
+            # the row keeps its `until`; a countdown said now would be a stale promise when read later
+            said = _COUNTDOWN.sub("", self.redact(str(exc)))
+            self.ledger.defer(post.id, target, until, f"{kind}: {said}")
             return Outcome(post.id, path, target, "retry", "deferred",
                            f"rate limited: deferred until {until.isoformat(timespec='seconds')}")
         except Transient as exc:
