@@ -8,8 +8,8 @@ so a site whose file names a folder inside a read-only mount still runs.
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
