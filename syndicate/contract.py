@@ -332,6 +332,8 @@ class Connector:
     auth: ClassVar[Auth | None] = None
     options: ClassVar[builtins.type[TargetOptions] | None] = None  # this platform's config keys
     facts_ttl: ClassVar[float] = 24 * 3600.0  # how long fetched instance facts stay fresh
+    # True: the engine fills SendContext.siblings (one ledger read per send; standard.site's bskyPostRef)
+    wants_siblings: ClassVar[bool] = False
 
     def __init__(self, target: TargetConfig, http: httpx.Client | None = None,
                  media: MediaSource | None = None) -> None:

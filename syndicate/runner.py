@@ -588,7 +588,7 @@ class Syndicator:
             if len(draft.parts) > 1 or row.remote_extra.get("parts"):
                 remote = self._update_thread(conn, post, target, row, draft, out)
             else:
-                ctx = SendContext(facts=self.facts(conn.name))
+                ctx = SendContext(facts=self.facts(conn.name), siblings=self._siblings(conn, post.id))
                 if conn.abilities.needs_public_media_url:
                     ctx = self._send_context(conn, draft, draft.all_media, out)
                 elif type(conn).upload is not Connector.upload:
@@ -600,6 +600,8 @@ class Syndicator:
                 remote = conn.update(remote, draft, ctx)
                 if ctx.media and not conn.abilities.needs_public_media_url:
                     remote.extra = {**remote.extra, "uploads": ctx.media}
+            if conn.abilities.max_edits is not None:  # counted, so the plan stops at the platform's limit
+                remote.extra = {**remote.extra, "edits": int((row.remote_extra or {}).get("edits") or 0) + 1}
         except NotFound:
             # the copy was deleted on the platform: the next attempt creates a new one
             self.ledger.mark_deleted(post.id, target, "the copy was deleted on the platform")
@@ -650,7 +652,7 @@ class Syndicator:
         with nothing sent, so no periodic job tries to send it later.
         Raises Transient/RateLimited for the retry policy.
         """
-        from syndicate.plan import has_copy
+        from syndicate.plan import delete_too_late, has_copy
 
         owner = owner or owner_id()
         row = self.ledger.get(post_id, target)
@@ -663,6 +665,10 @@ class Syndicator:
         if has_copy(row) and (policy == "keep" or able.delete == "none"):
             why = "on_delete = keep" if policy == "keep" else f"{conn.type} cannot delete"
             return Outcome(post_id, path, target, "skip", "skipped", f"{reason}; {why}: the copy stays")
+        late = delete_too_late(conn, row, utcnow()) if has_copy(row) else None
+        if late:  # Telegram's 48 h: asking would only be refused
+            return Outcome(post_id, path, target, "skip", "skipped",
+                           f"{reason}; {late}: the copy stays (not propagated)")
         claimed = self._claim(post_id, target, None, owner)
         if claimed is None:
             return Outcome(post_id, path, target, "skip", "skipped", self._held_reason(post_id, target))
@@ -739,11 +745,25 @@ class Syndicator:
             log.info("wait_live: %s does not answer: %s", url, exc)
         return False
 
+    def _siblings(self, conn: Connector, post_id: str) -> dict[str, Remote]:
+        """This post's published copies on the other targets, by target type (and by name)."""
+        if not conn.wants_siblings:
+            return {}
+        out: dict[str, Remote] = {}
+        for row in self.ledger.all([post_id], states=["published"]):
+            if row.target == conn.name or row.target not in self.config.targets:
+                continue
+            remote = Remote(row.remote_id, row.remote_url, dict(row.remote_extra or {}))
+            out.setdefault(self.config.targets[row.target].type, remote)
+            out[row.target] = remote
+        return out
+
     # --- media: checked or uploaded before anything is recorded ---
 
     def _send_context(self, conn: Connector, draft: Draft, items: list[MediaItem], out: Outcome, *,
                       part: int = 0, thread: list[Remote] | None = None) -> SendContext:
-        ctx = SendContext(part=part, thread=list(thread or []), facts=self.facts(conn.name))
+        ctx = SendContext(part=part, thread=list(thread or []), facts=self.facts(conn.name),
+                          siblings=self._siblings(conn, out.post_id))
         if not items:
             return ctx
         policy = conn.limits_for(self.facts(conn.name)).media

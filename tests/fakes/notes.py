@@ -2,7 +2,8 @@
 
 `POST /notes` with `{"text", "reply_to"}` stores a note; its answer carries
 the note's id unless the server runs as a webhook (`returns_id=False`, like
-Slack's incoming webhooks: "ok" and nothing else). `DELETE /notes/{id}`.
+Slack's incoming webhooks: "ok" and nothing else). `PUT /notes/{id}` replaces the text;
+`DELETE /notes/{id}`.
 Texts over `max_length` characters are refused (400), as a real platform
 would; a bearer token is required.
 """
@@ -40,6 +41,16 @@ class FakeNotes(FakeServer):
             note_id = str(next(self._ids))
             self.notes[note_id] = {"id": note_id, "text": text, "reply_to": reply_to}
             return Reply(200, {"id": note_id, "url": f"{self.url}/n/{note_id}"} if self.returns_id else {"ok": True})
+        if request.method == "PUT" and request.path.startswith("/notes/"):
+            note_id = request.path.rsplit("/", 1)[1]
+            body = request.json()
+            text = body.get("text") if isinstance(body, dict) else None
+            if note_id not in self.notes:
+                return Reply(404, {"error": "no such note"})
+            if not isinstance(text, str) or not text or len(text) > self.max_length:
+                return Reply(400, {"error": "text is required, within max_length"})
+            self.notes[note_id]["text"] = text
+            return Reply(200, {"id": note_id, "url": f"{self.url}/n/{note_id}"})
         if request.method == "DELETE" and request.path.startswith("/notes/"):
             note_id = request.path.rsplit("/", 1)[1]
             if self.notes.pop(note_id, None) is None:
