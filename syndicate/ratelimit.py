@@ -202,8 +202,10 @@ return {tostring(tonumber(string.match(newest, '^%d+')) - tonumber(total) + tonu
 
 
 def margin(window: float) -> float:
-    """How long after its window a slot frees: 1% of it, at least 50 ms, at most 1 s."""
-    return min(1.0, max(0.05, window * 0.01))
+    """How long after its window a slot frees: 2% of it, at least 250 ms, at most 2 s. A request reaches
+    the platform some time after its grant (a busy worker: 100–200 ms measured in bench_backfill), and
+    one that arrives early finds the platform's window still full."""
+    return min(2.0, max(0.25, window * 0.02))
 
 
 class WindowStats(NamedTuple):
@@ -261,9 +263,10 @@ class RateLimiter:
     def __repr__(self) -> str:  # never the URL: it may hold a password
         return f"RateLimiter(namespace={self.namespace!r}, time_scale={self.time_scale})"
 
-    def seconds(self, seconds: float) -> int:
-        """A declared window length after `time_scale` (whole seconds, at least 1)."""
-        return max(1, math.ceil(seconds * self.time_scale - 1e-9))
+    def seconds(self, seconds: float) -> float:
+        """A declared window length after `time_scale` (at least 1 ms): a scaled 1-per-second window
+        shrinks with the others, so a scaled backfill paces Telegram and Slack as the platform would."""
+        return max(0.001, round(seconds * self.time_scale, 6))
 
     def _now(self) -> str:
         return "" if self.clock is None else f"{self.clock():.6f}"
@@ -285,7 +288,7 @@ class RateLimiter:
                 raise ValueError(f"a {kind} costs {units}, more than the window "
                                  f"{rate.kind} {rate.amount}/{rate.seconds}s holds")
             length = self.seconds(rate.seconds)
-            name = f"{budget_of(rate)}:{length}"
+            name = f"{budget_of(rate)}:{length:g}"
             # a slot frees a little after the window: requests reach the platform with some
             # jitter, and one that arrives early would find the platform's window still full
             if name not in windows or windows[name].units < units:
@@ -376,7 +379,7 @@ class RateLimiter:
         """When one window's oldest grant leaves and how many units it has left."""
         length = self.seconds(rate.seconds)
         window = length + margin(length)
-        key = f"{self.namespace}:{_tag(account)}:w:{budget_of(rate)}:{length}"
+        key = f"{self.namespace}:{_tag(account)}:w:{budget_of(rate)}:{length:g}"
         used, oldest = self._stats(keys=[key], args=[self._now(), f"{window:.6f}"])
         reset = float(oldest) + window if oldest else (time.time() if self.clock is None else self.clock())
         return WindowStats(reset, rate.amount - int(used))

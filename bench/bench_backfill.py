@@ -1,0 +1,210 @@
+"""A first backfill to every target at once, against the fakes' documented limits (issue 15).
+
+    .venv/bin/python bench/bench_backfill.py [--posts 200] [--scale 0.5] [--workers 2] [--peers]
+
+Everything is real: a private redis-server (broker + shared limits), the ledger
+on the local PostgreSQL, Celery workers started as `celery -A syndicate.tasks
+worker`, and each connector's contract fake (tests/*: the same server its
+contract suite runs against) with its documented rate limits switched on and
+every window scaled by --scale (the workers' limiter is scaled the same way).
+--peers adds Ghost and WordPress, which have no fake: their real servers from
+../shared/peers (installed by tests/peers.py).
+
+Reports the time from the first request to the last copy, against the minimum
+the slowest declared limit allows (each target's create limits: ceil(n / amount)
+- 1 full windows, as the limiter rounds them), the 429s the fakes answered, and
+duplicates (copies the fakes hold beyond one per post).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from syndicate import registry  # noqa: E402
+from syndicate.ledger import Ledger  # noqa: E402
+from syndicate.testing import ConnectorContract  # noqa: E402
+from tests.harness import RedisServer, Workers, write_config, write_site  # noqa: E402
+
+PG = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
+# module:class of each connector's contract suite on its fake; a module not there yet is left out (said so)
+SUITES = [
+    "tests.test_connector_contract:TestDevToContract",
+    "tests.test_connector_contract:TestMastodonContract",
+    "tests.test_hashnode:TestHashnodeContract",
+    "tests.test_medium:TestMediumContract",
+    "tests.test_bluesky:TestBlueskyContract",
+    "tests.test_threads:TestThreadsContract",
+    "tests.test_discord:TestDiscordContract",
+    "tests.test_x:TestXContract",
+    "tests.test_linkedin:TestLinkedInContract",
+    "tests.test_slack:TestSlackContract",
+    "tests.test_telegram:TestTelegramContract",
+    "tests.test_micropub:TestMicropubContract",
+    "tests.test_standard_site:TestStandardSiteContract",
+]
+CREATE_KINDS = ("create", "request", "publish", "post", "message")
+
+
+def suites() -> tuple[list[ConnectorContract], list[str]]:
+    found, missing = [], []
+    for spec in SUITES:
+        module, _, name = spec.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            missing.append(spec)
+            continue
+        found.append(cls())
+    return found, missing
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def minimum(kind: str, posts: int, scale: float) -> float:
+    """Seconds the declared create limits of one target need for `posts` creates (windows as the limiter
+    rounds them: whole seconds, at least 1)."""
+    worst = 0.0
+    for rate in registry.get(kind).limits.rates:
+        if not any(rate.kind == k or rate.kind.endswith(":" + k) for k in CREATE_KINDS):
+            continue
+        window = max(1, math.ceil(rate.seconds * scale - 1e-9))
+        worst = max(worst, (math.ceil(posts * rate.cost / rate.amount) - 1) * window)
+    return worst
+
+
+def counting(fake: Any) -> list[int]:
+    """Count the 429s a fake answers (wraps its dispatch)."""
+    seen = [0]
+    dispatch = fake.dispatch
+
+    def counted(request: Any) -> Any:
+        reply, lose = dispatch(request)
+        if reply is not None and getattr(reply, "status", None) == 429:
+            seen[0] += 1
+        return reply, lose
+
+    fake.dispatch = counted
+    return seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--scale", type=float, default=0.5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--peers", action="store_true")
+    args = parser.parse_args()
+    contracts, missing = suites()
+    if args.peers:
+        print("--peers: run the peer-backed suites' servers first (see tests/peers.py); not wired here yet")
+    import sqlalchemy as sa
+
+    schema = "bench_" + uuid.uuid4().hex[:10]
+    engine = sa.create_engine(PG.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"create schema {schema}"))
+    url = f"{PG}?options=-csearch_path%3D{schema}"
+    with tempfile.TemporaryDirectory() as tmp_s, ExitStack() as stack:
+        tmp = Path(tmp_s)
+        broker = RedisServer(tmp / "redis")
+        broker.start()
+        stack.callback(broker.stop)
+        env: dict[str, str] = {}
+        lines: list[str] = []
+        fakes: dict[str, Any] = {}
+        refused: dict[str, list[int]] = {}
+        for contract in contracts:
+            kind = contract.connector_type
+            fake = stack.enter_context(contract.fake())
+            fake.time_scale = args.scale
+            fakes[kind] = fake
+            refused[kind] = counting(fake)
+            env.update(contract.env)
+            lines += [f"[targets.{kind}]", f'type = "{kind}"']
+            lines += [f"{k} = {toml_value(v)}" for k, v in contract.options(fake).items()] + [""]
+        write_site(tmp, args.posts)
+        config = write_config(tmp, lines, state_url=url, broker=broker.url,
+                              queue={"visibility_timeout": 3600, "scan_interval": 1, "rate_time_scale": args.scale})
+        full_env = {**os.environ, **env, "SYNDICATE_CONFIG": str(config)}
+        push = subprocess.run([sys.executable, "-m", "syndicate.cli", "push", str(tmp / "content")], env=full_env,
+                              cwd=ROOT, capture_output=True, text=True)
+        if push.returncode != 0:
+            raise SystemExit(f"push failed ({push.returncode}):\n{push.stdout[-2000:]}\n{push.stderr[-2000:]}")
+        expected = args.posts * len(fakes)
+        floor = {kind: minimum(kind, args.posts, args.scale) for kind in fakes}
+        slowest = max(floor, key=lambda k: floor[k])
+        print(f"backfill: {args.posts} posts × {len(fakes)} targets, windows ×{args.scale}, "
+              f"{args.workers} worker process(es) threads×{args.concurrency}")
+        if missing:
+            print("  not there yet: " + ", ".join(m.split(":")[1] for m in missing))
+        w = Workers(config, pool="threads", concurrency=args.concurrency, log_dir=tmp, extra_env=env)
+        w.start(1, beat=True)
+        if args.workers > 1:
+            w.start(args.workers - 1)
+        stack.callback(w.stop)
+        ledger = Ledger(url, site="blog.example")
+        while not any(f.requests for f in fakes.values()):
+            time.sleep(0.01)
+        started = time.monotonic()
+        done_at: dict[str, float] = {}
+        while True:
+            rows = ledger.all()
+            by: dict[str, int] = {}
+            for r in rows:
+                if r.state == "published":
+                    by[r.target] = by.get(r.target, 0) + 1
+            for kind, n in by.items():
+                if n >= args.posts and kind not in done_at:
+                    done_at[kind] = time.monotonic() - started
+            if sum(by.values()) >= expected:
+                break
+            failed = [r for r in rows if r.state in ("failed", "check")]
+            if failed:
+                raise SystemExit(f"{len(failed)} rows failed, e.g. {failed[0].target}: {failed[0].last_error}")
+            if time.monotonic() - started > 3600:
+                raise SystemExit(f"timed out: {by}")
+            time.sleep(0.2)
+        elapsed = time.monotonic() - started
+        ledger.dispose()
+        low = floor[slowest]
+        print(f"  total {elapsed:.1f} s; the slowest limit ({slowest}) allows {low:.1f} s at best: "
+              f"{elapsed / low:.2f}× the minimum" if low else f"  total {elapsed:.1f} s")
+        live = {c.connector_type: c.live(fakes[c.connector_type]) for c in contracts}
+        print(f"  429s answered: {sum(c[0] for c in refused.values())}; "
+              f"duplicates: {sum(max(0, n - args.posts) for n in live.values())} "
+              f"(live copies per target: {min(live.values())}–{max(live.values())} for {args.posts} posts)")
+        for kind in fakes:
+            print(f"    {kind:<14} done at {done_at.get(kind, float('nan')):7.1f} s (its own minimum "
+                  f"{floor[kind]:6.1f} s), 429s {refused[kind][0]}, requests {len(fakes[kind].requests)}")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"drop schema {schema} cascade"))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
