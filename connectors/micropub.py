@@ -173,13 +173,16 @@ class Micropub(Connector):
         if not self._token():
             return None  # a preview without credentials: nothing to ask
         endpoint = self._endpoint(None)
-        response = self.send(self._config_request(endpoint))
         try:
-            config = response.json()
-            media = config.get("media-endpoint")
-        except (ValueError, AttributeError):
+            config = self.send(self._config_request(endpoint)).json()
+        except Permanent:  # a server that answers no q=config (400): no media endpoint, photos go by URL
+            config = {}
+        except ValueError:
             raise Transient(f"{self.name}: unreadable q=config answer") from None
-        facts: Facts = {"endpoint": endpoint, "media_endpoint": urljoin(endpoint, media) if media else None,
+        config = config if isinstance(config, dict) else {}
+        media = config.get("media-endpoint")
+        facts: Facts = {"endpoint": endpoint,
+                        "media_endpoint": urljoin(endpoint, media) if isinstance(media, str) and media else None,
                         "syndicate_to": [str(t.get("uid")) for t in config.get("syndicate-to") or []
                                          if isinstance(t, dict) and t.get("uid")]}
         self._known = facts

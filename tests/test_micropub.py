@@ -140,6 +140,20 @@ def test_discovery_is_cached_as_facts_not_repeated_per_post(fake: FakeMicropub, 
     assert len(fake.live) == 4
 
 
+def test_the_link_header_comes_before_the_html() -> None:
+    with FakeMicropub(discovery="both") as fake:
+        facts = micropub(fake).fetch_facts()
+        assert facts is not None and facts["endpoint"] == fake.endpoint
+
+
+def test_a_server_with_no_q_config_still_takes_posts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeMicropub(config=False) as fake:
+        syn = engine(fake, tmp_path, monkeypatch)
+        cover = Image(src="c.png", url="https://blog.example/c.png", alt="Alt")
+        assert syn.run_inline(in_site(syn, 14, cover=cover), "mp", sleep=nosleep).status == "done"
+        assert fake.live[0]["properties"]["photo"] == [{"value": "https://blog.example/c.png", "alt": "Alt"}]
+
+
 def test_a_site_without_an_endpoint_is_a_clear_permanent_error() -> None:
     with FakeMicropub(discovery="none") as fake:
         with pytest.raises(Permanent, match="names no Micropub endpoint"):

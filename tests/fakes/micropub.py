@@ -46,7 +46,8 @@ _STRINGS = ("name", "summary", "category", "published", "syndication", "url")
 
 class FakeMicropub(FakeServer):
     def __init__(self, *, discovery: str = "html", accepted: str = "201", media_accepted: str = "201",
-                 redirect: bool = False, media: bool = True, listing: bool = True, **kwargs: Any) -> None:
+                 redirect: bool = False, media: bool = True, listing: bool = True, config: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.discovery = discovery  # "html" | "header" | "none"
         self.accepted = accepted
@@ -54,6 +55,7 @@ class FakeMicropub(FakeServer):
         self.redirect = redirect
         self.media = media  # False: q=config names no media endpoint
         self.listing = listing  # False: q=source without url is refused (servers without the list form)
+        self.config = config  # False: q=config is refused (400), as by a server that implements no queries
         self.tokens: dict[str, tuple[str, ...]] = {TOKEN: SCOPES}
         self.posts: dict[str, dict[str, Any]] = {}  # url -> {"properties", "deleted"}
         self.files: dict[str, bytes] = {}
@@ -102,8 +104,10 @@ class FakeMicropub(FakeServer):
             return Reply(302, b"", {"Location": "/home"})
         headers = {"Content-Type": "text/html; charset=utf-8"}
         head = '<meta charset="utf-8"><title>A site</title>'
-        if self.discovery == "header":
+        if self.discovery in ("header", "both"):
             headers["Link"] = '<https://webmention.example/wm>; rel="webmention", </micropub>; rel="micropub"'
+        if self.discovery == "both":
+            head += '<link rel="micropub" href="https://elsewhere.example/micropub">'
         elif self.discovery == "html":
             head += '<link rel="authorization_endpoint" href="https://indieauth.example/auth">' \
                     '<link rel="micropub" href="micropub">'
@@ -129,7 +133,7 @@ class FakeMicropub(FakeServer):
             if refused is not None:
                 return refused
             q = request.param("q")
-            if q == "config":
+            if q == "config" and self.config:
                 config: dict[str, Any] = {"syndicate-to": [{"uid": "https://social.example/@me", "name": "@me"}]}
                 if self.media:
                     config["media-endpoint"] = "/media"  # relative: resolved against the endpoint
