@@ -326,15 +326,16 @@ class Micropub(Connector):
         return remote
 
     def find(self, post: Post, key: str) -> Remote | None:
-        """The entry among the latest whose `syndication` holds the post's URL (q=source, list form)."""
+        """The copy among the latest entries (q=source, list form): its `syndication` holds the post's URL.
+
+        A server that lists entries without `syndication` (or leaves out the properties it does not
+        keep) is matched on the post's URL in the content (a note), else on the title and date (an article).
+        """
         unlisted = (f"{self.name}: a create's outcome is unknown and the endpoint lists no posts (q=source); "
                     f"{self.abilities.find_hint}, then `syndicate resolve`")
         try:
-            response = self.send(Request("GET", self._endpoint(None), params={
-                "q": "source", "limit": SOURCE_LIMIT, "properties[]": ["url", "syndication"]},
-                headers={"Accept": "application/json"}, kind="read"))
-        except (AuthFailed, NotFound):
-            raise
+            response = self.send(Request("GET", self._endpoint(None), params={"q": "source", "limit": SOURCE_LIMIT},
+                                         headers={"Accept": "application/json"}, kind="read"))
         except Permanent as exc:  # the list form of q=source is an extension (micro.blog, Indiekit)
             raise Permanent(f"{unlisted} ({exc})") from None
         try:
@@ -345,9 +346,7 @@ class Micropub(Connector):
             raise Permanent(unlisted)
         for item in items:
             props = item.get("properties") if isinstance(item, dict) else None
-            if not isinstance(props, dict):
-                continue
-            if any(same_url(str(u), post.url) for u in props.get("syndication") or []):
+            if isinstance(props, dict) and _is_copy(props, post):
                 urls = [str(u) for u in props.get("url") or [] if is_http_url(str(u))]
                 if urls:
                     return Remote(urls[0], urls[0])
@@ -397,6 +396,20 @@ class Micropub(Connector):
         if status in (408, 425) or status >= 500:
             raise Transient(what)
         raise Permanent(what)  # invalid_request (400) and the rest: this content is refused
+
+
+def _is_copy(props: dict[str, Any], post: Post) -> bool:
+    """Whether a listed entry's properties are this post's copy."""
+    if any(same_url(str(u), post.url) for u in props.get("syndication") or []):
+        return True
+    href = html.escape(post.url)
+    for value in props.get("content") or []:
+        text = " ".join(str(v) for v in value.values()) if isinstance(value, dict) else str(value)
+        if post.url in text or href in text:
+            return True
+    date = post.date or post.publish_date
+    names = [plain(str(n)) for n in props.get("name") or []]
+    return bool(date and plain(post.title) in names and date.isoformat() in [str(p) for p in props.get("published") or []])
 
 
 def note_html(text: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +284,7 @@ def test_without_a_media_endpoint_photos_go_by_their_url(tmp_path: Path, monkeyp
         assert syn.run_inline(in_site(syn, 7, cover=cover), "mp", sleep=nosleep).status == "done"
         assert fake.live[0]["properties"]["photo"] == [{"value": "https://blog.example/c.png", "alt": "Alt"}]
         assert not fake.files
-        notices = syn.connector("mp").notices(syn.facts("mp"), __import__("datetime").datetime.now())
+        notices = syn.connector("mp").notices(syn.facts("mp"), datetime.now(UTC))
         assert notices and "no media endpoint" in notices[0].message
 
 
@@ -322,6 +323,22 @@ def test_a_lost_create_is_found_by_its_syndication_url(fake: FakeMicropub, tmp_p
     assert syn.run_inline(post, "mp", sleep=nosleep).status == "done"
     assert len(fake.live) == 1
     assert any(r.param("q") == "source" for r in fake.requests)
+
+
+@pytest.mark.parametrize("post_type", ["note", "article"])
+def test_a_lost_create_is_found_where_the_list_has_no_syndication(post_type: str, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeMicropub(list_syndication=False) as fake:
+        syn = engine(fake, tmp_path, monkeypatch, post_type=post_type)
+        other = in_site(syn, 15, title="Another post")
+        assert syn.run_inline(other, "mp", sleep=nosleep).status == "done"
+        post = in_site(syn, 16, date=datetime(2026, 1, 2, tzinfo=UTC))
+        fake.lose_next(1, method="POST", path="/micropub")
+        assert syn.attempt(post, "mp").status == "retry"
+        assert syn.run_inline(post, "mp", sleep=nosleep).status == "done"
+        assert len(fake.live) == 2  # the note by its link in the content, the article by its title and date
+        row = syn.ledger.get(post.id, "mp")
+        assert row is not None and row.remote_url == list(fake.posts)[-1]
 
 
 def test_a_server_that_cannot_list_posts_asks_a_person(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

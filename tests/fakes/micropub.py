@@ -47,7 +47,7 @@ _STRINGS = ("name", "summary", "category", "published", "syndication", "url")
 class FakeMicropub(FakeServer):
     def __init__(self, *, discovery: str = "html", accepted: str = "201", media_accepted: str = "201",
                  redirect: bool = False, media: bool = True, listing: bool = True, config: bool = True,
-                 **kwargs: Any) -> None:
+                 list_syndication: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.discovery = discovery  # "html" | "header" | "none"
         self.accepted = accepted
@@ -55,6 +55,8 @@ class FakeMicropub(FakeServer):
         self.redirect = redirect
         self.media = media  # False: q=config names no media endpoint
         self.listing = listing  # False: q=source without url is refused (servers without the list form)
+        # False: q=source lists entries without `syndication` (a server that keeps only what it shows)
+        self.list_syndication = list_syndication
         self.config = config  # False: q=config is refused (400), as by a server that implements no queries
         self.tokens: dict[str, tuple[str, ...]] = {TOKEN: SCOPES}
         self.posts: dict[str, dict[str, Any]] = {}  # url -> {"properties", "deleted"}
@@ -181,7 +183,9 @@ class FakeMicropub(FakeServer):
         if not self.listing:
             return self._err(400, "invalid_request", "q=source needs a url")
         limit = int(request.param("limit") or "10")
-        items = [{"type": ["h-entry"], "properties": p["properties"]} for p in reversed(self.live)][:limit]
+        items = [{"type": ["h-entry"], "properties": {k: v for k, v in p["properties"].items()
+                                                      if self.list_syndication or k != "syndication"}}
+                 for p in reversed(self.live)][:limit]
         return Reply(200, {"items": items})
 
     # create, update, delete ---------------------------------------------------------------
