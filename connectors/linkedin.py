@@ -227,11 +227,8 @@ class LinkedIn(Connector):
         return self._request("POST", self._url(POSTS), json=body, kind="create", idempotent=False)
 
     def preview_create(self, draft: Draft, key: str, ctx: SendContext) -> list[Request]:
-        shown: list[Request] = []
-        part = draft.parts[ctx.part]
-        if "article" in draft.fields and any(m.source in ctx.media for m in part.media):
-            shown += [self._init_request(), Request("PUT", "<uploadUrl>", content=b"", kind="media")]
-        shown.append(self.build_create(draft, key, ctx))
+        """The post, then its comment; an uploaded cover shows as "<upload: ...>" in `thumbnail`."""
+        shown = [self.build_create(draft, key, ctx)]
         if "comment" in draft.fields:
             shown.append(self._comment_request("<post urn>", str(draft.fields["comment"])))
         return shown
@@ -365,7 +362,7 @@ class LinkedIn(Connector):
         if code == "VERSION_MISSING":
             raise Permanent(f"{what}: the LinkedIn-Version header was refused; check `version`")
         if status == 401:
-            raise AuthFailed(f"{what} (the access token was refused: expired after its 60 days, or revoked; "
+            raise AuthFailed(f"{what} (the access_token was refused: expired after its 60 days, or revoked; "
                              "make a new one, see docs/linkedin.md)")
         if status == 403:
             raise AuthFailed(f"{what} (the token may not post as {self.option('author')}: w_member_social for a "
