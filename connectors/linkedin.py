@@ -18,6 +18,7 @@ connectors/linkedin_text.py), fitted to 3,000 characters as the reader sees it.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal
@@ -73,6 +74,7 @@ POSTS = "/rest/posts"
 POST = "/rest/posts/{urn}"
 IMAGES = "/rest/images"
 COMMENTS = "/rest/socialActions/{urn}/comments"
+INTROSPECT = "/oauth/v2/introspectToken"  # on the OAuth host (`oauth_url`), with the app's credentials
 USERINFO = "/v2/userinfo"  # OpenID Connect: the cheapest authenticated read (see build_verify)
 FEED = "https://www.linkedin.com/feed/update/{urn}/"
 DEFAULT_TEMPLATE = DEFAULT  # "{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}": the title too, as edits only reach it
@@ -112,6 +114,10 @@ class LinkedInOptions(TargetOptions):
                                                                       description="Who sees the post.")
     token_expires: date | None = Field(default=None, description="The day the access token expires (60 days "
                                        "after it was made), for `status` to warn 7 days ahead.")
+    client_id: str | None = Field(default=None, description="The app's client id: with client_secret, the token's "
+                                  "expiry is learnt from LinkedIn's token introspection.")
+    client_secret: Secret | None = Field(default=None, description="The app's client secret (token introspection).")
+    oauth_url: HttpUrl = Field(default="https://www.linkedin.com", description="The LinkedIn OAuth host.")
 
     @field_validator("template")
     @classmethod
@@ -133,6 +139,12 @@ class LinkedInOptions(TargetOptions):
         if not _VERSION.match(value) or _months(value) < _months("202206"):
             raise ValueError(f'a version as YYYYMM, e.g. "{DEFAULT_VERSION}" (versioned APIs began with 202206)')
         return value
+
+    @model_validator(mode="after")
+    def _client(self) -> LinkedInOptions:
+        if bool(self.client_id) != bool(self.client_secret):
+            raise ValueError("client_id and client_secret go together (token introspection)")
+        return self
 
     @model_validator(mode="after")
     def _audience(self) -> LinkedInOptions:
@@ -262,6 +274,47 @@ class LinkedIn(Connector):
         body = {"actor": self.option("author"), "object": urn, "message": {"text": escape(link)}}
         return self._request("POST", self._url(COMMENTS, urn=urn), json=body, kind="comment", idempotent=False)
 
+    # --- facts: the token's expiry, from LinkedIn's token introspection ------------------------------
+
+    def facts_scope(self) -> str:
+        value = self.option("access_token")
+        token = value.reveal() if isinstance(value, Secret) else str(value or "")
+        return f"{self.type} {self.base} {hashlib.sha256(token.encode()).hexdigest()[:12]}"
+
+    def fetch_facts(self) -> Facts | None:
+        """POST /oauth/v2/introspectToken (client_id, client_secret, token): when the token expires."""
+        secret = self.option("client_secret")
+        client_secret = secret.reveal() if isinstance(secret, Secret) else ""
+        if not self.option("client_id") or not client_secret:
+            return None
+        value = self.option("access_token")
+        token = value.reveal() if isinstance(value, Secret) else ""
+        if not token:
+            return None
+        import httpx
+
+        url = str(self.option("oauth_url") or "https://www.linkedin.com").rstrip("/") + INTROSPECT
+        try:  # sent as it is, not through `send`: the app's credentials are the authentication
+            response = self.http.post(url, data={"client_id": str(self.option("client_id")),
+                                                 "client_secret": client_secret, "token": token})
+        except httpx.HTTPError as exc:
+            raise Transient(f"{self.name}: token introspection: no answer ({type(exc).__name__})") from None
+        if response.status_code in (400, 401, 403):
+            raise AuthFailed(f"{self.name}: token introspection refused (HTTP {response.status_code}): "
+                             "check client_id and client_secret")
+        if response.status_code >= 300:
+            raise Transient(f"{self.name}: token introspection answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise Transient(f"{self.name}: token introspection answered no JSON") from None
+        if not isinstance(body, dict):
+            return None
+        if body.get("active") is False:
+            return {"token_active": False}
+        expires = body.get("expires_at")
+        return {"token_active": True, "token_expires_at": float(expires)} if isinstance(expires, int | float) else None
+
     # --- I/O --------------------------------------------------------------------------------------
 
     def upload(self, item: MediaItem, fitted: FittedMedia) -> str:
@@ -280,7 +333,7 @@ class LinkedIn(Connector):
 
     def create(self, draft: Draft, key: str, ctx: SendContext | None = None) -> Remote:
         ctx = ctx or SendContext()
-        self._log_notices()
+        self._log_notices(ctx.facts)
         link = draft.fields.get("comment")
         if not link:
             return super().create(draft, key, ctx)
@@ -336,8 +389,9 @@ class LinkedIn(Connector):
 
     def update(self, remote: Remote, draft: Draft, ctx: SendContext | None = None) -> Remote:
         """PARTIAL_UPDATE answers 204 with nothing: the copy stays what it was."""
-        self._log_notices()
-        self.send(self.build_update(remote, draft, ctx or SendContext()))
+        ctx = ctx or SendContext()
+        self._log_notices(ctx.facts)
+        self.send(self.build_update(remote, draft, ctx))
         return remote
 
     # --- errors and notices -------------------------------------------------------------------------
@@ -375,6 +429,12 @@ class LinkedIn(Connector):
         """The token's expiry (7 days ahead) and the version's sunset (a month ahead)."""
         out: list[Notice] = []
         expires = self.option("token_expires")
+        learnt = (facts or {}).get("token_expires_at")
+        if (facts or {}).get("token_active") is False:
+            out.append(Notice("error", f"{self.name}: LinkedIn says the access token is no longer active: make a "
+                                       "new one and set access_token (docs/linkedin.md)"))
+        elif not isinstance(expires, date) and isinstance(learnt, int | float):
+            expires = datetime.fromtimestamp(learnt, UTC).date()
         if isinstance(expires, date):
             until = datetime.combine(expires, time(0, 0), UTC)
             left = (until - now).total_seconds()
@@ -399,9 +459,10 @@ class LinkedIn(Connector):
                                       f"{sunset.date().isoformat()}: set `version` to a current YYYYMM", sunset))
         return out
 
-    def _log_notices(self) -> None:
+    def _log_notices(self, facts: Facts | None) -> None:
+        """`status`'s warnings in the log too, once per connector (a worker's run)."""
         if self._warned:
             return
         self._warned = True
-        for notice in self.notices(None, datetime.now(UTC)):
+        for notice in self.notices(facts, datetime.now(UTC)):
             log.warning("%s", notice.message)

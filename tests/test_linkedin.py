@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -429,3 +429,38 @@ def test_an_override_changes_the_text_and_the_link_mode(fake: FakeLinkedIn) -> N
     control = Control(overrides={"linkedin": {"text": "Hand-written [with] brackets", "link": "first_comment"}})
     draft = render(conn, make_post(1, control=control))
     assert draft.text == "Hand-written [with] brackets" and draft.fields == {"comment": make_post(1).url}
+
+
+def test_the_token_expiry_is_learnt_from_introspection(fake: FakeLinkedIn, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINKEDIN_CLIENT_SECRET", "li-client-secret")
+    syn = engine(fake, tmp_path, monkeypatch, client_id="li-client", client_secret="${LINKEDIN_CLIENT_SECRET}",
+                 oauth_url=fake.url)
+    facts = syn.facts("linkedin")
+    assert facts == {"token_active": True, "token_expires_at": float(fake.expires_at[TOKEN])}
+    conn = syn.connector("linkedin")
+    expiry = datetime.fromtimestamp(fake.expires_at[TOKEN], UTC)
+    assert conn.notices(facts, expiry - timedelta(days=10)) == []
+    (warn,) = conn.notices(facts, expiry - timedelta(days=3))
+    assert warn.level == "warn" and expiry.date().isoformat() in warn.message
+    (intro,) = [r for r in fake.requests if r.path == "/oauth/v2/introspectToken"]
+    assert "linkedin-version" not in intro.headers and "authorization" not in intro.headers
+    assert syn.facts("linkedin") == facts and len([r for r in fake.requests if "introspect" in r.path]) == 1
+
+
+def test_a_refused_introspection_leaves_the_expiry_unknown_without_the_secret(
+        fake: FakeLinkedIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINKEDIN_CLIENT_SECRET", "wrong-client-secret")
+    syn = engine(fake, tmp_path, monkeypatch, client_id="li-client", client_secret="${LINKEDIN_CLIENT_SECRET}",
+                 oauth_url=fake.url)
+    notes: list[str] = []
+    assert syn.facts("linkedin", warn=notes) is None
+    assert notes and "client_id and client_secret" in notes[0] and "wrong-client-secret" not in notes[0]
+    p = syn.plan_for(post_in(syn, 1), "linkedin")
+    assert p.action == "create"
+
+
+def test_an_inactive_token_is_an_error_notice(fake: FakeLinkedIn) -> None:
+    conn = linkedin(fake)
+    (error,) = conn.notices({"token_active": False}, datetime(2026, 12, 7, tzinfo=UTC))
+    assert error.level == "error" and "no longer active" in error.message

@@ -16,16 +16,17 @@ comments, versioning; issue 15):
   `commentary` may be set (422 otherwise); DELETE with `X-RestLi-Method: DELETE` (204, also when
   already deleted);
 - POST /rest/images?action=initializeUpload, then PUT the bytes to the answered upload URL;
-- POST/GET /rest/socialActions/{urn}/comments; GET /v2/userinfo;
+- POST/GET /rest/socialActions/{urn}/comments; GET /v2/userinfo; POST /oauth/v2/introspectToken (the OAuth
+  host's, with the app's client id and secret: no version headers there);
 - 150 posts a day per member (`rates`, when `time_scale` is set): 429 without Retry-After, as LinkedIn.
 """
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 import regex
 
@@ -102,6 +103,9 @@ class FakeLinkedIn(FakeServer):
         self.images: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, list[dict[str, Any]]] = {}
         self._ids = itertools.count(7_100_000_000_000_000_001)
+        self.clients = {"li-client": "li-client-secret"}  # the app's client id -> secret (introspection)
+        start = datetime.combine(TODAY, time(0, 0), UTC).timestamp()
+        self.expires_at = {token: int(start) + 50 * 86400 for token in self.tokens}  # 10 days old of 60
 
     @property
     def live(self) -> list[dict[str, Any]]:
@@ -138,6 +142,8 @@ class FakeLinkedIn(FakeServer):
 
     def handle(self, request: Request) -> Reply:
         path = request.path
+        if request.method == "POST" and path == "/oauth/v2/introspectToken":
+            return self._introspect(request)
         if request.method == "PUT" and path.startswith("/dms-uploads/"):
             return self._upload(request, path.rsplit("/", 1)[-1])
         refused = self._versioned(request)
@@ -158,6 +164,19 @@ class FakeLinkedIn(FakeServer):
         if len(parts) == 4 and parts[:2] == ["rest", "socialActions"] and parts[3] == "comments":
             return self._comments(request, member, unquote(parts[2]))
         return self._err(404, f"No route for {request.method} {path}", "RESOURCE_NOT_FOUND")
+
+    def _introspect(self, request: Request) -> Reply:
+        """www.linkedin.com/oauth/v2/introspectToken: the app's credentials and the token, form-encoded."""
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        if self.clients.get(form.get("client_id", "")) != form.get("client_secret") or not form.get("client_secret"):
+            return Reply(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
+        token = form.get("token", "")
+        if token not in self.tokens:
+            return Reply(200, {"active": False, "status": "revoked"})
+        expires = self.expires_at.get(token, 0)
+        return Reply(200, {"active": True, "client_id": form["client_id"], "status": "active", "auth_type": "3L",
+                           "authorized_at": expires - 60 * 86400, "created_at": expires - 60 * 86400,
+                           "expires_at": expires, "scope": "openid,profile,w_member_social"})
 
     def _versioned(self, request: Request) -> Reply | None:
         version = request.headers.get("linkedin-version")
