@@ -27,7 +27,7 @@ from urllib.parse import quote
 import regex
 from pydantic import Field, field_validator, model_validator
 
-from connectors.linkedin_text import commentary, escape
+from connectors.linkedin_text import commentary, link_text
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
@@ -271,7 +271,7 @@ class LinkedIn(Connector):
                              json={"initializeUploadRequest": {"owner": self.option("author")}}, kind="media")
 
     def _comment_request(self, urn: str, link: str) -> Request:
-        body = {"actor": self.option("author"), "object": urn, "message": {"text": escape(link)}}
+        body = {"actor": self.option("author"), "object": urn, "message": {"text": link_text(link)}}
         return self._request("POST", self._url(COMMENTS, urn=urn), json=body, kind="comment", idempotent=False)
 
     # --- facts: the token's expiry, from LinkedIn's token introspection ------------------------------
@@ -372,7 +372,8 @@ class LinkedIn(Connector):
         return remote
 
     def _commented(self, urn: str, link: str) -> bool | None:
-        """Whether the author's comment with `link` is on the post; None when the comments cannot be read."""
+        """Whether the author's comment with `link` is on the post; None when the comments cannot be read
+        (a member's comments need r_member_social, which LinkedIn grants to few apps)."""
         try:
             answer = self.send(self._request("GET", self._url(COMMENTS, urn=urn), kind="read"))
             elements = answer.json().get("elements") or []
@@ -383,7 +384,7 @@ class LinkedIn(Connector):
             if not isinstance(element, dict) or element.get("actor") != author:
                 continue
             text = (element.get("message") or {}).get("text") if isinstance(element.get("message"), dict) else None
-            if isinstance(text, str) and (text == link or text == escape(link)):
+            if isinstance(text, str) and text in (link, link_text(link)):
                 return True
         return False
 

@@ -22,7 +22,7 @@ RESERVED = frozenset("\\|{}@[]()<>#*_~")
 _HASHTAG = regex.compile(r"(?<!\S)#([\p{L}\p{M}\p{N}_]*\p{L}[\p{L}\p{M}\p{N}_]*)")
 _RESERVED = regex.compile(r"[\\|{}@\[\]()<>#*_~]")
 
-__all__ = ["RESERVED", "commentary", "escape", "hashtag"]
+__all__ = ["RESERVED", "commentary", "escape", "hashtag", "link_text"]
 
 
 def escape(text: str) -> str:
@@ -33,6 +33,13 @@ def escape(text: str) -> str:
 def hashtag(name: str) -> str:
     """The HashtagTemplate form of `name` (without its `#`)."""
     return "{hashtag|\\#|" + escape(name) + "}"
+
+
+def link_text(url: str) -> str:
+    """A URL with no reserved character left: each one percent-encoded (`_` is `%5F`), which names the
+    same resource. A comment's text is then the same whether LinkedIn reads it as little text or not
+    (the Comments API does not say)."""
+    return "".join(f"%{ord(c):02X}" if c in RESERVED else c for c in url)
 
 
 def commentary(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,17 @@ class TestLinkedInContract(ConnectorContract):
 
 @pytest.fixture
 def fake() -> Iterator[FakeLinkedIn]:
-    with FakeLinkedIn() as server:
+    with started(FakeLinkedIn()) as server:
         yield server
+
+
+@contextmanager
+def started(server: FakeLinkedIn) -> Iterator[FakeLinkedIn]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def linkedin(fake: FakeLinkedIn, **options: Any) -> LinkedIn:
@@ -196,6 +206,7 @@ def test_every_call_sends_the_version_and_protocol_headers(fake: FakeLinkedIn, t
     assert syn.run_inline(edited, "linkedin", sleep=nosleep).status == "done"
     assert syn.run_inline(post_in(syn, 1, draft=True, hidden="draft"), "linkedin", sleep=nosleep).status == "done"
     conn = syn.connector("linkedin")
+    assert isinstance(conn, LinkedIn)
     conn.send(conn.build_verify())
     assert len(fake.requests) >= 5
     for r in fake.requests:
@@ -209,7 +220,7 @@ def test_every_call_sends_the_version_and_protocol_headers(fake: FakeLinkedIn, t
 
 def test_a_sunset_version_is_a_permanent_error_naming_the_key(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    with FakeLinkedIn(today=lambda: date(2028, 3, 1)) as fake:
+    with started(FakeLinkedIn(today=lambda: date(2028, 3, 1))) as fake:
         syn = engine(fake, tmp_path, monkeypatch)
         outcome = syn.run_inline(post_in(syn, 1), "linkedin", sleep=lambda s: pytest.fail("retried a sunset"))
         assert outcome.status == "failed"
@@ -284,22 +295,49 @@ def test_a_failed_comment_is_retried_without_a_second_post(fake: FakeLinkedIn, t
 
 
 def test_a_lost_comment_answer_is_read_back_not_sent_twice(fake: FakeLinkedIn) -> None:
-    conn = linkedin(fake, link="first_comment")
+    conn = linkedin(fake, link="first_comment", author=PAGE)  # a page's comments can be read
     fake.lose_next(1, method="POST", path="/rest/socialActions")
     kept: dict[str, Any] = {}
     remote = conn.create(render(conn, make_post(1)), "k", SendContext(record=kept.update))
-    assert kept["post"] == remote.id
+    assert kept["post"] == remote.id and remote.extra == {}
     assert len(fake.comments[str(remote.id)]) == 1 and len(fake.live) == 1
 
 
+def test_a_lost_comment_of_a_member_is_never_sent_twice(fake: FakeLinkedIn, caplog: pytest.LogCaptureFixture) -> None:
+    conn = linkedin(fake, link="first_comment")  # a member's comments need r_member_social: unreadable
+    fake.lose_next(1, method="POST", path="/rest/socialActions")
+    with caplog.at_level(logging.WARNING, logger="connectors.linkedin"):
+        remote = conn.create(render(conn, make_post(1)), "k", SendContext())
+    assert remote.extra == {"comment": "unknown"} and "may be missing" in caplog.text
+    assert len(fake.comments[str(remote.id)]) == 1 and len(fake.live) == 1
+    assert TOKEN not in caplog.text
+
+
 def test_a_retry_after_the_post_only_comments(fake: FakeLinkedIn) -> None:
-    conn = linkedin(fake, link="first_comment")
+    conn = linkedin(fake, link="first_comment", author=PAGE)
     first = conn.create(render(conn, make_post(1)), "k", SendContext())
     fake.comments[str(first.id)].clear()
     again = conn.create(render(conn, make_post(1)), "k", SendContext(progress={"post": first.id, "commenting": True}))
     assert again.id == first.id and len(fake.live) == 1 and len(fake.comments[str(first.id)]) == 1
     third = conn.create(render(conn, make_post(1)), "k", SendContext(progress={"post": first.id, "commenting": True}))
     assert third.id == first.id and len(fake.comments[str(first.id)]) == 1  # already there: not again
+
+
+def test_a_link_with_reserved_characters_is_percent_encoded_in_the_comment(fake: FakeLinkedIn) -> None:
+    conn = linkedin(fake, link="first_comment")
+    post = make_post(1, url="https://blog.example/posts/my_post_(2)/~draft/")
+    remote = conn.create(render(conn, post), "k", SendContext())
+    (comment,) = fake.comments[str(remote.id)]
+    assert comment["message"]["text"] == "https://blog.example/posts/my%5Fpost%5F%282%29/%7Edraft/"
+    assert comment["cut"] is False and httpx.URL(comment["message"]["text"]).path == httpx.URL(post.url).path
+
+
+def test_a_refused_comment_keeps_the_post(fake: FakeLinkedIn, caplog: pytest.LogCaptureFixture) -> None:
+    conn = linkedin(fake, link="first_comment")
+    fake.fail_next(1, 422, method="POST", path="/rest/socialActions")
+    with caplog.at_level(logging.WARNING, logger="connectors.linkedin"):
+        remote = conn.create(render(conn, make_post(1)), "k", SendContext())
+    assert remote.extra == {"comment": "refused"} and len(fake.live) == 1 and "refused" in caplog.text
 
 
 # --- edits and deletes ----------------------------------------------------------------------------------
@@ -387,16 +425,14 @@ def test_a_refused_token_names_what_to_do_without_the_token(fake: FakeLinkedIn) 
 
 
 def test_the_daily_limit_is_a_rate_limit(tmp_path: Path) -> None:
-    with FakeLinkedIn(time_scale=1.0) as fake:
-        FakeLinkedIn.rates = {"create": (2, 86400)}
-        try:
-            conn = linkedin(fake)
-            for n in (1, 2):
-                conn.create(render(conn, make_post(n)), f"k{n}", SendContext())
-            with pytest.raises(RateLimited):
-                conn.create(render(conn, make_post(3)), "k3", SendContext())
-        finally:
-            FakeLinkedIn.rates = {"create": (150, 86400)}
+    with started(FakeLinkedIn(time_scale=1.0)) as fake:
+        fake.rates = {"create": (2, 86400)}  # type: ignore[misc]  # the documented 150, made small
+        conn = linkedin(fake)
+        for n in (1, 2):
+            conn.create(render(conn, make_post(n)), f"k{n}", SendContext())
+        with pytest.raises(RateLimited, match="429"):
+            conn.create(render(conn, make_post(3)), "k3", SendContext())
+        assert len(fake.live) == 2
     assert LinkedIn.limits.rates[0].amount == 150 and LinkedIn.limits.rates[0].seconds == 86400
 
 

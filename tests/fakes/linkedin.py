@@ -16,8 +16,9 @@ comments, versioning; issue 15):
   `commentary` may be set (422 otherwise); DELETE with `X-RestLi-Method: DELETE` (204, also when
   already deleted);
 - POST /rest/images?action=initializeUpload, then PUT the bytes to the answered upload URL;
-- POST/GET /rest/socialActions/{urn}/comments; GET /v2/userinfo; POST /oauth/v2/introspectToken (the OAuth
-  host's, with the app's client id and secret: no version headers there);
+- POST/GET /rest/socialActions/{urn}/comments (reading a member's needs r_member_social: `readers`);
+  GET /v2/userinfo; POST /oauth/v2/introspectToken (the OAuth host's, with the app's client id and
+  secret: no version headers there);
 - 150 posts a day per member (`rates`, when `time_scale` is set): 429 without Retry-After, as LinkedIn.
 """
 from __future__ import annotations
@@ -94,11 +95,13 @@ class FakeLinkedIn(FakeServer):
     rates = {"create": (150, 86400)}
 
     def __init__(self, tokens: dict[str, str] | None = None, *, today: Callable[[], date] = lambda: TODAY,
-                 admin_of: dict[str, set[str]] | None = None, **kwargs: Any) -> None:
+                 admin_of: dict[str, set[str]] | None = None, readers: set[str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tokens = dict(tokens or {"li-test-token": "AbC123xyz"})  # token -> person id
         self.admin_of = admin_of if admin_of is not None else {"AbC123xyz": {"urn:li:organization:2414183"}}
         self.today = today
+        self.readers = set(readers or ())  # tokens with r_member_social (a closed permission): none by default
         self.posts: dict[str, dict[str, Any]] = {}
         self.images: dict[str, dict[str, Any]] = {}
         self.comments: dict[str, list[dict[str, Any]]] = {}
@@ -199,6 +202,12 @@ class FakeLinkedIn(FakeServer):
             return False
         return urn == f"urn:li:person:{member}" or urn in self.admin_of.get(member, set())
 
+    def _may_read(self, request: Request, member: str, post: dict[str, Any]) -> bool:
+        """A member's posts and comments need r_member_social; a page's, a role on the page."""
+        if str(post["author"]).startswith("urn:li:organization:"):
+            return post["author"] in self.admin_of.get(member, set())
+        return self._bearer(request) in self.readers
+
     def _create(self, request: Request, member: str) -> Reply:
         try:
             body = request.json()
@@ -281,6 +290,8 @@ class FakeLinkedIn(FakeServer):
         if post is None or post["deleted"]:
             return self._err(404, f"Post {urn} does not exist", "RESOURCE_NOT_FOUND")
         if request.method == "GET":
+            if not self._may_read(request, member, post):
+                return self._err(403, f"Not enough permissions to access: GET /posts/{urn}", "ACCESS_DENIED")
             return Reply(200, {"id": urn, "author": post["author"], "commentary": post["commentary"],
                                "lifecycleState": "PUBLISHED"})
         if request.method != "POST" or method != "PARTIAL_UPDATE":
@@ -336,6 +347,9 @@ class FakeLinkedIn(FakeServer):
             return self._err(404, f"Post {urn} does not exist", "RESOURCE_NOT_FOUND")
         found = self.comments.setdefault(urn, [])
         if request.method == "GET":
+            if not self._may_read(request, member, post):
+                return self._err(403, f"Not enough permissions to access: GET /socialActions/{urn}/comments",
+                                 "ACCESS_DENIED")
             return Reply(200, {"elements": found, "paging": {"count": len(found), "start": 0}})
         if request.method != "POST":
             return self._err(405, "Method not allowed")
