@@ -500,3 +500,28 @@ def test_an_inactive_token_is_an_error_notice(fake: FakeLinkedIn) -> None:
     conn = linkedin(fake)
     (error,) = conn.notices({"token_active": False}, datetime(2026, 12, 7, tzinfo=UTC))
     assert error.level == "error" and "no longer active" in error.message
+
+
+def test_no_secret_in_logs_previews_errors_or_the_ledger(fake: FakeLinkedIn, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("LINKEDIN_CLIENT_SECRET", "li-client-secret")
+    syn = engine(fake, tmp_path, monkeypatch, client_id="li-client", client_secret="${LINKEDIN_CLIENT_SECRET}",
+                 oauth_url=fake.url, link="first_comment")
+    seen: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        post = post_in(syn, 1, cover=COVER)
+        seen.append(json.dumps(syn.requests(syn.plan_for(post, "linkedin"))))
+        fake.fail_next(1, 503, method="POST", path="/rest/socialActions")
+        seen.append(json.dumps(syn.run_inline(post, "linkedin", sleep=nosleep).as_dict()))
+        edited = post_in(syn, 1, title="Edited")
+        seen.append(json.dumps(syn.requests(syn.plan_for(edited, "linkedin"))))
+        seen.append(json.dumps(syn.run_inline(edited, "linkedin", sleep=nosleep).as_dict()))
+        fake.tokens.clear()  # the token is revoked: a 401
+        seen.append(json.dumps(syn.run_inline(post_in(syn, 2), "linkedin", sleep=nosleep).as_dict()))
+    rows = [syn.ledger.get(f"post-{n}", "linkedin") for n in (1, 2)]
+    seen.append(json.dumps([vars(r) for r in rows if r is not None], default=str))
+    seen.append(caplog.text)
+    assert "auth" in seen[4]
+    for text in seen:
+        assert TOKEN not in text and "li-client-secret" not in text
