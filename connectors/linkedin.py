@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time as _time
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
@@ -423,7 +424,10 @@ class LinkedIn(Connector):
             raise AuthFailed(f"{what} (the token may not post as {self.option('author')}: w_member_social for a "
                              "person, w_organization_social and a page admin role for an organization)")
         if status == 429:
-            raise RateLimited(what, retry_after_from(response))
+            wait = retry_after_from(response)
+            if wait is None and "DAY limit" in said:  # a daily limit: LinkedIn resets them at midnight UTC
+                wait = 86400.0 - _time.time() % 86400.0
+            raise RateLimited(what, wait)
         raise_for_status(response, self.name)
 
     def notices(self, facts: Facts | None, now: datetime) -> list[Notice]:

@@ -430,9 +430,11 @@ def test_the_daily_limit_is_a_rate_limit(tmp_path: Path) -> None:
         conn = linkedin(fake)
         for n in (1, 2):
             conn.create(render(conn, make_post(n)), f"k{n}", SendContext())
-        with pytest.raises(RateLimited, match="429"):
+        with pytest.raises(RateLimited, match="429") as info:
             conn.create(render(conn, make_post(3)), "k3", SendContext())
         assert len(fake.live) == 2
+        # no Retry-After from LinkedIn: a daily limit waits for midnight UTC
+        assert info.value.retry_after is not None and 0 < info.value.retry_after <= 86400
     assert LinkedIn.limits.rates[0].amount == 150 and LinkedIn.limits.rates[0].seconds == 86400
 
 
