@@ -422,6 +422,39 @@ def test_the_declared_limit_paces_creates_at_one_a_second(redis_url: str) -> Non
     assert 10 <= len(sent) <= 11 and all(b - a >= 0.999 for a, b in zip(sent, sent[1:], strict=False))
 
 
+@pytest.mark.redis
+def test_two_workers_post_a_backfill_without_a_429(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   redis_url: str) -> None:
+    import threading
+    import time
+    import uuid
+
+    # the shared limiter counts whole seconds (RateLimiter.seconds): Slack's 1 a second cannot be scaled
+    # down, so this runs in Slack's own time, at the fake's exact rule (1 a second, a burst of 2)
+    with FakeSlack(time_scale=1.0) as fake:
+        extra = f'[queue]\nredis = "{redis_url}"\n'
+        first = engine(fake, tmp_path, monkeypatch, extra=extra, channel=CHANNEL_ID,
+                       template="{excerpt} {url} " + uuid.uuid4().hex[:6])
+        workers = [first, Syndicator(first.config, media=_Media())]  # one ledger, one limiter
+        posts = [in_site(first, n) for n in range(6)]
+
+        def work(syn: Syndicator, mine: list[Any]) -> None:
+            for post in mine:
+                for _ in range(100):
+                    outcome = syn.run_inline(post, "slack", sleep=time.sleep)
+                    if outcome.status == "done":
+                        break
+                    assert outcome.status == "deferred", outcome
+                    syn.ledger.update(post.id, "slack", deferred_until=None)
+
+        threads = [threading.Thread(target=work, args=(syn, posts[i::2])) for i, syn in enumerate(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert len(fake.live) == 6 and 429 not in fake.answers
+
+
 # --- webhook mode ---------------------------------------------------------------------------------------
 
 
