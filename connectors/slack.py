@@ -21,6 +21,7 @@ code with a 4xx. Both are mapped onto the error classes in `check`.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -80,6 +81,9 @@ POST_MESSAGE = "/chat.postMessage"
 UPDATE = "/chat.update"
 DELETE = "/chat.delete"
 AUTH_TEST = "/auth.test"
+HISTORY = "/conversations.history"
+EVENT = "syndicate_post"  # the metadata event_type a create carries, with the create's key
+HISTORY_LIMIT = 15  # what conversations.history returns at most to a non-Marketplace app (2025 limits)
 WEBHOOK = "{webhook_url}"  # replaced by the auth with the secret URL
 DEFAULT_TEMPLATE = "{excerpt}\n\n{url}"  # the header block carries the title
 _HASHTAGS = TagRules(style="hashtag")
@@ -115,6 +119,8 @@ class SlackOptions(TargetOptions):
                           "{title} {excerpt} {url} {hashtags}; must hold {url}.")
     cover: Literal["image", "none"] = Field(default="image", description="image: the cover as an image block.")
     unfurl: bool = Field(default=False, description="Let Slack add its own preview of the link too.")
+    find: bool = Field(default=False, description="A lost create is looked up in the channel's latest messages "
+                       "(needs channels:history, or groups:history for a private channel; channel as an id).")
 
     @field_validator("template")
     @classmethod
@@ -132,6 +138,9 @@ class SlackOptions(TargetOptions):
             raise ValueError("bot_token needs channel: the channel id (C…) or #name the bot posts in")
         if self.webhook_url is not None and self.channel:
             raise ValueError("a webhook posts to its own channel: leave channel out (or use bot_token)")
+        if self.find and (self.bot_token is None or not is_channel_id(str(self.channel or ""))):
+            raise ValueError("find = true reads the channel's history: it needs bot_token and channel as an id "
+                             "(C…, from the channel's details), not a #name")
         return self
 
 
@@ -153,7 +162,7 @@ class SlackAuth(Auth):
 BOT_ABILITIES = Abilities(
     can_update=True,  # chat.update, at any age, for the app's own messages
     delete="delete",  # chat.delete
-    can_find=False,  # finding a message needs channels:history; a lost create goes to `check`
+    can_find=False,  # finding a message needs channels:history: with `find = true` only (else `check`)
     needs_public_media_url=True,  # an image block is fetched by Slack from its URL
     find_hint="look in the Slack channel for the announcement; if it is there, "
               "`syndicate resolve --url` with its \"Copy link\"",
@@ -191,6 +200,8 @@ class Slack(Connector):
         super().__init__(*args, **kwargs)
         if self.webhook:
             self.abilities = WEBHOOK_ABILITIES  # type: ignore[misc]  # this target's, by its credentials
+        elif self.option("find"):
+            self.abilities = replace(BOT_ABILITIES, can_find=True)  # type: ignore[misc]
 
     @property
     def webhook(self) -> bool:
@@ -268,6 +279,8 @@ class Slack(Connector):
         body.update(unfurl_links=unfurl, unfurl_media=unfurl)
         if self.webhook:
             return Request("POST", WEBHOOK, json=body, kind="create", idempotent=False)
+        # the key rides along as message metadata: `find` knows the message by it after a lost answer
+        body["metadata"] = {"event_type": EVENT, "event_payload": {"key": key}}
         return Request("POST", self.base + POST_MESSAGE, json={"channel": self.option("channel"), **body},
                        kind="create", idempotent=False)
 
@@ -288,6 +301,22 @@ class Slack(Connector):
         team = (ctx.facts or {}).get("url")
         url = permalink(str(team), channel, ts) if team else None
         return Remote(f"{channel}/{ts}", url, {"channel": channel, "ts": ts})
+
+    def find(self, post: Post, key: str) -> Remote | None:
+        """The message created under `key`, among the channel's latest (only with `find = true`)."""
+        if self.webhook or not self.option("find"):
+            return None
+        channel = str(self.option("channel"))
+        request = Request("GET", self.base + HISTORY, kind="read", params={
+            "channel": channel, "limit": HISTORY_LIMIT, "include_all_metadata": "true"})
+        messages = self.send(request).json().get("messages")
+        for message in messages if isinstance(messages, list) else []:
+            meta = message.get("metadata") if isinstance(message, dict) else None
+            if isinstance(meta, dict) and meta.get("event_type") == EVENT and isinstance(
+                    meta.get("event_payload"), dict) and meta["event_payload"].get("key") == key and message.get("ts"):
+                ts = str(message["ts"])
+                return Remote(f"{channel}/{ts}", None, {"channel": channel, "ts": ts})
+        return None
 
     def _ids(self, remote: Remote) -> tuple[str, str]:
         """(channel id, ts) of a copy: its id "C…/ts", its extra, or a permalink recorded by `resolve --url`."""

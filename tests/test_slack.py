@@ -74,6 +74,13 @@ class TestSlackWebhookContract(ConnectorContract):
         return str(draft.fields["header"])
 
 
+class TestSlackFindContract(TestSlackContract):
+    """`find = true`: a lost create is found in the channel's history by the key in its metadata."""
+
+    def options(self, fake: Any) -> dict[str, Any]:
+        return {**super().options(fake), "find": True}
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 
@@ -163,6 +170,7 @@ def test_render_is_a_header_a_section_and_an_image(fake: FakeSlack) -> None:
             {"type": "image", "image_url": "https://blog.example/c.png", "alt_text": "A red square"},
         ],
         "unfurl_links": False, "unfurl_media": False,
+        "metadata": {"event_type": "syndicate_post", "event_payload": {"key": "k"}},
     }
     request = c.build_create(render(c, post), "k", SendContext(preview=True))
     assert (request.method, request.url) == ("POST", fake.api + "/chat.postMessage")
@@ -312,6 +320,31 @@ def test_a_copy_given_by_its_permalink_or_bare_ts(fake: FakeSlack) -> None:
     assert fake.messages[(CHANNEL_ID, ts)]["edits"] == 2
     with pytest.raises(Permanent, match="resolve --url"):
         c.build_delete(Remote("nonsense"))
+
+
+def test_find_knows_a_message_by_the_key_in_its_metadata(fake: FakeSlack) -> None:
+    c = slack(fake, find=True)
+    assert c.abilities.can_find and not slack(fake).abilities.can_find
+    remote = c.create(render(c, make_post(1)), "key-1")
+    c.create(render(c, make_post(2)), "key-2")
+    found = c.find(make_post(1), "key-1")
+    assert found is not None and found.id == remote.id and found.extra == remote.extra
+    assert c.find(make_post(3), "key-3") is None
+    request = fake.requests[-1]
+    assert (request.path, request.param("include_all_metadata"), request.param("limit")) == (
+        "/api/conversations.history", "true", "15")
+    assert slack(fake).find(make_post(1), "key-1") is None  # without find = true: nothing is read
+    fake.scopes[TOKEN].discard("channels:history")
+    with pytest.raises(AuthFailed, match="needs channels:history"):
+        c.find(make_post(1), "key-1")
+
+
+def test_an_edit_keeps_the_metadata(fake: FakeSlack) -> None:
+    c = slack(fake, find=True)
+    remote = c.create(render(c, make_post(1)), "key-1")
+    c.update(remote, render(c, make_post(1, title="Edited")))
+    found = c.find(make_post(1), "key-1")
+    assert found is not None and found.id == remote.id
 
 
 # --- errors: ok:false in a 200 ------------------------------------------------------------------------
@@ -521,6 +554,7 @@ def test_a_webhook_refuses_a_bad_payload_and_says_so(fake: FakeSlack) -> None:
     ({"webhook_url": "${BAD}"}, "not a Slack incoming webhook URL"),
     ({"bot_token": "${BAD}", "channel": "C1"}, "not a Slack token"),
     ({"bot_token": "${BAD}", "channel": CHANNEL_ID, "template": "{title}"}, "must contain {url}"),
+    ({"bot_token": "${BAD}", "channel": "#announcements", "find": True}, "channel as an id"),
 ])
 def test_bad_options_say_what_is_allowed_without_the_secret(fake: FakeSlack, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch,

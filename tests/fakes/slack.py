@@ -17,6 +17,9 @@ references, formatting "Escaping text", web-api rate limits, incoming webhooks) 
 - rate limits (with `time_scale`): chat.postMessage 1 a second per channel with a short burst
   (`burst`), webhooks alike, chat.update and chat.delete 50 a minute (Tier 3); a 429 carries
   Retry-After;
+- conversations.history (with `channels:history`, else `missing_scope`): newest first, a message's
+  `metadata` only with `include_all_metadata`; chat.postMessage refuses metadata without an
+  `event_type` and an `event_payload` (`invalid_metadata_format`);
 - webhooks: `POST /services/T…/B…/secret` answers the text `ok`; an unknown one `no_service` (404),
   a bad body `invalid_payload` (400), an archived channel `channel_is_archived` (410).
 """
@@ -78,6 +81,7 @@ class FakeSlack(FakeServer):
         super().__init__(**kwargs)
         self.burst = burst  # the short burst the per-channel 1 a second allows
         self.tokens = {TOKEN: "A0THIS", OTHER_TOKEN: "A0OTHER"}  # token -> app
+        self.scopes = {TOKEN: {"chat:write", "channels:history"}, OTHER_TOKEN: {"chat:write"}}
         self.revoked: set[str] = set()
         self.channels: dict[str, dict[str, Any]] = {
             CHANNEL_ID: {"name": CHANNEL_NAME, "member": True, "archived": False},
@@ -146,7 +150,7 @@ class FakeSlack(FakeServer):
         if not request.path.startswith("/api/"):
             return Reply(404, b"Not Found", {"Content-Type": "text/plain"})
         method = request.path[len("/api/"):]
-        if method not in ("auth.test", "chat.postMessage", "chat.update", "chat.delete"):
+        if method not in ("auth.test", "chat.postMessage", "chat.update", "chat.delete", "conversations.history"):
             return self._fail("unknown_method")
         token = _bearer(request)
         if not token:
@@ -158,6 +162,8 @@ class FakeSlack(FakeServer):
         if method == "auth.test":
             return Reply(200, {"ok": True, "url": self.url + "/", "team": "Fake Team", "user": "blogbot",
                                "team_id": TEAM_ID, "user_id": BOT_USER, "bot_id": BOT_ID})
+        if method == "conversations.history":
+            return self._history(request, token)
         if request.method != "POST":
             return self._fail("invalid_request_method")  # write methods take POST only
         body = _body(request)
@@ -183,9 +189,34 @@ class FakeSlack(FakeServer):
         refused = self._content(body)
         if refused is not None:
             return refused
-        message.update(self._stored(body))
+        stored = self._stored(body)
+        if stored["metadata"] is None:
+            del stored["metadata"]  # an update without metadata keeps the message's own
+        message.update(stored)
         message["edits"] += 1
         return Reply(200, {"ok": True, "channel": channel, "ts": ts, "text": message["text"]})
+
+    def _history(self, request: Request, token: str) -> Reply:
+        """conversations.history: newest first, `limit` (default 100), metadata only when asked for."""
+        if "channels:history" not in self.scopes.get(token, set()):
+            return self._fail("missing_scope", needed="channels:history", provided=",".join(sorted(self.scopes[token])))
+        channel = self._channel(request.param("channel"))
+        if isinstance(channel, Reply):
+            return channel
+        try:
+            limit = min(999, max(1, int(request.param("limit") or 100)))
+        except ValueError:
+            return self._fail("invalid_limit")
+        metadata = request.param("include_all_metadata") in ("true", "1")
+        found = sorted((m for m in self.messages.values() if m["channel"] == channel and not m["deleted"]),
+                       key=lambda m: m["ts"], reverse=True)[:limit]
+        out = []
+        for m in found:
+            item: dict[str, Any] = {"type": "message", "ts": m["ts"], "text": m["text"], "bot_id": BOT_ID}
+            if metadata and m.get("metadata"):
+                item["metadata"] = m["metadata"]
+            out.append(item)
+        return Reply(200, {"ok": True, "messages": out, "has_more": False})
 
     def _channel(self, value: Any) -> str | Reply:
         if not value:
@@ -205,6 +236,10 @@ class FakeSlack(FakeServer):
         refused = self._content(body)
         if refused is not None:
             return refused
+        meta = body.get("metadata")
+        if meta is not None and not (isinstance(meta, dict) and isinstance(meta.get("event_type"), str)
+                                     and isinstance(meta.get("event_payload"), dict)):
+            return self._fail("invalid_metadata_format")
         wait = self._channel_full(channel)
         if wait is not None:
             return self.rate_limited(wait, 1, self.clock() + wait)
@@ -278,7 +313,7 @@ class FakeSlack(FakeServer):
             elif obj is not None:
                 visible.append(str(obj.get("text") or ""))  # plain_text is shown as written
         return {"text": text, "blocks": blocks, "shown": visible, "mangled": mangled,
-                "unfurl_links": body.get("unfurl_links", True)}
+                "unfurl_links": body.get("unfurl_links", True), "metadata": body.get("metadata")}
 
     def _new_ts(self) -> str:
         self._ts += 100
