@@ -148,9 +148,19 @@ def describe(exc: ValidationError, file: Path | str, model: type[BaseModel], pre
         if kind in ("value_error", "assertion_error"):
             allowed = ctx.get("allowed", "")  # the validator's message says it
         secret = _unwrap(tp) is Secret or (bool(loc) and is_secret_name(str(loc[-1])))
-        got = f"got {show(err['input'], secret)}"
+        got = f"got {show(_masked(err['input'], tp), secret)}"
         lines.append(f"{file}: {key}: {problem} ({got}" + (f"; allowed: {allowed})" if allowed else ")"))
     return list(dict.fromkeys(lines))
+
+
+def _masked(value: Any, tp: Any) -> Any:
+    """A whole table given to a model's own validator (`loc` is the model): its credentials masked."""
+    model = _unwrap(tp)
+    if not isinstance(value, dict) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return value
+    fields = model.model_fields
+    return {k: MASK if (k in fields and _unwrap(fields[k].annotation) is Secret) or is_secret_name(str(k)) else v
+            for k, v in value.items()}
 
 
 # --- the reference --------------------------------------------------------------------
