@@ -255,7 +255,8 @@ class Telegram(Connector):
             return
         said = str(body.get("description") or response.reason_phrase)[:300]
         what = f"{self.name}: HTTP {status}: {said}"
-        params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+        found = body.get("parameters")
+        params: dict[str, Any] = found if isinstance(found, dict) else {}
         low = said.lower()
         if status == 429:
             wait = params.get("retry_after")
