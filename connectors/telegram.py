@@ -48,6 +48,7 @@ from syndicate.contract import (
     MediaItem,
     MediaPolicy,
     NotFound,
+    Notice,
     Part,
     Permanent,
     RateLimit,
@@ -63,6 +64,8 @@ from syndicate.contract import (
 from syndicate.social import DEFAULT, checked, social_template
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
 
     from syndicate.post import Post
@@ -144,6 +147,14 @@ class Telegram(Connector):
 
     def build_verify(self) -> Request:
         return Request("GET", self._url("getMe"), kind="read")
+
+    def notices(self, facts: Facts | None, now: datetime) -> list[Notice]:
+        """A bot token does not expire and the Bot API is free: only a basic group is worth a word."""
+        chat = str(self.option("chat_id") or "")
+        if chat.startswith("-") and not chat.startswith("-100"):
+            return [Notice("info", f"chat {chat} is a basic group: its messages have no links, and its id "
+                                   "changes if it becomes a supergroup (chat_id must then be set to the new one)")]
+        return []
 
     # --- pure -----------------------------------------------------------------------------------
 

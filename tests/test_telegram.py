@@ -408,6 +408,15 @@ def test_a_wrong_or_malformed_token_stops_the_target(fake: FakeTelegram) -> None
         bare.send(bare.build_verify())
 
 
+def test_notices_name_a_basic_group_only(fake: FakeTelegram) -> None:
+    assert telegram(fake).notices(None, utcnow()) == []
+    assert telegram(fake, chat_id=str(CHANNEL_ID)).notices(None, utcnow()) == []
+    (notice,) = telegram(fake, chat_id=str(GROUP_ID)).notices(None, utcnow())
+    assert notice.level == "info" and "basic group" in notice.message and "chat_id" in notice.message
+    c = telegram(fake, chat_id=str(GROUP_ID))
+    assert c.create(render(c, make_post(1)), "k").url is None  # no link to a basic group's message
+
+
 def test_verify_is_get_me(fake: FakeTelegram) -> None:
     c = telegram(fake)
     request = c.build_verify()
