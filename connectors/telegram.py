@@ -292,6 +292,9 @@ class Telegram(Connector):
                             "post, edit and delete messages")
         if "message to edit not found" in low or "message to delete not found" in low:
             raise NotFound(what)
+        if "http url content" in low or "wrong file identifier/http url" in low or "web page content" in low:
+            raise Permanent(f"{what}; Telegram could not fetch the cover (it must be public, JPEG, PNG or WebP, "
+                            "at most 5 MB): fix it, or set cover = \"preview\"")
         if "can't be deleted" in low:
             raise Permanent(f"{what}; Telegram deletes only messages under 48 hours old: not propagated")
         if status in (408, 425) or status >= 500:

@@ -398,6 +398,15 @@ def test_a_chat_the_bot_cannot_post_in_is_permanent(fake: FakeTelegram, chat: st
     assert TOKEN not in str(info.value)
 
 
+def test_a_cover_telegram_cannot_fetch_says_what_to_do(fake: FakeTelegram) -> None:
+    c = telegram(fake)
+    fake.unreachable.add(COVER)
+    draft = render(c, with_cover())
+    with pytest.raises(Permanent, match='could not fetch the cover.*cover = "preview"'):
+        c.create(draft, "k", ctx_for(draft))
+    assert fake.live == []
+
+
 def test_a_wrong_or_malformed_token_stops_the_target(fake: FakeTelegram) -> None:
     wrong = telegram(fake, bot_token=WRONG)
     with pytest.raises(AuthFailed, match="bot_token"):
@@ -524,12 +533,14 @@ def test_two_workers_send_a_backfill_with_no_429(tmp_path: Path, monkeypatch: py
                                                  redis_url: str) -> None:
     import time
 
-    scale = 0.05  # a minute in 3 s: 20 messages each 3 s, one each 0.05 s
+    # a minute in 3 s; the per-chat second stays 1 s (the limiter keeps scaled windows whole seconds),
+    # so 6 posts take about 6 s; the minute's 20 is held by the test above, on an injected clock
+    scale = 0.05
     with FakeTelegram(time_scale=scale) as fake:
         first = engine(fake, tmp_path, monkeypatch,
                        extra=f'[queue]\nredis = "{redis_url}"\nrate_time_scale = {scale}\n')
         workers = [first, Syndicator(first.config, media=_Media())]
-        posts = [in_site(first, n) for n in range(24)]
+        posts = [in_site(first, n) for n in range(6)]
 
         def work(syn: Syndicator, mine: list[Any]) -> None:
             for post in mine:
@@ -545,7 +556,7 @@ def test_two_workers_send_a_backfill_with_no_429(tmp_path: Path, monkeypatch: py
             t.start()
         for t in threads:
             t.join(timeout=120)
-        assert len(fake.live) == 24 and 429 not in fake.answers
+        assert len(fake.live) == 6 and 429 not in fake.answers
 
 
 # --- property: whatever the title, Telegram accepts it and shows it as written ---------------------------------

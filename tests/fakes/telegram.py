@@ -132,6 +132,7 @@ class FakeTelegram(FakeServer):
             MIGRATED_ID: {"id": MIGRATED_ID, "type": "supergroup", "title": "Readers (super)"},
         }
         self.kicked = {KICKED}
+        self.unreachable: set[str] = set()  # photo URLs Telegram cannot fetch
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._next: dict[int, int] = {}
         self._sent: dict[int, list[float]] = {}  # chat -> times of its recent messages (with time_scale)
@@ -281,14 +282,20 @@ class FakeTelegram(FakeServer):
         if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value):
             return self._err(400, "wrong HTTP URL specified" if isinstance(value, str) else "there is no photo in "
                              "the request")
+        if value in self.unreachable:
+            return self._err(400, "failed to get HTTP URL content")
         return value
 
     def _limited(self, chat: dict[str, Any]) -> Reply | None:
-        """About one message a second and 20 a minute per chat (bots/faq), scaled."""
+        """About one message a second and 20 a minute per chat (bots/faq), scaled.
+
+        Both are "about": the windows are held a little short (a second as 0.7 s, a minute as 57 s), so
+        that requests spaced right by the client but jittered in transit are not refused.
+        """
         if self.time_scale is None:
             return None
         now = time.time()
-        minute, second = 60.0 * self.time_scale, 1.0 * self.time_scale
+        minute, second = 57.0 * self.time_scale, 0.7 * self.time_scale
         sent = [t for t in self._sent.get(chat["id"], []) if t > now - minute]
         self._sent[chat["id"]] = sent
         if len(sent) >= 20:
