@@ -252,6 +252,15 @@ class Telegram(Connector):
             return super().update(remote, draft, ctx)
         except _Unchanged:
             return remote
+        except _OtherKind:
+            if remote.extra.get("method"):
+                raise
+            # a copy recorded by hand (`resolve --url`) does not say whether it is a photo: the other method
+            other = "text" if self._photo(draft, ctx or SendContext()) is not None else "caption"
+            try:
+                return super().update(Remote(remote.id, remote.url, {**remote.extra, "method": other}), draft, ctx)
+            except _Unchanged:
+                return Remote(remote.id, remote.url, {**remote.extra, "method": other})
 
     # --- errors: {"ok": false, "error_code": N, "description": "...", "parameters": {...}} ------------
 
@@ -281,6 +290,8 @@ class Telegram(Connector):
                              "(and check base_url)")
         if "not modified" in low:
             raise _Unchanged(what)
+        if any(f"there is no {kind} in the message" in low for kind in ("text", "caption", "media")):
+            raise _OtherKind(f"{what}; the copy is not the kind of message it was recorded as")
         if status == 403:
             raise Permanent(f"{what}; the bot cannot post in chat {self.option('chat_id')}: add it to the chat "
                             "(a channel: as an administrator allowed to post messages)")
@@ -304,6 +315,10 @@ class Telegram(Connector):
 
 class _Unchanged(Permanent):
     """Telegram's 400 "message is not modified": the copy already says what the edit would."""
+
+
+class _OtherKind(Permanent):
+    """An edit by the method of the other kind of message (a caption edit of a text, or the reverse)."""
 
 
 def _photo_ok(source: str) -> bool:

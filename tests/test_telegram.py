@@ -16,7 +16,7 @@ import pytest
 from connectors.telegram import Telegram, TelegramOptions
 from connectors.telegram_text import escape, link_ids, message_link
 from syndicate.config import ConfigError, TargetConfig, load_config
-from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, RateLimited, SendContext
+from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, RateLimited, Remote, SendContext
 from syndicate.fitting import fit_draft
 from syndicate.ledger import utcnow
 from syndicate.post import Control, Image
@@ -461,6 +461,21 @@ def test_a_copy_resolved_by_its_link_is_edited_and_deleted(fake: FakeTelegram, t
     assert message["edits"] == 1 and len(fake.messages) == 1
     gone = syn.run_inline(in_site(syn, 1, hidden="draft", draft=True), "telegram", sleep=nosleep)
     assert gone.action == "delete" and gone.status == "done" and fake.live == []
+
+
+def test_a_copy_resolved_by_hand_is_edited_whatever_kind_it_is(fake: FakeTelegram) -> None:
+    c = telegram(fake)
+    text = c.create(render(c, make_post(1)), "k1")
+    draft = render(c, with_cover(2))
+    photo = c.create(draft, "k2", ctx_for(draft))
+    for made, post in [(text, with_cover(1, title="Now with a cover")), (photo, make_post(2, title="No cover"))]:
+        resolved = Remote(None, made.url)  # as `syndicate resolve --url` records it: a link, nothing else
+        edited = render(c, post)
+        remote = c.update(resolved, edited, ctx_for(edited))
+        assert remote.extra["method"] == made.extra["method"] and remote.id == made.id
+    message = fake.messages[(CHANNEL_ID, int(str(text.id)))]
+    assert message["text"].startswith("Now with a cover") and message["edits"] == 1
+    assert fake.messages[(CHANNEL_ID, int(str(photo.id)))]["caption"].startswith("No cover")
 
 
 # --- secrets ----------------------------------------------------------------------------------------------
