@@ -62,6 +62,7 @@ from syndicate.contract import (
     retry_after_from,
 )
 from syndicate.social import DEFAULT, checked, social_template
+from syndicate.text import ELLIPSIS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -104,6 +105,7 @@ class TelegramOptions(TargetOptions):
     cover: Literal["photo", "preview", "none"] = Field(
         default="photo", description="photo: the cover as a photo, the text as its caption (1,024); preview: a "
         "message with the post's link preview; none: a message with no preview.")
+    bold_title: bool = Field(default=True, description="Show the title in bold when the text starts with it.")
     silent: bool = Field(default=False, description="Send without a notification sound (disable_notification).")
     message_thread_id: int | None = Field(default=None, ge=1, description="Post in this topic of a forum "
                                           "supergroup.")
@@ -175,6 +177,8 @@ class Telegram(Connector):
         # a message (and a photo's copy edited into one) shows the post's own card, whatever link comes first
         preview = {"is_disabled": True} if mode == "none" else {"url": post.url, "prefer_large_media": True}
         fields: dict[str, Any] = {"method": "sendPhoto" if media else "sendMessage", "link_preview_options": preview}
+        if self.option("bold_title", True) and not over.get("text"):
+            fields["title"] = template.values.get("title") or ""
         return Draft(self.type, fields=fields, parts=[Part(template=template)], media=media, warnings=warnings)
 
     def _common(self, draft: Draft) -> dict[str, Any]:
@@ -188,10 +192,11 @@ class Telegram(Connector):
         text = draft.parts[0].text or ""
         photo = self._photo(draft, ctx)
         if photo is not None:
-            body.update(photo=photo, caption=escape(cut(text, CAPTION_MAX)), parse_mode="HTML")
+            body.update(photo=photo, caption=self._html(draft, cut(text, CAPTION_MAX)), parse_mode="HTML")
             method = "sendPhoto"
         else:
-            body.update(text=escape(text), parse_mode="HTML", link_preview_options=draft.fields["link_preview_options"])
+            body.update(text=self._html(draft, text), parse_mode="HTML",
+                        link_preview_options=draft.fields["link_preview_options"])
             method = "sendMessage"
         if self.option("silent"):
             body["disable_notification"] = True
@@ -204,20 +209,31 @@ class Telegram(Connector):
         photo = self._photo(draft, ctx)
         kind = remote.extra.get("method") or ("caption" if photo is not None else "text")
         if kind == "caption":
-            caption = escape(cut(text, CAPTION_MAX))  # a copy made as a photo keeps its 1,024
+            caption = self._html(draft, cut(text, CAPTION_MAX))  # a copy made as a photo keeps its 1,024
             if photo is not None and draft.media and draft.media[0].source != remote.extra.get("photo"):
                 # a new cover: the photo and its caption in one edit
                 body["media"] = {"type": "photo", "media": photo, "caption": caption, "parse_mode": "HTML"}
                 return Request("POST", self._url("editMessageMedia"), json=body, kind="update")
             body.update(caption=caption, parse_mode="HTML")
             return Request("POST", self._url("editMessageCaption"), json=body, kind="update")
-        body.update(text=escape(text), parse_mode="HTML", link_preview_options=draft.fields["link_preview_options"])
+        body.update(text=self._html(draft, text), parse_mode="HTML",
+                    link_preview_options=draft.fields["link_preview_options"])
         return Request("POST", self._url("editMessageText"), json=body, kind="update")
 
     def build_delete(self, remote: Remote) -> Request:
         chat, message = self._ids(remote)
         return Request("POST", self._url("deleteMessage"), json={"chat_id": chat, "message_id": message},
                        kind="delete")
+
+    def _html(self, draft: Draft, text: str) -> str:
+        """The fitted plain text in HTML parse mode: escaped, its first line bold when it is the title
+        (whole, or cut with an ellipsis). Tags count nothing in Telegram's lengths."""
+        title = str(draft.fields.get("title") or "")
+        first, sep, rest = text.partition("\n")
+        if title and first and (first == title or (first.endswith(ELLIPSIS)
+                                                   and title.startswith(first[:-len(ELLIPSIS)].rstrip()))):
+            return f"<b>{escape(first)}</b>{sep}{escape(rest)}"
+        return escape(text)
 
     def _photo(self, draft: Draft, ctx: SendContext) -> str | None:
         item = draft.media[0] if draft.media else None

@@ -160,7 +160,7 @@ def test_render_is_a_message_in_html_mode_with_the_post_preview(fake: FakeTelegr
     draft = render(c, make_post(1))
     assert body(c, draft) == {
         "chat_id": CHANNEL, "parse_mode": "HTML",
-        "text": "Post number 1\n\nSummary of post 1.\n\nhttps://blog.example/posts/post-1/\n\n#python #testing",
+        "text": "<b>Post number 1</b>\n\nSummary of post 1.\n\nhttps://blog.example/posts/post-1/\n\n#python #testing",
         "link_preview_options": {"url": "https://blog.example/posts/post-1/", "prefer_large_media": True},
     }
     request = c.build_create(draft, "k", SendContext(preview=True))
@@ -172,7 +172,7 @@ def test_a_cover_is_a_photo_with_a_caption(fake: FakeTelegram) -> None:
     draft = render(c, with_cover())
     assert body(c, draft) == {
         "chat_id": CHANNEL_ID, "photo": COVER, "parse_mode": "HTML", "disable_notification": True,
-        "caption": "Post number 1\n\nSummary of post 1.\n\nhttps://blog.example/posts/post-1/\n\n#python #testing",
+        "caption": "<b>Post number 1</b>\n\nSummary of post 1.\n\nhttps://blog.example/posts/post-1/\n\n#python #testing",
     }
     remote = c.create(draft, "k", ctx_for(draft))
     message = fake.messages[(CHANNEL_ID, int(str(remote.id)))]
@@ -216,6 +216,21 @@ def test_html_in_a_title_shows_as_written(fake: FakeTelegram) -> None:
     assert text.startswith(plain(title) + "\n\nx < y > z && w\n\n")
     assert "<b>not bold</b>" in text and "<script>" in text
     assert escape("a<b>&c") == "a&lt;b&gt;&amp;c" and escape("plain") == "plain"
+
+
+def test_the_title_is_bold_whole_or_cut_and_only_the_title(fake: FakeTelegram) -> None:
+    c = telegram(fake)
+    assert body(c, render(c, make_post(1, title="a < b")))["text"].startswith("<b>a &lt; b</b>\n\n")
+    long = render(c, with_cover(title="A long title " * 200))
+    caption = body(c, long)["caption"]
+    assert caption.startswith("<b>A long title") and caption.split("\n")[0].endswith("…</b>")
+    remote = c.create(long, "k", ctx_for(long))  # the tags count nothing: the caption still fits
+    assert fake.messages[(CHANNEL_ID, int(str(remote.id)))]["caption"] == long.text
+    assert "<b>" not in body(c, render(c, make_post(1, control=Control(overrides={"telegram": {"text": "Hi"}}))))["text"]
+    assert "<b>" not in body(telegram(fake, bold_title=False), render(telegram(fake, bold_title=False), make_post(1)))[
+        "text"]
+    assert "<b>" not in body(telegram(fake, template="{url} {title}"),
+                             render(telegram(fake, template="{url} {title}"), make_post(1)))["text"]
 
 
 def test_the_fake_refuses_what_html_mode_refuses(fake: FakeTelegram) -> None:
