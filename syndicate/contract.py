@@ -62,7 +62,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # --- declared limits ------------------------------------------------------------
 
-Counting = Literal["characters", "graphemes", "x-weighted", "utf8-bytes", "emoji-bytes"]
+Counting = Literal["characters", "graphemes", "x-weighted", "utf8-bytes", "emoji-bytes", "utf16"]
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,7 @@ class Template:
     values: dict[str, str]
     shrink: tuple[str, ...] = ("excerpt", "hashtags", "title")
     reserve: int = 0  # counted units taken by something else (a content warning)
+    max: int | None = None  # this text's own limit when lower than the platform's (Telegram: a photo's caption)
 
 
 @dataclass

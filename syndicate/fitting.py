@@ -149,7 +149,7 @@ def fits(text: str, limit: TextLimit) -> bool:
 
 def fit_text(template: Template, limit: TextLimit) -> str:
     """The template filled and shortened to fit `limit` (and its byte limit); the URL stays whole."""
-    budget = limit.max - template.reserve
+    budget = min(limit.max, template.max or limit.max) - template.reserve
     if budget <= 0:
         raise RenderError(f"no room left for the text ({template.reserve} of {limit.max} taken)")
     for _ in range(8):
@@ -249,7 +249,7 @@ def fit_draft(draft: Draft, limits: Limits, *, thread: int = 1) -> Draft:
 
 def _unit(limit: TextLimit) -> str:
     return {"graphemes": "characters", "x-weighted": "weighted characters", "utf8-bytes": "bytes",
-            "emoji-bytes": "characters (an emoji as its UTF-8 bytes)"}.get(
+            "emoji-bytes": "characters (an emoji as its UTF-8 bytes)", "utf16": "UTF-16 code units"}.get(
         limit.counting, limit.counting)
 
 
@@ -257,5 +257,6 @@ def _cut_note(template: Template, text: str, limit: TextLimit) -> str:
     """What a fitted text says of its cut: the limit, and which fields were shortened or left out."""
     cut = [name for name in template.shrink if (template.values.get(name) or "").strip()
            and template.values[name].strip() not in text]
-    size = f"{limit.max} {_unit(limit)}" + (f" and {limit.max_bytes} bytes" if limit.max_bytes else "")
+    most = min(limit.max, template.max or limit.max)
+    size = f"{most} {_unit(limit)}" + (f" and {limit.max_bytes} bytes" if limit.max_bytes else "")
     return f"text cut to fit {size}" + (f" ({', '.join(cut)} shortened)" if cut else "")

@@ -8,6 +8,8 @@ truncation. Counting rules:
   `StatusLengthValidator` (`each_grapheme_cluster`) and Bluesky `maxGraphemes`.
 - "characters": Unicode code points.
 - "utf8-bytes": UTF-8 encoded length (Bluesky `maxLength`).
+- "utf16": UTF-16 code units, a code point past U+FFFF counting 2 (Telegram,
+  whose message entities are measured in them).
 - "emoji-bytes": Unicode code points, except that an emoji counts as the
   UTF-8 bytes of its whole grapheme cluster (Threads: "emojis are counted as
   the number of UTF-8 bytes", PLATFORMS.md §10). A cluster is an emoji when it
@@ -130,6 +132,8 @@ def _plain_count(text: str, counting: str) -> int:
         return len(text)
     if counting == "utf8-bytes":
         return len(text.encode("utf-8"))
+    if counting == "utf16":
+        return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
     if counting == "emoji-bytes":
         if not _EMOJI.search(text):
             return len(text)
