@@ -128,7 +128,7 @@ def _x_heavy() -> regex.Pattern[str] | None:
         else:
             light = "".join(f"\\U{int(r['start']):08x}-\\U{int(r['end']):08x}" for r in ranges)
             _X_HEAVY = regex.compile(f"[^{light}]")
-    return _X_HEAVY or None
+    return _X_HEAVY if isinstance(_X_HEAVY, regex.Pattern) else None
 
 
 def _x_count(text: str, url_weight: int) -> int:
