@@ -18,6 +18,7 @@ and issue 15.
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -251,6 +252,12 @@ class X(XToken):
             self.send(Request("POST", self.base + METADATA, kind="media", json={
                 "id": media_id, "metadata": {"alt_text": {"text": fitted.alt[:ALT_MAX]}}}))
         return media_id
+
+    def billed_account(self) -> str:
+        """Whom X bills: the developer app (its API key or client id, hashed), whoever's token posts; a
+        user token authorised again keeps counting against the same budget."""
+        app = self.secret("api_key") if not self.option("refresh_token") else str(self.option("client_id") or "")
+        return f"{self.type}|{self.base}|app-{hashlib.sha256(app.encode()).hexdigest()[:16]}"
 
     # --- status ---------------------------------------------------------------------------------
 

@@ -242,7 +242,9 @@ class Syndicator:
 
         if self._spending is None:
             self._spending = spending_for(self.config.redis_url, self.config.data_dir)
-        return Budget(self._spending, account_of(conn), float(limit), conn.name)
+        # whom the platform bills (X: the developer app), else the account of the credentials
+        scope = getattr(conn, "billed_account", None)
+        return Budget(self._spending, scope() if callable(scope) else account_of(conn), float(limit), conn.name)
 
     def _throttle(self, conn: Connector) -> Any:
         """The shared rate limiter for this target's account, when Redis is configured."""

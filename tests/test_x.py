@@ -516,3 +516,24 @@ def test_a_lost_refresh_answer_ends_the_chain_with_a_clear_error(fake: FakeX, tm
     with pytest.raises(AuthFailed, match="spent"):
         conn.create(render(conn, make_post(1)), "k", SendContext())
     assert fake.live == []
+
+
+def test_the_budget_counts_per_developer_app_not_per_user_token(fake: FakeX, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    syn = engine(fake, tmp_path, monkeypatch, monthly_budget=1.0)
+    monkeypatch.setenv("X_ACCESS_SECRET", "another-user-token-secret")
+    other = engine(fake, tmp_path, monkeypatch, data="other", monthly_budget=1.0)
+    one, two = syn.connector("x"), other.connector("x")
+    assert one.budget.account == two.budget.account and fx.API_KEY not in one.budget.account
+
+
+def test_a_429_waits_for_the_window_that_is_spent(fake: FakeX, tmp_path: Path) -> None:
+    conn = x(fake, tmp_path)
+    now = fake.now()
+    response = httpx.Response(429, json={"errors": [{"code": 88, "message": "Rate limit exceeded"}]}, headers={
+        "x-rate-limit-limit": "100", "x-rate-limit-remaining": "37", "x-rate-limit-reset": str(int(now + 60)),
+        "x-user-limit-24hour-limit": "17", "x-user-limit-24hour-remaining": "0",
+        "x-user-limit-24hour-reset": str(int(now + 7200))})
+    with pytest.raises(RateLimited, match="Rate limit exceeded") as caught:
+        conn.check(response)
+    assert caught.value.retry_after is not None and 7190 <= caught.value.retry_after <= 7200
