@@ -256,7 +256,9 @@ class X(XToken):
     def billed_account(self) -> str:
         """Whom X bills: the developer app (its API key or client id, hashed), whoever's token posts; a
         user token authorised again keeps counting against the same budget."""
-        app = self.secret("api_key") if not self.option("refresh_token") else str(self.option("client_id") or "")
+        key = self.option("api_key")
+        app = str(self.option("client_id") or "") if self.option("refresh_token") else (
+            key.reveal() if hasattr(key, "reveal") else str(key or ""))  # unset in a preview: no error here
         return f"{self.type}|{self.base}|app-{hashlib.sha256(app.encode()).hexdigest()[:16]}"
 
     # --- status ---------------------------------------------------------------------------------
