@@ -345,6 +345,7 @@ class Connector:
         self.throttle: Throttle | None = None  # the shared rate limiter, when there is one
         self.tokens: Any = None  # the engine's token cache (syndicate.auth.TokenCache)
         self.token_store: Any = None  # rotating credentials (syndicate.tokens.TokenStore)
+        self.budget: Any = None  # a monthly spending limit for priced requests (syndicate.budget.Budget)
 
     @property
     def http(self) -> httpx.Client:
@@ -447,7 +448,17 @@ class Connector:
         for attempt in range(2):
             if self.throttle is not None:
                 self.throttle.before(kind)
-            response = self._transmit(request)
+            price = request.price if self.budget is not None and request.price else None
+            if price is not None:
+                self.budget.charge(price)  # raises Throttled until the month's budget resets
+            try:
+                response = self._transmit(request)
+            except Transient as exc:
+                if price is not None and not isinstance(exc, OutcomeUnknown):
+                    self.budget.refund(price)  # never sent: never charged
+                raise
+            if price is not None and response.status_code >= 400:
+                self.budget.refund(price)  # refused: the platform charges nothing
             if self.throttle is not None:
                 self.throttle.after(response, kind)
             if attempt == 0 and response.status_code == 401 and self.auth is not None and self.auth.refreshable:

@@ -146,8 +146,8 @@ def _plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, f
                     warnings)
     if able.edit_window is not None and row.published_at is not None and on_edit != "repost":
         if now - row.published_at > timedelta(seconds=able.edit_window):
-            return Plan(post, name, "skip", f"changed, but {connector.type}'s edit window has passed", draft, row,
-                        warnings)
+            return Plan(post, name, "skip", f"changed, but not propagated: {connector.type} edits only within "
+                                            f"{_span(able.edit_window)} of posting", draft, row, warnings)
     edits = int((row.remote_extra or {}).get("edits") or 0)
     if able.max_edits is not None and edits >= able.max_edits and on_edit != "repost":
         return Plan(post, name, "skip", f"changed, but {connector.type} takes {able.max_edits} edits and "

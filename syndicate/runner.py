@@ -157,6 +157,7 @@ class Syndicator:
         self._limiter: Any = None
         self._tokens: Any = None
         self._token_file: Any = None
+        self._spending: Any = None
         self._live_client: Any = None
         self._live_tries: dict[str, int] = {}
         # how long a worker holds a row; longer than any one attempt's HTTP calls,
@@ -214,6 +215,7 @@ class Syndicator:
             conn.throttle = self._throttle(conn)
             conn.tokens = self._token_cache()
             conn.token_store = self._token_store()
+            conn.budget = self._budget(conn)
             self._connectors[target] = conn
         return self._connectors[target]
 
@@ -231,6 +233,20 @@ class Syndicator:
 
             self._token_file = TokenStore(self.config.data_dir, self.config.redis_url)
         return self._token_file
+
+    def _budget(self, conn: Connector) -> Any:
+        """The monthly spending limit of a target with priced requests (`monthly_budget`), shared like the limiter."""
+        limit = conn.option("monthly_budget")
+        if limit is None:
+            return None
+        from syndicate.auth import account_of
+        from syndicate.budget import Budget, spending_for
+
+        if self._spending is None:
+            self._spending = spending_for(self.config.redis_url, self.config.data_dir)
+        # whom the platform bills (X: the developer app), else the account of the credentials
+        scope = getattr(conn, "billed_account", None)
+        return Budget(self._spending, scope() if callable(scope) else account_of(conn), float(limit), conn.name)
 
     def _throttle(self, conn: Connector) -> Any:
         """The shared rate limiter for this target's account, when Redis is configured."""

@@ -66,6 +66,10 @@ _TRAILING_JUNK = " \t\r\n,;:–—-"  # stripped before the ellipsis
 _BLANK_LINES = regex.compile(r"\n{3,}")
 _LINE_TRAILING = regex.compile(r"[ \t]+\n")
 _NEWLINES = regex.compile(r"\r\n|\r")  # twitter-text counts every line break as one "\n"
+# a superset of what twitter-text's emoji pattern can start or hold: without one, no emoji is found
+_X_EMOJI_HINT = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u20e3\ufe0f"
+                              r"\U000e0020-\U000e007f]")
+_X_HEAVY: regex.Pattern[str] | bool | None = None
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
@@ -112,10 +116,42 @@ def _x_options(url_weight: int) -> dict[str, object]:
     return options
 
 
+def _x_heavy() -> regex.Pattern[str] | None:
+    """The characters twitter-text v3 weighs 2 (outside its weight-1 ranges), or None if its config is
+    not of that shape (then `parse_tweet` counts)."""
+    global _X_HEAVY
+    if _X_HEAVY is None:
+        from twitter_text.config import config
+
+        v3 = config["version3"]
+        scale, ranges = int(v3["scale"]), v3["ranges"]
+        if int(v3["default_weight"]) != 2 * scale or any(int(r["weight"]) != scale for r in ranges):
+            _X_HEAVY = False
+        else:
+            light = "".join(f"\\U{int(r['start']):08x}-\\U{int(r['end']):08x}" for r in ranges)
+            _X_HEAVY = regex.compile(f"[^{light}]")
+    return _X_HEAVY if isinstance(_X_HEAVY, regex.Pattern) else None
+
+
 def _x_count(text: str, url_weight: int) -> int:
     if text.isascii() and "." not in text:
         # no emoji is ASCII, and X's URL extractor needs a dot (a host and a TLD)
         return len(_NEWLINES.sub("\n", text)) if "\r" in text else len(text)
+    heavy = _x_heavy()
+    if heavy is not None and not _X_EMOJI_HINT.search(text):
+        # parse_tweet's own sum without its emoji scan (most of its time), which finds nothing here:
+        # each character 1, or 2 outside the v3 ranges, and each URL `url_weight`
+        from twitter_text import extract_urls_with_indices
+
+        text = _NEWLINES.sub("\n", text) if "\r" in text else text
+        total = pos = 0
+        for entity in extract_urls_with_indices(text) if "." in text else ():
+            start, end = entity["indices"]
+            chunk = text[pos:start]
+            total += len(chunk) + len(heavy.findall(chunk)) + url_weight
+            pos = end
+        chunk = text[pos:]
+        return total + len(chunk) + len(heavy.findall(chunk))
     return int(_parse_tweet(text, _x_options(url_weight)).weightedLength)  # type: ignore[attr-defined]
 
 
