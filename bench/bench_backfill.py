@@ -85,14 +85,13 @@ def toml_value(value: Any) -> str:
 
 
 def minimum(kind: str, posts: int, scale: float) -> float:
-    """Seconds the declared create limits of one target need for `posts` creates (windows as the limiter
-    rounds them: whole seconds, at least 1)."""
+    """Seconds the declared create limits of one target need for `posts` creates: ceil(n / amount) - 1
+    full (scaled) windows. The platform's own rule, so the limiter's safety margin counts against us."""
     worst = 0.0
     for rate in registry.get(kind).limits.rates:
         if not any(rate.kind == k or rate.kind.endswith(":" + k) for k in CREATE_KINDS):
             continue
-        window = max(1, math.ceil(rate.seconds * scale - 1e-9))
-        worst = max(worst, (math.ceil(posts * rate.cost / rate.amount) - 1) * window)
+        worst = max(worst, (math.ceil(posts * rate.cost / rate.amount) - 1) * rate.seconds * scale)
     return worst
 
 

@@ -202,10 +202,10 @@ return {tostring(tonumber(string.match(newest, '^%d+')) - tonumber(total) + tonu
 
 
 def margin(window: float) -> float:
-    """How long after its window a slot frees: 2% of it, at least 250 ms, at most 2 s. A request reaches
-    the platform some time after its grant (a busy worker: 100–200 ms measured in bench_backfill), and
+    """How long after its window a slot frees: 2% of it, at least 100 ms, at most 2 s. A request reaches
+    the platform some time after its grant (a busy worker: up to ~100 ms seen in bench_backfill), and
     one that arrives early finds the platform's window still full."""
-    return min(2.0, max(0.25, window * 0.02))
+    return min(2.0, max(0.1, window * 0.02))
 
 
 class WindowStats(NamedTuple):

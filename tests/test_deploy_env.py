@@ -26,7 +26,8 @@ EXAMPLE_TOML = (ROOT / "examples" / "syndicate.toml").read_text(encoding="utf-8"
 # every credential the example names, and every target it declares: the example grows with each connector
 EXAMPLE_VARS = sorted(set(re.findall(r"\$\{(\w+)\}", EXAMPLE_TOML)))
 # credentials whose shape is checked: a value of that shape
-PLAUSIBLE = {"DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1234567890/tok-en_1"}
+PLAUSIBLE = {"DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1234567890/tok-en_1",
+             "SLACK_BOT_TOKEN": "xoxb-1234-5678-abcdef", "TELEGRAM_BOT_TOKEN": "123456789:AAE-plausible_token_of_thirty_chars"}
 EXAMPLE_TARGETS = set(re.findall(r"^\[targets\.(\w+)\]", EXAMPLE_TOML, re.MULTILINE))
 
 
