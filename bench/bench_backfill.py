@@ -56,6 +56,7 @@ SUITES = [
     "tests.test_micropub:TestMicropubContract",
     "tests.test_standard_site:TestStandardSiteContract",
 ]
+PEER_GHOST_VERSION: list[str] = []
 CREATE_KINDS = ("create", "request", "publish", "post", "message")
 
 
@@ -110,6 +111,30 @@ def counting(fake: Any) -> list[int]:
     return seen
 
 
+def peer_targets(stack: ExitStack, env: dict[str, str], fakes: dict[str, Any]) -> list[str]:
+    """Ghost and WordPress from ../shared/peers (installed by tests/peers.py), each behind its test proxy."""
+    from contextlib import contextmanager
+
+    from tests import peers
+    from tests.fakes.ghost_proxy import GhostProxy
+    from tests.fakes.wordpress_proxy import WordPressProxy
+
+    os.environ.setdefault("SYNDICATE_TEST_RUN_DIR", stack.enter_context(tempfile.TemporaryDirectory()))
+    peers.ensure([peers.PEERS["ghost"], peers.PEERS["wordpress"]], print)
+    ghost = stack.enter_context(contextmanager(peers.running)("ghost"))
+    wordpress = stack.enter_context(contextmanager(peers.running)("wordpress"))
+    fakes["ghost"] = stack.enter_context(GhostProxy(ghost["url"]))
+    fakes["wordpress"] = stack.enter_context(
+        WordPressProxy(wordpress["url"], wordpress["user"], wordpress["app_password"]))
+    env["GHOST_ADMIN_API_KEY"] = ghost["admin_api_key"]
+    PEER_GHOST_VERSION[:] = [ghost["accept_version"]]
+    env["WORDPRESS_APP_PASSWORD"] = wordpress["app_password"]
+    return ["[targets.ghost]", 'type = "ghost"', f'base_url = "{fakes["ghost"].url}"',
+            'admin_api_key = "${GHOST_ADMIN_API_KEY}"', f'accept_version = "{ghost["accept_version"]}"', "",
+            "[targets.wordpress]", 'type = "wordpress"', f'base_url = "{fakes["wordpress"].url}"',
+            f'username = "{wordpress["user"]}"', 'app_password = "${WORDPRESS_APP_PASSWORD}"', ""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=200)
@@ -119,8 +144,6 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true")
     args = parser.parse_args()
     contracts, missing = suites()
-    if args.peers:
-        print("--peers: run the peer-backed suites' servers first (see tests/peers.py); not wired here yet")
     import sqlalchemy as sa
 
     schema = "bench_" + uuid.uuid4().hex[:10]
@@ -146,6 +169,10 @@ def main() -> None:
             env.update(contract.env)
             lines += [f"[targets.{kind}]", f'type = "{kind}"']
             lines += [f"{k} = {toml_value(v)}" for k, v in contract.options(fake).items()] + [""]
+        if args.peers:  # Ghost and WordPress have no fake: their real servers (no documented rate limits)
+            lines += peer_targets(stack, env, fakes)
+            for kind in ("ghost", "wordpress"):
+                refused[kind] = counting(fakes[kind])
         write_site(tmp, args.posts)
         config = write_config(tmp, lines, state_url=url, broker=broker.url,
                               queue={"visibility_timeout": 3600, "scan_interval": 1, "rate_time_scale": args.scale})
@@ -194,6 +221,11 @@ def main() -> None:
         print(f"  total {elapsed:.1f} s; the slowest limit ({slowest}) allows {low:.1f} s at best: "
               f"{elapsed / low:.2f}× the minimum" if low else f"  total {elapsed:.1f} s")
         live = {c.connector_type: c.live(fakes[c.connector_type]) for c in contracts}
+        if args.peers:
+            from tests.fakes.ghost_proxy import GhostAdmin
+
+            admin = GhostAdmin(fakes["ghost"].upstream, env["GHOST_ADMIN_API_KEY"], PEER_GHOST_VERSION[0])
+            live["ghost"], live["wordpress"] = admin.live(), int(fakes["wordpress"].live())
         print(f"  429s answered: {sum(c[0] for c in refused.values())}; "
               f"duplicates: {sum(max(0, n - args.posts) for n in live.values())} "
               f"(live copies per target: {min(live.values())}–{max(live.values())} for {args.posts} posts)")
