@@ -358,6 +358,19 @@ def _plan_rows(previews: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(e["action"], e["reason"]) for r in previews for e in r["targets"].values()]
 
 
+def _notice_rows(config: Config) -> list[dict[str, Any]]:
+    """A row per target notice (token expiry, version sunset, spent budget), for `status`."""
+    try:
+        notices = _syndicator(config, readonly=True).notices()
+    except Exception as exc:  # status still shows the rows
+        log.warning("target notices could not be read: %s", type(exc).__name__)
+        return []
+    return [{"post_id": None, "path": None, "target": name, "state": "notice", "level": n.level, "remote_id": None,
+             "remote_url": None, "attempts": 0, "last_error": None, "error_kind": None, "reason": n.message,
+             "deferred_until": n.until.isoformat() if n.until else None, "defer_reason": None, "updated_at": None}
+            for name, n in notices]
+
+
 def _skipped_rows(config: Config) -> list[dict[str, Any]]:
     """A row per target that a sending run leaves out (its credentials are missing here), for `status`."""
     return [{"post_id": None, "path": None, "target": name, "state": "skipped", "remote_id": None, "remote_url": None,
@@ -385,7 +398,7 @@ def status(
 
     peek = peek_for(config.state_url, config.site_id)
     if peek is not None and not peek.path.exists():  # nothing recorded: no ledger is made just to say so
-        skipped = _skipped_rows(config)
+        skipped = _skipped_rows(config) + _notice_rows(config)
         if as_json:
             emit_json(skipped)
         elif skipped:
@@ -412,7 +425,7 @@ def status(
         for r in rows
     ]
     _unsent_states(config, data)
-    skipped = _skipped_rows(config)
+    skipped = _skipped_rows(config) + _notice_rows(config)
     data[:0] = skipped
     if as_json:
         emit_json(data)
@@ -442,8 +455,11 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
     elif d["state"] == "deferred":
         reason = str(d["defer_reason"] or "")
         detail = reason if reason.startswith("not due until") else f"until {d['deferred_until']}: {reason}"
-    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out", "skipped"):
+    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out", "skipped", "notice"):
         detail = str(d["reason"] or d["last_error"] or "")
+        if d["state"] == "notice":
+            state = str(d.get("level") or "info")
+            style = {"error": "red", "warn": "yellow"}.get(state, "dim")
     elif next_step:  # who has it, or when the periodic job takes it up: never a stale promise
         detail = next_step
     else:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate import registry
 from syndicate.config import Config, Secret
-from syndicate.contract import Connector, Draft, Facts, MediaItem, Remote, SendContext
+from syndicate.contract import Connector, Draft, Facts, MediaItem, Notice, Remote, SendContext
 from syndicate.errors import (
     AuthFailed,
     MediaError,
@@ -308,6 +308,21 @@ class Syndicator:
                 self.reader.put_fact(scope, facts, conn.facts_ttl)
         self._facts[target] = facts
         return facts
+
+    def notices(self, now: datetime | None = None) -> list[tuple[str, Notice]]:
+        """What each target has to say for `status` (a token about to expire, a retired API version, a spent
+        budget), from what is known here: cached facts only, nothing is fetched."""
+        out: list[tuple[str, Notice]] = []
+        for name in self.config.targets:
+            try:
+                conn = self.connector(name)
+                facts = self._facts.get(name)
+                if facts is None and type(conn).fetch_facts is not Connector.fetch_facts:
+                    facts = self.reader.get_fact(conn.facts_scope())
+                out += [(name, n) for n in conn.notices(facts, now or utcnow())]
+            except Exception as exc:  # a notice never stops `status`
+                out.append((name, Notice("warn", f"{name}: its notices could not be read ({self.redact(str(exc))})")))
+        return out
 
     def plan_for(self, post: Post, target: str, *, force: bool = False, row: Row | None = None,
                  now: datetime | None = None) -> Plan:
