@@ -177,7 +177,8 @@ class StandardSite(AtprotoSession):
             "$type": DOCUMENT,
             "site": self._site_uri(str(f["site_url"]), ctx.facts),
             "title": f["title"],
-            "publishedAt": f.get("publishedAt") or published or _datetime(datetime.now(UTC)),
+            "publishedAt": f.get("publishedAt") or published or (
+                "<the time of the first write>" if ctx.preview else _datetime(datetime.now(UTC))),
         }
         for key in ("path", "description", "tags", "updatedAt", "textContent"):
             if f.get(key):
