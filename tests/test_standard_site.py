@@ -16,11 +16,11 @@ import pytest
 from connectors.atproto import is_tid, rkey_of, tid_from_key
 from connectors.standard_site import DOCUMENT, PUBLICATION, StandardSite, publication_rkey
 from syndicate import registry
-from syndicate.config import Secret, TargetConfig
+from syndicate.config import Secret, TargetConfig, load_config
 from syndicate.contract import Draft, Remote, SendContext
 from syndicate.post import Image
 from syndicate.runner import Syndicator, idempotency_key
-from syndicate.testing import ConnectorContract, make_post, nasty_posts
+from syndicate.testing import ConnectorContract, StaticMedia, make_post, nasty_posts
 from tests.fakes.bluesky import DID, HANDLE
 from tests.fakes.bluesky_lexicon import check
 from tests.fakes.standard_site import FakeStandardSite
@@ -353,3 +353,39 @@ def test_verify_is_an_authenticated_read(fake: FakeStandardSite) -> None:
     request = c.build_verify()
     assert request is not None and request.method == "GET"
     assert c.send(request).json()["did"] == DID
+
+
+def test_both_targets_on_one_account_log_in_once(fake: FakeStandardSite, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.bluesky import Bluesky
+
+    registry.register(Bluesky)
+    syn = syndicator(fake, tmp_path, monkeypatch)
+    config = syn.config.path
+    assert config is not None
+    with config.open("a", encoding="utf-8") as f:
+        f.write(f'\n[targets.b]\ntype = "bluesky"\nbase_url = "{fake.url}"\nidentifier = "{HANDLE}"\n'
+                'app_password = "${BLUESKY_APP_PASSWORD}"\n')
+    syn = Syndicator(load_config(config), media=StaticMedia())
+    for n in (18, 19):
+        post = CONTRACT.post_in(syn, n)
+        assert syn.run_inline(post, "b", sleep=no_sleep).status == "done"
+        assert syn.run_inline(post, "t", sleep=no_sleep).status == "done"
+    assert fake.logins == 1, "the standard.site target used the Bluesky target's session"
+    assert len(fake.of("app.bsky.feed.post")) == 2 and len(fake.documents) == 2
+
+
+def test_under_chaos_every_document_has_its_publication(fake: FakeStandardSite, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    syn = CONTRACT.syndicator(fake, tmp_path, monkeypatch, timeout=1.0)
+    fake.chaos(p_5xx=0.2, p_429=0.1, p_timeout=0.0, p_lost=0.3, seed=11, timeout=1.5)
+    posts = [CONTRACT.post_in(syn, 300 + i) for i in range(8)]
+    for post in posts:
+        for _round in range(30):
+            outcome = syn.run_inline(post, "t", sleep=no_sleep)
+            if outcome.status in ("done", "check"):
+                break
+            syn.ledger.update(post.id, "t", deferred_until=None)
+    fake.calm()
+    assert len(fake.documents) == len(posts) and len(fake.publications) == 1
+    assert not fake.dangling()

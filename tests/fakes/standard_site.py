@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fakes.bluesky import DID, HANDLE, FakeBluesky, _error, cid_of
-from tests.fakes.bluesky_lexicon import _FORMATS, check, definition
+from tests.fakes.bluesky_lexicon import _FORMATS, check, definition, facet_problems
 from tests.fakes.server import Reply, Request
 
 DOCUMENT = "site.standard.document"
@@ -138,7 +138,7 @@ class FakeStandardSite(FakeBluesky):
 
     def _blobs_of(self, collection: str, record: dict[str, Any]) -> list[str]:
         if collection == "app.bsky.feed.post":
-            return self._blob_problems(record)
+            return facet_problems(record) + self._blob_problems(record)
         out = []
         for name in ("coverImage", "icon"):
             ref = record.get(name)
