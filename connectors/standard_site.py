@@ -53,6 +53,7 @@ from syndicate.contract import (
     Limits,
     MediaItem,
     MediaPolicy,
+    Notice,
     OutcomeUnknown,
     Permanent,
     RateLimit,
@@ -226,6 +227,20 @@ class StandardSite(AtprotoSession):
 
     def build_verify(self) -> Request | None:
         return Request("GET", self.base + GET_SESSION)
+
+    def notices(self, facts: Facts | None, now: datetime) -> list[Notice]:
+        """Where the documents go, when `publication_url` names it: a publication to write, or another app's."""
+        site = self.option("publication_url")
+        if not site or not facts:
+            return []  # an app password does not expire; the site's URL comes with the first post
+        site = _no_slash(str(site))
+        entry = _found(facts, site)
+        if entry is None:
+            return [Notice("info", f"no publication for {site} yet: the first document writes it")]
+        if rkey_of(str(entry["uri"])) != publication_rkey(site):
+            return [Notice("info", f"documents go into the existing publication {entry['uri']} (made by another "
+                                   "app; syndicate leaves that record alone)")]
+        return []
 
     def parse_remote(self, response: httpx.Response, ctx: SendContext) -> Remote:
         body = response.json()

@@ -389,3 +389,14 @@ def test_under_chaos_every_document_has_its_publication(fake: FakeStandardSite, 
     fake.calm()
     assert len(fake.documents) == len(posts) and len(fake.publications) == 1
     assert not fake.dangling()
+
+
+def test_notices_say_where_the_documents_go() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    c = connector(publication_url=SITE + "/")
+    assert connector().notices({"did": DID, "publications": {}}, now) == []  # the URL comes with a post
+    assert "first document writes it" in c.notices({"did": DID, "publications": {}}, now)[0].message
+    other = {SITE: {"uri": f"at://{DID}/{PUBLICATION}/3kotherapp222", "exists": True}}
+    assert "made by another app" in c.notices({"did": DID, "publications": other}, now)[0].message
+    ours = {SITE: {"uri": f"at://{DID}/{PUBLICATION}/{publication_rkey(SITE)}", "exists": True}}
+    assert c.notices({"did": DID, "publications": ours}, now) == []
