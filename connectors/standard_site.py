@@ -81,6 +81,8 @@ STANDARD_MARKDOWN = Renders()  # CommonMark: footnotes, definition and task list
 TITLE_MAX = 128  # graphemes (1,280 bytes); cut by characters, so that both hold
 DESCRIPTION_MAX, DESCRIPTION_BYTES = 300, 3000
 TAG_MAX, TAG_BYTES = 50, 100
+BODY_MAX = 1_000_000  # @atproto/pds putRecord: a JSON body of at most 1,000,000 bytes (its jsonLimit)
+BODY_MARGIN = 4096  # bytes of the body besides the draft's fields: repo, rkey, site, cover and Bluesky refs
 LIST_PAGES = 10  # pages of 100 publications read to find this site's
 RESOLVE_HANDLE = "/xrpc/com.atproto.identity.resolveHandle"
 APP_URL = "https://pdsls.dev/at://{repo}/" + DOCUMENT + "/{rkey}"  # a record viewer: no app owns documents
@@ -164,6 +166,7 @@ class StandardSite(AtprotoSession):
         fields["textContent"] = post.document.text()
         if str(over.get("content") or self.option("content", "markdown")) == "markdown":
             fields["markdown"] = for_platform(post.document, STANDARD_MARKDOWN).markdown()
+        warnings += _fit_body(fields, post.url)
         media: list[MediaItem] = []
         cover = post.cover
         if cover is not None and (cover.url or cover.src):
@@ -412,6 +415,40 @@ class StandardSite(AtprotoSession):
 
 class _Public(Request):
     """A read every PDS answers without a session."""
+
+
+def _size(value: Any) -> int:
+    """Bytes of `value` as JSON the way the client sends it (compact UTF-8)."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _fit_body(fields: dict[str, Any], url: str) -> list[str]:
+    """Keep the putRecord body within the PDS's JSON limit: `textContent` goes first, then the body's tail."""
+    def fits(value: dict[str, Any]) -> bool:
+        return _size(value) + BODY_MARGIN <= BODY_MAX
+
+    if fits(fields):
+        return []
+    kb = f"{(_size(fields) + BODY_MARGIN) / 1000:,.0f} KB"
+    limit = f"a PDS takes {BODY_MAX // 1000:,} KB"
+    if "markdown" in fields:
+        fields.pop("textContent", None)
+        if fits(fields):
+            return [f"textContent left out: the record would be {kb}, {limit}"]
+        key, tail = "markdown", f"\n\n…\n\n[The whole post]({url})\n"
+    else:  # content = "none": the plain text is all there is
+        key, tail = "textContent", f"\n\n…\n\nThe whole post: {url}"
+    text = str(fields.get(key) or "")
+    low, high = 0, len(text)
+    while low < high:  # the longest head that fits
+        mid = (low + high + 1) // 2
+        if fits({**fields, key: text[:mid] + tail}):
+            low = mid
+        else:
+            high = mid - 1
+    fields[key] = text[:low].rstrip() + tail
+    return [f"the record would be {kb}, {limit}: " + ("textContent left out, " if key == "markdown" else "")
+            + f"{key} cut after {low:,} of {len(text):,} characters, with a link to the whole post"]
 
 
 def publication_rkey(site: str) -> str:

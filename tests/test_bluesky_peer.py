@@ -506,3 +506,25 @@ def test_standard_site_points_at_the_bluesky_announcement(pds: dict[str, Any], t
     got = httpx.get(pds["url"] + "/xrpc/com.atproto.sync.getBlob",
                     params={"did": pds["did"], "cid": blob["ref"]["$link"]}, timeout=10)
     assert got.status_code == 200 and len(got.content) == blob["size"]
+
+
+def test_standard_site_a_long_post_fits_the_pds(pds: dict[str, Any], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://peer-d.example"
+    site = std_site(pds, tmp_path, monkeypatch, url)
+    syn = site.syndicator()
+    body = "\n\n".join(f"Paragraph {i}, “quoted” 日本語 *text*." + " word" * 40 for i in range(6000))
+    post = site.post(404, url=url + "/posts/404/", body=body)
+    assert syn.run_inline(post, "doc", sleep=no_sleep).status == "done"
+    row = syn.ledger.get(post.id, "doc")
+    assert row is not None and row.remote_id is not None
+    doc = get_any(pds, DOCUMENT, rkey_of(row.remote_id))
+    assert doc is not None and doc["value"]["content"]["text"]["markdown"].endswith(f"({post.url})\n")
+    # what the connector keeps clear of: the PDS refuses a putRecord body over 1,000,000 bytes
+    session = httpx.post(pds["url"] + "/xrpc/com.atproto.server.createSession",
+                         json={"identifier": pds["handle"], "password": pds["password"]}, timeout=30).json()
+    big = httpx.post(pds["url"] + "/xrpc/com.atproto.repo.putRecord",
+                     headers={"Authorization": "Bearer " + session["accessJwt"]}, timeout=30, json={
+                         "repo": pds["did"], "collection": DOCUMENT, "rkey": "3kpeerdbig222",
+                         "record": {**doc["value"], "textContent": "x" * 1_000_000}})
+    assert big.status_code == 413, big.text

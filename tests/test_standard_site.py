@@ -400,3 +400,26 @@ def test_notices_say_where_the_documents_go() -> None:
     assert "made by another app" in c.notices({"did": DID, "publications": other}, now)[0].message
     ours = {SITE: {"uri": f"at://{DID}/{PUBLICATION}/{publication_rkey(SITE)}", "exists": True}}
     assert c.notices({"did": DID, "publications": ours}, now) == []
+
+
+@pytest.mark.parametrize(("content", "words"), [("markdown", 110_000), ("markdown", 240_000), ("none", 240_000)])
+def test_a_long_post_fits_the_pds_body_limit(fake: FakeStandardSite, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch, content: str, words: int) -> None:
+    syn = syndicator(fake, tmp_path, monkeypatch, content=content)
+    body = "\n\n".join(f"Paragraph {i} with *some* words, “quotes” and 日本語." + " word" * 40
+                       for i in range(words // 40))
+    post = CONTRACT.post_in(syn, 20, body=body)
+    p = syn.plan_for(post, "t")
+    assert p.draft is not None and any("a PDS takes 1,000 KB" in w for w in p.draft.warnings)
+    assert syn.run_inline(post, "t", sleep=no_sleep).status == "done"
+    doc = next(iter(fake.documents.values()))
+    valid(doc)
+    sent = [r for r in fake.requests if r.path.endswith("putRecord")][0]
+    assert len(sent.body) <= 1_000_000
+    if content == "markdown" and words == 110_000:  # the Markdown fits once the plain text is left out
+        assert "textContent" not in doc and doc["content"]["text"]["markdown"].rstrip().endswith("word")
+    elif content == "markdown":
+        assert len(sent.body) > 990_000, "cut no more than needed"
+        assert "textContent" not in doc and doc["content"]["text"]["markdown"].endswith(f"({post.url})\n")
+    else:
+        assert "content" not in doc and doc["textContent"].endswith(post.url)

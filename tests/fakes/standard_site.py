@@ -5,7 +5,7 @@ does what PDS 0.5.35 does for records of any collection (../shared/peers/bluesky
 com.atproto.repo.putRecord's lexicon): a record of a known lexicon is validated (unless
 `validate: false`), one of an unknown lexicon is stored with `validationStatus: "unknown"`;
 `swapRecord` that is not the current CID is 400 `InvalidSwap`; an identical put is a no-op;
-`listRecords` pages by `cursor`; `getSession` and `resolveHandle` answer the DID (reads need no session). The standard.site lexicons (and
+`listRecords` pages by `cursor`; a putRecord body over 1,000,000 bytes (other calls: 150 KB) is 413 `PayloadTooLarge`; `getSession` and `resolveHandle` answer the DID (reads need no session). The standard.site lexicons (and
 markpub.at's Markdown) are in tests/fakes/lexicons/, with the strictest published limits; a
 record key of a `key: tid` lexicon must be a TID; a `site` that is an at-uri must name a
 publication of this repo by the time a document is read back (`dangling`).
@@ -20,6 +20,8 @@ from tests.fakes.server import Reply, Request
 
 DOCUMENT = "site.standard.document"
 PUBLICATION = "site.standard.publication"
+JSON_LIMIT = 150 * 1024  # @atproto/pds: jsonLimit of an XRPC procedure
+PUT_LIMIT = 1_000_000  # ... but putRecord's own (api/com/atproto/repo/putRecord.js)
 KNOWN = ("app.bsky.feed.post", DOCUMENT, PUBLICATION)
 
 
@@ -49,6 +51,10 @@ class FakeStandardSite(FakeBluesky):
 
     def handle(self, request: Request) -> Reply:
         method = request.path.removeprefix("/xrpc/")
+        limit = PUT_LIMIT if method == "com.atproto.repo.putRecord" else JSON_LIMIT
+        if request.method == "POST" and "json" in request.headers.get("content-type", "") \
+                and len(request.body) > limit:
+            return _error(413, "PayloadTooLarge", "request entity too large")
         if method == "com.atproto.repo.getRecord":
             key = (request.param("collection") or "", request.param("rkey") or "")
             if request.param("repo") not in (HANDLE, DID) or key not in self.repo:
