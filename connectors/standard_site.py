@@ -159,7 +159,8 @@ class StandardSite(AtprotoSession):
             fields["updatedAt"] = _datetime(post.updated)
         assert self.limits.tags is not None
         tags, tag_warnings = shape_tags(tag_names([*post.tags, *post.categories], over), self.limits.tags)
-        tags = [t for t in (t.strip() for t in tags) if t and len(t.encode("utf-8")) <= TAG_BYTES]
+        # 50 characters may still be over 100 bytes (CJK): cut on a character boundary
+        tags = list(dict.fromkeys(t for t in (_cut_bytes(t, TAG_BYTES).strip() for t in tags) if t))
         warnings += tag_warnings
         if tags:
             fields["tags"] = tags
@@ -476,6 +477,10 @@ def _cut(text: str) -> str:
     if len(out.encode("utf-8")) > DESCRIPTION_BYTES:
         out = truncate(out, DESCRIPTION_BYTES, "utf8-bytes")
     return out
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
 
 
 def _datetime(when: datetime) -> str:

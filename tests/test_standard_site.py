@@ -138,11 +138,11 @@ def test_document_fields() -> None:
 
 def test_limits_hold_for_long_fields() -> None:
     c = connector()
-    post = make_post(4, title="👨‍👩‍👧 " * 200, summary="👍🏽 " * 2000, tags=["t" * 80, "ok"])
+    post = make_post(4, title="👨‍👩‍👧 " * 200, summary="👍🏽 " * 2000, tags=["t" * 80, "ok", "日本語" * 20])
     record = c.record(c.render(post), SendContext(facts={"did": DID}))
     valid(record)
     assert len(record["description"].encode()) <= 3000
-    assert record["tags"] == ["t" * 50, "ok"]
+    assert record["tags"] == ["t" * 50, "ok", ("日本語" * 20)[:33]]  # 99 bytes
 
 
 def test_content_none_leaves_the_markdown_out() -> None:
