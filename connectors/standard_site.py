@@ -428,7 +428,10 @@ def _fit_body(fields: dict[str, Any], url: str) -> list[str]:
     def fits(value: dict[str, Any]) -> bool:
         return _size(value) + BODY_MARGIN <= BODY_MAX
 
-    if fits(fields):
+    # a character takes at most 6 bytes of JSON (\u00XX): most posts fit without encoding them
+    chars = sum(len(v) for v in fields.values() if isinstance(v, str)) + sum(
+        len(t) + 3 for t in fields.get("tags") or [])
+    if 6 * chars + 1024 + BODY_MARGIN <= BODY_MAX or fits(fields):
         return []
     kb = f"{(_size(fields) + BODY_MARGIN) / 1000:,.0f} KB"
     limit = f"a PDS takes {BODY_MAX // 1000:,} KB"
