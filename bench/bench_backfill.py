@@ -142,8 +142,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--peers", action="store_true")
+    parser.add_argument("--skip", action="append", default=[], help="leave out a target type (repeatable)")
     args = parser.parse_args()
     contracts, missing = suites()
+    contracts = [c for c in contracts if c.connector_type not in args.skip]
     import sqlalchemy as sa
 
     schema = "bench_" + uuid.uuid4().hex[:10]

@@ -1,4 +1,11 @@
-"""AT Protocol helpers for the Bluesky connector: record keys (TIDs), rich-text facets, link display.
+"""AT Protocol helpers for the Bluesky and standard.site connectors: the session, record keys (TIDs),
+rich-text facets, link display, blob uploads.
+
+- Session (`AtprotoSession`): com.atproto.server.createSession with an app
+  password, refreshSession with the kept refresh token; one session per
+  account, shared by every target on it (Bluesky, standard.site) and every
+  worker (the engine's token cache). An expired access token is a 400
+  `ExpiredToken` (PDS xrpc-server auth), not a 401.
 
 - TID: https://atproto.com/specs/tid (13 characters of base32-sortable, the
   top bit zero). Ours is a hash of the idempotency key, so a retry, a resumed
@@ -11,12 +18,42 @@
 """
 from __future__ import annotations
 
+import base64
 import hashlib
-from typing import Any
+import json
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import regex
 
+from syndicate.auth import account_of
+from syndicate.contract import (
+    AuthFailed,
+    Connector,
+    FittedMedia,
+    MediaItem,
+    Permanent,
+    Request,
+    Transient,
+    raise_for_status,
+)
 from syndicate.text import find_urls
+
+if TYPE_CHECKING:
+    import httpx
+
+XRPC = "/xrpc/"
+CREATE_SESSION = XRPC + "com.atproto.server.createSession"
+REFRESH_SESSION = XRPC + "com.atproto.server.refreshSession"
+GET_SESSION = XRPC + "com.atproto.server.getSession"
+PUT_RECORD = XRPC + "com.atproto.repo.putRecord"
+GET_RECORD = XRPC + "com.atproto.repo.getRecord"
+LIST_RECORDS = XRPC + "com.atproto.repo.listRecords"
+DELETE_RECORD = XRPC + "com.atproto.repo.deleteRecord"
+UPLOAD_BLOB = XRPC + "com.atproto.repo.uploadBlob"
+LOGIN_TIMEOUT = 10.0  # seconds a session call may take (see _session_call)
+SESSION_MARGIN = 60.0  # seconds before a token's `exp` that we log in again
 
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 TID_SYNTAX = regex.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -133,3 +170,123 @@ def rkey_of(uri: str) -> str:
 def repo_of(uri: str) -> str:
     """The repository (DID) of an `at://` URI."""
     return uri.removeprefix("at://").split("/", 1)[0]
+
+
+class AtprotoSession(Connector):
+    """A connector on an AT Protocol account: the session, the repo's DID, blob uploads.
+
+    `account_kind` makes every target on the same account (same PDS, identifier
+    and app password) share one session and one refresh token, whatever its type.
+    """
+
+    account_kind: ClassVar[str] = "atproto"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.did: str | None = None  # the repository's DID, once a session said it
+
+    def login(self) -> tuple[str, float]:
+        """An access token: refreshSession with a cached refresh token, else createSession."""
+        cache = self.tokens
+        refresh_key = account_of(self) + "|refresh"
+        refresh = cache.get(refresh_key) if cache is not None else None
+        body: dict[str, Any] | None = None
+        if refresh:
+            try:
+                body = self._session_call(REFRESH_SESSION, headers={"Authorization": "Bearer " + refresh})
+            except (AuthFailed, Permanent):
+                body = None  # expired or revoked: log in with the app password
+        if body is None:
+            body = self._session_call(CREATE_SESSION, json={
+                "identifier": str(self.option("identifier")), "password": self.secret("app_password")})
+        if isinstance(body.get("did"), str):
+            self.did = body["did"]
+        try:
+            access, refresh = str(body["accessJwt"]), str(body["refreshJwt"])
+        except (KeyError, TypeError):
+            raise Transient(f"{self.name}: the session answer has no tokens") from None
+        if cache is not None:
+            cache.put(refresh_key, refresh, _ttl(refresh, 3600.0))
+        return access, _ttl(access, 600.0)
+
+    def _session_call(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        import httpx
+
+        # not through `send`: that would ask this session for a token. A login checks the password with
+        # scrypt on the PDS (@atproto/pds account-manager/helpers/scrypt.ts): slower than any other call,
+        # so it gets at least LOGIN_TIMEOUT whatever the configured [http] timeout
+        timeout = self.http.timeout
+        longer = httpx.Timeout(max(timeout.read or 0.0, LOGIN_TIMEOUT), connect=timeout.connect)
+        try:
+            response = self.http.post(self.base + path, timeout=longer, **kwargs)
+        except httpx.TransportError as exc:
+            raise Transient(f"{self.name}: session request failed ({type(exc).__name__})") from None
+        if response.status_code == 400 and _error(response) in ("ExpiredToken", "InvalidToken"):
+            raise AuthFailed(f"{self.name}: HTTP 400: {_error(response)}")  # a dead refresh token
+        raise_for_status(response, self.name)
+        try:
+            data = response.json()
+        except ValueError:
+            raise Transient(f"{self.name}: unreadable session answer") from None
+        return data if isinstance(data, dict) else {}
+
+    def check(self, response: httpx.Response) -> None:
+        # an expired access token is a 400 ExpiredToken, not a 401 (PDS xrpc-server auth)
+        if response.status_code == 400 and _error(response) in ("ExpiredToken", "InvalidToken"):
+            if self.auth is not None:
+                self.auth.invalidate(self)
+            raise Transient(f"{self.name}: session expired; logging in again")
+        super().check(response)
+
+    def upload(self, item: MediaItem, fitted: FittedMedia) -> str:
+        request = _Raw("POST", self.base + UPLOAD_BLOB, headers={"Content-Type": fitted.mime}, kind="media",
+                       content=fitted.data)
+        response = self.send(request)
+        try:
+            blob = response.json()["blob"]
+        except (ValueError, KeyError, TypeError):
+            raise Transient(f"{self.name}: uploadBlob answered without a blob") from None
+        # kept with its size, so that images carry their aspect ratio
+        return json.dumps({"blob": blob, "width": fitted.width, "height": fitted.height})
+
+    def _transmit(self, request: Request) -> httpx.Response:
+        if not isinstance(request, _Raw):
+            return super()._transmit(request)
+        import httpx
+
+        # uploadBlob takes the raw bytes as the body, which `Request` cannot carry (json/data/files)
+        url, headers = request.url, dict(request.headers)
+        if self.auth is not None:
+            url, headers = self.auth.apply(self, url, headers)
+        try:
+            return self.http.request(request.method, url, content=request.content, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Transient(f"{self.name}: cannot connect ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise Transient(f"{self.name}: upload response lost ({type(exc).__name__})") from None
+
+
+
+@dataclass
+class _Raw(Request):
+    """A request whose body is raw bytes."""
+
+    content: bytes = b""
+
+
+def _error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("error") or "") if isinstance(body, dict) else ""
+
+
+def _ttl(jwt: str, default: float) -> float:
+    """Seconds until a JWT's `exp`, less a margin; `default` when it cannot be read."""
+    try:
+        payload = jwt.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return max(1.0, float(claims["exp"]) - time.time() - SESSION_MARGIN)
+    except (IndexError, ValueError, KeyError, TypeError):
+        return default

@@ -14,24 +14,29 @@ tag facets; the post's language becomes `langs`.
 """
 from __future__ import annotations
 
-import base64
 import json
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from connectors.atproto import LINK_WEIGHT, repo_of, rich_text, rkey_of, tid_from_key
-from syndicate.auth import Session, account_of
+from connectors.atproto import (
+    DELETE_RECORD,
+    GET_RECORD,
+    LINK_WEIGHT,
+    PUT_RECORD,
+    AtprotoSession,
+    repo_of,
+    rich_text,
+    rkey_of,
+    tid_from_key,
+)
+from syndicate.auth import Session
 from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.contract import (
     Abilities,
-    AuthFailed,
-    Connector,
     Draft,
     Facts,
-    FittedMedia,
     Limits,
     MediaItem,
     MediaPolicy,
@@ -44,7 +49,6 @@ from syndicate.contract import (
     TagRules,
     TextLimit,
     Transient,
-    raise_for_status,
 )
 from syndicate.fitting import checked_template
 from syndicate.social import plain, social_template
@@ -54,20 +58,11 @@ if TYPE_CHECKING:
 
     from syndicate.post import Post
 
-XRPC = "/xrpc/"
-CREATE_SESSION = XRPC + "com.atproto.server.createSession"
-REFRESH_SESSION = XRPC + "com.atproto.server.refreshSession"
-PUT_RECORD = XRPC + "com.atproto.repo.putRecord"
-GET_RECORD = XRPC + "com.atproto.repo.getRecord"
-DELETE_RECORD = XRPC + "com.atproto.repo.deleteRecord"
-UPLOAD_BLOB = XRPC + "com.atproto.repo.uploadBlob"
 POST = "app.bsky.feed.post"
 APP_URL = "https://bsky.app/profile/{repo}/post/{rkey}"
 
 DEFAULT_TEMPLATE = "{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}"
 TEMPLATE_FIELDS = frozenset({"title", "excerpt", "url", "hashtags"})
-LOGIN_TIMEOUT = 10.0  # seconds a session call may take (see _session_call)
-SESSION_MARGIN = 60.0  # seconds before a token's `exp` that we log in again
 DESCRIPTION_MAX = 300  # graphemes of the card's description we send (the lexicon sets none)
 
 _THUMB = MediaPolicy(max_bytes=1_000_000, formats=("jpeg", "png", "webp"), max_count=1)  # external#thumb maxSize
@@ -97,7 +92,7 @@ class BlueskyOptions(TargetOptions):
         return checked_template(value, TEMPLATE_FIELDS)
 
 
-class Bluesky(Connector):
+class Bluesky(AtprotoSession):
     """Posts on a Bluesky PDS (`base_url`) as `identifier`, with an app password."""
 
     type = "bluesky"
@@ -121,59 +116,6 @@ class Bluesky(Connector):
     def limits_for(self, facts: Facts | None) -> Limits:
         mode = self.option("embed", "card")
         return replace(self.limits, media=_IMAGES if mode == "images" else _THUMB)
-
-    # --- session (syndicate.auth.Session) ---------------------------------------------------
-
-    def login(self) -> tuple[str, float]:
-        """An access token: refreshSession with a cached refresh token, else createSession."""
-        cache = self.tokens
-        refresh_key = account_of(self) + "|refresh"
-        refresh = cache.get(refresh_key) if cache is not None else None
-        body: dict[str, Any] | None = None
-        if refresh:
-            try:
-                body = self._session_call(REFRESH_SESSION, headers={"Authorization": "Bearer " + refresh})
-            except (AuthFailed, Permanent):
-                body = None  # expired or revoked: log in with the app password
-        if body is None:
-            body = self._session_call(CREATE_SESSION, json={
-                "identifier": str(self.option("identifier")), "password": self.secret("app_password")})
-        try:
-            access, refresh = str(body["accessJwt"]), str(body["refreshJwt"])
-        except (KeyError, TypeError):
-            raise Transient(f"{self.name}: the session answer has no tokens") from None
-        if cache is not None:
-            cache.put(refresh_key, refresh, _ttl(refresh, 3600.0))
-        return access, _ttl(access, 600.0)
-
-    def _session_call(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        import httpx
-
-        # not through `send`: that would ask this session for a token. A login checks the password with
-        # scrypt on the PDS (@atproto/pds account-manager/helpers/scrypt.ts): slower than any other call,
-        # so it gets at least LOGIN_TIMEOUT whatever the configured [http] timeout
-        timeout = self.http.timeout
-        longer = httpx.Timeout(max(timeout.read or 0.0, LOGIN_TIMEOUT), connect=timeout.connect)
-        try:
-            response = self.http.post(self.base + path, timeout=longer, **kwargs)
-        except httpx.TransportError as exc:
-            raise Transient(f"{self.name}: session request failed ({type(exc).__name__})") from None
-        if response.status_code == 400 and _error(response) in ("ExpiredToken", "InvalidToken"):
-            raise AuthFailed(f"{self.name}: HTTP 400: {_error(response)}")  # a dead refresh token
-        raise_for_status(response, self.name)
-        try:
-            data = response.json()
-        except ValueError:
-            raise Transient(f"{self.name}: unreadable session answer") from None
-        return data if isinstance(data, dict) else {}
-
-    def check(self, response: httpx.Response) -> None:
-        # an expired access token is a 400 ExpiredToken, not a 401 (PDS xrpc-server auth)
-        if response.status_code == 400 and _error(response) in ("ExpiredToken", "InvalidToken"):
-            if self.auth is not None:
-                self.auth.invalidate(self)
-            raise Transient(f"{self.name}: session expired; logging in again")
-        super().check(response)
 
     # --- pure ---------------------------------------------------------------------------------
 
@@ -279,59 +221,6 @@ class Bluesky(Connector):
         media = _stored_media(self.render(post).parts[0].media, value.get("embed") or {})
         return Remote(uri, APP_URL.format(repo=repo_of(uri), rkey=rkey_of(uri)),
                       {"cid": cid, **({"media": media} if media else {})})
-
-    def upload(self, item: MediaItem, fitted: FittedMedia) -> str:
-        request = _Raw("POST", self.base + UPLOAD_BLOB, headers={"Content-Type": fitted.mime}, kind="media",
-                       content=fitted.data)
-        response = self.send(request)
-        try:
-            blob = response.json()["blob"]
-        except (ValueError, KeyError, TypeError):
-            raise Transient(f"{self.name}: uploadBlob answered without a blob") from None
-        # kept with its size, so that images carry their aspect ratio
-        return json.dumps({"blob": blob, "width": fitted.width, "height": fitted.height})
-
-    def _transmit(self, request: Request) -> httpx.Response:
-        if not isinstance(request, _Raw):
-            return super()._transmit(request)
-        import httpx
-
-        # uploadBlob takes the raw bytes as the body, which `Request` cannot carry (json/data/files)
-        url, headers = request.url, dict(request.headers)
-        if self.auth is not None:
-            url, headers = self.auth.apply(self, url, headers)
-        try:
-            return self.http.request(request.method, url, content=request.content, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise Transient(f"{self.name}: cannot connect ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise Transient(f"{self.name}: upload response lost ({type(exc).__name__})") from None
-
-
-@dataclass
-class _Raw(Request):
-    """A request whose body is raw bytes."""
-
-    content: bytes = b""
-
-
-def _error(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    return str(body.get("error") or "") if isinstance(body, dict) else ""
-
-
-def _ttl(jwt: str, default: float) -> float:
-    """Seconds until a JWT's `exp`, less a margin; `default` when it cannot be read."""
-    try:
-        payload = jwt.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return max(1.0, float(claims["exp"]) - time.time() - SESSION_MARGIN)
-    except (IndexError, ValueError, KeyError, TypeError):
-        return default
-
 
 def _datetime(epoch: float) -> str:
     from datetime import UTC, datetime

@@ -254,14 +254,15 @@ def _store(conn: Connector) -> TokenStore:
 
 
 def account_of(conn: Connector) -> str:
-    """One key per account: type, base URL and a short hash of its credentials (never the credentials)."""
+    """One key per account: type (or `account_kind`), base URL and a short hash of its credentials (never them)."""
     names = conn.auth.secrets if conn.auth is not None else ()
     material = "\x00".join(
         str(conn.option(n).reveal() if hasattr(conn.option(n), "reveal") else conn.option(n) or "") for n in names
     )
     user = str(conn.option("identifier") or conn.option("username") or "")
     digest = hashlib.sha256(f"{user}\x00{material}".encode()).hexdigest()[:16]
-    return f"{conn.type}|{conn.base}|{digest}"
+    kind = getattr(conn, "account_kind", "") or conn.type  # connectors on one account may share its session
+    return f"{kind}|{conn.base}|{digest}"
 
 
 class TokenCache:

@@ -363,7 +363,8 @@ class Syndicator:
             thread: list[Remote] = []
             for i, part in enumerate(p.draft.parts or [None]):
                 items = part.media if part is not None else p.draft.media
-                ctx = SendContext(media=_placeholders(conn, items), part=i, thread=list(thread), preview=True)
+                ctx = SendContext(media=_placeholders(conn, items), part=i, thread=list(thread), preview=True,
+                                  facts=self.facts(p.target))  # as a send gets them (`attempt`)
                 if p.action == "update" and i == 0:
                     shown.append(conn.build_update(remote, p.draft, ctx).shown())
                 else:

@@ -377,3 +377,150 @@ class TestBlueskyPeerContract(ConnectorContract):
 
     def tags(self, draft: Draft) -> list[str]:
         return [w for w in (draft.text or "").split() if w.startswith("#")]
+
+
+# --- standard.site on the same PDS (connectors/standard_site.py) -----------------------------------
+
+DOCUMENT = "site.standard.document"
+PUBLICATION = "site.standard.publication"
+
+
+def std_site(pds: dict[str, Any], root: Path, monkeypatch: pytest.MonkeyPatch, url: str, **options: Any) -> Site:
+    """A site with a Bluesky target and a standard.site target on the same account; `url` its publication's."""
+    from connectors.standard_site import StandardSite
+
+    registry.register(StandardSite)
+    site = Site(pds, root, monkeypatch)
+    text = (root / "syndicate.toml").read_text(encoding="utf-8")
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in {"publication_url": url, **options}.items())
+    text += (f'\n[targets.doc]\ntype = "standard_site"\nbase_url = "{pds["url"]}"\nidentifier = "{pds["handle"]}"\n'
+             f'app_password = "${{BLUESKY_PEER_PASSWORD}}"\npublication_name = "Peer blog"\n{extra}')
+    (root / "syndicate.toml").write_text(text, encoding="utf-8")
+    return site
+
+
+def list_of(pds: dict[str, Any], collection: str) -> list[dict[str, Any]]:
+    page = httpx.get(pds["url"] + "/xrpc/com.atproto.repo.listRecords",
+                     params={"repo": pds["did"], "collection": collection, "limit": 100}, timeout=10).json()
+    return list(page["records"])
+
+
+def get_any(pds: dict[str, Any], collection: str, rkey: str) -> dict[str, Any] | None:
+    answer = httpx.get(pds["url"] + "/xrpc/com.atproto.repo.getRecord",
+                       params={"repo": pds["did"], "collection": collection, "rkey": rkey}, timeout=10)
+    if answer.status_code == 400 and answer.json().get("error") == "RecordNotFound":
+        return None
+    answer.raise_for_status()
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_standard_site_document_edit_and_delete(pds: dict[str, Any], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://peer-a.example"
+    site = std_site(pds, tmp_path, monkeypatch, url)
+    syn = site.syndicator()
+    post = site.post(401, url=url + "/posts/401/", tags=["Python", "AT Protocol"])
+    assert syn.run_inline(post, "doc", sleep=no_sleep).status == "done"
+    row = syn.ledger.get(post.id, "doc")
+    assert row is not None and row.remote_id is not None and row.remote_id.startswith(f"at://{pds['did']}/{DOCUMENT}/")
+    doc = get_any(pds, DOCUMENT, rkey_of(row.remote_id))
+    assert doc is not None and doc["cid"] == row.remote_extra["cid"]
+    value = doc["value"]
+    pubs = [p for p in list_of(pds, PUBLICATION) if p["value"]["url"] == url]
+    assert len(pubs) == 1 and pubs[0]["value"]["name"] == "Peer blog"
+    assert value["site"] == pubs[0]["uri"] and value["path"] == "/posts/401/"
+    assert value["tags"] == ["Python", "AT Protocol"] and value["content"]["$type"] == "at.markpub.markdown"
+
+    # a second worker (nothing in memory) writes no second publication
+    other = site.syndicator()
+    assert other.run_inline(site.post(402, url=url + "/posts/402/"), "doc", sleep=no_sleep).status == "done"
+    assert len([p for p in list_of(pds, PUBLICATION) if p["value"]["url"] == url]) == 1
+
+    edited = site.post(401, url=url + "/posts/401/", title="An edited title", tags=["Python", "AT Protocol"])
+    assert syn.run_inline(edited, "doc", sleep=no_sleep).status == "done"
+    after = get_any(pds, DOCUMENT, rkey_of(row.remote_id))
+    assert after is not None and after["value"]["title"] == "An edited title" and after["cid"] != doc["cid"]
+    assert after["value"]["publishedAt"] == value["publishedAt"]
+
+    gone = syn.run_inline(site.post(401, url=url + "/posts/401/", hidden="draft", draft=True), "doc", sleep=no_sleep)
+    assert gone.action == "delete" and gone.status == "done"
+    assert get_any(pds, DOCUMENT, rkey_of(row.remote_id)) is None
+
+
+def test_standard_site_on_the_pds_validation_and_swap(pds: dict[str, Any]) -> None:
+    """What PDS 0.5.35 does with site.standard.* records: it knows the lexicons (@atproto/pds dist/lexicons)."""
+    session = httpx.post(pds["url"] + "/xrpc/com.atproto.server.createSession",
+                         json={"identifier": pds["handle"], "password": pds["password"]}, timeout=30).json()
+    auth = {"Authorization": "Bearer " + session["accessJwt"]}
+    record = {"$type": DOCUMENT, "site": "https://peer-b.example", "title": "T",
+              "publishedAt": "2026-01-01T00:00:00.000Z"}
+
+    def put(**extra: Any) -> httpx.Response:
+        return httpx.post(pds["url"] + "/xrpc/com.atproto.repo.putRecord", headers=auth, timeout=30, json={
+            "repo": pds["did"], "collection": DOCUMENT, "rkey": "3kpeerbtest22", "record": record, **extra})
+
+    first = put()  # PDS 0.5.35 bundles the site.standard.* lexicons: validated like app.bsky.*
+    assert first.status_code == 200 and first.json()["validationStatus"] == "valid", first.text
+    assert put(validate=True).status_code == 200
+    too_long = put(record={**record, "title": "x" * 501})  # its lexicon: a title of at most 500 graphemes
+    assert too_long.status_code == 400 and "title" in too_long.text, too_long.text
+    not_tid = httpx.post(pds["url"] + "/xrpc/com.atproto.repo.putRecord", headers=auth, timeout=30, json={
+        "repo": pds["did"], "collection": DOCUMENT, "rkey": "not-a-tid", "record": record})
+    assert not_tid.status_code == 400, not_tid.text  # key: tid
+    record["title"] = "T2"
+    swapped = put(swapRecord=first.json()["cid"])
+    assert swapped.status_code == 200, swapped.text
+    record["title"] = "T3"
+    stale = put(swapRecord=first.json()["cid"])  # the record moved on: the put is refused
+    assert stale.status_code == 400 and stale.json()["error"] == "InvalidSwap", stale.text
+
+
+def test_standard_site_points_at_the_bluesky_announcement(pds: dict[str, Any], tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from syndicate.contract import Remote
+
+    url = "https://peer-c.example"
+    site = std_site(pds, tmp_path, monkeypatch, url)
+    cover = site.root / "static" / "cover.png"
+    PILImage.new("RGB", (64, 32), (10, 120, 200)).save(cover, "PNG")
+    syn = site.syndicator()
+    post = site.post(403, url=url + "/posts/403/",
+                     cover=Image(src="/cover.png", url=url + "/cover.png", path=cover, alt="Blue"))
+    assert syn.run_inline(post, "bsky", sleep=no_sleep).status == "done"
+    bsky = syn.ledger.get(post.id, "bsky")
+    assert bsky is not None and bsky.remote_id is not None
+    sibling = Remote(bsky.remote_id, bsky.remote_url, bsky.remote_extra)
+    assert syn.run_inline(post, "doc", sleep=no_sleep).status == "done"  # uploads the cover
+    row = syn.ledger.get(post.id, "doc")
+    assert row is not None and row.remote_id is not None
+    # the runner handed the document the post's Bluesky copy (SendContext.siblings)
+    doc = get_any(pds, DOCUMENT, rkey_of(str(row.remote_id)))
+    assert doc is not None and doc["cid"] == row.remote_extra["cid"]
+    assert doc["value"]["bskyPostRef"] == {"uri": sibling.id, "cid": sibling.extra["cid"]}
+    blob = doc["value"]["coverImage"]
+    got = httpx.get(pds["url"] + "/xrpc/com.atproto.sync.getBlob",
+                    params={"did": pds["did"], "cid": blob["ref"]["$link"]}, timeout=10)
+    assert got.status_code == 200 and len(got.content) == blob["size"]
+
+
+def test_standard_site_a_long_post_fits_the_pds(pds: dict[str, Any], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://peer-d.example"
+    site = std_site(pds, tmp_path, monkeypatch, url)
+    syn = site.syndicator()
+    body = "\n\n".join(f"Paragraph {i}, “quoted” 日本語 *text*." + " word" * 40 for i in range(6000))
+    post = site.post(404, url=url + "/posts/404/", body=body)
+    assert syn.run_inline(post, "doc", sleep=no_sleep).status == "done"
+    row = syn.ledger.get(post.id, "doc")
+    assert row is not None and row.remote_id is not None
+    doc = get_any(pds, DOCUMENT, rkey_of(row.remote_id))
+    assert doc is not None and doc["value"]["content"]["text"]["markdown"].endswith(f"({post.url})\n")
+    # what the connector keeps clear of: the PDS refuses a putRecord body over 1,000,000 bytes
+    session = httpx.post(pds["url"] + "/xrpc/com.atproto.server.createSession",
+                         json={"identifier": pds["handle"], "password": pds["password"]}, timeout=30).json()
+    big = httpx.post(pds["url"] + "/xrpc/com.atproto.repo.putRecord",
+                     headers={"Authorization": "Bearer " + session["accessJwt"]}, timeout=30, json={
+                         "repo": pds["did"], "collection": DOCUMENT, "rkey": "3kpeerdbig222",
+                         "record": {**doc["value"], "textContent": "x" * 1_000_000}})
+    assert big.status_code == 413, big.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import regex
@@ -19,6 +20,7 @@ import regex
 from tests.paths import SHARED
 
 ROOT = SHARED / "specs" / "bluesky" / "lexicons"
+LOCAL = Path(__file__).parent / "lexicons"  # lexicons the specs do not hold (standard.site, markpub.at)
 _GRAPHEME = regex.compile(r"\X")
 _FORMATS: dict[str, regex.Pattern[str]] = {
     "did": regex.compile(r"^did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]$"),
@@ -35,7 +37,9 @@ _FORMATS: dict[str, regex.Pattern[str]] = {
 
 @cache
 def lexicon(nsid: str) -> dict[str, Any]:
-    return json.loads((ROOT / (nsid.replace(".", "/") + ".json")).read_text())
+    name = nsid.replace(".", "/") + ".json"
+    path = LOCAL / name if (LOCAL / name).is_file() else ROOT / name
+    return json.loads(path.read_text())
 
 
 def definition(ref: str, base: str = "") -> tuple[str, dict[str, Any]]:
