@@ -142,6 +142,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--peers", action="store_true")
+    parser.add_argument("--limit", type=float, default=1800.0, help="give up after this many seconds")
     parser.add_argument("--skip", action="append", default=[], help="leave out a target type (repeatable)")
     args = parser.parse_args()
     contracts, missing = suites()
@@ -200,6 +201,7 @@ def main() -> None:
             time.sleep(0.01)
         started = time.monotonic()
         done_at: dict[str, float] = {}
+        said = started
         while True:
             rows = ledger.all()
             by: dict[str, int] = {}
@@ -214,9 +216,16 @@ def main() -> None:
             failed = [r for r in rows if r.state in ("failed", "check")]
             if failed:
                 raise SystemExit(f"{len(failed)} rows failed, e.g. {failed[0].target}: {failed[0].last_error}")
-            if time.monotonic() - started > 3600:
-                raise SystemExit(f"timed out: {by}")
-            time.sleep(0.2)
+            if time.monotonic() - started > args.limit:
+                states: dict[str, int] = {}
+                for r in rows:
+                    if r.state != "published":
+                        states[f"{r.target}:{r.state}"] = states.get(f"{r.target}:{r.state}", 0) + 1
+                raise SystemExit(f"timed out after {args.limit:.0f} s: published {by}; the rest {states}")
+            if time.monotonic() - said > 15:
+                said = time.monotonic()
+                print(f"  {said - started:5.0f} s: {sum(by.values())}/{expected} published", file=sys.stderr)
+            time.sleep(0.5)
         elapsed = time.monotonic() - started
         ledger.dispose()
         low = floor[slowest]
