@@ -28,6 +28,7 @@ from syndicate.errors import (
     AuthFailed,
     MediaError,
     MediaRefused,
+    NotCreated,
     NotFound,
     OutcomeUnknown,
     Permanent,
@@ -185,15 +186,19 @@ class Syndicator:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            import httpx
-
-            timeout = float(self.config.http.timeout)
-            self._http = httpx.Client(
-                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                headers={"User-Agent": "syndicate/" + _version()},
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-            )
+            self._http = self.new_http()
         return self._http
+
+    def new_http(self) -> httpx.Client:
+        """A client with the configured timeouts (the in-process run makes one per target)."""
+        import httpx
+
+        timeout = float(self.config.http.timeout)
+        return httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": "syndicate/" + _version()},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
 
     @property
     def media(self) -> Any:
@@ -469,7 +474,8 @@ class Syndicator:
             return out
         if p.action == "defer":
             assert p.until is not None
-            self.ledger.defer(post.id, target, p.until, p.reason)
+            if not p.held:
+                self.ledger.defer(post.id, target, p.until, p.reason)
             out.status = "deferred"
             return out
         if p.action in ("delete", "repost"):
@@ -516,8 +522,9 @@ class Syndicator:
             raise
         except Transient as exc:
             # a 5xx or no connection is an answer, not a lost one: where no `find` could settle a
-            # `creating` row later, start afresh (a connector raises OutcomeUnknown when unsure)
-            if not isinstance(exc, OutcomeUnknown) and not conn.abilities.can_find:
+            # `creating` row later, start afresh (a connector raises OutcomeUnknown when unsure);
+            # an answer that proves nothing was made (NotCreated) starts afresh everywhere
+            if isinstance(exc, NotCreated) or (not isinstance(exc, OutcomeUnknown) and not conn.abilities.can_find):
                 self.ledger.update(post.id, target, state="new")
             raise
         # any other error (a lost response) leaves the row `creating`:
@@ -563,7 +570,7 @@ class Syndicator:
             _resumable(ctx, prior.remote_extra if prior is not None else None, pkey, save)
             try:
                 remote = conn.create(draft, pkey, ctx)
-            except (Permanent, AuthFailed, RateLimited):
+            except (Permanent, AuthFailed, RateLimited, NotCreated):
                 # refused: this part did not land; the thread resumes from here next time
                 self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="refused")
                 self.ledger.update(post.id, target, state="new" if i == 0 else "failed")

