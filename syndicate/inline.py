@@ -96,7 +96,15 @@ def run(syn: Syndicator, posts: Sequence[Post], targets: Sequence[str], *, force
     crashed: list[BaseException] = []
     restore = _own_clients(syn, targets)
 
+    finished = [threading.Event() for _ in targets]
+
     def one_target(t: int, target: str) -> None:
+        try:
+            send_all(t, target)
+        finally:
+            finished[t].set()
+
+    def send_all(t: int, target: str) -> None:
         for i, post in enumerate(posts):
             if stop.is_set():
                 slots[i, t] = _left(syn, post, target, stop.reason)
@@ -114,25 +122,27 @@ def run(syn: Syndicator, posts: Sequence[Post], targets: Sequence[str], *, force
                     continue
                 stop.set("the ledger is full", ledger=full)
                 slots[i, t] = Outcome(post.id, syn.relpath(post), target, "error", "failed", "ledger full",
-                                      error=full)
+                                      error="its outcome could not be recorded (the ledger is full); "
+                                            "the next run settles it")
 
     threads = [threading.Thread(target=one_target, args=(t, target), name=f"push-{target}", daemon=True)
                for t, target in enumerate(targets)]
     for thread in threads:
         thread.start()
-    _wait(threads, stop)
+    _wait(finished, stop)
     restore()
     if crashed:
         raise crashed[0]
     return Run([slots[i, t] for i in range(len(posts)) for t in range(len(targets)) if (i, t) in slots], stop)
 
 
-def _wait(threads: list[threading.Thread], stop: Stop) -> None:
-    """Join every thread; a first KeyboardInterrupt stops the run, a second one is raised."""
-    for thread in threads:
-        while thread.is_alive():
+def _wait(finished: list[threading.Event], stop: Stop) -> None:
+    """Wait for every target's thread; a first KeyboardInterrupt stops the run, a second one is raised.
+    (Events, not `Thread.join`: a join interrupted by a signal can leave `is_alive()` wrong.)"""
+    for done in finished:
+        while not done.is_set():
             try:
-                thread.join(0.2)
+                done.wait(0.2)
             except KeyboardInterrupt:
                 if stop.reason == INTERRUPTED:
                     raise

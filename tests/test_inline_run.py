@@ -201,3 +201,220 @@ def test_each_target_gets_its_own_connection_pool(tmp_path: Path, ledger_url: st
         assert [o.status for o in done.outcomes] == ["done", "done"]
         assert clients["devto"] is not clients["mastodon"]
         assert all(c.is_closed for c in clients.values())  # closed at the end of the run
+
+
+# --- 15: Ctrl-C during push -----------------------------------------------------------------------
+
+
+class _HeldDevTo(FakeDevTo):
+    """The `n`th create is taken, then its answer waits until `release` (the test's Ctrl-C goes in between)."""
+
+    def __init__(self, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n = n
+        self.creates = 0
+        self.in_flight = threading.Event()
+        self.release = threading.Event()
+
+    def dispatch(self, request: Request) -> tuple[Reply | None, bool]:
+        reply, lose = super().dispatch(request)
+        if request.method == "POST" and request.path == "/api/articles" and reply is not None and reply.status == 201:
+            with self.lock:
+                self.creates += 1
+                held = self.creates == self.n
+            if held:
+                self.in_flight.set()
+                assert self.release.wait(30)
+        return reply, lose
+
+
+def _cli(args: list[str], cwd: Path) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    from tests.harness import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    return subprocess.Popen([sys.executable, "-m", "syndicate.cli", *args], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _devto_site(root: Path, url: str, ledger_url: str, n: int) -> list[Path]:
+    from tests.harness import write_config, write_site
+
+    paths = write_site(root, n)
+    write_config(root, ["[targets.devto]", 'api_key = "${DEVTO_KEY_FOR_TEST}"', f'base_url = "{url}"'],
+                 state_url=ledger_url)
+    return paths
+
+
+def test_ctrl_c_during_push_says_what_was_done_and_what_was_left(tmp_path: Path, ledger_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    monkeypatch.setenv("DEVTO_KEY_FOR_TEST", "devto-test-key")
+    monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+    monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
+    with _HeldDevTo(2) as devto:
+        paths = _devto_site(tmp_path, devto.url, ledger_url, 5)
+        proc = _cli(["push", "content/posts"], tmp_path)
+        try:
+            assert devto.in_flight.wait(60), "the second create never came"
+            proc.send_signal(signal.SIGINT)  # a real Ctrl-C, while the second create is on the wire
+            assert proc.stderr is not None
+            seen = []
+            for line in proc.stderr:  # wait on what the process says, not on a clock
+                seen.append(line)
+                if "interrupted" in line:
+                    break
+            devto.release.set()
+            out, err = proc.communicate(timeout=60)
+        finally:
+            devto.release.set()
+            if proc.poll() is None:
+                proc.kill()
+        err = "".join(seen) + err
+        assert proc.returncode == 130, (out, err)
+        assert "Traceback" not in out + err
+        assert "2 created" in out and "3 not tried" in out, out
+        assert out.count("interrupted (Ctrl-C)") == 3  # each row left says why
+        assert len(devto.articles) == 2
+    monkeypatch.chdir(tmp_path)
+    state = {r["path"].split("/")[-1]: r["state"] for r in json.loads(run("status", "--json")[1])}
+    # the create on the wire finished and was recorded; nothing else claims more than happened
+    assert [state.get(p.name, "new") for p in paths] == ["published", "published", "new", "new", "new"]
+
+
+def test_ctrl_c_between_two_tries_ends_the_unit_at_once(tmp_path: Path, ledger_url: str) -> None:
+    from syndicate import inline
+    from syndicate.config import load_config
+    from syndicate.loader import load_post
+
+    with FakeDevTo() as devto:
+        import os
+
+        os.environ["DEVTO_KEY_FOR_TEST"] = "devto-test-key"
+        try:
+            paths = _devto_site(tmp_path, devto.url, ledger_url, 2)
+            syn = runner.Syndicator(load_config(tmp_path / "syndicate.toml"))
+        finally:
+            del os.environ["DEVTO_KEY_FOR_TEST"]
+        posts = [load_post(p, syn.config.site) for p in paths]
+        devto.page_next(1, status=503, method="POST")
+        stop = inline.Stop()
+        waiting = threading.Event()
+
+        def unit(post: Any, target: str, sleep: Any) -> runner.Outcome:
+            def nap(seconds: float) -> None:
+                waiting.set()
+                sleep(3600.0)  # an hour's backoff: only the stop ends it
+
+            return syn.run_inline(post, target, sleep=nap)
+
+        threading.Thread(target=lambda: (waiting.wait(30), stop.set(inline.INTERRUPTED)), daemon=True).start()
+        done = inline.run(syn, posts, ["devto"], stop=stop, unit=unit)
+        assert [o.status for o in done.outcomes] == ["interrupted", "left"]
+        assert "new: nothing sent" in done.outcomes[0].reason
+        assert syn.ledger.get(posts[0].id, "devto").state == "new"  # a 503 page: nothing was made
+        assert not devto.articles
+
+
+# --- 29: disk full under the ledger -----------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Any:
+    """A real 4 MiB tmpfs under the test's folder (we are root in CI); skipped where mounting is refused."""
+    import subprocess
+
+    where = tmp_path / "disk"
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root or CAP_SYS_ADMIN): {done.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Fill `disk` to the last byte with one file; removing it frees the space."""
+    import os
+
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for size in (1 << 16, 1):
+            try:
+                while os.write(fd, b"\0" * size):
+                    pass
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+class _FillingDevTo(FakeDevTo):
+    """Fills the ledger's disk while it takes the `n`th create (the write lands; recording it fails)."""
+
+    def __init__(self, disk: Path, n: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.disk, self.n = disk, n
+        self.filler: Path | None = None
+
+    def handle(self, request: Request) -> Reply:
+        reply = super().handle(request)
+        if request.method == "POST" and reply.status == 201 and len(self.articles) == self.n:
+            self.filler = fill(self.disk)
+        return reply
+
+
+def test_a_disk_filling_mid_run_stops_new_sends_with_one_line_and_the_next_run_settles(
+        tmp_path: Path, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEVTO_KEY_FOR_TEST", "devto-test-key")
+    monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+    monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
+    ledger = small_disk / "ledger.db"
+    with _FillingDevTo(small_disk, 4) as devto:
+        _devto_site(tmp_path, devto.url, f"sqlite:///{ledger}", 12)
+        proc = _cli(["push", "content/posts"], tmp_path)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, (out, err)
+        assert "Traceback" not in out + err
+        line = f"the ledger at {ledger} is full: free space, then run again"
+        assert (out + err).count(line) == 1, (out, err)
+        assert "3 created" in out and "1 failed" in out and "8 not tried" in out, out
+        assert len(devto.articles) == 4  # the fourth landed; its row could not say so
+        posts_sent = len([r for r in devto.requests if r.method == "POST"])
+        assert posts_sent == 4  # not one send after the failed write
+
+        assert devto.filler is not None
+        devto.filler.unlink()  # free space, then run again
+        proc = _cli(["push", "content/posts"], tmp_path)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, (out, err)
+        assert len(devto.articles) == 12  # the fourth was found, not sent twice
+        assert len([r for r in devto.requests if r.method == "POST"]) == posts_sent + 8
+
+
+def test_a_disk_already_full_is_one_line_not_a_traceback(tmp_path: Path, small_disk: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEVTO_KEY_FOR_TEST", "devto-test-key")
+    monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+    monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
+    ledger = small_disk / "ledger.db"
+    with FakeDevTo() as devto:
+        paths = _devto_site(tmp_path, devto.url, f"sqlite:///{ledger}", 3)
+        proc = _cli(["push", str(paths[0])], tmp_path)  # the ledger exists, with one post in it
+        assert proc.communicate(timeout=120) and proc.returncode == 0
+        fill(small_disk)
+        proc = _cli(["push", "content/posts"], tmp_path)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, (out, err)
+        assert "Traceback" not in out + err
+        assert f"the ledger at {ledger} is full: free space, then run again" in out + err
+        assert len(devto.articles) == 1  # nothing new was sent
