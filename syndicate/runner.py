@@ -236,14 +236,21 @@ class Syndicator:
         return self._token_file
 
     def _throttle(self, conn: Connector) -> Any:
-        """The shared rate limiter for this target's account, when Redis is configured."""
-        if not self.config.redis_url:
+        """The shared rate limiter for this target's account: in Redis when configured, else in the
+        ledger's database (`syndicate.ratesql`); a preview sends nothing and needs none."""
+        if self.readonly:
             return None
         from syndicate.auth import account_of
         from syndicate.ratelimit import RateLimiter, Throttle, effective_rates
 
         if self._limiter is None:
-            self._limiter = RateLimiter(self.config.redis_url, time_scale=float(self.config.queue.rate_time_scale))
+            scale = float(self.config.queue.rate_time_scale)
+            if self.config.redis_url:
+                self._limiter = RateLimiter(self.config.redis_url, time_scale=scale)
+            else:
+                from syndicate.ratesql import SqlRateLimiter
+
+                self._limiter = _Lazy(lambda: SqlRateLimiter(self.ledger.engine, time_scale=scale))
         rates = effective_rates(conn.limits.rates, conn.option("rate_limits") or {},
                                 where=f"targets.{conn.name}.rate_limits")
         return Throttle(self._limiter, account_of(conn), rates)
@@ -804,6 +811,19 @@ class Syndicator:
             del self._stopped[target]
             return None
         return hit[0]
+
+
+class _Lazy:
+    """A limiter made on its first use (a connector that only renders opens no ledger for it)."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._made: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            self._made = self._make()
+        return getattr(self._made, name)
 
 
 def _resumable(ctx: SendContext, kept: dict[str, Any] | None, key: str,

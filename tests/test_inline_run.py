@@ -418,3 +418,80 @@ def test_a_disk_already_full_is_one_line_not_a_traceback(tmp_path: Path, small_d
         assert "Traceback" not in out + err
         assert f"the ledger at {ledger} is full: free space, then run again" in out + err
         assert len(devto.articles) == 1  # nothing new was sent
+
+
+# --- 4: the embedded limiter (no Redis) ------------------------------------------------------------
+
+
+class _Counting429(FakeDevTo):
+    """dev.to's documented windows, enforced, with every 429 it answers counted."""
+
+    refused = 0
+
+    def window_limited(self, retry_after: float, limit: int, reset: float) -> Reply:
+        with self.lock:
+            self.refused += 1
+        return super().window_limited(retry_after, limit, reset)
+
+
+def test_a_backfill_without_redis_keeps_under_devtos_documented_rate(tmp_path: Path, ledger_url: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.harness import write_config, write_site
+
+    scale = 0.05  # dev.to's 10 creates per 30 s, 20 times shorter
+    with _Counting429(time_scale=scale) as devto:
+        paths = write_site(tmp_path, 25)
+        write_config(tmp_path, ["[targets.devto]", 'api_key = "devto-test-key"', f'base_url = "{devto.url}"'],
+                     state_url=ledger_url, extra=["[queue]", f"rate_time_scale = {scale}"])
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+        monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
+        code, output = run("push", *map(str, paths), "--json")
+        assert code == 0, output
+        assert len(devto.articles) == 25
+        assert devto.refused == 0  # the limiter waited; the platform never had to say no
+        assert len([r for r in devto.requests if r.method == "POST"]) == 25
+
+
+@pytest.fixture
+def sql_limiter(ledger_url: str) -> Any:
+    from syndicate.ledger.store import Ledger
+    from syndicate.ratesql import SqlRateLimiter
+
+    ledger = Ledger(ledger_url, site="limits.example")
+    now = [1_000_000.0]
+    yield SqlRateLimiter(ledger.engine, clock=lambda: now[0]), now
+    ledger.dispose()
+
+
+def test_the_sql_limiter_takes_every_window_or_none_and_says_how_long_to_wait(sql_limiter: Any) -> None:
+    from syndicate.contract import RateLimit, Throttled
+
+    rl, now = sql_limiter
+    rates = [RateLimit("create", 3, 10), RateLimit("request", 100, 60)]
+    account = "devto:https://dev.to:abc"
+    assert [rl.acquire(account, "create", rates) for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = rl.acquire(account, "create", rates)
+    assert 10.0 <= wait <= 10.2  # the oldest grant leaves its window (plus the margin)
+    with pytest.raises(Throttled):
+        rl.require(account, "create", rates)
+    assert rl.acquire("devto:https://dev.to:other", "create", rates) == 0.0  # another account: its own budget
+    assert rl.stats(account, rates[1]).remaining == 97  # the refused calls took nothing
+    now[0] += wait
+    assert rl.acquire(account, "create", rates) == 0.0
+
+
+def test_the_sql_limiter_learns_pauses_from_the_platforms_headers(sql_limiter: Any) -> None:
+    from syndicate.contract import RateLimit
+
+    rl, now = sql_limiter
+    rates = [RateLimit("create", 100, 10)]
+    account = "mastodon:https://m.example:abc"
+    assert rl.observe(account, {"Retry-After": "30"}, 429) == pytest.approx(30.0)
+    assert 29.9 <= rl.acquire(account, "create", rates) <= 30.0
+    now[0] += 31
+    assert rl.acquire(account, "create", rates) == 0.0
+    rl.observe(account, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "2", "X-RateLimit-Reset": "20"}, 200)
+    assert rl.acquire(account, "create", rates) == 0.0
+    assert rl.acquire(account, "create", rates) == pytest.approx(10.0)  # 2 left in 20 s: one per 10 s
+    assert rl.clear(account) >= 1 and rl.acquire(account, "create", rates) == 0.0
