@@ -355,11 +355,17 @@ def _undefer(syn: Syndicator, posts: list[Any], targets: list[str]) -> None:
     from syndicate.plan import held_until
 
     now = utcnow()
+    lifted: set[str] = set()
     for post in posts:
         for target in targets:
             row = syn.ledger.get(post.id, target)
             if held_until(row, now) is not None:
                 syn.ledger.update(post.id, target, deferred_until=None, defer_reason=None)
+                lifted.add(target)
+    for target in lifted:  # and the pause the platform's Retry-After set in the client-side limiter
+        throttle = syn.connector(target).throttle
+        if throttle is not None and hasattr(throttle, "lift"):
+            throttle.lift()
 
 
 def _report(results: list[dict[str, Any]], errors: list[tuple[Path, str]], as_json: bool,

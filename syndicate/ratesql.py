@@ -179,6 +179,11 @@ class SqlRateLimiter(RateLimiter):
             ).one()
         return WindowStats(float(oldest) + window if oldest is not None else now, rate.amount - int(used))
 
+    def lift(self, account: str) -> None:
+        """Forget the pauses the platform's headers set (`push --now`); the windows stay."""
+        with self.engine.begin() as conn:
+            conn.execute(rate_pauses.delete().where(rate_pauses.c.account == _hashed(account)))
+
     def clear(self, account: str) -> int:
         """Forget an account's windows and pauses."""
         who = _hashed(account)

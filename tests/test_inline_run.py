@@ -87,7 +87,10 @@ def _closed_port() -> int:
 def test_a_refused_connection_is_failed_not_outcome_unknown(site: Path, fakes, no_backoff: None) -> None:  # noqa: F811
     config = site / "syndicate.toml"
     devto, _masto = fakes
-    config.write_text(config.read_text().replace(devto.url, f"http://127.0.0.1:{_closed_port()}"), encoding="utf-8")
+    text = config.read_text().replace(devto.url, f"http://127.0.0.1:{_closed_port()}")
+    # 12 tries in all: dev.to's 10 creates per 30 s, shrunk, so the limiter does not make the test wait
+    config.write_text(text.replace("[targets.devto]", "[queue]\nrate_time_scale = 0.01\n\n[targets.devto]"),
+                      encoding="utf-8")
     post = write(site, "refused.md", "title: Nobody home\ndate: 2024-03-01")
     code, output = run("push", str(post), "--to", "devto")
     assert code == 1, output
@@ -245,7 +248,7 @@ def _devto_site(root: Path, url: str, ledger_url: str, n: int) -> list[Path]:
 
     paths = write_site(root, n)
     write_config(root, ["[targets.devto]", 'api_key = "${DEVTO_KEY_FOR_TEST}"', f'base_url = "{url}"'],
-                 state_url=ledger_url)
+                 state_url=ledger_url, extra=["[queue]", "rate_time_scale = 0.01"])  # dev.to's limit, in 1 s
     return paths
 
 
