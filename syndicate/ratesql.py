@@ -56,11 +56,12 @@ def _hashed(account: str) -> str:
 class SqlRateLimiter(RateLimiter):
     """Per-account windows in the ledger's database (SQLite or PostgreSQL). Never blocks."""
 
-    def __init__(self, engine: Engine, *, time_scale: float = 1.0,
+    def __init__(self, engine: Engine | Callable[[], Engine], *, time_scale: float = 1.0,
                  clock: Callable[[], float] | None = None) -> None:
+        """`engine`, or what makes it on first use (a connector that only renders opens no ledger)."""
         if not time_scale > 0:
             raise ValueError(f"time_scale must be positive, got {time_scale!r}")
-        self.engine = engine
+        self._engine = engine
         self.namespace = "sql"
         self.time_scale = time_scale
         self.pace = False
@@ -69,7 +70,13 @@ class SqlRateLimiter(RateLimiter):
         self._local = threading.Lock()  # one acquire at a time in this process (SQLite's lock is per connection)
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
-        return f"SqlRateLimiter(dialect={self.engine.dialect.name!r}, time_scale={self.time_scale})"
+        return f"SqlRateLimiter(time_scale={self.time_scale})"
+
+    @property
+    def engine(self) -> Engine:
+        if callable(self._engine):
+            self._engine = self._engine()
+        return self._engine
 
     def _time(self) -> float:
         return time.time() if self.clock is None else self.clock()

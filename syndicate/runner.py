@@ -250,7 +250,7 @@ class Syndicator:
             else:
                 from syndicate.ratesql import SqlRateLimiter
 
-                self._limiter = _Lazy(lambda: SqlRateLimiter(self.ledger.engine, time_scale=scale))
+                self._limiter = SqlRateLimiter(lambda: self.ledger.engine, time_scale=scale)
         rates = effective_rates(conn.limits.rates, conn.option("rate_limits") or {},
                                 where=f"targets.{conn.name}.rate_limits")
         return Throttle(self._limiter, account_of(conn), rates)
@@ -811,19 +811,6 @@ class Syndicator:
             del self._stopped[target]
             return None
         return hit[0]
-
-
-class _Lazy:
-    """A limiter made on its first use (a connector that only renders opens no ledger for it)."""
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self._make = make
-        self._made: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._made is None:
-            self._made = self._make()
-        return getattr(self._made, name)
 
 
 def _resumable(ctx: SendContext, kept: dict[str, Any] | None, key: str,
