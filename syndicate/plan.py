@@ -45,13 +45,17 @@ def has_copy(row: Row | None) -> bool:
     return row is not None and row.state not in _UNSENT and row.published_at is not None
 
 
+PLATFORM_DEFERRAL = "platform rate limit"  # the start of a deferral's reason set by a platform's 429
+
+
 def held_until(row: Row | None, now: datetime) -> datetime | None:
-    """When a row deferred by a platform (a 429's Retry-After, a page not live yet) may be sent again,
-    while that time is still ahead: every trigger (push, watch, webhook) honours it, unless
-    `push --now` clears it. A post's own future date is not held here: its front matter decides."""
+    """When a row a platform deferred (a 429's Retry-After) may be sent again, while that time is
+    still ahead: every trigger (push, watch, webhook, a queued task) honours it, unless `push --now`
+    clears it. Other deferrals are not held here: a post's future date is its front matter's, and
+    our own limiter's wait is the limiter's to keep (it refuses a call that has no slot)."""
     if row is None or row.state != "deferred" or row.deferred_until is None or row.deferred_until <= now:
         return None
-    if (row.defer_reason or "").startswith("not due until"):
+    if not (row.defer_reason or "").startswith(PLATFORM_DEFERRAL):
         return None
     return row.deferred_until
 

@@ -39,7 +39,7 @@ from syndicate.errors import (
 )
 from syndicate.lease import LEASED
 from syndicate.ledger import Row, utcnow
-from syndicate.plan import Plan, plan
+from syndicate.plan import PLATFORM_DEFERRAL, Plan, plan
 
 if TYPE_CHECKING:
     import httpx
@@ -372,7 +372,7 @@ class Syndicator:
                 return Outcome(post.id, path, target, "retry", "retry", "rate limited", error=self.redact(str(exc)),
                                retry_in=wait, rate_limited=True)
             until = utcnow() + timedelta(seconds=wait)
-            kind = "our shared limit" if isinstance(exc, Throttled) else "platform rate limit"
+            kind = "our shared limit" if isinstance(exc, Throttled) else PLATFORM_DEFERRAL
             self.ledger.defer(post.id, target, until, f"{kind}: {self.redact(str(exc))}")
             return Outcome(post.id, path, target, "retry", "deferred",
                            f"rate limited: deferred until {until.isoformat(timespec='seconds')}")
