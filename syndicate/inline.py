@@ -42,10 +42,6 @@ class Interrupted(Exception):
     """Internal: the run was stopped while a unit waited between two tries."""
 
 
-class LedgerFull(Exception):
-    """A ledger write failed for want of space: the message is the one line the user sees."""
-
-
 @dataclass
 class Stop:
     """Why the run stopped early (first reason wins), shared by every target's thread."""
