@@ -75,6 +75,7 @@ class _Collect(logging.Handler):
 
 
 _logged = _Collect()
+_where = "the configured [state] url"  # the ledger, for the disk-full line (set once the config is read)
 
 
 def _config(path: Optional[Path], *, strict: bool, near: Optional[list[Path]] = None,
@@ -84,11 +85,15 @@ def _config(path: Optional[Path], *, strict: bool, near: Optional[list[Path]] = 
     from syndicate.config import find_config, load_config
     from syndicate.permalinks import check_site
 
+    global _where
     try:
         config = load_config(find_config(path, near=near or ()), strict=strict, readonly=readonly)
         check_site(config.site)  # the generator's own config: a URL pattern it cannot expand exits 2 here
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
+    from syndicate.ledger.full import where
+
+    _where = where(config.state_url)
     if strict:  # a sending run: the others still go out
         for name, reason in config.skipped.items():
             log.warning("targets.%s is skipped: %s", name, reason)
@@ -282,6 +287,7 @@ def push(
     apply_deletes: bool = typer.Option(False, "--apply-deletes",
                                        help="carry out the deletions the watcher's mass-change guard holds"),
     show_all: bool = AllOpt,
+    now: bool = typer.Option(False, "--now", help="send rows a platform deferred (Retry-After) without waiting"),
 ) -> None:
     """Publish or update now (queued to the workers when a broker is configured)."""
     if apply_deletes:
@@ -305,6 +311,8 @@ def push(
         failed = any(e["action"] == "error" for r in results for e in r["targets"].values())
         raise _exit(posts, errors, failed)
 
+    if now:
+        _undefer(syn, posts, targets)
     if config.broker:
         from syndicate.tasks import check_broker, configure, enqueue
 
@@ -328,10 +336,37 @@ def push(
         _report(queued, errors, as_json, show_all)
         raise _exit(posts, errors, any(q["status"] == "failed" for q in queued))
 
-    outcomes = [syn.run_inline(post, target, force=force) for post in posts for target in targets]
-    _report([o.as_dict() for o in outcomes], errors, as_json, show_all)
-    unfinished = [o for o in outcomes if o.status in ("failed", "waiting", "check")]
+    from syndicate import inline
+
+    run = inline.run(syn, posts, targets, force=force)
+    if run.stop.ledger and as_json:
+        _logged.messages.append(run.stop.ledger)
+    _report([o.as_dict() for o in run.outcomes], errors, as_json, show_all)
+    if run.stop.ledger and not as_json:
+        say(("error: ", "red"), run.stop.ledger, stderr=True)
+    if run.stop.reason == inline.INTERRUPTED:
+        raise typer.Exit(130)
+    unfinished = [o for o in run.outcomes if o.status in ("failed", "waiting", "check", "left", "interrupted")]
     raise _exit(posts, errors, bool(unfinished))
+
+
+def _undefer(syn: Syndicator, posts: list[Any], targets: list[str]) -> None:
+    """`push --now`: the rows a platform deferred (a 429's Retry-After) are sent without waiting."""
+    from syndicate.ledger import utcnow
+    from syndicate.plan import held_until
+
+    now = utcnow()
+    lifted: set[str] = set()
+    for post in posts:
+        for target in targets:
+            row = syn.ledger.get(post.id, target)
+            if held_until(row, now) is not None:
+                syn.ledger.update(post.id, target, deferred_until=None, defer_reason=None)
+                lifted.add(target)
+    for target in lifted:  # and the pause the platform's Retry-After set in the client-side limiter
+        throttle = syn.connector(target).throttle
+        if throttle is not None and hasattr(throttle, "lift"):
+            throttle.lift()
 
 
 def _report(results: list[dict[str, Any]], errors: list[tuple[Path, str]], as_json: bool,
@@ -825,6 +860,14 @@ def main() -> None:
     except SyndicateError as exc:  # anything that escaped a command is still a clear message, not a traceback
         say(("error: ", "red"), str(exc), stderr=True)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    except Exception as exc:
+        from syndicate.ledger.full import ledger_full
+
+        full = ledger_full(exc, _where)  # a disk already full under the ledger: one line, no traceback
+        if full is None:
+            raise
+        say(("error: ", "red"), full, stderr=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

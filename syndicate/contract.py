@@ -20,8 +20,10 @@ from __future__ import annotations
 import builtins
 import email.utils
 import hashlib
+import html
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 from syndicate.errors import (
     AuthFailed,
     ConnectorError,
+    NotCreated,
     NotFound,
     OutcomeUnknown,
     Permanent,
@@ -51,7 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Abilities", "AuthFailed", "Connector", "ConnectorError", "Draft", "Facts", "FittedMedia", "Limits",
-    "MediaItem", "MediaPolicy", "MediaSource", "NotFound", "Notice", "OutcomeUnknown", "Part", "Permanent", "RateLimit",
+    "MediaItem", "MediaPolicy", "MediaSource", "NotCreated", "NotFound", "Notice", "OutcomeUnknown", "Part", "Permanent", "RateLimit",
     "RateLimited", "Remote", "RenderError", "Request", "SendContext", "TagRules", "Template", "TextLimit",
     "Throttle", "Throttled", "Transient",
 ]
@@ -493,7 +496,8 @@ class Connector:
         except httpx.LocalProtocolError as exc:  # a header the client refuses to send (its text may hold one)
             raise Permanent(f"{self.name}: request not sent ({type(exc).__name__})") from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise Transient(f"{self.name}: cannot connect ({type(exc).__name__})") from None
+            # refused before the request went out: nothing can have been made
+            raise NotCreated(f"{self.name}: cannot connect ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             cls = Transient if request.idempotent else OutcomeUnknown
             raise cls(f"{self.name}: response lost ({type(exc).__name__})") from None
@@ -596,11 +600,36 @@ def error_detail(response: httpx.Response, limit: int = 300) -> str:
     return json.dumps(body, ensure_ascii=False)[:limit]
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+
+
+def page_summary(response: httpx.Response, limit: int = 120) -> str:
+    """A non-JSON error answer in one short line: status line, content type, the page's <title>."""
+    reason = response.reason_phrase or ""
+    kind = (response.headers.get("content-type") or "no content type").split(";")[0].strip()
+    line = f"HTTP {response.status_code}" + (f" {reason}" if reason else "") + f" ({kind})"
+    match = _TITLE.search(response.text[:65536]) if response.content else None
+    title = " ".join(html.unescape(match.group(1)).split())[:limit] if match else ""
+    return f"{line}: {title}" if title and title != f"{response.status_code} {reason}".strip() else line
+
+
+def proves_not_created(response: httpx.Response) -> bool:
+    """A 5xx that is an HTML page, not the platform's API answer: a proxy or load balancer
+    refused the request before the application saw it, so nothing was made. A 504 is left out: the
+    application may have taken the request and not answered in time."""
+    if response.status_code < 500 or response.status_code == 504:
+        return False
+    kind = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
+    return kind in ("text/html", "application/xhtml+xml")
+
+
 def raise_for_status(response: httpx.Response, name: str) -> None:
     """Map an HTTP status to the error classes; return on 2xx/3xx."""
     status = response.status_code
     if status < 400:
         return
+    if proves_not_created(response):
+        raise NotCreated(f"{name}: {page_summary(response)}")
     detail = error_detail(response)
     what = f"{name}: HTTP {status}" + (f": {detail}" if detail else "")
     if status == 429:

@@ -8,7 +8,9 @@
     │   └── MediaRefused           never will (SSRF rules, too large, not an image)
     └── ConnectorError             what a platform answered, as the scheduler needs it
         ├── Transient              a passing failure (5xx, timeout): retry with backoff
-        │   └── OutcomeUnknown     a create whose response was lost: `find` before retrying
+        │   ├── OutcomeUnknown     a create whose response was lost: `find` before retrying
+        │   └── NotCreated         an answer that proves nothing was made (a proxy's HTML 5xx page,
+        │                          a refused connection): retry, then `failed`, never "outcome unknown"
         ├── RateLimited            the platform said wait `retry_after` seconds
         │   └── Throttled          our own shared limiter said wait; nothing was sent
         ├── Permanent              the platform refused this content: record why, never retry
@@ -66,6 +68,11 @@ class OutcomeUnknown(Transient):
     """The request may have landed (response lost): call `find()` before retrying."""
 
 
+class NotCreated(Transient):
+    """A passing failure that proves the request made nothing: a refused connection, or a 5xx
+    page from a proxy in front of the platform. A create that ends here is `failed`, not unknown."""
+
+
 class RateLimited(ConnectorError):
     """The platform refused for now: retry after `retry_after` seconds (None: unknown)."""
 
@@ -104,6 +111,7 @@ __all__ = [
     "MediaError",
     "MediaRefused",
     "MediaUnavailable",
+    "NotCreated",
     "NotFound",
     "OutcomeUnknown",
     "Permanent",

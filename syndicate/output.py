@@ -24,13 +24,14 @@ Result = Mapping[str, Any]
 STYLES = {"create": "green", "update": "yellow", "delete": "red", "repost": "yellow", "error": "red",
           "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow", "held": "yellow",
           "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim", "queued": "cyan",
-          "draft": "dim"}
+          "draft": "dim", "interrupted": "red", "left": "yellow"}
 # the summary's words, in the order they are said
 KINDS = ("created", "updated", "reposted", "deleted", "baselined", "resolved", "queued", "unchanged", "skipped",
-         "deferred", "to check", "waiting", "failed")
+         "deferred", "to check", "waiting", "failed", "interrupted", "not tried")
 _DONE = {"create": "created", "update": "updated", "repost": "reposted", "delete": "deleted",
          "baseline": "baselined", "resolve": "resolved"}
-_OTHER = {"deferred": "deferred", "failed": "failed", "waiting": "waiting", "check": "to check", "queued": "queued"}
+_OTHER = {"deferred": "deferred", "failed": "failed", "waiting": "waiting", "check": "to check", "queued": "queued",
+          "interrupted": "interrupted", "left": "not tried"}
 WARNING_MAX = 400  # characters of one warning line; a longer one is cut and says by how much
 
 _consoles: dict[tuple[bool, int], Console] = {}

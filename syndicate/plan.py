@@ -37,11 +37,27 @@ class Plan:
     row: Row | None = None
     warnings: list[str] = field(default_factory=list)
     until: datetime | None = None  # for "defer": when the post becomes due
+    held: bool = False  # for "defer": the row's own deferral (already in the ledger), kept as it is
 
 
 def has_copy(row: Row | None) -> bool:
     """A copy exists on the platform: the row was published once and not deleted since."""
     return row is not None and row.state not in _UNSENT and row.published_at is not None
+
+
+PLATFORM_DEFERRAL = "platform rate limit"  # the start of a deferral's reason set by a platform's 429
+
+
+def held_until(row: Row | None, now: datetime) -> datetime | None:
+    """When a row a platform deferred (a 429's Retry-After) may be sent again, while that time is
+    still ahead: every trigger (push, watch, webhook, a queued task) honours it, unless `push --now`
+    clears it. Other deferrals are not held here: a post's future date is its front matter's, and
+    our own limiter's wait is the limiter's to keep (it refuses a call that has no slot)."""
+    if row is None or row.state != "deferred" or row.deferred_until is None or row.deferred_until <= now:
+        return None
+    if not (row.defer_reason or "").startswith(PLATFORM_DEFERRAL):
+        return None
+    return row.deferred_until
 
 
 def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, force: bool = False,
@@ -109,6 +125,12 @@ def _plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, f
     if not post.due(now):
         assert post.due_at is not None
         return Plan(post, name, "defer", f"not due until {post.due_at.isoformat()}", row=row, until=post.due_at)
+    waiting = held_until(row, now)
+    if waiting is not None:
+        assert row is not None
+        return Plan(post, name, "defer", f"{row.defer_reason or 'deferred'} (held until "
+                    f"{waiting.isoformat(timespec='seconds')}; `push --now` sends it at once)",
+                    row=row, until=waiting, held=True)
 
     try:
         draft = fit_draft(connector.render(post, facts), connector.limits_for(facts), thread=_thread(connector))

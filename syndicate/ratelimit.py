@@ -384,6 +384,13 @@ class RateLimiter:
         reset = float(oldest) + window if oldest else (time.time() if self.clock is None else self.clock())
         return WindowStats(reset, rate.amount - int(used))
 
+    def lift(self, account: str) -> None:
+        """Forget the pauses the platform's headers set (`push --now`); the windows stay."""
+        try:
+            self._client.delete(*self._scope(account, None), *self._scope(account, "media"))
+        except redis.RedisError as exc:
+            raise Transient(f"rate limiter: Redis unavailable ({type(exc).__name__})") from None
+
     def clear(self, account: str) -> int:
         """Forget an account's windows, pauses and pacing (SCANs the database: admin use)."""
         names = list(self._client.scan_iter(match=f"{self.namespace}:{_tag(account)}:*", count=1000))
@@ -407,6 +414,10 @@ class Throttle:
     def before(self, kind: str, cost: int = 1) -> None:
         """Take a slot for one call of `kind` (`cost`: how many calls it stands for, e.g. a batch)."""
         self.limiter.require(self.account, kind, self.rates, cost)
+
+    def lift(self) -> None:
+        """Forget the pauses the platform's headers set (`push --now`)."""
+        self.limiter.lift(self.account)
 
     def after(self, response: Any, kind: str) -> None:
         self.limiter.observe(self.account, response.headers, response.status_code,

@@ -29,6 +29,7 @@ from syndicate.errors import (
     AuthFailed,
     MediaError,
     MediaRefused,
+    NotCreated,
     NotFound,
     OutcomeUnknown,
     Permanent,
@@ -39,7 +40,7 @@ from syndicate.errors import (
 )
 from syndicate.lease import LEASED
 from syndicate.ledger import Row, utcnow
-from syndicate.plan import Plan, plan
+from syndicate.plan import PLATFORM_DEFERRAL, Plan, plan
 
 if TYPE_CHECKING:
     import httpx
@@ -188,15 +189,19 @@ class Syndicator:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            import httpx
-
-            timeout = float(self.config.http.timeout)
-            self._http = httpx.Client(
-                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                headers={"User-Agent": "syndicate/" + _version()},
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-            )
+            self._http = self.new_http()
         return self._http
+
+    def new_http(self) -> httpx.Client:
+        """A client with the configured timeouts (the in-process run makes one per target)."""
+        import httpx
+
+        timeout = float(self.config.http.timeout)
+        return httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": "syndicate/" + _version()},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
 
     @property
     def media(self) -> Any:
@@ -249,14 +254,21 @@ class Syndicator:
         return Budget(self._spending, scope() if callable(scope) else account_of(conn), float(limit), conn.name)
 
     def _throttle(self, conn: Connector) -> Any:
-        """The shared rate limiter for this target's account, when Redis is configured."""
-        if not self.config.redis_url:
+        """The shared rate limiter for this target's account: in Redis when configured, else in the
+        ledger's database (`syndicate.ratesql`); a preview sends nothing and needs none."""
+        if self.readonly:
             return None
         from syndicate.auth import account_of
         from syndicate.ratelimit import RateLimiter, Throttle, effective_rates
 
         if self._limiter is None:
-            self._limiter = RateLimiter(self.config.redis_url, time_scale=float(self.config.queue.rate_time_scale))
+            scale = float(self.config.queue.rate_time_scale)
+            if self.config.redis_url:
+                self._limiter = RateLimiter(self.config.redis_url, time_scale=scale)
+            else:
+                from syndicate.ratesql import SqlRateLimiter
+
+                self._limiter = SqlRateLimiter(lambda: self.ledger.engine, time_scale=scale)
         rates = effective_rates(conn.limits.rates, conn.option("rate_limits") or {},
                                 where=f"targets.{conn.name}.rate_limits")
         return Throttle(self._limiter, account_of(conn), rates)
@@ -394,7 +406,7 @@ class Syndicator:
                 return Outcome(post.id, path, target, "retry", "retry", "rate limited", error=self.redact(str(exc)),
                                retry_in=wait, rate_limited=True)
             until = utcnow() + timedelta(seconds=wait)
-            kind = "our shared limit" if isinstance(exc, Throttled) else "platform rate limit"
+            kind = "our shared limit" if isinstance(exc, Throttled) else PLATFORM_DEFERRAL
             # the row keeps its `until`; a countdown said now would be a stale promise when read later
             said = _COUNTDOWN.sub("", self.redact(str(exc)))
             self.ledger.defer(post.id, target, until, f"{kind}: {said}")
@@ -505,7 +517,8 @@ class Syndicator:
             return out
         if p.action == "defer":
             assert p.until is not None
-            self.ledger.defer(post.id, target, p.until, p.reason)
+            if not p.held:
+                self.ledger.defer(post.id, target, p.until, p.reason)
             out.status = "deferred"
             return out
         if p.action in ("delete", "repost"):
@@ -552,8 +565,9 @@ class Syndicator:
             raise
         except Transient as exc:
             # a 5xx or no connection is an answer, not a lost one: where no `find` could settle a
-            # `creating` row later, start afresh (a connector raises OutcomeUnknown when unsure)
-            if not isinstance(exc, OutcomeUnknown) and not conn.abilities.can_find:
+            # `creating` row later, start afresh (a connector raises OutcomeUnknown when unsure);
+            # an answer that proves nothing was made (NotCreated) starts afresh everywhere
+            if isinstance(exc, NotCreated) or (not isinstance(exc, OutcomeUnknown) and not conn.abilities.can_find):
                 self.ledger.update(post.id, target, state="new")
             raise
         # any other error (a lost response) leaves the row `creating`:
@@ -599,7 +613,7 @@ class Syndicator:
             _resumable(ctx, prior.remote_extra if prior is not None else None, pkey, save)
             try:
                 remote = conn.create(draft, pkey, ctx)
-            except (Permanent, AuthFailed, RateLimited):
+            except (Permanent, AuthFailed, RateLimited, NotCreated):
                 # refused: this part did not land; the thread resumes from here next time
                 self.ledger.record_part(post.id, target, i, revision=row.revision, idem_key=pkey, state="refused")
                 self.ledger.update(post.id, target, state="new" if i == 0 else "failed")

@@ -238,7 +238,8 @@ def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = Fal
                 continue
             if p.action == "defer":
                 assert p.until is not None
-                syn.ledger.defer(post.id, target, p.until, p.reason)
+                if not p.held:
+                    syn.ledger.defer(post.id, target, p.until, p.reason)
                 queued.append({"post": path, "target": target, "action": p.action, "status": "deferred",
                                "detail": p.reason})
                 continue

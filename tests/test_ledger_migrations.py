@@ -54,7 +54,7 @@ def test_head_is_the_newest_migration_script() -> None:
 
     script = ScriptDirectory.from_config(alembic_config())
     assert script.get_heads() == [HEAD]
-    assert [s.revision for s in reversed(list(script.walk_revisions()))] == ["0001", "0002", "0003", "0004", "0005"]
+    assert [s.revision for s in reversed(list(script.walk_revisions()))] == ["0001", "0002", "0003", "0004", "0005", "0006"]
 
 
 def test_revision_0001_is_the_table_create_all_made(ledger_url: str) -> None:

@@ -41,6 +41,9 @@ url = "{ledger_url}"
 [watch]
 {extra}
 
+[queue]
+rate_time_scale = 0.01  # the client-side limiter (Redis or embedded) paces dev.to's 10 creates per 30 s in 1 s
+
 [targets.devto]
 api_key = "${{DEVTO_API_KEY}}"
 base_url = "{devto.url}"

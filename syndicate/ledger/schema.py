@@ -11,12 +11,13 @@ import sqlalchemy as sa
 
 from syndicate.ledger.rows import FileRow, Part, Row, aware, utcnow
 
-__all__ = ["HEAD", "FileRow", "Part", "Row", "aware", "deliveries", "facts", "files", "metadata", "parts", "rows",
+__all__ = ["HEAD", "FileRow", "Part", "Row", "aware", "deliveries", "facts", "files", "metadata", "parts", "rate_grants",
+           "rate_pauses", "rows",
            "sites", "syncs", "utcnow"]
 
 # the newest migration; checked against the scripts by a test, so that opening
 # an up-to-date ledger needs no import of alembic
-HEAD = "0005"
+HEAD = "0006"
 SITE = 300  # the length of a site's name (0005: every per-site row carries it)
 
 metadata = sa.MetaData()
@@ -134,3 +135,27 @@ sites = sa.Table(
     sa.Column("joined_at", TZ, nullable=False),
 )
 PER_SITE = (rows, parts, files, deliveries, syncs)
+
+
+# 0006: the embedded rate limiter (syndicate.ratesql): one row per grant in a window, pauses per account
+rate_grants = sa.Table(
+    "rate_grants",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account", sa.String(64), nullable=False),  # a hash of the account key (no token in it)
+    sa.Column("window", sa.String(200), nullable=False),  # "{budget}:{seconds}"
+    sa.Column("at", sa.Float, nullable=False),  # epoch seconds
+    sa.Column("units", sa.Integer, nullable=False),
+)
+sa.Index("ix_rate_grants_window", rate_grants.c.account, rate_grants.c.window, rate_grants.c.at)
+
+rate_pauses = sa.Table(
+    "rate_pauses",
+    metadata,
+    sa.Column("account", sa.String(64), primary_key=True),
+    sa.Column("scope", sa.String(64), primary_key=True),  # "*" (the account) or one kind ("media")
+    sa.Column("until", sa.Float, nullable=False),  # no call before this
+    sa.Column("gap", sa.Float, nullable=False),  # spacing learnt from low remaining headers
+    sa.Column("gap_until", sa.Float, nullable=False),  # the spacing holds until then
+    sa.Column("next_at", sa.Float, nullable=False),  # the next spaced call
+)

@@ -69,7 +69,7 @@ class Reply:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "rate" | "delay" | "lose"
+    kind: str  # "fail" | "page" | "rate" | "delay" | "lose"
     left: int
     value: float = 0.0
     method: str | None = None
@@ -146,6 +146,10 @@ class FakeServer:
 
     def fail_next(self, n: int = 1, status: int = 503, *, method: str | None = None, path: str | None = None) -> None:
         self._add(_Fault("fail", n, status, method, path))
+
+    def page_next(self, n: int = 1, status: int = 502, *, method: str | None = None, path: str | None = None) -> None:
+        """The next `n` requests get a proxy's HTML error page (nothing reaches the platform)."""
+        self._add(_Fault("page", n, status, method, path))
 
     def rate_limit_next(self, n: int = 1, retry_after: float = 1, *, method: str | None = None, path: str | None = None) -> None:
         self._add(_Fault("rate", n, retry_after, method, path))
@@ -252,6 +256,8 @@ class FakeServer:
         for fault in self._pick_faults(request):
             if fault.kind == "fail":
                 return Reply(int(fault.value), self.error_body(int(fault.value), "Service Unavailable")), False
+            if fault.kind == "page":
+                return proxy_page(int(fault.value)), False
             if fault.kind == "rate":
                 return self.rate_limited(fault.value, 1, time.time() + fault.value), False
             if fault.kind == "delay":
@@ -268,6 +274,17 @@ class FakeServer:
         if self.delay_answer and delay:
             self._stopping.wait(delay)
         return reply, lose
+
+
+def proxy_page(status: int) -> Reply:
+    """What nginx in front of a platform answers when the application behind it is down."""
+    from http import HTTPStatus
+
+    phrase = HTTPStatus(status).phrase
+    style = "body { font-family: sans-serif; } " * 40  # a real page is long; the error must stay short
+    page = (f"<html>\n<head><title>{status} {phrase}</title><style>{style}</style></head>\n<body>\n"
+            f"<center><h1>{status} {phrase}</h1></center>\n<hr><center>nginx/1.25.3</center>\n</body>\n</html>\n")
+    return Reply(status, page.encode(), {"Content-Type": "text/html"})
 
 
 class _Quiet(ThreadingHTTPServer):
