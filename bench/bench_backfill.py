@@ -145,6 +145,10 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=1800.0, help="give up after this many seconds")
     parser.add_argument("--skip", action="append", default=[], help="leave out a target type (repeatable)")
     args = parser.parse_args()
+    import signal
+
+    # a `timeout` or Ctrl-C still stops the workers and the broker (the ExitStack below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     contracts, missing = suites()
     contracts = [c for c in contracts if c.connector_type not in args.skip]
     import sqlalchemy as sa
