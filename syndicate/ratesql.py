@@ -182,7 +182,7 @@ class SqlRateLimiter(RateLimiter):
             used, oldest = conn.execute(
                 sa.select(sa.func.coalesce(sa.func.sum(rate_grants.c.units), 0), sa.func.min(rate_grants.c.at))
                 .where(rate_grants.c.account == _hashed(account),
-                       rate_grants.c.window == f"{budget_of(rate)}:{length}", rate_grants.c.at > now - window)
+                       rate_grants.c.window == f"{budget_of(rate)}:{length:g}", rate_grants.c.at > now - window)
             ).one()
         return WindowStats(float(oldest) + window if oldest is not None else now, rate.amount - int(used))
 
