@@ -173,9 +173,16 @@ def main() -> None:
             fake.time_scale = args.scale
             fakes[kind] = fake
             refused[kind] = counting(fake)
-            env.update(contract.env)
+            # each target's credentials under its own names: two suites may both say ${BLUESKY_APP_PASSWORD}
+            own = {f"{name}__{kind.upper()}": value for name, value in contract.env.items()}
+            env.update(own)
             lines += [f"[targets.{kind}]", f'type = "{kind}"']
-            lines += [f"{k} = {toml_value(v)}" for k, v in contract.options(fake).items()] + [""]
+            for key, value in contract.options(fake).items():
+                for name in contract.env:
+                    if isinstance(value, str):
+                        value = value.replace("${" + name + "}", "${" + f"{name}__{kind.upper()}" + "}")
+                lines.append(f"{key} = {toml_value(value)}")
+            lines.append("")
         if args.peers:  # Ghost and WordPress have no fake: their real servers (no documented rate limits)
             lines += peer_targets(stack, env, fakes)
             for kind in ("ghost", "wordpress"):
@@ -225,7 +232,8 @@ def main() -> None:
                 for r in rows:
                     if r.state != "published":
                         states[f"{r.target}:{r.state}"] = states.get(f"{r.target}:{r.state}", 0) + 1
-                raise SystemExit(f"timed out after {args.limit:.0f} s: published {by}; the rest {states}")
+                why = {r.target: r.defer_reason or r.last_error for r in rows if r.state != "published"}
+                raise SystemExit(f"timed out after {args.limit:.0f} s: published {by}; the rest {states}; why: {why}")
             if time.monotonic() - said > 15:
                 said = time.monotonic()
                 print(f"  {said - started:5.0f} s: {sum(by.values())}/{expected} published", file=sys.stderr)

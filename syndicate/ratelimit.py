@@ -119,7 +119,8 @@ local tops, stamp = {}, now
 for i = 9, #KEYS do
   local j = 4 + (i - 9) * 3
   local amount, window, units = tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. fmt(now - window))
+  -- a grant exactly one window old has left it (as in ratesql)
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', fmt(now - window))
   local newest = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
   tops[i] = 0
   if newest[1] then
@@ -296,7 +297,9 @@ class RateLimiter:
         spacing, burst = 0.0, math.inf
         for w in windows.values():
             spacing = max(spacing, w.seconds * w.units / w.amount)
-            burst = min(burst, w.seconds * w.units * max(0, w.amount // (2 * w.units) - 1) / w.amount)
+            # a quiet account may take its window but one at once (a backfill then runs at the platform's
+            # own rule: bench_backfill), the rest one spacing apart, each waiter its own slot
+            burst = min(burst, w.seconds * w.units * max(0, w.amount // w.units - 1) / w.amount)
         if len(self._plans) >= 1024:
             self._plans.clear()
         plan = self._plans[key] = (list(windows.values()), spacing, 0.0 if math.isinf(burst) else burst)
