@@ -294,12 +294,13 @@ class RateLimiter:
             # jitter, and one that arrives early would find the platform's window still full
             if name not in windows or windows[name].units < units:
                 windows[name] = _Window(name, rate.amount, length + margin(length), units)
-        spacing, burst = 0.0, math.inf
+        spacing, count = 0.0, math.inf
         for w in windows.values():
             spacing = max(spacing, w.seconds * w.units / w.amount)
-            # a quiet account may take its window but one at once (a backfill then runs at the platform's
-            # own rule: bench_backfill), the rest one spacing apart, each waiter its own slot
-            burst = min(burst, w.seconds * w.units * max(0, w.amount // w.units - 1) / w.amount)
+            # a quiet account may take its smallest window but one at once (a backfill then runs at the
+            # platform's own rule: bench_backfill), the rest one spacing apart, each waiter its own slot
+            count = min(count, max(0, w.amount // w.units - 1))
+        burst = spacing * count  # in the slowest window's spacing: a short window caps the count, not the time
         if len(self._plans) >= 1024:
             self._plans.clear()
         plan = self._plans[key] = (list(windows.values()), spacing, 0.0 if math.isinf(burst) else burst)
