@@ -135,6 +135,13 @@ def peer_targets(stack: ExitStack, env: dict[str, str], fakes: dict[str, Any]) -
             f'username = "{wordpress["user"]}"', 'app_password = "${WORDPRESS_APP_PASSWORD}"', ""]
 
 
+def peer_live(fakes: dict[str, Any], env: dict[str, str]) -> tuple[int, int]:
+    from tests.fakes.ghost_proxy import GhostAdmin
+
+    admin = GhostAdmin(fakes["ghost"].upstream, env["GHOST_ADMIN_API_KEY"], PEER_GHOST_VERSION[0])
+    return admin.live(), int(fakes["wordpress"].live())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=200)
@@ -187,6 +194,7 @@ def main() -> None:
             lines += peer_targets(stack, env, fakes)
             for kind in ("ghost", "wordpress"):
                 refused[kind] = counting(fakes[kind])
+        before = dict(zip(("ghost", "wordpress"), peer_live(fakes, env), strict=True)) if args.peers else {}
         write_site(tmp, args.posts)
         config = write_config(tmp, lines, state_url=url, broker=broker.url,
                               queue={"visibility_timeout": 3600, "scan_interval": 1, "rate_time_scale": args.scale})
@@ -244,11 +252,12 @@ def main() -> None:
         print(f"  total {elapsed:.1f} s; the slowest limit ({slowest}) allows {low:.1f} s at best: "
               f"{elapsed / low:.2f}× the minimum" if low else f"  total {elapsed:.1f} s")
         live = {c.connector_type: c.live(fakes[c.connector_type]) for c in contracts}
-        if args.peers:
-            from tests.fakes.ghost_proxy import GhostAdmin
-
-            admin = GhostAdmin(fakes["ghost"].upstream, env["GHOST_ADMIN_API_KEY"], PEER_GHOST_VERSION[0])
-            live["ghost"], live["wordpress"] = admin.live(), int(fakes["wordpress"].live())
+        if args.peers:  # a real server may hold posts of its own before the run (WordPress: "Hello world!")
+            live["ghost"], live["wordpress"] = peer_live(fakes, env)
+            live = {k: v - before.get(k, 0) for k, v in live.items()}
+        extra = {k: v for k, v in live.items() if v != args.posts}
+        if extra:
+            print(f"  live copies not equal to the posts: {extra}")
         print(f"  429s answered: {sum(c[0] for c in refused.values())}; "
               f"duplicates: {sum(max(0, n - args.posts) for n in live.values())} "
               f"(live copies per target: {min(live.values())}–{max(live.values())} for {args.posts} posts)")
