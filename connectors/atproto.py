@@ -185,6 +185,10 @@ class AtprotoSession(Connector):
         super().__init__(*args, **kwargs)
         self.did: str | None = None  # the repository's DID, once a session said it
 
+    def build_verify(self) -> Request | None:
+        """`getSession`: the app password logs in and the session answers (for `doctor`)."""
+        return Request("GET", self.base + GET_SESSION, kind="read")
+
     def login(self) -> tuple[str, float]:
         """An access token: refreshSession with a cached refresh token, else createSession."""
         cache = self.tokens

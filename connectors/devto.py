@@ -139,6 +139,10 @@ class DevTo(Connector):
         return Request("PUT", self.api + ARTICLE.format(id=remote.id), json=self._body(draft, ctx),
                        headers={"Accept": ACCEPT})
 
+    def build_verify(self) -> Request | None:
+        """One of the key owner's own articles (the smallest authenticated read Forem has)."""
+        return Request("GET", self.api + MY_ARTICLES, params={"per_page": 1}, headers={"Accept": ACCEPT}, kind="read")
+
     def build_delete(self, remote: Remote) -> Request:
         """Unpublish (`published: false`): v1 has no DELETE for ordinary users."""
         return Request("PUT", self.api + ARTICLE.format(id=remote.id), json={"article": {"published": False}},

@@ -275,6 +275,10 @@ class Ghost(Connector):
         return Request("PUT", self.api(POST.format(id=remote.id)), json={"posts": [post]},
                        params={"source": "html"})
 
+    def build_verify(self) -> Request | None:
+        """One post's id (an integration's Admin API key is no staff user: `users/me` answers 404)."""
+        return Request("GET", self.api(POSTS), params={"limit": "1", "fields": "id"}, kind="read")
+
     def build_delete(self, remote: Remote) -> Request:
         return Request("DELETE", self.api(POST.format(id=remote.id)))
 

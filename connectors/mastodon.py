@@ -202,6 +202,10 @@ class Mastodon(Connector):
             body["media_ids"] = list(media_ids)
         return Request("PUT", self.base + STATUS.format(id=remote.id), json=body)
 
+    def build_verify(self) -> Request | None:
+        """The account the token belongs to (scope read:accounts): a read, nothing made."""
+        return Request("GET", self.base + "/api/v1/accounts/verify_credentials", kind="read")
+
     def build_delete(self, remote: Remote) -> Request:
         return Request("DELETE", self.base + STATUS.format(id=remote.id), kind="delete")
 

@@ -186,6 +186,10 @@ class Medium(Connector):
             raise OutcomeUnknown(f"{self.name}: HTTP {response.status_code} from a gateway: the story may exist")
         raise_for_status(response, self.name)
 
+    def build_verify(self) -> Request | None:
+        """`GET /v1/me`: the token's user."""
+        return Request("GET", self.base + ME, kind="read")
+
     def parse_remote(self, response: httpx.Response, ctx: SendContext) -> Remote:
         data = response.json()["data"]
         return Remote(str(data["id"]), data.get("url"), {"publishStatus": data.get("publishStatus")})

@@ -36,7 +36,6 @@ from pydantic import Field
 from connectors.atproto import (
     DELETE_RECORD,
     GET_RECORD,
-    GET_SESSION,
     LIST_RECORDS,
     PUT_RECORD,
     AtprotoSession,
@@ -229,9 +228,6 @@ class StandardSite(AtprotoSession):
         assert remote.id is not None
         body = {"repo": repo_of(remote.id), "collection": DOCUMENT, "rkey": rkey_of(remote.id)}
         return Request("POST", self.base + DELETE_RECORD, json=body, kind="delete")
-
-    def build_verify(self) -> Request | None:
-        return Request("GET", self.base + GET_SESSION)
 
     def notices(self, facts: Facts | None, now: datetime) -> list[Notice]:
         """Where the documents go, when `publication_url` names it: a publication to write, or another app's."""

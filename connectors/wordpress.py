@@ -214,6 +214,10 @@ class WordPress(Connector):
         return Request("POST", self.api + POST.format(id=remote.id),
                        json=self._body(draft, str(key) if key else None, ctx, known), kind="update")
 
+    def build_verify(self) -> Request | None:
+        """The user the application password belongs to (`context=edit` needs the login)."""
+        return Request("GET", self.api + "/wp/v2/users/me", params={"context": "edit"}, kind="read")
+
     def build_delete(self, remote: Remote) -> Request:
         params = {"force": "true"} if self.option("force_delete", False) else None
         return Request("DELETE", self.api + POST.format(id=remote.id), params=params)

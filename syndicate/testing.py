@@ -238,6 +238,26 @@ class ConnectorContract:
         assert wrong not in json.dumps([o.as_dict() for o in [first, *others]]) + caplog.text
         assert self.live(server) == 0
 
+    def test_verify_is_a_read_that_proves_the_credentials(self, server: Any, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+        """`build_verify`: the cheapest authenticated read (`doctor`): answered with the right credentials,
+        refused (AuthFailed) with wrong ones, and nothing is made either way."""
+        syn = self.syndicator(server, tmp_path, monkeypatch)
+        conn = syn.connector("t")
+        request = conn.build_verify()
+        if request is None:
+            pytest.skip(f"{self.connector_type} names no credential check")
+        again = conn.build_verify()
+        assert again is not None and request.shown() == again.shown()  # pure: the same request each time
+        conn.send(request)
+        if self.wrong_env:
+            wrong = self.syndicator(server, tmp_path / "wrong", monkeypatch, wrong=True)
+            bad = wrong.connector("t")
+            with pytest.raises(AuthFailed) as info:
+                bad.send(bad.build_verify())  # type: ignore[arg-type]
+            assert next(iter(self.wrong_env.values())) not in str(info.value)
+        assert self.live(server) == 0
+
     def test_429_waits_what_the_platform_said(self, server: Any, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
         syn = self.syndicator(server, tmp_path, monkeypatch)

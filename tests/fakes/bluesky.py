@@ -103,6 +103,8 @@ class FakeBluesky(SessionsUnfaulted):
         refused = self._authorized(request)
         if refused is not None:
             return refused
+        if method == "com.atproto.server.getSession":
+            return Reply(200, {"handle": HANDLE, "did": DID, "active": True})
         if method == "com.atproto.repo.uploadBlob":
             return self._upload(request)
         if method == "com.atproto.repo.putRecord":
