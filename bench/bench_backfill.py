@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--peers", action="store_true")
+    parser.add_argument("--every", type=float, default=15.0, help="progress every this many seconds")
     parser.add_argument("--limit", type=float, default=1800.0, help="give up after this many seconds")
     parser.add_argument("--skip", action="append", default=[], help="leave out a target type (repeatable)")
     args = parser.parse_args()
@@ -242,9 +243,13 @@ def main() -> None:
                         states[f"{r.target}:{r.state}"] = states.get(f"{r.target}:{r.state}", 0) + 1
                 why = {r.target: r.defer_reason or r.last_error for r in rows if r.state != "published"}
                 raise SystemExit(f"timed out after {args.limit:.0f} s: published {by}; the rest {states}; why: {why}")
-            if time.monotonic() - said > 15:
+            if time.monotonic() - said > args.every:
                 said = time.monotonic()
-                print(f"  {said - started:5.0f} s: {sum(by.values())}/{expected} published", file=sys.stderr)
+                waiting: dict[str, int] = {}
+                for r in rows:
+                    if r.state != "published":
+                        waiting[r.state] = waiting.get(r.state, 0) + 1
+                print(f"  {said - started:5.0f} s: {sum(by.values())}/{expected} published; {waiting}", file=sys.stderr)
             time.sleep(0.5)
         elapsed = time.monotonic() - started
         ledger.dispose()

@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 LOW_FRACTION = 0.1  # pace once remaining <= 10% of the limit
+MAX_GAP = 1.0  # ...but never more than a second apart (header times: real seconds)
 DEFAULT_PAUSE = 60.0  # a 429 (or remaining 0) that says nothing about when to come back
 MAX_PAUSE = 86_400.0  # never believe a header asking for more than a day (Bluesky's longest window)
 
@@ -115,6 +116,9 @@ for s = 0, 3, 3 do
     if nxt > now then wait = math.max(wait, nxt - now) end
   end
 end
+-- the waiters already given a later slot go first: this caller's unit is the one after theirs
+local pending = 0
+if spacing > 0 then pending = tonumber(redis.call('ZCOUNT', KEYS[7], '(' .. fmt(now + 0.005), '+inf')) end
 local tops, stamp = {}, now
 for i = 9, #KEYS do
   local j = 4 + (i - 9) * 3
@@ -130,9 +134,14 @@ for i = 9, #KEYS do
     local total, size = string.match(first, '^(%d+):(%d+)')
     local base = tonumber(total) - tonumber(size)
     local need = tops[i] - base + units - amount
+    if need > 0 then need = need + pending * units end
     local r = 0
     while need > 0 do  -- the grant whose leaving frees `need` units, oldest first
       local batch = redis.call('ZRANGE', KEYS[i], r, r + 31, 'WITHSCORES')
+      if #batch == 0 then  -- more waiters than the window holds: after it, in turn
+        wait = math.max(wait, window + spacing * (need - (tops[i] - base)) / units, 0.001)
+        break
+      end
       for k = 1, #batch, 2 do
         if tonumber(string.match(batch[k], '^%d+')) - base >= need then
           wait = math.max(wait, tonumber(batch[k + 1]) + window - now, 0.001)
@@ -149,8 +158,9 @@ if wait > 0 then
   local slot = now + wait
   local tail = tonumber(redis.call('GET', KEYS[8]) or '0')
   if wait >= spacing then  -- else: a moment early for a window, it keeps its place just after
-    slot = math.max(tail - burst, now + wait)
-    redis.call('SET', KEYS[8], fmt(math.max(tail, slot) + spacing), 'PX',
+    -- its slot is when its own unit frees (the waiters before it counted above), so waiters
+    -- drain as fast as the window frees, each at its own time, never as a herd
+    redis.call('SET', KEYS[8], fmt(math.max(tail, slot)), 'PX',
       math.ceil((slot - now + spacing + burst) * 1000) + 60000)
   end
   redis.call('ZADD', KEYS[7], slot, fmt(slot) .. ARGV[4])
@@ -338,7 +348,7 @@ class RateLimiter:
 
         Remaining 0, or a 429, pauses until the reset (or Retry-After, else
         DEFAULT_PAUSE); remaining at or below 10% of the limit spaces the calls
-        left evenly until the reset; plenty remaining stops the spacing. Give
+        left evenly until the reset, at most MAX_GAP apart; plenty remaining stops the spacing. Give
         `kind` when the platform keeps a separate bucket for it (Mastodon media)
         so that it does not hold up other calls. Header times are not scaled.
         """
@@ -354,7 +364,11 @@ class RateLimiter:
             if quota.remaining <= 0:
                 pause = max(pause, quota.reset if quota.reset is not None else DEFAULT_PAUSE * self.time_scale)
             elif quota.reset and quota.remaining <= max(1.0, (quota.limit or 0) * LOW_FRACTION):
-                gap, until_reset = max(gap, quota.reset / quota.remaining), max(until_reset, quota.reset)
+                # the calls left go one gap apart (workers reading the same stale header do not race for
+                # the last one), at most MAX_GAP: spread over a long window, the last posts of a backfill
+                # would wait for nothing
+                gap = max(gap, min(quota.reset / quota.remaining, MAX_GAP))
+                until_reset = max(until_reset, quota.reset)
             else:
                 calm = True
         retry = parse_retry_after(header_value(headers, "retry-after"), now)

@@ -16,7 +16,7 @@ PLATFORMS.md §8 and issue 15, each checked here on its own:
 - media: upload (multipart or base64 JSON, ≤ 5 MB for images), alt text ≤ 1,000 characters
   via /2/media/metadata, at most 4 ids per post, each one this account uploaded;
 - rate limits (with `time_scale`): 100 posts / 15 min, 50 deletes / 15 min, 500 uploads /
-  15 min per user, with `x-rate-limit-limit/-remaining/-reset` (epoch seconds) on every answer
+  15 min per user, in fixed windows as X counts them, with `x-rate-limit-limit/-remaining/-reset` (epoch seconds) on every answer
   and a 429 `{"errors":[{"code":88,...}]}` when spent. An injected fault (`rate_limit_next`)
   also sends Retry-After, so the contract suite can check an exact wait.
 """
@@ -123,6 +123,7 @@ class FakeX(FakeServer):
         self.spent_refresh: set[str] = set()
         self.access_tokens: dict[str, float] = {}  # token -> expiry (fake clock)
         self.refreshes = 0
+        self._fixed: dict[str, tuple[float, int]] = {}  # kind -> (window start, calls in it): X's fixed windows
         self.refuse_duplicates = True  # a benchmark posting one text many times turns it off
         self._ids = 1_860_000_000_000_000_000
         self.answers: list[int] = []
@@ -186,16 +187,37 @@ class FakeX(FakeServer):
                      {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": "0",
                       "x-rate-limit-reset": str(int(reset) + 1)})
 
+    def _check_window(self, request: Request) -> Reply | None:
+        """X counts in fixed 15-minute windows: `x-rate-limit-reset` is the window's end, and at the reset
+        `remaining` is the whole limit again (not a sliding log)."""
+        if self.time_scale is None:
+            return None
+        kind = self.rate_kind(request)
+        if kind is None or kind not in self.rates:
+            return None
+        amount, seconds = self.rates[kind]
+        window, now = seconds * self.time_scale, self.clock()
+        with self.lock:
+            start, used = self._fixed.get(kind, (now, 0))
+            if now >= start + window:
+                start, used = now, 0
+            if used >= amount:
+                self._fixed[kind] = (start, used)
+                return self.window_limited(start + window - now, amount, start + window)
+            self._fixed[kind] = (start, used + 1)
+        return None
+
     def _limit_headers(self, request: Request) -> dict[str, str]:
         kind = self.rate_kind(request)
         if self.time_scale is None or kind is None or kind not in self.rates:
             return {}
         amount, seconds = self.rates[kind]
         window = seconds * self.time_scale
-        hits = self._windows.get((USER_ID, kind)) or []
-        reset = (hits[0] if hits else self.now()) + window
-        return {"x-rate-limit-limit": str(amount), "x-rate-limit-remaining": str(max(0, amount - len(hits))),
-                "x-rate-limit-reset": str(int(reset) + 1)}
+        start, used = self._fixed.get(kind, (self.clock(), 0))
+        if self.clock() >= start + window:
+            start, used = self.clock(), 0
+        return {"x-rate-limit-limit": str(amount), "x-rate-limit-remaining": str(max(0, amount - used)),
+                "x-rate-limit-reset": str(int(start + window) + 1)}
 
     # --- dispatch -----------------------------------------------------------------------------
 
