@@ -6,18 +6,29 @@ peers the collected tests use installed before any test runs (tests/peers.py).
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from tests import isolation, peers
 from tests.harness import Workers
 from tests.paths import SHARED
+
+# nothing in the project folder (.hypothesis/): a test writes only into temporary folders. Hypothesis
+# reads its storage folder lazily (its unicode tables are cached there), so this takes effect here.
+if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:  # the controller makes it; xdist workers inherit it
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = tempfile.mkdtemp(prefix="syndicate-hypothesis-")
+    atexit.register(shutil.rmtree, os.environ["HYPOTHESIS_STORAGE_DIRECTORY"], True)
+settings.register_profile("syndicate", database=None)
+settings.load_profile("syndicate")
 
 PG_URL = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
 REDIS_URL = os.environ.get("SYNDICATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -50,12 +61,13 @@ def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The real home must have gained nothing under syndicate's folders: that fails the session."""
+    """The real home (under syndicate's folders) and the project's folders must have gained nothing: that
+    fails the session."""
     if _isolated is None:
         return
     written = isolation.gained(_isolated.before, isolation.snapshot(_isolated.watched))
     if written:
-        _say(session.config)(f"\nFAILED: tests wrote into the real home folder ({len(written)} path(s)): "
+        _say(session.config)(f"\nFAILED: tests wrote outside their temporary folders ({len(written)} path(s)): "
                              + ", ".join(written[:10]))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -63,7 +63,10 @@ def isolate() -> Isolation:
     home = run_dir / "home"
     home.mkdir()
     (home / ".gitconfig").write_text(GIT_IDENTITY)  # tests that commit do not rely on the machine's identity
-    folders = watched(real_home, outer)
+    # and the project's own folders a test could write into (the example site, Hypothesis' cache)
+    from tests.paths import ROOT
+
+    folders = watched(real_home, outer) + [ROOT / "examples", ROOT / ".hypothesis"]
     os.environ.update({
         "SYNDICATE_TEST_OUTER_ENV": json.dumps(outer), "SYNDICATE_TEST_REAL_HOME": str(real_home),
         "SYNDICATE_TEST_RUN_DIR": str(run_dir), "HOME": str(home),

@@ -23,11 +23,12 @@ UPDATE = os.environ.get("SYNDICATE_UPDATE_GOLDEN") == "1"
 
 
 def _rendered() -> dict[str, dict[str, object]]:
-    config = load_config(EXAMPLES / "syndicate.toml", env={}, strict=False)
+    # read-only, as `preview` is: the example site's own ledger folder is never made by a test
+    config = load_config(EXAMPLES / "syndicate.toml", env={}, strict=False, readonly=True)
     posts, errors = load_posts(config)
     assert not errors, errors
     site_root = str(config.site.root)
-    syn = Syndicator(config)
+    syn = Syndicator(config, readonly=True)
     out: dict[str, dict[str, object]] = {}
     for post in posts:
         name = str(post.path.relative_to(config.site.root)).replace("/", "__")
