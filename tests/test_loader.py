@@ -652,7 +652,7 @@ def test_duplicate_urls_are_flagged(tmp_path):
 # --- the example site and the corpus -----------------------------------------------------------
 
 def test_example_site_loads():
-    cfg = load_config(EXAMPLES / "syndicate.toml", env={}, check_connectors=False, strict=False)
+    cfg = load_config(EXAMPLES / "syndicate.toml", env={}, check_connectors=False, strict=False, readonly=True)
     posts, errors = load_posts(cfg)
     assert not errors, errors
     assert len(posts) >= 14
