@@ -218,6 +218,10 @@ class Hashnode(Connector):
         body = {"query": UPDATE, "variables": {"input": {"id": remote.id, **fields}}}
         return Request("POST", self.endpoint, json=body, kind="update")
 
+    def build_verify(self) -> Request | None:
+        """`me`: the token's user (a query, nothing written)."""
+        return Request("POST", self.endpoint, json={"query": "query Verify { me { id username } }"}, kind="read")
+
     def parse_remote(self, response: httpx.Response, ctx: SendContext) -> Remote:
         data = response.json()["data"]
         payload = data.get("publishPost") or data.get("updatePost")

@@ -136,8 +136,14 @@ class FakeHashnode(FakeServer):
     # --- resolvers -------------------------------------------------------------------
 
     def _root(self) -> dict[str, Any]:
-        return {"publication": self._publication, "post": self._post_by_id,
+        return {"publication": self._publication, "post": self._post_by_id, "me": self._me,
                 "publishPost": self._publish, "updatePost": self._update}
+
+    def _me(self, info: Any) -> dict[str, Any]:
+        user = info.context["user"]
+        if user is None:  # no token at all (a wrong one was refused before)
+            raise _error("UNAUTHENTICATED", "You must be logged in")
+        return {"id": f"user-{user}", "username": user, "name": user, "email": f"{user}@example.com"}
 
     def _publication(self, info: Any, id: str | None = None, host: str | None = None) -> dict[str, Any] | None:
         pid = id or next((k for k, p in self.publications.items() if p["host"] == host), None)
