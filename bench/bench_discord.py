@@ -11,77 +11,23 @@ per post (CPU, best of ROUNDS) for each connector and the ratio.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_markdown import load
+from bench.connector_cpu import against_mastodon
 from connectors.discord import Discord
-from connectors.mastodon import Mastodon
 from syndicate.config import Secret, TargetConfig
-from syndicate.contract import Connector, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.markdown import prepare
-from syndicate.post import Image, Post
+from syndicate.contract import SendContext
 
-ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 WEBHOOK = "https://discord.com/api/webhooks/223704706495545344/" + "t" * 68
 
 
-def best(posts: list[Post], one: Callable[[Post], object]) -> float:
-    """µs per post, the best round."""
-    fastest = float("inf")
-    for _ in range(ROUNDS):
-        start = time.process_time()
-        for post in posts:
-            one(post)
-        fastest = min(fastest, (time.process_time() - start) / len(posts) * 1e6)
-    return fastest
-
-
-def path_of(conn: Connector, answer: dict[str, object]) -> Callable[[Post], object]:
-    """render + fit + build_create + parse_remote: one (post, target) without the network."""
-    limits = conn.limits_for(None)
-    request = httpx.Request("POST", "https://platform.invalid/")
-    response = httpx.Response(200, json=answer, request=request)
-    ctx = SendContext(facts={"guild_id": "199737254929760256"})
-
-    def one(post: Post) -> object:
-        draft = fit_draft(conn.render(post, None), limits)
-        conn.build_create(draft, "key", ctx)
-        return conn.parse_remote(response, ctx)
-
-    return one
-
-
 def main() -> None:
-    posts = load()
-    for i, post in enumerate(posts):
-        post.__dict__["document"] = prepare(post)
-        assert post.excerpt is not None  # computed once for every target: outside the timing
-        tags = post.front_matter.get("tags") or (post.front_matter.get("taxonomies") or {}).get("tags") or []
-        post.tags = [str(t) for t in tags] if isinstance(tags, list) else []
-        if i % 2 == 0:  # half the posts with a cover, as on a typical blog
-            post.cover = Image(src="cover.png", url=f"{post.site.url}/images/{post.slug}.png", alt="A cover")
-    mastodon = Mastodon(TargetConfig("mastodon", "mastodon", {"base_url": "https://mastodon.example",
-                                                               "access_token": Secret("x")}))
     discord = Discord(TargetConfig("discord", "discord", {"base_url": "https://discord.com/api/v10",
                                                            "webhook_url": Secret(WEBHOOK), "color": 0x5865F2}))
-    status = {"id": "110000000000000001", "url": "https://mastodon.example/@me/110000000000000001"}
-    message = {"id": "1190000000000000001", "channel_id": "199737254929760257"}
-    paths = {"mastodon": path_of(mastodon, status), "discord": path_of(discord, message)}
-    timed = {name: float("inf") for name in paths}
-    for _ in range(3):  # interleaved, so that a busy moment of a shared machine hits both
-        for name, one in paths.items():
-            timed[name] = min(timed[name], best(posts, one))
-    print(f"{len(posts)} posts, best of {ROUNDS} rounds (CPU µs per post: render + fit + request + answer)")
-    for name, micros in timed.items():
-        print(f"{name:10s} {micros:9.1f} µs/post")
-    print(f"discord / mastodon: {timed['discord'] / timed['mastodon']:.2f}×")
+    against_mastodon("discord", discord, {"id": "1190000000000000001", "channel_id": "199737254929760257"},
+                     SendContext(facts={"guild_id": "199737254929760256"}))
 
 
 if __name__ == "__main__":

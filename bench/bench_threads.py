@@ -13,8 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 
-from bench.bench_markdown import load
+from bench.connector_cpu import ROUNDS, best, prepared
 from connectors.mastodon import Mastodon
 from connectors.threads import Threads
 from syndicate.config import Secret, TargetConfig
 from syndicate.contract import Connector, SendContext
 from syndicate.fitting import fit_draft
-from syndicate.markdown import prepare
 from syndicate.post import Post
 from syndicate.tokens import TokenStore
-
-ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 
 
 def serve(pipe: Any) -> None:
@@ -45,22 +40,8 @@ def serve(pipe: Any) -> None:
         pipe.recv()
 
 
-def best(posts: list[Post], one: Callable[[Post], object], rounds: int = ROUNDS) -> float:
-    fastest = float("inf")
-    for _ in range(rounds):
-        start = time.process_time()
-        for post in posts:
-            one(post)
-        fastest = min(fastest, (time.process_time() - start) / len(posts) * 1e6)
-    return fastest
-
-
 def main() -> None:
-    posts = load()
-    for post in posts:
-        post.__dict__["document"] = prepare(post)
-        tags = post.front_matter.get("tags") or (post.front_matter.get("taxonomies") or {}).get("tags") or []
-        post.tags = [str(t) for t in tags] if isinstance(tags, list) else []
+    posts = prepared(covers=False)
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(target=serve, args=(child,), daemon=True)
     server.start()
