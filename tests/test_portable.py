@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,11 @@ def project_files() -> Iterator[Path]:
 def machine_paths() -> list[str]:
     """This checkout's own absolute folders: where the project, ../shared and the real home are."""
     real_home = os.environ.get("SYNDICATE_TEST_REAL_HOME", str(Path.home()))
-    return sorted({str(p) + "/" for p in (ROOT, ROOT.parent, SHARED, Path(real_home)) if str(p) != "/"}, key=len)
+    # a clone in a temporary folder (mktemp -d): its parent is the system's /tmp, which any file may name
+    common = {"/", "/tmp", "/var/tmp", os.path.realpath(tempfile.gettempdir())}
+    folders = (ROOT, ROOT.parent, SHARED, Path(real_home))
+    return sorted({str(p) + "/" for p in folders if str(p) not in common and os.path.realpath(p) not in common},
+                  key=len)
 
 
 def offenders(files: Iterator[Path], exact: list[str], root: Path = ROOT) -> list[str]:
@@ -54,10 +59,10 @@ def test_the_check_finds_one(tmp_path: Path) -> None:
         "home.md": f"run it from {s}home/alice/src/syndicate\n",
         "mac.toml": f'dir = "{s}Users/bob/blog/.syndicate"\n',
         "root.sh": f"cat {s}root/.cache/syndicate-peers/ghost.last-run\n",
-        "here.py": f'X = "{ROOT.parent}/elsewhere"\n',
+        "here.py": f'X = "{ROOT}/elsewhere"\n',
         "fine.py": 'URL = "https://example.org/root/"\nP = ROOT.parent / "shared"\nT = "/tmp/site"\nR = "../work/x"\n',
     }
     for name, text in cases.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    found = offenders(iter(sorted(tmp_path.iterdir())), [str(ROOT.parent) + "/"], root=tmp_path)
+    found = offenders(iter(sorted(tmp_path.iterdir())), machine_paths(), root=tmp_path)
     assert [line.split(":")[0] for line in found] == ["here.py", "home.md", "mac.toml", "root.sh", "spec.py"]
