@@ -112,11 +112,11 @@ def test_workers_survive_a_broker_outage_and_nothing_is_stranded(tmp_path: Path,
             wait_until(lambda: len(devto.articles) >= 6, 90, "the first creates",
                        lambda: f"{state_counts(ledger)}\n{logs(tmp_path)}")
 
-            proxy.drop()  # Redis vanishes: every connection reset, new ones refused
-            # each worker saw the broker go (its consumer, or the embedded beat when a reject in the consumer's
-            # own loop is what met the refused connection), and reconnecting is under way: the outage is real
-            wait_until(lambda: outage_seen(tmp_path), 90, "both workers to lose the broker and retry it",
-                       lambda: logs(tmp_path))
+            proxy.drop()  # Redis vanishes: every connection reset, and each new one as it comes
+            # the workers (consumers, beat, the tasks' own connections) keep coming back: the outage is real
+            # when they have tried again a few times each, however long their back-off takes on a loaded machine
+            wait_until(lambda: proxy.refused >= 8, 180, "the workers to try the broker again",
+                       lambda: f"{proxy.refused} reconnects\n{logs(tmp_path)}")
             proxy.resume()
 
             status = cli(config, "status")
@@ -135,15 +135,6 @@ def test_workers_survive_a_broker_outage_and_nothing_is_stranded(tmp_path: Path,
     finally:
         proxy.close()
         broker.stop()
-
-
-LOST = ("Cannot connect to", "Connection to broker lost", "beat: Connection error")
-
-
-def outage_seen(tmp_path: Path) -> bool:
-    texts = [p.read_text(errors="replace") for p in sorted(tmp_path.glob("worker-*.log"))]
-    return (len(texts) == 2 and all(any(s in t for s in LOST) for t in texts)
-            and any(t.count("Cannot connect to") >= 2 for t in texts))
 
 
 def test_status_of_a_queued_row_names_a_time_the_periodic_job_keeps(tmp_path: Path, pg_url: str,

@@ -3,7 +3,7 @@
 `TcpProxy(port)` listens on a free port of its own and forwards every byte to
 `127.0.0.1:port` (a real Redis). `pause()` holds every byte both ways and
 accepts new connections without forwarding them (a partition: nothing is
-refused, nothing answers); `drop()` resets every connection and refuses new ones
+refused, nothing answers); `drop()` resets every connection and each new one on arrival
 (the server vanished), and `refuse_after(n)` does so after n more connections;
 `resume()` forwards again. `TcpProxy(None)` forwards
 nowhere: it accepts and never answers (a broker that hangs).
@@ -40,6 +40,7 @@ class TcpProxy:
         self._wake_r, self._wake_w = socket.socketpair()
         self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         self.accepted = 0
+        self.refused = 0  # connections reset on arrival while dropped
         self._budget: int | None = None  # `refuse_after`: connections still forwarded
         self._listen(0)
         self._thread = threading.Thread(target=self._run, name="tcpproxy", daemon=True)
@@ -60,7 +61,7 @@ class TcpProxy:
         self._wake()
 
     def drop(self) -> None:
-        """Reset every connection and refuse new ones until `resume`."""
+        """Reset every connection, and each new one as soon as it is made (counted in `refused`), until `resume`."""
         with self._lock:
             self.mode = "drop"
         self._wake()
@@ -135,7 +136,6 @@ class TcpProxy:
         if mode == "drop":
             for client in list(self._pairs):
                 self._close_pair(client, rst=True)
-            self._unlisten()
         elif self._listener is None:
             self._listen(self._port)
         if mode == "forward":  # connect the held clients, deliver what was held
@@ -155,6 +155,10 @@ class TcpProxy:
         except OSError:
             return
         self.accepted += 1
+        if mode == "drop":
+            self.refused += 1  # a client trying to reconnect: the test can wait on this count
+            _reset(client)
+            return
         if self._budget is not None and self.accepted > self._budget:
             _reset(client)
             with self._lock:
