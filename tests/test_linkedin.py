@@ -25,9 +25,9 @@ from syndicate.contract import (
     Remote,
     SendContext,
 )
-from syndicate.fitting import fit_draft
-from syndicate.post import Control, Image
-from syndicate.runner import Syndicator
+from syndicate.engine.fitting import fit_draft
+from syndicate.content.post import Control, Image
+from syndicate.engine.runner import Syndicator
 from syndicate.testing import ConnectorContract, StaticMedia, make_post
 from tests.fakes.linkedin import FakeLinkedIn, little
 

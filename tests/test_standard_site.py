@@ -18,8 +18,8 @@ from connectors.standard_site import DOCUMENT, PUBLICATION, StandardSite, public
 from syndicate import registry
 from syndicate.config import Secret, TargetConfig, load_config
 from syndicate.contract import Draft, Remote, SendContext
-from syndicate.post import Image
-from syndicate.runner import Syndicator, idempotency_key
+from syndicate.content.post import Image
+from syndicate.engine.runner import Syndicator, idempotency_key
 from syndicate.testing import ConnectorContract, StaticMedia, make_post, nasty_posts
 from tests.fakes.bluesky import DID, HANDLE
 from tests.fakes.bluesky_lexicon import check
