@@ -52,7 +52,7 @@ def main() -> None:
         # the Mastodon instance's facts, cached as a push would have left them
         subprocess.run([sys.executable, "-c", f"""
 from pathlib import Path
-from syndicate.config import load_config
+from syndicate.registry import load_config
 from syndicate.state.ledger import open_ledger
 c = load_config(Path({str(site / 'both.toml')!r}))
 open_ledger(c).put_fact("mastodon https://m.invalid", {{"max_characters": 500, "characters_reserved_per_url": 23,

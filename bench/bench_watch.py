@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from syndicate.config import load_config
+from syndicate.registry import load_config
 from syndicate.triggers.watch import Watcher
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon

@@ -110,7 +110,7 @@ async def _warm(port: int, before: str) -> None:
 
 def steps(config_path: Path, rounds: int = 1000) -> None:
     """Each step of an accepted delivery alone, one call at a time."""
-    from syndicate.config import load_config
+    from syndicate.registry import load_config
     from syndicate.triggers.synctask import sync
     from syndicate.triggers.webhook.app import Service
 
@@ -180,7 +180,7 @@ def touch(repo: Repo, count: int, *, new: bool, start: int = 0) -> None:
 def syncs(root: Path, posts: int, devto: str, masto: str, queue: str) -> None:
     import redis
 
-    from syndicate.config import load_config
+    from syndicate.registry import load_config
     from syndicate.triggers.gitsync import Syncer
 
     start = time.perf_counter()

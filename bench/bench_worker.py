@@ -196,7 +196,7 @@ def noop_floor(args: argparse.Namespace, *, tasks: int, pool: str, concurrency: 
             env = {**os.environ, **ENV, "SYNDICATE_CONFIG": str(config)}
             subprocess.run([sys.executable, "-c", f"""
 import os
-from syndicate.config import load_config
+from syndicate.registry import load_config
 from syndicate.engine.tasks import configure, noop
 configure(load_config(__import__('pathlib').Path({str(config)!r})))
 for _ in range({tasks}):

@@ -44,8 +44,9 @@ from connectors.slack_text import (
     permalink_ids,
     webhook_parts,
 )
-from syndicate.auth import Auth
+from syndicate.auth import Account, Auth
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -67,7 +68,6 @@ from syndicate.contract import (
     Transient,
 )
 from syndicate.engine.social import FIELDS, checked, plain, social_template
-from syndicate.content.text import truncate
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -149,7 +149,7 @@ class SlackAuth(Auth):
 
     secrets = ("bot_token", "webhook_url")
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         if url.startswith(WEBHOOK):
             raw = conn.secret("webhook_url")

@@ -18,7 +18,6 @@ and runs every connector through `syndicate.testing`'s contract suite.
 from __future__ import annotations
 
 import builtins
-import email.utils
 import hashlib
 import html
 import json
@@ -28,9 +27,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
+from syndicate.content.media.types import FittedMedia, MediaItem, MediaPolicy, MediaSource
 from syndicate.errors import (
     AuthFailed,
     ConnectorError,
@@ -43,14 +42,15 @@ from syndicate.errors import (
     Throttled,
     Transient,
 )
+from syndicate.state.limits import RateLimit, parse_retry_after
 
 if TYPE_CHECKING:
     import httpx
 
     from syndicate.auth import Auth
     from syndicate.config import TargetConfig
-    from syndicate.content.post import Post
     from syndicate.config.schema import TargetOptions
+    from syndicate.content.post import Post
 
 __all__ = [
     "Abilities", "AuthFailed", "Connector", "ConnectorError", "Draft", "Facts", "FittedMedia", "Limits",
@@ -68,28 +68,6 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 Counting = Literal["characters", "graphemes", "x-weighted", "utf8-bytes", "emoji-bytes", "utf16"]
 
 
-@dataclass(frozen=True)
-class MediaPolicy:
-    """What a platform accepts for one image."""
-
-    max_bytes: int
-    max_pixels: int | None = None
-    max_width: int | None = None
-    max_height: int | None = None
-    formats: tuple[str, ...] = ("jpeg", "png", "gif", "webp")
-    max_count: int = 4
-    alt_required: bool = False
-    alt_max_length: int | None = None
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """A documented limit: `amount` requests of `kind` per `seconds`, per account."""
-
-    kind: str  # "create", "update", "request", "media", "write-points"...
-    amount: int
-    seconds: int
-    cost: int = 1
 
 
 @dataclass(frozen=True)
@@ -144,20 +122,6 @@ class Abilities:
 
 # --- values passed around ---------------------------------------------------------
 
-
-@dataclass
-class MediaItem:
-    """An image a draft carries: where it is published (`source`), its local file, its alt.
-
-    `source` is a URL or the src as the post wrote it: it is what the content
-    hash sees. `path` is the local file when the site has it; it never reaches
-    the hash, so moving the site folder changes nothing.
-    """
-
-    role: Literal["cover", "inline"]
-    source: str
-    alt: str | None = None
-    path: Path | None = None
 
 
 @dataclass
@@ -229,22 +193,6 @@ class Remote:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class FittedMedia:
-    """An image fitted to a platform's policy: cleaned bytes ready to upload."""
-
-    data: bytes
-    mime: str  # "image/jpeg"
-    width: int
-    height: int
-    filename: str  # "cover.jpg"
-    alt: str | None = None
-
-
-class MediaSource(Protocol):
-    """Gives a connector the bytes of an image, fitted to its policy (syndicate.content.media)."""
-
-    def fitted(self, item: MediaItem, policy: MediaPolicy) -> FittedMedia: ...
 
 
 @dataclass
@@ -548,21 +496,6 @@ class Connector:
 
 # --- HTTP error mapping -----------------------------------------------------------------
 
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
 def retry_after_from(response: httpx.Response, now: float | None = None) -> float | None:

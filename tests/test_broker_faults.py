@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.engine import lease
-from syndicate.config import load_config
+from syndicate.registry import load_config
 from syndicate.state.ledger import Ledger
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.tcpproxy import TcpProxy

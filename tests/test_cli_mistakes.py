@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import ConfigError, load_config
+from syndicate.config import ConfigError
+from syndicate.registry import load_config
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
 from tests.test_push import DEVTO_KEY, MASTO_TOKEN, fakes, run, site, write, writes  # noqa: F401  (fixtures)

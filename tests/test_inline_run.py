@@ -182,7 +182,7 @@ def test_a_slow_platform_does_not_delay_the_other_targets_rows(tmp_path: Path, l
 
 def test_each_target_gets_its_own_connection_pool(tmp_path: Path, ledger_url: str) -> None:
     from syndicate.engine import inline
-    from syndicate.config import load_config
+    from syndicate.registry import load_config
     from tests.harness import write_config, write_site
 
     with FakeDevTo() as devto, FakeMastodon() as masto:
@@ -291,9 +291,9 @@ def test_ctrl_c_during_push_says_what_was_done_and_what_was_left(tmp_path: Path,
 
 
 def test_ctrl_c_between_two_tries_ends_the_unit_at_once(tmp_path: Path, ledger_url: str) -> None:
-    from syndicate.engine import inline
-    from syndicate.config import load_config
     from syndicate.content.loader import load_post
+    from syndicate.engine import inline
+    from syndicate.registry import load_config
 
     with FakeDevTo() as devto:
         import os

@@ -13,12 +13,12 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
-from syndicate.errors import ConfigError
+from syndicate.config.describe import describe, dotted, is_secret_name, nearest, show, suggest
 from syndicate.config.schema import (
     DEFAULT_CONTENT,
     ConfigFile,
@@ -37,8 +37,8 @@ from syndicate.config.schema import (
     rate_specs,
     state_url,
 )
-from syndicate.config.describe import describe, dotted, is_secret_name, nearest, show, suggest
-from syndicate.content.sitedata import legacy_is_ours, site_folder, site_key
+from syndicate.config.sitedata import legacy_is_ours, site_folder, site_key
+from syndicate.errors import ConfigError
 
 CONFIG_NAME = "syndicate.toml"
 DEFAULT_STATE = "sqlite:///.syndicate/state.db"
@@ -345,11 +345,23 @@ def _target(name: str, raw: dict[str, Any], cls: Any, path: Path, strict: bool, 
     return TargetConfig(name=name, type=kind, options=options, model=model)
 
 
+class Catalog(Protocol):
+    """The connector types a config's targets are checked against (`syndicate.registry` is one).
+
+    Handed in by whoever loads the config (`syndicate.registry.load_config`): the file is parsed
+    here first, and only then are the types it names looked up, so `config` imports no registry.
+    """
+
+    def get(self, kind: str) -> Any: ...  # the connector class; KeyError when unknown
+
+    def available(self) -> Mapping[str, Any]: ...
+
+
 def load_config(
-    path: Path, env: Mapping[str, str] | None = None, *, check_connectors: bool = True, strict: bool = True,
+    path: Path, env: Mapping[str, str] | None = None, *, catalog: Catalog | None = None, strict: bool = True,
     is_writable: Callable[[Path], bool] | None = None, readonly: bool = False,
 ) -> Config:
-    """Read and validate one config file.
+    """Read and validate one config file; each target against its connector when a `catalog` is given.
 
     `strict=False` (previews, dry runs) lets credentials be unset: nothing is
     sent. `is_writable` decides whether `.syndicate` may live beside the file.
@@ -381,7 +393,7 @@ def load_config(
                    if not (no_site and line.startswith(f"{path}: site: "))]
     raw_targets = values.get("targets")
     targets = _targets(raw_targets if isinstance(raw_targets, dict) else {}, path, strict, unset, errors,
-                       check_connectors, skipped)
+                       catalog, skipped)
     if file is None:
         raise ConfigError("\n".join(dict.fromkeys(errors)))
     base = path.parent
@@ -435,7 +447,7 @@ def load_config(
 
 
 def _targets(raw_targets: dict[str, Any], path: Path, strict: bool, unset: list[str], errors: list[str],
-             check_connectors: bool, skipped: dict[str, str]) -> dict[str, TargetConfig]:
+             catalog: Catalog | None, skipped: dict[str, str]) -> dict[str, TargetConfig]:
     """Every `[targets.NAME]` validated against its connector's model (the messages go to `errors`);
     a target in `skipped` is checked, and left out of a strict (sending) load."""
     targets: dict[str, TargetConfig] = {}
@@ -444,15 +456,13 @@ def _targets(raw_targets: dict[str, Any], path: Path, strict: bool, unset: list[
             continue  # the file's own validation says so
         kind = raw.get("type", name)
         cls = None
-        if check_connectors:
-            from syndicate import registry  # after the file is parsed: only the types it names are loaded
-
+        if catalog is not None:  # after the file is parsed: only the types it names are loaded
             try:
-                cls = registry.get(kind) if isinstance(kind, str) else None
+                cls = catalog.get(kind) if isinstance(kind, str) else None
             except KeyError:
                 cls = None
             if cls is None:
-                known_types = registry.available()
+                known_types = catalog.available()
                 known = ", ".join(sorted(known_types)) or "none"
                 hint = suggest(kind, known_types) if isinstance(kind, str) else ""
                 errors.append(f"{path}: {dotted(('targets', name, 'type'))}: unknown target type{hint} "
@@ -465,9 +475,8 @@ def _targets(raw_targets: dict[str, Any], path: Path, strict: bool, unset: list[
     return targets
 
 
-def reference() -> str:
+def reference(catalog: Catalog) -> str:
     """The Markdown reference of `syndicate.toml`, generated from the schema (with each connector's keys)."""
-    from syndicate import registry
     from syndicate.config.describe import reference as build
 
-    return build(registry.available())
+    return build(dict(catalog.available()))

@@ -17,8 +17,8 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from syndicate.config.duration import HELP as DURATION_HELP
 from syndicate.config.duration import DurationError, parse_duration
-from syndicate.content.urltokens import allowed as allowed_tokens
-from syndicate.content.urltokens import unknown as unknown_tokens
+from syndicate.config.urltokens import allowed as allowed_tokens
+from syndicate.config.urltokens import unknown as unknown_tokens
 
 DEFAULT_CONTENT = ["content/**/*.md", "content/**/*.mdx", "_posts/**/*.md", "src/content/**/*.md", "src/content/**/*.mdx"]
 DEFAULT_MAX_SOURCE_BYTES = 50 * 1024 * 1024

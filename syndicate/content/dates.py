@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syndicate.config import ConfigError
 from syndicate.content.frontmatter import is_empty, is_flag, lookup, spelled
-from syndicate.content.post import PostError
+from syndicate.errors import PostError
 
 # 2012-10-02 21:19:08 +0200 | 2012-10-02T21:19 Z | 2012-10-02 21:19:08.123+02:00 | 2012-10-02
 _ISOISH = re.compile(

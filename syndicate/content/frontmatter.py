@@ -21,7 +21,7 @@ from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from syndicate.content.post import PostError
+from syndicate.errors import PostError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a post larger than this is not a blog post
 MAX_FRONT_MATTER_CHARS = 256 * 1024

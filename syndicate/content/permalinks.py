@@ -24,12 +24,12 @@ import regex
 import yaml
 
 from syndicate.config import ConfigError, SiteConfig
+from syndicate.config.urltokens import allowed, unknown
+from syndicate.config.urltokens import expand as expand_tokens
 from syndicate.content.dates import zone
 from syndicate.content.frontmatter import BoundedSafeLoader
 from syndicate.content.resolve import SiteFiles, static_folders
 from syndicate.content.routes import Astro, Gatsby, read_astro, read_gatsby
-from syndicate.content.urltokens import allowed, unknown
-from syndicate.content.urltokens import expand as expand_tokens
 
 ROLES = frozenset({
     "title", "date", "updated", "summary", "tags", "categories", "cover", "cover_alt", "url",
@@ -337,7 +337,7 @@ _DATE_TOKENS = ("year", "month", "day", "i_month", "i_day", "short_year", "y_day
 
 def expand(pattern: str, values: dict[str, str], flavour: str = "site", *, date: datetime | None = None,
            sections: list[str] | tuple[str, ...] = ()) -> str:
-    """`/:year/:slug/` with `values` → a URL path (see `syndicate.content.urltokens.expand`)."""
+    """`/:year/:slug/` with `values` → a URL path (see `syndicate.config.urltokens.expand`)."""
     return expand_tokens(pattern, values, flavour, date=date, sections=sections)
 
 

@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from syndicate.config import SiteConfig
-    from syndicate.content.markdown import Document
+    from syndicate.content.markdown.document import Document
 
 
+from syndicate.content.markdown.source import Image
 from syndicate.errors import PostError
+
+__all__ = ["Control", "Image", "Post", "PostError", "Renderer"]
 
 
 class Renderer(Protocol):
@@ -26,18 +29,6 @@ class Renderer(Protocol):
     def prepare(self, post: Post) -> Document: ...
 
     def to_text(self, markdown: str) -> str: ...
-
-
-@dataclass
-class Image:
-    """An image as the post names it, resolved against the post and the site."""
-
-    src: str  # as written in the post
-    url: str | None = None  # absolute URL where the site serves it (or the remote URL)
-    path: Path | None = None  # the local file, when it exists inside the site
-    alt: str | None = None
-    title: str | None = None
-    refused: bool = False  # it resolves outside the site root: left out of every copy
 
 
 @dataclass

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from syndicate.content.post import Post
+from syndicate.content.markdown.source import Source
 from syndicate.content.siteindex import Entry, SiteIndex, index_for, logical, source_exts
 
 # Stands in the Markdown for the URL of a link whose post does not exist: the link pass removes
@@ -37,12 +37,12 @@ class Target:
     problem: str | None = None
 
 
-def resolve(kind: str, post: Post, target: str) -> Target:
+def resolve(kind: str, post: Source, target: str) -> Target:
     """`kind`: "hugo" (ref/relref), "zola" (`@/`), "post_url", "link" (Jekyll) or "file" (a relative `.md` link)."""
     return _KINDS[kind](post, target)
 
 
-def hugo_ref(post: Post, target: str) -> Target:
+def hugo_ref(post: Source, target: str) -> Target:
     """A Hugo `ref`/`relref` path from `post`."""
     path, frag = _split(target)
     if not path:
@@ -69,7 +69,7 @@ def hugo_ref(post: Post, target: str) -> Target:
     return Target(None, f"no post {target!r} in the site")
 
 
-def zola_ref(post: Post, target: str) -> Target:
+def zola_ref(post: Source, target: str) -> Target:
     """A Zola `@/path.md` internal link (without the `@/`)."""
     path, frag = _split(target)
     index, _here = _context(post)
@@ -77,7 +77,7 @@ def zola_ref(post: Post, target: str) -> Target:
     return _answer(index, entry, frag, "@/" + target)
 
 
-def jekyll_post_url(post: Post, target: str) -> Target:
+def jekyll_post_url(post: Source, target: str) -> Target:
     """A Jekyll `post_url` name (`2010-07-21-name`, `/subdir/2010-07-21-name`)."""
     name, frag = _split(target.strip().strip("\"'"))
     name = name.strip("/")
@@ -97,14 +97,14 @@ def jekyll_post_url(post: Post, target: str) -> Target:
     return Target(None, f"no post {target!r} under _posts/")
 
 
-def jekyll_link(post: Post, target: str) -> Target:
+def jekyll_link(post: Source, target: str) -> Target:
     """A Jekyll `link` path, from the site root (`_posts/2016-07-26-name.md`)."""
     path, frag = _split(target.strip().strip("\"'"))
     index, _here = _context(post)
     return _answer(index, index.entry(path.lstrip("/")), frag, target)
 
 
-def file_link(post: Post, target: str) -> Target:
+def file_link(post: Source, target: str) -> Target:
     """A link to another post's source file, from the post's own folder (root-absolute: the site root, then
     the content folder)."""
     path, frag = _split(target)
@@ -122,7 +122,7 @@ def _split(target: str) -> tuple[str, str]:
     return path.strip(), f"#{frag}" if frag else ""
 
 
-def _context(post: Post) -> tuple[SiteIndex, str]:
+def _context(post: Source) -> tuple[SiteIndex, str]:
     index = index_for(post.site)
     return index, index.rel(post.path) or ""
 
@@ -169,6 +169,6 @@ def _answer(index: SiteIndex, entry: Entry | None, frag: str, target: str) -> Ta
     return Target(entry.url + frag)
 
 
-_KINDS: dict[str, Callable[[Post, str], Target]] = {
+_KINDS: dict[str, Callable[[Source, str], Target]] = {
     "hugo": hugo_ref, "zola": zola_ref, "post_url": jekyll_post_url, "link": jekyll_link, "file": file_link,
 }

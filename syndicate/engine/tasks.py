@@ -30,11 +30,12 @@ from typing import Any, NoReturn
 from celery import Celery, Task
 from sqlalchemy import exc as sa_exc
 
-from syndicate.config import Config, ConfigError, find_config, load_config
+from syndicate.config import Config, ConfigError, find_config
 from syndicate.engine.lease import LEASED, unit_owner
-from syndicate.state.ledger import utcnow
-from syndicate.content.post import PostError
 from syndicate.engine.runner import AUTH_PAUSE
+from syndicate.errors import PostError
+from syndicate.registry import load_config
+from syndicate.state.ledger import utcnow
 
 log = logging.getLogger(__name__)
 

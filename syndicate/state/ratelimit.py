@@ -43,7 +43,8 @@ from urllib.parse import urlsplit
 
 import redis
 
-from syndicate.contract import RateLimit, Throttled, Transient, parse_retry_after
+from syndicate.errors import Throttled, Transient
+from syndicate.state.limits import RateLimit, parse_retry_after
 from syndicate.state.ratequota import (
     OPERATION_KINDS,
     REQUEST,

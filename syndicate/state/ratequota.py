@@ -16,8 +16,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from syndicate.contract import RateLimit
 from syndicate.errors import ConfigError
+from syndicate.state.limits import RateLimit
 
 REQUEST = "request"
 OPERATION_KINDS = frozenset({"create", "update", "delete", "request", "media"})

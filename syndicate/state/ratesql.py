@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from syndicate.contract import RateLimit, Transient
+from syndicate.errors import Transient
 from syndicate.state.ledger.schema import rate_grants, rate_pauses
+from syndicate.state.limits import RateLimit
 from syndicate.state.ratelimit import RateLimiter, WindowStats, budget_of, margin
 
 if TYPE_CHECKING:

@@ -25,10 +25,10 @@ from syndicate.content.markdown.plain import to_text
 from syndicate.content.markdown.protect import protect_code
 from syndicate.content.markdown.sanitize import sanitize
 from syndicate.content.markdown.shortcodes import expand_hugo, expand_zola, has_hugo, has_zola
-from syndicate.content.post import PostError
+from syndicate.errors import PostError
 
 if TYPE_CHECKING:
-    from syndicate.content.post import Post
+    from syndicate.content.markdown.source import Source
 
 __all__ = ["RENDERER", "Dialect", "Document", "Embed", "EmbedStyle", "prepare"]
 
@@ -41,7 +41,7 @@ _BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _DIVIDER_LINE = re.compile(r"\n[ \t\n]*\ue008[ \t]*(?:\n[ \t]*)*\n")
 
 
-def prepare(post: Post) -> Document:
+def prepare(post: Source) -> Document:
     """Expand `post.body` into a `Document` (shortcodes, Liquid, MDX resolved; URLs absolute).
 
     Never raises on odd input; an internal failure becomes a `PostError` naming the file.
@@ -52,7 +52,7 @@ def prepare(post: Post) -> Document:
         raise PostError(f"{post.path}: cannot expand the Markdown body: {type(exc).__name__}: {exc}") from exc
 
 
-def _prepare(post: Post) -> Document:
+def _prepare(post: Source) -> Document:
     ctx = Context(post)
     dialect = dialect_of(post)
     body = post.body.replace("\r\n", "\n").replace("\r", "\n")
@@ -113,7 +113,7 @@ def _renumber(m: re.Match[str], ctx: Context, embeds: list[Embed]) -> str:
     return f"{EMBED_OPEN}{len(embeds) - 1}\ue003"
 
 
-def _mark_divider(text: str, post: Post) -> str:
+def _mark_divider(text: str, post: Source) -> str:
     """The summary divider (outside code) marked: Hugo's `<!--more-->`, or Jekyll's `excerpt_separator`."""
     sep = post.front_matter.get("excerpt_separator") if isinstance(post.front_matter, dict) else None
     if not isinstance(sep, str) or not sep.strip():
@@ -154,7 +154,7 @@ class _Renderer:
     """The Markdown pipeline as the `Post.renderer` the loader attaches."""
 
     @staticmethod
-    def prepare(post: Post) -> Document:
+    def prepare(post: Source) -> Document:
         return prepare(post)
 
     @staticmethod

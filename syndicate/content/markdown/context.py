@@ -16,7 +16,7 @@ from syndicate.content.markdown.document import CodeRange, Embed
 from syndicate.content.markdown.embed import EMBED_CLOSE, EMBED_OPEN
 
 if TYPE_CHECKING:
-    from syndicate.content.post import Post
+    from syndicate.content.markdown.source import Source
 
 PROTECT_OPEN, PROTECT_CLOSE = "\ue000", "\ue001"
 PROTECTED = re.compile("\ue000(\\d+)\ue001")
@@ -31,7 +31,7 @@ class Context:
 
     __slots__ = ("post", "site_url", "base_path", "origin", "warnings", "embeds", "store", "code", "_seen")
 
-    def __init__(self, post: Post) -> None:
+    def __init__(self, post: Source) -> None:
         self.post = post
         self.site_url = post.site.url.rstrip("/")
         parts = urlsplit(self.site_url)

@@ -26,7 +26,7 @@ import yaml
 from syndicate.content.frontmatter import BoundedSafeLoader
 
 if TYPE_CHECKING:
-    from syndicate.content.post import Post
+    from syndicate.content.markdown.source import Source
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ _ASTRO_OFF = re.compile(r"\b(smartypants|gfm)\s*:\s*false\b")
 _CACHE: dict[tuple[str, str | None], tuple[Any, Dialect]] = {}
 
 
-def dialect_of(post: Post) -> Dialect:
+def dialect_of(post: Source) -> Dialect:
     """The dialect `post` is rendered in by its site's generator (the config read once per site)."""
     from syndicate.content.permalinks import site_info
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import regex
 
-from syndicate.contract import MediaItem, MediaPolicy
+from syndicate.content.media.types import MediaItem, MediaPolicy
 
 _SPACE = regex.compile(r"\s+")
 _GRAPHEME = regex.compile(r"\X")

@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from syndicate.contract import FittedMedia, MediaPolicy
+from syndicate.content.media.types import FittedMedia, MediaPolicy
 
 FIT_VERSION = 1  # bump when fit() output changes, so old entries are not reused
 _MAGIC = b"SYNFIT1\n"

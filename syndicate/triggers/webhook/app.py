@@ -44,8 +44,8 @@ from syndicate.errors import ConfigError, SyndicateError
 from syndicate.triggers.gitsync import Git, git_binary, repo_key, repo_name
 from syndicate.triggers.webhook.body import Body, Busy, Evicted, Slots, TooLarge, read_body
 from syndicate.triggers.webhook.guard import Guard
-from syndicate.triggers.webhook.log import on_loop_error
 from syndicate.triggers.webhook.hosts import BadPayload, Push, parse_push
+from syndicate.triggers.webhook.log import on_loop_error
 from syndicate.triggers.webhook.replay import LedgerReplays, PushCounter, RedisReplays
 
 if TYPE_CHECKING:
@@ -336,7 +336,8 @@ def create_app(config: Config | None = None, *, service: Service | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        from syndicate.config import find_config, load_config
+        from syndicate.config import find_config
+        from syndicate.registry import load_config
 
         nonlocal service
         service = service or Service(config or load_config(find_config(None)))

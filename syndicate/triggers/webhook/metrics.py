@@ -9,7 +9,7 @@ the (post, target) rows by target and state: the publish outcomes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -17,7 +17,23 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from syndicate.triggers.webhook.app import Service
+    from syndicate.config import Config
+    from syndicate.state.ledger import Ledger
+    from syndicate.state.ledger.syncs import Syncs
+    from syndicate.triggers.webhook.body import Slots
+    from syndicate.triggers.webhook.guard import Guard
+
+
+class Service(Protocol):
+    """What a scrape reads of the webhook's service (`syndicate.triggers.webhook.app.Service` is it)."""
+
+    config: Config
+    repo: str
+    ledger: Ledger
+    syncs: Syncs
+    guard: Guard
+    slots: Slots
+    counts: dict[tuple[str, str], int]
 
 
 class Collected(Collector):
