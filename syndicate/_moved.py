@@ -8,7 +8,6 @@ Nothing inside the project imports an old path; `tests/test_layering.py` checks 
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import warnings
@@ -69,7 +68,7 @@ def new_name(old: str) -> str | None:
     return None
 
 
-class _Alias(importlib.abc.Loader):
+class _Alias:  # an importlib Loader (importlib.abc costs ~10 ms of start-up: not subclassed)
     def __init__(self, target: str) -> None:
         self.target = target
 
@@ -82,14 +81,14 @@ class _Alias(importlib.abc.Loader):
         sys.modules[old] = importlib.import_module(self.target)
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:  # an importlib MetaPathFinder
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
         if not fullname.startswith("syndicate."):
             return None
         new = new_name(fullname)
         if new is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _Alias(new))
+        return importlib.machinery.ModuleSpec(fullname, _Alias(new))  # type: ignore[arg-type]
 
 
 def install() -> None:
