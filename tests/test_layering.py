@@ -49,6 +49,9 @@ def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
             visit(child)
 
     visit(tree)
+    # importing a.b.c runs the package a.b's __init__ first: an arrow to it too, unless the importer is inside it
+    packages = {".".join(m.split(".")[:i]) for m in found for i in range(2, m.count(".") + 1)}
+    found |= {p for p in packages if not (name == p or name.startswith(p + "."))}
     return {m for m in found if m in known and m != name}
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from syndicate.content.markdown.document import Document
 
 
-from syndicate.content.markdown.source import Image
+from syndicate.content.source import Image
 from syndicate.errors import PostError
 
 __all__ = ["Control", "Image", "Post", "PostError", "Renderer"]

@@ -22,13 +22,15 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from syndicate.config import SiteConfig
 from syndicate.content.permalinks import SiteInfo, lang_code, site_info
-from syndicate.content.post import Post
+from syndicate.content.source import Source
 from syndicate.errors import PostError, SyndicateError
 
-Locate = Callable[[Path, SiteConfig], Post]
+Locate = Callable[[Path, SiteConfig], Source]
+S = TypeVar("S", bound=Source)
 Discover = Callable[[SiteConfig], list[Path]]
 
 
@@ -119,7 +121,7 @@ class SiteIndex:
         except (OSError, ValueError):
             return None
 
-    def note(self, post: Post) -> None:
+    def note(self, post: Source) -> None:
         """Record a post loaded elsewhere (a push, a scan), so that building the index skips its file."""
         rel = self.rel(post.path)
         try:
@@ -178,7 +180,7 @@ class SiteIndex:
                 self._by_key.get(key, set()).discard(rel)
 
     # --- questions ----------------------------------------------------------------------------
-    def sharing(self, post: Post) -> list[Entry]:
+    def sharing(self, post: Source) -> list[Entry]:
         """Other source files whose post has this post's URL or id (each checked against the disk)."""
         with self.lock:
             self.build()
@@ -227,7 +229,7 @@ class SiteIndex:
             return known is not None and known.listed
 
 
-def unique(posts: list[Post], site: SiteConfig) -> tuple[list[Post], list[tuple[Path, PostError]]]:
+def unique(posts: list[S], site: SiteConfig) -> tuple[list[S], list[tuple[Path, PostError]]]:
     """`posts` without those that share a canonical URL or an id with another post of the site.
 
     Both posts of a pair are stopped (never sent), each with an error naming both files; the
@@ -236,7 +238,7 @@ def unique(posts: list[Post], site: SiteConfig) -> tuple[list[Post], list[tuple[
     index = index_for(site)
     for post in posts:
         index.note(post)
-    by_key: dict[str, list[Post]] = {}
+    by_key: dict[str, list[S]] = {}
     for post in posts:
         for key in dict.fromkeys((url_key(post.url), "id:" + post.id)):
             by_key.setdefault(key, []).append(post)
@@ -255,7 +257,7 @@ def unique(posts: list[Post], site: SiteConfig) -> tuple[list[Post], list[tuple[
     return [p for p in posts if id(p) not in clash], errors
 
 
-def _shared(key: str, post: Post) -> str:
+def _shared(key: str, post: Source) -> str:
     return f"same id {post.id}" if key.startswith("id:") else f"same URL {post.url}"
 
 

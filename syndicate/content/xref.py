@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from syndicate.content.markdown.source import Source
 from syndicate.content.siteindex import Entry, SiteIndex, index_for, logical, source_exts
+from syndicate.content.source import Source
 
 # Stands in the Markdown for the URL of a link whose post does not exist: the link pass removes
 # the link and keeps its text (a private-use character, never in a URL).

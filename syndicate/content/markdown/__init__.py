@@ -28,7 +28,7 @@ from syndicate.content.markdown.shortcodes import expand_hugo, expand_zola, has_
 from syndicate.errors import PostError
 
 if TYPE_CHECKING:
-    from syndicate.content.markdown.source import Source
+    from syndicate.content.source import Source
 
 __all__ = ["RENDERER", "Dialect", "Document", "Embed", "EmbedStyle", "prepare"]
 

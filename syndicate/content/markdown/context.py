@@ -16,7 +16,7 @@ from syndicate.content.markdown.document import CodeRange, Embed
 from syndicate.content.markdown.embed import EMBED_CLOSE, EMBED_OPEN
 
 if TYPE_CHECKING:
-    from syndicate.content.markdown.source import Source
+    from syndicate.content.source import Source
 
 PROTECT_OPEN, PROTECT_CLOSE = "\ue000", "\ue001"
 PROTECTED = re.compile("\ue000(\\d+)\ue001")

@@ -26,7 +26,7 @@ import yaml
 from syndicate.content.frontmatter import BoundedSafeLoader
 
 if TYPE_CHECKING:
-    from syndicate.content.markdown.source import Source
+    from syndicate.content.source import Source
 
 
 @dataclass(frozen=True)

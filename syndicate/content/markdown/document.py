@@ -10,8 +10,8 @@ from syndicate.content.markdown.dialect import DEFAULT, Dialect
 from syndicate.content.markdown.embed import Embed, EmbedStyle
 
 if TYPE_CHECKING:
-    from syndicate.content.markdown.source import Image
     from syndicate.content.markdown.tree import Node
+    from syndicate.content.source import Image
 
 
 CodeRange = tuple[int, int, str]  # start, end, "block" | "span"

@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 from syndicate.content.markdown.builtins import post_link, vimeo_id, youtube_id
 from syndicate.content.markdown.context import Context
 from syndicate.content.markdown.sanitize import maybe_unsafe, unsafe_scheme, warn_unsafe
-from syndicate.content.markdown.source import Image
 from syndicate.content.permalinks import site_info
 from syndicate.content.resolve import SiteFiles, served_path
+from syndicate.content.source import Image
 from syndicate.content.xref import DEAD
 
 # Before expansion only: script/style bodies and comments hold `{{ }}` and `{% %}` that are not ours

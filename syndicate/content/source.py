@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 class Source(Protocol):
     """A post as the pipeline sees it (`syndicate.content.post.Post` is one)."""
 
+    id: str
     path: Path
     title: str
     slug: str
@@ -24,6 +25,7 @@ class Source(Protocol):
     body: str
     site: SiteConfig
     format: str
+    draft: bool
     lang: str | None
     front_matter: dict[str, Any]
 
