@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from connectors.common import is_http_url
-from syndicate.auth import Auth, account_of
+from syndicate.auth import Account, Auth, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.plain import plain_field
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -44,15 +46,13 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
+from syndicate.engine.fitting import shape_tags, tag_names, title_of
 from syndicate.errors import AuthFailed, MediaError, NotFound, Permanent
-from syndicate.fitting import shape_tags, tag_names, title_of
-from syndicate.markdown.plain import plain_field
-from syndicate.text import truncate
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 ADMIN = "/ghost/api/admin"
 POSTS = ADMIN + "/posts/"
@@ -122,7 +122,7 @@ class GhostToken(Auth):
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         account, now = account_of(conn), self.clock()
         with self._lock:
@@ -134,7 +134,7 @@ class GhostToken(Auth):
         version = str(conn.option("accept_version") or ACCEPT_VERSION)
         return url, {**headers, "Authorization": "Ghost " + hit[0], "Accept-Version": version}
 
-    def invalidate(self, conn: Connector) -> None:
+    def invalidate(self, conn: Account) -> None:
         with self._lock:
             self._tokens.pop(account_of(conn), None)
 

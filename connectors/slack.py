@@ -44,8 +44,9 @@ from connectors.slack_text import (
     permalink_ids,
     webhook_parts,
 )
-from syndicate.auth import Auth
+from syndicate.auth import Account, Auth
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -66,15 +67,14 @@ from syndicate.contract import (
     TextLimit,
     Transient,
 )
-from syndicate.social import FIELDS, checked, plain, social_template
-from syndicate.text import truncate
+from syndicate.engine.social import FIELDS, checked, plain, social_template
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 DEFAULT_BASE = "https://slack.com/api"
 POST_MESSAGE = "/chat.postMessage"
@@ -149,7 +149,7 @@ class SlackAuth(Auth):
 
     secrets = ("bot_token", "webhook_url")
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         if url.startswith(WEBHOOK):
             raw = conn.secret("webhook_url")

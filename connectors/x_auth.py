@@ -18,9 +18,9 @@ import base64
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from syndicate.auth import Auth, OAuth1, Refreshing
+from syndicate.auth import Account, Auth, OAuth1, Refreshing
 from syndicate.contract import AuthFailed, Connector, Transient
-from syndicate.tokens import Token
+from syndicate.state.tokens import Token
 
 if TYPE_CHECKING:
     import httpx
@@ -44,14 +44,14 @@ class XAuth(Auth):
     def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
         return ("api_key", "api_secret", "access_token", "access_secret", "refresh_token", "client_secret")
 
-    def mode(self, conn: Connector) -> Auth:
+    def mode(self, conn: Account) -> Auth:
         return self.oauth2 if conn.option("refresh_token") else self.oauth1
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         return self.mode(conn).apply(conn, url, headers, method=method, form=form)
 
-    def invalidate(self, conn: Connector) -> None:
+    def invalidate(self, conn: Account) -> None:
         self.mode(conn).invalidate(conn)
 
 

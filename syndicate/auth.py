@@ -22,12 +22,36 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from syndicate.contract import Connector
-    from syndicate.tokens import Token, TokenStore
+    from syndicate.state.tokens import Token, TokenStore
+
+
+class Account(Protocol):
+    """What an `Auth` reads of the connector it signs for (`syndicate.contract.Connector` is one).
+
+    A protocol, not the class: the contract holds an `Auth`, so the auth must not import the contract.
+    """
+
+    tokens: Any
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def auth(self) -> Auth | None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def base(self) -> str: ...
+
+    def option(self, key: str, default: Any = None) -> Any: ...
+
+    def secret(self, key: str) -> str: ...
 
 
 class Auth:
@@ -37,11 +61,11 @@ class Auth:
     signs_query = False  # True: the query string is part of a signature (apply gets the full URL)
     secrets: tuple[str, ...] = ()
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         raise NotImplementedError
 
-    def invalidate(self, conn: Connector) -> None:
+    def invalidate(self, conn: Account) -> None:
         """Forget a cached session (it was refused); the next `apply` logs in again."""
 
 
@@ -53,7 +77,7 @@ class Bearer(Auth):
     def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.option,)
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         return url, {**headers, "Authorization": "Bearer " + conn.secret(self.option)}
 
@@ -67,7 +91,7 @@ class HeaderKey(Auth):
     def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.option,)
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         return url, {**headers, self.header: conn.secret(self.option)}
 
@@ -81,7 +105,7 @@ class Basic(Auth):
     def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.password_option,)
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         pair = f"{conn.option(self.user_option) or ''}:{conn.secret(self.password_option)}"
         return url, {**headers, "Authorization": "Basic " + base64.b64encode(pair.encode()).decode("ascii")}
@@ -97,7 +121,7 @@ class TokenInUrl(Auth):
     def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.option,)
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         return url.replace("{token}", conn.secret(self.option)), headers
 
@@ -115,7 +139,7 @@ class Session(Auth):
     def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
         return self.secret_options
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         cache = conn.tokens if conn.tokens is not None else _LOCAL
         token = cache.get(account_of(conn))
@@ -125,7 +149,7 @@ class Session(Auth):
             token = value
         return url, {**headers, self.header: self.scheme + token}
 
-    def invalidate(self, conn: Connector) -> None:
+    def invalidate(self, conn: Account) -> None:
         cache = conn.tokens if conn.tokens is not None else _LOCAL
         cache.drop(account_of(conn))
 
@@ -148,7 +172,7 @@ class OAuth1(Auth):
     def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.consumer_secret, self.token_secret, self.token)
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         header = oauth1_header(
             method=method, url=url, form=form,
@@ -203,7 +227,7 @@ class Refreshing(Auth):
     def secrets(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.seed, *self.extra_secrets)
 
-    def current(self, conn: Connector, *, refused: str | None = None) -> Token:
+    def current(self, conn: Account, *, refused: str | None = None) -> Token:
         """The token to use now, renewed under the store's lock when it is not good (or was `refused`)."""
         store = _store(conn)
         account = account_of(conn)
@@ -228,7 +252,7 @@ class Refreshing(Auth):
 
         return store.refresh(account, make, still_good=good)
 
-    def apply(self, conn: Connector, url: str, headers: dict[str, str], *, method: str = "GET",
+    def apply(self, conn: Account, url: str, headers: dict[str, str], *, method: str = "GET",
               form: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
         token = self.current(conn)
         if self.param:
@@ -237,14 +261,14 @@ class Refreshing(Auth):
             return urlunsplit(parts._replace(query=query)), headers
         return url, {**headers, self.header: self.scheme + token.value}
 
-    def invalidate(self, conn: Connector) -> None:
+    def invalidate(self, conn: Account) -> None:
         store = _store(conn)
         token = store.get(account_of(conn))
         if token is not None:
             self.current(conn, refused=token.value)
 
 
-def _store(conn: Connector) -> TokenStore:
+def _store(conn: Account) -> TokenStore:
     store = getattr(conn, "token_store", None)
     if store is None:
         from syndicate.errors import AuthFailed
@@ -253,7 +277,7 @@ def _store(conn: Connector) -> TokenStore:
     return store
 
 
-def account_of(conn: Connector) -> str:
+def account_of(conn: Account) -> str:
     """One key per account: type (or `account_kind`), base URL and a short hash of its credentials (never them)."""
     names = conn.auth.secrets if conn.auth is not None else ()
     material = "\x00".join(

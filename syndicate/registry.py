@@ -7,9 +7,13 @@ warning instead of taking the others down.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
 
+from syndicate import config
 from syndicate.contract import Connector
 
 GROUP = "syndicate.connectors"
@@ -80,3 +84,28 @@ def get(kind: str) -> type[Connector]:
         return available()[kind]
     except KeyError:
         raise KeyError(f"unknown connector type {kind!r}") from None
+
+
+class _Catalog:
+    """This registry as the `syndicate.config.Catalog` a config's targets are checked against."""
+
+    def get(self, kind: str) -> type[Connector]:
+        return get(kind)
+
+    def available(self) -> dict[str, type[Connector]]:
+        return available()
+
+
+CATALOG = _Catalog()
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None, *, check_connectors: bool = True,
+                **options: Any) -> config.Config:
+    """Read a config file, then check each target against its connector (the config parses first:
+    `syndicate.config` never imports the registry; whoever loads a config calls it through here)."""
+    return config.load_config(path, env, catalog=CATALOG if check_connectors else None, **options)
+
+
+def reference() -> str:
+    """The Markdown reference of `syndicate.toml`, with every installed connector's keys."""
+    return config.reference(CATALOG)

@@ -4,14 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from syndicate.cli import app
-from syndicate.config import reference
+from syndicate.registry import reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_config_reference_is_generated_from_the_schema() -> None:
     on_disk = (ROOT / "docs" / "config.md").read_text(encoding="utf-8")
-    assert on_disk == reference(), "regenerate: python -c 'from syndicate.config import reference; print(reference(), end=\"\")' > docs/config.md"
+    assert on_disk == reference(), "regenerate: python -c 'from syndicate.registry import reference; print(reference(), end=\"\")' > docs/config.md"
 
 
 def test_the_readme_starts_with_the_two_commands_and_names_every_command() -> None:

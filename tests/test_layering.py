@@ -1,8 +1,11 @@
-"""The package's shape: no import cycle (lazy imports included), and the engine knows no platform.
+"""The package's shape: the flow in the folders, arrows one way, no import cycle, and no platform in the engine.
 
-Imports are read from the source with `ast`: module-level and function-level
-alike, so an import moved into a function to dodge a cycle still counts.
-Only `if TYPE_CHECKING:` blocks are left out (they never run).
+Imports are read from the source with `ast`: module-level, function-level and
+`if TYPE_CHECKING:` alike, so neither an import moved into a function nor a
+type-only one can hide an arrow. The layers, top to bottom (docs/architecture.md):
+
+    cli, testing  ->  triggers  ->  engine  ->  contract (contract, auth, registry)
+                  ->  content | state  ->  config  ->  errors
 """
 from __future__ import annotations
 
@@ -24,22 +27,12 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
 def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     is_package = path.name == "__init__.py"
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            for child in node.orelse:
-                visit(child)
-            return
         if isinstance(node, ast.Import):
             for alias in node.names:
                 found.add(alias.name)
@@ -56,6 +49,9 @@ def _imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
             visit(child)
 
     visit(tree)
+    # importing a.b.c runs the package a.b's __init__ first: an arrow to it too, unless the importer is inside it
+    packages = {".".join(m.split(".")[:i]) for m in found for i in range(2, m.count(".") + 1)}
+    found |= {p for p in packages if not (name == p or name.startswith(p + "."))}
     return {m for m in found if m in known and m != name}
 
 
@@ -105,3 +101,68 @@ def test_the_engine_imports_no_platform_module() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+# each layer may import its own and the layers below it, never one above
+LAYERS = ["errors", "config", "content|state", "contract", "engine", "triggers", "cli"]
+ROOT_LAYER = {"syndicate": "errors", "syndicate._moved": "errors", "syndicate.errors": "errors",
+              "syndicate.contract": "contract", "syndicate.auth": "contract", "syndicate.registry": "contract",
+              "syndicate.cli": "cli", "syndicate.testing": "cli"}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if parts[0] == "connectors":
+        return "cli"  # plugins: loaded by the registry through entry points, never imported by the package
+    if module in ROOT_LAYER:
+        return ROOT_LAYER[module]
+    if parts[1] in {"cli", "contract"}:  # a package of its own once split
+        return ROOT_LAYER[".".join(parts[:2])]
+    return {"content": "content|state", "state": "content|state"}.get(parts[1], parts[1])
+
+
+def rank(module: str) -> int:
+    return LAYERS.index(layer(module))
+
+
+def test_every_module_sits_in_a_layer() -> None:
+    unplaced = [name for name in _modules() if layer(name) not in LAYERS]
+    assert not unplaced, f"not in triggers/, engine/, content/, state/, config/ or the root's own list: {unplaced}"
+
+
+def test_every_arrow_points_down() -> None:
+    upward = [f"{name} -> {dep}" for name, deps in _graph().items() for dep in deps if rank(dep) > rank(name)]
+    assert not upward, "imports against the flow:\n" + "\n".join(sorted(upward))
+
+
+def test_content_and_state_know_nothing_of_each_other_or_of_platforms() -> None:
+    for name, deps in _graph().items():
+        if name.startswith(("syndicate.content", "syndicate.state")):
+            other = "syndicate.state" if name.startswith("syndicate.content") else "syndicate.content"
+            bad = {d for d in deps if d.startswith((other, "syndicate.engine", "connectors"))}
+            assert not bad, f"{name} imports {bad}"
+
+
+def test_config_parses_without_the_registry() -> None:
+    for name, deps in _graph().items():
+        if name.startswith("syndicate.config"):
+            assert "syndicate.registry" not in deps and "syndicate.contract" not in deps, f"{name} imports {deps}"
+
+
+def test_no_module_imports_an_old_path() -> None:
+    from syndicate._moved import MOVED
+
+    known = _modules()
+    for name, path in known.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            old = [n for n in names if any(n == o or n.startswith(o + ".") for o in MOVED)]
+            assert not old, f"{name} imports {old} by its old path"
+
+
+def test_the_layer_rule_catches_an_upward_arrow() -> None:
+    assert rank("syndicate.engine.runner") > rank("syndicate.content.post") > rank("syndicate.config.schema")
+    assert rank("syndicate.content.loader") == rank("syndicate.state.ledger.store")
+    assert rank("syndicate.triggers.webhook.app") > rank("syndicate.engine.tasks")

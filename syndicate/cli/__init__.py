@@ -1,0 +1,15 @@
+"""The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, serve, worker, beat.
+
+One module per command group: `app` (the Typer app, shared options, config and ledger), `send`
+(preview, push, retry, resolve, baseline), `status`, `service` (watch, serve, worker, beat).
+
+Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
+Human output is Rich; every piece of text that comes from a post, a path or a
+message is passed as plain `Text`, never as markup, so brackets print as
+written. `--json` is for scripts. Heavy modules (SQLAlchemy, Celery, Pillow,
+the connectors) are imported only by the commands that need them.
+"""
+from syndicate.cli import send, service, status  # noqa: F401  each registers its commands on `app`
+from syndicate.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,4 @@
+"""`python -m syndicate.cli`."""
+from syndicate.cli import main
+
+main()

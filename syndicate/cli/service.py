@@ -1,0 +1,147 @@
+"""The long-running commands: watch, serve, worker, beat."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+
+from syndicate.triggers import output
+from syndicate.triggers.output import emit_results, say
+
+if TYPE_CHECKING:
+    pass
+from syndicate.cli.app import ConfigOpt, _config, _fail, _ledger, _logged, _safe_url, _since, _watcher, app
+
+
+@app.command()
+def watch(
+    once: bool = typer.Option(False, "--once", help="one reconcile scan, applied, then exit (cron, CI)"),
+    backfill: bool = typer.Option(False, "--backfill", help="first start: send every existing post"),
+    baseline_: bool = typer.Option(False, "--baseline", help="first start: record existing posts, send none"),
+    since: Optional[str] = typer.Option(None, "--since", help="with --baseline: only posts dated before DATE"),
+    config_path: Optional[Path] = ConfigOpt,
+    as_json: bool = typer.Option(False, "--json", help="with --once: machine-readable output (the log on stderr)"),
+) -> None:
+    """Follow the site's files: new, edited, moved, unpublished and deleted posts reach every target."""
+    from syndicate.triggers.watch import Refused
+
+    if backfill and baseline_:
+        raise _fail("--backfill or --baseline, not both")
+    if since and not baseline_:
+        raise _fail("--since goes with --baseline")
+    if as_json and not once:
+        raise _fail("--json goes with --once")
+    w = _watcher(config_path, first_run="backfill" if backfill else "baseline" if baseline_ else None,
+                 since=_since(since), stderr=as_json)
+    try:
+        if once:
+            scan = w.reconcile(first=True)
+            errors = [(Path(p), e) for p, e in scan.errors]
+            if as_json:
+                emit_results(w.results, errors, _logged.messages)
+            else:
+                say((output.summary(w.results), "bold"))
+            # held deletions wait for a person (`push --apply-deletes`), as a failure does
+            raise typer.Exit(1 if w.failures or scan.held else 0)
+        raise typer.Exit(w.run())
+    except Refused as exc:
+        raise _fail(str(exc), label="refused") from None
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="the address to listen on"),
+    port: int = typer.Option(8080, "--port", help="the port to listen on"),
+    proxy_headers: bool = typer.Option(False, "--proxy-headers",
+                                       help="honour X-Forwarded-* from [webhook] trusted_proxies only"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Serve the git host's push webhook: each push syncs exactly what it changed (docs/webhook.md)."""
+    from syndicate.triggers.webhook.app import Service, create_app
+    from syndicate.triggers.webhook.guard import serve as run
+
+    config = _config(config_path, strict=True)
+    if config.webhook is None:
+        raise _fail("no [webhook] section: `serve` needs at least secret and repo (docs/webhook.md)")
+    if config.broker:
+        from syndicate.engine.tasks import check_broker, configure
+
+        configure(config)
+        problem = check_broker()
+        if problem:
+            raise _fail(f"the broker {_safe_url(config.broker)} does not answer ({problem}); "
+                        "start it, or remove [queue] broker to sync in this process")
+    service = Service(config)  # a clear error before listening: no git, an empty secret, an unknown branch
+    logging.getLogger("syndicate").setLevel(logging.INFO)  # each sync says what it sent
+    say(f"serving the webhook for {service.name} ({service.branch}) on http://{host}:{port}/hooks/HOST")
+    trusted = ",".join(config.webhook.trusted_proxies)
+    run(create_app(service=service), service.guard, host=host, port=port, proxy_headers=proxy_headers,
+        trusted=trusted if proxy_headers else "")
+
+
+def _worker_app(config_path: Optional[Path]) -> Any:
+    import os
+
+    config = _config(config_path, strict=True)
+    if not config.broker:
+        raise _fail("no broker: set [queue] broker in syndicate.toml or $SYNDICATE_BROKER_URL")
+    _ledger(config).dispose()  # a ledger refused to this site: said at start, not once per task
+    if config.path:
+        os.environ["SYNDICATE_CONFIG"] = str(config.path)  # for the pool's child processes
+    from syndicate.engine.tasks import configure
+
+    return configure(config)
+
+
+@app.command()
+def worker(
+    pool: str = typer.Option("threads", help="threads (default: the tasks wait on HTTP), prefork, solo"),
+    concurrency: int = typer.Option(16, "--concurrency", "-C", help="tasks at once"),
+    beat: bool = typer.Option(False, "--beat", "-B", help="also run the periodic jobs"),
+    loglevel: str = typer.Option("info", "--loglevel", "-l"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Start a Celery worker (the same as `celery -A syndicate.engine.tasks worker`)."""
+    celery_app = _worker_app(config_path)
+    argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
+    if beat:
+        argv += ["-B", f"--schedule={_beat_schedule(celery_app)}"]
+    raise typer.Exit(_celery(celery_app, argv))
+
+
+@app.command()
+def beat(
+    loglevel: str = typer.Option("info", "--loglevel", "-l"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """Run the periodic jobs: enqueue deferred rows and future posts when they become due."""
+    celery_app = _worker_app(config_path)
+    raise typer.Exit(_celery(celery_app, ["beat", f"--loglevel={loglevel}", f"--schedule={_beat_schedule(celery_app)}"]))
+
+
+def _celery(celery_app: Any, argv: list[str]) -> int:
+    """Run a `celery` command on our app and return its exit code.
+
+    `app.worker_main` and `app.start` drop it, so a worker that stopped on an
+    unrecoverable error (or a cold shutdown) would exit 0 and look finished to a supervisor.
+    """
+    from celery.bin.celery import celery as command
+
+    command.params[0].default = celery_app
+    try:
+        code = command.main(args=argv, standalone_mode=False, auto_envvar_prefix="CELERY")
+    finally:
+        command.params[0].default = None
+    return code if isinstance(code, int) else 0
+
+
+def _beat_schedule(celery_app: Any) -> str:
+    """The beat's schedule file, in the data directory (never inside a read-only site)."""
+    from syndicate.engine.tasks import _shared
+
+    config = _shared["config"]
+    folder = Path(config.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / "celerybeat-schedule")
