@@ -774,6 +774,46 @@ def serve(
         trusted=trusted if proxy_headers else "")
 
 
+@app.command()
+def doctor(
+    config_path: Optional[Path] = ConfigOpt,
+    as_json: bool = JsonOpt,
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="seconds each check may take"),
+) -> None:
+    """Check the config, credentials, tokens, broker, ledger, Redis, site and images; say what to fix."""
+    from syndicate import doctor as doc
+    from syndicate.config import find_config, load_config
+    from syndicate.permalinks import check_site
+
+    try:
+        config = load_config(find_config(config_path), strict=True, readonly=True)
+        check_site(config.site)
+    except ConfigError as exc:
+        if as_json:
+            emit_json({"ok": False, "summary": {"fail": 1}, "checks": [
+                {"check": "config", "what": "syndicate.toml", "state": "fail", "detail": str(exc),
+                 "fix": "correct the file and keys named"}]})
+        raise _fail(str(exc), label="config error") from None
+    report = doc.diagnose(config, timeout=timeout)
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        _doctor_table(report)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+_DOCTOR_STYLES = {"ok": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
+
+
+def _doctor_table(report: Any) -> None:
+    """`doctor`'s rows: check, what, state, and what was seen with how to fix it."""
+    rows = [[(f.check, ""), (f.what, ""), (f.state, _DOCTOR_STYLES.get(f.state, "")),
+             (f.detail + (f"; to fix: {f.fix}" if f.fix and f.state in ("warn", "fail") else ""), "")]
+            for f in report.findings]
+    output.table(("check", "what", "state", "detail / how to fix"), rows)
+    say((report.summary(), "bold red" if report.failed else "bold"))
+
+
 def _worker_app(config_path: Optional[Path]) -> Any:
     import os
 
