@@ -334,8 +334,9 @@ def _credentials(syn: Syndicator, name: str) -> list[Finding]:
     keys = ", ".join(_secret_keys(syn.config, name)) or "the credentials"
     try:
         request = conn.build_verify()
-    except SyndicateError as exc:
-        return [Finding("credentials", name, "fail", f"cannot build the check: {exc}", f"check [targets.{name}]")]
+    except Exception as exc:  # a connector that must ask first (Micropub discovers its endpoint)
+        return [Finding("credentials", name, "fail", f"cannot build the check: {type(exc).__name__}: {exc}",
+                        f"check [targets.{name}] (base_url, and that the site answers)")]
     if request is None:
         return [Finding("credentials", name, "skip",
                         f"{conn.type}: no read proves these credentials (anything sent is posted)")]
@@ -638,7 +639,8 @@ def _image(syn: Syndicator, media: Any, image: Image, role: Literal["cover", "in
         return Finding("images", what, "ok", f"{said}; the targets upload it from {local.name}")
     names = ", ".join(fetchers)
     if media.rehost_store is None:
-        return Finding("images", what, "fail", f"{said}; {names} fetch images by URL",
+        verb = "fetches" if len(fetchers) == 1 else "fetch"
+        return Finding("images", what, "fail", f"{said}; {names} {verb} images by URL",
                        "deploy the site, or configure [media.rehost]")
     policy = next((p for p in (syn.connector(n).limits.media for n in fetchers) if p is not None), None)
     if policy is None:
