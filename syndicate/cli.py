@@ -1,4 +1,4 @@
-"""The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, serve, worker, beat.
+"""The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, serve, worker, beat, doctor.
 
 Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
 Human output is Rich; every piece of text that comes from a post, a path or a

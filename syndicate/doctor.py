@@ -233,6 +233,7 @@ def diagnose(config: Config, *, now: datetime | None = None, timeout: float = DE
     tasks.append(("redis", "[queue] redis", lambda: [_redis(config, timeout)]))
     tasks.append(("ledger", "[state] url", lambda: [_ledger(config, timeout)]))
     client = _page_client(config, timeout)
+    media: Any = None
     tasks.append(("site", config.site.url, lambda: [_site(client, config.site.url)]))
     tasks.append(("canonical", "newest post", lambda: [_canonical(client, sample, older)]))
     if sample is not None:
@@ -247,8 +248,12 @@ def diagnose(config: Config, *, now: datetime | None = None, timeout: float = DE
                           lambda image=image, role=role: [_image(syn, media, image, role, fetchers)]))  # type: ignore[misc]
     try:
         report.findings += run_all(tasks, timeout)
-    finally:
+    finally:  # a check still running past its deadline fails on a closed client: it was already said
         client.close()
+        if http is None:
+            syn.http.close()
+        if media is not None and not isinstance(media, Exception):
+            media.close()
     for f in report.findings:
         f.what, f.detail, f.fix = scrub(f.what), scrub(f.detail), scrub(f.fix)
     report.findings.sort(key=lambda f: ORDER.index(f.check) if f.check in ORDER else len(ORDER))
