@@ -22,9 +22,9 @@ from connectors.atproto import rich_text
 from connectors.bluesky import Bluesky
 from syndicate.config import Secret, TargetConfig
 from syndicate.contract import SendContext
-from syndicate.fitting import fit_draft
-from syndicate.markdown import prepare
-from syndicate.post import Post
+from syndicate.engine.fitting import fit_draft
+from syndicate.content.markdown import prepare
+from syndicate.content.post import Post
 
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 

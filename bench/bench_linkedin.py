@@ -25,8 +25,8 @@ from connectors.linkedin import LinkedIn
 from connectors.mastodon import Mastodon
 from syndicate.config import Secret, TargetConfig
 from syndicate.contract import Connector, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.post import Post
+from syndicate.engine.fitting import fit_draft
+from syndicate.content.post import Post
 
 
 def serve(pipe: Any) -> None:

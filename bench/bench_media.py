@@ -45,7 +45,7 @@ def naive(data: bytes) -> tuple[bytes, tuple[int, int]]:
 
 def ours(data: bytes) -> tuple[bytes, tuple[int, int]]:
     from syndicate.contract import MediaPolicy
-    from syndicate.media import fit
+    from syndicate.content.media import fit
 
     f = fit(data, MediaPolicy(max_bytes=MAX_BYTES, max_width=MAX_SIDE, max_height=MAX_SIDE, formats=("jpeg", "png")))
     return f.data, (f.width, f.height)
@@ -57,7 +57,7 @@ def child(method: str, path: str, runs: int) -> None:
     import PIL.Image  # noqa: F401  (imports counted in the baseline)
 
     import syndicate.contract
-    import syndicate.media  # noqa: F401
+    import syndicate.content.media  # noqa: F401
 
     base = reset_peak()
     times = []

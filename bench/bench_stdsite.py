@@ -26,8 +26,8 @@ from connectors.mastodon import Mastodon
 from connectors.standard_site import StandardSite
 from syndicate.config import Secret, TargetConfig
 from syndicate.contract import Connector, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.post import Post
+from syndicate.engine.fitting import fit_draft
+from syndicate.content.post import Post
 
 
 def serve(pipe: Any) -> None:

@@ -35,13 +35,13 @@ from syndicate.contract import (
     TagRules,
     Transient,
 )
-from syndicate.fitting import shape_tags, tag_names, title_of
-from syndicate.markdown.plain import plain_field
+from syndicate.engine.fitting import shape_tags, tag_names, title_of
+from syndicate.content.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 ACCEPT = "application/vnd.forem.api-v1+json"
 ARTICLES = "/articles"

@@ -45,14 +45,14 @@ from syndicate.contract import (
     raise_for_status,
 )
 from syndicate.errors import AuthFailed, MediaError, NotFound, Permanent
-from syndicate.fitting import shape_tags, tag_names, title_of
-from syndicate.markdown.plain import plain_field
-from syndicate.text import truncate
+from syndicate.engine.fitting import shape_tags, tag_names, title_of
+from syndicate.content.markdown.plain import plain_field
+from syndicate.content.text import truncate
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 ADMIN = "/ghost/api/admin"
 POSTS = ADMIN + "/posts/"

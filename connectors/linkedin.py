@@ -56,14 +56,14 @@ from syndicate.contract import (
     raise_for_status,
     retry_after_from,
 )
-from syndicate.social import DEFAULT, FIELDS, checked, plain, social_template
-from syndicate.text import truncate
+from syndicate.engine.social import DEFAULT, FIELDS, checked, plain, social_template
+from syndicate.content.text import truncate
 
 if TYPE_CHECKING:
     import httpx
 
     from syndicate.contract import FittedMedia
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 log = logging.getLogger(__name__)
 

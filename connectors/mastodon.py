@@ -44,14 +44,14 @@ from syndicate.contract import (
     TextLimit,
     Transient,
 )
-from syndicate.fitting import checked_template
-from syndicate.social import social_template
-from syndicate.text import count, truncate
+from syndicate.engine.fitting import checked_template
+from syndicate.engine.social import social_template
+from syndicate.content.text import count, truncate
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 INSTANCE = "/api/v2/instance"
 STATUSES = "/api/v1/statuses"

@@ -64,14 +64,14 @@ from syndicate.contract import (
     retry_after_from,
 )
 from syndicate.errors import MediaRefused, MediaUnavailable
-from syndicate.fitting import shape_tags, tag_names
-from syndicate.social import FIELDS, checked, plain, social_template
-from syndicate.text import find_urls
+from syndicate.engine.fitting import shape_tags, tag_names
+from syndicate.engine.social import FIELDS, checked, plain, social_template
+from syndicate.content.text import find_urls
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 NOTE_MAX = 300  # micro.blog timeline: a post with no title is shown in full up to 300 characters
 # micro.blog counts the text of the HTML, not its tags: a link shows at most this many characters

@@ -66,15 +66,15 @@ from syndicate.contract import (
     TextLimit,
     Transient,
 )
-from syndicate.social import FIELDS, checked, plain, social_template
-from syndicate.text import truncate
+from syndicate.engine.social import FIELDS, checked, plain, social_template
+from syndicate.content.text import truncate
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 DEFAULT_BASE = "https://slack.com/api"
 POST_MESSAGE = "/chat.postMessage"

@@ -61,15 +61,15 @@ from syndicate.contract import (
     Transient,
     retry_after_from,
 )
-from syndicate.social import DEFAULT, checked, social_template
-from syndicate.text import ELLIPSIS
+from syndicate.engine.social import DEFAULT, checked, social_template
+from syndicate.content.text import ELLIPSIS
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 DEFAULT_BASE = "https://api.telegram.org"
 METHOD = "/bot{token}/"  # + the method's name; "{token}" is filled by the auth, never shown

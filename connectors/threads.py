@@ -52,14 +52,14 @@ from syndicate.contract import (
     raise_for_status,
     retry_after_from,
 )
-from syndicate.fitting import tag_names
-from syndicate.schema import Duration
-from syndicate.social import FIELDS, checked, social_template
+from syndicate.engine.fitting import tag_names
+from syndicate.config.schema import Duration
+from syndicate.engine.social import FIELDS, checked, social_template
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 CONTAINERS = "/{version}/{user}/threads"
 PUBLISH = "/{version}/{user}/threads_publish"

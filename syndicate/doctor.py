@@ -54,8 +54,8 @@ if TYPE_CHECKING:
     import httpx
 
     from syndicate.config import Config
-    from syndicate.post import Image, Post
-    from syndicate.runner import Syndicator
+    from syndicate.content.post import Image, Post
+    from syndicate.engine.runner import Syndicator
 
 State = Literal["ok", "warn", "fail", "skip"]
 STATES: tuple[State, ...] = ("fail", "warn", "ok", "skip")
@@ -111,7 +111,7 @@ class Scrub:
 
     def __init__(self, config: Config) -> None:
         from syndicate.config import Secret
-        from syndicate.runner import Redactor
+        from syndicate.engine.runner import Redactor
 
         self._targets = Redactor(config)
         values: set[str] = set()
@@ -201,7 +201,7 @@ def run_all(tasks: list[Task], timeout: float) -> list[Finding]:
 def diagnose(config: Config, *, now: datetime | None = None, timeout: float = DEFAULT_TIMEOUT,
              http: httpx.Client | None = None) -> Report:
     """Every check of `config`, as a report whose texts hold no secret. `now` is the clock the notices read."""
-    from syndicate.ledger import utcnow
+    from syndicate.state.ledger import utcnow
 
     now = now or utcnow()
     scrub = Scrub(config)
@@ -263,7 +263,7 @@ def diagnose(config: Config, *, now: datetime | None = None, timeout: float = DE
 def _syndicator(config: Config, timeout: float, http: httpx.Client | None) -> Syndicator:
     import httpx
 
-    from syndicate.runner import Syndicator
+    from syndicate.engine.runner import Syndicator
 
     if http is None:
         from syndicate import __version__
@@ -285,7 +285,7 @@ def _rel(config: Config, post: Post) -> str:
 
 def _sample(config: Config, now: datetime) -> tuple[Post | None, Post | None, str]:
     """The newest published post and the one before it (the site's own files), and a problem reading them."""
-    from syndicate.loader import load_posts
+    from syndicate.content.loader import load_posts
 
     try:
         posts, errors = load_posts(config)
@@ -398,7 +398,7 @@ def _target(syn: Syndicator, name: str, now: datetime) -> list[Finding]:
         out.append(Finding("notice", name, state, notice.message, fix))
     budget = conn.budget
     if budget is not None and not noted:
-        from syndicate.budget import resets_at
+        from syndicate.state.budget import resets_at
 
         stamp = now.timestamp()
         out.append(Finding("budget", name, "ok", f"{budget.left(stamp):.2f} of {budget.limit:.2f} USD left until "
@@ -440,7 +440,7 @@ def _broker(config: Config, timeout: float) -> Finding:
     if url.startswith(("redis://", "rediss://", "unix://")):
         problem = _ping_redis(url, timeout)
     else:
-        from syndicate.tasks import check_broker, configure
+        from syndicate.engine.tasks import check_broker, configure
 
         configure(config)
         problem = check_broker(timeout)
@@ -463,7 +463,7 @@ def _redis(config: Config, timeout: float) -> Finding:
 
 
 def _known_revisions() -> set[str]:
-    from syndicate.ledger.migrate import MIGRATIONS
+    from syndicate.state.ledger.migrate import MIGRATIONS
 
     return {p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py")}
 
@@ -472,9 +472,9 @@ def _ledger(config: Config, timeout: float) -> Finding:
     """The ledger answers, read only: nothing is created, upgraded or joined."""
     import sqlalchemy as sa
 
-    from syndicate.ledger.full import where
-    from syndicate.ledger.migrate import current_revision
-    from syndicate.ledger.schema import HEAD
+    from syndicate.state.ledger.full import where
+    from syndicate.state.ledger.migrate import current_revision
+    from syndicate.state.ledger.schema import HEAD
 
     url = config.state_url
     shown = where(url)
@@ -528,10 +528,10 @@ def _site_conflict(engine: Any, config: Config, shown: str) -> str | None:
     """What `push` would refuse: this ledger already holds another site's rows and is not shared."""
     import sqlalchemy as sa
 
-    from syndicate.ledger.sites import refusal
+    from syndicate.state.ledger.sites import refusal
 
     try:
-        from syndicate.ledger.sites import members
+        from syndicate.state.ledger.sites import members
 
         known = members(engine)
     except sa.exc.SQLAlchemyError:
@@ -545,7 +545,7 @@ def _site_conflict(engine: Any, config: Config, shown: str) -> str | None:
 def _row_count(engine: Any, site: str) -> int:
     import sqlalchemy as sa
 
-    from syndicate.ledger.schema import rows
+    from syndicate.state.ledger.schema import rows
 
     with engine.connect() as conn:
         try:
@@ -560,8 +560,8 @@ def _row_count(engine: Any, site: str) -> int:
 
 def _page_client(config: Config, timeout: float) -> httpx.Client:
     """The SSRF-safe client (a private site only by `[media] allow`), asking for pages."""
-    from syndicate.media.fetch import safe_client
-    from syndicate.media.safety import AddressPolicy
+    from syndicate.content.media.fetch import safe_client
+    from syndicate.content.media.safety import AddressPolicy
 
     client = safe_client(AddressPolicy.allowing(*config.media.allow), timeout=timeout)
     client.headers["accept"] = "text/html,application/xhtml+xml,*/*;q=0.8"
@@ -610,7 +610,7 @@ def _canonical(client: httpx.Client, sample: Post | None, older: Post | None) ->
 
 
 def _pipeline(config: Config, timeout: float) -> Any:
-    from syndicate.media import pipeline_for
+    from syndicate.content.media import pipeline_for
 
     try:
         media = pipeline_for(config)

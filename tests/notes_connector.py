@@ -21,7 +21,7 @@ from syndicate.contract import (
     Template,
     TextLimit,
 )
-from syndicate.post import Post
+from syndicate.content.post import Post
 
 
 class NotesOptions(TargetOptions):

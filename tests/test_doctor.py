@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from syndicate import doctor
 from syndicate.cli import app
-from syndicate.config import load_config
+from syndicate.registry import load_config
 from tests.fakes import x as fx
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.linkedin import FakeLinkedIn
@@ -193,7 +193,7 @@ def test_a_ledger_of_another_site_is_said_as_push_would_refuse_it(tmp_path: Path
     deploy(public)
     other = make_site(tmp_path / "other", "https://other.example", ledger_url, both(*fakes))
     assert CliRunner().invoke(app, ["status", "--config", str(other)]).exit_code == 0
-    from syndicate.ledger import open_ledger
+    from syndicate.state.ledger import open_ledger
 
     open_ledger(load_config(other)).dispose()  # the other site has joined the ledger
     config = make_site(tmp_path / "site", url, ledger_url, both(*fakes))
@@ -352,7 +352,7 @@ def test_x_says_what_is_left_of_its_monthly_budget_and_a_spent_one_fails(
         budget = [f for f in fresh.findings if f.check == "budget"]
         assert [(f.state, f.detail) for f in budget] == [("ok", "2.00 of 2.00 USD left until 2027-01-01")]
         assert [f.state for f in fresh.findings if f.check == "credentials"] == ["ok"]
-        from syndicate.runner import Syndicator
+        from syndicate.engine.runner import Syndicator
 
         spender = Syndicator(load_config(path)).connector("x").budget
         spender.clock = now.timestamp
