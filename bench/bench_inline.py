@@ -19,10 +19,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from syndicate.engine import inline
-from syndicate.registry import load_config
 from syndicate.content.loader import load_post
+from syndicate.engine import inline
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from tests.harness import write_config, write_site
 
 POSTS = int(sys.argv[1]) if len(sys.argv) > 1 else 21

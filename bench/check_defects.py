@@ -174,11 +174,11 @@ def lay_out(root: Path, with_config: bool, sites: list[Path]) -> list[Path]:
 
 
 def check(sites: list[Path], show: int) -> Counter[str]:
-    from syndicate.registry import load_config
-    from syndicate.engine.fitting import fit_draft
     from syndicate.content.loader import load_posts
+    from syndicate.engine.fitting import fit_draft
     from syndicate.engine.plan import Plan
     from syndicate.engine.runner import Syndicator
+    from syndicate.registry import load_config
 
     counts: Counter[str] = Counter()
     shown = 0

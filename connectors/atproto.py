@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import regex
 
 from syndicate.auth import account_of
+from syndicate.content.text import find_urls
 from syndicate.contract import (
     AuthFailed,
     Connector,
@@ -38,7 +39,6 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.content.text import find_urls
 
 if TYPE_CHECKING:
     import httpx

@@ -20,6 +20,7 @@ from connectors.common import public_images, same_url
 from connectors.forem_liquid import forem_markdown
 from syndicate.auth import HeaderKey
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -36,7 +37,6 @@ from syndicate.contract import (
     Transient,
 )
 from syndicate.engine.fitting import shape_tags, tag_names, title_of
-from syndicate.content.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx

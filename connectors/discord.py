@@ -38,6 +38,8 @@ from connectors.discord_text import (
 )
 from syndicate.auth import Auth
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.config.schema import Kind
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -60,9 +62,7 @@ from syndicate.contract import (
     Transient,
     retry_after_from,
 )
-from syndicate.config.schema import Kind
 from syndicate.engine.social import checked, plain, social_template
-from syndicate.content.text import truncate
 
 if TYPE_CHECKING:
     import httpx

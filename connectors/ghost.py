@@ -28,6 +28,8 @@ from urllib.parse import unquote
 from connectors.common import is_http_url
 from syndicate.auth import Auth, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.plain import plain_field
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -44,10 +46,8 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.errors import AuthFailed, MediaError, NotFound, Permanent
 from syndicate.engine.fitting import shape_tags, tag_names, title_of
-from syndicate.content.markdown.plain import plain_field
-from syndicate.content.text import truncate
+from syndicate.errors import AuthFailed, MediaError, NotFound, Permanent
 
 if TYPE_CHECKING:
     import httpx

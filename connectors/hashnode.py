@@ -24,6 +24,9 @@ from pydantic import Field
 from connectors.common import public_images, same_url
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.convert import Renders, for_platform
+from syndicate.content.markdown.document import Embed
+from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -44,9 +47,6 @@ from syndicate.contract import (
     raise_for_status,
 )
 from syndicate.engine.fitting import SPECIAL_TAGS, listed, shape_tags, tag_names
-from syndicate.content.markdown.convert import Renders, for_platform
-from syndicate.content.markdown.document import Embed
-from syndicate.content.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx

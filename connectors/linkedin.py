@@ -31,6 +31,7 @@ from pydantic import Field, field_validator, model_validator
 from connectors.linkedin_text import commentary, link_text
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -57,13 +58,12 @@ from syndicate.contract import (
     retry_after_from,
 )
 from syndicate.engine.social import DEFAULT, FIELDS, checked, plain, social_template
-from syndicate.content.text import truncate
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.contract import FittedMedia
     from syndicate.content.post import Post
+    from syndicate.contract import FittedMedia
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ from pydantic import PositiveInt, field_validator
 
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import count, truncate
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -46,7 +47,6 @@ from syndicate.contract import (
 )
 from syndicate.engine.fitting import checked_template
 from syndicate.engine.social import social_template
-from syndicate.content.text import count, truncate
 
 if TYPE_CHECKING:
     import httpx

@@ -22,6 +22,8 @@ from pydantic import Field
 from connectors.common import is_http_url
 from syndicate.auth import Bearer, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.convert import Renders, for_platform
+from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -39,8 +41,6 @@ from syndicate.contract import (
     raise_for_status,
 )
 from syndicate.engine.fitting import shape_tags, tag_names, title_of
-from syndicate.content.markdown.convert import Renders, for_platform
-from syndicate.content.markdown.plain import plain_field
 
 if TYPE_CHECKING:
     import httpx

@@ -39,6 +39,7 @@ from connectors.common import is_http_url, same_url
 from connectors.micropub_discovery import discover, pinned_client
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import find_urls
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -63,10 +64,9 @@ from syndicate.contract import (
     error_detail,
     retry_after_from,
 )
-from syndicate.errors import MediaRefused, MediaUnavailable
 from syndicate.engine.fitting import shape_tags, tag_names
 from syndicate.engine.social import FIELDS, checked, plain, social_template
-from syndicate.content.text import find_urls
+from syndicate.errors import MediaRefused, MediaUnavailable
 
 if TYPE_CHECKING:
     import httpx

@@ -46,6 +46,7 @@ from connectors.slack_text import (
 )
 from syndicate.auth import Auth
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -67,7 +68,6 @@ from syndicate.contract import (
     Transient,
 )
 from syndicate.engine.social import FIELDS, checked, plain, social_template
-from syndicate.content.text import truncate
 
 if TYPE_CHECKING:
     from datetime import datetime

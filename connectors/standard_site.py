@@ -45,6 +45,9 @@ from connectors.atproto import (
 )
 from syndicate.auth import Session
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.convert import Renders, for_platform
+from syndicate.content.markdown.plain import plain_field
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     Draft,
@@ -63,9 +66,6 @@ from syndicate.contract import (
     Transient,
 )
 from syndicate.engine.fitting import shape_tags, tag_names, title_of
-from syndicate.content.markdown.convert import Renders, for_platform
-from syndicate.content.markdown.plain import plain_field
-from syndicate.content.text import truncate
 
 if TYPE_CHECKING:
     import httpx

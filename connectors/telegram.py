@@ -38,6 +38,7 @@ from connectors.telegram_text import (
 )
 from syndicate.auth import TokenInUrl
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import ELLIPSIS
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -62,7 +63,6 @@ from syndicate.contract import (
     retry_after_from,
 )
 from syndicate.engine.social import DEFAULT, checked, social_template
-from syndicate.content.text import ELLIPSIS
 
 if TYPE_CHECKING:
     from datetime import datetime

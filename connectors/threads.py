@@ -28,6 +28,7 @@ from connectors.threads_auth import ThreadsToken, json_body
 from connectors.threads_text import LINKS_MAX, keep_links, links, topic_tag
 from syndicate.auth import Refreshing
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.config.schema import Duration
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -53,7 +54,6 @@ from syndicate.contract import (
     retry_after_from,
 )
 from syndicate.engine.fitting import tag_names
-from syndicate.config.schema import Duration
 from syndicate.engine.social import FIELDS, checked, social_template
 
 if TYPE_CHECKING:

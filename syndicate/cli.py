@@ -18,9 +18,8 @@ import typer
 from typer.core import TyperGroup
 
 from syndicate import __version__
-
-from syndicate.triggers import output
 from syndicate.errors import ConfigError, SyndicateError
+from syndicate.triggers import output
 from syndicate.triggers.output import STYLES, console, emit_json, emit_results, errors_json, say
 
 if TYPE_CHECKING:
@@ -85,8 +84,8 @@ def _config(path: Optional[Path], *, strict: bool, near: Optional[list[Path]] = 
     """The config by --config, $SYNDICATE_CONFIG, upward from here, else upward from the posts named.
     `readonly`: a command that writes nothing (not even the data folder)."""
     from syndicate.config import find_config
-    from syndicate.registry import load_config
     from syndicate.content.permalinks import check_site
+    from syndicate.registry import load_config
 
     global _where
     try:
@@ -355,8 +354,8 @@ def push(
 
 def _undefer(syn: Syndicator, posts: list[Any], targets: list[str]) -> None:
     """`push --now`: the rows a platform deferred (a 429's Retry-After) are sent without waiting."""
-    from syndicate.state.ledger import utcnow
     from syndicate.engine.plan import held_until
+    from syndicate.state.ledger import utcnow
 
     now = utcnow()
     lifted: set[str] = set()
@@ -507,8 +506,8 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
 
 def _unsent_states(config: Config, data: list[dict[str, Any]]) -> None:
     """A row never sent (`new`) says why from its post: `draft`, `hidden` (why) or `opted out`."""
-    from syndicate.state.ledger import utcnow
     from syndicate.content.loader import load_post
+    from syndicate.state.ledger import utcnow
 
     posts: dict[str, Any] = {}
     now = utcnow()
@@ -786,8 +785,8 @@ def doctor(
     """Check the config, credentials, tokens, broker, ledger, Redis, site and images; say what to fix."""
     from syndicate import doctor as doc
     from syndicate.config import find_config
-    from syndicate.registry import load_config
     from syndicate.content.permalinks import check_site
+    from syndicate.registry import load_config
 
     try:
         config = load_config(find_config(config_path), strict=True, readonly=True)

@@ -49,8 +49,8 @@ if TYPE_CHECKING:
 
     from syndicate.auth import Auth
     from syndicate.config import TargetConfig
-    from syndicate.content.post import Post
     from syndicate.config.schema import TargetOptions
+    from syndicate.content.post import Post
 
 __all__ = [
     "Abilities", "AuthFailed", "Connector", "ConnectorError", "Draft", "Facts", "FittedMedia", "Limits",

@@ -31,14 +31,14 @@ import pytest
 
 from syndicate import registry
 from syndicate.config import Config, SiteConfig
-from syndicate.registry import load_config
-from syndicate.contract import Draft, FittedMedia, MediaItem, MediaPolicy
-from syndicate.errors import AuthFailed, OutcomeUnknown, RateLimited, Transient
-from syndicate.engine.fitting import fits
 from syndicate.content.markdown import RENDERER
 from syndicate.content.markdown.document import Document, Embed
 from syndicate.content.post import Image, Post
+from syndicate.contract import Draft, FittedMedia, MediaItem, MediaPolicy
+from syndicate.engine.fitting import fits
 from syndicate.engine.runner import Syndicator
+from syndicate.errors import AuthFailed, OutcomeUnknown, RateLimited, Transient
+from syndicate.registry import load_config
 
 SITE = SiteConfig(url="https://blog.example", root=Path("/tmp/site"))
 

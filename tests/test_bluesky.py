@@ -17,9 +17,9 @@ from connectors.bluesky import Bluesky
 from syndicate import registry
 from syndicate.auth import TokenCache
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Image
 from syndicate.contract import Draft, Remote, SendContext, Transient, retry_after_from
 from syndicate.engine.fitting import fit_draft
-from syndicate.content.post import Image
 from syndicate.engine.runner import idempotency_key
 from syndicate.testing import ConnectorContract, make_post, nasty_posts
 from tests.fakes.bluesky import DID, HANDLE, FakeBluesky

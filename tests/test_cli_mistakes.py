@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from syndicate.config import ConfigError
-
 from syndicate.registry import load_config
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon

@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 
 from syndicate import registry
 from syndicate.config import ConfigError, Secret, TargetOptions
-from syndicate.registry import load_config, reference
-from syndicate.contract import Connector, Limits, RateLimit
 from syndicate.config.duration import DurationError, format_duration, parse_duration
 from syndicate.config.schema import SECTIONS
 from syndicate.config.sitedata import site_folder
+from syndicate.contract import Connector, Limits, RateLimit
+from syndicate.registry import load_config, reference
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = '[site]\nurl = "https://blog.example"\n'

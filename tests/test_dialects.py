@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from syndicate.registry import load_config
-from syndicate.engine.fitting import fit_draft
 from syndicate.content.loader import load_posts
 from syndicate.content.markdown.dialect import dialect_of, reset_cache
 from syndicate.content.markdown.tree import parse
 from syndicate.content.permalinks import reset_cache as reset_sites
+from syndicate.engine.fitting import fit_draft
 from syndicate.engine.plan import Plan
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 
 TARGETS = (
     '[targets.devto]\napi_key = "x"\n'

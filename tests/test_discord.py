@@ -14,11 +14,11 @@ import pytest
 from connectors.discord import Discord, DiscordOptions
 from connectors.discord_text import embed_total, escape
 from syndicate.config import ConfigError, TargetConfig
-from syndicate.registry import load_config
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, RateLimited, SendContext
 from syndicate.engine.fitting import fit_draft
-from syndicate.content.post import Control, Image
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, make_post
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, TOKEN, WEBHOOK_ID, FakeDiscord, shown
 

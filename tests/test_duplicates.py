@@ -5,10 +5,9 @@ import os
 from pathlib import Path
 
 from syndicate.config import Config, SiteConfig
-
+from syndicate.content.loader import load_posts, reset_cache
 from syndicate.registry import load_config
 from syndicate.triggers.gitsync import Syncer
-from syndicate.content.loader import load_posts, reset_cache
 from syndicate.triggers.watch import Watcher
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.registry import load_config
-from syndicate.engine.fitting import fit_draft
 from syndicate.content.loader import load_posts
+from syndicate.engine.fitting import fit_draft
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

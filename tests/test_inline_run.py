@@ -291,9 +291,9 @@ def test_ctrl_c_during_push_says_what_was_done_and_what_was_left(tmp_path: Path,
 
 
 def test_ctrl_c_between_two_tries_ends_the_unit_at_once(tmp_path: Path, ledger_url: str) -> None:
+    from syndicate.content.loader import load_post
     from syndicate.engine import inline
     from syndicate.registry import load_config
-    from syndicate.content.loader import load_post
 
     with FakeDevTo() as devto:
         import os

@@ -15,7 +15,7 @@ import pytest
 from connectors.linkedin import DEFAULT_VERSION, LinkedIn, LinkedInOptions
 from connectors.linkedin_text import commentary, escape
 from syndicate.config import Secret, TargetConfig
-from syndicate.registry import load_config
+from syndicate.content.post import Control, Image
 from syndicate.contract import (
     AuthFailed,
     Draft,
@@ -27,8 +27,8 @@ from syndicate.contract import (
     SendContext,
 )
 from syndicate.engine.fitting import fit_draft
-from syndicate.content.post import Control, Image
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, StaticMedia, make_post
 from tests.fakes.linkedin import FakeLinkedIn, little
 

@@ -12,11 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syndicate.config import Config, ConfigError, SiteConfig
-
-from syndicate.registry import load_config
 from syndicate.content.loader import discover, load_post, load_posts, post_id, reset_cache
 from syndicate.content.permalinks import slugify
 from syndicate.content.post import PostError
+from syndicate.registry import load_config
 from tests.paths import SHARED
 
 CORPUS = SHARED / "corpus"

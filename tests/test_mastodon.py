@@ -12,13 +12,13 @@ from PIL import Image as PILImage
 
 from connectors.mastodon import Mastodon
 from syndicate.config import Secret, TargetConfig
-from syndicate.registry import load_config
+from syndicate.content.post import Control, Image
+from syndicate.content.text import count
 from syndicate.contract import Draft, FittedMedia, MediaItem, MediaPolicy, Permanent, RateLimited, Remote, SendContext
 from syndicate.engine.fitting import fit_draft, hashtag, hashtags
-from syndicate.content.post import Control, Image
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import make_post
-from syndicate.content.text import count
 from tests.fakes.mastodon import FakeMastodon, mastodon_length
 from tests.test_connector_contract import MASTODON_TOKEN
 

@@ -19,8 +19,6 @@ import httpx
 import pytest
 from PIL import Image
 
-from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
-from syndicate.errors import ConfigError
 from syndicate.content.media import (
     AddressPolicy,
     FitCache,
@@ -36,6 +34,8 @@ from syndicate.content.media import (
 )
 from syndicate.content.media.alt import truncate_alt
 from syndicate.content.media.clean import is_clean_jpeg, is_clean_png
+from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
+from syndicate.errors import ConfigError
 from tests import media_helpers as mh
 
 LOOPBACK = AddressPolicy.allowing("127.0.0.1")

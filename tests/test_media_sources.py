@@ -15,11 +15,19 @@ from pathlib import Path
 import httpcore
 import pytest
 
-from syndicate.registry import load_config
-from syndicate.contract import MediaItem, MediaPolicy
-from syndicate.content.media import AddressPolicy, MediaPipeline, MediaRefused, MediaUnavailable, fetch, pipeline_for, probe
+from syndicate.content.media import (
+    AddressPolicy,
+    MediaPipeline,
+    MediaRefused,
+    MediaUnavailable,
+    fetch,
+    pipeline_for,
+    probe,
+)
 from syndicate.content.media.fetch import PinnedBackend, PinnedTransport, safe_client
 from syndicate.content.media.rehost import S3Rehost
+from syndicate.contract import MediaItem, MediaPolicy
+from syndicate.registry import load_config
 from tests import media_helpers as mh
 
 LOOPBACK = AddressPolicy.allowing("127.0.0.1")

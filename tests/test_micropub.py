@@ -12,11 +12,11 @@ import pytest
 from connectors.micropub import Micropub, MicropubOptions, note_html
 from connectors.micropub_discovery import endpoint_in_html, endpoint_in_links
 from syndicate.config import ConfigError, TargetConfig
-from syndicate.registry import load_config
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, Permanent, Remote, SendContext
 from syndicate.engine.fitting import fit_draft
-from syndicate.content.post import Control, Image
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, StaticMedia, make_post
 from tests.fakes.micropub import TOKEN, FakeMicropub
 

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from syndicate.engine import runner
 from syndicate.cli import app
-from syndicate.registry import load_config
 from syndicate.content.loader import load_post
+from syndicate.engine import runner
 from syndicate.engine.plan import plan
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.triggers.watch import Watcher
 from tests.fakes.devto import FakeDevTo
 

@@ -20,12 +20,12 @@ from typer.testing import CliRunner
 
 from syndicate.cli import app
 from syndicate.config import site_key
-from syndicate.registry import load_config
+from syndicate.config.sitedata import site_folder
 from syndicate.errors import ConfigError
+from syndicate.registry import load_config
 from syndicate.state.ledger import FileRow, Ledger, SiteConflict, make_engine, open_ledger, utcnow
 from syndicate.state.ledger.migrate import alembic_config
 from syndicate.state.ledger.syncs import Deliveries, Syncs
-from syndicate.config.sitedata import site_folder
 from tests.fakes.devto import FakeDevTo
 
 KEY = "devto-test-key"

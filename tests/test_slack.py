@@ -13,11 +13,11 @@ import pytest
 from connectors.slack import Slack, SlackOptions
 from connectors.slack_text import escape, link, permalink_ids
 from syndicate.config import ConfigError, Secret, TargetConfig
-from syndicate.registry import load_config
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, RateLimited, Remote, SendContext
 from syndicate.engine.fitting import fit_draft
-from syndicate.content.post import Control, Image
 from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, make_post, unthrottled
 from tests.fakes.slack import (
     CHANNEL_ID,

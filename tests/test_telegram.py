@@ -16,15 +16,15 @@ import pytest
 from connectors.telegram import Telegram, TelegramOptions
 from connectors.telegram_text import escape, link_ids, message_link
 from syndicate.config import ConfigError, TargetConfig
-from syndicate.registry import load_config
+from syndicate.content.post import Control, Image
+from syndicate.content.text import count
 from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, RateLimited, Remote, SendContext
 from syndicate.engine.fitting import fit_draft
-from syndicate.state.ledger import utcnow
-from syndicate.content.post import Control, Image
 from syndicate.engine.runner import Syndicator
 from syndicate.engine.social import plain
+from syndicate.registry import load_config
+from syndicate.state.ledger import utcnow
 from syndicate.testing import ConnectorContract, make_post, unthrottled
-from syndicate.content.text import count
 from tests.fakes.telegram import (
     BOT_ID,
     CHANNEL,

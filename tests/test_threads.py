@@ -12,7 +12,7 @@ import pytest
 
 from connectors.threads import Threads
 from syndicate.config import Secret, TargetConfig
-from syndicate.registry import load_config
+from syndicate.content.post import Control, Image
 from syndicate.contract import (
     AuthFailed,
     Draft,
@@ -24,10 +24,10 @@ from syndicate.contract import (
     Transient,
 )
 from syndicate.engine.fitting import fit_draft
-from syndicate.content.post import Control, Image
 from syndicate.engine.runner import Syndicator
-from syndicate.testing import ConnectorContract, make_post
+from syndicate.registry import load_config
 from syndicate.state.tokens import Token, TokenStore
+from syndicate.testing import ConnectorContract, make_post
 from tests.fakes.threads import FakeThreads, link_count, threads_length
 
 TOKEN = "threads-test-token"

@@ -164,8 +164,8 @@ class _Engine(Connector):
 
 def test_the_engine_keeps_rotating_tokens_in_the_data_folder(tmp_path: Path) -> None:
     from syndicate import registry
-    from syndicate.registry import load_config
     from syndicate.engine.runner import Syndicator
+    from syndicate.registry import load_config
 
     registry.register(_Engine)
     config = tmp_path / "syndicate.toml"

@@ -8,10 +8,10 @@ from typer.testing import CliRunner
 
 from syndicate.cli import app
 from syndicate.config import Config, ConfigError, SiteConfig
-from syndicate.registry import load_config
+from syndicate.config.urltokens import expand, go_format, unknown
 from syndicate.content.loader import load_post, reset_cache
 from syndicate.content.routes import createfilepath, entry_slug, github_slug
-from syndicate.config.urltokens import expand, go_format, unknown
+from syndicate.registry import load_config
 
 SITE = "https://blog.example.org"
 

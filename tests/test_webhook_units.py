@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from syndicate.registry import load_config
+from syndicate.config.schema import Secret
 from syndicate.errors import ConfigError
-from syndicate.triggers.gitsync import HELPER, TOKEN_ENV, Git, GitError, Syncer, repo_name
+from syndicate.registry import load_config
 from syndicate.state.ledger import Ledger, utcnow
 from syndicate.state.ledger.syncs import Deliveries, Syncs
-from syndicate.config.schema import Secret
+from syndicate.triggers.gitsync import HELPER, TOKEN_ENV, Git, GitError, Syncer, repo_name
 from syndicate.triggers.webhook.app import HOSTS, verified
 from syndicate.triggers.webhook.hosts import BadPayload, parse_push
 from tests.test_webhook import ENV, NAME, SECRET, ZERO, Repo, git, payload, post_text, write_config

@@ -13,16 +13,16 @@ import httpx
 import pytest
 
 from connectors.x import X, XOptions, has_url
-from syndicate.state.budget import Budget, BudgetSpent, FileSpending, RedisSpending, resets_at
 from syndicate.config import Secret, TargetConfig
-from syndicate.registry import load_config
+from syndicate.content.post import Image
+from syndicate.content.text import count
 from syndicate.contract import AuthFailed, Draft, Part, Permanent, RateLimited, Remote, SendContext, Throttled
 from syndicate.engine.fitting import fit_draft
-from syndicate.content.post import Image
 from syndicate.engine.runner import Syndicator
-from syndicate.testing import ConnectorContract, StaticMedia, make_post, nasty_posts
-from syndicate.content.text import count
+from syndicate.registry import load_config
+from syndicate.state.budget import Budget, BudgetSpent, FileSpending, RedisSpending, resets_at
 from syndicate.state.tokens import TokenStore
+from syndicate.testing import ConnectorContract, StaticMedia, make_post, nasty_posts
 from tests.fakes import x as fx
 from tests.fakes.x import FakeX, weighted
 

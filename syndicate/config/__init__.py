@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
-from syndicate.errors import ConfigError
+from syndicate.config.describe import describe, dotted, is_secret_name, nearest, show, suggest
 from syndicate.config.schema import (
     DEFAULT_CONTENT,
     ConfigFile,
@@ -37,8 +37,8 @@ from syndicate.config.schema import (
     rate_specs,
     state_url,
 )
-from syndicate.config.describe import describe, dotted, is_secret_name, nearest, show, suggest
 from syndicate.config.sitedata import legacy_is_ours, site_folder, site_key
+from syndicate.errors import ConfigError
 
 CONFIG_NAME = "syndicate.toml"
 DEFAULT_STATE = "sqlite:///.syndicate/state.db"

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from syndicate.config import Config, ConfigError, SiteConfig
+from syndicate.config.urltokens import allowed, unknown
 from syndicate.content.dates import date_from_name, date_from_path, first_date, hugo_date, parse_date
 from syndicate.content.frontmatter import FALSE_WORDS, TRUE_WORDS, is_empty, is_flag, lookup, read_text, spelled, split
 from syndicate.content.frontmatter import view as fm_view
@@ -38,7 +39,6 @@ from syndicate.content.permalinks import (
 from syndicate.content.post import Control, Image, Post, PostError
 from syndicate.content.resolve import served_path
 from syndicate.content.siteindex import unique, use
-from syndicate.config.urltokens import allowed, unknown
 
 __all__ = ["discover", "in_content", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify",
            "unique"]

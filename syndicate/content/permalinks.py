@@ -24,12 +24,12 @@ import regex
 import yaml
 
 from syndicate.config import ConfigError, SiteConfig
+from syndicate.config.urltokens import allowed, unknown
+from syndicate.config.urltokens import expand as expand_tokens
 from syndicate.content.dates import zone
 from syndicate.content.frontmatter import BoundedSafeLoader
 from syndicate.content.resolve import SiteFiles, static_folders
 from syndicate.content.routes import Astro, Gatsby, read_astro, read_gatsby
-from syndicate.config.urltokens import allowed, unknown
-from syndicate.config.urltokens import expand as expand_tokens
 
 ROLES = frozenset({
     "title", "date", "updated", "summary", "tags", "categories", "cover", "cover_alt", "url",

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from syndicate.config import SiteConfig
-from syndicate.errors import PostError, SyndicateError
 from syndicate.content.permalinks import SiteInfo, lang_code, site_info
 from syndicate.content.post import Post
+from syndicate.errors import PostError, SyndicateError
 
 Locate = Callable[[Path, SiteConfig], Post]
 Discover = Callable[[SiteConfig], list[Path]]

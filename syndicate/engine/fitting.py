@@ -17,9 +17,9 @@ from typing import Any
 
 import regex
 
+from syndicate.content.text import count, fit_template, template_fields, truncate
 from syndicate.contract import Draft, Limits, Part, TagRules, Template, TextLimit
 from syndicate.errors import RenderError
-from syndicate.content.text import count, fit_template, template_fields, truncate
 
 # Names whose punctuation carries the meaning; mapped before stripping.
 SPECIAL_TAGS = {

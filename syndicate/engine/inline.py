@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from syndicate.state.ledger.full import ledger_full, where
 from syndicate.engine.runner import Outcome
+from syndicate.state.ledger.full import ledger_full, where
 
 if TYPE_CHECKING:
     import httpx

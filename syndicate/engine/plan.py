@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from syndicate.config.describe import suggest
 from syndicate.contract import Connector, Draft, Facts
 from syndicate.engine.fitting import fit_draft
-from syndicate.config.describe import suggest
 
 if TYPE_CHECKING:
-    from syndicate.state.ledger import Row
     from syndicate.content.post import Control, Post
+    from syndicate.state.ledger import Row
 
 Action = Literal["create", "update", "delete", "repost", "skip", "defer", "check", "error"]
 

@@ -25,10 +25,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from syndicate.config import Config
-from syndicate.errors import SyndicateError
-from syndicate.state.ledger import FileRow, Ledger, utcnow
 from syndicate.content.loader import discover, load_post, unique
 from syndicate.content.post import Post
+from syndicate.errors import SyndicateError
+from syndicate.state.ledger import FileRow, Ledger, utcnow
 
 GONE = -1  # marker size: the file vanished at `seen_at`; its copies go after the grace period
 HELD = -2  # marker size: the mass-change guard holds this deletion until `push --apply-deletes`

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from syndicate import registry
 from syndicate.config import Config, Secret
 from syndicate.contract import Connector, Draft, Facts, MediaItem, Notice, Remote, SendContext
+from syndicate.engine.lease import LEASED
+from syndicate.engine.plan import PLATFORM_DEFERRAL, Plan, plan
 from syndicate.errors import (
     AuthFailed,
     MediaError,
@@ -38,16 +40,14 @@ from syndicate.errors import (
     Throttled,
     Transient,
 )
-from syndicate.engine.lease import LEASED
 from syndicate.state.ledger import Row, utcnow
-from syndicate.engine.plan import PLATFORM_DEFERRAL, Plan, plan
 
 if TYPE_CHECKING:
     import httpx
 
+    from syndicate.content.post import Post
     from syndicate.state.ledger import Ledger
     from syndicate.state.ledger.peek import Peek
-    from syndicate.content.post import Post
 
 log = logging.getLogger(__name__)
 MASK = "**********"

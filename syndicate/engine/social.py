@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import TagRules, Template
 from syndicate.engine.fitting import checked_template, hashtags
-from syndicate.content.markdown.plain import plain_field
 
 if TYPE_CHECKING:
-    from syndicate.contract import Connector
     from syndicate.content.post import Post
+    from syndicate.contract import Connector
 
 FIELDS = frozenset({"title", "excerpt", "url", "hashtags"})
 DEFAULT = "{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}"

@@ -31,12 +31,11 @@ from celery import Celery, Task
 from sqlalchemy import exc as sa_exc
 
 from syndicate.config import Config, ConfigError, find_config
-
-from syndicate.registry import load_config
-from syndicate.engine.lease import LEASED, unit_owner
-from syndicate.state.ledger import utcnow
 from syndicate.content.post import PostError
+from syndicate.engine.lease import LEASED, unit_owner
 from syndicate.engine.runner import AUTH_PAUSE
+from syndicate.registry import load_config
+from syndicate.state.ledger import utcnow
 
 log = logging.getLogger(__name__)
 

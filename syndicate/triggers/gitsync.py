@@ -41,10 +41,10 @@ from syndicate.state.ledger.rows import utcnow
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.state.ledger.syncs import SyncRow
+    from syndicate.config.schema import Secret, WebhookOptions
     from syndicate.engine.reconcile import Scan
     from syndicate.engine.runner import Syndicator
-    from syndicate.config.schema import Secret, WebhookOptions
+    from syndicate.state.ledger.syncs import SyncRow
     from syndicate.triggers.watch import Watcher
 
 log = logging.getLogger(__name__)
@@ -217,8 +217,8 @@ class Syncer:
     def __init__(self, config: Config, *, syn: Syndicator | None = None, echo: Callable[[str], None] | None = None,
                  branch: str | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        from syndicate.state.ledger.syncs import Syncs
         from syndicate.engine.runner import Syndicator
+        from syndicate.state.ledger.syncs import Syncs
 
         if config.webhook is None:
             raise ConfigError(f"{config.path}: [webhook] is required to sync a repository")

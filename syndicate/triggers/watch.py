@@ -24,10 +24,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from syndicate.engine.reconcile import HELD, KEPT, Found, Scan, Scanner, is_junk
 from syndicate.errors import SyndicateError
 from syndicate.state.ledger import FileRow, utcnow
 from syndicate.triggers.output import bounded
-from syndicate.engine.reconcile import HELD, KEPT, Found, Scan, Scanner, is_junk
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -230,8 +230,8 @@ class Watcher:
 
         A row a live process holds is skipped, saying who holds it until when; with a broker, a
         `queued` or `creating` row is left to its task until `lease.stale_after` has passed."""
-        from syndicate.engine import lease
         from syndicate.content.loader import load_post
+        from syndicate.engine import lease
 
         now = utcnow()
         sent = {f.post.id for f in scan.changed}

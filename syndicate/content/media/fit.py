@@ -27,9 +27,9 @@ import warnings
 
 from PIL import Image, ImageCms, ImageSequence, UnidentifiedImageError
 
-from syndicate.contract import FittedMedia, MediaPolicy
 from syndicate.content.media.clean import clean_gif, is_clean_jpeg, is_clean_png, is_clean_webp, webp_lossless
 from syndicate.content.media.errors import MediaError, MediaRefused
+from syndicate.contract import FittedMedia, MediaPolicy
 
 DEFAULT_MAX_SOURCE_PIXELS = 100_000_000
 MAX_ANIMATION_PIXELS = 200_000_000  # frames × width × height of a kept animation

@@ -23,13 +23,13 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
 from syndicate.content.media.alt import alt_for
 from syndicate.content.media.cache import FitCache
 from syndicate.content.media.errors import MediaError, MediaRefused, MediaUnavailable
 from syndicate.content.media.fetch import Resolver, fetch, probe, safe_client, shown
 from syndicate.content.media.fit import DEFAULT_MAX_SOURCE_PIXELS, fit
 from syndicate.content.media.safety import AddressPolicy, LocalResolver
+from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
 
 if TYPE_CHECKING:
     from syndicate.config import Config

@@ -21,9 +21,9 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from syndicate.config import Secret
+from syndicate.content.media.errors import MediaRefused, MediaUnavailable
 from syndicate.contract import FittedMedia
 from syndicate.errors import ConfigError
-from syndicate.content.media.errors import MediaRefused, MediaUnavailable
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 

@@ -44,8 +44,8 @@ from syndicate.errors import ConfigError, SyndicateError
 from syndicate.triggers.gitsync import Git, git_binary, repo_key, repo_name
 from syndicate.triggers.webhook.body import Body, Busy, Evicted, Slots, TooLarge, read_body
 from syndicate.triggers.webhook.guard import Guard
-from syndicate.triggers.webhook.log import on_loop_error
 from syndicate.triggers.webhook.hosts import BadPayload, Push, parse_push
+from syndicate.triggers.webhook.log import on_loop_error
 from syndicate.triggers.webhook.replay import LedgerReplays, PushCounter, RedisReplays
 
 if TYPE_CHECKING:
