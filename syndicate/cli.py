@@ -530,25 +530,21 @@ def _unsent_states(config: Config, data: list[dict[str, Any]]) -> None:
             d["state"], d["reason"] = "opted out", "opted out in front matter"
 
 
-@app.command()
-def retry(
-    paths: Optional[list[Path]] = typer.Argument(None, help="only these posts"),
-    target: Optional[list[str]] = typer.Option(None, "--target", "-t", help="only this target (repeatable)"),
-    failed: bool = typer.Option(False, "--failed", help="only rows that failed (default: failed and deferred)"),
-    config_path: Optional[Path] = ConfigOpt,
-    as_json: bool = JsonOpt,
-) -> None:
-    """Re-queue failed (and deferred) rows; runs them in-process without a broker."""
-    config = _config(config_path, strict=True, near=paths)
-    _known_targets(config, target)
-    syn = _syndicator(config)
-    states = ["failed"] if failed else ["failed", "deferred", "creating"]
-    ids = None
-    errors: list[tuple[Path, str]] = []
-    if paths:
-        posts, errors = _load(_collect(paths, config), config)
-        ids = [p.id for p in posts]
-    rows = [r for r in syn.ledger.all(ids, states) if not target or r.target in target]
+RETRY_STATES = ("failed", "deferred", "creating")  # what `retry` takes up (`--failed`: only the first)
+
+
+def retry_candidates(syn: Syndicator, ids: list[str] | None, targets: list[str] | None = None, *,
+                     failed_only: bool = False) -> list[Any]:
+    """The ledger rows `retry` would take up: failed (and deferred, creating) ones, of these posts and targets."""
+    states = ["failed"] if failed_only else list(RETRY_STATES)
+    return [r for r in syn.ledger.all(ids, states) if not targets or r.target in targets]
+
+
+def retry_rows(config: Config, syn: Syndicator, rows: list[Any]) -> tuple[list[dict[str, Any]], int]:
+    """Re-queue each row (a broker), else run it here; the results and how many failed again.
+
+    The `retry` command's work, and the status page's retry button's (`syndicate.web`).
+    """
     results: list[dict[str, Any]] = []
     failures = 0
     from syndicate import lease
@@ -585,6 +581,27 @@ def retry(
         outcome = syn.run_inline(post, row.target)
         failures += outcome.status in ("failed", "waiting", "check")
         results.append(outcome.as_dict())
+    return results, failures
+
+
+@app.command()
+def retry(
+    paths: Optional[list[Path]] = typer.Argument(None, help="only these posts"),
+    target: Optional[list[str]] = typer.Option(None, "--target", "-t", help="only this target (repeatable)"),
+    failed: bool = typer.Option(False, "--failed", help="only rows that failed (default: failed and deferred)"),
+    config_path: Optional[Path] = ConfigOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Re-queue failed (and deferred) rows; runs them in-process without a broker."""
+    config = _config(config_path, strict=True, near=paths)
+    _known_targets(config, target)
+    syn = _syndicator(config)
+    ids = None
+    errors: list[tuple[Path, str]] = []
+    if paths:
+        posts, errors = _load(_collect(paths, config), config)
+        ids = [p.id for p in posts]
+    results, failures = retry_rows(config, syn, retry_candidates(syn, ids, target, failed_only=failed))
     if results or as_json:
         _report(results, errors, as_json, show_all=True)
     else:
@@ -751,13 +768,17 @@ def serve(
                                        help="honour X-Forwarded-* from [webhook] trusted_proxies only"),
     config_path: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Serve the git host's push webhook: each push syncs exactly what it changed (docs/webhook.md)."""
-    from syndicate.webhook import Service, create_app
+    """Serve the status page at / (posts × targets, retry) and, with [webhook], the git host's push webhook."""
     from syndicate.webhook_guard import serve as run
 
     config = _config(config_path, strict=True)
-    if config.webhook is None:
-        raise _fail("no [webhook] section: `serve` needs at least secret and repo (docs/webhook.md)")
+    from syndicate.web import StatusPage, start_problem
+
+    problem = start_problem(config, host)
+    if problem:
+        raise _fail(problem, label="config error")
+    if config.webhook is None and not config.web.enabled:
+        raise _fail("nothing to serve: no [webhook] section and [web] enabled = false (docs/webhook.md)")
     if config.broker:
         from syndicate.tasks import check_broker, configure
 
@@ -766,11 +787,25 @@ def serve(
         if problem:
             raise _fail(f"the broker {_safe_url(config.broker)} does not answer ({problem}); "
                         "start it, or remove [queue] broker to sync in this process")
-    service = Service(config)  # a clear error before listening: no git, an empty secret, an unknown branch
+    page = StatusPage(config) if config.web.enabled else None
     logging.getLogger("syndicate").setLevel(logging.INFO)  # each sync says what it sent
+    if page is not None:
+        say(f"serving the status page on http://{host}:{port}/"
+            + ("" if page.password else " (no password: this machine only)"))
+    if config.webhook is None:
+        from syndicate.web import create_app as status_app
+        from syndicate.webhook_guard import DEFAULT
+
+        assert page is not None
+        run(status_app(page), DEFAULT, host=host, port=port, proxy_headers=proxy_headers,
+            trusted="127.0.0.1" if proxy_headers else "")
+        return
+    from syndicate.webhook import Service, create_app
+
+    service = Service(config)  # a clear error before listening: no git, an empty secret, an unknown branch
     say(f"serving the webhook for {service.name} ({service.branch}) on http://{host}:{port}/hooks/HOST")
     trusted = ",".join(config.webhook.trusted_proxies)
-    run(create_app(service=service), service.guard, host=host, port=port, proxy_headers=proxy_headers,
+    run(create_app(service=service, web=page), service.guard, host=host, port=port, proxy_headers=proxy_headers,
         trusted=trusted if proxy_headers else "")
 
 
