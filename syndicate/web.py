@@ -2,7 +2,7 @@
 
 Each row shows its state, a link to the copy, the last error and when; a failed
 row has a retry button (a POST carrying a CSRF token) that goes through the
-`retry` command's own function (`syndicate.cli.retry_rows`). The table filters
+`retry` command's own function (`syndicate.retry.retry_rows`). The table filters
 by state and by target (`/?state=failed&target=mastodon`); a banner shows held
 deletions and what the targets warn of (credentials missing here, a token about
 to expire). The page reads the ledger and writes nothing else.
@@ -172,8 +172,8 @@ class StatusPage:
     # --- writing (the CLI's own retry) -------------------------------------------------
 
     def retry(self, post_id: str, target: str) -> str:
-        """Retry one row through `syndicate.cli.retry_rows`; one of SHOWN."""
-        from syndicate.cli import retry_candidates, retry_rows
+        """Retry one row through `syndicate.retry.retry_rows` (the `retry` command's own); one of SHOWN."""
+        from syndicate.retry import retry_candidates, retry_rows
 
         with self._lock:
             if self._syn is None:

@@ -228,3 +228,52 @@ def test_loopback(host: str, local: bool) -> None:
 def test_the_page_answers_a_head_request_only_with_auth(client: httpx.Client) -> None:
     assert client.head("/").status_code == 401
     assert client.get("/healthz").status_code == 200  # the health check stays open (a load balancer's)
+
+
+def test_with_a_webhook_the_page_sits_beside_it_and_the_webhook_paths_stay_open(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_webhook import SPECS, Repo, write_config
+    from tests.test_webhook import Server as WebhookServer
+
+    if not SPECS.exists():
+        pytest.skip("../shared/specs not beside the repo")
+    repo = Repo(tmp_path / "git")
+    repo.write("content/posts/a.md", "---\ntitle: A\ndate: 2024-03-01\n---\n\nText.\n")
+    repo.commit("a")
+    repo.push()
+    config = write_config(tmp_path / "site", repo.bare)
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[web]\npassword = "${SYNDICATE_WEB_PASSWORD}"\n')
+    monkeypatch.setenv("SYNDICATE_WEB_PASSWORD", PASSWORD)  # the subprocess inherits it
+    server = WebhookServer(config)
+    try:
+        assert server.http.get("/healthz").status_code == 200  # as before: no auth on the webhook's own paths
+        assert server.http.get("/metrics").status_code == 200
+        assert server.http.post("/hooks/github", content=b"{}").status_code == 401  # unsigned, as before
+        assert server.http.get("/").status_code == 401
+        page = server.http.get("/", auth=AUTH)
+        assert page.status_code == 200 and '<table id="rows">' in page.text
+        assert PASSWORD not in server.text()
+    finally:
+        server.stop()
+
+
+def test_web_enabled_false_serves_only_the_webhook(tmp_path: Path) -> None:
+    from tests.test_webhook import SPECS, Repo, write_config
+    from tests.test_webhook import Server as WebhookServer
+
+    if not SPECS.exists():
+        pytest.skip("../shared/specs not beside the repo")
+    repo = Repo(tmp_path / "git")
+    repo.write("content/posts/a.md", "---\ntitle: A\ndate: 2024-03-01\n---\n\nText.\n")
+    repo.commit("a")
+    repo.push()
+    config = write_config(tmp_path / "site", repo.bare)
+    with config.open("a", encoding="utf-8") as f:
+        f.write("\n[web]\nenabled = false\n")
+    server = WebhookServer(config)
+    try:
+        assert server.http.get("/healthz").status_code == 200
+        assert server.http.get("/").status_code == 404
+    finally:
+        server.stop()
