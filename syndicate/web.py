@@ -64,8 +64,15 @@ def loopback(host: str) -> bool:
 
 
 def start_problem(config: Config, host: str) -> str | None:
-    """Why the status page may not be served on `host` (a public address without a password), else None."""
-    if config.web.enabled and not config.web.password and not loopback(host):
+    """Why the status page may not be served on `host` (a public address without a password, or a password
+    configured that came out empty), else None."""
+    if not config.web.enabled or config.web.password:
+        return None
+    raw = config.raw.get("web")
+    if isinstance(raw, dict) and raw.get("password") is not None:  # "${VAR}" with VAR unset: never open by mistake
+        return (f"{config.path}: [web] password is empty (got {raw['password']!r} with its variable unset or "
+                "empty): set it, or remove the key to serve the page without one on loopback")
+    if not loopback(host):
         return (f"{config.path}: [web] password is required to serve the status page on {host} (not loopback): "
                 'set [web] password (usually "${SYNDICATE_WEB_PASSWORD}") or $SYNDICATE_WEB_PASSWORD, '
                 "listen on 127.0.0.1, or set [web] enabled = false to serve only the webhook")
@@ -106,8 +113,9 @@ class StatusPage:
             user, sep, given = base64.b64decode(encoded.strip(), validate=True).partition(b":")
         except (binascii.Error, ValueError):
             return False
-        same_user = hmac.compare_digest(user, self.user)
-        same_password = hmac.compare_digest(given, self.password)
+        # digests first: the comparison takes as long whatever the lengths given
+        same_user = hmac.compare_digest(hashlib.sha256(user).digest(), hashlib.sha256(self.user).digest())
+        same_password = hmac.compare_digest(hashlib.sha256(given).digest(), hashlib.sha256(self.password).digest())
         return bool(sep) and same_user and same_password
 
     def token(self, nonce: str) -> str:

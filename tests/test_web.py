@@ -194,7 +194,7 @@ def test_serve_takes_the_password_from_the_environment(tmp_path: Path) -> None:
 
 def _serve(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k != "SYNDICATE_WEB_PASSWORD"}
-    full.update(ENV, PYTHONPATH=str(ROOT), SYNDICATE_CONFIG=str(config), **(env or {}))
+    full.update(ENV, PYTHONPATH=str(ROOT), SYNDICATE_CONFIG=str(config), COLUMNS="400", **(env or {}))
     return subprocess.run([sys.executable, "-m", "syndicate.cli", "serve", "--port", str(free_port()), *args],
                           env=full, capture_output=True, text=True, timeout=60, check=False)
 
@@ -212,10 +212,12 @@ def test_serve_with_nothing_to_serve_says_so(tmp_path: Path) -> None:
     assert done.returncode == 2 and "nothing to serve" in done.stderr
 
 
-def test_an_unset_password_variable_leaves_the_page_closed_to_other_hosts(tmp_path: Path) -> None:
+def test_a_password_whose_variable_is_unset_refuses_to_start_even_on_loopback(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site")  # password = "${SYNDICATE_WEB_PASSWORD}", unset here
-    done = _serve(site.config, "--host", "0.0.0.0")
-    assert done.returncode == 2 and "[web] password" in done.stderr
+    for host in ("0.0.0.0", "127.0.0.1"):
+        done = _serve(site.config, "--host", host)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "[web] password is empty" in done.stderr and "${SYNDICATE_WEB_PASSWORD}" in done.stderr
 
 
 @pytest.mark.parametrize(("host", "local"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
