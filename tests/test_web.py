@@ -279,3 +279,14 @@ def test_web_enabled_false_serves_only_the_webhook(tmp_path: Path) -> None:
         assert server.http.get("/").status_code == 404
     finally:
         server.stop()
+
+
+def test_only_http_links_are_followed() -> None:
+    from syndicate.web import _link
+
+    assert _link("https://social.example/@a/1").startswith('<a href="https://social.example/@a/1"')
+    assert "<a" not in _link("javascript:alert(1)") and "javascript:alert(1)" in _link("javascript:alert(1)")
+    assert _link('https://x.example/"><script>') == (
+        '<a href="https://x.example/&quot;&gt;&lt;script&gt;" rel="noopener noreferrer">'
+        "https://x.example/&quot;&gt;&lt;script&gt;</a>")
+    assert _link(None) == ""
