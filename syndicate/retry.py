@@ -11,7 +11,7 @@ from syndicate.errors import SyndicateError
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.runner import Syndicator
+    from syndicate.engine.runner import Syndicator
 
 
 RETRY_STATES = ("failed", "deferred", "creating")  # what `retry` takes up (`--failed`: only the first)
@@ -31,7 +31,7 @@ def retry_rows(config: Config, syn: Syndicator, rows: list[Any]) -> tuple[list[d
     """
     results: list[dict[str, Any]] = []
     failures = 0
-    from syndicate import lease
+    from syndicate.engine import lease
 
     for row in rows:
         if row.target not in config.targets:
@@ -46,14 +46,14 @@ def retry_rows(config: Config, syn: Syndicator, rows: list[Any]) -> tuple[list[d
                 values["state"] = "queued"
             syn.ledger.update(row.post_id, row.target, **values)
         if config.broker:
-            from syndicate.tasks import configure, publish
+            from syndicate.engine.tasks import configure, publish
 
             configure(config)
             res = publish.delay(row.post_path or "", row.post_id, row.target, False)
             results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "queued",
                             "task": res.id})
             continue
-        from syndicate.loader import load_post
+        from syndicate.content.loader import load_post
 
         try:
             post = load_post(config.site.root / (row.post_path or ""), config.site)

@@ -36,7 +36,7 @@ from starlette.routing import Route
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.runner import Syndicator
+    from syndicate.engine.runner import Syndicator
 
 log = logging.getLogger("syndicate.web")
 
@@ -83,7 +83,7 @@ class StatusPage:
     """What the page needs, built once at start: the ledger, the credentials, the CSRF key."""
 
     def __init__(self, config: Config) -> None:
-        from syndicate.ledger import open_ledger
+        from syndicate.state.ledger import open_ledger
 
         self.config = config
         self.user = config.web.user.encode()
@@ -128,7 +128,7 @@ class StatusPage:
 
     def snapshot(self) -> dict[str, Any]:
         """The rows, the held deletions and the targets' warnings, as the page shows them."""
-        from syndicate.reconcile import GONE, HELD
+        from syndicate.engine.reconcile import GONE, HELD
 
         rows = self.ledger.all()
         files = self.ledger.files().values()
@@ -142,8 +142,8 @@ class StatusPage:
 
     def titles(self, paths: set[str]) -> dict[str, str]:
         """Each post's title, read from the site (cached until the file changes); none for a file that is gone."""
+        from syndicate.content.loader import load_post
         from syndicate.errors import SyndicateError
-        from syndicate.loader import load_post
 
         out: dict[str, str] = {}
         for path in paths:
@@ -168,7 +168,7 @@ class StatusPage:
         try:
             with self._reading:
                 if self._reader is None:
-                    from syndicate.runner import Syndicator
+                    from syndicate.engine.runner import Syndicator
 
                     self._reader = Syndicator(self.config, readonly=True)
                 notices = self._reader.notices()
@@ -185,7 +185,7 @@ class StatusPage:
 
         with self._lock:
             if self._syn is None:
-                from syndicate.runner import Syndicator
+                from syndicate.engine.runner import Syndicator
 
                 self._syn = Syndicator(self.config, ledger=self.ledger)
             rows = [r for r in retry_candidates(self._syn, [post_id], [target]) if r.post_id == post_id]

@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syndicate.config import load_config
-from syndicate.ledger import open_ledger
+from syndicate.registry import load_config
+from syndicate.state.ledger import open_ledger
 from syndicate.web import StatusPage, create_app, loopback
 from tests.conftest import REDIS_URL
 from tests.fakes.mastodon import FakeMastodon

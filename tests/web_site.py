@@ -38,11 +38,11 @@ def write_site(folder: Path, *, masto: str = "http://127.0.0.1:9", password: boo
     credentials (devto: its variable is unset) and a LinkedIn token that expires soon."""
     from datetime import date, timedelta
 
-    from syndicate.config import load_config
-    from syndicate.ledger import open_ledger
-    from syndicate.ledger.rows import FileRow
-    from syndicate.loader import load_post
-    from syndicate.reconcile import HELD
+    from syndicate.content.loader import load_post
+    from syndicate.engine.reconcile import HELD
+    from syndicate.registry import load_config
+    from syndicate.state.ledger import open_ledger
+    from syndicate.state.ledger.rows import FileRow
 
     content = folder / "content"
     content.mkdir(parents=True)
