@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from syndicate.errors import SyndicateError
 from syndicate.triggers import output
 from syndicate.triggers.output import STYLES, emit_json, emit_results, errors_json, say
 
@@ -237,49 +236,14 @@ def retry(
     config = _config(config_path, strict=True, near=paths)
     _known_targets(config, target)
     syn = _syndicator(config)
-    states = ["failed"] if failed else ["failed", "deferred", "creating"]
     ids = None
     errors: list[tuple[Path, str]] = []
     if paths:
         posts, errors = _load(_collect(paths, config), config)
         ids = [p.id for p in posts]
-    rows = [r for r in syn.ledger.all(ids, states) if not target or r.target in target]
-    results: list[dict[str, Any]] = []
-    failures = 0
-    from syndicate.engine import lease
+    from syndicate.engine.retry import retry_candidates, retry_rows
 
-    for row in rows:
-        if row.target not in config.targets:
-            continue
-        if lease.held(row.lease_owner, row.lease_until):  # someone is on it now: say who, and until when
-            results.append({"path": row.post_path, "target": row.target, "status": "held",
-                            "error": f"{lease.LEASED}: {lease.describe(row.lease_owner, row.lease_until)}"})
-            continue
-        if row.state != "creating":  # `creating` keeps its unknown outcome: find() runs first
-            values: dict[str, Any] = {"deferred_until": None, "defer_reason": None}
-            if config.broker:
-                values["state"] = "queued"
-            syn.ledger.update(row.post_id, row.target, **values)
-        if config.broker:
-            from syndicate.engine.tasks import configure, publish
-
-            configure(config)
-            res = publish.delay(row.post_path or "", row.post_id, row.target, False)
-            results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "queued",
-                            "task": res.id})
-            continue
-        from syndicate.content.loader import load_post
-
-        try:
-            post = load_post(config.site.root / (row.post_path or ""), config.site)
-        except (SyndicateError, OSError) as exc:
-            failures += 1
-            results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "failed",
-                            "error": str(exc)})
-            continue
-        outcome = syn.run_inline(post, row.target)
-        failures += outcome.status in ("failed", "waiting", "check")
-        results.append(outcome.as_dict())
+    results, failures = retry_rows(config, syn, retry_candidates(syn, ids, target, failed_only=failed))
     if results or as_json:
         _report(results, errors, as_json, show_all=True)
     else:

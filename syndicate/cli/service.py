@@ -58,13 +58,17 @@ def serve(
                                        help="honour X-Forwarded-* from [webhook] trusted_proxies only"),
     config_path: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Serve the git host's push webhook: each push syncs exactly what it changed (docs/webhook.md)."""
-    from syndicate.triggers.webhook.app import Service, create_app
+    """Serve the status page at / (posts × targets, retry) and, with [webhook], the git host's push webhook."""
     from syndicate.triggers.webhook.guard import serve as run
 
     config = _config(config_path, strict=True)
-    if config.webhook is None:
-        raise _fail("no [webhook] section: `serve` needs at least secret and repo (docs/webhook.md)")
+    from syndicate.triggers.web import StatusPage, start_problem
+
+    problem = start_problem(config, host)
+    if problem:
+        raise _fail(problem, label="config error")
+    if config.webhook is None and not config.web.enabled:
+        raise _fail("nothing to serve: no [webhook] section and [web] enabled = false (docs/webhook.md)")
     if config.broker:
         from syndicate.engine.tasks import check_broker, configure
 
@@ -73,11 +77,25 @@ def serve(
         if problem:
             raise _fail(f"the broker {_safe_url(config.broker)} does not answer ({problem}); "
                         "start it, or remove [queue] broker to sync in this process")
-    service = Service(config)  # a clear error before listening: no git, an empty secret, an unknown branch
+    page = StatusPage(config) if config.web.enabled else None
     logging.getLogger("syndicate").setLevel(logging.INFO)  # each sync says what it sent
+    if page is not None:
+        say(f"serving the status page on http://{host}:{port}/"
+            + ("" if page.password else " (no password: this machine only)"))
+    if config.webhook is None:
+        from syndicate.triggers.web import create_app as status_app
+        from syndicate.triggers.webhook.guard import DEFAULT
+
+        assert page is not None
+        run(status_app(page), DEFAULT, host=host, port=port, proxy_headers=proxy_headers,
+            trusted="127.0.0.1" if proxy_headers else "")
+        return
+    from syndicate.triggers.webhook.app import Service, create_app
+
+    service = Service(config)  # a clear error before listening: no git, an empty secret, an unknown branch
     say(f"serving the webhook for {service.name} ({service.branch}) on http://{host}:{port}/hooks/HOST")
     trusted = ",".join(config.webhook.trusted_proxies)
-    run(create_app(service=service), service.guard, host=host, port=port, proxy_headers=proxy_headers,
+    run(create_app(service=service, web=page), service.guard, host=host, port=port, proxy_headers=proxy_headers,
         trusted=trusted if proxy_headers else "")
 
 

@@ -33,6 +33,7 @@ from syndicate.config.schema import (
     TargetOptions,
     WatchOptions,
     WebhookOptions,
+    WebOptions,
     _http_url,
     rate_specs,
     state_url,
@@ -94,6 +95,7 @@ class Config:
     data_dir: Path = field(default_factory=lambda: Path(".syndicate").resolve())
     site_id: str = ""  # the site's name in the ledger: `[state] site`, else `site_key(site.url)`
     shared_ledger: bool = False  # `[state] shared`: other sites may use the same ledger
+    web: WebOptions = field(default_factory=WebOptions)  # password: from $SYNDICATE_WEB_PASSWORD when unset
     # targets whose credentials the environment lacks -> why; a sending run leaves them out (not in `targets`)
     skipped: dict[str, str] = field(default_factory=dict)
 
@@ -206,7 +208,7 @@ def _interpolate_all(data: dict[str, Any], path: Path, env: Mapping[str, str], m
                     else missing)
                 for name, raw in value.items()
             }
-        elif section == "webhook":
+        elif section in ("webhook", "web"):
             # only `serve` needs the secret (it checks it at start): push, preview and workers run without it
             out[section] = _interpolate(value, section, path, env, errors, [])
         elif section == "media" and isinstance(value, dict) and isinstance(value.get("rehost"), dict):
@@ -436,13 +438,16 @@ def load_config(
     queue.broker = env.get("SYNDICATE_BROKER_URL") or queue.broker or None
     queue.redis = env.get("SYNDICATE_REDIS_URL") or queue.redis or (
         queue.broker if queue.broker and queue.broker.startswith("redis") else None)
+    web = file.web
+    if not web.password and env.get("SYNDICATE_WEB_PASSWORD"):
+        web.password = Secret(env["SYNDICATE_WEB_PASSWORD"])
     media = file.media
     media.cache_dir = (base / media.cache_dir).resolve() if media.cache_dir else data_dir / "media"
     return Config(
         path=path, site=site, state_url=url, broker=queue.broker, redis_url=queue.redis,
         targets=targets, raw=data, unset=unset, http=file.http, queue=queue, media=media,
         watch=file.watch, webhook=hook, data_dir=data_dir, site_id=site_id, shared_ledger=file.state.shared,
-        skipped=skipped,
+        skipped=skipped, web=web,
     )
 
 

@@ -298,6 +298,14 @@ class WebhookOptions(Section):
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"], description="Addresses whose X-Forwarded-* headers `serve --proxy-headers` honours.")
 
 
+class WebOptions(Section):
+    """`syndicate serve`: the status page at `/` (posts × targets, retry), behind HTTP Basic auth."""
+
+    enabled: bool = Field(default=True, description="false: `serve` answers only the webhook (no status page).")
+    user: Annotated[str, Field(min_length=1)] = Field(default="admin", description="The Basic-auth user name.")
+    password: Secret | None = Field(default=None, description='The Basic-auth password (a secret; usually "${SYNDICATE_WEB_PASSWORD}", which is also read when this key is absent). Required unless `serve` listens on loopback only.')
+
+
 OnChange = Literal["delete", "unpublish", "keep"]
 
 
@@ -331,11 +339,12 @@ class ConfigFile(Section):
     http: HttpOptions = Field(default_factory=HttpOptions, description="[http]")
     watch: WatchOptions = Field(default_factory=WatchOptions, description="[watch]")
     webhook: WebhookOptions | None = Field(default=None, description="[webhook]")
+    web: WebOptions = Field(default_factory=WebOptions, description="[web]")
     targets: dict[str, dict[str, Any]] = Field(default_factory=dict, description="[targets.NAME]")
 
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "site": SiteOptions, "state": StateOptions, "queue": QueueOptions, "media": MediaOptions,
     "media.rehost": RehostOptions, "http": HttpOptions, "watch": WatchOptions,
-    "webhook": WebhookOptions,
+    "webhook": WebhookOptions, "web": WebOptions,
 }

@@ -50,6 +50,7 @@ from syndicate.triggers.webhook.replay import LedgerReplays, PushCounter, RedisR
 
 if TYPE_CHECKING:
     from syndicate.config import Config
+    from syndicate.triggers.web import StatusPage
 
 log = logging.getLogger("syndicate.triggers.webhook.app")
 
@@ -331,8 +332,10 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
-def create_app(config: Config | None = None, *, service: Service | None = None) -> Starlette:
-    """The ASGI app for `service` (or one built for `config`, else for the config found as the CLI finds it)."""
+def create_app(config: Config | None = None, *, service: Service | None = None,
+               web: StatusPage | None = None) -> Starlette:
+    """The ASGI app for `service` (or one built for `config`, else for the config found as the CLI finds it);
+    with `web`, the status page at `/` too (`syndicate.triggers.web`)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -342,17 +345,24 @@ def create_app(config: Config | None = None, *, service: Service | None = None) 
         nonlocal service
         service = service or Service(config or load_config(find_config(None)))
         app.state.service = service
+        app.state.web = web
         asyncio.get_running_loop().set_exception_handler(on_loop_error)
         try:
             yield {"syndicate.guard": service.guard}  # uvicorn hands it to each connection (GuardedProtocol)
         finally:
             await service.aclose()
+            if web is not None:
+                web.close()
 
     routes = [
         Route("/hooks/{host}", hook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
+    if web is not None:
+        from syndicate.triggers.web import routes as page_routes
+
+        routes += page_routes()
     return Starlette(routes=routes, lifespan=lifespan)
 
 
