@@ -56,6 +56,8 @@ ToOpt = typer.Option(None, "--to", "-t", metavar="TARGET", help="only this targe
 
 _console = console  # the names the commands use
 AllOpt = typer.Option(False, "--all", help="list unchanged posts too (default: only what changed, and a summary)")
+NoProgressOpt = typer.Option(False, "--no-progress",
+                             help="no progress bar (it is drawn on stderr only when both outputs are terminals)")
 
 
 def _fail(message: str, code: int = 2, label: str = "error") -> typer.Exit:
@@ -288,6 +290,7 @@ def push(
                                        help="carry out the deletions the watcher's mass-change guard holds"),
     show_all: bool = AllOpt,
     now: bool = typer.Option(False, "--now", help="send rows a platform deferred (Retry-After) without waiting"),
+    no_progress: bool = NoProgressOpt,
 ) -> None:
     """Publish or update now (queued to the workers when a broker is configured)."""
     if apply_deletes:
@@ -336,9 +339,12 @@ def push(
         _report(queued, errors, as_json, show_all)
         raise _exit(posts, errors, any(q["status"] == "failed" for q in queued))
 
-    from syndicate import inline
+    from syndicate import inline, progress
 
-    run = inline.run(syn, posts, targets, force=force)
+    tracker = progress.tracker("push", as_json=as_json, enabled=not no_progress)
+    tracker.expect(targets, len(posts))
+    with tracker:
+        run = inline.run(syn, posts, targets, force=force, on_result=tracker.done)
     if run.stop.ledger and as_json:
         _logged.messages.append(run.stop.ledger)
     _report([o.as_dict() for o in run.outcomes], errors, as_json, show_all)
@@ -426,14 +432,29 @@ def status(
     paths: Optional[list[Path]] = typer.Argument(None, help="only these posts"),
     config_path: Optional[Path] = ConfigOpt,
     as_json: bool = JsonOpt,
+    state: Optional[list[str]] = typer.Option(None, "--state", "-s", metavar="STATE",
+                                              help="only rows in this state (repeatable)"),
+    target: Optional[list[str]] = typer.Option(None, "--target", "-t", metavar="TARGET",
+                                               help="only this target (repeatable)"),
 ) -> None:
-    """Each post × target: state, remote URL, last error."""
+    """Each post × target: state, remote URL, last error; what needs attention first."""
+    from syndicate import statusview
+
+    states = [statusview.normal_state(s) for s in state or []]
+    bad = statusview.unknown(states, statusview.STATES)
+    if bad:
+        raise _fail(f"--state {', '.join(bad)}: unknown; allowed: {', '.join(statusview.STATES)}")
     config = _config(config_path, strict=False, near=paths, readonly=True)
+
+    def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return statusview.ordered(r for r in rows if statusview.keep(r, states, target))
+
     from syndicate.ledger.peek import peek_for
 
     peek = peek_for(config.state_url, config.site_id)
     if peek is not None and not peek.path.exists():  # nothing recorded: no ledger is made just to say so
-        skipped = _skipped_rows(config) + _notice_rows(config)
+        _known_status_targets(config, target, [])
+        skipped = shown(_skipped_rows(config) + _notice_rows(config))
         if as_json:
             emit_json(skipped)
         elif skipped:
@@ -448,6 +469,7 @@ def status(
         output.errors(errors)
         ids = [p.id for p in posts]
     rows = ledger.all(ids)
+    _known_status_targets(config, target, rows)
     data = [
         {
             "post_id": r.post_id, "path": r.post_path, "target": r.target, "state": r.state,
@@ -460,20 +482,36 @@ def status(
         for r in rows
     ]
     _unsent_states(config, data)
-    skipped = _skipped_rows(config) + _notice_rows(config)
-    data[:0] = skipped
+    from syndicate import lease
+    from syndicate.ledger import utcnow
+
+    now = utcnow()
+    for row, d in zip(rows, data, strict=True):
+        d["stale"] = statusview.is_stale(row, config, now)
+        d["next"] = lease.next_step(row, config, now) if lease.unfinished(row) else None
+    deletions = statusview.deletion_rows(ledger, config)
+    if ids is not None:
+        deletions = [d for d in deletions if d["post_id"] in ids]
+    everything = _skipped_rows(config) + _notice_rows(config) + data + deletions
+    for d in everything:
+        d.setdefault("stale", False)
+    data = shown(everything)
     if as_json:
-        emit_json(data)
+        emit_json([{k: v for k, v in d.items() if k != "next"} for d in data])
         raise typer.Exit(0)
     if not data:
-        say(("nothing recorded yet", "dim"))
+        say(("nothing recorded yet" if not everything else "no row matches", "dim"))
         raise typer.Exit(0)
-    from syndicate import lease
-
-    output.table(("post", "target", "state", "remote / detail"),
-                 [_status_row(d, lease.next_step(row, config) if row is not None and lease.unfinished(row) else None)
-                  for row, d in zip([None] * len(skipped) + list(rows), data, strict=True)])
+    output.table(("post", "target", "state", "remote / detail"), [_status_row(d, d.get("next")) for d in data])
     _held_note(ledger)
+
+
+def _known_status_targets(config: Config, names: Optional[list[str]], rows: list[Any]) -> None:
+    """`status --target`: a configured target (skipped ones too) or one the ledger has rows of; else exit 2."""
+    allowed = sorted({*config.targets, *config.skipped, *(r.target for r in rows)})
+    bad = [n for n in names or [] if n not in allowed]
+    if bad:
+        raise _fail(f"--target {', '.join(bad)}: unknown; allowed: {', '.join(allowed) or 'none configured'}")
 
 
 def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[str, str]]:
@@ -490,7 +528,8 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
     elif d["state"] == "deferred":
         reason = str(d["defer_reason"] or "")
         detail = reason if reason.startswith("not due until") else f"until {d['deferred_until']}: {reason}"
-    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out", "skipped", "notice"):
+    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out", "skipped", "notice",
+                        "held", "deleting"):
         detail = str(d["reason"] or d["last_error"] or "")
         if d["state"] == "notice":
             state = str(d.get("level") or "info")
@@ -499,7 +538,8 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
         detail = next_step
     else:
         detail = str(d["remote_url"] or d["last_error"] or "")
-    return [(str(d["path"] or d["post_id"] or "(every post)"), ""), (str(d["target"]), ""), (state, style), (detail, "")]
+    target = str(d["target"]) if d["target"] is not None else ", ".join(d.get("targets") or []) or "(no copy)"
+    return [(str(d["path"] or d["post_id"] or "(every post)"), ""), (target, ""), (state, style), (detail, "")]
 
 
 def _unsent_states(config: Config, data: list[dict[str, Any]]) -> None:
@@ -640,6 +680,7 @@ def _since(value: Optional[str]) -> Any:
 
 def _watcher(config_path: Optional[Path], *, stderr: bool = False, near: Optional[list[Path]] = None,
              **kwargs: Any) -> Any:
+    """The site's watcher (`tracker`: the first scan's progress bar)."""
     from syndicate.watch import Watcher
 
     config = _config(config_path, strict=True, near=near)
@@ -662,6 +703,7 @@ def watch(
     since: Optional[str] = typer.Option(None, "--since", help="with --baseline: only posts dated before DATE"),
     config_path: Optional[Path] = ConfigOpt,
     as_json: bool = typer.Option(False, "--json", help="with --once: machine-readable output (the log on stderr)"),
+    no_progress: bool = NoProgressOpt,
 ) -> None:
     """Follow the site's files: new, edited, moved, unpublished and deleted posts reach every target."""
     from syndicate.watch import Refused
@@ -672,8 +714,12 @@ def watch(
         raise _fail("--since goes with --baseline")
     if as_json and not once:
         raise _fail("--json goes with --once")
+    from syndicate import progress
+
+    label = "backfill" if backfill else "baseline" if baseline_ else "first scan"
     w = _watcher(config_path, first_run="backfill" if backfill else "baseline" if baseline_ else None,
-                 since=_since(since), stderr=as_json)
+                 since=_since(since), stderr=as_json,
+                 tracker=progress.tracker(label, as_json=as_json, enabled=not no_progress))
     try:
         if once:
             scan = w.reconcile(first=True)
@@ -695,8 +741,10 @@ def baseline(
     since: Optional[str] = typer.Option(None, "--since", help="only posts dated before DATE"),
     config_path: Optional[Path] = ConfigOpt,
     as_json: bool = JsonOpt,
+    no_progress: bool = NoProgressOpt,
 ) -> None:
     """Record existing posts as known without sending them; later edits of them are not sent either."""
+    from syndicate import progress
     from syndicate.watch import baseline as mark
     from syndicate.watch import baselined
 
@@ -707,7 +755,10 @@ def baseline(
         scan = w.scanner.scan(files)
     else:
         scan = w.scanner.scan()
-    kept = mark(w.syn, [f.post for f in scan.changed], w.targets, since=_since(since))
+    tracker = progress.tracker("baseline", as_json=as_json, enabled=not no_progress)
+    tracker.expect(w.targets, len(scan.changed))
+    with tracker:
+        kept = mark(w.syn, [f.post for f in scan.changed], w.targets, since=_since(since), on_result=tracker.done)
     sent = {f.path for f in scan.changed if f.post.id not in kept}
     scan.put = [r for r in scan.put if r.path not in sent]  # not baselined: the watcher still sends them
     scan.vanished, scan.due = [], []
