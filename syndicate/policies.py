@@ -97,7 +97,7 @@ def variants(cls: type[Connector]) -> list[tuple[str, Abilities]]:
 def rows(kinds: tuple[str, ...] = BUILT_IN) -> list[tuple[str, ...]]:
     from syndicate import registry
 
-    out = []
+    out: list[tuple[str, ...]] = []
     for kind in kinds:
         cls = registry.get(kind)
         for label, able in variants(cls):
