@@ -454,7 +454,7 @@ def status(
     peek = peek_for(config.state_url, config.site_id)
     if peek is not None and not peek.path.exists():  # nothing recorded: no ledger is made just to say so
         _known_status_targets(config, target, [])
-        skipped = shown(_skipped_rows(config) + _notice_rows(config))
+        skipped = shown([{**d, "stale": False} for d in _skipped_rows(config) + _notice_rows(config)])
         if as_json:
             emit_json(skipped)
         elif skipped:
@@ -520,6 +520,8 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
     style = STYLES.get(state, "dim")
     if state in _STATE_NOTES:
         state += f" ({_STATE_NOTES[state]})"
+    if d.get("stale"):  # asked for, and nobody is on it
+        state, style = f"{state} (stale)", "red"
     if d["state"] == "published" and d["last_error"]:
         style, state = "red", "published, last update failed"
         detail = f"{d['remote_url']} — {d['last_error']}"

@@ -86,6 +86,8 @@ def test_status_lists_what_needs_attention_first_stable_within_each_group(mixed:
     assert at("p0.md", "last update failed") < at("p1.md", "failed") < at("p2.md", "check") \
         < at("p4.md", "held") < at("p3.md", "queued") < at("later", "skipped") < at("p3.md", "mastodon")
     assert "2 deletion(s) held by the mass-change guard" in out
+    assert "queued (stale)" in lines[at("p3.md", "devto", "queued")]
+    assert [r["stale"] for r in rows() if r["stale"]] == [True]  # p3 → devto alone
 
 
 def test_status_filters_by_state_and_target_with_repeated_values(mixed: Path) -> None:
