@@ -140,3 +140,36 @@ def test_a_file_in_its_grace_period_is_listed_as_deleting(site: Path, fakes) -> 
     assert Path(gone["path"]).name == "g0.md" and gone["targets"] == ["devto", "mastodon"]
     assert gone["deferred_until"] and "delete_grace" in gone["reason"]
     assert rows("--state", "held") == []
+
+
+def test_with_a_broker_a_row_is_stale_only_past_stale_after_and_never_while_held(tmp_path: Path,
+                                                                                 ledger_url: str) -> None:
+    from datetime import timedelta
+
+    from syndicate import lease, statusview
+    from syndicate.ledger import Ledger
+
+    (tmp_path / "syndicate.toml").write_text(
+        '[site]\nurl = "https://blog.example"\ncontent = ["posts/*.md"]\n\n'
+        f'[state]\nurl = "{ledger_url}"\n\n[queue]\nbroker = "redis://127.0.0.1:1/0"\nstale_after = "10m"\n',
+        encoding="utf-8")
+    config = load_config(tmp_path / "syndicate.toml")
+    ledger = Ledger(ledger_url, site="blog.example")
+    try:
+        ledger.ensure("p1", "devto", "posts/p1.md")
+        ledger.update("p1", "devto", state="queued")
+        row = ledger.get("p1", "devto")
+        assert row is not None and row.updated_at is not None
+        since = row.updated_at
+        assert not statusview.is_stale(row, config, since + timedelta(minutes=9))  # a worker may still take it
+        assert statusview.is_stale(row, config, since + timedelta(minutes=10))
+        owner = lease.unit_owner()  # this process, alive: its lease holds
+        held = ledger.acquire("p1", "devto", "posts/p1.md", owner, ttl=3600)
+        assert held is not None
+        assert not statusview.is_stale(held, config, since + timedelta(minutes=10))
+        ledger.release("p1", "devto", owner)
+        ledger.update("p1", "devto", state="published")
+        done = ledger.get("p1", "devto")
+        assert done is not None and not statusview.is_stale(done, config, since + timedelta(days=1))
+    finally:
+        ledger.dispose()
