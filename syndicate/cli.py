@@ -341,7 +341,8 @@ def push(
 
     from syndicate import inline, progress
 
-    tracker = progress.tracker("push", as_json=as_json, enabled=not no_progress)
+    # a long run only: several posts (one post is done before a bar would help)
+    tracker = progress.tracker("push", as_json=as_json, enabled=not no_progress and len(posts) > 1)
     tracker.expect(targets, len(posts))
     with tracker:
         run = inline.run(syn, posts, targets, force=force, on_result=tracker.done)
@@ -757,7 +758,7 @@ def baseline(
         scan = w.scanner.scan(files)
     else:
         scan = w.scanner.scan()
-    tracker = progress.tracker("baseline", as_json=as_json, enabled=not no_progress)
+    tracker = progress.tracker("baseline", as_json=as_json, enabled=not no_progress and len(scan.changed) > 1)
     tracker.expect(w.targets, len(scan.changed))
     with tracker:
         kept = mark(w.syn, [f.post for f in scan.changed], w.targets, since=_since(since), on_result=tracker.done)

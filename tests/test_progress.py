@@ -122,3 +122,11 @@ def test_a_first_watch_backfill_and_baseline_draw_the_bar(site: Path, fakes,  # 
     assert code == 0, out + err
     assert "baseline" in err and BAR in err and "6 baselined" in err, err
     assert re.search(r"mastodon\s+\d+/\d+\s+3 baselined", err), err
+
+
+def test_a_push_of_one_post_draws_no_bar(site: Path, fakes, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    post = write(site, "one.md", "title: One\ndate: 2024-03-01")
+    code, out, err = cli("push", str(post))
+    assert code == 0, out + err
+    assert BAR not in err and plain(out).strip().splitlines()[-1] == "2 created"
