@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from syndicate import output
+from syndicate.triggers import output
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

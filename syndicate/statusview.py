@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.ledger import Ledger
-    from syndicate.ledger.rows import Row
+    from syndicate.state.ledger import Ledger
+    from syndicate.state.ledger.rows import Row
 
 # every state a `status` row can have, in the order `--help` and the error list them
 STATES = ("failed", "check", "held", "deleting", "new", "queued", "creating", "deferred", "published",
@@ -54,7 +54,7 @@ def ordered(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def is_stale(row: Row, config: Config, now: datetime) -> bool:
     """Work on the row was started or asked for, nobody live holds it, and it is overdue: without a
     broker nothing sends it until the next run; with one, no worker took it within `stale_after`."""
-    from syndicate import lease
+    from syndicate.engine import lease
 
     if not lease.unfinished(row) or lease.held(row.lease_owner, row.lease_until, now):
         return False
@@ -67,7 +67,7 @@ def is_stale(row: Row, config: Config, now: datetime) -> bool:
 def deletion_rows(ledger: Ledger, config: Config) -> list[dict[str, Any]]:
     """A row per file deletion that waits: `held` by the guard, or `deleting` in its grace period.
     `targets` are the targets that hold a row of the post (whose copies the deletion takes)."""
-    from syndicate.reconcile import GONE, HELD
+    from syndicate.engine.reconcile import GONE, HELD
 
     grace = float(config.watch.delete_grace)
     out: list[dict[str, Any]] = []

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from syndicate.cli import app
-from syndicate.config import load_config
-from syndicate.ledger import open_ledger
+from syndicate.registry import load_config
+from syndicate.state.ledger import open_ledger
 from tests.test_cli_mistakes import config_of
 from tests.test_push import fakes, site, write  # noqa: F401  (fixtures)
 
@@ -146,8 +146,9 @@ def test_with_a_broker_a_row_is_stale_only_past_stale_after_and_never_while_held
                                                                                  ledger_url: str) -> None:
     from datetime import timedelta
 
-    from syndicate import lease, statusview
-    from syndicate.ledger import Ledger
+    from syndicate import statusview
+    from syndicate.engine import lease
+    from syndicate.state.ledger import Ledger
 
     (tmp_path / "syndicate.toml").write_text(
         '[site]\nurl = "https://blog.example"\ncontent = ["posts/*.md"]\n\n'
