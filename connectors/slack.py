@@ -195,6 +195,8 @@ class Slack(Connector):
         template_fields=FIELDS,
     )
     abilities = BOT_ABILITIES
+    # by its credentials (docs/policies.md is made from these)
+    ability_variants = (("bot token", BOT_ABILITIES), ("incoming webhook", WEBHOOK_ABILITIES))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

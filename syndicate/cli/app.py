@@ -67,6 +67,8 @@ _console = console  # the names the commands use
 
 
 AllOpt = typer.Option(False, "--all", help="list unchanged posts too (default: only what changed, and a summary)")
+NoProgressOpt = typer.Option(False, "--no-progress",
+                             help="no progress bar (it is drawn on stderr only when both outputs are terminals)")
 
 
 def _fail(message: str, code: int = 2, label: str = "error") -> typer.Exit:
@@ -233,6 +235,7 @@ def _since(value: Optional[str]) -> Any:
 
 def _watcher(config_path: Optional[Path], *, stderr: bool = False, near: Optional[list[Path]] = None,
              **kwargs: Any) -> Any:
+    """The site's watcher (`tracker`: the first scan's progress bar)."""
     from syndicate.triggers.watch import Watcher
 
     config = _config(config_path, strict=True, near=near)

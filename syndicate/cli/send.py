@@ -16,6 +16,7 @@ from syndicate.cli.app import (
     AllOpt,
     ConfigOpt,
     JsonOpt,
+    NoProgressOpt,
     ToOpt,
     _collect,
     _config,
@@ -119,6 +120,7 @@ def push(
                                        help="carry out the deletions the watcher's mass-change guard holds"),
     show_all: bool = AllOpt,
     now: bool = typer.Option(False, "--now", help="send rows a platform deferred (Retry-After) without waiting"),
+    no_progress: bool = NoProgressOpt,
 ) -> None:
     """Publish or update now (queued to the workers when a broker is configured)."""
     if apply_deletes:
@@ -168,8 +170,13 @@ def push(
         raise _exit(posts, errors, any(q["status"] == "failed" for q in queued))
 
     from syndicate.engine import inline
+    from syndicate.triggers import progress
 
-    run = inline.run(syn, posts, targets, force=force)
+    # a long run only: several posts (one post is done before a bar would help)
+    tracker = progress.tracker("push", as_json=as_json, enabled=not no_progress and len(posts) > 1)
+    tracker.expect(targets, len(posts))
+    with tracker:
+        run = inline.run(syn, posts, targets, force=force, on_result=tracker.done)
     if run.stop.ledger and as_json:
         _logged.messages.append(run.stop.ledger)
     _report([o.as_dict() for o in run.outcomes], errors, as_json, show_all)
@@ -291,8 +298,10 @@ def baseline(
     since: Optional[str] = typer.Option(None, "--since", help="only posts dated before DATE"),
     config_path: Optional[Path] = ConfigOpt,
     as_json: bool = JsonOpt,
+    no_progress: bool = NoProgressOpt,
 ) -> None:
     """Record existing posts as known without sending them; later edits of them are not sent either."""
+    from syndicate.triggers import progress
     from syndicate.triggers.watch import baseline as mark
     from syndicate.triggers.watch import baselined
 
@@ -303,7 +312,10 @@ def baseline(
         scan = w.scanner.scan(files)
     else:
         scan = w.scanner.scan()
-    kept = mark(w.syn, [f.post for f in scan.changed], w.targets, since=_since(since))
+    tracker = progress.tracker("baseline", as_json=as_json, enabled=not no_progress and len(scan.changed) > 1)
+    tracker.expect(w.targets, len(scan.changed))
+    with tracker:
+        kept = mark(w.syn, [f.post for f in scan.changed], w.targets, since=_since(since), on_result=tracker.done)
     sent = {f.path for f in scan.changed if f.post.id not in kept}
     scan.put = [r for r in scan.put if r.path not in sent]  # not baselined: the watcher still sends them
     scan.vanished, scan.due = [], []

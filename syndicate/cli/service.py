@@ -12,7 +12,18 @@ from syndicate.triggers.output import emit_results, say
 
 if TYPE_CHECKING:
     pass
-from syndicate.cli.app import ConfigOpt, _config, _fail, _ledger, _logged, _safe_url, _since, _watcher, app
+from syndicate.cli.app import (
+    ConfigOpt,
+    NoProgressOpt,
+    _config,
+    _fail,
+    _ledger,
+    _logged,
+    _safe_url,
+    _since,
+    _watcher,
+    app,
+)
 
 
 @app.command()
@@ -23,6 +34,7 @@ def watch(
     since: Optional[str] = typer.Option(None, "--since", help="with --baseline: only posts dated before DATE"),
     config_path: Optional[Path] = ConfigOpt,
     as_json: bool = typer.Option(False, "--json", help="with --once: machine-readable output (the log on stderr)"),
+    no_progress: bool = NoProgressOpt,
 ) -> None:
     """Follow the site's files: new, edited, moved, unpublished and deleted posts reach every target."""
     from syndicate.triggers.watch import Refused
@@ -33,8 +45,12 @@ def watch(
         raise _fail("--since goes with --baseline")
     if as_json and not once:
         raise _fail("--json goes with --once")
+    from syndicate.triggers import progress
+
+    label = "backfill" if backfill else "baseline" if baseline_ else "first scan"
     w = _watcher(config_path, first_run="backfill" if backfill else "baseline" if baseline_ else None,
-                 since=_since(since), stderr=as_json)
+                 since=_since(since), stderr=as_json,
+                 tracker=progress.tracker(label, as_json=as_json, enabled=not no_progress))
     try:
         if once:
             scan = w.reconcile(first=True)

@@ -12,7 +12,7 @@ from syndicate.triggers.output import STYLES, emit_json, say
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-from syndicate.cli.app import ConfigOpt, JsonOpt, _collect, _config, _ledger, _load, _syndicator, app, log
+from syndicate.cli.app import ConfigOpt, JsonOpt, _collect, _config, _fail, _ledger, _load, _syndicator, app, log
 
 
 def _notice_rows(config: Config) -> list[dict[str, Any]]:
@@ -48,14 +48,29 @@ def status(
     paths: Optional[list[Path]] = typer.Argument(None, help="only these posts"),
     config_path: Optional[Path] = ConfigOpt,
     as_json: bool = JsonOpt,
+    state: Optional[list[str]] = typer.Option(None, "--state", "-s", metavar="STATE",
+                                              help="only rows in this state (repeatable)"),
+    target: Optional[list[str]] = typer.Option(None, "--target", "-t", metavar="TARGET",
+                                               help="only this target (repeatable)"),
 ) -> None:
-    """Each post × target: state, remote URL, last error."""
+    """Each post × target: state, remote URL, last error; what needs attention first."""
+    from syndicate.triggers import statusview
+
+    states = [statusview.normal_state(s) for s in state or []]
+    bad = statusview.unknown(states, statusview.STATES)
+    if bad:
+        raise _fail(f"--state {', '.join(bad)}: unknown; allowed: {', '.join(statusview.STATES)}")
     config = _config(config_path, strict=False, near=paths, readonly=True)
+
+    def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return statusview.ordered(r for r in rows if statusview.keep(r, states, target))
+
     from syndicate.state.ledger.peek import peek_for
 
     peek = peek_for(config.state_url, config.site_id)
     if peek is not None and not peek.path.exists():  # nothing recorded: no ledger is made just to say so
-        skipped = _skipped_rows(config) + _notice_rows(config)
+        _known_status_targets(config, target, [])
+        skipped = shown([{**d, "stale": False} for d in _skipped_rows(config) + _notice_rows(config)])
         if as_json:
             emit_json(skipped)
         elif skipped:
@@ -70,6 +85,7 @@ def status(
         output.errors(errors)
         ids = [p.id for p in posts]
     rows = ledger.all(ids)
+    _known_status_targets(config, target, rows)
     data = [
         {
             "post_id": r.post_id, "path": r.post_path, "target": r.target, "state": r.state,
@@ -82,20 +98,36 @@ def status(
         for r in rows
     ]
     _unsent_states(config, data)
-    skipped = _skipped_rows(config) + _notice_rows(config)
-    data[:0] = skipped
+    from syndicate.engine import lease
+    from syndicate.state.ledger import utcnow
+
+    now = utcnow()
+    for row, d in zip(rows, data, strict=True):
+        d["stale"] = statusview.is_stale(row, config, now)
+        d["next"] = lease.next_step(row, config, now) if lease.unfinished(row) else None
+    deletions = statusview.deletion_rows(ledger, config)
+    if ids is not None:
+        deletions = [d for d in deletions if d["post_id"] in ids]
+    everything = _skipped_rows(config) + _notice_rows(config) + data + deletions
+    for d in everything:
+        d.setdefault("stale", False)
+    data = shown(everything)
     if as_json:
-        emit_json(data)
+        emit_json([{k: v for k, v in d.items() if k != "next"} for d in data])
         raise typer.Exit(0)
     if not data:
-        say(("nothing recorded yet", "dim"))
+        say(("nothing recorded yet" if not everything else "no row matches", "dim"))
         raise typer.Exit(0)
-    from syndicate.engine import lease
-
-    output.table(("post", "target", "state", "remote / detail"),
-                 [_status_row(d, lease.next_step(row, config) if row is not None and lease.unfinished(row) else None)
-                  for row, d in zip([None] * len(skipped) + list(rows), data, strict=True)])
+    output.table(("post", "target", "state", "remote / detail"), [_status_row(d, d.get("next")) for d in data])
     _held_note(ledger)
+
+
+def _known_status_targets(config: Config, names: Optional[list[str]], rows: list[Any]) -> None:
+    """`status --target`: a configured target (skipped ones too) or one the ledger has rows of; else exit 2."""
+    allowed = sorted({*config.targets, *config.skipped, *(r.target for r in rows)})
+    bad = [n for n in names or [] if n not in allowed]
+    if bad:
+        raise _fail(f"--target {', '.join(bad)}: unknown; allowed: {', '.join(allowed) or 'none configured'}")
 
 
 def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[str, str]]:
@@ -104,6 +136,8 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
     style = STYLES.get(state, "dim")
     if state in _STATE_NOTES:
         state += f" ({_STATE_NOTES[state]})"
+    if d.get("stale"):  # asked for, and nobody is on it
+        state, style = f"{state} (stale)", "red"
     if d["state"] == "published" and d["last_error"]:
         style, state = "red", "published, last update failed"
         detail = f"{d['remote_url']} — {d['last_error']}"
@@ -112,7 +146,8 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
     elif d["state"] == "deferred":
         reason = str(d["defer_reason"] or "")
         detail = reason if reason.startswith("not due until") else f"until {d['deferred_until']}: {reason}"
-    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out", "skipped", "notice"):
+    elif d["state"] in ("check", "deleted", "baseline", "draft", "hidden", "opted out", "skipped", "notice",
+                        "held", "deleting"):
         detail = str(d["reason"] or d["last_error"] or "")
         if d["state"] == "notice":
             state = str(d.get("level") or "info")
@@ -121,7 +156,8 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
         detail = next_step
     else:
         detail = str(d["remote_url"] or d["last_error"] or "")
-    return [(str(d["path"] or d["post_id"] or "(every post)"), ""), (str(d["target"]), ""), (state, style), (detail, "")]
+    target = str(d["target"]) if d["target"] is not None else ", ".join(d.get("targets") or []) or "(no copy)"
+    return [(str(d["path"] or d["post_id"] or "(every post)"), ""), (target, ""), (state, style), (detail, "")]
 
 
 def _unsent_states(config: Config, data: list[dict[str, Any]]) -> None:

@@ -80,11 +80,14 @@ Unit = Callable[["Post", str, Callable[[float], None]], Outcome]
 
 
 def run(syn: Syndicator, posts: Sequence[Post], targets: Sequence[str], *, force: bool = False,
-        stop: Stop | None = None, unit: Unit | None = None) -> Run:
+        stop: Stop | None = None, unit: Unit | None = None,
+        on_result: Callable[[Outcome], None] | None = None) -> Run:
     """Send every (post, target); results in post-major order, as a serial run gives them.
 
     `unit` replaces `syn.run_inline` (tests). The first Ctrl-C stops the run (no new unit, no
     new try; requests on the wire finish and are recorded), a second one leaves at once.
+    `on_result` is called with each unit's outcome as it is final, from that target's thread
+    (the progress bar); an error it raises is logged, never taken for the unit's.
     """
     stop = stop or Stop()
     work = unit or (lambda post, target, sleep: syn.run_inline(post, target, force=force, sleep=sleep))
@@ -93,6 +96,14 @@ def run(syn: Syndicator, posts: Sequence[Post], targets: Sequence[str], *, force
     restore = _own_clients(syn, targets)
 
     finished = [threading.Event() for _ in targets]
+
+    def put(i: int, t: int, outcome: Outcome) -> None:
+        slots[i, t] = outcome
+        if on_result is not None:
+            try:
+                on_result(outcome)
+            except Exception:  # a display's fault never changes what was sent
+                log.debug("on_result failed", exc_info=True)
 
     def one_target(t: int, target: str) -> None:
         try:
@@ -103,23 +114,23 @@ def run(syn: Syndicator, posts: Sequence[Post], targets: Sequence[str], *, force
     def send_all(t: int, target: str) -> None:
         for i, post in enumerate(posts):
             if stop.is_set():
-                slots[i, t] = _left(syn, post, target, stop.reason)
+                put(i, t, _left(syn, post, target, stop.reason))
                 continue
             try:
-                slots[i, t] = work(post, target, stop.sleep)
+                put(i, t, work(post, target, stop.sleep))
             except Interrupted:
-                slots[i, t] = _interrupted(syn, post, target)
+                put(i, t, _interrupted(syn, post, target))
             except Exception as exc:  # a full disk is a fault to report; anything else is a bug, raised below
                 full = ledger_full(exc, where(syn.config.state_url))
                 if full is None:
                     crashed.append(exc)
                     stop.set("stopped by an error on another target")
-                    slots[i, t] = _left(syn, post, target, "stopped by an error")
+                    put(i, t, _left(syn, post, target, "stopped by an error"))
                     continue
                 stop.set("the ledger is full", ledger=full)
-                slots[i, t] = Outcome(post.id, syn.relpath(post), target, "error", "failed", "ledger full",
-                                      error="its outcome could not be recorded (the ledger is full); "
-                                            "the next run settles it")
+                put(i, t, Outcome(post.id, syn.relpath(post), target, "error", "failed", "ledger full",
+                                  error="its outcome could not be recorded (the ledger is full); "
+                                        "the next run settles it"))
 
     threads = [threading.Thread(target=one_target, args=(t, target), name=f"push-{target}", daemon=True)
                for t, target in enumerate(targets)]

@@ -24,7 +24,7 @@ Result = Mapping[str, Any]
 STYLES = {"create": "green", "update": "yellow", "delete": "red", "repost": "yellow", "error": "red",
           "check": "magenta", "done": "green", "failed": "red", "deferred": "yellow", "waiting": "yellow", "held": "yellow",
           "published": "green", "creating": "yellow", "baseline": "cyan", "deleted": "dim", "queued": "cyan",
-          "draft": "dim", "interrupted": "red", "left": "yellow"}
+          "draft": "dim", "interrupted": "red", "left": "yellow", "deleting": "yellow"}
 # the summary's words, in the order they are said
 KINDS = ("created", "updated", "reposted", "deleted", "baselined", "resolved", "queued", "unchanged", "skipped",
          "deferred", "to check", "waiting", "failed", "interrupted", "not tried")
@@ -75,8 +75,12 @@ def kind(result: Result) -> str:
 
 def summary(results: Iterable[Result]) -> str:
     """"12 created, 3 updated, 240 unchanged, 1 failed" (only the kinds that occur), or "nothing to do"."""
-    counts = Counter(kind(r) for r in results)
-    order = [k for k in KINDS if counts[k]] + sorted(k for k in counts if k not in KINDS)
+    return summary_of(Counter(kind(r) for r in results))
+
+
+def summary_of(counts: Mapping[str, int]) -> str:
+    """`summary` from counts already made (kind → how many): the progress bar's line says it the same way."""
+    order = [k for k in KINDS if counts.get(k)] + sorted(k for k in counts if k not in KINDS and counts[k])
     return ", ".join(f"{counts[k]} {k}" for k in order) or "nothing to do"
 
 

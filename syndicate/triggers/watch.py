@@ -32,6 +32,7 @@ from syndicate.triggers.output import bounded
 if TYPE_CHECKING:
     from syndicate.config import Config
     from syndicate.engine.runner import Syndicator
+    from syndicate.triggers.progress import Tracker
 
 REFUSAL = (
     "first start: {n} existing posts are due and the ledger is empty; nothing was sent.\n"
@@ -50,7 +51,7 @@ class Watcher:
 
     def __init__(self, config: Config, *, syn: Syndicator | None = None, echo: Callable[[str], None] = print,
                  clock: Callable[[], datetime] = utcnow, first_run: str | None = None,
-                 since: datetime | None = None) -> None:
+                 since: datetime | None = None, tracker: Tracker | None = None) -> None:
         from syndicate.engine.runner import Syndicator
 
         self.config = config
@@ -65,6 +66,8 @@ class Watcher:
         self.failures = 0
         self.results: list[dict[str, Any]] = []  # the (post, target) results of the last scan: --json, the summary
         self._held_shown = -1
+        self.tracker = tracker  # the first scan's progress bar (`syndicate watch` in a terminal)
+        self._tracking: Tracker | None = None
         self._next_grace: float | None = None
         if config.broker:
             from syndicate.engine.tasks import configure
@@ -79,17 +82,35 @@ class Watcher:
         self.results = []  # a long-running watcher keeps only the last scan's
         fresh = first and not self.syn.ledger.files() and not self.syn.ledger.all()
         scan = self.scanner.scan(only)
-        if fresh:
-            self._first_start(scan)
-        self.apply(scan)
-        if only is None and not self.stop.is_set():
-            self.revisit(scan)
+        tracker = self.tracker if first and len(scan.changed) > 1 else None
+        if tracker is not None:  # a first scan with work to do: the bar counts each (post, target)
+            tracker.expect(self.targets, len(scan.changed))
+            tracker.start()
+        self._tracking = tracker
+        try:
+            if fresh:
+                self._first_start(scan)
+            self.apply(scan)
+            if only is None and not self.stop.is_set():
+                self.revisit(scan)
+        finally:
+            self._tracking = None
+            if tracker is not None:
+                tracker.stop()
         return scan
+
+    def _add(self, *results: dict[str, Any]) -> None:
+        """Results of this scan: kept for --json and the summary, and told to the progress bar."""
+        self.results += results
+        if self._tracking is not None:
+            for result in results:
+                self._tracking.done(result)
 
     def _first_start(self, scan: Scan) -> None:
         now = self.clock()
         if self.first_run == "baseline":  # told to: none is sent, however few there are
-            kept = baseline(self.syn, [f.post for f in scan.changed], self.targets, since=self.since, now=now)
+            kept = baseline(self.syn, [f.post for f in scan.changed], self.targets, since=self.since, now=now,
+                            on_result=self._tracking.done if self._tracking is not None else None)
             self.results += baselined(self.syn, [f.post for f in scan.changed if f.post.id in kept], self.targets)
             scan.changed = [f for f in scan.changed if f.post.id not in kept]
             self.echo(f"baselined {len(kept)} existing post(s): known, never sent")
@@ -107,10 +128,7 @@ class Watcher:
             self.echo(f"skipped {path}: {reason}")
         for path in scan.cancelled:
             self.echo(f"restored {path}: its pending deletion is cancelled")
-        changed: Iterable[Found] = scan.changed
-        if self.first_run == "backfill" and len(scan.changed) > 1:
-            changed = _progress(scan.changed)
-        for i, found in enumerate(changed):
+        for i, found in enumerate(scan.changed):
             if self.stop.is_set():  # the rest are not recorded as seen: the next start sends them
                 left = {f.path for f in list(scan.changed)[i:]}
                 scan.put = [r for r in scan.put if r.path not in left]
@@ -160,8 +178,8 @@ class Watcher:
             for warning in target_warnings(post.control, syn.target_types):  # the workers plan the rest
                 self.echo(f"warning {found.path}: {warning}")
             queued = enqueue(syn, [post], targets)
-            self.results += [{"post_id": post.id, "path": q["post"], "target": q["target"], "action": q.get("action"),
-                              "status": q["status"], "reason": q["detail"]} for q in queued]
+            self._add(*({"post_id": post.id, "path": q["post"], "target": q["target"], "action": q.get("action"),
+                         "status": q["status"], "reason": q["detail"]} for q in queued))
             done = {q["target"]: q["status"] for q in queued}
             results = [f"{t}: {done.get(t, 'nothing to do')}" for t in targets]
             quiet = not done
@@ -169,7 +187,7 @@ class Watcher:
         else:
             for target in targets:
                 outcome = syn.run_inline(post, target)
-                self.results.append(outcome.as_dict())
+                self._add(outcome.as_dict())
                 unchanged = outcome.status == "skipped" and outcome.reason == "unchanged"
                 quiet = quiet and unchanged
                 what = outcome.action if outcome.status in ("done", "skipped") else f"{outcome.action} {outcome.status}"
@@ -188,6 +206,8 @@ class Watcher:
         ids = sorted({*([post_id] if post_id else []), *self.syn.ledger.ids_at(path)})
         if not ids:
             return f"removed {path}: it was never a post"
+        if self._tracking is not None:
+            self._tracking.expect(self.targets, len(ids))
         results = []
         for pid in ids:
             for target in self.targets:
@@ -196,11 +216,11 @@ class Watcher:
 
                     remove.delay(pid, target, reason)
                     results.append(f"{target}: queued")
-                    self.results.append({"post_id": pid, "path": path, "target": target, "action": "delete",
-                                         "status": "queued", "reason": reason})
+                    self._add({"post_id": pid, "path": path, "target": target, "action": "delete",
+                               "status": "queued", "reason": reason})
                     continue
                 outcome = self.syn.remove_inline(pid, target, reason)
-                self.results.append({**outcome.as_dict(), "path": outcome.path or path})
+                self._add({**outcome.as_dict(), "path": outcome.path or path})
                 self.failures += outcome.status == "failed"
                 what = outcome.action + (" failed" if outcome.status == "failed" else "")
                 results.append(f"{target}: {what}" + (f" ({outcome.reason})" if outcome.action == "skip" else ""))
@@ -250,6 +270,9 @@ class Watcher:
             if self.config.broker and waiting and now - row.updated_at < stale:
                 continue  # its task has it; the periodic job sends it again if the task was lost
             todo.setdefault(path, []).append(row.target)
+        if self._tracking is not None:
+            for targets in todo.values():
+                self._tracking.expect(targets)
         for path, targets in todo.items():
             if self.stop.is_set():
                 return
@@ -352,9 +375,10 @@ class Watcher:
 
 
 def baseline(syn: Syndicator, posts: list[Any], targets: list[str], *, since: datetime | None = None,
-             now: datetime | None = None) -> set[str]:
+             now: datetime | None = None, on_result: Callable[[dict[str, Any]], None] | None = None) -> set[str]:
     """Record the live `posts` (those dated before `since`, when given) as known and never sent; returns
-    their ids. A draft or a post not yet due is left alone: it goes out when it is published."""
+    their ids. A draft or a post not yet due is left alone: it goes out when it is published.
+    `on_result` is told each (post, target) marked, as `baselined` reports it (the progress bar)."""
     kept: set[str] = set()
     now = now or utcnow()
     for post in posts:
@@ -364,6 +388,8 @@ def baseline(syn: Syndicator, posts: list[Any], targets: list[str], *, since: da
             continue
         for target in targets:
             syn.ledger.mark_baseline(post.id, target, syn.relpath(post))
+            if on_result is not None:
+                on_result(baselined(syn, [post], [target])[0])
         kept.add(post.id)
     return kept
 
@@ -373,8 +399,3 @@ def baselined(syn: Syndicator, posts: list[Any], targets: list[str]) -> list[dic
     return [{"post_id": p.id, "path": syn.relpath(p), "target": t, "action": "baseline", "status": "done",
              "reason": "known, never sent"} for p in posts for t in targets]
 
-
-def _progress(items: list[Found]) -> Iterable[Found]:
-    from rich.progress import track
-
-    return track(items, description="backfill", transient=True)
