@@ -1,4 +1,4 @@
-"""The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, serve, worker, beat.
+"""The `syndicate` command: push, preview, plan, status, retry, resolve, watch, baseline, serve, worker, beat.
 
 Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
 Human output is Rich; every piece of text that comes from a post, a path or a
@@ -624,6 +624,30 @@ def resolve(
         emit_results([result], [], _logged.messages)
         return
     say(f"{path} → {target}: ", ("published" if found else "will be created again", "green"))
+
+
+@app.command("plan")
+def plan_cmd(
+    diff: str = typer.Option(..., "--diff", metavar="BASE..HEAD",
+                             help="the commits to plan (BASE...HEAD: from their merge base)"),
+    fmt: str = typer.Option("text", "--format", "-f", metavar="text|markdown|json", help="text, markdown (a PR "
+                            "comment) or json"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """What merging BASE..HEAD would send to each target, read from git; nothing is sent (docs/plan.md)."""
+    from syndicate.diffplan import PlanError, plan_range, render
+
+    if fmt not in ("text", "markdown", "json"):
+        raise _fail(f"--format {fmt!r}: one of text, markdown, json")
+    config = _config(config_path, strict=False, readonly=True)
+    try:
+        report = plan_range(config, diff)
+    except PlanError as exc:
+        raise _fail(str(exc)) from None
+    except ConfigError as exc:
+        raise _fail(str(exc), label="config error") from None
+    sys.stdout.write(render(report, fmt))
+    sys.stdout.flush()
 
 
 def _since(value: Optional[str]) -> Any:
