@@ -548,6 +548,21 @@ def _same_file(a: Post, b: Post) -> bool:
 _ICON = {"publishes_draft": "📝", "mass_deletion": "🗑️", "over_limit": "✂️", "refused": "⛔", "unreadable": "⛔"}
 
 
+ALERTS_SHOWN = 10  # of one kind, at the top of text and markdown (JSON has them all)
+
+
+def _top(report: Report) -> list[str]:
+    """The alerts to print: at most `ALERTS_SHOWN` of a kind, then how many more."""
+    out: list[str] = []
+    kinds = list(dict.fromkeys(a.kind for a in report.alerts))
+    for kind in kinds:
+        same = [a for a in report.alerts if a.kind == kind]
+        out += [a.message for a in same[:ALERTS_SHOWN]]
+        if len(same) > ALERTS_SHOWN:
+            out.append(f"… and {len(same) - ALERTS_SHOWN} more of these ({kind.replace('_', ' ')}: see below)")
+    return out
+
+
 def _short(commit: str) -> str:
     return commit[:12]
 
@@ -568,8 +583,8 @@ def _summary_line(report: Report) -> str:
 def as_text(report: Report) -> str:
     out = [f"plan for {report.base}..{report.head} ({_short(report.base_commit)}..{_short(report.head_commit)})"]
     out.append(f"ledger: {report.ledger}" if report.ledger else (report.note or NO_LEDGER))
-    for alert in report.alerts:
-        out.append(f"!! {alert.message}")
+    for message in _top(report):
+        out.append(f"!! {message}")
     if not report.entries:
         out.append("no post changes in this range: nothing would be sent")
     for e in _entries_sorted(report):
@@ -609,10 +624,22 @@ def _runs(line: str) -> list[str]:
     return [*runs, cur] if cur else runs
 
 
-def as_markdown(report: Report) -> str:
+COMMENT_MAX = 60_000  # GitHub takes a comment of at most 65,536 characters
+
+
+def as_markdown(report: Report, *, texts: bool = True) -> str:
+    """The plan as a pull-request comment; past `COMMENT_MAX` the fitted texts are left out (the table stays)."""
+    shown = _markdown(report, texts=texts)
+    if texts and len(shown) > COMMENT_MAX:
+        shown = _markdown(report, texts=False)
+    return shown
+
+
+def _markdown(report: Report, *, texts: bool) -> str:
     out = [MARKER, f"### syndicate plan: `{_short(report.base_commit)}..{_short(report.head_commit)}`", ""]
-    for alert in report.alerts:
-        out.append(f"> {_ICON.get(alert.kind, '⚠️')} **{_cell(alert.message)}**")
+    icons = {a.message: _ICON.get(a.kind, "⚠️") for a in report.alerts}
+    for message in _top(report):
+        out.append(f"> {icons.get(message, '⚠️')} **{_cell(message)}**")
         out.append(">")
     if report.alerts:
         out.pop()
@@ -629,8 +656,11 @@ def as_markdown(report: Report) -> str:
             cost = f"${e.cost_usd:.4f}" if e.cost_usd else ""
             out.append(f"| {post} | {_cell(e.target)} | **{e.action}** | {_cell(e.reason)} | {cost} |")
         out.append("")
-        texts = [e for e in entries if e.text is not None and e.action in ("create", "update")]
-        for e in texts:
+        social = [e for e in entries if e.text is not None and e.action in ("create", "update")]
+        if social and not texts:
+            out += ["_The fitted texts are left out: the plan is too long for one comment "
+                    "(`syndicate plan --format text` shows them)._", ""]
+        for e in social if texts else []:
             fence = _fence(e.text or "")
             out += [f"<details><summary>{_cell(e.target)}: {_cell(e.title)} ({e.action})</summary>", "",
                     f"{fence}text", e.text or "", fence, "", "</details>", ""]

@@ -379,6 +379,23 @@ def test_readme_workflow_parses_and_updates_one_comment() -> None:
     checkout = next(s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
     runs = "\n".join(str(s.get("run", "")) + json.dumps(s.get("with", {})) for s in steps)
-    assert "syndicate plan --diff" in runs and "--format markdown" in runs
+    plan = next(str(s["run"]) for s in steps if "syndicate plan" in str(s.get("run", "")))
+    assert "--diff" in plan and "--format markdown" in plan and "...${{ github.event.pull_request.head.sha }}" in plan
     assert "<!-- syndicate-plan -->" in runs  # the same comment is found and updated
     assert job.get("permissions", flow.get("permissions", {})).get("pull-requests") == "write"
+
+
+def test_a_long_plan_still_fits_one_comment(tmp_path: Path, fakes, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = make_site(tmp_path, fakes, f"sqlite:///{tmp_path / 'none.db'}", monkeypatch)
+    base_posts(s)
+    for i in range(60):
+        write(s.site, f"many-{i:02}.md", f"title: Post number {i}\ndate: 2024-04-01\ndescription: \"{LONG}\"")
+    s.head = commit(s.repo, "sixty posts")
+    code, md = run_plan(s, "--diff", f"{s.base}..{s.head}", "--format", "markdown", monkeypatch=monkeypatch)
+    assert code == 0
+    from syndicate.diffplan import COMMENT_MAX
+
+    assert len(md) <= COMMENT_MAX and md.startswith("<!-- syndicate-plan -->")
+    assert md.count("**create**") == 180 and "fitted texts are left out" in md
+    top = md.split("| post |")[0]
+    assert top.count("✂️") == 10 and "… and 110 more of these (over limit" in top  # 120 cuts: 10 shown
