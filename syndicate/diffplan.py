@@ -52,7 +52,7 @@ GIT_TIMEOUT = 120.0
 # the engine's actions, as a plan shows them
 _SHOWN = {"create": "create", "update": "update", "repost": "update", "delete": "delete", "skip": "skip",
           "defer": "held", "check": "held", "error": "skip"}
-_CUT_WORDS = ("cut to fit", "shortened", "the platform keeps", "left out")
+_CUT_WORDS = ("cut to fit", "shortened", "the platform keeps")  # fitting's notes of a text, title or tags cut
 
 
 class PlanError(SyndicateError):
@@ -111,11 +111,17 @@ class Report:
     alerts: list[Alert] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    budgets: dict[str, float] = field(default_factory=dict)  # target -> its monthly_budget (USD), where set
 
     def summary(self) -> dict[str, Any]:
         counts = {a: sum(e.action == a for e in self.entries) for a in ACTIONS}
-        costs = [e.cost_usd for e in self.entries if e.cost_usd and e.action in ("create", "update")]
-        return {**counts, "cost_usd": round(sum(costs), 6) if costs else 0.0}
+        by_target: dict[str, float] = {}
+        for e in self.entries:
+            if e.cost_usd and e.action in ("create", "update"):
+                by_target[e.target] = round(by_target.get(e.target, 0.0) + e.cost_usd, 6)
+        return {**counts, "cost_usd": round(sum(by_target.values()), 6),
+                "cost_by_target": {t: {"cost_usd": c, "monthly_budget_usd": self.budgets.get(t)}
+                                   for t, c in sorted(by_target.items())}}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -303,7 +309,22 @@ def plan_range(config: Config, spec: str, *, now: datetime | None = None, use_le
         before = _load(config, base_root, wanted_base)
         after = _load(config, head_root, wanted_head)
         _Planner(config, report, view, before, after, now).run(changes)
+        _scrub(report, [before.config.site.root, after.config.site.root])
     return report
+
+
+def _scrub(report: Report, roots: list[Path]) -> None:
+    """The temporary folders' paths out of every message: a path is shown relative to the site root."""
+    def clean(text: str) -> str:
+        for root in roots:
+            text = text.replace(f"{root}/", "").replace(str(root), ".")
+        return text
+
+    for e in report.entries:
+        e.reason, e.warnings = clean(e.reason), [clean(w) for w in e.warnings]
+    for a in report.alerts:
+        a.message = clean(a.message)
+    report.errors = [(p, clean(m)) for p, m in report.errors]
 
 
 @contextmanager
@@ -327,7 +348,7 @@ def _load(config: Config, root: Path, paths: set[str]) -> _Side:
         try:
             posts[rel] = load_post(path, site)
         except (SyndicateError, OSError, UnicodeDecodeError) as exc:
-            errors[rel] = str(exc).replace(str(site.root) + "/", "")
+            errors[rel] = str(exc)
     return _Side(side, posts, errors)
 
 
@@ -350,6 +371,9 @@ class _Planner:
             conn.make_http = _no_http  # a plan sends nothing: a client asked for is an error
             self.connectors[name] = conn
         self.facts = {name: self._facts(conn) for name, conn in self.connectors.items()}
+        for name, conn in self.connectors.items():
+            if conn.option("monthly_budget") is not None:
+                report.budgets[name] = float(conn.option("monthly_budget"))
         self._syn: Any = None
 
     def _facts(self, conn: Connector) -> dict[str, Any] | None:
@@ -577,7 +601,24 @@ def _summary_line(report: Report) -> str:
     line = ", ".join(f"{s[a]} {a}" for a in ACTIONS)
     if s["cost_usd"]:
         line += f"; cost ${s['cost_usd']:.4f}"
+        costs = []
+        for target, c in s["cost_by_target"].items():
+            budget = c["monthly_budget_usd"]
+            costs.append(f"{target} ${c['cost_usd']:.4f}" + (f" of a ${budget:g} monthly budget" if budget else ""))
+        line += f" ({', '.join(costs)})"
     return line
+
+
+def _once(entries: list[Entry]) -> list[tuple[Entry, str]]:
+    """Each warning once per post: a post's own (an image without alt text) is not repeated for each target."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for e in entries:
+        for w in e.warnings:
+            if (e.path, w) not in seen:
+                seen.add((e.path, w))
+                out.append((e, w))
+    return out
 
 
 def as_text(report: Report) -> str:
@@ -587,6 +628,7 @@ def as_text(report: Report) -> str:
         out.append(f"!! {message}")
     if not report.entries:
         out.append("no post changes in this range: nothing would be sent")
+    said: set[tuple[str, str]] = set()
     for e in _entries_sorted(report):
         head = f"{e.action:<7} {e.path} → {e.target}: {e.reason}"
         if e.old_path:
@@ -599,7 +641,9 @@ def as_text(report: Report) -> str:
                 label = f"  part {i + 1}/{len(e.parts)}: " if len(e.parts) > 1 else "  text: "
                 out.append(label + part.replace("\n", "\n        "))
         for w in e.warnings:
-            out.append(f"  warning: {w}")
+            if (e.path, w) not in said:
+                said.add((e.path, w))
+                out.append(f"  warning: {w}")
     out.append(_summary_line(report))
     return "\n".join(out) + "\n"
 
@@ -664,7 +708,7 @@ def _markdown(report: Report, *, texts: bool) -> str:
             fence = _fence(e.text or "")
             out += [f"<details><summary>{_cell(e.target)}: {_cell(e.title)} ({e.action})</summary>", "",
                     f"{fence}text", e.text or "", fence, "", "</details>", ""]
-        warned = [(e, w) for e in entries for w in e.warnings]
+        warned = _once(entries)
         if warned:
             out += ["<details><summary>warnings</summary>", ""]
             out += [f"- `{_cell(e.path)}` → {_cell(e.target)}: {_cell(w)}" for e, w in warned]

@@ -399,3 +399,46 @@ def test_a_long_plan_still_fits_one_comment(tmp_path: Path, fakes, monkeypatch: 
     assert md.count("**create**") == 180 and "fitted texts are left out" in md
     top = md.split("| post |")[0]
     assert top.count("✂️") == 10 and "… and 110 more of these (over limit" in top  # 120 cuts: 10 shown
+
+
+def test_site_at_the_top_of_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site is the whole repository: an unpublished post is deleted, a broken one is said at the top."""
+    repo = tmp_path / "blog"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "syndicate.toml").write_text(f"""
+[site]
+url = "https://blog.example"
+content = ["content/posts/**/*.md"]
+permalink = "/:slug/"
+
+[state]
+url = "sqlite:///{tmp_path / 'elsewhere' / 'state.db'}"
+
+[targets.mastodon]
+base_url = "http://127.0.0.1:{closed_port()}"
+access_token = "${{MASTODON_ACCESS_TOKEN}}"
+""", encoding="utf-8")
+    monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+    monkeypatch.delenv("MASTODON_ACCESS_TOKEN", raising=False)
+    monkeypatch.chdir(repo)
+    write(repo, "shown.md", "title: Shown at first\ndate: 2024-01-01")
+    write(repo, "fine.md", "title: Fine\ndate: 2024-01-02")
+    base = commit(repo, "base")
+    write(repo, "shown.md", "title: Shown at first\ndate: 2024-01-01\ndraft: true")
+    write(repo, "broken.md", "date: 2024-01-03")  # no title
+    write(repo, "fine.md", "title: Fine\ndate: 2024-01-02\ntags: [a]", "Edited 'text' with `code`.\n")
+    head = commit(repo, "head")
+    watch = Connections(monkeypatch)
+    result = CliRunner().invoke(app, ["plan", "--diff", f"{base}..{head}", "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert watch.others(None) == []
+    report = json.loads(result.output)
+    assert by(report, "content/posts/shown.md", "mastodon")["action"] == "delete"  # made a draft again
+    assert by(report, "content/posts/fine.md", "mastodon")["action"] == "update"
+    assert report["errors"] and report["errors"][0]["path"] == "content/posts/broken.md"
+    assert [a["kind"] for a in report["alerts"]] == ["unreadable"]
+    assert "no title" in report["alerts"][0]["message"]
+    assert str(repo) not in result.output and "syndicate-plan-" not in result.output  # no temporary path
+    assert not (tmp_path / "elsewhere").exists()
