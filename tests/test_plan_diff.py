@@ -442,3 +442,25 @@ access_token = "${{MASTODON_ACCESS_TOKEN}}"
     assert "no title" in report["alerts"][0]["message"]
     assert str(repo) not in result.output and "syndicate-plan-" not in result.output  # no temporary path
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_readme_workflow_is_a_valid_github_workflow() -> None:
+    """Against the GitHub workflow schema that check-jsonschema ships (SchemaStore's)."""
+    from importlib.resources import files
+
+    import jsonschema
+    import yaml
+
+    schema = json.loads((files("check_jsonschema.builtin_schemas") / "vendor" / "github-workflows.json")
+                        .read_text(encoding="utf-8"))
+    block = re.search(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8").split("## Plan on pull requests")[1],
+                      re.S)
+    assert block is not None
+    flow = yaml.safe_load(block.group(1))
+    if True in flow:  # YAML 1.1's bare `on`: the schema reads the key as GitHub does
+        flow["on"] = flow.pop(True)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(flow), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    broken = {**flow, "jobs": {"plan": {"steps": flow["jobs"]["plan"]["steps"]}}}  # no runs-on: refused
+    assert list(validator.iter_errors(broken))
