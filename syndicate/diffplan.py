@@ -151,8 +151,11 @@ class Repo:
             raise PlanError(f"{where}: the site folder does not exist")
         try:
             top = self._run("rev-parse", "--show-toplevel", cwd=where).decode().strip()
-        except PlanError:
-            raise PlanError(f"{where}: not inside a git repository (plan reads the range from git)") from None
+        except PlanError as exc:
+            said = str(exc)
+            if "not a git repository" in said:
+                raise PlanError(f"{where}: not inside a git repository (plan reads the range from git)") from None
+            raise PlanError(f"{where}: git cannot read this repository: {said}") from None
         self.top = Path(top)
         try:
             self.prefix = where.resolve().relative_to(self.top.resolve()).as_posix()
@@ -420,6 +423,8 @@ class _Planner:
                          for c, o, p, w, n in pairs]
         for change, old_path, path, was, now in pairs:
             old_id = None
+            if change == "modified" and was is not None and was.id != now.id:
+                old_id = was.id  # same file, new URL: the ledger adopts the file's rows under the new id
             if change == "renamed" and was is not None and was.id != now.id:
                 if _same_file(was, now):  # the watcher pairs it by hash: the rows follow the file
                     old_id = was.id
