@@ -52,6 +52,11 @@ GIT_TIMEOUT = 120.0
 # the engine's actions, as a plan shows them
 _SHOWN = {"create": "create", "update": "update", "repost": "update", "delete": "delete", "skip": "skip",
           "defer": "held", "check": "held", "error": "skip"}
+# written empty when a tree is read: what a plan needs of them is that they exist
+MEDIA = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".heic", ".heif", ".tif", ".tiff", ".bmp",
+                   ".ico", ".psd", ".mp4", ".mov", ".webm", ".mkv", ".avi", ".mp3", ".wav", ".ogg", ".m4a",
+                   ".flac", ".pdf", ".zip", ".gz", ".tgz", ".xz", ".bz2", ".7z", ".woff", ".woff2", ".ttf",
+                   ".otf", ".eot"})
 _CUT_WORDS = ("cut to fit", "shortened", "the platform keeps")  # fitting's notes of a text, title or tags cut
 
 
@@ -225,14 +230,30 @@ class Repo:
         return path[len(self.prefix) + 1:] if self.prefix and path.startswith(self.prefix + "/") else path
 
     def extract(self, commit: str, into: Path) -> Path:
-        """The site folder at `commit`, written under `into` (git archive: the repository is only read)."""
+        """The site folder at `commit`, written under `into` (git archive: the repository is only read).
+
+        Media files (images, video, fonts, archives: `MEDIA`) are written empty: planning needs to know
+        that an image is there (its URL, whether it is the site's), never its bytes, and a site's images
+        are most of its size.
+        """
         into.mkdir(parents=True, exist_ok=True)
         root = into / self.prefix if self.prefix else into
-        listed = self._run("ls-tree", "--name-only", commit, "--", self.prefix) if self.prefix else b"x"
-        if listed.strip():
-            data = self._run("archive", "--format=tar", commit, *([self.prefix] if self.prefix else []))
+        where = self.prefix or "."
+        listed = self._run("ls-tree", "-r", "-z", "--full-tree", commit, "--", where).decode(
+            "utf-8", errors="surrogateescape")
+        if listed.strip("\0"):
+            skip = [f":(exclude,glob,icase)**/*{ext}" for ext in sorted(MEDIA)]
+            data = self._run("archive", "--format=tar", commit, "--", where, *skip)
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
                 tar.extractall(into, filter="data")
+            for line in listed.split("\0"):
+                meta, _, path = line.partition("\t")
+                if not path or not meta.startswith("100") or Path(path).suffix.lower() not in MEDIA:
+                    continue
+                target = into / path
+                if target.resolve().is_relative_to(into.resolve()):
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.touch()
         root.mkdir(parents=True, exist_ok=True)
         return root
 
