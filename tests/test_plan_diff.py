@@ -3,6 +3,7 @@ and PostgreSQL or none at all, every format; nothing is sent (the fakes see no r
 closed port does not matter) and the working tree is left as it was."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -67,7 +68,7 @@ class Site:
 
 
 def make_site(tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon], ledger_url: str,
-              monkeypatch: pytest.MonkeyPatch, *, max_deletes: int = 5) -> Site:
+              monkeypatch: pytest.MonkeyPatch, *, max_deletes: int = 5, with_x: bool = True) -> Site:
     devto, masto = fakes
     repo = tmp_path / "repo"
     (repo / "site").mkdir(parents=True)
@@ -92,7 +93,7 @@ base_url = "{devto.url}"
 [targets.mastodon]
 base_url = "{masto.url}"
 access_token = "${{MASTODON_ACCESS_TOKEN}}"
-
+""" + ("" if not with_x else f"""
 [targets.x]
 type = "x"
 base_url = "http://127.0.0.1:{closed_port()}"
@@ -100,7 +101,7 @@ api_key = "${{X_API_KEY}}"
 api_secret = "${{X_API_SECRET}}"
 access_token = "${{X_ACCESS_TOKEN}}"
 access_secret = "${{X_ACCESS_SECRET}}"
-""", encoding="utf-8")
+"""), encoding="utf-8")
     monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
     monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
     for name in ("DEVTO_API_KEY", "MASTODON_ACCESS_TOKEN", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN",
@@ -482,3 +483,41 @@ def test_readme_workflow_is_a_valid_github_workflow() -> None:
     assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
     broken = {**flow, "jobs": {"plan": {"steps": flow["jobs"]["plan"]["steps"]}}}  # no runs-on: refused
     assert list(validator.iter_errors(broken))
+
+
+@pytest.mark.parametrize("mass", [False, True])
+def test_the_plan_is_what_the_watcher_then_does(tmp_path: Path, fakes, monkeypatch: pytest.MonkeyPatch,
+                                                mass: bool) -> None:
+    """The plan of BASE..HEAD against the watcher's own reconcile of the same change (the webhook's sync
+    runs the same reconcile): deletions, a file moved as it is, the mass-change guard."""
+    s = make_site(tmp_path, fakes, f"sqlite:///{tmp_path / 'state.db'}", monkeypatch, with_x=False,
+                  max_deletes=1 if mass else 5)
+    base_posts(s)
+    monkeypatch.setenv("DEVTO_API_KEY", "devto-test-key")
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "mastodon-test-token")
+    first = CliRunner().invoke(app, ["watch", "--once", "--backfill", "--json"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    head_changes(s)
+    code, out = run_plan(s, "--diff", f"{s.base}..{s.head}", "--format", "json", monkeypatch=monkeypatch)
+    assert code == 0, out
+    planned = {(e["path"], e["target"]): e["action"] for e in json.loads(out)["entries"]}
+    # the webhook's own watcher: a deletion in a commit is deliberate, no grace period (gitsync.Syncer)
+    from syndicate.config import load_config
+    from syndicate.watch import Watcher
+
+    config = load_config(s.repo / "syndicate.toml", strict=True)
+    config = dataclasses.replace(config, watch=config.watch.model_copy(update={"delete_grace": 0.0}))
+    watcher = Watcher(config, echo=lambda line: None)
+    watcher.reconcile()
+    done: dict[tuple[str, str], str] = {}
+    for r in watcher.results:
+        if r["action"] == "delete" and r["status"] == "held":
+            continue
+        done[(r["path"], r["target"])] = r["action"]
+    if mass:  # held: the watcher sends nothing for them, and says so
+        held = {key for key, action in planned.items() if action == "held"}
+        assert len(held) == 4 and not held & set(done)  # gone.md and renamed-url.md × 2 targets
+        planned = {k: v for k, v in planned.items() if v != "held"}
+    differ = {key: (action, done.get(key)) for key, action in planned.items() if done.get(key, "skip") != action}
+    assert planned and not differ, differ
+    assert {a for a in planned.values()} >= ({"create", "update", "skip"} | (set() if mass else {"delete"}))
