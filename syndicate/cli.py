@@ -646,8 +646,15 @@ def plan_cmd(
         raise _fail(str(exc)) from None
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
-    sys.stdout.write(render(report, fmt))
-    sys.stdout.flush()
+    text = render(report, fmt)
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:  # UTF-8 whatever the locale: a comment body, a JSON file
+        sys.stdout.flush()
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def _since(value: Optional[str]) -> Any:

@@ -648,7 +648,11 @@ def _once(entries: list[Entry]) -> list[tuple[Entry, str]]:
 
 
 def as_text(report: Report) -> str:
-    out = [f"plan for {report.base}..{report.head} ({_short(report.base_commit)}..{_short(report.head_commit)})"]
+    base = _short(report.base) if report.base == report.base_commit else report.base
+    head = _short(report.head) if report.head == report.head_commit else report.head
+    shown = f"{base}..{head}"
+    commits = f"{_short(report.base_commit)}..{_short(report.head_commit)}"
+    out = [f"plan for {shown}" + (f" ({commits})" if shown != commits else "")]
     out.append(f"ledger: {report.ledger}" if report.ledger else (report.note or NO_LEDGER))
     for message in _top(report):
         out.append(f"!! {message}")
@@ -665,7 +669,8 @@ def as_text(report: Report) -> str:
         if e.text is not None and e.action in ("create", "update"):
             for i, part in enumerate(e.parts):
                 label = f"  part {i + 1}/{len(e.parts)}: " if len(e.parts) > 1 else "  text: "
-                out.append(label + part.replace("\n", "\n        "))
+                out.append(label + "\n".join(("        " + line).rstrip() if i else line
+                                              for i, line in enumerate(part.split("\n"))))
         for w in e.warnings:
             if (e.path, w) not in said:
                 said.add((e.path, w))
