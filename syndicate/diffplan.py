@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from syndicate.errors import ConfigError, SyndicateError
+from syndicate.errors import SyndicateError
 
 if TYPE_CHECKING:
     from syndicate.config import Config
@@ -502,10 +502,7 @@ class _Planner:
 
     def _entry(self, p: Plan, change: str, path: str, old_path: str | None, post: Post) -> Entry:
         action = _SHOWN.get(p.action, p.action)
-        reason = p.reason
-        if p.action == "repost":
-            reason = p.reason
-        entry = Entry(path, p.target, action, reason, change, post.id, post.title, post.url, old_path,
+        entry = Entry(path, p.target, action, p.reason, change, post.id, post.title, post.url, old_path,
                       self.types[p.target], warnings=list(p.warnings))
         draft = p.draft
         if draft is not None and draft.parts and any(part.text for part in draft.parts):
@@ -762,4 +759,4 @@ def render(report: Report, fmt: str) -> str:
     return as_text(report)
 
 
-__all__ = ["MARKER", "NO_LEDGER", "ConfigError", "PlanError", "Report", "plan_range", "render"]
+__all__ = ["MARKER", "NO_LEDGER", "PlanError", "Report", "plan_range", "render"]
