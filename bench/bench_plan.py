@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from syndicate import diffplan  # noqa: E402
 from syndicate.config import load_config  # noqa: E402
+from syndicate.registry import 
 
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.org", "GIT_COMMITTER_NAME": "b",
            "GIT_COMMITTER_EMAIL": "b@example.org"}

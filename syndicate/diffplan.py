@@ -4,7 +4,7 @@ Nothing is sent and nothing is written: the two trees are read with `git
 archive` into a temporary folder (the working tree and the repository are
 left as they are, so a read-only checkout is fine), the changed post files come
 from `git diff --name-status -M` between the two commits, and each (post,
-target) is planned by the same `syndicate.plan.plan` that `push` and the
+target) is planned by the same `syndicate.engine.plan.plan` that `push` and the
 watcher use. The connectors are made without an HTTP client (any attempt to
 use one fails): instance facts come from the ledger's cache or the declared
 defaults, never from the platform.
@@ -39,10 +39,10 @@ from syndicate.errors import SyndicateError
 
 if TYPE_CHECKING:
     from syndicate.config import Config
+    from syndicate.content.post import Post
     from syndicate.contract import Connector
-    from syndicate.ledger.rows import Row
-    from syndicate.plan import Plan
-    from syndicate.post import Post
+    from syndicate.engine.plan import Plan
+    from syndicate.state.ledger.rows import Row
 
 MARKER = "<!-- syndicate-plan -->"
 FORMAT_VERSION = 1
@@ -148,7 +148,7 @@ class Repo:
     """Read-only git on the repository that holds the site: rev-parse, diff, archive."""
 
     def __init__(self, where: Path) -> None:
-        from syndicate.gitsync import git_binary
+        from syndicate.triggers.gitsync import git_binary
 
         self.binary = git_binary()
         self.where = where
@@ -279,9 +279,9 @@ def read_ledger(config: Config) -> tuple[LedgerView | None, str | None, str | No
     """(the view, the URL shown, None) when the ledger answers; else (None, None, why not)."""
     import sqlalchemy as sa
 
-    from syndicate.ledger.rows import Row
-    from syndicate.ledger.schema import facts, rows
-    from syndicate.ledger.store import shown_url
+    from syndicate.state.ledger.rows import Row
+    from syndicate.state.ledger.schema import facts, rows
+    from syndicate.state.ledger.store import shown_url
 
     url = config.state_url
     shown = shown_url(url)
@@ -319,7 +319,7 @@ class _Side:
 
 def plan_range(config: Config, spec: str, *, now: datetime | None = None, use_ledger: bool = True) -> Report:
     """Plan what merging `spec` (BASE..HEAD) would send. Raises `PlanError` for a range that cannot be read."""
-    from syndicate.ledger.rows import utcnow
+    from syndicate.state.ledger.rows import utcnow
 
     now = now or utcnow()
     repo = Repo(config.site.root)
@@ -358,7 +358,7 @@ def _trees(repo: Repo, base: str, head: str) -> Iterator[tuple[Path, Path]]:
 
 
 def _load(config: Config, root: Path, paths: set[str]) -> _Side:
-    from syndicate.loader import in_content, load_post, reset_cache
+    from syndicate.content.loader import in_content, load_post, reset_cache
 
     site = dataclasses.replace(config.site, root=root.resolve())
     side = dataclasses.replace(config, site=site)
@@ -463,7 +463,7 @@ class _Planner:
     # one post at HEAD, on every target
     def _post(self, change: str, old_path: str | None, path: str, was: Post | None, now: Post,
               old_id: str | None) -> None:
-        from syndicate.plan import plan
+        from syndicate.engine.plan import plan
 
         if was is not None and was.draft and not now.draft and now.visible_at(self.now) is None:
             self.report.alerts.append(Alert("publishes_draft", f"this PR publishes a draft: {path} ({now.title})",
@@ -479,9 +479,9 @@ class _Planner:
 
     def _row(self, post_id: str, target: str, old_id: str | None, was: Post | None, conn: Connector) -> Row | None:
         """The ledger's row; without a ledger, one made from BASE: a post shown there was sent, as it was."""
-        from syndicate.fitting import fit_draft
-        from syndicate.ledger.rows import Row
-        from syndicate.plan import _thread
+        from syndicate.engine.fitting import fit_draft
+        from syndicate.engine.plan import _thread
+        from syndicate.state.ledger.rows import Row
 
         if self.view is not None:
             row = self.view.get(post_id, target)
@@ -521,7 +521,7 @@ class _Planner:
     def _cost(self, p: Plan) -> float | None:
         """What the platform charges for the plan's requests (X), from the requests the connector builds."""
         if self._syn is None:
-            from syndicate.runner import Syndicator
+            from syndicate.engine.runner import Syndicator
 
             self._syn = Syndicator(self.config, readonly=True)
             self._syn._connectors.update(self.connectors)  # no client, no budget, no limiter
@@ -531,7 +531,7 @@ class _Planner:
         return round(sum(prices), 6) if prices else None
 
     def _deletions(self, gone: dict[str, tuple[str, Post]]) -> None:
-        from syndicate.plan import delete_too_late, has_copy
+        from syndicate.engine.plan import delete_too_late, has_copy
 
         entries: list[Entry] = []
         for pid, (path, was) in sorted(gone.items(), key=lambda kv: kv[1][0]):

@@ -502,8 +502,8 @@ def test_the_plan_is_what_the_watcher_then_does(tmp_path: Path, fakes, monkeypat
     assert code == 0, out
     planned = {(e["path"], e["target"]): e["action"] for e in json.loads(out)["entries"]}
     # the webhook's own watcher: a deletion in a commit is deliberate, no grace period (gitsync.Syncer)
-    from syndicate.config import load_config
-    from syndicate.watch import Watcher
+    from syndicate.registry import load_config
+    from syndicate.triggers.watch import Watcher
 
     config = load_config(s.repo / "syndicate.toml", strict=True)
     config = dataclasses.replace(config, watch=config.watch.model_copy(update={"delete_grace": 0.0}))
