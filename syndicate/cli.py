@@ -1,4 +1,4 @@
-"""The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, serve, worker, beat.
+"""The `syndicate` command: init, push, preview, status, retry, resolve, watch, baseline, serve, worker, beat.
 
 Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
 Human output is Rich; every piece of text that comes from a post, a path or a
@@ -720,6 +720,38 @@ def baseline(
         output.errors(errors)
         say(f"baselined {len(kept)} post(s) × {len(w.targets)} target(s): known, never sent")
     raise typer.Exit(1 if scan.errors else 0)
+
+
+@app.command()
+def init(
+    path: Optional[Path] = typer.Argument(None, help="the site's folder (default: the current one)"),
+    url: Optional[str] = typer.Option(None, "--url", help="the site's public URL (default: the generator's config)"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="take every default and ask nothing (for scripts)"),
+    force: bool = typer.Option(False, "--force", help="replace an existing syndicate.toml"),
+) -> None:
+    """Write a commented syndicate.toml for the site here (generator, posts, URL), then offer a baseline."""
+    from syndicate.config import CONFIG_NAME
+    from syndicate.initcli import run
+
+    root = (path or Path.cwd()).resolve()
+    if not root.is_dir():
+        raise _fail(f"{path}: no such folder")
+    target = root / CONFIG_NAME
+    if target.exists() and not force:
+        raise _fail(f"{target}: already exists; nothing was written (--force replaces it)")
+    try:
+        written = run(root, target, url=url, yes=yes)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    if written.posts and (yes or typer.confirm(
+            f"Record the {written.posts} post(s) already published as known, so the first run does not send "
+            "them to every platform?", default=True)):
+        try:
+            baseline(paths=None, since=None, config_path=target, as_json=False)
+        except typer.Exit as exc:
+            if exc.exit_code:
+                raise
+    say("next: uncomment a target in ", str(target), ", export its variable, then `syndicate watch`")
 
 
 def _apply_deletes(config_path: Optional[Path]) -> None:

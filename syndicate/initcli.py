@@ -1,0 +1,87 @@
+"""`syndicate init`, the part between the command line and the file: ask, write, prove it loads.
+
+The file written is loaded back with `syndicate.config.load_config` and the
+loader's own discovery lists what it finds, so what `init` reports is what
+every later command will see. A file that would not load is removed again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from pydantic_core import PydanticCustomError
+
+from syndicate.config import ConfigError, load_config
+from syndicate.initsite import Plan, detect
+from syndicate.inittoml import render
+from syndicate.output import say
+from syndicate.schema import _http_url
+
+
+@dataclass
+class Written:
+    """What `init` wrote and what the loader then finds with it."""
+
+    plan: Plan
+    path: Path
+    posts: int = 0  # live posts (not drafts, not hidden): what a baseline records
+    files: list[Path] = field(default_factory=list)  # every file the globs take
+
+
+def check_url(value: str, where: str) -> str:
+    """`value` as [site] url takes it, or a `ConfigError` naming `where` it came from."""
+    try:
+        return _http_url(value.strip())
+    except PydanticCustomError as exc:
+        allowed = exc.context.get("allowed") if exc.context else None
+        raise ConfigError(f"{where}: {value!r} is {exc.message()}" + (f" (allowed: {allowed})" if allowed else "")) \
+            from None
+
+
+def run(root: Path, target: Path, *, url: str | None, yes: bool) -> Written:
+    """Detect the site at `root`, settle its URL, write `target` and load it back."""
+    plan = detect(root)
+    say(("found: ", "bold"), f"a {plan.label} site ({plan.config_file})")
+    url_from: str | None = "--url"
+    if url is not None:
+        site_url = check_url(url, "--url")
+        url_from = None
+    elif plan.url and yes:
+        site_url, url_from = check_url(plan.url, plan.url_from or plan.config_file), plan.url_from
+    elif yes:
+        raise ConfigError(f"{plan.config_file} names no site URL (http:// or https://); pass --url https://...")
+    else:
+        answer = typer.prompt("The site's public URL", default=plan.url or None)
+        site_url = check_url(answer, "the site's URL")
+        url_from = plan.url_from if plan.url and answer.strip().rstrip("/") == plan.url else None
+    text = render(plan, site_url, url_from)
+    target.write_text(text, encoding="utf-8")
+    try:
+        written = _prove(plan, target)
+    except Exception:
+        target.unlink(missing_ok=True)
+        raise
+    say(("wrote: ", "bold"), str(target))
+    say("  posts: ", ", ".join(plan.content), f" → {len(written.files)} file(s), {written.posts} published")
+    if plan.left_out:
+        say("  left out: ", ", ".join(dict.fromkeys(plan.left_out)))
+    if not written.files:
+        say(("warning: ", "yellow"), "no post found yet; edit [site] content if your posts live elsewhere")
+    return written
+
+
+def _prove(plan: Plan, target: Path) -> Written:
+    """Load the file as every command does and list the posts its globs take."""
+    from syndicate.ledger import utcnow
+    from syndicate.loader import discover, load_posts
+
+    try:
+        config = load_config(target, strict=False, readonly=True)
+    except ConfigError as exc:
+        raise ConfigError(f"the config written does not load ({exc}); nothing was kept") from None
+    files = discover(config)
+    posts, _errors = load_posts(config)
+    now = utcnow()
+    live = sum(1 for p in posts if p.visible_at(now) is None and p.due(now))
+    return Written(plan, target, posts=live, files=files)
