@@ -751,6 +751,8 @@ def init(
         except typer.Exit as exc:
             if exc.exit_code:
                 raise
+        say("  the ledger knows these posts now: once a target is set up, only posts added or edited from now "
+            "on go out")
     say("next: uncomment a target in ", str(target), ", export its variable, then `syndicate watch`")
 
 

@@ -42,7 +42,7 @@ def check_url(value: str, where: str) -> str:
 def run(root: Path, target: Path, *, url: str | None, yes: bool) -> Written:
     """Detect the site at `root`, settle its URL, write `target` and load it back."""
     plan = detect(root)
-    say(("found: ", "bold"), f"a {plan.label} site ({plan.config_file})")
+    say(("found: ", "bold"), f"{plan.label} site ({plan.config_file})")
     url_from: str | None = "--url"
     if url is not None:
         site_url = check_url(url, "--url")

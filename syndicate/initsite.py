@@ -19,6 +19,7 @@ never run.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,11 +149,12 @@ def _post_files(folder: Path) -> list[Path]:
 
 
 def _exts(folder: Path, default: tuple[str, ...]) -> tuple[str, ...]:
-    found = {p.suffix.lower() for p in _post_files(folder)}
-    return tuple(e for e in POST_EXT if e in found) or default
+    found = {p.suffix.lower() for p in _post_files(folder)} | set(default)
+    return tuple(e for e in POST_EXT if e in found)
 
 
 def _globs(root: Path, folder: str, default: tuple[str, ...], *, deep: bool = True) -> list[str]:
+    """One glob per extension: the generator's own, and any other Markdown extension the folder uses."""
     base = folder.strip("/")
     prefix = f"{base}/" if base and base != "." else ""
     return [f"{prefix}{'**/' if deep else ''}*{ext}" for ext in _exts(root / base, default)]
@@ -458,8 +460,8 @@ def _eleventy(root: Path) -> Plan | None:
     dirs = {k: v.strip().removeprefix("./").strip("/") for k, v in _INCLUDES.findall(text)}
     data_dir = dirs.get("data", "_data")
     prefix = f"{source}/" if source else ""
-    data_files = tuple(f"{prefix}{data_dir}/{n}.{e}" for n in ("metadata", "site", "siteData", "config")
-                       for e in ("json", "js", "cjs", "mjs"))
+    data_files = tuple(posixpath.normpath(f"{prefix}{data_dir}/{n}.{e}")
+                       for n in ("metadata", "site", "siteData", "config") for e in ("json", "js", "cjs", "mjs"))
     got = _js_value(root, data_files, ("url", "siteUrl", "baseUrl", "base_url"))
     if got:
         plan.url, plan.url_from = got[0].rstrip("/"), got[1]

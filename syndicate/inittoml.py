@@ -66,8 +66,9 @@ def render(plan: Plan, url: str, url_from: str | None) -> str:
     if plan.permalink:
         out.append(_line(f"permalink = {_q(plan.permalink)}", plan.permalink_from))
     else:
-        why = plan.permalink_from or "the generator's own rules"
-        out.append(f"# permalink = \"/:year/:month/:slug/\"    # default: {why}")
+        why = plan.permalink_from or "its own rules"
+        out.append(f"# permalink: unset, so each post's URL is the generator's ({why})")
+        out.append(_line('permalink = "/:year/:month/:slug/"', "only to override it", off=True))
     if plan.static:
         out.append(_line(f"static = {json_list(plan.static)}", _about("static")))
     else:
@@ -113,5 +114,5 @@ def targets() -> list[str]:
             if _is_secret(f.annotation):
                 out.append(_line(f'{key} = "${{{env_name(kind, key)}}}"', desc, off=True))
             else:
-                out.append(_line(f'{key} = ""', desc, off=True))
+                out.append(_line(f'{key} = ""', desc or "required", off=True))
     return out
