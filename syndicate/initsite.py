@@ -19,6 +19,7 @@ never run.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ _ELEVENTY = (".eleventy.js", ".eleventy.cjs", "eleventy.config.js", "eleventy.co
              "eleventy.config.ts")
 _GATSBY = ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs")
 _NEXT = ("next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs")
+_USUAL = {"hugo": "content/posts", "zola": "content/blog", "jekyll": "_posts", "astro": "src/content/blog",
+          "eleventy": "posts", "gatsby": "content/blog", "next": "posts"}
 _SAMPLE = 40  # files read per folder to judge whether it holds posts
 _DATED = 0.75  # share of dated files that makes a folder a posts folder
 _PROBE_URL = "https://example.invalid"
@@ -78,6 +81,10 @@ def detect(root: Path) -> Plan:
     for finder in (_hugo_or_zola, _jekyll, _astro, _eleventy, _gatsby, _next):
         plan = finder(root)
         if plan is not None:
+            if not plan.content:  # no post yet: the generator's usual folder
+                folder = _USUAL[plan.ssg]
+                plan.content = _content_globs(root, [folder], (".md",))
+                plan.notes.append(f"no post found yet: {folder}/ is where {plan.label} sites usually keep them")
             return plan
     known = "Hugo (hugo.toml, config.toml...), Jekyll (_config.yml), Zola (config.toml with base_url), " \
             "Astro (astro.config.*), Eleventy (.eleventy.js, eleventy.config.*), Gatsby (gatsby-config.*), " \
@@ -134,18 +141,20 @@ def _js_value(root: Path, files: tuple[str, ...], keys: tuple[str, ...]) -> tupl
 # --- choosing the posts folders -----------------------------------------------------------------------------------
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Every file under `folder`; hidden, dependency, build, layout and drafts folders are not entered."""
+    out: list[Path] = []
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS]
+        out.extend(Path(here) / f for f in files)
+    return out
+
+
 def _post_files(folder: Path) -> list[Path]:
     """The Markdown files under `folder`, list pages and skipped folders left out."""
-    out: list[Path] = []
     if not folder.is_dir():
-        return out
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder).parts
-        if any(p.startswith(".") or p in _SKIP_DIRS for p in rel[:-1]):
-            continue
-        if path.suffix.lower() in POST_EXT and not path.name.startswith("_index.") and path.is_file():
-            out.append(path)
-    return sorted(out)
+        return []
+    return sorted(p for p in _walk(folder) if p.suffix.lower() in POST_EXT and not p.name.startswith("_index."))
 
 
 def _exts(folder: Path, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -368,20 +377,23 @@ def _jekyll(root: Path) -> Plan | None:
     plan = Plan("jekyll", "Jekyll", name)
     url, base = data.get("url"), data.get("baseurl")
     if isinstance(url, str) and url.strip().startswith(("http://", "https://")):
-        path = str(base).strip().strip("/") if isinstance(base, str) else ""
-        plan.url = url.strip().rstrip("/") + (f"/{path}" if path else "")
-        plan.url_from = f"{name} url" + (" + baseurl" if path else "")
+        sub = str(base).strip().strip("/") if isinstance(base, str) else ""
+        plan.url = url.strip().rstrip("/") + (f"/{sub}" if sub else "")
+        plan.url_from = f"{name} url" + (" + baseurl" if sub else "")
     source = str(data.get("source") or ".").strip("/") or "."
     colls = str(data.get("collections_dir") or "").strip("/")
     excluded = [str(e).strip("/") for e in data.get("exclude") or [] if isinstance(e, str)]
     top = root / source / colls if colls else root / source
     found: list[str] = []
-    for folder in sorted(top.rglob("_posts")):
+    posts_dirs: set[Path] = set()
+    for path in _walk(top) if top.is_dir() else []:
+        parts = path.relative_to(top).parts[:-1]
+        if "_posts" in parts:  # the first _posts folder above it (_posts/2019/x.md: _posts)
+            posts_dirs.add(top.joinpath(*parts[: parts.index("_posts") + 1]))
+    for folder in sorted(posts_dirs):
         rel = folder.relative_to(root).as_posix()
         inside = folder.relative_to(root / source).as_posix()
-        parts = folder.relative_to(root).parts
-        if folder.is_dir() and not any(p.startswith(".") or p in ("node_modules", "vendor", "_site") for p in parts) \
-                and not any(inside == e or inside.startswith(e + "/") for e in excluded):
+        if not any(inside == e or inside.startswith(e + "/") for e in excluded) and rel not in found:
             found.append(rel)
     if not found:
         found.append(f"{source}/{colls}/_posts".replace("./", "").replace("//", "/").strip("/"))
@@ -437,12 +449,30 @@ def _astro(root: Path) -> Plan | None:
         folders = [f"src/pages/{n}" for n in named]
     if not folders:
         folders = ["src/content/blog"]
-    plan.content = _content_globs(root, folders, (".md", ".mdx"))
+    plan.content = []
+    for folder in folders:
+        globs = _content_globs(root, [folder], (".md", ".mdx"))
+        if folder.startswith("src/content/") and folder.count("/") == 2 and not _glob_base(root, folder):
+            # a collection without a glob() loader: Astro leaves out files and folders named _x (partials)
+            globs = [g.replace("/**/*", "/[!_]*") for g in globs] + [g.replace("/**/*", "/[!_]*/**/[!_]*")
+                                                                      for g in globs]
+            plan.notes.append(f"{folder}: files and folders named _x are not entries (Astro's rule)")
+        plan.content += globs
     plan.left_out += [colls[n] for n in colls if colls[n] not in folders and (root / colls[n]).is_dir()]
     routes = [r.file for r in astro.routes if r.collection in names]
     if routes:
         plan.permalink_from = f"the route {routes[0]}"
     return plan
+
+
+def _glob_base(root: Path, folder: str) -> bool:
+    """Whether a `glob()` loader names `folder` as its base (Astro 5's content layer)."""
+    for name in ("src/content.config.ts", "src/content.config.js", "src/content.config.mjs",
+                 "src/content/config.ts", "src/content/config.js", "src/content/config.mjs"):
+        text = _text(root / name)
+        if text and re.search(rf"""\bbase\s*:\s*['"`](?:\./)?{re.escape(folder)}/?['"`]""", text):
+            return True
+    return False
 
 
 # --- Eleventy -----------------------------------------------------------------------------------------------------
@@ -467,9 +497,8 @@ def _eleventy(root: Path) -> Plan | None:
         plan.url, plan.url_from = got[0].rstrip("/"), got[1]
     base = root / source if source else root
     tagged = []
-    for data in sorted(base.rglob("*")):
-        rel = data.relative_to(base).parts
-        if len(rel) < 2 or any(p.startswith(".") or p in _SKIP_DIRS for p in rel):
+    for data in sorted(_walk(base)):
+        if data.parent == base:
             continue
         folder = data.parent.name
         if data.name in (f"{folder}.json", f"{folder}.11tydata.json", f"{folder}.11tydata.js",

@@ -423,3 +423,96 @@ def test_baseline_declined_records_nothing(tmp_path: Path) -> None:
     assert code == 0, out
     assert "baselined" not in out
     assert not (tmp_path / ".syndicate").exists()
+
+
+# --- other shapes of the same generators ----------------------------------------------------------------------
+
+
+def test_eleventy_classic_layout(tmp_path: Path) -> None:
+    write(tmp_path, {  # input ".", posts/posts.json tags them, the site URL in _data/site.json
+        ".eleventy.js": "module.exports = function(eleventyConfig) { return { passthroughFileCopy: true }; };\n",
+        "_data/site.json": '{"title": "Mine", "url": "https://classic.example.org"}',
+        "posts/posts.json": '{"layout": "post.njk", "tags": "posts"}',
+        "posts/2020-01-01-new-year.md": yaml_post("New year", None),
+        "posts/second.md": yaml_post("Second"),
+        "index.md": yaml_post("Home", None),
+        "about.md": yaml_post("About", None),
+        "README.md": "# readme\n",
+        "_includes/post.njk": "layout",
+        "node_modules/some-theme/posts/demo.md": yaml_post("Demo"),
+    })
+    code, out = init(tmp_path, "--yes")
+    assert code == 0, out
+    assert found(tmp_path) == {"posts/2020-01-01-new-year.md", "posts/second.md"}
+    assert site(tmp_path)["url"] == "https://classic.example.org"
+
+
+def test_jekyll_collections_dir(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "_config.yml": "url: https://coll.example.org\ncollections_dir: my_collections\n",
+        "my_collections/_posts/2024-05-05-a.md": yaml_post("A", None),
+        "my_collections/_drafts/b.md": yaml_post("B", None),
+        "_posts/2010-01-01-ignored-by-jekyll.md": yaml_post("Old", None),
+        "about.md": yaml_post("About", None),
+    })
+    code, out = init(tmp_path, "--yes")
+    assert code == 0, out
+    assert found(tmp_path) == {"my_collections/_posts/2024-05-05-a.md"}
+
+
+def test_astro_site_from_a_constant_and_collection_folders(tmp_path: Path) -> None:
+    write(tmp_path, {  # AstroPaper: site: SITE.website; Astro 4: every folder of src/content is a collection
+        "astro.config.ts": 'import { SITE } from "./src/config";\nexport default defineConfig({\n  site: SITE.website,\n});\n',
+        "src/config.ts": 'export const SITE = {\n  website: "https://paper.example.dev/",\n  author: "Me",\n};\n',
+        "src/content/config.ts": "const posts = defineCollection({ type: 'content' });\nexport const collections = { posts };\n",
+        "src/content/posts/adding-posts.md": yaml_post("Adding", extra="pubDatetime: 2024-01-01T00:00:00Z\n"),
+        "src/content/posts/2024/second.mdx": yaml_post("Second", extra="pubDatetime: 2024-02-01T00:00:00Z\n"),
+        "src/content/posts/_releases/v1.md": yaml_post("Release", extra="pubDatetime: 2024-02-01T00:00:00Z\n"),
+        "src/content/posts/_partial.md": "a partial, not an entry\n",
+        "src/pages/about.md": yaml_post("About", None),
+        "src/pages/posts/[slug]/index.astro": "---\nconst posts = await getCollection('posts');\n---\n",
+    })
+    code, out = init(tmp_path, "--yes")
+    assert code == 0, out
+    assert site(tmp_path)["url"] == "https://paper.example.dev"
+    # a legacy collection: Astro leaves out the files and folders named _x
+    assert found(tmp_path) == {"src/content/posts/adding-posts.md", "src/content/posts/2024/second.mdx"}
+
+
+def test_next_blog_starter_needs_a_url(tmp_path: Path) -> None:
+    write(tmp_path, {  # vercel's blog-starter: _posts/*.md served by app/posts/[slug]/page.tsx, no site URL
+        "next.config.mjs": "const nextConfig = { trailingSlash: true };\nexport default nextConfig;\n",
+        "_posts/hello-world.md": yaml_post("Hello"),
+        "_posts/dynamic-routing.md": yaml_post("Dynamic"),
+        "src/app/posts/[slug]/page.tsx": "export default function Post() {}",
+        "src/app/page.tsx": "export default function Index() {}",
+        "README.md": "# blog starter\n",
+        "node_modules/next/dist/docs/readme.md": yaml_post("Docs"),
+    })
+    code, out = init(tmp_path, "--yes")
+    assert code == 2 and "--url" in out
+    code, out = init(tmp_path, "--yes", "--url", "https://starter.example.com")
+    assert code == 0, out
+    assert found(tmp_path) == {"_posts/hello-world.md", "_posts/dynamic-routing.md"}
+    assert site(tmp_path)["permalink"] == "/posts/:slug/"
+    config = load_config(tmp_path / "syndicate.toml", strict=False, readonly=True)
+    from syndicate.loader import load_post
+
+    assert load_post(tmp_path / "_posts/hello-world.md", config.site).url == \
+        "https://starter.example.com/posts/hello-world/"
+
+
+def test_a_site_with_no_post_yet_gets_the_usual_folder(tmp_path: Path) -> None:
+    write(tmp_path, {"hugo.toml": 'baseURL = "https://new.example.org/"\n', "content/_index.md": toml_post("Home", None)})
+    code, out = init(tmp_path, "--yes")
+    assert code == 0, out
+    assert site(tmp_path)["content"] == ["content/posts/**/*.md"]
+    assert "no post found yet" in out
+
+
+def test_an_unreadable_generator_config_is_a_clear_refusal(tmp_path: Path) -> None:
+    write(tmp_path, {"_config.yml": "title: [unclosed\n", "_posts/2024-01-01-a.md": yaml_post("A", None)})
+    code, out = init(tmp_path, "--yes", "--url", "https://x.example.org")
+    assert code == 2
+    assert "_config.yml" in out and "Traceback" not in out
+    assert not (tmp_path / "syndicate.toml").exists()
