@@ -743,17 +743,22 @@ def init(
         written = run(root, target, url=url, yes=yes)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+    code = 0
     if written.posts and (yes or typer.confirm(
             f"Record the {written.posts} post(s) already published as known, so the first run does not send "
             "them to every platform?", default=True)):
         try:
             baseline(paths=None, since=None, config_path=target, as_json=False)
         except typer.Exit as exc:
-            if exc.exit_code:
-                raise
+            code = exc.exit_code or 0  # 1: a post could not be read (said above); the rest are recorded
         say("  the ledger knows these posts now: once a target is set up, only posts added or edited from now "
             "on go out")
+    ignore = root / ".gitignore"
+    if (root / ".syndicate").is_dir() and (root / ".git").exists() and ".syndicate" not in (
+            ignore.read_text(encoding="utf-8", errors="replace") if ignore.is_file() else ""):
+        say("  the data folder .syndicate/ is beside the config: add it to .gitignore")
     say("next: uncomment a target in ", str(target), ", export its variable, then `syndicate watch`")
+    raise typer.Exit(code)
 
 
 def _apply_deletes(config_path: Optional[Path]) -> None:

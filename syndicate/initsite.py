@@ -286,7 +286,7 @@ def _hugo_or_zola(root: Path) -> Plan | None:
     for base in roots:
         got, left = _choose(root, base, info, preferred)
         folders += got
-        plan.left_out += left + _others(root, base, got)
+        plan.left_out += [f for f in left + _others(root, base, got) if f not in roots]
     plan.content = _content_globs(root, folders, (".md",))
     lang = data.get("defaultcontentlanguage") or data.get("languagecode")
     plan.language = str(lang).split("-")[0].lower() if isinstance(lang, str) and lang else None
@@ -306,12 +306,14 @@ def _hugo_roots(root: Path, data: dict[str, Any]) -> list[str]:
     and the language folders (en/, ja/...) under a content folder."""
     bases: list[str] = []
     langs = data.get("languages")
+    shared = False  # a language without its own contentDir reads the site's
     if isinstance(langs, dict):
         for value in langs.values():
-            if isinstance(value, dict):
-                cd = _lower(value).get("contentdir")
-                if isinstance(cd, str) and cd.strip("/"):
-                    bases.append(cd.strip("/"))
+            cd = _lower(value).get("contentdir") if isinstance(value, dict) else None
+            if isinstance(cd, str) and cd.strip("/"):
+                bases.append(cd.strip("/"))
+            else:
+                shared = True
     module = data.get("module")
     mounts = _lower(module).get("mounts") if isinstance(module, dict) else None
     for mount in mounts if isinstance(mounts, list) else []:
@@ -319,8 +321,8 @@ def _hugo_roots(root: Path, data: dict[str, Any]) -> list[str]:
             source = str(mount.get("source", "")).strip("/")
             if source and (root / source).is_dir():
                 bases.append(source)
-    if not bases:
-        bases.append(str(data.get("contentdir") or "content").strip("/"))
+    if not bases or (shared and not mounts):
+        bases.insert(0, str(data.get("contentdir") or "content").strip("/"))
     out: list[str] = []
     for base in dict.fromkeys(bases):
         folder = root / base

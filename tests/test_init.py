@@ -516,3 +516,25 @@ def test_an_unreadable_generator_config_is_a_clear_refusal(tmp_path: Path) -> No
     assert code == 2
     assert "_config.yml" in out and "Traceback" not in out
     assert not (tmp_path / "syndicate.toml").exists()
+
+
+def test_hugo_a_language_with_its_own_content_dir(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "hugo.toml": 'baseURL = "https://two.example.org/"\n[languages.en]\nweight = 1\n'
+                     '[languages.fr]\ncontentDir = "content/fr"\n',
+        "content/posts/a.md": toml_post("A"),
+        "content/fr/posts/a.md": toml_post("A fr"),
+        "content/fr/pages/mentions.md": toml_post("Mentions", None),
+        "content/about.md": toml_post("About", None),
+    })
+    code, out = init(tmp_path, "--yes")
+    assert code == 0, out
+    assert found(tmp_path) == {"content/posts/a.md", "content/fr/posts/a.md"}
+
+
+def test_a_git_repository_is_told_to_ignore_the_data_folder(tmp_path: Path) -> None:
+    hugo(tmp_path)
+    (tmp_path / ".git").mkdir()
+    code, out = init(tmp_path, "--yes")
+    assert code == 0, out
+    assert "add it to .gitignore" in out
