@@ -753,6 +753,9 @@ def init(
             code = exc.exit_code or 0  # 1: a post could not be read (said above); the rest are recorded
         say("  the ledger knows these posts now: once a target is set up, only posts added or edited from now "
             "on go out")
+    elif written.posts:
+        say("  not baselined: a first `syndicate watch` with more than [watch] first_run_limit due posts refuses "
+            "until told --baseline or --backfill")
     ignore = root / ".gitignore"
     if (root / ".syndicate").is_dir() and (root / ".git").exists() and ".syndicate" not in (
             ignore.read_text(encoding="utf-8", errors="replace") if ignore.is_file() else ""):

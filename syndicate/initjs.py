@@ -33,6 +33,7 @@ _ELEVENTY = (".eleventy.js", ".eleventy.cjs", "eleventy.config.js", "eleventy.co
              "eleventy.config.ts")
 _GATSBY = ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs")
 _NEXT = ("next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs")
+CONFIG_FILES = (*_ASTRO, *_ELEVENTY, *_GATSBY, *_NEXT)
 _INPUT = re.compile(r"""\binput\s*:\s*['"`]([^'"`]+)['"`]""")
 _INCLUDES = re.compile(r"""\b(includes|layouts|data)\s*:\s*['"`]([^'"`]+)['"`]""")
 _TAGS = re.compile(r"""["']?tags["']?\s*[:=]\s*(\[[^\]]*\]|["'][^"']*["'])""")

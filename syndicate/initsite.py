@@ -80,7 +80,18 @@ def detect(root: Path) -> Plan:
     known = "Hugo (hugo.toml, config.toml...), Jekyll (_config.yml), Zola (config.toml with base_url), " \
             "Astro (astro.config.*), Eleventy (.eleventy.js, eleventy.config.*), Gatsby (gatsby-config.*), " \
             "Next.js (next.config.*)"
-    raise ConfigError(f"{root}: not a site folder: no generator config found (looked for {known})")
+    below = sorted(child.name for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")
+                   and child.name not in SKIP_DIRS and _has_config(child))
+    hint = f"; {', '.join(below)} below has one: run `syndicate init {below[0]}`" if below else ""
+    raise ConfigError(f"{root}: not a site folder: no generator config found (looked for {known}){hint}")
+
+
+def _has_config(folder: Path) -> bool:
+    """Whether `folder` holds a generator's config file (a site kept in a subfolder of a repository)."""
+    from syndicate.initjs import CONFIG_FILES
+
+    return any((folder / name).is_file() for name in (*_HUGO_FILES, *_ZOLA_FILES, "_config.yml", "_config.yaml",
+                                                      *CONFIG_FILES))
 
 
 # --- reading files ----------------------------------------------------------------------------------------------

@@ -355,6 +355,9 @@ def test_not_a_site_is_refused(tmp_path: Path) -> None:
     assert code == 2
     assert "not a site folder" in out and "Traceback" not in out
     assert not (tmp_path / "syndicate.toml").exists()
+    write(tmp_path, {"website/gatsby-config.js": "module.exports = {}\n"})  # a site kept in a subfolder
+    code, out = init(tmp_path, "--yes")
+    assert code == 2 and "syndicate init website" in out
 
 
 def test_existing_config_is_kept_unless_forced(tmp_path: Path) -> None:
@@ -421,7 +424,7 @@ def test_baseline_declined_records_nothing(tmp_path: Path) -> None:
     hugo(tmp_path)
     code, out = init(tmp_path, input="\nn\n")  # the URL's default, then no
     assert code == 0, out
-    assert "baselined" not in out
+    assert "baselined 3" not in out and "not baselined" in out
     assert not (tmp_path / ".syndicate").exists()
 
 
