@@ -74,14 +74,19 @@ def run(root: Path, target: Path, *, url: str | None, yes: bool) -> Written:
 def _prove(plan: Plan, target: Path) -> Written:
     """Load the file as every command does and list the posts its globs take."""
     from syndicate.ledger import utcnow
-    from syndicate.loader import discover, load_posts
+    from syndicate.loader import discover, load_post
+    from syndicate.post import PostError
 
     try:
         config = load_config(target, strict=False, readonly=True)
     except ConfigError as exc:
         raise ConfigError(f"the config written does not load ({exc}); nothing was kept") from None
     files = discover(config)
-    posts, _errors = load_posts(config)
-    now = utcnow()
-    live = sum(1 for p in posts if p.visible_at(now) is None and p.due(now))
+    now, live = utcnow(), 0
+    for path in files:  # the front matter is enough to tell a published post (no body is rendered)
+        try:
+            post = load_post(path, config.site, light=True)
+        except (PostError, OSError):
+            continue
+        live += post.visible_at(now) is None and post.due(now)
     return Written(plan, target, posts=live, files=files)

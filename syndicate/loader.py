@@ -110,21 +110,28 @@ def discover_site(site: SiteConfig) -> list[Path]:
             if _listed(path.relative_to(root).parts, pattern) and path.is_file():
                 found.add(path)
     if found and site_info(site).ssg == "hugo":
-        found = {p for p in found if not bundle_resource(p, root)}
+        leaf: dict[Path, bool] = {}
+        found = {p for p in found if not bundle_resource(p, root, leaf)}
     return sorted(found)
 
 
 LEAF_INDEX = (".md", ".markdown", ".mdx", ".html")  # the index file that makes a folder a Hugo leaf bundle
 
 
-def bundle_resource(path: Path, root: Path) -> bool:
+def bundle_resource(path: Path, root: Path, leaf: dict[Path, bool] | None = None) -> bool:
     """Hugo: a content file inside a leaf bundle (a folder with an `index.md`) that is not its index is one
-    of the bundle's resources, not a page (https://gohugo.io/content-management/page-bundles/)."""
+    of the bundle's resources, not a page (https://gohugo.io/content-management/page-bundles/).
+    `leaf` caches the answer per folder for one walk."""
     if path.name.split(".")[0] == "index" and path.name.endswith(LEAF_INDEX):
         return False
+    leaf = {} if leaf is None else leaf
     folder = path.parent
     while folder != root and folder.is_relative_to(root):
-        if any((folder / f"index{ext}").is_file() for ext in LEAF_INDEX) or any(folder.glob("index.*.md")):
+        known = leaf.get(folder)
+        if known is None:
+            known = leaf[folder] = any((folder / f"index{ext}").is_file() for ext in LEAF_INDEX) or \
+                any(folder.glob("index.*.md"))
+        if known:
             return True
         folder = folder.parent
     return False
