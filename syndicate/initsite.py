@@ -109,7 +109,8 @@ def read_small(path: Path) -> str | None:
 def _data(path: Path, info: SiteInfo) -> dict[str, Any]:
     data = _read_config(path, info)
     if data is None and info.warnings:
-        raise ConfigError(info.warnings[-1])
+        problem = info.warnings[-1].removesuffix("; using default URLs")
+        raise ConfigError(f"{problem}: fix it, or run init where a readable generator config is")
     return data or {}
 
 

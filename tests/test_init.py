@@ -541,3 +541,11 @@ def test_a_git_repository_is_told_to_ignore_the_data_folder(tmp_path: Path) -> N
     code, out = init(tmp_path, "--yes")
     assert code == 0, out
     assert "add it to .gitignore" in out
+
+
+def test_the_baseline_is_the_default_answer(tmp_path: Path) -> None:
+    zola(tmp_path)
+    code, out = init(tmp_path, input="\n\n")  # the URL found, then Enter: yes
+    assert code == 0, out
+    assert "baselined 2 post(s)" in out
+    assert site(tmp_path)["url"] == URLS["zola"]
