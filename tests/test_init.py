@@ -549,3 +549,12 @@ def test_the_baseline_is_the_default_answer(tmp_path: Path) -> None:
     assert code == 0, out
     assert "baselined 2 post(s)" in out
     assert site(tmp_path)["url"] == URLS["zola"]
+
+
+def test_a_hugo_bundle_resource_is_no_post_for_the_other_commands(tmp_path: Path) -> None:
+    hugo(tmp_path)
+    init(tmp_path, "--yes")
+    result = CliRunner().invoke(app, ["preview", str(tmp_path / "content/posts/trip/map-notes.md"), "--config",
+                                      str(tmp_path / "syndicate.toml")], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "not a post of this site" in result.output and "leaf bundle" in result.output
