@@ -27,6 +27,7 @@ from typing import Any
 
 from syndicate.config import ConfigError, SiteConfig
 from syndicate.permalinks import _HUGO_FILES, ISO_639_1, SiteInfo, _build, _read_config
+from syndicate.resolve import DEFAULT_STATIC
 
 # Folder names blogs give their posts, most telling first.
 POST_FOLDERS = ("posts", "post", "blog", "articles", "article", "writing", "writings", "essays", "journal",
@@ -72,6 +73,9 @@ def detect(root: Path) -> Plan:
     for finder in (_hugo_or_zola, _jekyll, astro, eleventy, gatsby, nextjs):
         plan = finder(root)
         if plan is not None:
+            if not plan.static:  # the folders the generator serves at the site root, those that exist
+                served = ("public",) if plan.ssg == "next" else DEFAULT_STATIC.get(plan.ssg, DEFAULT_STATIC[None])
+                plan.static = [d for d in served if d != "." and (root / d).is_dir()]
             if not plan.content:  # no post yet: the generator's usual folder
                 folder = _USUAL[plan.ssg]
                 plan.content = content_globs(root, [folder], (".md",))

@@ -72,7 +72,7 @@ def render(plan: Plan, url: str, url_from: str | None) -> str:
     if plan.static:
         out.append(_line(f"static = {json_list(plan.static)}", _about("static")))
     else:
-        out.append(_line('static = ["static"]', _about("static") + "; default: the generator's own", off=True))
+        out.append(_line('static = ["static"]', _about("static") + "; none found", off=True))
     if plan.language:
         out.append(_line(f"language = {_q(plan.language)}", _about("language")))
     else:

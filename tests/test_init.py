@@ -558,3 +558,10 @@ def test_a_hugo_bundle_resource_is_no_post_for_the_other_commands(tmp_path: Path
                                       str(tmp_path / "syndicate.toml")], env={"COLUMNS": "300"})
     assert result.exit_code == 2
     assert "not a post of this site" in result.output and "leaf bundle" in result.output
+
+
+@pytest.mark.parametrize(("ssg", "static"), [("hugo", ["static"]), ("astro", ["public"]), ("zola", [])])
+def test_static_folders_the_generator_serves(tmp_path: Path, ssg: str, static: list[str]) -> None:
+    SITES[ssg](tmp_path)
+    init(tmp_path, "--yes")
+    assert site(tmp_path).get("static", []) == static
