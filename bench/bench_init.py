@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from typer.testing import CliRunner  # noqa: E402
 
 from syndicate.cli import app  # noqa: E402
-from syndicate.initsite import detect  # noqa: E402
+from syndicate.initcli import detect  # noqa: E402
 
 
 def build(root: Path, posts: int, pages: int, zola: bool) -> None:

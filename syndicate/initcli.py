@@ -1,4 +1,7 @@
-"""`syndicate init`, the part between the command line and the file: ask, write, prove it loads.
+"""`syndicate init`, the part between the command line and the file: detect, ask, write, prove it loads.
+
+`detect` tries each generator's reader in turn (`syndicate.initsite`: Hugo, Zola,
+Jekyll, in the loader's own order; `syndicate.initjs`: Astro, Eleventy, Gatsby, Next.js).
 
 The file written is loaded back with `syndicate.config.load_config` and the
 loader's own discovery lists what it finds, so what `init` reports is what
@@ -13,9 +16,12 @@ import typer
 from pydantic_core import PydanticCustomError
 
 from syndicate.config import ConfigError, load_config
-from syndicate.initsite import Plan, detect
+from syndicate.initjs import CONFIG_FILES, astro, eleventy, gatsby, nextjs
+from syndicate.initsite import SKIP_DIRS, USUAL, ZOLA_FILES, Plan, content_globs, hugo_or_zola, jekyll
 from syndicate.inittoml import render
 from syndicate.output import say
+from syndicate.permalinks import _HUGO_FILES as HUGO_FILES
+from syndicate.resolve import DEFAULT_STATIC
 from syndicate.schema import _http_url
 
 
@@ -27,6 +33,35 @@ class Written:
     path: Path
     posts: int = 0  # live posts (not drafts, not hidden): what a baseline records
     files: list[Path] = field(default_factory=list)  # every file the globs take
+
+
+def detect(root: Path) -> Plan:
+    """The site at `root`, read by its generator's rules; `ConfigError` when it is no site we know."""
+    root = root.resolve()
+    for finder in (hugo_or_zola, jekyll, astro, eleventy, gatsby, nextjs):
+        plan = finder(root)
+        if plan is not None:
+            if not plan.static:  # the folders the generator serves at the site root, those that exist
+                served = ("public",) if plan.ssg == "next" else DEFAULT_STATIC.get(plan.ssg, DEFAULT_STATIC[None])
+                plan.static = [d for d in served if d != "." and (root / d).is_dir()]
+            if not plan.content:  # no post yet: the generator's usual folder
+                folder = USUAL[plan.ssg]
+                plan.content = content_globs(root, [folder], (".md",))
+                plan.notes.append(f"no post found yet: {folder}/ is where {plan.label} sites usually keep them")
+            return plan
+    known = "Hugo (hugo.toml, config.toml...), Jekyll (_config.yml), Zola (config.toml with base_url), " \
+            "Astro (astro.config.*), Eleventy (.eleventy.js, eleventy.config.*), Gatsby (gatsby-config.*), " \
+            "Next.js (next.config.*)"
+    below = sorted(child.name for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")
+                   and child.name not in SKIP_DIRS and _has_config(child))
+    hint = f"; {', '.join(below)} below has one: run `syndicate init {below[0]}`" if below else ""
+    raise ConfigError(f"{root}: not a site folder: no generator config found (looked for {known}){hint}")
+
+
+def _has_config(folder: Path) -> bool:
+    """Whether `folder` holds a generator's config file (a site kept in a subfolder of a repository)."""
+    return any((folder / name).is_file() for name in (*HUGO_FILES, *ZOLA_FILES, "_config.yml", "_config.yaml",
+                                                      *CONFIG_FILES))
 
 
 def check_url(value: str, where: str) -> str:

@@ -27,7 +27,6 @@ from typing import Any
 
 from syndicate.config import ConfigError, SiteConfig
 from syndicate.permalinks import _HUGO_FILES, ISO_639_1, SiteInfo, _build, _read_config
-from syndicate.resolve import DEFAULT_STATIC
 
 # Folder names blogs give their posts, most telling first.
 POST_FOLDERS = ("posts", "post", "blog", "articles", "article", "writing", "writings", "essays", "journal",
@@ -37,8 +36,8 @@ POST_EXT = (".md", ".markdown", ".mdx")
 SKIP_DIRS = frozenset({"node_modules", "_site", "public", "dist", "build", "out", "vendor", ".next", ".cache",
                         "drafts", "_drafts", "_includes", "_layouts", "_data", "layouts", "partials", "includes",
                         "templates", "themes"})
-_ZOLA_FILES = ("zola.toml", "config.toml")
-_USUAL = {"hugo": "content/posts", "zola": "content/blog", "jekyll": "_posts", "astro": "src/content/blog",
+ZOLA_FILES = ("zola.toml", "config.toml")
+USUAL = {"hugo": "content/posts", "zola": "content/blog", "jekyll": "_posts", "astro": "src/content/blog",
           "eleventy": "posts", "gatsby": "content/blog", "next": "posts"}
 _SAMPLE = 40  # files read per folder to judge whether it holds posts
 _DATED = 0.75  # share of dated files that makes a folder a posts folder
@@ -63,39 +62,6 @@ class Plan:
     timezone: str | None = None
     notes: list[str] = field(default_factory=list)  # one comment line each, written above [site] content
     left_out: list[str] = field(default_factory=list)  # content folders seen and not taken
-
-
-def detect(root: Path) -> Plan:
-    """The site at `root`, read by its generator's rules; `ConfigError` when it is no site we know."""
-    root = root.resolve()
-    from syndicate.initjs import astro, eleventy, gatsby, nextjs
-
-    for finder in (_hugo_or_zola, _jekyll, astro, eleventy, gatsby, nextjs):
-        plan = finder(root)
-        if plan is not None:
-            if not plan.static:  # the folders the generator serves at the site root, those that exist
-                served = ("public",) if plan.ssg == "next" else DEFAULT_STATIC.get(plan.ssg, DEFAULT_STATIC[None])
-                plan.static = [d for d in served if d != "." and (root / d).is_dir()]
-            if not plan.content:  # no post yet: the generator's usual folder
-                folder = _USUAL[plan.ssg]
-                plan.content = content_globs(root, [folder], (".md",))
-                plan.notes.append(f"no post found yet: {folder}/ is where {plan.label} sites usually keep them")
-            return plan
-    known = "Hugo (hugo.toml, config.toml...), Jekyll (_config.yml), Zola (config.toml with base_url), " \
-            "Astro (astro.config.*), Eleventy (.eleventy.js, eleventy.config.*), Gatsby (gatsby-config.*), " \
-            "Next.js (next.config.*)"
-    below = sorted(child.name for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")
-                   and child.name not in SKIP_DIRS and _has_config(child))
-    hint = f"; {', '.join(below)} below has one: run `syndicate init {below[0]}`" if below else ""
-    raise ConfigError(f"{root}: not a site folder: no generator config found (looked for {known}){hint}")
-
-
-def _has_config(folder: Path) -> bool:
-    """Whether `folder` holds a generator's config file (a site kept in a subfolder of a repository)."""
-    from syndicate.initjs import CONFIG_FILES
-
-    return any((folder / name).is_file() for name in (*_HUGO_FILES, *_ZOLA_FILES, "_config.yml", "_config.yaml",
-                                                      *CONFIG_FILES))
 
 
 # --- reading files ----------------------------------------------------------------------------------------------
@@ -264,7 +230,7 @@ def other_folders(root: Path, base: str, taken: list[str]) -> list[str]:
 # --- Hugo and Zola ------------------------------------------------------------------------------------------------
 
 
-def _hugo_or_zola(root: Path) -> Plan | None:
+def hugo_or_zola(root: Path) -> Plan | None:
     info = probe(root)
     if info.ssg == "zola" or (info.ssg is None and _zola_file(root)):
         return _zola(root, info)
@@ -340,7 +306,7 @@ def _hugo_roots(root: Path, data: dict[str, Any]) -> list[str]:
 
 
 def _zola_file(root: Path) -> str | None:
-    for name in _ZOLA_FILES:
+    for name in ZOLA_FILES:
         path = root / name
         text = read_small(path)
         if text is not None and re.search(r"^\s*base_url\s*=", text, re.MULTILINE):
@@ -377,7 +343,7 @@ def _zola(root: Path, info: SiteInfo) -> Plan:
 # --- Jekyll -------------------------------------------------------------------------------------------------------
 
 
-def _jekyll(root: Path) -> Plan | None:
+def jekyll(root: Path) -> Plan | None:
     name = first_file(root, ("_config.yml", "_config.yaml"))
     if name is None:
         return None

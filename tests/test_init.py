@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from syndicate.cli import app
 from syndicate.config import load_config
-from syndicate.initsite import detect
+from syndicate.initcli import detect
 from syndicate.loader import discover
 from tests.paths import ROOT, SHARED
 
