@@ -192,7 +192,7 @@ def nextjs(root: Path) -> Plan | None:
         return None
     plan = Plan("next", "Next.js", name)
     got = js_value(root, _NEXT_URL_FILES, ("siteUrl", "siteURL", "SITE_URL", "NEXT_PUBLIC_SITE_URL", "baseUrl",
-                                           "BASE_URL", "homepage", "url"))
+                                           "BASE_URL", "homepage"))
     if got:
         plan.url, plan.url_from = got[0].rstrip("/"), got[1]
     folders = [f for f in _NEXT_FOLDERS if (root / f).is_dir() and post_files(root / f)]

@@ -42,6 +42,7 @@ USUAL = {"hugo": "content/posts", "zola": "content/blog", "jekyll": "_posts", "a
 _SAMPLE = 40  # files read per folder to judge whether it holds posts
 _DATED = 0.75  # share of dated files that makes a folder a posts folder
 _PROBE_URL = "https://example.invalid"
+_LOCAL = re.compile(r"^https?://(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\])([:/]|$)", re.IGNORECASE)
 URL_LITERAL = r"""['"`](https?://[^'"`\s]+)['"`]"""
 
 
@@ -104,10 +105,11 @@ def js_value(root: Path, files: tuple[str, ...], keys: tuple[str, ...]) -> tuple
         if text is None:
             continue
         for key in keys:
-            m = re.search(rf"""\b{key}["']?\s*[:=]\s*{URL_LITERAL}""", text) or \
-                re.search(rf"""^\s*{key}\s*=\s*["']?(https?://[^"'\s]+)""", text, re.MULTILINE)
-            if m:
-                return m.group(1), f"{name} {key}"
+            hits = [*re.finditer(rf"""\b{key}["']?\s*[:=]\s*{URL_LITERAL}""", text),
+                    *re.finditer(rf"""^\s*{key}\s*=\s*["']?(https?://[^"'\s]+)""", text, re.MULTILINE)]
+            for m in hits:
+                if not _LOCAL.match(m.group(1)):  # a development server is not the site
+                    return m.group(1), f"{name} {key}"
     return None
 
 

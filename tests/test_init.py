@@ -485,6 +485,8 @@ def test_astro_site_from_a_constant_and_collection_folders(tmp_path: Path) -> No
 def test_next_blog_starter_needs_a_url(tmp_path: Path) -> None:
     write(tmp_path, {  # vercel's blog-starter: _posts/*.md served by app/posts/[slug]/page.tsx, no site URL
         "next.config.mjs": "const nextConfig = { trailingSlash: true };\nexport default nextConfig;\n",
+        "package.json": '{"name": "starter", "repository": {"url": "https://github.com/me/starter"}}',
+        ".env.production": "BASE_URL=http://localhost:3000\n",  # neither is the site's URL
         "_posts/hello-world.md": yaml_post("Hello"),
         "_posts/dynamic-routing.md": yaml_post("Dynamic"),
         "src/app/posts/[slug]/page.tsx": "export default function Post() {}",
