@@ -197,6 +197,12 @@ def choose(root: Path, base: str, info: SiteInfo, preferred: list[str] | None = 
     named = named_folders(root, base)
     if named:
         return [f"{base}/{n}".strip("/") for n in named], []
+    folder = root / base
+    children = sorted(c.name for c in folder.iterdir() if c.is_dir() and not c.name.startswith(".")
+                      and c.name not in SKIP_DIRS) if folder.is_dir() else []
+    deeper = [f"{base}/{c}/{n}".strip("/") for c in children for n in named_folders(root, f"{base}/{c}", True)]
+    if deeper:  # one level down: content/en/blog, src/content/writing/posts
+        return deeper, []
     return _by_dates(root, base, info)
 
 

@@ -567,3 +567,16 @@ def test_static_folders_the_generator_serves(tmp_path: Path, ssg: str, static: l
     SITES[ssg](tmp_path)
     init(tmp_path, "--yes")
     assert site(tmp_path).get("static", []) == static
+
+
+def test_hugo_posts_one_level_down(tmp_path: Path) -> None:
+    write(tmp_path, {  # one language folder, not declared: its blog section is still found
+        "hugo.toml": 'baseURL = "https://one.example.org/"\n',
+        "content/en/_index.md": toml_post("Home", None),
+        "content/en/about.md": toml_post("About", "2020-01-01"),
+        "content/en/blog/a.md": toml_post("A"),
+        "content/en/blog/b.md": toml_post("B"),
+    })
+    code, out = init(tmp_path, "--yes")
+    assert code == 0, out
+    assert found(tmp_path) == {"content/en/blog/a.md", "content/en/blog/b.md"}
