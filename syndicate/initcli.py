@@ -15,14 +15,15 @@ from pathlib import Path
 import typer
 from pydantic_core import PydanticCustomError
 
-from syndicate.config import ConfigError, load_config
+from syndicate.config import ConfigError
+from syndicate.config.schema import _http_url
+from syndicate.content.permalinks import _HUGO_FILES as HUGO_FILES
+from syndicate.content.resolve import DEFAULT_STATIC
 from syndicate.initjs import CONFIG_FILES, astro, eleventy, gatsby, nextjs
 from syndicate.initsite import SKIP_DIRS, USUAL, ZOLA_FILES, Plan, content_globs, hugo_or_zola, jekyll
 from syndicate.inittoml import render
-from syndicate.output import say
-from syndicate.permalinks import _HUGO_FILES as HUGO_FILES
-from syndicate.resolve import DEFAULT_STATIC
-from syndicate.schema import _http_url
+from syndicate.registry import load_config
+from syndicate.triggers.output import say
 
 
 @dataclass
@@ -108,9 +109,9 @@ def run(root: Path, target: Path, *, url: str | None, yes: bool) -> Written:
 
 def _prove(plan: Plan, target: Path) -> Written:
     """Load the file as every command does and list the posts its globs take."""
-    from syndicate.ledger import utcnow
-    from syndicate.loader import discover, load_post
-    from syndicate.post import PostError
+    from syndicate.content.loader import discover, load_post
+    from syndicate.content.post import PostError
+    from syndicate.state.ledger import utcnow
 
     try:
         config = load_config(target, strict=False, readonly=True)

@@ -1,7 +1,7 @@
 """`syndicate init` for the JavaScript generators: Astro, Eleventy, Gatsby and Next.js.
 
 Their config is JavaScript, read with patterns (never run): Astro's `site` and
-content collections (`syndicate.routes`), Eleventy's `dir.input` and the
+content collections (`syndicate.content.routes`), Eleventy's `dir.input` and the
 directory data file that tags the posts, Gatsby's `siteMetadata.siteUrl` and
 `gatsby-source-filesystem` folders, Next.js's posts folder and `[slug]` route.
 """
@@ -11,6 +11,7 @@ import posixpath
 import re
 from pathlib import Path
 
+from syndicate.content.routes import read_astro, read_gatsby
 from syndicate.initsite import (
     POST_FOLDERS,
     URL_LITERAL,
@@ -26,7 +27,6 @@ from syndicate.initsite import (
     read_small,
     walk,
 )
-from syndicate.routes import read_astro, read_gatsby
 
 _ASTRO = ("astro.config.mjs", "astro.config.ts", "astro.config.js", "astro.config.mts", "astro.config.cjs")
 _ELEVENTY = (".eleventy.js", ".eleventy.cjs", "eleventy.config.js", "eleventy.config.mjs", "eleventy.config.cjs",

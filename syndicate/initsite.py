@@ -6,7 +6,7 @@ Hugo (`hugo.*`, `config.*`, `config/_default/`: `baseURL`, `contentDir`, per-lan
 `baseurl`, `source`, `collections_dir`, every `_posts` folder; `_drafts` never),
 Zola (`config.toml` / `zola.toml` with `base_url`; a section is a folder with
 `_index.md`, a blog section sorts by date), Astro (`astro.config.*` `site`; the
-content collections of `syndicate.routes`), Eleventy (`dir.input`; the folder whose
+content collections of `syndicate.content.routes`), Eleventy (`dir.input`; the folder whose
 directory data file tags its posts), Gatsby (`siteMetadata.siteUrl`; the
 `gatsby-source-filesystem` folders) and Next.js (`next.config.*`; the folder of
 Markdown/MDX posts and the dynamic route that serves them); the last four in `syndicate.initjs`.
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from syndicate.config import ConfigError, SiteConfig
-from syndicate.permalinks import _HUGO_FILES, ISO_639_1, SiteInfo, _build, _read_config
+from syndicate.content.permalinks import _HUGO_FILES, ISO_639_1, SiteInfo, _build, _read_config
 
 # Folder names blogs give their posts, most telling first.
 POST_FOLDERS = ("posts", "post", "blog", "articles", "article", "writing", "writings", "essays", "journal",
@@ -90,7 +90,7 @@ def _lower(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def probe(root: Path, content: list[str] | None = None) -> SiteInfo:
-    """The loader's own reading of the generator config (`syndicate.permalinks`), for an unsaved config."""
+    """The loader's own reading of the generator config (`syndicate.content.permalinks`), for an unsaved config."""
     return _build(SiteConfig(url=_PROBE_URL, root=root, content=content or []))
 
 
@@ -146,8 +146,8 @@ def _globs(root: Path, folder: str, default: tuple[str, ...], *, deep: bool = Tr
 
 def _dated(files: list[Path], info: SiteInfo) -> float:
     """The share of `files` (a sample) that the loader finds a date for: posts have one, pages rarely."""
-    from syndicate.loader import load_post
-    from syndicate.post import PostError
+    from syndicate.content.loader import load_post
+    from syndicate.content.post import PostError
 
     sample = files[:: max(1, len(files) // _SAMPLE)][:_SAMPLE]
     if not sample:

@@ -1,7 +1,7 @@
 """The `syndicate.toml` that `syndicate init` writes: commented, loadable, with no secret in it.
 
 The `[site]` table comes from `syndicate.initsite.Plan`; each key's comment is its
-description in `syndicate.schema`. Every installed connector gets a commented-out
+description in `syndicate.config.schema`. Every installed connector gets a commented-out
 `[targets.NAME]` with its required keys and its credentials as `${ENV_VAR}`
 references (the names the connector docs use), so a person uncomments one and
 exports the variable: a credential never goes in the file.
@@ -12,8 +12,8 @@ import json
 import typing
 from typing import Any
 
+from syndicate.config.schema import Secret, SiteOptions, TargetOptions
 from syndicate.initsite import Plan, json_list
-from syndicate.schema import Secret, SiteOptions, TargetOptions
 
 # A credential shared with another connector's account, under that connector's variable.
 SHARED_ENV = {("standard_site", "app_password"): "BLUESKY_APP_PASSWORD"}

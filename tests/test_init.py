@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from syndicate.cli import app
-from syndicate.config import load_config
+from syndicate.content.loader import discover
 from syndicate.initcli import detect
-from syndicate.loader import discover
+from syndicate.registry import load_config
 from tests.paths import ROOT, SHARED
 
 CORPUS = SHARED / "corpus"
@@ -218,7 +218,7 @@ def test_hugo_reads_its_own_rules(tmp_path: Path) -> None:
     assert "posts = /:year/:month/:slug/" in text  # the permalinks the loader will use, said in a comment
     assert "content/docs" in text  # left out, and said so
     config = load_config(tmp_path / "syndicate.toml", strict=False, readonly=True)
-    from syndicate.loader import load_post
+    from syndicate.content.loader import load_post
 
     post = load_post(tmp_path / "content/posts/first.md", config.site)
     assert post.url == "https://hugo.example.org/2024/03/first/"
@@ -277,7 +277,7 @@ def test_eleventy_permalink_is_the_path_under_input(tmp_path: Path) -> None:
     eleventy(tmp_path)
     init(tmp_path, "--yes")
     config = load_config(tmp_path / "syndicate.toml", strict=False, readonly=True)
-    from syndicate.loader import load_post
+    from syndicate.content.loader import load_post
 
     assert load_post(tmp_path / "content/blog/firstpost.md", config.site).url == \
         "https://eleventy.example.com/blog/firstpost/"
@@ -412,7 +412,7 @@ def test_baseline_records_the_back_catalogue(tmp_path: Path) -> None:
     code, out = init(tmp_path, "--yes")
     assert code == 0, out
     assert "baselined 3 post(s)" in out  # the draft is not published: it will go out when it is
-    from syndicate.ledger import open_ledger
+    from syndicate.state.ledger import open_ledger
 
     config = load_config(tmp_path / "syndicate.toml", strict=False)
     ledger = open_ledger(config)
@@ -501,7 +501,7 @@ def test_next_blog_starter_needs_a_url(tmp_path: Path) -> None:
     assert found(tmp_path) == {"_posts/hello-world.md", "_posts/dynamic-routing.md"}
     assert site(tmp_path)["permalink"] == "/posts/:slug/"
     config = load_config(tmp_path / "syndicate.toml", strict=False, readonly=True)
-    from syndicate.loader import load_post
+    from syndicate.content.loader import load_post
 
     assert load_post(tmp_path / "_posts/hello-world.md", config.site).url == \
         "https://starter.example.com/posts/hello-world/"
