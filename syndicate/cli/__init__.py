@@ -9,7 +9,7 @@ message is passed as plain `Text`, never as markup, so brackets print as
 written. `--json` is for scripts. Heavy modules (SQLAlchemy, Celery, Pillow,
 the connectors) are imported only by the commands that need them.
 """
-from syndicate.cli import doctor, plan, send, service, status  # noqa: F401  each registers its commands on `app`
+from syndicate.cli import doctor, init, plan, send, service, status  # noqa: F401  each registers its commands on `app`
 from syndicate.cli.app import app, main
 
 __all__ = ["app", "main"]

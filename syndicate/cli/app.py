@@ -166,7 +166,8 @@ def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path
         if path.resolve().is_relative_to(config.site.root) and not in_content(path, config):
             globs = ", ".join(config.site.content)
             errors.append((path, f"{path}: not a post of this site: it matches none of [site] content ({globs}); "
-                                 "list pages and hidden or build folders never count; refused"))
+                                 "list pages, a Hugo leaf bundle's other files and hidden or build folders never "
+                                 "count; refused"))
             continue
         try:
             posts.append(load_post(path, config.site))

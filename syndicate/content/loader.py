@@ -41,8 +41,8 @@ from syndicate.content.resolve import served_path
 from syndicate.content.siteindex import unique, use
 from syndicate.errors import PostError
 
-__all__ = ["discover", "in_content", "load_post", "load_posts", "post_id", "reset_cache", "resolve_image", "slugify",
-           "unique"]
+__all__ = ["LEAF_INDEX", "bundle_resource", "discover", "in_content", "load_post", "load_posts", "post_id",
+           "reset_cache", "resolve_image", "slugify", "unique"]
 
 KEYS: dict[str, tuple[str, ...]] = {
     "title": ("title",),
@@ -110,18 +110,45 @@ def discover_site(site: SiteConfig) -> list[Path]:
         for path in root.glob(pattern):
             if _listed(path.relative_to(root).parts, pattern) and path.is_file():
                 found.add(path)
+    if found and site_info(site).ssg == "hugo":
+        leaf: dict[Path, bool] = {}
+        found = {p for p in found if not bundle_resource(p, root, leaf)}
     return sorted(found)
 
 
+LEAF_INDEX = (".md", ".markdown", ".mdx", ".html")  # the index file that makes a folder a Hugo leaf bundle
+
+
+def bundle_resource(path: Path, root: Path, leaf: dict[Path, bool] | None = None) -> bool:
+    """Hugo: a content file inside a leaf bundle (a folder with an `index.md`) that is not its index is one
+    of the bundle's resources, not a page (https://gohugo.io/content-management/page-bundles/).
+    `leaf` caches the answer per folder for one walk."""
+    if path.name.split(".")[0] == "index" and path.name.endswith(LEAF_INDEX):
+        return False
+    leaf = {} if leaf is None else leaf
+    folder = path.parent
+    while folder != root and folder.is_relative_to(root):
+        known = leaf.get(folder)
+        if known is None:
+            known = leaf[folder] = any((folder / f"index{ext}").is_file() for ext in LEAF_INDEX) or \
+                any(folder.glob("index.*.md"))
+        if known:
+            return True
+        folder = folder.parent
+    return False
+
+
 def in_content(path: Path, config: Config) -> bool:
-    """Whether `discover` lists the file `path` (resolved), judged from its name alone: no walk of the site."""
+    """Whether `discover` lists the file `path` (resolved), judged from its name (and, on Hugo, whether a
+    folder above it is a leaf bundle): no walk of the site."""
     try:
         rel = path.resolve().relative_to(config.site.root).parts
     except ValueError:
         return False
     return path.is_file() and any(
         _glob_parts(rel, tuple(p for p in pattern.split("/") if p not in ("", "."))) and _listed(rel, pattern)
-        for pattern in _patterns(config.site))
+        for pattern in _patterns(config.site)) and not (
+        site_info(config.site).ssg == "hugo" and bundle_resource(config.site.root.joinpath(*rel), config.site.root))
 
 
 def _patterns(site: SiteConfig) -> list[str]:

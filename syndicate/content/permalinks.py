@@ -152,7 +152,7 @@ def _build(site: SiteConfig) -> SiteInfo:
 
 def _read_generator_config(info: SiteInfo) -> None:
     root = info.root
-    for name in _HUGO_FILES:
+    for name in (*_HUGO_FILES, "zola.toml"):  # Zola also reads zola.toml (blog.rust-lang.org has one)
         path = root / name
         if not path.is_file():
             continue

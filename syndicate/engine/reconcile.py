@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from syndicate.config import Config
-from syndicate.content.loader import discover, load_post, unique
+from syndicate.content.loader import LEAF_INDEX, bundle_resource, discover, load_post, unique
 from syndicate.content.post import Post
 from syndicate.errors import SyndicateError
 from syndicate.state.ledger import FileRow, Ledger, utcnow
@@ -94,6 +94,7 @@ class Scanner:
         # the `files` table as this scanner last read and wrote it: an event scan (a few paths) compares
         # with it instead of reading 10,000 rows again; every full scan reads the table afresh
         self._known: dict[str, FileRow] | None = None
+        self._is_hugo: bool | None = None
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -106,7 +107,16 @@ class Scanner:
             return False
         if is_junk(rel.name) or any(p.startswith(".") for p in rel.parts[:-1]):
             return False
-        return any(rel.match(pattern) or _glob_match(rel.as_posix(), pattern) for pattern in self.config.site.content)
+        return any(rel.match(pattern) or _glob_match(rel.as_posix(), pattern) for pattern in self.config.site.content) \
+            and not (self._hugo() and bundle_resource(self.root / rel, self.root))
+
+    def _hugo(self) -> bool:
+        """Hugo's leaf bundles hold resources, not pages (`syndicate.content.loader.bundle_resource`)."""
+        if self._is_hugo is None:
+            from syndicate.content.permalinks import site_info
+
+            self._is_hugo = site_info(self.config.site).ssg == "hugo"
+        return self._is_hugo
 
     def listing(self) -> list[Path]:
         """The files `discover` finds, by one `os.scandir` walk per glob prefix (no stat of each file).
@@ -124,14 +134,19 @@ class Scanner:
         no-change rescan's hot loop: no Path objects for the files that did not change)."""
         found: dict[str, str] = {}
         root = str(self.root)
+        hugo = self._hugo()
         for pattern in self.config.site.content:
             prefix = _prefix(pattern) or ""
             stack = [self.root / prefix]
+            if hugo and bundle_resource(stack[0] / "_", self.root):
+                continue  # the walk starts inside a leaf bundle: resources only
             while stack:
                 try:
                     entries = list(os.scandir(stack.pop()))
                 except OSError:
                     continue
+                if hugo and any(e.name.split(".")[0] == "index" and e.name.endswith(LEAF_INDEX) for e in entries):
+                    entries = [e for e in entries if e.name.split(".")[0] == "index" and e.is_file()]  # a leaf bundle
                 for entry in entries:
                     if entry.name.startswith(".") or entry.name == "node_modules":
                         continue
