@@ -18,16 +18,15 @@ connectors/linkedin_text.py), fitted to 3,000 characters as the reader sees it.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import time as _time
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import regex
 from pydantic import Field, field_validator, model_validator
 
+from connectors.linkedin_account import DEFAULT_VERSION, VERSION, LinkedInAccount, version_months
 from connectors.linkedin_text import commentary, link_text
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
@@ -35,14 +34,12 @@ from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
-    Connector,
     ConnectorError,
     Draft,
     Facts,
     Limits,
     MediaItem,
     MediaPolicy,
-    Notice,
     OutcomeUnknown,
     Part,
     Permanent,
@@ -54,8 +51,6 @@ from syndicate.contract import (
     TagRules,
     TextLimit,
     Transient,
-    raise_for_status,
-    retry_after_from,
 )
 from syndicate.engine.social import DEFAULT, FIELDS, checked, plain, social_template
 
@@ -68,14 +63,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://api.linkedin.com"
-# the latest monthly version when this was written (December 2026); versions live about 12 months
-DEFAULT_VERSION = "202611"
 PROTOCOL = "2.0.0"
 POSTS = "/rest/posts"
 POST = "/rest/posts/{urn}"
 IMAGES = "/rest/images"
 COMMENTS = "/rest/socialActions/{urn}/comments"
-INTROSPECT = "/oauth/v2/introspectToken"  # on the OAuth host (`oauth_url`), with the app's credentials
 USERINFO = "/v2/userinfo"  # OpenID Connect: the cheapest authenticated read (see build_verify)
 FEED = "https://www.linkedin.com/feed/update/{urn}/"
 DEFAULT_TEMPLATE = DEFAULT  # "{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}": the title too, as edits only reach it
@@ -83,20 +75,9 @@ TEXT_MAX = 3000
 # article fields: no limit documented in what we saw; kept short, as LinkedIn's card shows them
 TITLE_MAX = 400
 DESCRIPTION_MAX = 1000
-SUNSET_MONTHS = 12  # /versioning: "each version ... supported for a minimum of one year"
-WARN_MONTHS = 11  # `status` warns a month before that
-TOKEN_WARN_DAYS = 7  # a member token lives 60 days (no refresh token outside LinkedIn's partner programs)
 _PERSON = regex.compile(r"^urn:li:person:[A-Za-z0-9_-]+$")
 _ORGANIZATION = regex.compile(r"^urn:li:organization:\d+$")
-_VERSION = regex.compile(r"^(20\d\d)(0[1-9]|1[0-2])$")
 _HASHTAGS = TagRules(style="hashtag")
-
-
-def _months(version: str) -> int:
-    m = _VERSION.match(version)
-    if m is None:
-        raise ValueError(version)
-    return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 
 class LinkedInOptions(TargetOptions):
@@ -137,7 +118,7 @@ class LinkedInOptions(TargetOptions):
     @classmethod
     def _version(cls, value: str) -> str:
         value = str(value).strip()
-        if not _VERSION.match(value) or _months(value) < _months("202206"):
+        if not VERSION.match(value) or version_months(value) < version_months("202206"):
             raise ValueError(f'a version as YYYYMM, e.g. "{DEFAULT_VERSION}" (versioned APIs began with 202206)')
         return value
 
@@ -154,7 +135,7 @@ class LinkedInOptions(TargetOptions):
         return self
 
 
-class LinkedIn(Connector):
+class LinkedIn(LinkedInAccount):
     """Article shares on a LinkedIn profile or page, through the versioned Posts API."""
 
     type = "linkedin"
@@ -179,8 +160,6 @@ class LinkedIn(Connector):
         find_hint="look at the recent activity of the profile or page on linkedin.com; if the post is there, "
                   "`syndicate resolve --url` with its link (… > Copy link to post)",
     )
-
-    _warned = False
 
     def _url(self, path: str, **names: str) -> str:
         return self.base + path.format(**{k: quote(v, safe="") for k, v in names.items()})
@@ -275,47 +254,6 @@ class LinkedIn(Connector):
         body = {"actor": self.option("author"), "object": urn, "message": {"text": link_text(link)}}
         return self._request("POST", self._url(COMMENTS, urn=urn), json=body, kind="comment", idempotent=False)
 
-    # --- facts: the token's expiry, from LinkedIn's token introspection ------------------------------
-
-    def facts_scope(self) -> str:
-        value = self.option("access_token")
-        token = value.reveal() if isinstance(value, Secret) else str(value or "")
-        return f"{self.type} {self.base} {hashlib.sha256(token.encode()).hexdigest()[:12]}"
-
-    def fetch_facts(self) -> Facts | None:
-        """POST /oauth/v2/introspectToken (client_id, client_secret, token): when the token expires."""
-        secret = self.option("client_secret")
-        client_secret = secret.reveal() if isinstance(secret, Secret) else ""
-        if not self.option("client_id") or not client_secret:
-            return None
-        value = self.option("access_token")
-        token = value.reveal() if isinstance(value, Secret) else ""
-        if not token:
-            return None
-        import httpx
-
-        url = str(self.option("oauth_url") or "https://www.linkedin.com").rstrip("/") + INTROSPECT
-        try:  # sent as it is, not through `send`: the app's credentials are the authentication
-            response = self.http.post(url, data={"client_id": str(self.option("client_id")),
-                                                 "client_secret": client_secret, "token": token})
-        except httpx.HTTPError as exc:
-            raise Transient(f"{self.name}: token introspection: no answer ({type(exc).__name__})") from None
-        if response.status_code in (400, 401, 403):
-            raise AuthFailed(f"{self.name}: token introspection refused (HTTP {response.status_code}): "
-                             "check client_id and client_secret")
-        if response.status_code >= 300:
-            raise Transient(f"{self.name}: token introspection answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise Transient(f"{self.name}: token introspection answered no JSON") from None
-        if not isinstance(body, dict):
-            return None
-        if body.get("active") is False:
-            return {"token_active": False}
-        expires = body.get("expires_at")
-        return {"token_active": True, "token_expires_at": float(expires)} if isinstance(expires, int | float) else None
-
     # --- I/O --------------------------------------------------------------------------------------
 
     def upload(self, item: MediaItem, fitted: FittedMedia) -> str:
@@ -396,78 +334,3 @@ class LinkedIn(Connector):
         self.send(self.build_update(remote, draft, ctx))
         return remote
 
-    # --- errors and notices -------------------------------------------------------------------------
-
-    def check(self, response: httpx.Response) -> None:
-        """LinkedIn errors: {"status", "code", "serviceErrorCode", "message"}."""
-        status = response.status_code
-        if status < 400:
-            return
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        body = body if isinstance(body, dict) else {}
-        code = str(body.get("code") or "")
-        said = str(body.get("message") or "")[:300]
-        what = f"{self.name}: HTTP {status}" + (f": {said}" if said else "") + (f" ({code})" if code else "")
-        version = self.option("version", DEFAULT_VERSION)
-        if status == 426 or code == "NONEXISTENT_VERSION":
-            raise Permanent(f"{what}: LinkedIn no longer serves API version {version}; set `version` in "
-                            f"[targets.{self.name}] to a current YYYYMM (e.g. {DEFAULT_VERSION}), see docs/linkedin.md")
-        if code == "VERSION_MISSING":
-            raise Permanent(f"{what}: the LinkedIn-Version header was refused; check `version`")
-        if status == 401:
-            raise AuthFailed(f"{what} (the access_token was refused: expired after its 60 days, or revoked; "
-                             "make a new one, see docs/linkedin.md)")
-        if status == 403:
-            raise AuthFailed(f"{what} (the token may not post as {self.option('author')}: w_member_social for a "
-                             "person, w_organization_social and a page admin role for an organization)")
-        if status == 429:
-            wait = retry_after_from(response)
-            if wait is None and "DAY limit" in said:  # a daily limit: LinkedIn resets them at midnight UTC
-                wait = 86400.0 - _time.time() % 86400.0
-            raise RateLimited(what, wait)
-        raise_for_status(response, self.name)
-
-    def notices(self, facts: Facts | None, now: datetime) -> list[Notice]:
-        """The token's expiry (7 days ahead) and the version's sunset (a month ahead)."""
-        out: list[Notice] = []
-        expires = self.option("token_expires")
-        learnt = (facts or {}).get("token_expires_at")
-        if (facts or {}).get("token_active") is False:
-            out.append(Notice("error", f"{self.name}: LinkedIn says the access token is no longer active: make a "
-                                       "new one and set access_token (docs/linkedin.md)"))
-        elif not isinstance(expires, date) and isinstance(learnt, int | float):
-            expires = datetime.fromtimestamp(learnt, UTC).date()
-        if isinstance(expires, date):
-            until = datetime.combine(expires, time(0, 0), UTC)
-            left = (until - now).total_seconds()
-            if left <= 0:
-                out.append(Notice("error", f"{self.name}: the access token expired on {expires.isoformat()}: make a "
-                                           "new one and set access_token and token_expires (docs/linkedin.md)", until))
-            elif left <= TOKEN_WARN_DAYS * 86400:
-                out.append(Notice("warn", f"{self.name}: the access token expires on {expires.isoformat()}: make a "
-                                          "new one before then (docs/linkedin.md)", until))
-        version = str(self.option("version", DEFAULT_VERSION))
-        try:
-            age = now.year * 12 + now.month - 1 - _months(version)
-        except ValueError:
-            return out
-        end = _months(version) + SUNSET_MONTHS  # about a year after its release
-        sunset = datetime(end // 12, end % 12 + 1, 1, tzinfo=UTC)
-        if age >= SUNSET_MONTHS:
-            out.append(Notice("error", f"{self.name}: LinkedIn API version {version} is over a year old and likely "
-                                       f"sunset: set `version` to a current YYYYMM (docs/linkedin.md)", sunset))
-        elif age >= WARN_MONTHS:
-            out.append(Notice("warn", f"{self.name}: LinkedIn API version {version} is sunset around "
-                                      f"{sunset.date().isoformat()}: set `version` to a current YYYYMM", sunset))
-        return out
-
-    def _log_notices(self, facts: Facts | None) -> None:
-        """`status`'s warnings in the log too, once per connector (a worker's run)."""
-        if self._warned:
-            return
-        self._warned = True
-        for notice in self.notices(facts, datetime.now(UTC)):
-            log.warning("%s", notice.message)

@@ -28,18 +28,17 @@ whose `syndication` holds the post's URL is the copy.
 from __future__ import annotations
 
 import hashlib
-import html
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from connectors.common import is_http_url, same_url
+from connectors.common import is_http_url
 from connectors.micropub_discovery import discover, pinned_client
+from connectors.micropub_text import LINK_SHOWN, is_copy, note_html
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
-from syndicate.content.text import find_urls
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -74,8 +73,6 @@ if TYPE_CHECKING:
     from syndicate.content.post import Post
 
 NOTE_MAX = 300  # micro.blog timeline: a post with no title is shown in full up to 300 characters
-# micro.blog counts the text of the HTML, not its tags: a link shows at most this many characters
-LINK_SHOWN = 30
 DEFAULT_TEMPLATE = "{title}\n\n{excerpt}\n\n{url}"
 SOURCE_LIMIT = 40  # entries read back by `find`
 # the properties an update manages: those a create may send (`published` and `mp-slug` never change)
@@ -346,7 +343,7 @@ class Micropub(Connector):
             raise Permanent(unlisted)
         for item in items:
             props = item.get("properties") if isinstance(item, dict) else None
-            if isinstance(props, dict) and _is_copy(props, post):
+            if isinstance(props, dict) and is_copy(props, post):
                 urls = [str(u) for u in props.get("url") or [] if is_http_url(str(u))]
                 if urls:
                     return Remote(urls[0], urls[0])
@@ -396,43 +393,3 @@ class Micropub(Connector):
         if status in (408, 425) or status >= 500:
             raise Transient(what)
         raise Permanent(what)  # invalid_request (400) and the rest: this content is refused
-
-
-def _is_copy(props: dict[str, Any], post: Post) -> bool:
-    """Whether a listed entry's properties are this post's copy."""
-    if any(same_url(str(u), post.url) for u in props.get("syndication") or []):
-        return True
-    href = html.escape(post.url)
-    for value in props.get("content") or []:
-        text = " ".join(str(v) for v in value.values()) if isinstance(value, dict) else str(value)
-        if post.url in text or href in text:
-            return True
-    date = post.date or post.publish_date
-    names = [plain(str(n)) for n in props.get("name") or []]
-    return bool(date and plain(post.title) in names and date.isoformat() in [str(p) for p in props.get("published") or []])
-
-
-def note_html(text: str) -> str:
-    """A note's text as HTML: escaped, paragraphs on blank lines, `<br>` on single ones, URLs linked.
-
-    A link shows its URL without the scheme, cut to `LINK_SHOWN` characters (as Mastodon shows one), so
-    the text micro.blog counts is the text the limit counted.
-    """
-    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
-    return "".join(f"<p>{'<br>'.join(_linked(line) for line in p.strip().split(chr(10)))}</p>" for p in paragraphs)
-
-
-def _linked(line: str) -> str:
-    out, last = [], 0
-    for start, end in find_urls(line):
-        url = line[start:end]
-        out += [html.escape(line[last:start], quote=False),
-                f'<a href="{html.escape(url)}">{html.escape(_shown(url), quote=False)}</a>']
-        last = end
-    out.append(html.escape(line[last:], quote=False))
-    return "".join(out)
-
-
-def _shown(url: str) -> str:
-    bare = url.split("://", 1)[-1]
-    return bare if len(bare) <= LINK_SHOWN else bare[: LINK_SHOWN - 1] + "\u2026"

@@ -29,19 +29,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from connectors.atproto import (
-    DELETE_RECORD,
-    GET_RECORD,
-    LIST_RECORDS,
-    PUT_RECORD,
-    AtprotoSession,
-    repo_of,
-    rkey_of,
-    tid_from_key,
+from connectors.atproto import DELETE_RECORD, PUT_RECORD, repo_of, rkey_of, tid_from_key
+from connectors.standard_site_repo import (
+    DOCUMENT,
+    StandardSiteRepo,
+    known_publication,
+    no_slash,
+    publication_rkey,
+    same_record,
 )
 from syndicate.auth import Session
 from syndicate.config import HttpUrl, Secret, TargetOptions
@@ -72,8 +70,6 @@ if TYPE_CHECKING:
 
     from syndicate.content.post import Post
 
-DOCUMENT = "site.standard.document"
-PUBLICATION = "site.standard.publication"
 MARKDOWN = "at.markpub.markdown"
 MARKDOWN_TEXT = "at.markpub.text"
 STANDARD_MARKDOWN = Renders()  # CommonMark: footnotes, definition and task lists are rewritten
@@ -82,8 +78,6 @@ DESCRIPTION_MAX, DESCRIPTION_BYTES = 300, 3000
 TAG_MAX, TAG_BYTES = 50, 100
 BODY_MAX = 1_000_000  # @atproto/pds putRecord: a JSON body of at most 1,000,000 bytes (its jsonLimit)
 BODY_MARGIN = 4096  # bytes of the body besides the draft's fields: repo, rkey, site, cover and Bluesky refs
-LIST_PAGES = 10  # pages of 100 publications read to find this site's
-RESOLVE_HANDLE = "/xrpc/com.atproto.identity.resolveHandle"
 APP_URL = "https://pdsls.dev/at://{repo}/" + DOCUMENT + "/{rkey}"  # a record viewer: no app owns documents
 
 _COVER = MediaPolicy(max_bytes=1_000_000, formats=("jpeg", "png", "webp"), max_count=1)  # coverImage maxSize
@@ -111,7 +105,7 @@ class StandardSiteOptions(TargetOptions):
                                         "`textContent`.")
 
 
-class StandardSite(AtprotoSession):
+class StandardSite(StandardSiteRepo):
     """Documents of a standard.site publication, on the AT Protocol repo of `identifier`."""
 
     type = "standard_site"
@@ -129,16 +123,12 @@ class StandardSite(AtprotoSession):
         find_hint="list the repo's site.standard.document records (com.atproto.repo.listRecords)",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._publications: dict[str, dict[str, Any]] = {}  # site URL -> {"uri", "cid", "exists", "record"}
-
     # --- pure ---------------------------------------------------------------------------------
 
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         over = post.control.override(self.name, self.type)
         warnings: list[str] = []
-        site = _no_slash(str(self.option("publication_url") or post.site.url))
+        site = no_slash(str(self.option("publication_url") or post.site.url))
         title, shortened = title_of(plain_field(post.title), self.limits, over)
         warnings += shortened
         fields: dict[str, Any] = {"site_url": site, "title": title or post.slug}
@@ -209,7 +199,7 @@ class StandardSite(AtprotoSession):
         """The document, then the publication when it does not exist yet."""
         out = [self.build_create(draft, key, ctx)]
         site = str(draft.fields["site_url"])
-        known = self._publications.get(site) or _found(ctx.facts, site)
+        known = self._publications.get(site) or known_publication(ctx.facts, site)
         if known is None or not known.get("exists"):
             out.append(self._publication_request(site, ctx.facts))
         return out
@@ -234,8 +224,8 @@ class StandardSite(AtprotoSession):
         site = self.option("publication_url")
         if not site or not facts:
             return []  # an app password does not expire; the site's URL comes with the first post
-        site = _no_slash(str(site))
-        entry = _found(facts, site)
+        site = no_slash(str(site))
+        entry = known_publication(facts, site)
         if entry is None:
             return [Notice("info", f"no publication for {site} yet: the first document writes it")]
         if rkey_of(str(entry["uri"])) != publication_rkey(site):
@@ -250,110 +240,7 @@ class StandardSite(AtprotoSession):
         return Remote(uri, APP_URL.format(repo=repo_of(uri), rkey=rkey_of(uri)),
                       {"cid": cid, **({"media": media} if media else {})})
 
-    def _repo(self, facts: Facts | None) -> str:
-        """The repo's DID when known (a session said it, or the facts), else `identifier` as configured."""
-        return self.did or str((facts or {}).get("did") or "") or str(self.option("identifier"))
-
-    def _site_uri(self, site: str, facts: Facts | None) -> str:
-        known = self._publications.get(site) or _found(facts, site)
-        if known is not None:
-            return str(known["uri"])
-        return f"at://{self._repo(facts)}/{PUBLICATION}/{publication_rkey(site)}"
-
-    def _publication_record(self, site: str) -> dict[str, Any]:
-        record: dict[str, Any] = {"$type": PUBLICATION, "url": site,
-                                  "name": str(self.option("publication_name") or urlsplit(site).hostname or site)}
-        if self.option("publication_description"):
-            record["description"] = str(self.option("publication_description"))
-        return record
-
-    def _publication_request(self, site: str, facts: Facts | None) -> Request:
-        body = {"repo": self._repo(facts), "collection": PUBLICATION, "rkey": publication_rkey(site),
-                "record": self._publication_record(site)}
-        return Request("POST", self.base + PUT_RECORD, json=body, kind="create")
-
     # --- I/O ------------------------------------------------------------------------------------
-
-    def fetch_facts(self) -> Facts | None:
-        """The repo's DID and its publications (url -> uri): so that `preview` shows what `create` sends.
-
-        Public reads only: a preview never logs in (createSession is limited to 30 per 5 minutes)."""
-        did = self._did()
-        return {"did": did, "publications": self._list_publications(did)}
-
-    def _did(self) -> str:
-        """The repo's DID: the session's, else the identifier resolved (no login: facts never log in)."""
-        if self.did:
-            return self.did
-        identifier = str(self.option("identifier"))
-        if identifier.startswith("did:"):
-            self.did = identifier
-            return identifier
-        request = _Public("GET", self.base + RESOLVE_HANDLE, params={"handle": identifier})
-        did = _json(self.send(request), self.name).get("did")
-        if not isinstance(did, str) or not did.startswith("did:"):
-            raise Transient(f"{self.name}: resolveHandle answered without a DID")
-        self.did = did
-        return did
-
-    def _transmit(self, request: Request) -> httpx.Response:
-        if not isinstance(request, _Public):
-            return super()._transmit(request)
-        import httpx
-
-        # a public read (a PDS serves records and handles to anyone): no session, so no login
-        try:
-            return self.http.request(request.method, request.url, params=request.params)
-        except httpx.TransportError as exc:
-            raise Transient(f"{self.name}: request failed ({type(exc).__name__})") from None
-
-    def _list_publications(self, did: str) -> dict[str, dict[str, Any]]:
-        """This repo's publications by URL (without a trailing slash): ours (its derived key) wins a tie."""
-        found: dict[str, dict[str, Any]] = {}
-        cursor: str | None = None
-        for _ in range(LIST_PAGES):
-            params: dict[str, Any] = {"repo": did, "collection": PUBLICATION, "limit": 100}
-            if cursor:
-                params["cursor"] = cursor
-            body = _json(self.send(_Public("GET", self.base + LIST_RECORDS, params=params)), self.name)
-            records = body.get("records") if isinstance(body.get("records"), list) else []
-            for item in records or []:
-                if not isinstance(item, dict) or not isinstance(item.get("value"), dict):
-                    continue
-                url = item["value"].get("url")
-                if not isinstance(url, str) or not item.get("uri"):
-                    continue
-                site = _no_slash(url)
-                entry = {"uri": str(item["uri"]), "cid": str(item.get("cid") or ""), "exists": True,
-                         "record": item["value"]}
-                if site not in found or rkey_of(entry["uri"]) == publication_rkey(site):
-                    found[site] = entry
-            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
-            if not cursor or not records:
-                break
-        return found
-
-    def _publication(self, site: str) -> dict[str, Any]:
-        """This site's publication as the repo holds it now (read once per process)."""
-        known = self._publications.get(site)
-        if known is None:
-            did = self._did()
-            known = self._list_publications(did).get(site) or {
-                "uri": f"at://{did}/{PUBLICATION}/{publication_rkey(site)}", "exists": False}
-            self._publications[site] = known
-        return known
-
-    def _ensure_publication(self, site: str) -> None:
-        """Write the publication record when it is missing, or when its name or description changed (ours only)."""
-        known = self._publication(site)
-        wanted = self._publication_record(site)
-        ours = rkey_of(str(known["uri"])) == publication_rkey(site)
-        if known.get("exists") and (not ours or _same(known.get("record") or {}, wanted)):
-            return
-        response = self.send(self._publication_request(site, None))
-        body = _json(response, self.name)
-        self._publications[site] = {"uri": str(body.get("uri") or known["uri"]), "cid": str(body.get("cid") or ""),
-                                    "exists": True, "record": wanted}
 
     def create(self, draft: Draft, key: str, ctx: SendContext | None = None) -> Remote:
         ctx = ctx or SendContext()
@@ -376,7 +263,7 @@ class StandardSite(AtprotoSession):
                 raise
             # the record is not the one we wrote last: our own lost edit, or a change made elsewhere
             current = self._get(rkey_of(str(remote.id)))
-            if current is None or not _same(current[1], request.json["record"]):
+            if current is None or not same_record(current[1], request.json["record"]):
                 raise Permanent(f"{self.name}: {remote.id} was changed outside syndicate; not overwritten "
                                 "(delete the record or edit it back, then push again)") from None
             return Remote(remote.id, remote.url, {**remote.extra, "cid": current[0]})
@@ -396,23 +283,7 @@ class StandardSite(AtprotoSession):
         return Remote(uri, APP_URL.format(repo=repo_of(uri), rkey=rkey_of(uri)),
                       {"cid": cid, "publishedAt": value.get("publishedAt"), **({"media": media} if media else {})})
 
-    def _get(self, rkey: str) -> tuple[str, dict[str, Any]] | None:
-        params = {"repo": self._did(), "collection": DOCUMENT, "rkey": rkey}
-        try:
-            response = self.send(_Public("GET", self.base + GET_RECORD, params=params))
-        except Permanent as exc:
-            if "RecordNotFound" in str(exc):
-                return None
-            raise
-        body = _json(response, self.name)
-        value = body.get("value")
-        if not isinstance(value, dict) or not body.get("cid"):
-            raise Transient(f"{self.name}: unreadable record")
-        return str(body["cid"]), value
 
-
-class _Public(Request):
-    """A read every PDS answers without a session."""
 
 
 def _size(value: Any) -> int:
@@ -452,13 +323,8 @@ def _fit_body(fields: dict[str, Any], url: str) -> list[str]:
             + f"{key} cut after {low:,} of {len(text):,} characters, with a link to the whole post"]
 
 
-def publication_rkey(site: str) -> str:
-    """The publication's record key: a TID derived from its URL, the same for every worker and run."""
-    return tid_from_key(PUBLICATION + "|" + _no_slash(site))
 
 
-def _no_slash(url: str) -> str:
-    return url.strip().rstrip("/")
 
 
 def _path_under(url: str, site: str) -> str | None:
@@ -505,19 +371,7 @@ def _bsky_ref(siblings: dict[str, Remote]) -> dict[str, str] | None:
     return {"uri": str(remote.id), "cid": str(cid)} if cid else None
 
 
-def _found(facts: Facts | None, site: str) -> dict[str, Any] | None:
-    pubs = (facts or {}).get("publications")
-    entry = pubs.get(site) if isinstance(pubs, dict) else None
-    return entry if isinstance(entry, dict) and entry.get("uri") else None
 
 
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return json.dumps(a, sort_keys=True, ensure_ascii=False) == json.dumps(b, sort_keys=True, ensure_ascii=False)
 
 
-def _json(response: httpx.Response, name: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise Transient(f"{name}: unreadable answer") from None
-    return body if isinstance(body, dict) else {}

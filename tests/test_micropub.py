@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from connectors.micropub import Micropub, MicropubOptions, note_html
+from connectors.micropub import Micropub, MicropubOptions
 from connectors.micropub_discovery import endpoint_in_html, endpoint_in_links
+from connectors.micropub_text import note_html
 from syndicate.config import ConfigError, TargetConfig
 from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, Permanent, Remote, SendContext

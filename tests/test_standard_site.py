@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from connectors.atproto import is_tid, rkey_of, tid_from_key
-from connectors.standard_site import DOCUMENT, PUBLICATION, StandardSite, publication_rkey
+from connectors.standard_site import StandardSite
+from connectors.standard_site_repo import DOCUMENT, PUBLICATION, publication_rkey
 from syndicate import registry
 from syndicate.config import Secret, TargetConfig
 from syndicate.content.post import Image

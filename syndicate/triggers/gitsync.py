@@ -267,7 +267,8 @@ class Syncer:
 
     def once(self, row: SyncRow) -> Outcome:
         """One sync of the branch's tip against the last synced commit (before the first: the first push's base)."""
-        from syndicate.triggers.watch import Refused, Watcher
+        from syndicate.triggers.firstrun import Refused
+        from syndicate.triggers.watch import Watcher
 
         tip = self.git.fetch(self.branch)
         lines: list[str] = []

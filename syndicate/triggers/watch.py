@@ -27,24 +27,13 @@ from typing import TYPE_CHECKING, Any
 from syndicate.engine.reconcile import HELD, KEPT, Found, Scan, Scanner, is_junk
 from syndicate.errors import SyndicateError
 from syndicate.state.ledger import FileRow, utcnow
+from syndicate.triggers.firstrun import REFUSAL, Refused, baseline, baselined
 from syndicate.triggers.output import bounded
 
 if TYPE_CHECKING:
     from syndicate.config import Config
     from syndicate.engine.runner import Syndicator
     from syndicate.triggers.progress import Tracker
-
-REFUSAL = (
-    "first start: {n} existing posts are due and the ledger is empty; nothing was sent.\n"
-    "  syndicate watch --baseline             record them as known, send none (only new posts go out)\n"
-    "  syndicate watch --baseline --since D   the same for posts dated before D; newer ones are sent\n"
-    "  syndicate watch --backfill             send them all (under the rate limits)"
-)
-
-
-class Refused(SyndicateError):
-    """A first start that would flood: the message says which flag to pass."""
-
 
 class Watcher:
     """One site's watcher; `echo` gets one line per change, `clock` is injectable."""
@@ -372,30 +361,3 @@ class Watcher:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, handle)
             signal.signal(signal.SIGINT, handle)
-
-
-def baseline(syn: Syndicator, posts: list[Any], targets: list[str], *, since: datetime | None = None,
-             now: datetime | None = None, on_result: Callable[[dict[str, Any]], None] | None = None) -> set[str]:
-    """Record the live `posts` (those dated before `since`, when given) as known and never sent; returns
-    their ids. A draft or a post not yet due is left alone: it goes out when it is published.
-    `on_result` is told each (post, target) marked, as `baselined` reports it (the progress bar)."""
-    kept: set[str] = set()
-    now = now or utcnow()
-    for post in posts:
-        if post.visible_at(now) is not None or not post.due(now):
-            continue
-        if since is not None and (post.date is None or post.date >= since):
-            continue
-        for target in targets:
-            syn.ledger.mark_baseline(post.id, target, syn.relpath(post))
-            if on_result is not None:
-                on_result(baselined(syn, [post], [target])[0])
-        kept.add(post.id)
-    return kept
-
-
-def baselined(syn: Syndicator, posts: list[Any], targets: list[str]) -> list[dict[str, Any]]:
-    """The results of a baseline, one per (post, target), as `--json` reports them."""
-    return [{"post_id": p.id, "path": syn.relpath(p), "target": t, "action": "baseline", "status": "done",
-             "reason": "known, never sent"} for p in posts for t in targets]
-

@@ -18,7 +18,6 @@ never run.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -396,8 +395,3 @@ def jekyll(root: Path) -> Plan | None:
     if info.jekyll_permalink:
         plan.permalink_from = f"{name} permalink: {info.jekyll_permalink}"
     return plan
-
-
-def json_list(items: list[str]) -> str:
-    """A TOML array of strings (JSON's string escapes are TOML's)."""
-    return "[" + ", ".join(json.dumps(i, ensure_ascii=False) for i in items) + "]"

@@ -12,7 +12,7 @@ import json
 import typing
 from typing import Any
 
-from syndicate.cli.init.ssg import Plan, json_list
+from syndicate.cli.init.ssg import Plan
 from syndicate.config.schema import Secret, SiteOptions, TargetOptions
 
 # A credential shared with another connector's account, under that connector's variable.
@@ -116,3 +116,7 @@ def targets() -> list[str]:
             else:
                 out.append(_line(f'{key} = ""', desc or "required", off=True))
     return out
+
+def json_list(items: list[str]) -> str:
+    """A TOML array of strings (JSON's string escapes are TOML's)."""
+    return "[" + ", ".join(json.dumps(i, ensure_ascii=False) for i in items) + "]"
