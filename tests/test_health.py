@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.health import HEARTBEAT_EVERY, heartbeat_file
+from tests.fakes.tcpproxy import TcpProxy
 from tests.harness import ROOT, RedisServer, free_port, write_config, write_site
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -91,13 +92,22 @@ def test_a_worker_heartbeat_must_exist_and_be_recent(tmp_path: Path, broker: Red
     assert not (tmp_path / ".syndicate" / "state.db").exists()  # a check writes nothing
 
 
+def start_worker(tmp_path: Path, config: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
+    with open(tmp_path / "worker.log", "wb") as log:
+        return subprocess.Popen([str(SYNDICATE), "worker", "--concurrency", "2", "--loglevel", "warning",
+                                 "--config", str(config)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> int:
+    os.killpg(proc.pid, signal.SIGTERM)
+    return proc.wait(60)
+
+
 def test_a_running_worker_beats_and_a_stopped_one_does_not(tmp_path: Path, broker: RedisServer) -> None:
     config = site(tmp_path, state_url=f"sqlite:///{tmp_path / 'state.db'}", broker=f"{broker.url}/0")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNDICATE_")}
-    log = open(tmp_path / "worker.log", "wb")
-    proc = subprocess.Popen([str(SYNDICATE), "worker", "--concurrency", "2", "--loglevel", "warning",
-                             "--config", str(config)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = start_worker(tmp_path, config)
     beat = heartbeat_file(tmp_path / ".syndicate")  # celery@HOSTNAME: the name `syndicate worker` starts with
 
     def say() -> str:
@@ -113,10 +123,27 @@ def test_a_running_worker_beats_and_a_stopped_one_does_not(tmp_path: Path, broke
         wait_for(lambda: beat.stat().st_mtime > old + 1, "the next heartbeat", timeout=HEARTBEAT_EVERY * 4)
         assert health(config, "--worker").returncode == 0, say()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        code = proc.wait(60)
-        log.close()
+        code = stop_worker(proc)
     assert code == 0, say()
     assert not beat.exists()  # a worker that stopped is not healthy
     stopped = health(config, "--worker")
     assert stopped.returncode == 1 and "no worker heartbeat" in stopped.stderr
+
+
+def test_a_worker_that_lost_its_broker_is_unhealthy_until_it_is_back(tmp_path: Path, broker: RedisServer) -> None:
+    with TcpProxy(broker.port) as proxy:
+        config = site(tmp_path, state_url=f"sqlite:///{tmp_path / 'state.db'}", broker=proxy.url(db=0))
+        proc = start_worker(tmp_path, config)
+        beat = heartbeat_file(tmp_path / ".syndicate")
+        try:
+            wait_for(beat.exists, "the worker's first heartbeat")
+            proxy.drop()  # Redis vanishes: connections reset, new ones refused; the worker waits for it
+            wait_for(lambda: not beat.exists(), "the heartbeat to stop")
+            lost = health(config, "--worker")
+            assert lost.returncode == 1 and "the broker" in lost.stderr and "no worker heartbeat" in lost.stderr
+            assert proc.poll() is None  # alive, reconnecting: unhealthy, not dead
+            proxy.resume()
+            wait_for(beat.exists, "the heartbeat after the broker came back", timeout=120)
+            assert health(config, "--worker").returncode == 0
+        finally:
+            stop_worker(proc)
