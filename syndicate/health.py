@@ -4,7 +4,7 @@ A worker started by `syndicate worker` touches a heartbeat file every
 `HEARTBEAT_EVERY` seconds from its consumer's own event loop, in the data
 folder (`workers/<node name>`): a worker whose loop is stuck, or that lost its
 broker and is waiting for it, stops touching it. Celery's remote control
-(`celery inspect ping`) is off in this project (see syndicate.tasks), so the
+(`celery inspect ping`) is off in this project (see syndicate.engine.tasks), so the
 file is how a healthcheck in the worker's container knows it is consuming.
 """
 from __future__ import annotations
