@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # `syndicate --help` lists the commands in this order (a command not named here comes last)
 ORDER = ("init", "doctor", "preview", "plan", "push", "status", "retry", "resolve", "watch", "baseline", "serve",
-         "worker", "beat")
+         "worker", "beat", "health")
 
 
 class _Group(TyperGroup):

@@ -139,6 +139,10 @@ def worker(
 ) -> None:
     """Start a Celery worker (the same as `celery -A syndicate.engine.tasks worker`)."""
     celery_app = _worker_app(config_path)
+    from syndicate.engine import health as _health
+    from syndicate.engine.tasks import _shared
+
+    _health.install(celery_app, Path(_shared["config"].data_dir))  # for `syndicate health --worker`
     argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
     if beat:
         argv += ["-B", f"--schedule={_beat_schedule(celery_app)}"]
@@ -153,6 +157,44 @@ def beat(
     """Run the periodic jobs: enqueue deferred rows and future posts when they become due."""
     celery_app = _worker_app(config_path)
     raise typer.Exit(_celery(celery_app, ["beat", f"--loglevel={loglevel}", f"--schedule={_beat_schedule(celery_app)}"]))
+
+
+@app.command()
+def health(
+    worker: bool = typer.Option(False, "--worker", help="also: this host's `syndicate worker` is consuming"),
+    node: Optional[str] = typer.Option(None, "--node", metavar="NAME",
+                                       help="with --worker: the worker's node name (default: celery@HOSTNAME)"),
+    max_age: float = typer.Option(60.0, "--max-age", metavar="SECONDS",
+                                  help="with --worker: the oldest heartbeat that still counts"),
+    config_path: Optional[Path] = ConfigOpt,
+) -> None:
+    """For a container's healthcheck: exit 0 when the broker and the ledger answer (and the worker beats), else 1."""
+    from syndicate.engine import health as checks
+
+    config = _config(config_path, strict=False, readonly=True)  # a check writes nothing
+    problems = []
+    if config.broker:
+        from syndicate.engine.tasks import check_broker, configure
+
+        configure(config)
+        problem = check_broker()
+        if problem:
+            problems.append(f"the broker {_safe_url(config.broker)} does not answer ({problem})")
+    problem = checks.check_ledger(config.state_url)
+    if problem:
+        problems.append(f"the ledger {_safe_url(config.state_url)} does not answer ({problem})")
+    if worker:
+        beat = checks.heartbeat_file(config.data_dir, node)
+        age = checks.worker_age(beat)
+        if age is None:
+            problems.append(f"no worker heartbeat at {beat} (is `syndicate worker` running here?)")
+        elif age > max_age:
+            problems.append(f"the worker's last heartbeat was {age:.0f}s ago (more than {max_age:g}s)")
+    if problems:
+        for problem in problems:
+            say(("unhealthy: ", "red"), problem, stderr=True)
+        raise typer.Exit(1)
+    say(("healthy", "green"))
 
 
 def _celery(celery_app: Any, argv: list[str]) -> int:
