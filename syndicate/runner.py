@@ -334,6 +334,15 @@ class Syndicator:
                 out += [(name, n) for n in conn.notices(facts, now or utcnow())]
             except Exception as exc:  # a notice never stops `status`
                 out.append((name, Notice("warn", f"{name}: its notices could not be read ({self.redact(str(exc))})")))
+        if self.config.site.write_back:  # a site the links could not be written into (read-only...)
+            from syndicate.writeback import failed_scope
+
+            try:
+                failed = self.reader.get_fact(failed_scope(self.config.site_id))
+            except Exception:
+                failed = None
+            if failed and failed.get("message"):
+                out.append(("write-back", Notice("warn", f"write-back: {failed['message']}")))
         return out
 
     def plan_for(self, post: Post, target: str, *, force: bool = False, row: Row | None = None,
@@ -440,8 +449,34 @@ class Syndicator:
         """One attempt at one (post, target). Raises Transient/RateLimited for the retry policy.
 
         Permanent, render and auth errors are recorded in the ledger and
-        returned as a failed outcome; they are not retried.
+        returned as a failed outcome; they are not retried. With `[site] write_back`, a final outcome
+        brings the post's list of copies' URLs up to date (never failing the unit).
         """
+        out = self._execute(post, target, force=force, owner=owner)
+        if out.status in ("done", "skipped") and out.action != "wait":
+            self.write_back(post, changed=out.status == "done" and out.action != "skip")
+        return out
+
+    def write_back(self, post: Post, *, changed: bool = True) -> None:
+        """`[site] write_back`: the copies' URLs into the post's front matter (`syndicate.writeback`).
+        In webhook mode the sync does it in its checkout, and commits and pushes it."""
+        if not self.config.site.write_back or self.readonly:
+            return
+        if self.config.webhook is not None:
+            if self.config.broker and changed:  # a worker: the sync writes (and pushes) in its checkout, under its lock
+                from syndicate.gitsync import repo_key
+                from syndicate.ledger.syncs import Syncs
+
+                if Syncs(self.ledger).request(repo_key(self.config.webhook)) == 0:
+                    from syndicate.synctask import sync
+
+                    sync.delay()
+            return
+        from syndicate.writeback import try_write_back
+
+        try_write_back(self.config, self.ledger, post.id, post.path)
+
+    def _execute(self, post: Post, target: str, *, force: bool = False, owner: str | None = None) -> Outcome:
         owner = owner or owner_id()
         path = self.relpath(post)
         stopped = self._stop_reason(target)

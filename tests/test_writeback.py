@@ -1,0 +1,361 @@
+"""`[site] write_back` (issue 16): the copies' URLs written into the post's front matter, nothing else touched.
+
+The editor is checked byte for byte over YAML (comments, odd quoting, anchors),
+TOML and JSON front matter, and by Hypothesis over generated front matter; the
+merge keeps hand-written URLs and drops a gone copy's; a second write is no
+write at all (not even mtime); the change-detection hash ignores the key and
+still sees a body edit. A push in-process against the dev.to and Mastodon fakes
+writes the links, never into a draft, and a site it cannot write into gives a
+warning in `status` while the copies stay published and recorded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from syndicate.fmparse import split
+from syndicate.ledger import Ledger
+from syndicate.writeback import Text, WriteBackError, edit, masked_digest, merged
+from tests.fakes.devto import FakeDevTo
+from tests.fakes.mastodon import FakeMastodon
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {"DEVTO_API_KEY": "devto-test-key", "MASTODON_ACCESS_TOKEN": "mastodon-test-token"}
+A, B, C = "https://dev.to/me/hello-1", "https://social.example/@me/1", "https://news.example/item?id=3&x=1"
+
+
+def fm_of(text: str) -> dict[str, object]:
+    return split(text, Path("post.md"))[0]
+
+
+# --- the editor: byte for byte ---------------------------------------------------------------------------
+
+YAML_POST = """---
+# the title keeps its odd quoting
+title: 'It''s "quoted": yes'   # a trailing comment
+date: 2024-03-01T10:00:00+01:00
+defaults: &defaults
+  layout: post
+  comments: true
+page: *defaults
+tags: [a, "b c"]
+description: >-
+  folded
+  text
+---
+
+Body with --- inside.
+"""
+
+
+def test_yaml_gets_the_key_appended_and_everything_else_stays() -> None:
+    out = edit(YAML_POST, "syndication", [A, B])
+    assert out == YAML_POST.replace(
+        "  text\n---", f"  text\nsyndication:\n  - {A}\n  - {B}\n---")
+    assert fm_of(out)["syndication"] == [A, B]
+    assert edit(out, "syndication", [A, B]) == out  # the same list again: the same text
+    assert edit(out, "syndication", []) == YAML_POST  # taken out again: the file as it was
+
+
+def test_yaml_keeps_hand_written_items_their_quotes_and_comments() -> None:
+    text = ("---\ntitle: Hello\nsyndication:\n    # written by hand\n    - 'https://elsewhere.example/x'  # mine\n"
+            f"    - \"{A}\"\n# about the next key\ndraft: false\n---\nbody\n")
+    out = edit(text, "syndication", ["https://elsewhere.example/x", A, B])
+    assert out == text.replace(f'    - "{A}"\n', f'    - "{A}"\n    - {B}\n')
+    # a gone copy's item is taken out, its neighbours' lines untouched
+    out2 = edit(out, "syndication", ["https://elsewhere.example/x", B])
+    assert out2 == text.replace(f'    - "{A}"\n', f"    - {B}\n")
+    assert "# about the next key\ndraft: false" in out2
+
+
+def test_yaml_scalar_or_flow_value_becomes_a_list_and_odd_urls_are_quoted() -> None:
+    text = f"---\ntitle: x\nsyndication: {A}\nz: 1\n---\n"
+    odd = "https://x.example/a: b#c"
+    out = edit(text, "syndication", [A, odd])
+    assert out == f"---\ntitle: x\nsyndication:\n  - {A}\n  - \"{odd}\"\nz: 1\n---\n"
+    assert fm_of(out)["syndication"] == [A, odd]
+    text = f"---\ntitle: x\nSyndication: [{A}]  # flow\n---\n"
+    assert edit(text, "syndication", [A, B]) == f"---\ntitle: x\nSyndication:\n  - {A}\n  - {B}\n---\n"
+
+
+def test_yaml_refuses_what_it_cannot_edit_safely() -> None:
+    anchored = f"---\nsyndication: &s\n  - {A}\nmirror: *s\n---\n"
+    with pytest.raises(WriteBackError, match="would change more than `syndication`"):  # the alias would change
+        edit(anchored, "syndication", [A, B])
+    with pytest.raises(WriteBackError, match="block mapping"):
+        edit("---\n{title: x}\n---\n", "syndication", [A])
+
+
+TOML_POST = """+++
+title = "Hello" # a comment
+tags = [
+  "a", # one
+  "b",
+]
+date = 2024-03-01T10:00:00Z
+
+# the params table
+[params]
+syndication = ["not this one"]
++++
+Body.
+"""
+
+
+def test_toml_goes_before_the_first_table_and_its_comment() -> None:
+    out = edit(TOML_POST, "syndication", [A, B])
+    assert out == TOML_POST.replace(
+        "\n# the params table", f'syndication = ["{A}", "{B}"]\n\n# the params table')
+    fm = fm_of(out)
+    assert fm["syndication"] == [A, B] and fm["params"] == {"syndication": ["not this one"]}
+    assert edit(out, "syndication", [A, B]) == out
+    assert edit(out, "syndication", []) == TOML_POST
+    multi = f'+++\ntitle = "x"\nsyndication = [\n  "{A}",\n]\n+++\n'
+    assert edit(multi, "syndication", [A, B]) == f'+++\ntitle = "x"\nsyndication = [\n  "{A}",\n  "{B}",\n]\n+++\n'
+    assert edit('+++\n+++\nbody\n', "syndication", [A]) == f'+++\nsyndication = ["{A}"]\n+++\nbody\n'
+
+
+def test_json_front_matter_pretty_and_on_one_line() -> None:
+    pretty = '{\n  "title": "Hello",\n  "tags": ["a", "b"]\n}\nBody.\n'
+    out = edit(pretty, "syndication", [A, B])
+    assert out == ('{\n  "title": "Hello",\n  "tags": ["a", "b"],\n  "syndication": [\n    "' + A + '",\n    "'
+                   + B + '"\n  ]\n}\nBody.\n')
+    assert edit(out, "syndication", [A, B]) == out
+    assert edit(out, "syndication", []) == pretty
+    line = f'{{\n"title": "x", "syndication": ["{A}"], "z": {{"k": [1, 2]}}\n}}\nBody.\n'
+    assert edit(line, "syndication", [A, C]) == line.replace(f'["{A}"]', f'["{A}", "{C}"]')
+    assert edit(line, "syndication", []) == '{\n"title": "x", "z": {"k": [1, 2]}\n}\nBody.\n'
+
+
+def test_bom_and_crlf_survive() -> None:
+    data = ("\ufeff" + "---\r\ntitle: x\r\n---\r\nbody\r\n").encode("utf-8")
+    text = Text.decode(data, "post.md")
+    out = text.encode(edit(text.text, "syndication", [A]))
+    assert out == ("\ufeff" + f"---\r\ntitle: x\r\nsyndication:\r\n  - {A}\r\n---\r\nbody\r\n").encode("utf-8")
+
+
+# --- Hypothesis: any front matter, any list -----------------------------------------------------------
+
+_keys = st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True).filter(lambda k: k not in ("syndication",))
+_scalars = st.one_of(st.integers(-1000, 1000), st.booleans(), st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20))
+_values = st.one_of(_scalars, st.lists(_scalars, max_size=3))
+_urls = st.lists(st.from_regex(r"https://[a-z]{1,8}\.example/[a-zA-Z0-9_~?=&:#%-]{0,16}", fullmatch=True),
+                 max_size=4, unique=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fm=st.dictionaries(_keys, _values, min_size=1, max_size=6), urls=_urls, before=_urls,
+       kind=st.sampled_from(["yaml", "toml", "json"]), body=st.text(max_size=40))
+def test_any_front_matter_round_trips(fm: dict[str, object], urls: list[str], before: list[str], kind: str,
+                                      body: str) -> None:
+    body = body.replace("\r", "")
+    start = dict(fm, syndication=before) if before else dict(fm)
+    if kind == "yaml":
+        text = "---\n" + yaml.safe_dump(start, allow_unicode=True, sort_keys=False) + "---\n" + body
+    elif kind == "json":
+        text = json.dumps(start, indent=2, ensure_ascii=False) + "\n" + body
+    else:
+        text = "+++\n" + "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in start.items()) \
+            + "+++\n" + body
+    try:
+        parsed, body0, _ = split(text, Path("p.md"))
+    except Exception:
+        return  # not a post the loader reads (a generated key clash, a body that looks like a delimiter)
+    out = edit(text, "syndication", urls)
+    got, body1, _ = split(out, Path("p.md"))
+    assert got.get("syndication", []) == urls
+    assert {k: v for k, v in got.items() if k != "syndication"} == {k: v for k, v in parsed.items()
+                                                                     if k != "syndication"}
+    assert body1 == body0
+    assert edit(out, "syndication", urls) == out
+    assert masked_digest(out.encode(), "syndication") == masked_digest(text.encode(), "syndication")
+
+
+# --- the merge and the hash ----------------------------------------------------------------------------
+
+def test_merge_keeps_hand_written_urls_and_order_and_drops_gone_copies() -> None:
+    hand = "https://news.ycombinator.com/item?id=1"
+    assert merged([hand], [A, B], []) == [hand, A, B]
+    assert merged([B, hand, A], [A, B], [A, B]) == [B, hand, A]  # stable: nothing moves
+    assert merged([hand, A, B], [B], [A, B]) == [hand, B]  # A's copy is gone
+    assert merged([hand, A], [], [A]) == [hand]
+    assert merged([A], [A], []) == [A]  # ours, already there by hand: kept once
+
+
+def test_the_hash_ignores_the_key_and_sees_a_body_edit() -> None:
+    text = YAML_POST
+    with_links = edit(text, "syndication", [A])
+    assert masked_digest(text.encode(), "syndication") == masked_digest(with_links.encode(), "syndication")
+    assert masked_digest(text.encode(), "syndication") != masked_digest(
+        text.replace("Body with", "A body with").encode(), "syndication")
+    assert masked_digest(text.encode(), "syndication") != masked_digest(
+        text.replace("layout: post", "layout: page").encode(), "syndication")
+
+
+# --- in-process push against the fakes -------------------------------------------------------------------
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeDevTo, FakeMastodon]]:
+    with FakeDevTo() as devto, FakeMastodon() as masto:
+        yield devto, masto  # type: ignore[misc]
+
+
+def make_site(root: Path, devto: FakeDevTo, masto: FakeMastodon, *, site_extra: str = "") -> Path:
+    (root / "content" / "posts").mkdir(parents=True, exist_ok=True)
+    (root / "syndicate.toml").write_text(f"""
+[site]
+url = "https://blog.example"
+content = ["content/posts/**/*.md"]
+permalink = "/posts/:slug/"
+write_back = true
+{site_extra}
+
+[state]
+url = "sqlite:///{root / 'data' / 'state.db'}"
+
+[queue]
+rate_time_scale = 0.01
+
+[targets.devto]
+api_key = "${{DEVTO_API_KEY}}"
+base_url = "{devto.url}"
+
+[targets.mastodon]
+base_url = "{masto.url}"
+access_token = "${{MASTODON_ACCESS_TOKEN}}"
+""", encoding="utf-8")
+    return root
+
+
+def cli(site: Path, *args: str) -> tuple[int, str]:
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT), "SYNDICATE_CONFIG": str(site / "syndicate.toml"),
+           "COLUMNS": "400"}
+    env.pop("SYNDICATE_BROKER_URL", None)
+    done = subprocess.run([sys.executable, "-m", "syndicate.cli", *args], cwd=site, env=env,
+                          capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout + done.stderr
+
+
+def copies(site: Path) -> dict[str, str]:
+    """target -> the URL of its live copy, as the ledger has it."""
+    ledger = Ledger(f"sqlite:///{site / 'data' / 'state.db'}", site="blog.example")
+    try:
+        return {r.target: r.remote_url for r in ledger.all() if r.state == "published" and r.remote_url}
+    finally:
+        ledger.dispose()
+
+
+def test_push_writes_the_links_once_keeps_hand_urls_and_never_touches_a_draft(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
+    devto, masto = fakes
+    site = make_site(tmp_path, devto, masto)
+    hand = "https://news.example/item?id=7"
+    post = site / "content/posts/hello.md"
+    original = (f"---\ntitle: Hello\ndate: 2024-03-01\n# keep me\nsyndication:\n  - {hand}\n"
+                "tags: [x]\n---\n\nA first paragraph.\n")
+    post.write_text(original, encoding="utf-8")
+    post.chmod(0o640)
+    draft = site / "content/posts/draft.md"
+    draft_text = "---\ntitle: Draft\ndate: 2024-03-01\ndraft: true\n---\nNot yet.\n"
+    draft.write_text(draft_text, encoding="utf-8")
+
+    code, out = cli(site, "push", "content/posts")
+    assert code == 0, out
+    assert len(devto.articles) == 1 and len(masto.live) == 1
+    links = fm_of(post.read_text(encoding="utf-8"))["syndication"]
+    urls = copies(site)
+    assert links == [hand, urls["devto"], urls["mastodon"]]  # targets in config order, after the hand one
+    assert post.read_text(encoding="utf-8").startswith("---\ntitle: Hello\ndate: 2024-03-01\n# keep me\n")
+    assert post.stat().st_mode & 0o777 == 0o640
+    assert draft.read_text(encoding="utf-8") == draft_text
+
+    # again: nothing sent, the file not even touched
+    before = post.stat()
+    code, out = cli(site, "push", "content/posts")
+    assert code == 0, out
+    after = post.stat()
+    assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)
+    assert [r.method for r in devto.requests].count("PUT") == 0
+    assert [r.method for r in masto.requests].count("PUT") == 0
+
+    # an edit of the body still updates the copies, and keeps the list
+    text = post.read_text(encoding="utf-8").replace("A first paragraph.", "An edited paragraph.")
+    post.write_text(text, encoding="utf-8")
+    code, out = cli(site, "push", "content/posts")
+    assert code == 0, out
+    assert [r.method for r in devto.requests].count("PUT") == 1
+    assert fm_of(post.read_text(encoding="utf-8"))["syndication"] == links
+
+    # the post turned draft: its copies go, and the draft is never written into
+    drafted = text.replace("tags: [x]\n", "tags: [x]\ndraft: true\n")
+    post.write_text(drafted, encoding="utf-8")
+    code, out = cli(site, "push", "content/posts")
+    assert code == 0, out
+    assert not masto.live
+    assert post.read_text(encoding="utf-8") == drafted
+    # published again: a new Mastodon copy; the gone copy's URL is taken out, the hand one stays
+    post.write_text(text, encoding="utf-8")
+    code, out = cli(site, "push", "content/posts")
+    assert code == 0, out
+    assert len(masto.live) == 1
+    now = fm_of(post.read_text(encoding="utf-8"))["syndication"]
+    again = copies(site)
+    assert again["mastodon"] != urls["mastodon"]
+    assert now[0] == hand and sorted(now[1:]) == sorted(again.values()), out  # each in the order it came back
+
+
+def test_a_site_it_cannot_write_is_a_warning_in_status_and_nothing_is_lost(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
+    devto, masto = fakes
+    site = make_site(tmp_path, devto, masto)
+    folder = site / "content/posts"
+    post = folder / "hello.md"
+    text = "---\ntitle: Hello\ndate: 2024-03-01\n---\n\nA first paragraph.\n"
+    post.write_text(text, encoding="utf-8")
+    locked = _lock(folder)
+    try:
+        code, out = cli(site, "push", "content/posts")
+        assert code == 0, out
+        assert len(devto.articles) == 1 and len(masto.live) == 1  # published, never lost
+        assert post.read_text(encoding="utf-8") == text
+        assert not [p for p in folder.iterdir() if p.name != "hello.md"]  # no temp file left behind
+        code, out = cli(site, "status")
+        assert "write-back" in out and "cannot write" in out and "hello.md" in out, out
+        code, out = cli(site, "push", "content/posts")  # a second run: the copies are recorded, nothing sent twice
+        assert code == 0, out
+        assert len([r for r in devto.requests if r.method == "POST"]) == 1
+    finally:
+        _unlock(folder, locked)
+    code, out = cli(site, "push", "content/posts")  # writable again: the links are written, the warning goes
+    assert code == 0, out
+    assert len(fm_of(post.read_text(encoding="utf-8"))["syndication"]) == 2  # type: ignore[arg-type]
+    code, out = cli(site, "status")
+    assert "cannot write" not in out, out
+
+
+def _lock(folder: Path) -> str:
+    """Make the folder unwritable: immutable for root (chattr), read-only mode otherwise."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return "mode"
+    done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip("running as root on a file system without chattr +i: no way to make a folder read-only")
+    return "chattr"
+
+
+def _unlock(folder: Path, how: str) -> None:
+    if how == "mode":
+        folder.chmod(0o755)
+    else:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
