@@ -359,3 +359,51 @@ def _unlock(folder: Path, how: str) -> None:
         folder.chmod(0o755)
     else:
         subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+# --- watch: the write-back is the watcher's own edit, never an update --------------------------------------
+
+def test_watch_writes_the_links_and_takes_its_own_edit_for_no_change(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
+    from tests.test_watch import Proc, make_site as watch_site, post_text, wait_for, write, writes
+
+    devto, masto = fakes
+    site = watch_site(tmp_path, devto, masto, f"sqlite:///{tmp_path / 'state.db'}")
+    config = site / "syndicate.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]\n", "[site]\nwrite_back = true\n", 1),
+                      encoding="utf-8")
+    watcher = Proc(site)
+    try:
+        watcher.wait_line("watching")
+        alpha = write(site, "alpha.md", post_text("Alpha"))
+
+        def links() -> list[str]:
+            return fm_of(alpha.read_text(encoding="utf-8")).get("syndication") or []  # type: ignore[return-value]
+
+        wait_for("both links written", lambda: len(links()) == 2)
+        assert len(devto.articles) == 1 and len(masto.live) == 1
+
+        def seen() -> bool:  # the watcher's `files` row has the file as it is now: the edit was looked at
+            st = alpha.stat()
+            ledger = Ledger(f"sqlite:///{tmp_path / 'state.db'}", site="blog.example")
+            try:
+                row = ledger.files().get("content/posts/alpha.md")
+            finally:
+                ledger.dispose()
+            return row is not None and (row.size, row.mtime_ns, row.inode) == (st.st_size, st.st_mtime_ns,
+                                                                                 st.st_ino)
+
+        wait_for("the watcher saw its own edit", seen)
+        assert writes(devto, "PUT") == [] and writes(masto, "PUT") == []
+        assert "saved content/posts/alpha.md" not in watcher.text()
+        first = links()
+
+        # the author edits the body: one update per copy, the list kept as it was
+        alpha.write_text(alpha.read_text(encoding="utf-8").replace("A first paragraph.", "Edited."),
+                         encoding="utf-8")
+        wait_for("the edit sent", lambda: len(writes(devto, "PUT")) == 1 and len(writes(masto, "PUT")) == 1)
+        wait_for("the edit looked at", seen)
+        assert links() == first
+        assert len(writes(devto, "PUT")) == 1 and len(writes(masto, "PUT")) == 1
+    finally:
+        assert watcher.stop() == 0
