@@ -407,3 +407,81 @@ def test_watch_writes_the_links_and_takes_its_own_edit_for_no_change(
         assert len(writes(devto, "PUT")) == 1 and len(writes(masto, "PUT")) == 1
     finally:
         assert watcher.stop() == 0
+
+
+# --- webhook: a commit pushed back to the branch; its own push comes back and changes nothing -------------
+
+def test_webhook_pushes_the_links_back_and_its_own_push_does_not_loop(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
+    from tests.test_watch import wait_for, writes
+    from tests.test_webhook import Repo, Server, deliver, git, payload, post_text, write_config
+
+    devto, masto = fakes
+    repo = Repo(tmp_path / "git")
+    repo.write("content/posts/old.md", post_text("Old"))
+    repo.commit("the blog so far")
+    repo.push()
+    config = write_config(tmp_path / "site", repo.bare, devto=devto.url, masto=masto.url,
+                          extra='write_back_message = "chore: syndication links"\n'
+                                'write_back_author = "Syndication Bot <bot@blog.example>"')
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]\n", "[site]\nwrite_back = true\n", 1),
+                      encoding="utf-8")
+    server = Server(config)
+    try:
+        text = post_text("Hello", extra="# written by hand\nauthor: 'Me'\n")
+        repo.write("content/posts/hello.md", text)
+        repo.commit("a new post")
+        before, after = repo.push()
+        assert deliver(server, "github", payload("github", before, after)).status_code == 202
+        wait_for(f"the write-back commit on the remote:\n{server.text()}", lambda: repo.head() != after)
+        ours = repo.head()
+        server.wait_synced(ours)
+        assert server.health()["last_sync"]["error"] is None, server.text()
+
+        # one commit on top of the push, by the configured author, with the message and the trailer
+        assert git(repo.bare, "rev-parse", f"{ours}^") == after
+        assert git(repo.bare, "log", "-1", "--format=%an <%ae>|%cn <%ce>", ours) == \
+            "Syndication Bot <bot@blog.example>|Syndication Bot <bot@blog.example>"
+        message = git(repo.bare, "log", "-1", "--format=%B", ours)
+        assert message.startswith("chore: syndication links") and "Syndicate-Write-Back: yes" in message
+        assert git(repo.bare, "diff", "--name-only", after, ours) == "content/posts/hello.md"
+        pushed = git(repo.bare, "show", f"{ours}:content/posts/hello.md") + "\n"
+        urls = copies_at(tmp_path / "site")
+        assert pushed == text.replace("---\n\n", "syndication:\n" + "".join(
+            f"  - {urls[t]}\n" for t in ("devto", "mastodon")) + "---\n\n", 1)
+        assert len(writes(devto, "POST")) == 1 and len(writes(masto, "POST")) == 1
+
+        # the loop guard: the write-back's own push is delivered like any push; nothing is sent or committed
+        at = server.health()["last_sync"]["at"]
+        assert deliver(server, "github", payload("github", after, ours)).status_code == 202
+        wait_for("the write-back's push synced", lambda: server.health()["last_sync"]["at"] != at
+                 and server.health()["pending"] == 0)
+        assert repo.head() == ours
+        assert "new content/posts/hello.md" in server.text()  # the sync's lines are logged...
+        assert "saved content/posts/hello.md" not in server.text()  # ...and the write-back was no change
+        assert writes(devto, "PUT") == [] and writes(masto, "PUT") == []
+        assert len(writes(devto, "POST")) == 1 and len(writes(masto, "POST")) == 1
+
+        # the author pulls, edits the body and pushes: the copies are updated, no new write-back commit
+        git(repo.work, "fetch", "-q", str(repo.bare), "main")
+        git(repo.work, "merge", "-q", "--ff-only", "FETCH_HEAD")
+        edited = (repo.work / "content/posts/hello.md").read_text(encoding="utf-8").replace(
+            "A first paragraph.", "An edited paragraph.")
+        repo.write("content/posts/hello.md", edited)
+        repo.commit("edit")
+        before, after = repo.push()
+        assert before == ours
+        assert deliver(server, "github", payload("github", before, after)).status_code == 202
+        server.wait_synced(after)
+        wait_for("the edit sent", lambda: len(writes(devto, "PUT")) == 1 and len(writes(masto, "PUT")) == 1)
+        assert repo.head() == after
+    finally:
+        server.stop()
+
+
+def copies_at(folder: Path) -> dict[str, str]:
+    ledger = Ledger(f"sqlite:///{folder / 'state.db'}", site="blog.example")
+    try:
+        return {r.target: r.remote_url for r in ledger.all() if r.state == "published" and r.remote_url}
+    finally:
+        ledger.dispose()
