@@ -265,29 +265,17 @@ def _give_back_trailing(fm: str, start: int, end: int) -> int:
 
 def _yaml_block_items(fm: str, start: int, end: int, seq: SequenceNode, urls: list[Any]) -> str:
     """A block sequence rewritten item by item: kept items keep their own lines (quotes, comments)."""
-    region = fm[start:end]
-    chunks: list[tuple[Any, str]] = []
     starts = [_line_start(fm, item.start_mark.index) for item in seq.value]
-    head_end = starts[0]
-    for i, item in enumerate(seq.value):
-        stop = starts[i + 1] if i + 1 < len(seq.value) else end
-        value = item.value if isinstance(item, ScalarNode) else None
-        chunks.append((value, fm[starts[i]:stop]))
-    dash = seq.value[0].start_mark.column - 2 if seq.value else 2
-    dash_line = fm[starts[0]:_line_end(fm, starts[0])]
-    indent = dash_line[:len(dash_line) - len(dash_line.lstrip(" "))] if dash >= 0 else "  "
-    out = fm[start:head_end]
+    chunks = [fm[at:(starts[i + 1] if i + 1 < len(starts) else end)] for i, at in enumerate(starts)]
+    first = fm[starts[0]:_line_end(fm, starts[0])]
+    indent = first[:len(first) - len(first.lstrip(" "))]
+    out = fm[start:starts[0]]  # the key's line and any comment before the first item
     remaining = list(urls)
-    for value, chunk in chunks:
-        as_loaded = _loaded_item(chunk)
-        if remaining and as_loaded == remaining[0]:
+    for chunk in chunks:  # merged() never reorders: a kept item is the next one wanted, or it is gone
+        if remaining and _loaded_item(chunk) == remaining[0]:
             out += chunk if chunk.endswith("\n") else chunk + "\n"
             remaining.pop(0)
-        elif as_loaded in remaining:  # kept, but the order moved (never by our merge): re-rendered below
-            continue
-    out += "".join(f"{indent}- {_yaml_scalar(u)}\n" for u in remaining)
-    del region
-    return out
+    return out + "".join(f"{indent}- {_yaml_scalar(u)}\n" for u in remaining)
 
 
 def _loaded_item(chunk: str) -> Any:
@@ -637,7 +625,7 @@ def _locked(config: Config) -> Iterator[None]:
     with _THREAD_LOCK:
         try:
             config.data_dir.mkdir(parents=True, exist_ok=True)
-            fh = open(config.data_dir / "writeback.lock", "a+b")  # noqa: SIM115 - held for the block
+            fh = open(config.data_dir / "writeback.lock", "a+b")
         except OSError:
             yield  # a read-only data folder: the in-process lock is all there is
             return

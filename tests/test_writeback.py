@@ -365,7 +365,8 @@ def _unlock(folder: Path, how: str) -> None:
 
 def test_watch_writes_the_links_and_takes_its_own_edit_for_no_change(
         tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
-    from tests.test_watch import Proc, make_site as watch_site, post_text, wait_for, write, writes
+    from tests.test_watch import Proc, post_text, wait_for, write, writes
+    from tests.test_watch import make_site as watch_site
 
     devto, masto = fakes
     site = watch_site(tmp_path, devto, masto, f"sqlite:///{tmp_path / 'state.db'}")
