@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -141,6 +142,23 @@ def test_bom_and_crlf_survive() -> None:
     text = Text.decode(data, "post.md")
     out = text.encode(edit(text.text, "syndication", [A]))
     assert out == ("\ufeff" + f"---\r\ntitle: x\r\nsyndication:\r\n  - {A}\r\n---\r\nbody\r\n").encode("utf-8")
+
+
+def test_the_loader_reads_the_same_post_after_the_write_back(tmp_path: Path) -> None:
+    from syndicate.config import SiteConfig
+    from syndicate.loader import load_post
+
+    site = SiteConfig(url="https://blog.example", root=tmp_path, content=["*.md"])
+    json_post = '{\n  "title": "J",\n  "date": "2024-03-01",\n  "tags": ["x"]\n}\nBody.\n'
+    for name, text in (("y.md", YAML_POST), ("t.md", TOML_POST), ("j.md", json_post)):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        a = load_post(path, site)
+        path.write_text(edit(text, "syndication", [A, B]), encoding="utf-8")
+        b = load_post(path, site)
+        assert (a.id, a.url, a.title, a.date, a.tags, a.summary, a.body) == \
+            (b.id, b.url, b.title, b.date, b.tags, b.summary, b.body), name
+        assert b.front_matter["syndication"] == [A, B]
 
 
 # --- Hypothesis: any front matter, any list -----------------------------------------------------------
@@ -486,3 +504,57 @@ def copies_at(folder: Path) -> dict[str, str]:
         return {r.target: r.remote_url for r in ledger.all() if r.state == "published" and r.remote_url}
     finally:
         ledger.dispose()
+
+
+# --- Celery workers: two processes, many threads, each copy's URL written once -------------------------------
+
+@pytest.fixture
+def redis_broker(tmp_path: Path) -> Iterator[str]:
+    from tests.harness import RedisServer
+
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_workers_write_every_copys_link_into_its_post(tmp_path: Path, redis_broker: str, workers: Any,
+                                                     pg_url: str, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
+    from tests.harness import write_config, write_site
+    from tests.test_worker import cli as worker_cli
+    from tests.test_worker import targets, wait_until
+
+    devto, masto = fakes
+    posts = write_site(tmp_path, 6)
+    config = write_config(tmp_path, targets(devto, masto), state_url=pg_url, broker=redis_broker,
+                          queue={"visibility_timeout": 20, "scan_interval": 1})
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]\n", "[site]\nwrite_back = true\n", 1),
+                      encoding="utf-8")
+    before = {p: p.read_text(encoding="utf-8") for p in posts}
+    result = worker_cli(config, "push", str(tmp_path / "content"), "--json")
+    assert result.returncode == 0, result.stderr
+    w = workers(config, concurrency=4)
+    w.start(2)
+
+    def written() -> int:
+        return sum(len(fm_of(p.read_text(encoding="utf-8")).get("syndication") or []) for p in posts)  # type: ignore[arg-type]
+
+    wait_until(lambda: written() == 12, 90, "12 links written",
+               lambda: "\n".join(p.read_text(encoding="utf-8") for p in posts))
+    ledger = Ledger(pg_url, site="blog.example")
+    try:
+        rows = ledger.all()
+    finally:
+        ledger.dispose()
+    by_path: dict[str, list[str]] = {}
+    for target in ("devto", "mastodon"):  # config order
+        for row in rows:
+            if row.target == target and row.remote_url:
+                by_path.setdefault(row.post_path or "", []).append(row.remote_url)
+    for p in posts:
+        text = p.read_text(encoding="utf-8")
+        links = by_path[p.relative_to(tmp_path).as_posix()]
+        assert fm_of(text)["syndication"] in (links, links[::-1])  # in the order the copies came
+        assert edit(text, "syndication", []) == before[p]  # nothing but the key changed
