@@ -204,7 +204,7 @@ class SiteOptions(Section):
     timezone: Annotated[str, AfterValidator(_timezone), Kind("IANA timezone")] = Field(default="UTC", description="IANA timezone for dates written without an offset.")
     language: str | None = Field(default=None, description="The posts' default language (BCP 47, e.g. en).")
     write_back: bool = Field(default=False, description="Write each copy's URL into the post's front matter once the copy exists (IndieWeb u-syndication); only that key is edited, the rest of the file stays byte for byte. Webhook mode commits and pushes the edit ([webhook] write_back_message, write_back_author).")
-    write_back_key: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")] = Field(default="syndication", description="The front-matter key write-back keeps the copies' URLs in (a list; URLs added by hand stay).")
+    write_back_key: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$")] = Field(default="syndication", description="The front-matter key write-back keeps the copies' URLs in (a list; URLs added by hand stay). `table.key` (Zola: extra.syndication) is written into TOML front matter.")
 
 
 class StateOptions(Section):

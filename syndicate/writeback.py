@@ -142,6 +142,39 @@ def merged(current: Sequence[Any], ours: Sequence[str], written: Sequence[str]) 
     return out
 
 
+def value_of(fm: dict[str, Any], key: str) -> tuple[bool, Any]:
+    """(present, value) of the key; `table.key` reads inside a table (Zola's `extra.syndication`)."""
+    if "." in key:
+        table, sub = key.split(".", 1)
+        spelled = _key_of(fm, table)
+        inner = fm.get(spelled) if spelled is not None else None
+        return value_of(inner, sub) if isinstance(inner, dict) else (False, None)
+    spelled = _key_of(fm, key)
+    return (spelled is not None, fm.get(spelled) if spelled is not None else None)
+
+
+def without(fm: dict[str, Any], key: str) -> dict[str, Any]:
+    """The front matter less the key (a table left empty by it stays, as an empty table)."""
+    if "." in key:
+        table, sub = key.split(".", 1)
+        spelled = _key_of(fm, table)
+        if spelled is None or not isinstance(fm.get(spelled), dict):
+            return dict(fm)
+        return {k: (without(v, sub) if k == spelled else v) for k, v in fm.items()}
+    spelled = _key_of(fm, key)
+    return {k: v for k, v in fm.items() if k != spelled}
+
+
+def _rest(fm: dict[str, Any], key: str) -> dict[str, Any]:
+    """`without`, and a table the key alone made (left empty) dropped too: what is not the write-back's."""
+    rest = without(fm, key)
+    if "." in key:
+        table = _key_of(rest, key.split(".", 1)[0])
+        if table is not None and rest[table] == {}:
+            del rest[table]
+    return rest
+
+
 def _key_of(fm: dict[str, Any], key: str) -> str | None:
     """The key as the file spells it (case-insensitive, as Hugo reads keys)."""
     low = key.lower()
@@ -158,6 +191,9 @@ def edit(text: str, key: str, urls: Sequence[Any], where: str = "post") -> str:
 
     kind, start, end = locate(text, where)
     fm_text = text[start:end]
+    if "." in key and (kind != "toml" or key.count(".") > 1):
+        raise WriteBackError(f"{where}: a dotted write_back_key ({key}) is written into TOML front matter "
+                             "only (one table deep, e.g. Zola's extra.syndication); left as it was")
     if kind == "yaml":
         new_fm = _yaml_edit(fm_text, key, list(urls), where)
     elif kind == "toml":
@@ -176,10 +212,8 @@ def _verify(split: Any, before: str, after: str, key: str, urls: list[Any], wher
         fm1, body1, kind1 = split(after, path)
     except SyndicateError as exc:
         raise WriteBackError(f"{where}: the edited front matter does not parse ({exc}); left as it was") from None
-    k0, k1 = _key_of(fm0, key), _key_of(fm1, key)
-    rest0 = {k: v for k, v in fm0.items() if k != k0}
-    rest1 = {k: v for k, v in fm1.items() if k != k1}
-    got = listed(fm1.get(k1)) if k1 is not None else []
+    rest0, rest1 = _rest(fm0, key), _rest(fm1, key)
+    got = listed(value_of(fm1, key)[1])
     if body0 != body1 or kind0 != kind1 or rest0 != rest1 or got != list(urls) or list(rest0) != list(rest1):
         raise WriteBackError(f"{where}: the edit would change more than `{key}`; left as it was")
 
@@ -295,10 +329,11 @@ class _Stmt:
     end: int  # just past the statement's newline
 
 
-def _toml_scan(fm: str) -> tuple[list[_Stmt], int]:
-    """The top-level `key = value` statements and where the first table header starts (or len)."""
+def _toml_scan(fm: str, i: int = 0) -> tuple[list[_Stmt], int]:
+    """The `key = value` statements from `i` on (the top level, or one table's) and where the next
+    table header starts (or len)."""
     stmts: list[_Stmt] = []
-    i, n = 0, len(fm)
+    n = len(fm)
     while i < n:
         line_end = _line_end(fm, i)
         stripped = fm[i:line_end].strip()
@@ -384,8 +419,20 @@ def _toml_key(key: str) -> str:
 def _toml_edit(fm: str, key: str, urls: list[Any], where: str) -> str:
     if not all(isinstance(u, str) for u in urls):
         raise WriteBackError(f"{where}: `{key}` holds entries that are not text; left as it was")
+    section = 0
+    if "." in key:
+        table, key = key.split(".", 1)
+        header = re.compile(r"^[ \t]*\[[ \t]*(" + re.escape(table) + "|\"" + re.escape(table) + "\")[ \t]*\\][ \t]*(#.*)?$",
+                            re.MULTILINE | re.IGNORECASE)
+        found_table = header.search(fm)
+        if found_table is None:
+            if not urls:
+                return fm
+            tail = "" if not fm or fm.endswith("\n") else "\n"
+            return fm + tail + ("\n" if fm.strip() else "") + f"[{table}]\n" + _toml_render(_toml_key(key), urls, False)
+        section = _line_end(fm, found_table.start())
     try:
-        stmts, first_table = _toml_scan(fm)
+        stmts, first_table = _toml_scan(fm, section)
     except WriteBackError as exc:
         raise WriteBackError(f"{where}: {exc}; left as it was") from None
     low = key.lower()
@@ -399,8 +446,8 @@ def _toml_edit(fm: str, key: str, urls: list[Any], where: str) -> str:
     if not urls:
         return fm
     at = first_table
-    if at < len(fm):  # before the first table, and before the comments and blank lines that lead to it
-        while at > 0:
+    if at < len(fm):  # before the next table, and before the comments and blank lines that lead to it
+        while at > section:
             prev = _line_start(fm, at - 1)
             line = fm[prev:at].strip()
             if line and not line.startswith("#"):
@@ -547,8 +594,7 @@ def masked_digest(data: bytes, key: str, where: str = "post") -> str:
     try:
         text = data.decode("utf-8-sig").replace("\r\n", "\n")
         fm, body, kind = split(text, Path(where))
-        spelled = _key_of(fm, key)
-        rest = [[str(k), v] for k, v in fm.items() if k != spelled]
+        rest = [[str(k), v] for k, v in _rest(fm, key).items()]
         blob = json.dumps([kind, rest, body], default=repr, ensure_ascii=False)
     except (SyndicateError, UnicodeDecodeError, TypeError, ValueError, RecursionError):
         return hashlib.sha256(data).hexdigest()
@@ -663,8 +709,7 @@ def _write_back(config: Config, ledger: Ledger, post_id: str, path: Path, now: A
         return Result(where, False, [], "a draft or hidden post: never written into")
     text = Text.decode(data, where)
     fm, _body, _kind = split(text.text, path)
-    spelled = _key_of(fm, key)
-    current = listed(fm.get(spelled)) if spelled is not None else []
+    current = listed(value_of(fm, key)[1])
     scope = written_scope(config.site_id, post_id)
     wrote = (ledger.get_fact(scope) or {}).get("urls") or []
     mine = ours(config, ledger, post_id)

@@ -125,6 +125,20 @@ def test_toml_goes_before_the_first_table_and_its_comment() -> None:
     assert edit('+++\n+++\nbody\n', "syndication", [A]) == f'+++\nsyndication = ["{A}"]\n+++\nbody\n'
 
 
+def test_zola_keeps_it_in_the_extra_table() -> None:
+    zola = ('+++\ntitle = "x"\n\n[taxonomies]\ntags = ["a"]\n\n# extra things\n[extra]\nimage = "x.png"\n\n'
+            '# more\n[other]\nk = 1\n+++\nbody\n')
+    out = edit(zola, "extra.syndication", [A, B])
+    assert out == zola.replace('image = "x.png"\n', f'image = "x.png"\nsyndication = ["{A}", "{B}"]\n')
+    assert edit(out, "extra.syndication", []) == zola
+    bare = '+++\ntitle = "x"\n+++\nbody\n'
+    made = edit(bare, "extra.syndication", [A])
+    assert made == f'+++\ntitle = "x"\n\n[extra]\nsyndication = ["{A}"]\n+++\nbody\n'
+    assert masked_digest(made.encode(), "extra.syndication") == masked_digest(bare.encode(), "extra.syndication")
+    with pytest.raises(WriteBackError, match="TOML front matter only"):
+        edit("---\ntitle: x\n---\n", "extra.syndication", [A])
+
+
 def test_json_front_matter_pretty_and_on_one_line() -> None:
     pretty = '{\n  "title": "Hello",\n  "tags": ["a", "b"]\n}\nBody.\n'
     out = edit(pretty, "syndication", [A, B])
