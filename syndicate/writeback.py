@@ -690,9 +690,10 @@ def _write_back(config: Config, ledger: Ledger, post_id: str, path: Path, now: A
 
     key = config.site.write_back_key
     where = _shown(config, path)
+    real = path.resolve()  # a symlinked post: its target is edited, the link stays a link
     try:
-        st = path.stat()
-        data = path.read_bytes()
+        st = real.stat()
+        data = real.read_bytes()
     except FileNotFoundError:
         return Result(where, False, [], "the file is gone")
     except OSError as exc:
@@ -718,7 +719,7 @@ def _write_back(config: Config, ledger: Ledger, post_id: str, path: Path, now: A
         result = Result(where, False, new, "up to date", mine, wrote)
     else:
         out = edit(text.text, key, new, where)
-        replace_file(path, text.encode(out), st, where)
+        replace_file(real, text.encode(out), st, where)
         log.info("write-back %s: %s = %s", where, key, ", ".join(map(str, new)) or "(removed)")
         result = Result(where, True, new, "", mine, wrote)
     if remember_written or not result.changed:

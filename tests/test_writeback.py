@@ -346,6 +346,20 @@ def test_push_writes_the_links_once_keeps_hand_urls_and_never_touches_a_draft(
     assert now[0] == hand and sorted(now[1:]) == sorted(again.values()), out  # each in the order it came back
 
 
+def test_a_toml_post_gets_its_links_before_its_tables(tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
+    devto, masto = fakes
+    site = make_site(tmp_path, devto, masto)
+    toml = site / "content/posts/hugo.md"
+    toml_text = '+++\ntitle = "Hugo"\ndate = 2024-03-02\n\n[params]\nx = 1\n+++\nBody.\n'
+    toml.write_text(toml_text, encoding="utf-8")
+    code, out = cli(site, "push", "content/posts")
+    assert code == 0, out
+    text = toml.read_text(encoding="utf-8")
+    urls = copies(site)
+    assert text == toml_text.replace("\n\n[params]", f'\nsyndication = ["{urls["devto"]}", "{urls["mastodon"]}"]'
+                                                     "\n\n[params]")
+
+
 def test_a_site_it_cannot_write_is_a_warning_in_status_and_nothing_is_lost(
         tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
     devto, masto = fakes
