@@ -342,23 +342,10 @@ class Syncer:
         The push comes back as a webhook delivery; its sync diffs from this commit (synced here), and the
         hash change detection uses leaves the write-back key out, so it sends nothing and writes nothing.
         """
-        from syndicate.writeback import Result, WriteBackError, clear_failure, record_failure, remember, write_back
+        from syndicate.writeback import clear_failure, record_failure, remember, write_back_all
 
         ledger, root = self.syn.ledger, self.config.site.root
-        paths: dict[str, str] = {}
-        for row in ledger.all(states=["published", "deleted"]):
-            if row.post_path and not row.post_path.startswith("/"):
-                paths.setdefault(row.post_id, row.post_path)
-        changed: list[tuple[str, Result]] = []
-        for post_id, rel in sorted(paths.items()):
-            try:
-                result = write_back(self.config, ledger, post_id, root / rel, remember_written=False)
-            except WriteBackError as exc:
-                record_failure(self.config, ledger, str(exc))
-                echo(f"warning: {exc}")
-                continue
-            if result.changed:
-                changed.append((post_id, result))
+        changed = write_back_all(self.config, ledger, remember_written=False, warn=echo)
         if not changed:
             return None
         names = sorted({(root / r.path).resolve().relative_to(self.git.checkout.resolve()).as_posix()

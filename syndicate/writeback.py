@@ -128,8 +128,9 @@ def listed(value: Any) -> list[Any]:
 
 
 def merged(current: Sequence[Any], ours: Sequence[str], written: Sequence[str]) -> list[Any]:
-    """The new list: the current entries in their order, less those we wrote whose copy is gone, then
-    our copies' URLs not yet there. A hand-written entry (never written by us) always stays."""
+    """The new list: the current entries in their order, less those we wrote whose copy is gone, and
+    our copies' URLs not yet there (in config order among ours). A hand-written entry (never written by
+    us) always stays."""
     mine, wrote = set(ours), set(written)
     out: list[Any] = []
     for item in current:
@@ -138,7 +139,13 @@ def merged(current: Sequence[Any], ours: Sequence[str], written: Sequence[str]) 
         if item in out and isinstance(item, str):
             continue
         out.append(item)
-    out += [url for url in dict.fromkeys(ours) if url not in out]
+    rank = {url: i for i, url in enumerate(dict.fromkeys(ours))}
+    for url in rank:  # a new copy goes before the first of ours from a later target: config order,
+        if url in out:  # whichever unit finished first, and nothing already there moves
+            continue
+        later = next((i for i, item in enumerate(out) if isinstance(item, str) and rank.get(item, -1) > rank[url]),
+                     None)
+        out.insert(len(out) if later is None else later, url)
     return out
 
 
@@ -800,3 +807,38 @@ def try_write_back(config: Config, ledger: Ledger, post_id: str, path: Path) -> 
     if result.changed:
         clear_failure(config, ledger)
     return result
+
+
+def write_back_all(config: Config, ledger: Ledger, *, remember_written: bool = True,
+                   warn: Any = None) -> list[tuple[str, Result]]:
+    """Every post with a copy (or a copy gone) brought up to date: the webhook's pass after each sync, and
+    the watcher's after a write-back failed (a read-only site made writable again). Returns the
+    (post id, result) of the files changed; a file that fails is recorded for `status` and skipped."""
+    root = config.site.root
+    paths: dict[str, str] = {}
+    for row in ledger.all(states=["published", "deleted"]):
+        if row.post_path and not Path(row.post_path).is_absolute():
+            paths.setdefault(row.post_id, row.post_path)
+    changed: list[tuple[str, Result]] = []
+    failed = False
+    for post_id, rel in sorted(paths.items()):
+        try:
+            result = write_back(config, ledger, post_id, root / rel, remember_written=remember_written)
+        except WriteBackError as exc:
+            failed = True
+            record_failure(config, ledger, str(exc))
+            if warn is not None:
+                warn(f"warning: {exc}")
+            continue
+        if result.changed:
+            changed.append((post_id, result))
+    if not failed:
+        clear_failure(config, ledger)
+    return changed
+
+
+def failure(config: Config, ledger: Any) -> str | None:
+    """The last write-back failure `status` shows, if any."""
+    found = ledger.get_fact(failed_scope(config.site_id))
+    message = (found or {}).get("message")
+    return str(message) if message else None
