@@ -589,3 +589,63 @@ def test_workers_write_every_copys_link_into_its_post(tmp_path: Path, redis_brok
         links = by_path[p.relative_to(tmp_path).as_posix()]
         assert fm_of(text)["syndication"] == links  # config order, whichever worker finished first
         assert edit(text, "syndication", []) == before[p]  # nothing but the key changed
+
+
+def test_a_refused_write_back_push_loses_no_publish_and_the_next_sync_pushes_the_links(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
+    from tests.test_watch import wait_for, writes
+    from tests.test_webhook import Repo, Server, deliver, git, payload, post_text, write_config
+
+    devto, masto = fakes
+    repo = Repo(tmp_path / "git")
+    repo.write("content/posts/old.md", post_text("Old"))
+    repo.commit("the blog so far")
+    repo.push()
+    config = write_config(tmp_path / "site", repo.bare, devto=devto.url, masto=masto.url)
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]\n", "[site]\nwrite_back = true\n", 1),
+                      encoding="utf-8")
+    server = Server(config)
+    try:
+        hook = repo.bare / "hooks" / "pre-receive"
+        hook.write_text("#!/bin/sh\necho 'pushes refused by policy' >&2\nexit 1\n", encoding="utf-8")
+        hook.chmod(0o755)
+        repo.write("content/posts/hello.md", post_text("Hello"))
+        repo.commit("a new post")
+        before, after = _push_past_hook(repo, hook)
+        assert deliver(server, "github", payload("github", before, after)).status_code == 202
+        server.wait_synced(after)
+        assert server.health()["last_sync"]["error"] is None, server.text()
+        assert len(writes(devto, "POST")) == 1 and len(writes(masto, "POST")) == 1  # published, recorded
+        assert repo.head() == after  # the write-back commit was refused
+        code, out = cli(tmp_path / "site", "status")
+        assert "write-back" in out and "not pushed" in out and "pushes refused by policy" in out, out
+
+        hook.unlink()  # the next push: its sync writes the links that are owed, in one commit
+        repo.write("content/posts/second.md", post_text("Second"))
+        repo.commit("another post")
+        before, after = repo.push()
+        assert deliver(server, "github", payload("github", before, after)).status_code == 202
+        wait_for(f"the write-back commit:\n{server.text()}", lambda: repo.head() != after)
+        ours = repo.head()
+        server.wait_synced(ours)
+        assert git(repo.bare, "diff", "--name-only", after, ours).split() == ["content/posts/hello.md",
+                                                                             "content/posts/second.md"]
+        for name in ("hello", "second"):
+            pushed = git(repo.bare, "show", f"{ours}:content/posts/{name}.md")
+            assert len(fm_of(pushed)["syndication"]) == 2  # type: ignore[arg-type]
+        code, out = cli(tmp_path / "site", "status")
+        assert "not pushed" not in out, out
+        assert len(writes(devto, "POST")) == 2 and len(writes(masto, "POST")) == 2
+    finally:
+        server.stop()
+
+
+def _push_past_hook(repo: Any, hook: Path) -> tuple[str, str]:
+    """The author's own push gets through (the hook stands for a rule against the bot): moved aside for it."""
+    aside = hook.with_name("pre-receive.off")
+    hook.rename(aside)
+    try:
+        result: tuple[str, str] = repo.push()
+        return result
+    finally:
+        aside.rename(hook)
