@@ -472,9 +472,10 @@ class Syndicator:
 
                     sync.delay()
             return
-        from syndicate.writeback import try_write_back
+        from syndicate.writeback import owed, try_write_back
 
-        try_write_back(self.config, self.ledger, post.id, post.path)
+        if changed or owed(self.config, self.ledger, post.id):  # a unit that changed nothing reads no file
+            try_write_back(self.config, self.ledger, post.id, post.path)
 
     def _execute(self, post: Post, target: str, *, force: bool = False, owner: str | None = None) -> Outcome:
         owner = owner or owner_id()

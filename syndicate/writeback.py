@@ -639,13 +639,26 @@ def failed_scope(site_id: str) -> str:
 
 def ours(config: Config, ledger: Ledger, post_id: str) -> list[str]:
     """The URLs of the post's live copies, targets in config order."""
-    rows = {r.target: r for r in ledger.all([post_id])}
+    return _ours(config, ledger.all([post_id]))
+
+
+def _ours(config: Config, found: list[Any]) -> list[str]:
+    rows = {r.target: r for r in found}
     out = []
     for target in config.targets:
         row = rows.get(target)
         if row is not None and row.state == "published" and row.remote_url:
             out.append(row.remote_url)
     return list(dict.fromkeys(out))
+
+
+def owed(config: Config, ledger: Ledger, post_id: str, rows: list[Any] | None = None) -> bool:
+    """Whether the post's file may lack a change: its live copies are not those last written (a new copy,
+    a copy gone, a write that failed). Two small queries, no file read: a unit that changed nothing asks
+    this before it opens the file."""
+    mine = ours(config, ledger, post_id) if rows is None else _ours(config, rows)
+    wrote = (ledger.get_fact(written_scope(config.site_id, post_id)) or {}).get("urls") or []
+    return sorted(mine) != sorted(wrote)
 
 
 def write_back(config: Config, ledger: Ledger, post_id: str, path: Path, *, now: Any = None,
@@ -816,12 +829,16 @@ def write_back_all(config: Config, ledger: Ledger, *, remember_written: bool = T
     (post id, result) of the files changed; a file that fails is recorded for `status` and skipped."""
     root = config.site.root
     paths: dict[str, str] = {}
+    by_post: dict[str, list[Any]] = {}
     for row in ledger.all(states=["published", "deleted"]):
+        by_post.setdefault(row.post_id, []).append(row)
         if row.post_path and not Path(row.post_path).is_absolute():
             paths.setdefault(row.post_id, row.post_path)
     changed: list[tuple[str, Result]] = []
     failed = False
     for post_id, rel in sorted(paths.items()):
+        if not owed(config, ledger, post_id, by_post[post_id]):
+            continue  # its file has what was last written: not even read
         try:
             result = write_back(config, ledger, post_id, root / rel, remember_written=remember_written)
         except WriteBackError as exc:
