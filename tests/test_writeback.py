@@ -649,3 +649,49 @@ def _push_past_hook(repo: Any, hook: Path) -> tuple[str, str]:
         return result
     finally:
         aside.rename(hook)
+
+
+@pytest.mark.redis
+def test_with_a_broker_the_workers_copies_are_pushed_back_by_a_sync(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon], workers: Any) -> None:
+    import uuid
+
+    from tests.conftest import REDIS_URL
+    from tests.test_watch import wait_for, writes
+    from tests.test_webhook import Repo, Server, deliver, git, payload, post_text, write_config
+
+    devto, masto = fakes
+    repo = Repo(tmp_path / "git")
+    repo.write("content/posts/old.md", post_text("Old"))
+    repo.commit("the blog so far")
+    repo.push()
+    config = write_config(tmp_path / "site", repo.bare, devto=devto.url, masto=masto.url, broker=REDIS_URL,
+                          queue=f"writeback-{uuid.uuid4().hex[:8]}")
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]\n", "[site]\nwrite_back = true\n", 1),
+                      encoding="utf-8")
+    server = Server(config)
+    try:
+        pool = workers(config)
+        pool.start(1)
+        repo.write("content/posts/hello.md", post_text("Hello"))
+        repo.commit("a new post")
+        before, after = repo.push()
+        assert deliver(server, "github", payload("github", before, after)).status_code == 202
+        # the sync queues the units; each worker's done unit asks for a sync, and that sync pushes the links
+        wait_for(f"the write-back commit:\n{server.text()}", lambda: repo.head() != after
+                 and len(fm_of(git(repo.bare, "show", "main:content/posts/hello.md")).get("syndication")  # type: ignore[arg-type]
+                         or []) == 2)
+        ours = repo.head()
+        assert "Syndicate-Write-Back: yes" in git(repo.bare, "log", "--format=%B", f"{after}..{ours}")
+        # its own push comes back: synced, nothing sent, nothing more committed
+        server.wait_synced(ours)
+        at = server.health()["last_sync"]["at"]
+        assert deliver(server, "github", payload("github", after, ours)).status_code == 202
+        wait_for("the write-back's push synced", lambda: server.health()["last_sync"]["at"] != at
+                 and server.health()["pending"] == 0)
+        assert git(repo.bare, "rev-list", "--count", f"{after}..main") == git(repo.bare, "rev-list", "--count",
+                                                                               f"{after}..{ours}")
+        assert writes(devto, "PUT") == [] and writes(masto, "PUT") == []
+        assert len(writes(devto, "POST")) == 1 and len(writes(masto, "POST")) == 1
+    finally:
+        server.stop()
