@@ -38,13 +38,15 @@ from urllib.parse import urlsplit
 
 from syndicate.errors import ConfigError, SyndicateError
 from syndicate.ledger.rows import utcnow
+from syndicate.repokey import repo_key as repo_key  # re-exported: the webhook and its tests import them from here
+from syndicate.repokey import repo_name as repo_name
 
 if TYPE_CHECKING:
     from syndicate.config import Config
     from syndicate.ledger.syncs import SyncRow
     from syndicate.reconcile import Scan
     from syndicate.runner import Syndicator
-    from syndicate.schema import Secret, WebhookOptions
+    from syndicate.schema import Secret
     from syndicate.watch import Watcher
 
 log = logging.getLogger(__name__)
@@ -71,24 +73,6 @@ def git_binary() -> str:
         raise ConfigError("`git` is not installed or not on PATH: the webhook's sync runs the git CLI "
                           "(install git, e.g. `apt-get install git`)")
     return found
-
-
-def repo_name(repo: str) -> str:
-    """The host's full name for a repository URL or path: https://github.com/me/blog.git -> me/blog."""
-    text = repo.rstrip("/")
-    if "://" in text:
-        text = urlsplit(text).path
-    elif re.match(r"^[\w.-]+@[\w.-]+:", text):  # scp-like ssh: git@github.com:me/blog.git
-        text = text.split(":", 1)[1]
-    parts = [p for p in text.split("/") if p]
-    if parts and parts[-1].endswith(".git"):
-        parts[-1] = parts[-1][:-4]
-    return "/".join(parts[-2:])
-
-
-def repo_key(hook: WebhookOptions) -> str:
-    """The repository's key in the ledger's `syncs` table."""
-    return (hook.name or repo_name(hook.repo))[:300]
 
 
 def _user_for(repo: str) -> str:

@@ -127,6 +127,11 @@ class _Attempt:
     attempt_number: int
 
 
+def changed(out: Outcome) -> bool:
+    """Whether a unit's outcome changed a copy (made, updated or removed it): a write-back may be due."""
+    return out.status == "done" and out.action not in ("skip", "wait", "error", "check", "defer")
+
+
 def idempotency_key(post_id: str, target: str, revision: int, part: int = 0) -> str:
     """Deterministic per (post, target, revision, part): a retry of a create reuses it."""
     key = f"{post_id}.{target}.r{revision}"
@@ -454,7 +459,7 @@ class Syndicator:
         """
         out = self._execute(post, target, force=force, owner=owner)
         if out.status in ("done", "skipped") and out.action != "wait":
-            self.write_back(post, changed=out.status == "done" and out.action != "skip")
+            self.write_back(post, changed=changed(out))
         return out
 
     def write_back(self, post: Post, *, changed: bool = True) -> None:
@@ -462,16 +467,8 @@ class Syndicator:
         In webhook mode the sync does it in its checkout, and commits and pushes it."""
         if not self.config.site.write_back or self.readonly:
             return
-        if self.config.webhook is not None:
-            if self.config.broker and changed:  # a worker: the sync writes (and pushes) in its checkout, under its lock
-                from syndicate.gitsync import repo_key
-                from syndicate.ledger.syncs import Syncs
-
-                if Syncs(self.ledger).request(repo_key(self.config.webhook)) == 0:
-                    from syndicate.synctask import sync
-
-                    sync.delay()
-            return
+        if self.config.webhook is not None:  # the sync writes (and pushes) in its checkout, under its lock;
+            return  # a worker asks for one (`syndicate.tasks.publish`)
         from syndicate.writeback import owed, try_write_back
 
         if changed or owed(self.config, self.ledger, post.id):  # a unit that changed nothing reads no file
