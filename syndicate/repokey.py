@@ -1,6 +1,6 @@
 """A webhook repository's name and its key in the ledger's `syncs` table.
 
-Apart from `syndicate.gitsync` (which re-exports them) so that a worker can ask
+Apart from `syndicate.triggers.gitsync` (which re-exports them) so that a worker can ask
 for a sync (`[site] write_back`) without importing the sync and its planner.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from syndicate.schema import WebhookOptions
+    from syndicate.config.schema import WebhookOptions
 
 
 def repo_name(repo: str) -> str:

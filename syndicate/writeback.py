@@ -41,7 +41,7 @@ from syndicate.errors import SyndicateError
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.ledger import Ledger
+    from syndicate.state.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def _key_of(fm: dict[str, Any], key: str) -> str | None:
 
 def edit(text: str, key: str, urls: Sequence[Any], where: str = "post") -> str:
     """`text` with the front-matter `key` set to `urls` (removed when empty); verified by parsing it again."""
-    from syndicate.fmparse import split
+    from syndicate.content.frontmatter import split
 
     kind, start, end = locate(text, where)
     fm_text = text[start:end]
@@ -247,7 +247,7 @@ def _yaml_scalar(value: Any) -> str:
 
 
 def _yaml_root(fm: str, where: str) -> MappingNode | None:
-    from syndicate.fmparse import BoundedSafeLoader
+    from syndicate.content.frontmatter import BoundedSafeLoader
 
     try:
         root = yaml.compose(fm, Loader=BoundedSafeLoader)
@@ -596,7 +596,7 @@ def _json_edit(fm: str, key: str, urls: list[Any], where: str) -> str:
 def masked_digest(data: bytes, key: str, where: str = "post") -> str:
     """sha256 of the post less the write-back key: the front matter's other keys (parsed, in order)
     and the body. Any file that does not parse is hashed as its bytes."""
-    from syndicate.fmparse import split
+    from syndicate.content.frontmatter import split
 
     try:
         text = data.decode("utf-8-sig").replace("\r\n", "\n")
@@ -704,9 +704,9 @@ def _locked(config: Config) -> Iterator[None]:
 
 def _write_back(config: Config, ledger: Ledger, post_id: str, path: Path, now: Any,
                 remember_written: bool) -> Result:
-    from syndicate.fmparse import split
-    from syndicate.loader import load_post
-    from syndicate.post import PostError
+    from syndicate.content.frontmatter import split
+    from syndicate.content.loader import load_post
+    from syndicate.content.post import PostError
 
     key = config.site.write_back_key
     where = _shown(config, path)
@@ -724,7 +724,7 @@ def _write_back(config: Config, ledger: Ledger, post_id: str, path: Path, now: A
         return Result(where, False, [], f"not a post now ({exc})")
     if post.id != post_id:
         return Result(where, False, [], "the file is another post's now: not its source")
-    from syndicate.ledger import utcnow
+    from syndicate.state.ledger import utcnow
 
     if post.draft or post.visible_at(now or utcnow()) is not None:
         return Result(where, False, [], "a draft or hidden post: never written into")

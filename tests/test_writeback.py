@@ -23,8 +23,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate.fmparse import split
-from syndicate.ledger import Ledger
+from syndicate.content.frontmatter import split
+from syndicate.state.ledger import Ledger
 from syndicate.writeback import Text, WriteBackError, edit, masked_digest, merged
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
@@ -160,7 +160,7 @@ def test_bom_and_crlf_survive() -> None:
 
 def test_the_loader_reads_the_same_post_after_the_write_back(tmp_path: Path) -> None:
     from syndicate.config import SiteConfig
-    from syndicate.loader import load_post
+    from syndicate.content.loader import load_post
 
     site = SiteConfig(url="https://blog.example", root=tmp_path, content=["*.md"])
     json_post = '{\n  "title": "J",\n  "date": "2024-03-01",\n  "tags": ["x"]\n}\nBody.\n'
