@@ -113,7 +113,7 @@ def load_config(
     site = SiteConfig(
         url=s.url, root=root, content=s.content,
         permalink=s.permalink, static=s.static, fields=s.fields, shortcodes=s.shortcodes,
-        timezone=s.timezone, language=s.language,
+        timezone=s.timezone, language=s.language, write_back=s.write_back, write_back_key=s.write_back_key,
     )
     url = url or f"sqlite:///{data_dir / 'state.db'}"
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):

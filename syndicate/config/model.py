@@ -32,6 +32,8 @@ class SiteConfig:
     shortcodes: dict[str, str] = field(default_factory=dict)  # site shortcode -> built-in meaning
     timezone: str = "UTC"
     language: str | None = None
+    write_back: bool = False  # `[site] write_back`: copies' URLs go into the post's front matter (syndicate.engine.writeback)
+    write_back_key: str = "syndication"
 
 
 @dataclass

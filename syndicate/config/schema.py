@@ -203,6 +203,8 @@ class SiteOptions(Section):
     shortcodes: dict[str, str] = Field(default_factory=dict, description="Your shortcode -> a built-in meaning (figure, youtube...).")
     timezone: Annotated[str, AfterValidator(_timezone), Kind("IANA timezone")] = Field(default="UTC", description="IANA timezone for dates written without an offset.")
     language: str | None = Field(default=None, description="The posts' default language (BCP 47, e.g. en).")
+    write_back: bool = Field(default=False, description="Write each copy's URL into the post's front matter once the copy exists (IndieWeb u-syndication); only that key is edited, the rest of the file stays byte for byte. Webhook mode commits and pushes the edit ([webhook] write_back_message, write_back_author).")
+    write_back_key: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$")] = Field(default="syndication", description="The front-matter key write-back keeps the copies' URLs in (a list; URLs added by hand stay). `table.key` (Zola: extra.syndication) is written into TOML front matter.")
 
 
 class StateOptions(Section):
@@ -295,6 +297,8 @@ class WebhookOptions(Section):
     wait_live: bool = Field(default=False, description="Creates wait until the post's URL answers (the site builds after the push).")
     first_run: Literal["refuse", "baseline", "backfill"] = Field(default=
         "refuse", description="A first whole-tree sync (the first push is a new branch or a force-push) with more than [watch] first_run_limit due posts: refuse, baseline them, or send them all.")
+    write_back_message: Annotated[str, Field(min_length=1, max_length=500)] = Field(default="syndicate: syndication links", description="The commit message of a write-back commit ([site] write_back); the commit also carries a `Syndicate-Write-Back: yes` trailer.")
+    write_back_author: Annotated[str, Field(pattern=r"^[^<>\n]+ <[^<>\n]+>$")] = Field(default="syndicate <syndicate@localhost>", description="The author (and committer) of a write-back commit, as `Name <email>`.")
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1"], description="Addresses whose X-Forwarded-* headers `serve --proxy-headers` honours.")
 
 

@@ -95,6 +95,10 @@ class Scanner:
         # with it instead of reading 10,000 rows again; every full scan reads the table afresh
         self._known: dict[str, FileRow] | None = None
         self._is_hugo: bool | None = None
+        # with `[site] write_back` on, the hash leaves out the write-back key: our own edit is no change
+        from syndicate.content.fmedit import digest_for
+
+        self._digest = digest_for(config)
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -259,7 +263,7 @@ class Scanner:
             if row is not None and row.size >= 0 and (row.size, row.mtime_ns, row.inode) == (
                     st.st_size, st.st_mtime_ns, st.st_ino):
                 return
-            digest = sha256_file(path)
+            digest = self._digest(path.read_bytes())
         except FileNotFoundError:
             return  # gone between the listing and the read: the next event or scan sees it
         except OSError as exc:

@@ -127,6 +127,11 @@ class _Attempt:
     attempt_number: int
 
 
+def changed(out: Outcome) -> bool:
+    """Whether a unit's outcome changed a copy (made, updated or removed it): a write-back may be due."""
+    return out.status == "done" and out.action not in ("skip", "wait", "error", "check", "defer")
+
+
 def idempotency_key(post_id: str, target: str, revision: int, part: int = 0) -> str:
     """Deterministic per (post, target, revision, part): a retry of a create reuses it."""
     key = f"{post_id}.{target}.r{revision}"
@@ -334,6 +339,15 @@ class Syndicator:
                 out += [(name, n) for n in conn.notices(facts, now or utcnow())]
             except Exception as exc:  # a notice never stops `status`
                 out.append((name, Notice("warn", f"{name}: its notices could not be read ({self.redact(str(exc))})")))
+        if self.config.site.write_back:  # a site the links could not be written into (read-only...)
+            from syndicate.engine.writeback import failed_scope
+
+            try:
+                failed = self.reader.get_fact(failed_scope(self.config.site_id))
+            except Exception:
+                failed = None
+            if failed and failed.get("message"):
+                out.append(("write-back", Notice("warn", f"write-back: {failed['message']}")))
         return out
 
     def plan_for(self, post: Post, target: str, *, force: bool = False, row: Row | None = None,
@@ -440,8 +454,27 @@ class Syndicator:
         """One attempt at one (post, target). Raises Transient/RateLimited for the retry policy.
 
         Permanent, render and auth errors are recorded in the ledger and
-        returned as a failed outcome; they are not retried.
+        returned as a failed outcome; they are not retried. With `[site] write_back`, a final outcome
+        brings the post's list of copies' URLs up to date (never failing the unit).
         """
+        out = self._execute(post, target, force=force, owner=owner)
+        if out.status in ("done", "skipped") and out.action != "wait":
+            self.write_back(post, changed=changed(out))
+        return out
+
+    def write_back(self, post: Post, *, changed: bool = True) -> None:
+        """`[site] write_back`: the copies' URLs into the post's front matter (`syndicate.engine.writeback`).
+        In webhook mode the sync does it in its checkout, and commits and pushes it."""
+        if not self.config.site.write_back or self.readonly:
+            return
+        if self.config.webhook is not None:  # the sync writes (and pushes) in its checkout, under its lock;
+            return  # a worker asks for one (`syndicate.engine.tasks.publish`)
+        from syndicate.engine.writeback import owed, try_write_back
+
+        if changed or owed(self.config, self.ledger, post.id):  # a unit that changed nothing reads no file
+            try_write_back(self.config, self.ledger, post.id, post.path)
+
+    def _execute(self, post: Post, target: str, *, force: bool = False, owner: str | None = None) -> Outcome:
         owner = owner or owner_id()
         path = self.relpath(post)
         stopped = self._stop_reason(target)

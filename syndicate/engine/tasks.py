@@ -170,7 +170,23 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
     if outcome.status == "waiting":
         # the target's credentials were refused: the row waits for the periodic job
         syn.ledger.defer(post.id, target, utcnow() + timedelta(seconds=AUTH_PAUSE), outcome.reason)
+    _ask_for_write_back(syn, outcome)
     return outcome.as_dict()
+
+
+def _ask_for_write_back(syn: Any, outcome: Any) -> None:
+    """Webhook mode with `[site] write_back`: a copy made, updated or removed asks for a sync, whose pass
+    writes the links in the checkout and pushes them (once for many units: a queued sync takes them all)."""
+    from syndicate.engine.runner import changed
+
+    config = syn.config
+    if config.webhook is None or not config.site.write_back or not changed(outcome):
+        return
+    from syndicate.config.repokey import repo_key
+    from syndicate.state.ledger.syncs import Syncs
+
+    if Syncs(syn.ledger).request(repo_key(config.webhook)) == 0:
+        app.send_task("syndicate.sync")
 
 
 @app.task(name="syndicate.noop")

@@ -36,12 +36,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from syndicate.config.repokey import repo_key, repo_name  # noqa: F401  (the webhook imports them from here)
 from syndicate.errors import ConfigError, SyndicateError
 from syndicate.state.ledger.rows import utcnow
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.config.schema import Secret, WebhookOptions
+    from syndicate.config.schema import Secret
     from syndicate.engine.reconcile import Scan
     from syndicate.engine.runner import Syndicator
     from syndicate.state.ledger.syncs import SyncRow
@@ -55,6 +56,7 @@ LIVE_POLL = 5.0  # seconds between looks at a new post's URL (`wait_live`)
 GIT_TIMEOUT = 600.0
 SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 TOKEN_ENV = "SYNDICATE_GIT_TOKEN"
+WRITE_BACK_TRAILER = "Syndicate-Write-Back"  # marks the commits `[site] write_back` makes
 # git runs the helper through the shell itself; the token stays in the git process's environment
 HELPER = '!f() { test "$1" = get || exit 0; echo "username=%s"; echo "password=${%s}"; }; f'
 
@@ -70,24 +72,6 @@ def git_binary() -> str:
         raise ConfigError("`git` is not installed or not on PATH: the webhook's sync runs the git CLI "
                           "(install git, e.g. `apt-get install git`)")
     return found
-
-
-def repo_name(repo: str) -> str:
-    """The host's full name for a repository URL or path: https://github.com/me/blog.git -> me/blog."""
-    text = repo.rstrip("/")
-    if "://" in text:
-        text = urlsplit(text).path
-    elif re.match(r"^[\w.-]+@[\w.-]+:", text):  # scp-like ssh: git@github.com:me/blog.git
-        text = text.split(":", 1)[1]
-    parts = [p for p in text.split("/") if p]
-    if parts and parts[-1].endswith(".git"):
-        parts[-1] = parts[-1][:-4]
-    return "/".join(parts[-2:])
-
-
-def repo_key(hook: WebhookOptions) -> str:
-    """The repository's key in the ledger's `syncs` table."""
-    return (hook.name or repo_name(hook.repo))[:300]
 
 
 def _user_for(repo: str) -> str:
@@ -193,6 +177,26 @@ class Git:
                 changes.append(Change(status, fields[i + 1]))
                 i += 2
         return changes
+
+    def commit_and_push(self, paths: list[str], message: str, author: str, branch: str) -> str:
+        """Commit `paths` (relative to the checkout) on the checked-out tip as `author` ("Name <email>"),
+        with the write-back trailer, and push it to `branch`; returns the new commit."""
+        name, email = author[:author.rindex("<")].strip(), author[author.rindex("<") + 1:].rstrip(">").strip()
+        self.run("add", "--", *paths)
+        who = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+        saved = dict(self.env)
+        self.env.update({"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+                         "GIT_COMMITTER_EMAIL": email})
+        try:
+            self.run(*who, "commit", "-q", "--no-verify", "-m", message, "-m", f"{WRITE_BACK_TRAILER}: yes",
+                     "--", *paths)
+        finally:
+            self.env = saved
+        commit = self.run("rev-parse", "--verify", "HEAD^{commit}").strip()
+        self.run("push", "-q", "--no-verify", "--", self.repo, f"{commit}:refs/heads/{branch}")
+        self.run("update-ref", f"refs/remotes/origin/{branch}", commit)
+        self.run("update-ref", SYNCED_REF, commit)
+        return commit
 
     def switch(self, tip: str, *, synced: bool = True) -> None:
         """The working tree at `tip` (files outside git's index, like a build's output, are left alone)."""
@@ -307,10 +311,43 @@ class Syncer:
                 f"first sync: {n} existing posts are due and the ledger is empty; nothing was sent. "
                 'Set [webhook] first_run = "baseline" (record them, send none) or "backfill" (send them all), '
                 "or run `syndicate baseline` once") from None
+        if self.config.site.write_back:
+            tip = self.write_back(tip, lines.append) or tip
         for line in lines:
             self.echo(line)
         self.echo(f"synced {tip[:12]}" + (" (whole tree)" if full else f" ({len(changes)} changed path(s))"))
         return Outcome(tip, full, scan.stats["files"], lines)
+
+    def write_back(self, tip: str, echo: Callable[[str], None]) -> str | None:
+        """`[site] write_back` in the checkout: every post with a copy (or a copy gone) gets its list brought
+        up to date, and the edits go back to the branch as one commit (`[webhook] write_back_message`,
+        `write_back_author`). Returns the pushed commit, None when nothing changed or the push failed.
+
+        The push comes back as a webhook delivery; its sync diffs from this commit (synced here), and the
+        hash change detection uses leaves the write-back key out, so it sends nothing and writes nothing.
+        """
+        from syndicate.engine.writeback import clear_failure, record_failure, remember, write_back_all
+
+        ledger, root = self.syn.ledger, self.config.site.root
+        changed = write_back_all(self.config, ledger, remember_written=False, warn=echo)
+        if not changed:
+            return None
+        names = sorted({(root / r.path).resolve().relative_to(self.git.checkout.resolve()).as_posix()
+                        for _, r in changed})
+        try:
+            commit = self.git.commit_and_push(names, self.hook.write_back_message, self.hook.write_back_author,
+                                              self.branch)
+        except GitError as exc:
+            record_failure(self.config, ledger, f"the write-back commit was not pushed ({exc}); the next sync "
+                                                "tries again")
+            echo(f"warning: write-back not pushed: {exc}")
+            self.git.switch(tip)
+            return None
+        for post_id, result in changed:
+            remember(self.config, ledger, post_id, result)
+        clear_failure(self.config, ledger)
+        echo(f"write-back {commit[:12]}: syndication links in {len(names)} post(s) pushed to {self.branch}")
+        return commit
 
     def take_as_published(self, watcher: Watcher, commit: str) -> None:
         """A first sync's starting point: the posts in the tree at `commit` (checked out) were there before.

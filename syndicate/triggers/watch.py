@@ -82,6 +82,7 @@ class Watcher:
             self.apply(scan)
             if only is None and not self.stop.is_set():
                 self.revisit(scan)
+                self.write_back_again()
         finally:
             self._tracking = None
             if tracker is not None:
@@ -94,6 +95,18 @@ class Watcher:
         if self._tracking is not None:
             for result in results:
                 self._tracking.done(result)
+
+    def write_back_again(self) -> None:
+        """`[site] write_back` failed earlier (a read-only site, a file saved meanwhile): a full scan tries
+        every post's links again (the webhook's sync does its own pass, in its checkout)."""
+        if not self.config.site.write_back or self.config.webhook is not None:
+            return
+        from syndicate.engine.writeback import failure, write_back_all
+
+        if failure(self.config, self.syn.ledger) is None:
+            return
+        for _post_id, result in write_back_all(self.config, self.syn.ledger, warn=self.echo):
+            self.echo(f"write-back {result.path}: {len(result.urls)} link(s)")
 
     def _first_start(self, scan: Scan) -> None:
         now = self.clock()
