@@ -1,11 +1,15 @@
-"""CLI start-up: `syndicate --help` and `syndicate preview` of one post, wall time, median of N runs.
+"""CLI start-up: `syndicate --help`, `preview` of one post and `status`, wall time, median of N runs,
+each beside `python -c "import typer, rich"` measured in the same run (the yardstick).
 
     .venv/bin/python bench/bench_cli.py [--runs 10]
 
-The preview runs on a site of one dev.to target (no network: nothing to
-fetch) and, separately, with a Mastodon target whose instance facts are
-already cached in the ledger (as after a first push), so neither figure
-includes a network round trip. Also prints the slowest imports of the preview.
+The commands run in turn, round after round (yardstick, --help, preview, ..., status), so a machine
+that slows down mid-run slows all of them alike; the ratio to the yardstick is taken round by round
+and its median printed beside each absolute median. The preview runs on a site of one dev.to target
+(no network: nothing to fetch) and, separately, with a Mastodon target whose instance facts are
+already cached in the ledger (as after a first push), so neither figure includes a network round
+trip. `status` reads that ledger. Also prints the slowest imports of the preview. Bytecode is
+cached as an installed package has it (PYTHONPYCACHEPREFIX, in the temporary folder).
 """
 from __future__ import annotations
 
@@ -23,13 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SYNDICATE = [sys.executable, "-m", "syndicate.cli"]
 
 
-def timed(args: list[str], env: dict[str, str], cwd: Path, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(args, env=env, cwd=cwd, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def once(args: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, env=env, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -47,8 +48,11 @@ def main() -> None:
         (site / "both.toml").write_text(
             base + '[targets.devto]\napi_key = "x"\n[targets.mastodon]\nbase_url = "https://m.invalid"\n'
             'access_token = "y"\n', encoding="utf-8")
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        # bytecode cached (in the temporary folder), as an installed package has it: without it every run
+        # would compile every module again, a cost a user does not pay
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": str(site / "pycache")}
         env.pop("SYNDICATE_CONFIG", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         # the Mastodon instance's facts, cached as a push would have left them
         subprocess.run([sys.executable, "-c", f"""
 from pathlib import Path
@@ -59,14 +63,27 @@ open_ledger(c).put_fact("mastodon https://m.invalid", {{"max_characters": 500, "
     "max_media_attachments": 4, "image_size_limit": 16777216, "image_matrix_limit": 33177600,
     "description_limit": 1500, "supported_mime_types": None}}, 3600)
 """], env=env, cwd=ROOT, check=True)
-        python = timed([sys.executable, "-c", "pass"], env, site, runs)
-        help_ = timed([*SYNDICATE, "--help"], env, site, runs)
-        one = timed([*SYNDICATE, "preview", "--config", "devto.toml", str(post)], env, site, runs)
-        two = timed([*SYNDICATE, "preview", "--config", "both.toml", str(post)], env, site, runs)
+        commands = {
+            'python -c "import typer, rich"': [sys.executable, "-c", "import typer, rich"],
+            "syndicate --help": [*SYNDICATE, "--help"],
+            "syndicate preview (one post, dev.to)": [*SYNDICATE, "preview", "--config", "devto.toml", str(post)],
+            "syndicate preview (one post, dev.to + Mastodon, facts cached)":
+                [*SYNDICATE, "preview", "--config", "both.toml", str(post)],
+            "syndicate status": [*SYNDICATE, "status", "--config", "both.toml"],
+        }
+        for args in commands.values():  # warm the disk cache and the .pyc files
+            once(args, env, site)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):
+            for name, args in commands.items():
+                times[name].append(once(args, env, site))
         out = subprocess.run([sys.executable, "-X", "importtime", "-m", "syndicate.cli", "preview", "--config",
                               "both.toml", str(post)], env=env, cwd=site, capture_output=True, text=True)
-    print(f"median of {runs} runs: python -c pass {python * 1000:.0f} ms; syndicate --help {help_ * 1000:.0f} ms; "
-          f"preview of one post: dev.to {one * 1000:.0f} ms, dev.to + Mastodon (facts cached) {two * 1000:.0f} ms")
+    yardstick = next(iter(times.values()))
+    print(f"median of {runs} rounds (wall time; x = median of the round-by-round ratio to the yardstick):")
+    for name, values in times.items():
+        ratio = statistics.median(v / y for v, y in zip(values, yardstick, strict=True))
+        print(f"  {name:<62} {statistics.median(values) * 1000:5.0f} ms  x{ratio:.2f}")
     rows = []
     for line in out.stderr.splitlines()[1:]:
         parts = line.split("|")

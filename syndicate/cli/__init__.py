@@ -7,7 +7,10 @@ Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
 Human output is Rich; every piece of text that comes from a post, a path or a
 message is passed as plain `Text`, never as markup, so brackets print as
 written. `--json` is for scripts. Heavy modules (SQLAlchemy, Celery, Pillow,
-the connectors) are imported only by the commands that need them.
+httpx, pydantic, the connectors, Markdown) are imported only by the commands that need them: the
+command modules import typer, rich and the standard library at their top, the rest inside each
+command, so that registering every command stays cheap (tests/test_cli_imports.py says what `--help`,
+`preview` and `status` may import; bench/bench_cli.py times them).
 """
 from syndicate.cli import doctor, init, plan, send, service, status  # noqa: F401  each registers its commands on `app`
 from syndicate.cli.app import app, main

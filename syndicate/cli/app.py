@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
@@ -16,6 +18,44 @@ from syndicate.triggers.output import console, say
 if TYPE_CHECKING:
     from syndicate.config import Config
     from syndicate.engine.runner import Syndicator
+
+
+class _Later(type):
+    """A class of rich that typer's help module names but uses only in its markdown mode (`Markdown`) or for
+    an uncaught exception's traceback (`Traceback`): its module is imported when the class is first used."""
+
+    def _real(cls) -> Any:
+        return getattr(import_module(cls.__module__), cls.__name__)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        return cls._real()(*args, **kwargs)
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(cls._real(), name)
+
+
+def _typer_rich_help() -> None:
+    """Import typer's rich help without rich.markdown (markdown-it) and rich.traceback (rich.pretty, attrs):
+    `--help` and a usage error print exactly as before, for a fraction of the start-up."""
+    later = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
+    if "typer.rich_utils" in sys.modules or any(name in sys.modules for name in later):
+        return
+    stand_ins = {}
+    for module, name in later.items():
+        stand_in = ModuleType(module)
+        setattr(stand_in, name, _Later(name, (), {"__module__": module}))
+        stand_ins[module] = sys.modules[module] = stand_in
+    try:
+        import_module("typer.rich_utils")
+    except ImportError:  # typer without rich: its plain help
+        pass
+    finally:
+        for module, stand_in in stand_ins.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]
+
+
+_typer_rich_help()
 
 
 # `syndicate --help` lists the commands in this order (a command not named here comes last)

@@ -40,9 +40,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from syndicate.cli.app import ConfigOpt, JsonOpt, _fail, app
-from syndicate.cli.doctor.checks import _broker, _images_of, _ledger, _redis, _rel, _sample, _skipped, _target
 from syndicate.cli.doctor.findings import DEFAULT_TIMEOUT, MAX_IMAGES, ORDER, Finding, Report, Scrub
-from syndicate.cli.doctor.site import _canonical, _image, _page_client, _pipeline, _site
 from syndicate.errors import ConfigError
 from syndicate.triggers import output
 from syndicate.triggers.output import emit_json, say
@@ -98,6 +96,8 @@ def run_all(tasks: list[Task], timeout: float) -> list[Finding]:
 def diagnose(config: Config, *, now: datetime | None = None, timeout: float = DEFAULT_TIMEOUT,
              http: httpx.Client | None = None) -> Report:
     """Every check of `config`, as a report whose texts hold no secret. `now` is the clock the notices read."""
+    from syndicate.cli.doctor.checks import _broker, _images_of, _ledger, _redis, _rel, _sample, _skipped, _target
+    from syndicate.cli.doctor.site import _canonical, _image, _page_client, _pipeline, _site
     from syndicate.state.ledger import utcnow
 
     now = now or utcnow()

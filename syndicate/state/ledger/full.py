@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import errno
 
-import sqlalchemy as sa
-
 
 def ledger_full(exc: BaseException, where: str) -> str | None:
     """The one line for a ledger write that failed for want of disk space, else None."""
@@ -28,6 +26,8 @@ def where(url: str) -> str:
     """The ledger as the user knows it: a SQLite file's path, else its URL without a password."""
     if url.startswith("sqlite:///"):
         return url[len("sqlite:///"):] or url
+    import sqlalchemy as sa  # only for a server's URL: `preview` of a SQLite site never loads it
+
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
