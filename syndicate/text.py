@@ -32,6 +32,7 @@ otherwise; X counts a mention as written.
 """
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -57,9 +58,11 @@ _MENTION = regex.compile(
     regex.IGNORECASE,
 )
 _GRAPHEME = regex.compile(r"\X")
-# Characters that always form a cluster of their own (ASCII but CR, Latin-1 and
-# Latin Extended letters, general punctuation such as "…"): counted with len().
-_STANDALONE = regex.compile(r"[\x00-\x0c\x0e-\x7f\u00a0-\u02ff\u2010-\u2027\u2030-\u205e]*")
+# Characters that join no neighbour (UAX #29 Grapheme_Cluster_Break Other, Control or LF): between two
+# of them there is always a boundary (no rule GB3–GB13 applies), so a run of them counts with len().
+# CJK, Arabic letters, Latin, punctuation and a lone emoji are; combining marks, ZWJ, variation
+# selectors, regional indicators, Hangul jamo and CR are not.
+_JOINING = regex.compile(r"[^\p{GCB=Other}\p{GCB=Control}\p{GCB=LF}]+")
 _SPACE = regex.compile(r"\s")
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3\ufe0f]")
 _TRAILING_JUNK = " \t\r\n,;:–—-"  # stripped before the ellipsis
@@ -69,7 +72,7 @@ _NEWLINES = regex.compile(r"\r\n|\r")  # twitter-text counts every line break as
 # a superset of what twitter-text's emoji pattern can start or hold: without one, no emoji is found
 _X_EMOJI_HINT = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u20e3\ufe0f"
                               r"\U000e0020-\U000e007f]")
-_X_HEAVY: regex.Pattern[str] | bool | None = None
+_X_HEAVY: re.Pattern[str] | bool | None = None
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
@@ -116,7 +119,7 @@ def _x_options(url_weight: int) -> dict[str, object]:
     return options
 
 
-def _x_heavy() -> regex.Pattern[str] | None:
+def _x_heavy() -> re.Pattern[str] | None:
     """The characters twitter-text v3 weighs 2 (outside its weight-1 ranges), or None if its config is
     not of that shape (then `parse_tweet` counts)."""
     global _X_HEAVY
@@ -129,8 +132,13 @@ def _x_heavy() -> regex.Pattern[str] | None:
             _X_HEAVY = False
         else:
             light = "".join(f"\\U{int(r['start']):08x}-\\U{int(r['end']):08x}" for r in ranges)
-            _X_HEAVY = regex.compile(f"[^{light}]")
-    return _X_HEAVY if isinstance(_X_HEAVY, regex.Pattern) else None
+            _X_HEAVY = re.compile(f"[{light}]+")  # runs of weight-1 characters: what is left weighs 2
+    return _X_HEAVY if isinstance(_X_HEAVY, re.Pattern) else None
+
+
+def _heavy(chunk: str, light: re.Pattern[str]) -> int:
+    """How many characters of `chunk` weigh 2 (none in ASCII)."""
+    return 0 if chunk.isascii() else len(light.sub("", chunk))
 
 
 def _x_count(text: str, url_weight: int) -> int:
@@ -148,10 +156,10 @@ def _x_count(text: str, url_weight: int) -> int:
         for entity in extract_urls_with_indices(text) if "." in text else ():
             start, end = entity["indices"]
             chunk = text[pos:start]
-            total += len(chunk) + len(heavy.findall(chunk)) + url_weight
+            total += len(chunk) + _heavy(chunk, heavy) + url_weight
             pos = end
         chunk = text[pos:]
-        return total + len(chunk) + len(heavy.findall(chunk))
+        return total + len(chunk) + _heavy(chunk, heavy)
     return int(_parse_tweet(text, _x_options(url_weight)).weightedLength)  # type: ignore[attr-defined]
 
 
@@ -161,9 +169,35 @@ def x_valid(text: str, limit: int = X_MAX, url_weight: int = X_URL_WEIGHT) -> bo
     return bool(_parse_tweet(text, options).valid)  # type: ignore[attr-defined]
 
 
+def graphemes(text: str) -> int:
+    """The number of extended grapheme clusters in `text` (as `regex`'s `\\X` finds them).
+
+    Only around the characters that can join a neighbour is the text segmented: each stretch of
+    them with one character either side (a base before a combining mark or ZWJ, the character after
+    a Prepend or ZWJ); outside those windows every character is a cluster of its own.
+    """
+    if text.isascii():
+        return len(text) - text.count("\r\n")
+    total = len(text)
+    end = -1  # where the current window ends
+    start = 0
+    size = len(text)
+    for m in _JOINING.finditer(text):
+        a, b = max(m.start() - 1, 0), min(m.end() + 1, size)
+        if a < end:  # overlaps the current window: one window
+            end = b
+            continue
+        if end > 0:
+            total -= end - start - len(_GRAPHEME.findall(text, start, end))
+        start, end = a, b
+    if end > 0:
+        total -= end - start - len(_GRAPHEME.findall(text, start, end))
+    return total
+
+
 def _plain_count(text: str, counting: str) -> int:
     if counting == "graphemes":
-        return len(text) if _STANDALONE.fullmatch(text) else len(_GRAPHEME.findall(text))
+        return graphemes(text)
     if counting == "characters":
         return len(text)
     if counting == "utf8-bytes":
@@ -217,7 +251,8 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS) ->
     Cuts at a word boundary unless that loses more than 40% against a cut
     between graphemes (CJK text without spaces); never inside a URL.
     """
-    clusters = _GRAPHEME.findall(text) if not text.isascii() else list(text)
+    clusters = list(text) if (text.isascii() and "\r" not in text) or not _JOINING.search(text) \
+        else _GRAPHEME.findall(text)
     offsets = [0]
     for c in clusters:
         offsets.append(offsets[-1] + len(c))
