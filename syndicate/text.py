@@ -299,7 +299,15 @@ def truncate(
     """`text` shortened with an ellipsis to at most `limit`, at a word boundary if possible."""
     if count(text, counting, url_weight, mentions=mentions) <= limit:
         return text
-    return _shrink(text, lambda s: count(s, counting, url_weight, mentions=mentions) <= limit, ellipsis)
+    seen: dict[str, bool] = {}
+
+    def fits(cut: str) -> bool:
+        hit = seen.get(cut)
+        if hit is None:
+            hit = seen[cut] = count(cut, counting, url_weight, mentions=mentions) <= limit
+        return hit
+
+    return _shrink(text, fits, ellipsis)
 
 
 class _Blank(dict[str, str]):
@@ -342,8 +350,13 @@ def fit_template(
     def render() -> str:
         return _tidy(template.format_map(values))
 
+    seen: dict[str, bool] = {}  # the shrinking asks again about texts it has counted
+
     def fits(text: str) -> bool:
-        return count(text, counting, url_weight, mentions=mentions) <= limit
+        hit = seen.get(text)
+        if hit is None:
+            hit = seen[text] = count(text, counting, url_weight, mentions=mentions) <= limit
+        return hit
 
     out = render()
     if fits(out):

@@ -1,6 +1,7 @@
 """The parsed, expanded body of a post: one parse, many outputs."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ class Document:
         for a, b, kind in found:
             if not ascii_only:
                 a, b = chars[a], chars[b]
-            k = max(i for i, st in enumerate(starts) if st <= a)
+            k = bisect_right(starts, a) - 1  # the last segment starting at or before `a`
             seg = self.segments[k]
             if isinstance(seg, str) and b - starts[k] <= len(seg):
                 out[k].append((a - starts[k], b - starts[k], kind))
