@@ -36,6 +36,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 
 import regex
 
@@ -149,18 +150,38 @@ def _x_count(text: str, url_weight: int) -> int:
     if heavy is not None and not _X_EMOJI_HINT.search(text):
         # parse_tweet's own sum without its emoji scan (most of its time), which finds nothing here:
         # each character 1, or 2 outside the v3 ranges, and each URL `url_weight`
-        from twitter_text import extract_urls_with_indices
-
         text = _NEWLINES.sub("\n", text) if "\r" in text else text
         total = pos = 0
-        for entity in extract_urls_with_indices(text) if "." in text else ():
-            start, end = entity["indices"]
+        for start, end in _x_urls(text) if "." in text else ():
             chunk = text[pos:start]
             total += len(chunk) + _heavy(chunk, heavy) + url_weight
             pos = end
         chunk = text[pos:]
         return total + len(chunk) + _heavy(chunk, heavy)
     return int(_parse_tweet(text, _x_options(url_weight)).weightedLength)  # type: ignore[attr-defined]
+
+
+# twitter-text's spaces (regexp/spaces_group.py): no URL it extracts holds one, and before a URL one
+# counts as the start of the text does
+_X_SPACES = "\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_X_DOTTED = re.compile(f"[^{_X_SPACES}]*\\.[^{_X_SPACES}]*")  # a word with a dot: where a URL can be
+
+
+def _x_urls(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each URL twitter-text extracts from `text`, found word by word (words with a dot)."""
+    spans: list[tuple[int, int]] = []
+    for m in _X_DOTTED.finditer(text):
+        at = max(m.start() - 1, 0)  # with the space before it: what the extractor sees before the word
+        spans.extend((at + a, at + b) for a, b in _word_urls(text[at:m.end()]))
+    return spans
+
+
+@lru_cache(maxsize=4096)
+def _word_urls(word: str) -> tuple[tuple[int, int], ...]:
+    # a fitting counts the same words again and again (each cut of an excerpt): each is extracted once
+    from twitter_text import extract_urls_with_indices
+
+    return tuple((int(e["indices"][0]), int(e["indices"][1])) for e in extract_urls_with_indices(word))
 
 
 def x_valid(text: str, limit: int = X_MAX, url_weight: int = X_URL_WEIGHT) -> bool:
