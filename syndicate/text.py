@@ -35,8 +35,9 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import accumulate
 
 import regex
 
@@ -67,8 +68,8 @@ _JOINING = regex.compile(r"[^\p{GCB=Other}\p{GCB=Control}\p{GCB=LF}]+")
 _SPACE = regex.compile(r"\s")
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3\ufe0f]")
 _TRAILING_JUNK = " \t\r\n,;:–—-"  # stripped before the ellipsis
-_BLANK_LINES = regex.compile(r"\n{3,}")
-_LINE_TRAILING = regex.compile(r"[ \t]+\n")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_LINE_TRAILING = re.compile(r"[ \t]+\n")
 _NEWLINES = regex.compile(r"\r\n|\r")  # twitter-text counts every line break as one "\n"
 # a superset of what twitter-text's emoji pattern can start or hold: without one, no emoji is found
 _X_EMOJI_HINT = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u20e3\ufe0f"
@@ -272,11 +273,12 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS) ->
     Cuts at a word boundary unless that loses more than 40% against a cut
     between graphemes (CJK text without spaces); never inside a URL.
     """
-    clusters = list(text) if (text.isascii() and "\r" not in text) or not _JOINING.search(text) \
-        else _GRAPHEME.findall(text)
-    offsets = [0]
-    for c in clusters:
-        offsets.append(offsets[-1] + len(c))
+    if (text.isascii() and "\r" not in text) or not _JOINING.search(text):
+        clusters = list(text)  # one character each
+        offsets: Sequence[int] = range(len(text) + 1)
+    else:
+        clusters = _GRAPHEME.findall(text)
+        offsets = list(accumulate(map(len, clusters), initial=0))
     inside_url: set[int] = set()
     for s, e in find_urls(text):
         inside_url.update(range(s + 1, e))
@@ -285,7 +287,8 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS) ->
         head = text[: offsets[k]].rstrip(_TRAILING_JUNK)
         return head + ellipsis if head else ""
 
-    cuts = [k for k in range(1, len(clusters)) if offsets[k] not in inside_url]
+    cuts: Sequence[int] = [k for k in range(1, len(clusters)) if offsets[k] not in inside_url] if inside_url \
+        else range(1, len(clusters))
     lo, hi, best = 0, len(cuts) - 1, -1
     while lo <= hi:  # the count grows with the cut: binary search, then check
         mid = (lo + hi) // 2
@@ -345,9 +348,12 @@ def template_fields(template: str) -> list[str]:
 
 
 def _tidy(text: str) -> str:
-    text = _LINE_TRAILING.sub("\n", text.replace("\r\n", "\n"))
+    text = text.replace("\r\n", "\n")
+    if " \n" in text or "\t\n" in text:
+        text = _LINE_TRAILING.sub("\n", text)
     lines = [line if line.strip() else "" for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    text = "\n".join(lines)
+    return (_BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 def fit_template(
