@@ -11,10 +11,16 @@ Two sets: a generated site of realistic posts, and the real posts of ../shared/c
 
 Each round runs in a fresh process (honest peak RSS, cold caches): it
 discovers and loads every post (front matter, SSG conventions, canonical URL),
-expands the body once (shortcodes, Liquid, links, images) and renders the
-dev.to article and the Mastodon status. Reports posts/s and the ratio to the
-yardstick in CPU time of the one process (a busy machine's other work does not
-count), and the process's peak RSS (VmHWM).
+expands the body once (shortcodes, Liquid, links, images) and renders and fits
+each post for every target of the set: `two` (the dev.to article and the
+Mastodon status), `seven` (and Bluesky, Ghost, WordPress, Hashnode, Medium) or
+`fifteen` (every connector). Reports posts/s and the ratio to the yardstick in
+CPU time of the one process (a busy machine's other work does not count), and
+the process's peak RSS (VmHWM). Issue 17's figures:
+
+    .venv/bin/python bench/bench_pipeline.py --targets fifteen            # ratio, both sets
+    .venv/bin/python bench/bench_pipeline.py --posts 10000 --rounds 1 --targets fifteen --sets generated  # RSS
+    .venv/bin/python bench/bench_pipeline.py --posts 300 --targets fifteen --sets generated --profile
 """
 from __future__ import annotations
 
