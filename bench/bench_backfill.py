@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_backfill.py [--posts 200] [--scale 0.5] [--workers 2] [--peers]
 
 Everything is real: a private redis-server (broker + shared limits), the ledger
-on the local PostgreSQL, Celery workers started as `celery -A syndicate.tasks
+on the local PostgreSQL, Celery workers started as `celery -A syndicate.engine.tasks
 worker`, and each connector's contract fake (tests/*: the same server its
 contract suite runs against) with its documented rate limits switched on and
 every window scaled by --scale (the workers' limiter is scaled the same way).
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from syndicate import registry  # noqa: E402
-from syndicate.ledger import Ledger  # noqa: E402
+from syndicate.state.ledger import Ledger  # noqa: E402
 from syndicate.testing import ConnectorContract  # noqa: E402
 from tests.harness import RedisServer, Workers, write_config, write_site  # noqa: E402
 

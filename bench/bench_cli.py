@@ -52,8 +52,8 @@ def main() -> None:
         # the Mastodon instance's facts, cached as a push would have left them
         subprocess.run([sys.executable, "-c", f"""
 from pathlib import Path
-from syndicate.config import load_config
-from syndicate.ledger import open_ledger
+from syndicate.registry import load_config
+from syndicate.state.ledger import open_ledger
 c = load_config(Path({str(site / 'both.toml')!r}))
 open_ledger(c).put_fact("mastodon https://m.invalid", {{"max_characters": 500, "characters_reserved_per_url": 23,
     "max_media_attachments": 4, "image_size_limit": 16777216, "image_matrix_limit": 33177600,

@@ -19,10 +19,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from syndicate import inline
-from syndicate.config import load_config
-from syndicate.loader import load_post
-from syndicate.runner import Syndicator
+from syndicate.content.loader import load_post
+from syndicate.engine import inline
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from tests.harness import write_config, write_site
 
 POSTS = int(sys.argv[1]) if len(sys.argv) > 1 else 21
@@ -82,8 +82,8 @@ def one_mode(concurrent: bool) -> tuple[float, float, float]:
 
 def limiter_cost(rounds: int = 2000) -> float:
     from syndicate.contract import RateLimit
-    from syndicate.ledger.store import Ledger
-    from syndicate.ratesql import SqlRateLimiter
+    from syndicate.state.ledger.store import Ledger
+    from syndicate.state.ratesql import SqlRateLimiter
 
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(f"sqlite:///{Path(tmp) / 'ledger.db'}", site="bench.example")

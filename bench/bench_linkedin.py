@@ -24,9 +24,9 @@ from bench.connector_cpu import ROUNDS, best, prepared
 from connectors.linkedin import LinkedIn
 from connectors.mastodon import Mastodon
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Post
 from syndicate.contract import Connector, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.post import Post
+from syndicate.engine.fitting import fit_draft
 
 
 def serve(pipe: Any) -> None:

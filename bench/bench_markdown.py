@@ -22,8 +22,8 @@ import frontmatter
 from markdown_it import MarkdownIt
 
 from syndicate.config import SiteConfig
-from syndicate.markdown import RENDERER, Document, prepare
-from syndicate.post import Post
+from syndicate.content.markdown import RENDERER, Document, prepare
+from syndicate.content.post import Post
 
 CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -119,10 +119,10 @@ def main() -> None:
     print(f"dev.to body + Mastodon excerpt:      {both:.0f} posts/s ({both / parse_plugged:.2f}x the yardstick)")
     print(f"prepare + first_paragraph:           {best(posts, lambda p: prepare(p).first_paragraph):.0f} posts/s")
     try:
-        from syndicate.markdown.context import Context
-        from syndicate.markdown.protect import protect_code
-        from syndicate.markdown.sanitize import sanitize
-        from syndicate.markdown.scan import scan
+        from syndicate.content.markdown.context import Context
+        from syndicate.content.markdown.protect import protect_code
+        from syndicate.content.markdown.sanitize import sanitize
+        from syndicate.content.markdown.scan import scan
     except ImportError:
         return
     print(f"code scan alone:                     {best(posts, lambda p: scan(p.body)):.0f} posts/s")

@@ -145,9 +145,9 @@ def one_round(roots: list[Path]) -> dict[str, float]:
 
     from connectors.devto import DevTo
     from connectors.mastodon import Mastodon
-    from syndicate.config import load_config
-    from syndicate.fitting import fit_draft
-    from syndicate.loader import load_posts
+    from syndicate.content.loader import load_posts
+    from syndicate.engine.fitting import fit_draft
+    from syndicate.registry import load_config
 
     size = 0
     n = 0

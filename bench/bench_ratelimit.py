@@ -12,7 +12,7 @@ import uuid
 import redis
 
 from syndicate.contract import RateLimit, RateLimited
-from syndicate.ratelimit import RateLimiter, Throttle, account_key
+from syndicate.state.ratelimit import RateLimiter, Throttle, account_key
 
 MASTODON = (RateLimit("request", 300, 300), RateLimit("media", 30, 1800))
 BLUESKY = (

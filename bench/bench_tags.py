@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from syndicate.config import SiteConfig, TargetConfig
-from syndicate.loader import load_post
-from syndicate.plan import plan
+from syndicate.content.loader import load_post
+from syndicate.engine.plan import plan
 from syndicate.registry import get
 
 MAX_TAGS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000

@@ -24,10 +24,10 @@ from bench.connector_cpu import ROUNDS, best, prepared
 from connectors.mastodon import Mastodon
 from connectors.threads import Threads
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Post
 from syndicate.contract import Connector, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.post import Post
-from syndicate.tokens import TokenStore
+from syndicate.engine.fitting import fit_draft
+from syndicate.state.tokens import TokenStore
 
 
 def serve(pipe: Any) -> None:

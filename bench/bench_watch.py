@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from syndicate.config import load_config
-from syndicate.watch import Watcher
+from syndicate.registry import load_config
+from syndicate.triggers.watch import Watcher
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
 
@@ -78,7 +78,7 @@ access_token = "mastodon-test-token"
 def rows_cost(w: Watcher, scan: object) -> None:
     """With one published row per (post, target) in the ledger: what a full reconcile adds to look at every
     row (posts only the ledger knows whose file is gone; unfinished rows to carry on with)."""
-    from syndicate.ledger.schema import rows, utcnow
+    from syndicate.state.ledger.schema import rows, utcnow
 
     now = utcnow()
     values = [{"post_id": f.post_id, "target": t, "post_path": f.path, "state": "published", "revision": 1,

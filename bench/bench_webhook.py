@@ -110,9 +110,9 @@ async def _warm(port: int, before: str) -> None:
 
 def steps(config_path: Path, rounds: int = 1000) -> None:
     """Each step of an accepted delivery alone, one call at a time."""
-    from syndicate.config import load_config
-    from syndicate.synctask import sync
-    from syndicate.webhook import Service
+    from syndicate.registry import load_config
+    from syndicate.triggers.synctask import sync
+    from syndicate.triggers.webhook.app import Service
 
     config = load_config(config_path, env={**os.environ, **ENV})
     service = Service(config)
@@ -180,8 +180,8 @@ def touch(repo: Repo, count: int, *, new: bool, start: int = 0) -> None:
 def syncs(root: Path, posts: int, devto: str, masto: str, queue: str) -> None:
     import redis
 
-    from syndicate.config import load_config
-    from syndicate.gitsync import Syncer
+    from syndicate.registry import load_config
+    from syndicate.triggers.gitsync import Syncer
 
     start = time.perf_counter()
     repo = make_repo(root / "git", posts)

@@ -6,7 +6,7 @@
 
 Everything is real: a private redis-server (broker + shared limits), the
 ledger on the local PostgreSQL (or SQLite with --sqlite), Celery workers
-started as `celery -A syndicate.tasks worker`, and the fake platforms of
+started as `celery -A syndicate.engine.tasks worker`, and the fake platforms of
 tests/fakes on loopback.
 
 backfill: posts × 3 targets (dev.to, two Mastodon accounts) that answer after
@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from syndicate.ledger import Ledger  # noqa: E402
+from syndicate.state.ledger import Ledger  # noqa: E402
 from tests.fakes.devto import FakeDevTo  # noqa: E402
 from tests.fakes.mastodon import FakeMastodon  # noqa: E402
 from tests.harness import RedisServer, Workers, write_config, write_site  # noqa: E402
@@ -196,8 +196,8 @@ def noop_floor(args: argparse.Namespace, *, tasks: int, pool: str, concurrency: 
             env = {**os.environ, **ENV, "SYNDICATE_CONFIG": str(config)}
             subprocess.run([sys.executable, "-c", f"""
 import os
-from syndicate.config import load_config
-from syndicate.tasks import configure, noop
+from syndicate.registry import load_config
+from syndicate.engine.tasks import configure, noop
 configure(load_config(__import__('pathlib').Path({str(config)!r})))
 for _ in range({tasks}):
     noop.delay("noops")

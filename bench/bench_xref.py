@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from syndicate.config import SiteConfig
-from syndicate.loader import load_post, reset_cache, unique
-from syndicate.siteindex import index_for
+from syndicate.content.loader import load_post, reset_cache, unique
+from syndicate.content.siteindex import index_for
 
 LINKS = 5
 

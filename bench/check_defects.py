@@ -68,7 +68,7 @@ _ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 
 
 def outside_code_md(text: str) -> str:
-    from syndicate.markdown.scan import code_ranges
+    from syndicate.content.markdown.scan import code_ranges
 
     out, pos = [], 0
     for a, b, _ in code_ranges(text):
@@ -174,11 +174,11 @@ def lay_out(root: Path, with_config: bool, sites: list[Path]) -> list[Path]:
 
 
 def check(sites: list[Path], show: int) -> Counter[str]:
-    from syndicate.config import load_config
-    from syndicate.fitting import fit_draft
-    from syndicate.loader import load_posts
-    from syndicate.plan import Plan
-    from syndicate.runner import Syndicator
+    from syndicate.content.loader import load_posts
+    from syndicate.engine.fitting import fit_draft
+    from syndicate.engine.plan import Plan
+    from syndicate.engine.runner import Syndicator
+    from syndicate.registry import load_config
 
     counts: Counter[str] = Counter()
     shown = 0

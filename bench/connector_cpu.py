@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_markdown import load
 from connectors.mastodon import Mastodon
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.markdown import prepare
+from syndicate.content.post import Image, Post
 from syndicate.contract import Connector, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.markdown import prepare
-from syndicate.post import Image, Post
+from syndicate.engine.fitting import fit_draft
 
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 MASTODON_STATUS = {"id": "110000000000000001", "url": "https://mastodon.example/@me/110000000000000001"}

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import regex
 
 from syndicate.auth import account_of
+from syndicate.content.text import find_urls
 from syndicate.contract import (
     AuthFailed,
     Connector,
@@ -38,7 +39,6 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.text import find_urls
 
 if TYPE_CHECKING:
     import httpx
@@ -71,7 +71,7 @@ _TRAILING_PUNCT = regex.compile(r"\p{P}+$")
 _GRAPHEME = regex.compile(r"\X")
 _DIGITS = regex.compile(r"^\d+$")
 _REST = regex.compile(r"\S*")
-# not part of a link when they end it: ASCII (as syndicate.text) and Arabic-script punctuation, closing quotes
+# not part of a link when they end it: ASCII (as syndicate.content.text) and Arabic-script punctuation, closing quotes
 _LINK_TRAILING = ".,:;!?'\")]*\u060c\u061b\u061f\u06d4\u00bb\u201d\u2019\u3002\u3001"
 
 

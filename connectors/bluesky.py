@@ -50,13 +50,13 @@ from syndicate.contract import (
     TextLimit,
     Transient,
 )
-from syndicate.fitting import checked_template
-from syndicate.social import plain, social_template
+from syndicate.engine.fitting import checked_template
+from syndicate.engine.social import plain, social_template
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 POST = "app.bsky.feed.post"
 APP_URL = "https://bsky.app/profile/{repo}/post/{rkey}"
@@ -229,7 +229,7 @@ def _datetime(epoch: float) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
-    from syndicate.text import truncate
+    from syndicate.content.text import truncate
 
     return truncate(text, limit, "graphemes") if text else ""
 

@@ -1,6 +1,6 @@
 """Helpers several connectors share: URL checks, the images of platforms that fetch them by URL.
 
-(Tag shapes and titles are the engine's: syndicate.fitting.)
+(Tag shapes and titles are the engine's: syndicate.engine.fitting.)
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from syndicate.contract import MediaItem
 
 if TYPE_CHECKING:
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 
 def is_http_url(value: str | None) -> bool:

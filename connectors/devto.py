@@ -20,6 +20,7 @@ from connectors.common import public_images, same_url
 from connectors.forem_liquid import forem_markdown
 from syndicate.auth import HeaderKey
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -35,13 +36,12 @@ from syndicate.contract import (
     TagRules,
     Transient,
 )
-from syndicate.fitting import shape_tags, tag_names, title_of
-from syndicate.markdown.plain import plain_field
+from syndicate.engine.fitting import shape_tags, tag_names, title_of
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 ACCEPT = "application/vnd.forem.api-v1+json"
 ARTICLES = "/articles"

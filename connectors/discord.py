@@ -38,6 +38,8 @@ from connectors.discord_text import (
 )
 from syndicate.auth import Auth
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.config.schema import Kind
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -60,14 +62,12 @@ from syndicate.contract import (
     Transient,
     retry_after_from,
 )
-from syndicate.schema import Kind
-from syndicate.social import checked, plain, social_template
-from syndicate.text import truncate
+from syndicate.engine.social import checked, plain, social_template
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 DEFAULT_BASE = "https://discord.com/api/v10"  # an unversioned /api/ URL gets Discord's old default version
 WEBHOOK = "/webhooks/{webhook}"

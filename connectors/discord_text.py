@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from syndicate.text import find_urls, truncate
+from syndicate.content.text import find_urls, truncate
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096

@@ -3,7 +3,7 @@
 Forem runs every article body through Liquid: unknown tags and `{{ variables }}`
 fail the article (forem/forem#14028, #6673). Everything Liquid-looking outside
 code is wrapped in `{% raw %}…{% endraw %}`; existing raw blocks are kept.
-Where the code blocks are comes from the one scan (`syndicate.markdown.scan`):
+Where the code blocks are comes from the one scan (`syndicate.content.markdown.scan`):
 a `Document` carries it from `prepare`, a bare string is scanned once.
 Forem's embed tags: https://dev.to/p/editor_guide
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from syndicate.markdown.convert import Renders, for_platform
-from syndicate.markdown.document import Document, Embed
-from syndicate.markdown.scan import code_ranges
+from syndicate.content.markdown.convert import Renders, for_platform
+from syndicate.content.markdown.document import Document, Embed
+from syndicate.content.markdown.scan import code_ranges
 
 # Forem renders Markdown with Redcarpet: tables, strikethrough, autolinks and footnotes on, no
 # definition lists and no task lists (forem/forem app/lib/constants/redcarpet.rb)

@@ -28,6 +28,8 @@ from urllib.parse import unquote
 from connectors.common import is_http_url
 from syndicate.auth import Auth, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.plain import plain_field
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -44,15 +46,13 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
+from syndicate.engine.fitting import shape_tags, tag_names, title_of
 from syndicate.errors import AuthFailed, MediaError, NotFound, Permanent
-from syndicate.fitting import shape_tags, tag_names, title_of
-from syndicate.markdown.plain import plain_field
-from syndicate.text import truncate
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 ADMIN = "/ghost/api/admin"
 POSTS = ADMIN + "/posts/"

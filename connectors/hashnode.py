@@ -24,6 +24,9 @@ from pydantic import Field
 from connectors.common import public_images, same_url
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.convert import Renders, for_platform
+from syndicate.content.markdown.document import Embed
+from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -43,15 +46,12 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.fitting import SPECIAL_TAGS, listed, shape_tags, tag_names
-from syndicate.markdown.convert import Renders, for_platform
-from syndicate.markdown.document import Embed
-from syndicate.markdown.plain import plain_field
+from syndicate.engine.fitting import SPECIAL_TAGS, listed, shape_tags, tag_names
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 TAGS_MAX_API = 15  # schema.graphql PublishPostInput.tags: "max 15"
 TAGS_DEFAULT = 5  # the Hashnode editor's own rule; posts with more cannot be edited there unchanged

@@ -31,6 +31,7 @@ from pydantic import Field, field_validator, model_validator
 from connectors.linkedin_text import commentary, link_text
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -56,14 +57,13 @@ from syndicate.contract import (
     raise_for_status,
     retry_after_from,
 )
-from syndicate.social import DEFAULT, FIELDS, checked, plain, social_template
-from syndicate.text import truncate
+from syndicate.engine.social import DEFAULT, FIELDS, checked, plain, social_template
 
 if TYPE_CHECKING:
     import httpx
 
+    from syndicate.content.post import Post
     from syndicate.contract import FittedMedia
-    from syndicate.post import Post
 
 log = logging.getLogger(__name__)
 

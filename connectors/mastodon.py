@@ -26,6 +26,7 @@ from pydantic import PositiveInt, field_validator
 
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import count, truncate
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -44,14 +45,13 @@ from syndicate.contract import (
     TextLimit,
     Transient,
 )
-from syndicate.fitting import checked_template
-from syndicate.social import social_template
-from syndicate.text import count, truncate
+from syndicate.engine.fitting import checked_template
+from syndicate.engine.social import social_template
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 INSTANCE = "/api/v2/instance"
 STATUSES = "/api/v1/statuses"

@@ -22,6 +22,8 @@ from pydantic import Field
 from connectors.common import is_http_url
 from syndicate.auth import Bearer, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.convert import Renders, for_platform
+from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -38,14 +40,12 @@ from syndicate.contract import (
     Transient,
     raise_for_status,
 )
-from syndicate.fitting import shape_tags, tag_names, title_of
-from syndicate.markdown.convert import Renders, for_platform
-from syndicate.markdown.plain import plain_field
+from syndicate.engine.fitting import shape_tags, tag_names, title_of
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 ME = "/v1/me"
 USER_POSTS = "/v1/users/{id}/posts"

@@ -39,6 +39,7 @@ from connectors.common import is_http_url, same_url
 from connectors.micropub_discovery import discover, pinned_client
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import find_urls
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -63,15 +64,14 @@ from syndicate.contract import (
     error_detail,
     retry_after_from,
 )
+from syndicate.engine.fitting import shape_tags, tag_names
+from syndicate.engine.social import FIELDS, checked, plain, social_template
 from syndicate.errors import MediaRefused, MediaUnavailable
-from syndicate.fitting import shape_tags, tag_names
-from syndicate.social import FIELDS, checked, plain, social_template
-from syndicate.text import find_urls
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 NOTE_MAX = 300  # micro.blog timeline: a post with no title is shown in full up to 300 characters
 # micro.blog counts the text of the HTML, not its tags: a link shows at most this many characters

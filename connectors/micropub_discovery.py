@@ -6,7 +6,7 @@ element of the site's home page; a relative URL is resolved against the page's
 final URL (after redirects). The header is read first (it costs no parse).
 
 The page, the endpoint and the media endpoint come from the network, and the
-token goes to them: every connection is made through `syndicate.media.fetch`'s
+token goes to them: every connection is made through `syndicate.content.media.fetch`'s
 pinned transport, which refuses loopback, private, link-local and metadata
 addresses (each redirect hop too) unless the target's `allow` lists them.
 """
@@ -66,8 +66,8 @@ def endpoint_in_html(page: str, rel: str = "micropub") -> str | None:
 
 def pinned_client(allow: list[str], timeout: float) -> httpx.Client:
     """An httpx client whose every connection goes to a public address, or to one `allow` names."""
-    from syndicate.media.fetch import PinnedTransport, system_resolver
-    from syndicate.media.safety import AddressPolicy
+    from syndicate.content.media.fetch import PinnedTransport, system_resolver
+    from syndicate.content.media.safety import AddressPolicy
 
     return httpx.Client(transport=PinnedTransport(AddressPolicy.allowing(*allow), system_resolver),
                         timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,

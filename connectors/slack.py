@@ -46,6 +46,7 @@ from connectors.slack_text import (
 )
 from syndicate.auth import Auth
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -66,15 +67,14 @@ from syndicate.contract import (
     TextLimit,
     Transient,
 )
-from syndicate.social import FIELDS, checked, plain, social_template
-from syndicate.text import truncate
+from syndicate.engine.social import FIELDS, checked, plain, social_template
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 DEFAULT_BASE = "https://slack.com/api"
 POST_MESSAGE = "/chat.postMessage"

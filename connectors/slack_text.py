@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
-from syndicate.text import ELLIPSIS
+from syndicate.content.text import ELLIPSIS
 
 BLOCKS_MAX = 50
 HEADER_MAX = 150

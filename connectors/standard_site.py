@@ -45,6 +45,9 @@ from connectors.atproto import (
 )
 from syndicate.auth import Session
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.convert import Renders, for_platform
+from syndicate.content.markdown.plain import plain_field
+from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
     Draft,
@@ -62,15 +65,12 @@ from syndicate.contract import (
     TagRules,
     Transient,
 )
-from syndicate.fitting import shape_tags, tag_names, title_of
-from syndicate.markdown.convert import Renders, for_platform
-from syndicate.markdown.plain import plain_field
-from syndicate.text import truncate
+from syndicate.engine.fitting import shape_tags, tag_names, title_of
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 DOCUMENT = "site.standard.document"
 PUBLICATION = "site.standard.publication"

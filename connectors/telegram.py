@@ -38,6 +38,7 @@ from connectors.telegram_text import (
 )
 from syndicate.auth import TokenInUrl
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.text import ELLIPSIS
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -61,15 +62,14 @@ from syndicate.contract import (
     Transient,
     retry_after_from,
 )
-from syndicate.social import DEFAULT, checked, social_template
-from syndicate.text import ELLIPSIS
+from syndicate.engine.social import DEFAULT, checked, social_template
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 DEFAULT_BASE = "https://api.telegram.org"
 METHOD = "/bot{token}/"  # + the method's name; "{token}" is filled by the auth, never shown

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from syndicate.text import count, truncate
+from syndicate.content.text import count, truncate
 
 MESSAGE_MAX = 4096  # sendMessage `text`: 1-4096 characters after entities parsing
 CAPTION_MAX = 1024  # sendPhoto `caption`: 0-1024 characters after entities parsing

@@ -28,6 +28,7 @@ from connectors.threads_auth import ThreadsToken, json_body
 from connectors.threads_text import LINKS_MAX, keep_links, links, topic_tag
 from syndicate.auth import Refreshing
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.config.schema import Duration
 from syndicate.contract import (
     Abilities,
     AuthFailed,
@@ -52,14 +53,13 @@ from syndicate.contract import (
     raise_for_status,
     retry_after_from,
 )
-from syndicate.fitting import tag_names
-from syndicate.schema import Duration
-from syndicate.social import FIELDS, checked, social_template
+from syndicate.engine.fitting import tag_names
+from syndicate.engine.social import FIELDS, checked, social_template
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 CONTAINERS = "/{version}/{user}/threads"
 PUBLISH = "/{version}/{user}/threads_publish"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate.auth import account_of
 from syndicate.contract import AuthFailed, Connector, Facts, Notice, Transient
-from syndicate.tokens import Token
+from syndicate.state.tokens import Token
 
 if TYPE_CHECKING:
     import httpx

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 import regex
 
+from syndicate.content.text import ELLIPSIS, find_urls, template_fields, truncate
 from syndicate.contract import RenderError, Template
-from syndicate.text import ELLIPSIS, find_urls, template_fields, truncate
 
 LINKS_MAX = 5
 TOPIC_MAX = 50

@@ -50,12 +50,12 @@ from syndicate.contract import (
     TagRules,
     Transient,
 )
-from syndicate.fitting import shape_tags
+from syndicate.engine.fitting import shape_tags
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 POSTS = "/wp/v2/posts"
 POST = "/wp/v2/posts/{id}"

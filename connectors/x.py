@@ -6,12 +6,12 @@ alt text), GET /2/users/me; spec ../shared/specs/x/openapi.json (xdk v2.167); PL
 and issue 15.
 
 - Text: 280 weighted characters, counted by twitter-text (v3: NFC first, a URL 23, CJK and
-  emoji 2; `syndicate.text` "x-weighted"). A long text becomes a reply chain with `thread = true`.
+  emoji 2; `syndicate.content.text` "x-weighted"). A long text becomes a reply chain with `thread = true`.
 - `link = "inline"` puts the post's URL in the text, `"none"` leaves it out (a cheaper post).
 - Edits: 5 within 30 minutes of the post (Abilities), each one a new post id; the Remote keeps
   the chain of ids (`extra.chain`) and the number of edits (`extra.edits`, read by the plan).
 - Pay-per-use: each post request carries its price (`prices`, USD, overridable); with
-  `monthly_budget` the engine's `syndicate.budget` holds a post that would pass it until the
+  `monthly_budget` the engine's `syndicate.state.budget` holds a post that would pass it until the
   1st of next month. `preview` shows every request's `price_usd`.
 - X has no idempotency key and no cheap lookup by text (a posted URL comes back as t.co), so a
   lost create goes to `check`: a person looks at the profile, then `syndicate resolve`.
@@ -51,12 +51,12 @@ from syndicate.contract import (
     TextLimit,
     Transient,
 )
-from syndicate.social import FIELDS, checked, social_template
+from syndicate.engine.social import FIELDS, checked, social_template
 
 if TYPE_CHECKING:
     import httpx
 
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
 POSTS = "/2/tweets"
 POST = "/2/tweets/{id}"
@@ -268,7 +268,7 @@ class X(XToken):
         budget = self.budget
         if budget is None:
             return []
-        from syndicate.budget import resets_at
+        from syndicate.state.budget import resets_at
 
         stamp = now.timestamp()
         left = budget.left(stamp)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from syndicate.auth import Auth, OAuth1, Refreshing
 from syndicate.contract import AuthFailed, Connector, Transient
-from syndicate.tokens import Token
+from syndicate.state.tokens import Token
 
 if TYPE_CHECKING:
     import httpx

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from syndicate.contract import Connector
-    from syndicate.tokens import Token, TokenStore
+    from syndicate.state.tokens import Token, TokenStore
 
 
 class Auth:

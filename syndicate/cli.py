@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from syndicate import __version__, output
+from syndicate import __version__
 from syndicate.errors import ConfigError, SyndicateError
-from syndicate.output import STYLES, console, emit_json, emit_results, errors_json, say
+from syndicate.triggers import output
+from syndicate.triggers.output import STYLES, console, emit_json, emit_results, errors_json, say
 
 if TYPE_CHECKING:
     from syndicate.config import Config
-    from syndicate.runner import Syndicator
+    from syndicate.engine.runner import Syndicator
 
 
 class _Group(TyperGroup):
@@ -82,8 +83,9 @@ def _config(path: Optional[Path], *, strict: bool, near: Optional[list[Path]] = 
             readonly: bool = False) -> Config:
     """The config by --config, $SYNDICATE_CONFIG, upward from here, else upward from the posts named.
     `readonly`: a command that writes nothing (not even the data folder)."""
-    from syndicate.config import find_config, load_config
-    from syndicate.permalinks import check_site
+    from syndicate.config import find_config
+    from syndicate.content.permalinks import check_site
+    from syndicate.registry import load_config
 
     global _where
     try:
@@ -91,7 +93,7 @@ def _config(path: Optional[Path], *, strict: bool, near: Optional[list[Path]] = 
         check_site(config.site)  # the generator's own config: a URL pattern it cannot expand exits 2 here
     except ConfigError as exc:
         raise _fail(str(exc), label="config error") from None
-    from syndicate.ledger.full import where
+    from syndicate.state.ledger.full import where
 
     _where = where(config.state_url)
     if strict:  # a sending run: the others still go out
@@ -101,7 +103,7 @@ def _config(path: Optional[Path], *, strict: bool, near: Optional[list[Path]] = 
 
 
 def _syndicator(config: Config, *, readonly: bool = False) -> Syndicator:
-    from syndicate.runner import Syndicator
+    from syndicate.engine.runner import Syndicator
 
     try:
         return Syndicator(config, readonly=readonly, ledger=None if readonly else _ledger(config))
@@ -111,7 +113,7 @@ def _syndicator(config: Config, *, readonly: bool = False) -> Syndicator:
 
 def _ledger(config: Config) -> Any:
     """The site's ledger, opened before anything is done (another site's ledger is refused: exit 2)."""
-    from syndicate.ledger import open_ledger
+    from syndicate.state.ledger import open_ledger
 
     try:
         return open_ledger(config)
@@ -121,7 +123,7 @@ def _ledger(config: Config) -> Any:
 
 def _collect(paths: list[Path], config: Config) -> list[Path]:
     """Files named, and the content files inside folders named."""
-    from syndicate.loader import discover
+    from syndicate.content.loader import discover
 
     files: list[Path] = []
     content = None
@@ -143,7 +145,7 @@ def _collect(paths: list[Path], config: Config) -> list[Path]:
 
 
 def _load(files: list[Path], config: Config) -> tuple[list[Any], list[tuple[Path, str]]]:
-    from syndicate.loader import in_content, load_post, unique
+    from syndicate.content.loader import in_content, load_post, unique
 
     posts, errors = [], []
     for path in files:
@@ -219,7 +221,7 @@ def _print_preview(res: dict[str, Any]) -> None:
 def _known_targets(config: Config, names: Optional[list[str]], *, sending: bool = True) -> None:
     """Exit 2 naming each target that is not configured, with the near miss; `sending`: a target
     skipped for want of credentials is an error too (a preview shows it, saying it would be skipped)."""
-    from syndicate.schema_text import nearest
+    from syndicate.config.describe import nearest
 
     skipped = [f"{n} is skipped: {config.skipped[n]}" for n in names or [] if n in config.skipped]
     if skipped and sending:  # named on purpose: an error, not a warning
@@ -314,7 +316,7 @@ def push(
     if now:
         _undefer(syn, posts, targets)
     if config.broker:
-        from syndicate.tasks import check_broker, configure, enqueue
+        from syndicate.engine.tasks import check_broker, configure, enqueue
 
         configure(config)
         problem = check_broker()
@@ -323,7 +325,7 @@ def push(
                         "start it, or remove [queue] broker to run in-process")
         from kombu.exceptions import OperationalError
 
-        from syndicate.plan import target_warnings
+        from syndicate.engine.plan import target_warnings
 
         for post in posts:  # the workers plan the rest; a post opted out by a typo must still be told
             for warning in target_warnings(post.control, syn.target_types):
@@ -336,7 +338,7 @@ def push(
         _report(queued, errors, as_json, show_all)
         raise _exit(posts, errors, any(q["status"] == "failed" for q in queued))
 
-    from syndicate import inline
+    from syndicate.engine import inline
 
     run = inline.run(syn, posts, targets, force=force)
     if run.stop.ledger and as_json:
@@ -352,8 +354,8 @@ def push(
 
 def _undefer(syn: Syndicator, posts: list[Any], targets: list[str]) -> None:
     """`push --now`: the rows a platform deferred (a 429's Retry-After) are sent without waiting."""
-    from syndicate.ledger import utcnow
-    from syndicate.plan import held_until
+    from syndicate.engine.plan import held_until
+    from syndicate.state.ledger import utcnow
 
     now = utcnow()
     lifted: set[str] = set()
@@ -429,7 +431,7 @@ def status(
 ) -> None:
     """Each post × target: state, remote URL, last error."""
     config = _config(config_path, strict=False, near=paths, readonly=True)
-    from syndicate.ledger.peek import peek_for
+    from syndicate.state.ledger.peek import peek_for
 
     peek = peek_for(config.state_url, config.site_id)
     if peek is not None and not peek.path.exists():  # nothing recorded: no ledger is made just to say so
@@ -468,7 +470,7 @@ def status(
     if not data:
         say(("nothing recorded yet", "dim"))
         raise typer.Exit(0)
-    from syndicate import lease
+    from syndicate.engine import lease
 
     output.table(("post", "target", "state", "remote / detail"),
                  [_status_row(d, lease.next_step(row, config) if row is not None and lease.unfinished(row) else None)
@@ -504,8 +506,8 @@ def _status_row(d: dict[str, Any], next_step: str | None = None) -> list[tuple[s
 
 def _unsent_states(config: Config, data: list[dict[str, Any]]) -> None:
     """A row never sent (`new`) says why from its post: `draft`, `hidden` (why) or `opted out`."""
-    from syndicate.ledger import utcnow
-    from syndicate.loader import load_post
+    from syndicate.content.loader import load_post
+    from syndicate.state.ledger import utcnow
 
     posts: dict[str, Any] = {}
     now = utcnow()
@@ -551,7 +553,7 @@ def retry(
     rows = [r for r in syn.ledger.all(ids, states) if not target or r.target in target]
     results: list[dict[str, Any]] = []
     failures = 0
-    from syndicate import lease
+    from syndicate.engine import lease
 
     for row in rows:
         if row.target not in config.targets:
@@ -566,14 +568,14 @@ def retry(
                 values["state"] = "queued"
             syn.ledger.update(row.post_id, row.target, **values)
         if config.broker:
-            from syndicate.tasks import configure, publish
+            from syndicate.engine.tasks import configure, publish
 
             configure(config)
             res = publish.delay(row.post_path or "", row.post_id, row.target, False)
             results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "queued",
                             "task": res.id})
             continue
-        from syndicate.loader import load_post
+        from syndicate.content.loader import load_post
 
         try:
             post = load_post(config.site.root / (row.post_path or ""), config.site)
@@ -640,11 +642,11 @@ def _since(value: Optional[str]) -> Any:
 
 def _watcher(config_path: Optional[Path], *, stderr: bool = False, near: Optional[list[Path]] = None,
              **kwargs: Any) -> Any:
-    from syndicate.watch import Watcher
+    from syndicate.triggers.watch import Watcher
 
     config = _config(config_path, strict=True, near=near)
     if config.broker:
-        from syndicate.tasks import check_broker, configure
+        from syndicate.engine.tasks import check_broker, configure
 
         configure(config)
         problem = check_broker()
@@ -664,7 +666,7 @@ def watch(
     as_json: bool = typer.Option(False, "--json", help="with --once: machine-readable output (the log on stderr)"),
 ) -> None:
     """Follow the site's files: new, edited, moved, unpublished and deleted posts reach every target."""
-    from syndicate.watch import Refused
+    from syndicate.triggers.watch import Refused
 
     if backfill and baseline_:
         raise _fail("--backfill or --baseline, not both")
@@ -697,8 +699,8 @@ def baseline(
     as_json: bool = JsonOpt,
 ) -> None:
     """Record existing posts as known without sending them; later edits of them are not sent either."""
-    from syndicate.watch import baseline as mark
-    from syndicate.watch import baselined
+    from syndicate.triggers.watch import baseline as mark
+    from syndicate.triggers.watch import baselined
 
     w = _watcher(config_path, near=paths)
     config = w.config
@@ -731,7 +733,7 @@ def _apply_deletes(config_path: Optional[Path]) -> None:
 
 
 def _held_note(ledger: Any) -> None:
-    from syndicate.reconcile import GONE, HELD
+    from syndicate.engine.reconcile import GONE, HELD
 
     rows = ledger.files().values()
     held = [r.path for r in rows if r.size == HELD]
@@ -752,14 +754,14 @@ def serve(
     config_path: Optional[Path] = ConfigOpt,
 ) -> None:
     """Serve the git host's push webhook: each push syncs exactly what it changed (docs/webhook.md)."""
-    from syndicate.webhook import Service, create_app
-    from syndicate.webhook_guard import serve as run
+    from syndicate.triggers.webhook.app import Service, create_app
+    from syndicate.triggers.webhook.guard import serve as run
 
     config = _config(config_path, strict=True)
     if config.webhook is None:
         raise _fail("no [webhook] section: `serve` needs at least secret and repo (docs/webhook.md)")
     if config.broker:
-        from syndicate.tasks import check_broker, configure
+        from syndicate.engine.tasks import check_broker, configure
 
         configure(config)
         problem = check_broker()
@@ -783,7 +785,7 @@ def _worker_app(config_path: Optional[Path]) -> Any:
     _ledger(config).dispose()  # a ledger refused to this site: said at start, not once per task
     if config.path:
         os.environ["SYNDICATE_CONFIG"] = str(config.path)  # for the pool's child processes
-    from syndicate.tasks import configure
+    from syndicate.engine.tasks import configure
 
     return configure(config)
 
@@ -796,7 +798,7 @@ def worker(
     loglevel: str = typer.Option("info", "--loglevel", "-l"),
     config_path: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Start a Celery worker (the same as `celery -A syndicate.tasks worker`)."""
+    """Start a Celery worker (the same as `celery -A syndicate.engine.tasks worker`)."""
     celery_app = _worker_app(config_path)
     argv = ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}"]
     if beat:
@@ -832,7 +834,7 @@ def _celery(celery_app: Any, argv: list[str]) -> int:
 
 def _beat_schedule(celery_app: Any) -> str:
     """The beat's schedule file, in the data directory (never inside a read-only site)."""
-    from syndicate.tasks import _shared
+    from syndicate.engine.tasks import _shared
 
     config = _shared["config"]
     folder = Path(config.data_dir)
@@ -861,7 +863,7 @@ def main() -> None:
         say(("error: ", "red"), str(exc), stderr=True)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
     except Exception as exc:
-        from syndicate.ledger.full import ledger_full
+        from syndicate.state.ledger.full import ledger_full
 
         full = ledger_full(exc, _where)  # a disk already full under the ledger: one line, no traceback
         if full is None:

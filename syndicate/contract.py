@@ -11,7 +11,7 @@ pydantic model), and it implements four small pure pieces:
   what `create` sends;
 - `parse_remote(response, ctx) -> Remote`.
 
-The engine (`syndicate.runner`) fits the text, uploads media, sends requests
+The engine (`syndicate.engine.runner`) fits the text, uploads media, sends requests
 (auth, shared rate limits, error mapping), records every step in the ledger,
 and runs every connector through `syndicate.testing`'s contract suite.
 """
@@ -49,8 +49,8 @@ if TYPE_CHECKING:
 
     from syndicate.auth import Auth
     from syndicate.config import TargetConfig
-    from syndicate.post import Post
-    from syndicate.schema import TargetOptions
+    from syndicate.config.schema import TargetOptions
+    from syndicate.content.post import Post
 
 __all__ = [
     "Abilities", "AuthFailed", "Connector", "ConnectorError", "Draft", "Facts", "FittedMedia", "Limits",
@@ -242,7 +242,7 @@ class FittedMedia:
 
 
 class MediaSource(Protocol):
-    """Gives a connector the bytes of an image, fitted to its policy (syndicate.media)."""
+    """Gives a connector the bytes of an image, fitted to its policy (syndicate.content.media)."""
 
     def fitted(self, item: MediaItem, policy: MediaPolicy) -> FittedMedia: ...
 
@@ -309,7 +309,7 @@ Facts = dict[str, Any]  # what the engine learnt of an instance (its limits), ca
 
 
 class Throttle(Protocol):
-    """A rate limiter shared by every worker (syndicate.ratelimit.Throttle)."""
+    """A rate limiter shared by every worker (syndicate.state.ratelimit.Throttle)."""
 
     def before(self, kind: str) -> None: ...  # raises Throttled(retry_after) when the call must wait
 
@@ -347,8 +347,8 @@ class Connector:
         self.media = media  # None: no uploads (preview)
         self.throttle: Throttle | None = None  # the shared rate limiter, when there is one
         self.tokens: Any = None  # the engine's token cache (syndicate.auth.TokenCache)
-        self.token_store: Any = None  # rotating credentials (syndicate.tokens.TokenStore)
-        self.budget: Any = None  # a monthly spending limit for priced requests (syndicate.budget.Budget)
+        self.token_store: Any = None  # rotating credentials (syndicate.state.tokens.TokenStore)
+        self.budget: Any = None  # a monthly spending limit for priced requests (syndicate.state.budget.Budget)
 
     @property
     def http(self) -> httpx.Client:

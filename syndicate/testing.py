@@ -30,14 +30,15 @@ from typing import Any, ClassVar
 import pytest
 
 from syndicate import registry
-from syndicate.config import Config, SiteConfig, load_config
+from syndicate.config import Config, SiteConfig
+from syndicate.content.markdown import RENDERER
+from syndicate.content.markdown.document import Document, Embed
+from syndicate.content.post import Image, Post
 from syndicate.contract import Draft, FittedMedia, MediaItem, MediaPolicy
+from syndicate.engine.fitting import fits
+from syndicate.engine.runner import Syndicator
 from syndicate.errors import AuthFailed, OutcomeUnknown, RateLimited, Transient
-from syndicate.fitting import fits
-from syndicate.markdown import RENDERER
-from syndicate.markdown.document import Document, Embed
-from syndicate.post import Image, Post
-from syndicate.runner import Syndicator
+from syndicate.registry import load_config
 
 SITE = SiteConfig(url="https://blog.example", root=Path("/tmp/site"))
 

@@ -66,7 +66,7 @@ class RedisServer:
 
 
 class Workers:
-    """Celery worker processes started the way a user starts them (`celery -A syndicate.tasks worker`)."""
+    """Celery worker processes started the way a user starts them (`celery -A syndicate.engine.tasks worker`)."""
 
     def __init__(self, config: Path, *, pool: str = "threads", concurrency: int = 8, log_dir: Path,
                  extra_env: dict[str, str] | None = None) -> None:
@@ -84,7 +84,7 @@ class Workers:
         for _ in range(n):
             self.started += 1
             log = open(self.log_dir / f"worker-{self.started}.log", "wb")
-            args = [sys.executable, "-m", "celery", "-A", "syndicate.tasks", "worker",
+            args = [sys.executable, "-m", "celery", "-A", "syndicate.engine.tasks", "worker",
                     f"--pool={self.pool}", f"--concurrency={self.concurrency}", "--loglevel=WARNING",
                     "--without-gossip", "--without-mingle", "-n", f"w{self.started}@%h"]
             if beat:

@@ -8,6 +8,7 @@ import httpx
 
 from syndicate.auth import Bearer
 from syndicate.config import Secret, TargetOptions
+from syndicate.content.post import Post
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -21,7 +22,6 @@ from syndicate.contract import (
     Template,
     TextLimit,
 )
-from syndicate.post import Post
 
 
 class NotesOptions(TargetOptions):

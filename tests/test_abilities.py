@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from syndicate import registry
-from syndicate.config import load_config
-from syndicate.runner import Syndicator
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import make_post
 from tests.fakes.notes import TOKEN, FakeNotes
 from tests.notes_connector import Hook, Notes, Staged, Steps

@@ -17,10 +17,10 @@ from connectors.bluesky import Bluesky
 from syndicate import registry
 from syndicate.auth import TokenCache
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Image
 from syndicate.contract import Draft, Remote, SendContext, Transient, retry_after_from
-from syndicate.fitting import fit_draft
-from syndicate.post import Image
-from syndicate.runner import idempotency_key
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import idempotency_key
 from syndicate.testing import ConnectorContract, make_post, nasty_posts
 from tests.fakes.bluesky import DID, HANDLE, FakeBluesky
 from tests.fakes.bluesky_lexicon import check, facet_problems
@@ -315,7 +315,7 @@ def test_the_fake_refuses_what_the_pds_refuses(fake: FakeBluesky) -> None:
 
 def test_a_found_copy_whose_update_failed_is_finished(fake: FakeBluesky, tmp_path: Any,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """syndicate/plan.py: a copy found after a lost create is brought in line even under on_edit = skip."""
+    """syndicate/engine/plan.py: a copy found after a lost create is brought in line even under on_edit = skip."""
     contract = TestBlueskyContract()
     syn = contract.syndicator(fake, tmp_path, monkeypatch)
     post = contract.post_in(syn, 50)

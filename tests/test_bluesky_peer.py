@@ -22,10 +22,10 @@ from PIL import Image as PILImage
 from connectors.atproto import is_tid, rkey_of, short_link, tid_from_key
 from connectors.bluesky import Bluesky
 from syndicate import registry
-from syndicate.config import load_config
+from syndicate.content.post import Image
 from syndicate.contract import Draft
-from syndicate.post import Image
-from syndicate.runner import Syndicator
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, make_post
 from tests import peers
 from tests.fakes.bluesky_proxy import PdsProxy

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from syndicate import lease
-from syndicate.config import load_config
-from syndicate.ledger import Ledger
+from syndicate.engine import lease
+from syndicate.registry import load_config
+from syndicate.state.ledger import Ledger
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.tcpproxy import TcpProxy
 from tests.harness import RedisServer, write_config, write_site
@@ -27,7 +27,7 @@ POSTS = 24
 
 
 def test_the_visibility_timeout_is_the_longest_task_the_engine_allows(tmp_path: Path) -> None:
-    from syndicate.tasks import app, configure
+    from syndicate.engine.tasks import app, configure
 
     path = write_config(tmp_path, [], state_url="sqlite:///x.db", broker="redis://127.0.0.1:1/0")
     config = load_config(path)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.ledger import Ledger
+from syndicate.state.ledger import Ledger
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
 from tests.harness import RedisServer, write_config, write_site

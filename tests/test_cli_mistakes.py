@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import ConfigError, load_config
+from syndicate.config import ConfigError
+from syndicate.registry import load_config
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
 from tests.test_push import DEVTO_KEY, MASTO_TOKEN, fakes, run, site, write, writes  # noqa: F401  (fixtures)
@@ -65,8 +66,8 @@ def test_a_base_url_without_a_scheme_exits_2_naming_the_fix(site: Path, fakes) -
 
 def test_a_request_that_never_left_is_failed_at_once_not_outcome_unknown(site: Path, fakes) -> None:  # noqa: F811
     from syndicate.config import find_config
-    from syndicate.loader import load_post
-    from syndicate.runner import Syndicator
+    from syndicate.content.loader import load_post
+    from syndicate.engine.runner import Syndicator
 
     config = load_config(find_config())
     config.targets["mastodon"].options["base_url"] = "mastodon.social"  # past the config's own check
@@ -234,8 +235,8 @@ def test_serve_logs_ordinary_syncs_at_info(tmp_path: Path, fakes) -> None:  # no
         assert deliver(server, "github", payload("github", before, after)).status_code == 202
         server.wait_synced(after)
         log = server.text()
-        assert f"INFO syndicate.webhook: synced {after[:12]}" in log, log
-        assert "INFO syndicate.webhook: new content/posts/alpha.md → devto: create, mastodon: create" in log, log
+        assert f"INFO syndicate.triggers.webhook.app: synced {after[:12]}" in log, log
+        assert "INFO syndicate.triggers.webhook.app: new content/posts/alpha.md → devto: create, mastodon: create" in log, log
         assert "WARNING" not in log, log
     finally:
         server.stop()
@@ -276,7 +277,7 @@ def test_the_example_configs_try_it_line_runs(tmp_path: Path) -> None:
 
 
 def test_first_run_limit_is_documented_as_the_watcher_does_it() -> None:
-    from syndicate.schema import WatchOptions
+    from syndicate.config.schema import WatchOptions
 
     desc = WatchOptions.model_fields["first_run_limit"].description or ""
     assert "refuse" in desc and "--baseline" in desc and "--backfill" in desc

@@ -102,9 +102,10 @@ def test_every_reporting_command_takes_json_with_one_shape(site: Path, fakes) ->
 
 
 def test_resolve_takes_json(site: Path, fakes) -> None:  # noqa: F811
-    from syndicate.config import find_config, load_config
-    from syndicate.ledger import Ledger
-    from syndicate.loader import load_post
+    from syndicate.config import find_config
+    from syndicate.content.loader import load_post
+    from syndicate.registry import load_config
+    from syndicate.state.ledger import Ledger
 
     post = write(site, "m.md", "title: M\ndate: 2024-03-01")
     config = load_config(find_config(), strict=False)

@@ -1,4 +1,4 @@
-"""The code scan (syndicate.markdown.scan) against the CommonMark spec's own examples.
+"""The code scan (syndicate.content.markdown.scan) against the CommonMark spec's own examples.
 
 For each example of the sections that decide what is code, the regions found
 must be what markdown-it-py's full CommonMark parse marks as code: the same
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from syndicate.markdown.scan import scan
+from syndicate.content.markdown.scan import scan
 from tests.paths import SHARED
 
 SPEC = SHARED / "specs" / "commonmark" / "spec.json"

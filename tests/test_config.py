@@ -11,11 +11,12 @@ import pytest
 from pydantic import BaseModel, Field
 
 from syndicate import registry
-from syndicate.config import ConfigError, Secret, TargetOptions, load_config, reference
+from syndicate.config import ConfigError, Secret, TargetOptions
+from syndicate.config.duration import DurationError, format_duration, parse_duration
+from syndicate.config.schema import SECTIONS
+from syndicate.config.sitedata import site_folder
 from syndicate.contract import Connector, Limits, RateLimit
-from syndicate.duration import DurationError, format_duration, parse_duration
-from syndicate.schema import SECTIONS
-from syndicate.sitedata import site_folder
+from syndicate.registry import load_config, reference
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = '[site]\nurl = "https://blog.example"\n'
@@ -269,7 +270,7 @@ def test_typed_sections_read_durations_and_env(tmp_path: Path) -> None:
 
 
 def test_the_media_pipeline_reads_the_validated_section(tmp_path: Path) -> None:
-    from syndicate.media.pipeline import pipeline_for
+    from syndicate.content.media.pipeline import pipeline_for
 
     cfg = load(write(tmp_path, '[media]\nallow = ["10.0.0.0/8"]\ntimeout = "1m"\nmax_source_bytes = 1000'))
     pipe = pipeline_for(cfg)

@@ -18,7 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from syndicate.cli import app
-from syndicate.config import ConfigError, load_config
+from syndicate.config import ConfigError
+from syndicate.registry import load_config
 from tests.fakes.devto import FakeDevTo
 from tests.paths import ROOT
 

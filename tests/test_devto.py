@@ -10,10 +10,10 @@ import pytest
 from connectors.devto import ACCEPT, DevTo
 from connectors.forem_liquid import liquid_safe
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.markdown.document import Embed
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, Permanent, RateLimited, Remote, SendContext
-from syndicate.fitting import alnum_tag
-from syndicate.markdown.document import Embed
-from syndicate.post import Control, Image
+from syndicate.engine.fitting import alnum_tag
 from syndicate.testing import make_post
 from tests.fakes.devto import FakeDevTo, liquid_error
 from tests.test_connector_contract import DEVTO_KEY

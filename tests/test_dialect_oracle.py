@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.markdown.dialect import GOLDMARK, REMARK_GFM
-from syndicate.markdown.render import to_html
-from syndicate.markdown.tree import parse
+from syndicate.content.markdown.dialect import GOLDMARK, REMARK_GFM
+from syndicate.content.markdown.render import to_html
+from syndicate.content.markdown.tree import parse
 
 SPECS = Path(__file__).resolve().parents[1].parent / "shared" / "specs" / "markdown"
 HUGO = replace(GOLDMARK, html=True, typographer=False)  # as goldmark runs its extension tests
@@ -43,9 +43,9 @@ GFM_SKIPS = {
     "Footnotes": "every dialect's footnotes take goldmark's markup (checked by the goldmark cases); and "
                  "markdown-it.rs reads a definition starting after 7 spaces as indented code",
     "19": "`www.` links and bare e-mail addresses are not linked in a text with non-ASCII characters: "
-          "markdown-it-autolink 0.2.0 panics on them (syndicate/markdown/tree.py), bare http(s) URLs still are",
+          "markdown-it-autolink 0.2.0 panics on them (syndicate/content/markdown/tree.py), bare http(s) URLs still are",
     "HTML tag filter": "GFM's tag filter escapes <title>, <script>…: the copies' raw HTML goes through nh3 instead "
-                       "(syndicate/markdown/sanitize.py), which removes those tags",
+                       "(syndicate/content/markdown/sanitize.py), which removes those tags",
 }
 
 

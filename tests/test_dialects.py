@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import load_config
-from syndicate.fitting import fit_draft
-from syndicate.loader import load_posts
-from syndicate.markdown.dialect import dialect_of, reset_cache
-from syndicate.markdown.tree import parse
-from syndicate.permalinks import reset_cache as reset_sites
-from syndicate.plan import Plan
-from syndicate.runner import Syndicator
+from syndicate.content.loader import load_posts
+from syndicate.content.markdown.dialect import dialect_of, reset_cache
+from syndicate.content.markdown.tree import parse
+from syndicate.content.permalinks import reset_cache as reset_sites
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.plan import Plan
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 
 TARGETS = (
     '[targets.devto]\napi_key = "x"\n'
@@ -159,7 +159,7 @@ def test_extensions_the_config_turns_off_stay_text(tmp_path: Path) -> None:
 def test_the_generator_config_decides_the_dialect(tmp_path: Path, files: dict[str, str], post: str,
                                                   expected: dict[str, object]) -> None:
     from syndicate.config import SiteConfig
-    from syndicate.post import Post
+    from syndicate.content.post import Post
 
     root = site(tmp_path, files)
     p = Post(id="a", path=root / post, title="a", slug="a", url="https://x/a/", body="", site=SiteConfig(url="https://x", root=root),
@@ -305,8 +305,8 @@ def test_more_divider_leaves_no_run_of_blank_lines_in_devto(tmp_path: Path) -> N
 @pytest.mark.parametrize("text", ["a [` b", "[`x", "see [a` and more", "x ^[`y", "[ ](http://~`<@^)~[/\"é`",
                                   "www.github.com/á and www.example.org"])
 def test_inputs_that_panic_markdown_it_pyrs_still_parse(text: str) -> None:
-    from syndicate.markdown.dialect import GOLDMARK
-    from syndicate.markdown.plain import tree_text
+    from syndicate.content.markdown.dialect import GOLDMARK
+    from syndicate.content.markdown.plain import tree_text
 
     out = tree_text(parse(text, GOLDMARK), GOLDMARK, [])
     assert out.strip() and set(re.findall(r"[a-z]", out)) >= set(re.findall(r"[a-z]", text)) - {"h", "t", "p"}

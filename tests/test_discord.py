@@ -13,11 +13,12 @@ import pytest
 
 from connectors.discord import Discord, DiscordOptions
 from connectors.discord_text import embed_total, escape
-from syndicate.config import ConfigError, TargetConfig, load_config
+from syndicate.config import ConfigError, TargetConfig
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, RateLimited, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.post import Control, Image
-from syndicate.runner import Syndicator
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, make_post
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, TOKEN, WEBHOOK_ID, FakeDiscord, shown
 
@@ -401,7 +402,7 @@ def test_reset_after_wins_over_a_skewed_reset_clock(redis_url: str) -> None:
     import time
     import uuid
 
-    from syndicate.ratelimit import RateLimiter
+    from syndicate.state.ratelimit import RateLimiter
 
     limiter = RateLimiter(redis_url, namespace="syndicate:test:discord:" + uuid.uuid4().hex[:8])
     headers = {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Bucket": "abcd1234",
@@ -413,7 +414,7 @@ def test_reset_after_wins_over_a_skewed_reset_clock(redis_url: str) -> None:
 def test_the_declared_limits_hold_the_channel_limit_no_header_shows(redis_url: str) -> None:
     import uuid
 
-    from syndicate.ratelimit import RateLimiter
+    from syndicate.state.ratelimit import RateLimiter
 
     start = now = 1_800_000_000.0
     limiter = RateLimiter(redis_url, namespace="syndicate:test:discord:" + uuid.uuid4().hex[:8],
@@ -458,7 +459,7 @@ def test_two_workers_follow_a_bucket_smaller_than_declared(tmp_path: Path, monke
 
 def test_the_channel_limit_can_be_lowered_as_the_docs_say(fake: FakeDiscord, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from syndicate.ratelimit import effective_rates
+    from syndicate.state.ratelimit import effective_rates
 
     syn = engine(fake, tmp_path, monkeypatch, extra="")
     (tmp_path / "site" / "syndicate.toml").write_text(
@@ -488,7 +489,7 @@ def shared_fake() -> Iterator[FakeDiscord]:
 @given(title=TEXT, summary=TEXT, tags=st.lists(TEXT, max_size=5))
 def test_any_title_is_accepted_and_shown_as_written(shared_fake: FakeDiscord, title: str, summary: str,
                                                     tags: list[str]) -> None:
-    from syndicate.social import plain
+    from syndicate.engine.social import plain
 
     c = discord(shared_fake, template="{title} {excerpt} {url}")
     post = make_post(1, title=title, summary=summary, tags=tags)

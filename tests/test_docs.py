@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from syndicate.cli import app
-from syndicate.config import reference
+from syndicate.registry import reference
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from syndicate.config import Config, SiteConfig, load_config
-from syndicate.gitsync import Syncer
-from syndicate.loader import load_posts, reset_cache
-from syndicate.watch import Watcher
+from syndicate.config import Config, SiteConfig
+from syndicate.content.loader import load_posts, reset_cache
+from syndicate.registry import load_config
+from syndicate.triggers.gitsync import Syncer
+from syndicate.triggers.watch import Watcher
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
 from tests.test_push import fakes, run, site, write, writes  # noqa: F401 (fixtures)

@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 import pytest
 
 from syndicate import registry
-from syndicate.config import load_config
 from syndicate.contract import Abilities, Draft, Remote, Request, SendContext
-from syndicate.ledger import utcnow
-from syndicate.runner import Syndicator
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
+from syndicate.state.ledger import utcnow
 from tests.fakes.notes import FakeNotes
 from tests.notes_connector import Notes
 from tests.test_abilities import TOKEN, nosleep, post, syndicator

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.forem_liquid import escape_text, forem_markdown, liquid_embed, liquid_safe
-from syndicate.markdown import Document, Embed
+from syndicate.content.markdown import Document, Embed
 from tests.fakes.devto import liquid_error
 from tests.test_markdown import doc
 

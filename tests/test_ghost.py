@@ -25,12 +25,12 @@ from connectors.ghost import (
     sign_admin_token,
 )
 from syndicate import registry
-from syndicate.config import load_config
+from syndicate.content.loader import load_posts
+from syndicate.content.post import Image
 from syndicate.contract import Remote, SendContext
+from syndicate.engine.runner import Syndicator
 from syndicate.errors import AuthFailed
-from syndicate.loader import load_posts
-from syndicate.post import Image
-from syndicate.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import make_post
 
 ROOT = Path(__file__).resolve().parents[1]

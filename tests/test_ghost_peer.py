@@ -20,11 +20,11 @@ from PIL import Image as PILImage
 
 from connectors.ghost import Ghost, GhostToken, key_tag
 from syndicate import registry
-from syndicate.config import load_config
+from syndicate.content.loader import load_posts
+from syndicate.content.post import Post
 from syndicate.contract import Draft, Request
-from syndicate.loader import load_posts
-from syndicate.post import Post
-from syndicate.runner import Syndicator
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract
 from tests import peers
 from tests.fakes.ghost_proxy import GhostAdmin, GhostProxy

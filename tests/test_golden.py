@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import load_config
-from syndicate.fitting import fit_draft
-from syndicate.loader import load_posts
-from syndicate.runner import Syndicator
+from syndicate.content.loader import load_posts
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -36,7 +36,7 @@ def _rendered() -> dict[str, dict[str, object]]:
             conn = syn.connector(target.name)
             # what the platform receives if the post went out: drafts and future posts included
             draft = fit_draft(conn.render(post, None), conn.limits_for(None))
-            from syndicate.plan import Plan
+            from syndicate.engine.plan import Plan
 
             # the first request carries the content (a create of several steps then sends the rest: Threads)
             request = syn.requests(Plan(post, target.name, "create", "golden", draft))[0]

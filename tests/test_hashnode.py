@@ -12,9 +12,9 @@ import pytest
 from connectors.hashnode import BY_SLUG, POSTS, PUBLISH, UPDATE, Hashnode, embed_markdown, graphql_error, tag_slug
 from syndicate import registry
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.markdown.document import Embed
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, Remote, SendContext, Transient
-from syndicate.markdown.document import Embed
-from syndicate.post import Control, Image
 from syndicate.testing import ConnectorContract, make_post
 from tests.fakes.hashnode import FakeHashnode
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from syndicate import runner
-from syndicate.ratelimit import MAX_GAP, margin
+from syndicate.engine import runner
+from syndicate.state.ratelimit import MAX_GAP, margin
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.server import Reply, Request
@@ -181,8 +181,8 @@ def test_a_slow_platform_does_not_delay_the_other_targets_rows(tmp_path: Path, l
 
 
 def test_each_target_gets_its_own_connection_pool(tmp_path: Path, ledger_url: str) -> None:
-    from syndicate import inline
-    from syndicate.config import load_config
+    from syndicate.engine import inline
+    from syndicate.registry import load_config
     from tests.harness import write_config, write_site
 
     with FakeDevTo() as devto, FakeMastodon() as masto:
@@ -192,7 +192,7 @@ def test_each_target_gets_its_own_connection_pool(tmp_path: Path, ledger_url: st
             "[targets.mastodon]", f'base_url = "{masto.url}"', 'access_token = "mastodon-test-token"',
         ], state_url=ledger_url)
         syn = runner.Syndicator(load_config(config))
-        from syndicate.loader import load_post
+        from syndicate.content.loader import load_post
 
         post = load_post(paths[0], syn.config.site)
         clients: dict[str, Any] = {}
@@ -291,9 +291,9 @@ def test_ctrl_c_during_push_says_what_was_done_and_what_was_left(tmp_path: Path,
 
 
 def test_ctrl_c_between_two_tries_ends_the_unit_at_once(tmp_path: Path, ledger_url: str) -> None:
-    from syndicate import inline
-    from syndicate.config import load_config
-    from syndicate.loader import load_post
+    from syndicate.content.loader import load_post
+    from syndicate.engine import inline
+    from syndicate.registry import load_config
 
     with FakeDevTo() as devto:
         import os
@@ -459,8 +459,8 @@ def test_a_backfill_without_redis_keeps_under_devtos_documented_rate(tmp_path: P
 
 @pytest.fixture
 def sql_limiter(ledger_url: str) -> Any:
-    from syndicate.ledger.store import Ledger
-    from syndicate.ratesql import SqlRateLimiter
+    from syndicate.state.ledger.store import Ledger
+    from syndicate.state.ratesql import SqlRateLimiter
 
     ledger = Ledger(ledger_url, site="limits.example")
     now = [1_000_000.0]

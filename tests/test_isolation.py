@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from syndicate.config import load_config
+from syndicate.registry import load_config
 from tests import isolation
 from tests.paths import ROOT
 

@@ -16,14 +16,14 @@ from datetime import timedelta
 
 import pytest
 
-from syndicate import lease
-from syndicate.ledger import Ledger, utcnow
+from syndicate.engine import lease
+from syndicate.state.ledger import Ledger, utcnow
 from tests.harness import ROOT
 
 HOLD = """
 import sys
-from syndicate.lease import unit_owner
-from syndicate.ledger import Ledger
+from syndicate.engine.lease import unit_owner
+from syndicate.state.ledger import Ledger
 ledger = Ledger(sys.argv[1], site="blog.example")
 owner = unit_owner()
 row = ledger.acquire(sys.argv[2], sys.argv[3], None, owner, ttl=float(sys.argv[4]))

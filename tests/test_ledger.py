@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from syndicate.ledger import FileRow, Ledger, utcnow
+from syndicate.state.ledger import FileRow, Ledger, utcnow
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from syndicate.errors import ConfigError
-from syndicate.ledger import HEAD, Ledger, current_revision, make_engine
-from syndicate.ledger.migrate import alembic_config
-from syndicate.ledger.schema import metadata
+from syndicate.state.ledger import HEAD, Ledger, current_revision, make_engine
+from syndicate.state.ledger.migrate import alembic_config
+from syndicate.state.ledger.schema import metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = sa.DateTime(timezone=True)
@@ -166,7 +166,7 @@ def test_many_processes_open_a_new_ledger_at_once(ledger_url: str) -> None:
 def test_opening_an_up_to_date_ledger_does_not_import_alembic(ledger_url: str) -> None:
     Ledger(ledger_url, site="blog.example").dispose()
     code = (
-        "import sys\nfrom syndicate.ledger import Ledger\n"
+        "import sys\nfrom syndicate.state.ledger import Ledger\n"
         f"Ledger({ledger_url!r}, site='blog.example').dispose()\n"
         "assert 'alembic' not in sys.modules, 'alembic imported on the fast path'\n"
     )

@@ -14,7 +14,8 @@ import pytest
 
 from connectors.linkedin import DEFAULT_VERSION, LinkedIn, LinkedInOptions
 from connectors.linkedin_text import commentary, escape
-from syndicate.config import Secret, TargetConfig, load_config
+from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Control, Image
 from syndicate.contract import (
     AuthFailed,
     Draft,
@@ -25,9 +26,9 @@ from syndicate.contract import (
     Remote,
     SendContext,
 )
-from syndicate.fitting import fit_draft
-from syndicate.post import Control, Image
-from syndicate.runner import Syndicator
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, StaticMedia, make_post
 from tests.fakes.linkedin import FakeLinkedIn, little
 

@@ -11,10 +11,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate.config import Config, ConfigError, SiteConfig, load_config
-from syndicate.loader import discover, load_post, load_posts, post_id, reset_cache
-from syndicate.permalinks import slugify
-from syndicate.post import PostError
+from syndicate.config import Config, ConfigError, SiteConfig
+from syndicate.content.loader import discover, load_post, load_posts, post_id, reset_cache
+from syndicate.content.permalinks import slugify
+from syndicate.content.post import PostError
+from syndicate.registry import load_config
 from tests.paths import SHARED
 
 CORPUS = SHARED / "corpus"
@@ -149,7 +150,7 @@ def test_yaml_anchors_merge_keys_and_colon_keys_work(tmp_path):
 
 
 def test_oversized_file_is_refused(tmp_path, monkeypatch):
-    from syndicate import fmparse
+    from syndicate.content import frontmatter as fmparse
 
     monkeypatch.setattr(fmparse, "MAX_FILE_BYTES", 1000)
     with pytest.raises(PostError, match="too large"):
@@ -898,8 +899,8 @@ def test_jekyll_future_post_is_not_due_until_its_date(tmp_path):
     ],
 )
 def test_cover_and_body_image_resolve_to_the_same_file(tmp_path, files, site, rel, src, expected):
-    from syndicate.media import LocalResolver
-    from syndicate.permalinks import site_info
+    from syndicate.content.media import LocalResolver
+    from syndicate.content.permalinks import site_info
 
     post = one(tmp_path, fm(body=f"Text.\n\n![body]({src})\n", title="t", image=src), rel=rel, extra=files, **site)
     want = (tmp_path / expected).resolve() if expected else None

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syndicate.config import SiteConfig
-from syndicate.markdown import RENDERER, Document, Embed, prepare
-from syndicate.post import Post
+from syndicate.content.markdown import RENDERER, Document, Embed, prepare
+from syndicate.content.post import Post
 
 SITE_URL = "https://example.com"
 POST_URL = "https://example.com/posts/hello/"

@@ -11,13 +11,14 @@ import pytest
 from PIL import Image as PILImage
 
 from connectors.mastodon import Mastodon
-from syndicate.config import Secret, TargetConfig, load_config
+from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Control, Image
+from syndicate.content.text import count
 from syndicate.contract import Draft, FittedMedia, MediaItem, MediaPolicy, Permanent, RateLimited, Remote, SendContext
-from syndicate.fitting import fit_draft, hashtag, hashtags
-from syndicate.post import Control, Image
-from syndicate.runner import Syndicator
+from syndicate.engine.fitting import fit_draft, hashtag, hashtags
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import make_post
-from syndicate.text import count
 from tests.fakes.mastodon import FakeMastodon, mastodon_length
 from tests.test_connector_contract import MASTODON_TOKEN
 

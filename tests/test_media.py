@@ -19,9 +19,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
-from syndicate.errors import ConfigError
-from syndicate.media import (
+from syndicate.content.media import (
     AddressPolicy,
     FitCache,
     MediaError,
@@ -34,8 +32,10 @@ from syndicate.media import (
     fit,
     resolve_local,
 )
-from syndicate.media.alt import truncate_alt
-from syndicate.media.clean import is_clean_jpeg, is_clean_png
+from syndicate.content.media.alt import truncate_alt
+from syndicate.content.media.clean import is_clean_jpeg, is_clean_png
+from syndicate.contract import FittedMedia, MediaItem, MediaPolicy
+from syndicate.errors import ConfigError
 from tests import media_helpers as mh
 
 LOOPBACK = AddressPolicy.allowing("127.0.0.1")
@@ -466,7 +466,7 @@ def test_jpeg_draft_never_fully_decodes_24mp(tmp_path: Path) -> None:
     path = tmp_path / "big.jpg"
     path.write_bytes(mh.encoded(mh.photo(6000, 4000), "JPEG", quality=90))
     code = (  # VmHWM, reset by clear_refs: ru_maxrss would carry pytest's own peak across exec
-        "import sys;from pathlib import Path;from syndicate.contract import MediaPolicy;from syndicate.media import fit;"
+        "import sys;from pathlib import Path;from syndicate.contract import MediaPolicy;from syndicate.content.media import fit;"
         "kb=lambda k:int(next(l for l in open('/proc/self/status') if l.startswith(k)).split()[1]);"
         "d=open(sys.argv[1],'rb').read();Path('/proc/self/clear_refs').write_text('5');b=kb('VmRSS:');"
         "fit(d,MediaPolicy(max_bytes=1_000_000,max_width=2000,max_height=2000));"
@@ -618,7 +618,7 @@ def test_rehost_requires_a_store(site: Path) -> None:
 def test_sigv4_matches_the_aws_documented_put_example() -> None:
     from datetime import datetime
 
-    from syndicate.media.rehost import sign_v4
+    from syndicate.content.media.rehost import sign_v4
 
     body = b"Welcome to Amazon S3."
     headers = sign_v4(
@@ -637,7 +637,7 @@ def test_sigv4_matches_the_aws_documented_put_example() -> None:
 
 
 def test_local_only_image_rehosted_to_a_bucket(site: Path, server: mh.Server) -> None:
-    from syndicate.media.rehost import S3Rehost
+    from syndicate.content.media.rehost import S3Rehost
 
     bucket = mh.FakeBucket("AKIDTEST")
     server.handler = bucket

@@ -15,11 +15,19 @@ from pathlib import Path
 import httpcore
 import pytest
 
-from syndicate.config import load_config
+from syndicate.content.media import (
+    AddressPolicy,
+    MediaPipeline,
+    MediaRefused,
+    MediaUnavailable,
+    fetch,
+    pipeline_for,
+    probe,
+)
+from syndicate.content.media.fetch import PinnedBackend, PinnedTransport, safe_client
+from syndicate.content.media.rehost import S3Rehost
 from syndicate.contract import MediaItem, MediaPolicy
-from syndicate.media import AddressPolicy, MediaPipeline, MediaRefused, MediaUnavailable, fetch, pipeline_for, probe
-from syndicate.media.fetch import PinnedBackend, PinnedTransport, safe_client
-from syndicate.media.rehost import S3Rehost
+from syndicate.registry import load_config
 from tests import media_helpers as mh
 
 LOOPBACK = AddressPolicy.allowing("127.0.0.1")
@@ -111,7 +119,7 @@ def test_pipeline_probe_remembers_successes_only(site: Path, server: mh.Server) 
 
 
 def test_the_transport_sets_no_private_attribute() -> None:
-    module = importlib.import_module("syndicate.media.fetch")
+    module = importlib.import_module("syndicate.content.media.fetch")
     source = Path(str(module.__file__)).read_text(encoding="utf-8")
     code = re.sub(r'"""(?:.|\n)*?"""|#.*', "", source)  # docstrings and comments may name things
     assert "_pool" not in code
@@ -224,7 +232,7 @@ def test_an_unwritable_cache_degrades_to_no_cache_with_one_warning(
     blocker.write_text("a regular file where the cache folder should be")
     pipe = MediaPipeline(site, [Path("static")], blocker / "media")
     item = MediaItem("cover", "content/posts/hello/cover.jpg", "c")
-    with caplog.at_level(logging.WARNING, logger="syndicate.media"):
+    with caplog.at_level(logging.WARNING, logger="syndicate.content.media"):
         first = pipe.fitted(item, SMALL)
         second = pipe.fitted(item, SMALL)
     assert first.data == second.data and pipe.fits == 2

@@ -12,8 +12,8 @@ import pytest
 from connectors.medium import AUTHOR_PLACEHOLDER, Medium
 from syndicate import registry
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, Permanent, SendContext
-from syndicate.post import Control, Image
 from syndicate.testing import ConnectorContract, make_post
 from tests.fakes.medium import FakeMedium
 

@@ -11,11 +11,12 @@ import pytest
 
 from connectors.micropub import Micropub, MicropubOptions, note_html
 from connectors.micropub_discovery import endpoint_in_html, endpoint_in_links
-from syndicate.config import ConfigError, TargetConfig, load_config
+from syndicate.config import ConfigError, TargetConfig
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, Permanent, Remote, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.post import Control, Image
-from syndicate.runner import Syndicator
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, StaticMedia, make_post
 from tests.fakes.micropub import TOKEN, FakeMicropub
 

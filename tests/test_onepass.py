@@ -9,10 +9,10 @@ import pytest
 from twitter_text import extract_urls_with_indices
 
 from connectors import forem_liquid, wordpress_html
-from syndicate import text
-from syndicate.markdown.dialect import DEFAULT
-from syndicate.markdown.document import _TREES_KEPT, Document
-from syndicate.markdown.embed import Embed
+from syndicate.content import text
+from syndicate.content.markdown.dialect import DEFAULT
+from syndicate.content.markdown.document import _TREES_KEPT, Document
+from syndicate.content.markdown.embed import Embed
 
 GRAPHEME_PIECES = [
     "a", " ", "\n", "\r", "\r\n", "\t", "日本", "テキスト", "عربى", "\u064e", "e\u0301", "\u200d", "\ufe0f",

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from syndicate import runner
 from syndicate.cli import app
-from syndicate.config import load_config
-from syndicate.loader import load_post
-from syndicate.plan import plan
-from syndicate.runner import Syndicator
-from syndicate.watch import Watcher
+from syndicate.content.loader import load_post
+from syndicate.engine import runner
+from syndicate.engine.plan import plan
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
+from syndicate.triggers.watch import Watcher
 from tests.fakes.devto import FakeDevTo
 
 LATER = datetime(2099, 1, 1, tzinfo=UTC)

@@ -55,8 +55,8 @@ def test_a_file_outside_the_root_is_still_refused_as_outside(site: Path, fakes, 
 
 
 def test_in_content_agrees_with_discover_file_by_file(tmp_path: Path) -> None:
-    from syndicate.config import load_config
-    from syndicate.loader import discover, in_content
+    from syndicate.content.loader import discover, in_content
+    from syndicate.registry import load_config
 
     files = ["content/a.md", "content/x/y/b.md", "content/_index.md", "content/x/_index.fr.md", "content/.hid/c.md",
              "content/node_modules/d.md", "content/e.txt", "content/.dot.md", "content/x/Upper.MD",

@@ -22,7 +22,7 @@ import redis
 
 from syndicate.config import Secret
 from syndicate.contract import RateLimit, RateLimited, Transient
-from syndicate.ratelimit import (
+from syndicate.state.ratelimit import (
     DEFAULT_PAUSE,
     MAX_PAUSE,
     RateLimiter,

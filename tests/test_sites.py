@@ -19,12 +19,13 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from syndicate.cli import app
-from syndicate.config import load_config, site_key
+from syndicate.config import site_key
+from syndicate.config.sitedata import site_folder
 from syndicate.errors import ConfigError
-from syndicate.ledger import FileRow, Ledger, SiteConflict, make_engine, open_ledger, utcnow
-from syndicate.ledger.migrate import alembic_config
-from syndicate.ledger.syncs import Deliveries, Syncs
-from syndicate.sitedata import site_folder
+from syndicate.registry import load_config
+from syndicate.state.ledger import FileRow, Ledger, SiteConflict, make_engine, open_ledger, utcnow
+from syndicate.state.ledger.migrate import alembic_config
+from syndicate.state.ledger.syncs import Deliveries, Syncs
 from tests.fakes.devto import FakeDevTo
 
 KEY = "devto-test-key"
@@ -283,7 +284,7 @@ def test_two_sites_of_one_repository_each_take_the_same_push(tmp_path: Path, red
     import asyncio
     import uuid
 
-    from syndicate.webhook import Service
+    from syndicate.triggers.webhook.app import Service
     from tests.test_webhook import ENV, Repo, write_config
 
     repo = Repo(tmp_path / "git")

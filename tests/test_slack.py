@@ -12,11 +12,12 @@ import pytest
 
 from connectors.slack import Slack, SlackOptions
 from connectors.slack_text import escape, link, permalink_ids
-from syndicate.config import ConfigError, Secret, TargetConfig, load_config
+from syndicate.config import ConfigError, Secret, TargetConfig
+from syndicate.content.post import Control, Image
 from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, RateLimited, Remote, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.post import Control, Image
-from syndicate.runner import Syndicator
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, make_post, unthrottled
 from tests.fakes.slack import (
     CHANNEL_ID,
@@ -212,7 +213,7 @@ def test_ampersands_and_angle_brackets_show_as_written(fake: FakeSlack) -> None:
     message = fake.messages[(CHANNEL_ID, str(remote.extra["ts"]))]
     assert message["mangled"] == []
     assert message["shown"][0] == title  # the header is plain_text: sent as written
-    from syndicate.social import plain
+    from syndicate.engine.social import plain
 
     assert message["shown"][1] == f"{title}\n{plain(post.excerpt)}\nblog.example/posts/post-1"
     assert "a < b && c > d, & is an entity" in message["shown"][1]
@@ -444,7 +445,7 @@ def test_the_declared_limit_paces_creates_at_one_a_second(redis_url: str) -> Non
     import math
     import uuid
 
-    from syndicate.ratelimit import RateLimiter, margin
+    from syndicate.state.ratelimit import RateLimiter, margin
 
     start = now = 1_800_000_000.0
     limiter = RateLimiter(redis_url, namespace="syndicate:test:slack:" + uuid.uuid4().hex[:8],
@@ -455,7 +456,7 @@ def test_the_declared_limit_paces_creates_at_one_a_second(redis_url: str) -> Non
         if wait == 0:
             sent.append(now)
         now += wait or 0.001
-    # one a second, and a slot frees a margin after its window (syndicate.ratelimit.margin)
+    # one a second, and a slot frees a margin after its window (syndicate.state.ratelimit.margin)
     spacing = 1 + margin(1)
     assert len(sent) == math.ceil(10 / spacing)  # the grants at 0, spacing, 2 × spacing … before 10 s
     assert all(b - a >= 0.999 for a, b in zip(sent, sent[1:], strict=False))
@@ -656,7 +657,7 @@ def shared_fake() -> Iterator[FakeSlack]:
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=TEXT, summary=TEXT)
 def test_any_text_is_accepted_and_shown_as_written(shared_fake: FakeSlack, title: str, summary: str) -> None:
-    from syndicate.social import plain
+    from syndicate.engine.social import plain
 
     c = slack(shared_fake, template="{title} {excerpt} {url}")
     post = make_post(1, title=title, summary=summary)

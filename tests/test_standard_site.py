@@ -16,10 +16,11 @@ import pytest
 from connectors.atproto import is_tid, rkey_of, tid_from_key
 from connectors.standard_site import DOCUMENT, PUBLICATION, StandardSite, publication_rkey
 from syndicate import registry
-from syndicate.config import Secret, TargetConfig, load_config
+from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Image
 from syndicate.contract import Draft, Remote, SendContext
-from syndicate.post import Image
-from syndicate.runner import Syndicator, idempotency_key
+from syndicate.engine.runner import Syndicator, idempotency_key
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, StaticMedia, make_post, nasty_posts
 from tests.fakes.bluesky import DID, HANDLE
 from tests.fakes.bluesky_lexicon import check

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from syndicate.ledger import Ledger
+from syndicate.state.ledger import Ledger
 from tests import test_watch
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon

@@ -15,15 +15,16 @@ import pytest
 
 from connectors.telegram import Telegram, TelegramOptions
 from connectors.telegram_text import escape, link_ids, message_link
-from syndicate.config import ConfigError, TargetConfig, load_config
+from syndicate.config import ConfigError, TargetConfig
+from syndicate.content.post import Control, Image
+from syndicate.content.text import count
 from syndicate.contract import AuthFailed, Draft, NotFound, Permanent, RateLimited, Remote, SendContext
-from syndicate.fitting import fit_draft
-from syndicate.ledger import utcnow
-from syndicate.post import Control, Image
-from syndicate.runner import Syndicator
-from syndicate.social import plain
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import Syndicator
+from syndicate.engine.social import plain
+from syndicate.registry import load_config
+from syndicate.state.ledger import utcnow
 from syndicate.testing import ConnectorContract, make_post, unthrottled
-from syndicate.text import count
 from tests.fakes.telegram import (
     BOT_ID,
     CHANNEL,
@@ -546,7 +547,7 @@ def test_a_numeric_chat_id_may_be_a_toml_integer(fake: FakeTelegram, tmp_path: P
 def test_the_declared_limits_hold_one_a_second_and_20_a_minute(redis_url: str) -> None:
     import uuid
 
-    from syndicate.ratelimit import RateLimiter
+    from syndicate.state.ratelimit import RateLimiter
 
     start = now = 1_800_000_000.0
     limiter = RateLimiter(redis_url, namespace="syndicate:test:telegram:" + uuid.uuid4().hex[:8],

@@ -1,4 +1,4 @@
-"""syndicate.text: counting rules, truncation and template fitting."""
+"""syndicate.content.text: counting rules, truncation and template fitting."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate.text import ELLIPSIS, count, find_urls, fit_template, truncate, x_valid
+from syndicate.content.text import ELLIPSIS, count, find_urls, fit_template, truncate, x_valid
 from tests.conftest import SHARED
 
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # one grapheme, 7 code points

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from connectors.threads import Threads
-from syndicate.config import Secret, TargetConfig, load_config
+from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Control, Image
 from syndicate.contract import (
     AuthFailed,
     Draft,
@@ -22,11 +23,11 @@ from syndicate.contract import (
     SendContext,
     Transient,
 )
-from syndicate.fitting import fit_draft
-from syndicate.post import Control, Image
-from syndicate.runner import Syndicator
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
+from syndicate.state.tokens import Token, TokenStore
 from syndicate.testing import ConnectorContract, make_post
-from syndicate.tokens import Token, TokenStore
 from tests.fakes.threads import FakeThreads, link_count, threads_length
 
 TOKEN = "threads-test-token"

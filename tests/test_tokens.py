@@ -12,7 +12,7 @@ import pytest
 from syndicate.auth import OAuth1, Refreshing, oauth1_header
 from syndicate.config import Secret, TargetConfig
 from syndicate.contract import Connector
-from syndicate.tokens import Token, TokenStore
+from syndicate.state.tokens import Token, TokenStore
 
 
 def test_oauth1_signature_matches_the_documented_example() -> None:
@@ -164,8 +164,8 @@ class _Engine(Connector):
 
 def test_the_engine_keeps_rotating_tokens_in_the_data_folder(tmp_path: Path) -> None:
     from syndicate import registry
-    from syndicate.config import load_config
-    from syndicate.runner import Syndicator
+    from syndicate.engine.runner import Syndicator
+    from syndicate.registry import load_config
 
     registry.register(_Engine)
     config = tmp_path / "syndicate.toml"

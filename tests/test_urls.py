@@ -7,10 +7,11 @@ import pytest
 from typer.testing import CliRunner
 
 from syndicate.cli import app
-from syndicate.config import Config, ConfigError, SiteConfig, load_config
-from syndicate.loader import load_post, reset_cache
-from syndicate.routes import createfilepath, entry_slug, github_slug
-from syndicate.urltokens import expand, go_format, unknown
+from syndicate.config import Config, ConfigError, SiteConfig
+from syndicate.config.urltokens import expand, go_format, unknown
+from syndicate.content.loader import load_post, reset_cache
+from syndicate.content.routes import createfilepath, entry_slug, github_slug
+from syndicate.registry import load_config
 
 SITE = "https://blog.example.org"
 
@@ -243,7 +244,7 @@ def test_token_vocabularies():
 
 def test_every_site_token_expands(tmp_path):
     """Each token `[site] permalink` accepts has a value: none survives into a URL as `%3A`."""
-    from syndicate.urltokens import OURS
+    from syndicate.config.urltokens import OURS
     pattern = "/" + "/".join(":" + t for t in sorted(OURS)) + "/"
     site = build(tmp_path, {"content/posts/a.md": "---\ntitle: A\ndate: 2020-02-03\ncategories: [x]\n---\nx\n"})
     site.permalink = pattern

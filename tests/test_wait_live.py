@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import load_config
-from syndicate.runner import Syndicator
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import make_post
 from tests.fakes.mastodon import FakeMastodon
 

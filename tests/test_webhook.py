@@ -348,7 +348,7 @@ def test_uvicorn_serves_the_module_app_with_the_config_it_finds(tmp_path: Path) 
     for name in ("SYNDICATE_BROKER_URL", "SYNDICATE_REDIS_URL", "SYNDICATE_STATE_URL"):
         env.pop(name, None)
     log = tmp_path / "uvicorn.log"
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "syndicate.webhook:app", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "syndicate.triggers.webhook.app:app", "--port", str(port)],
                             cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:

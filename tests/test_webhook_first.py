@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.config import load_config
-from syndicate.gitsync import Syncer
-from syndicate.ledger import Ledger
-from syndicate.ledger.syncs import Syncs
+from syndicate.registry import load_config
+from syndicate.state.ledger import Ledger
+from syndicate.state.ledger.syncs import Syncs
+from syndicate.triggers.gitsync import Syncer
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
 from tests.test_webhook import ENV, ZERO, Repo, Server, deliver, git, payload, post_text, write_config

@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from syndicate.webhook_body import Slots
-from syndicate.webhook_guard import BODY, BUSY, IDLE, Guard
-from syndicate.webhook_log import Throttle, on_loop_error
+from syndicate.triggers.webhook.body import Slots
+from syndicate.triggers.webhook.guard import BODY, BUSY, IDLE, Guard
+from syndicate.triggers.webhook.log import Throttle, on_loop_error
 from tests.conftest import REDIS_URL
 from tests.flood import Flood, open_files
 from tests.test_webhook import Repo, Server, deliver, headers, payload, wait_for, write_config
@@ -180,7 +180,7 @@ def test_body_slots_are_capped_and_the_slowest_gives_way() -> None:
 
 
 def _record(msg: str, *args: object, level: int = logging.INFO) -> logging.LogRecord:
-    return logging.LogRecord("syndicate.webhook", level, __file__, 1, msg, args, None)
+    return logging.LogRecord("syndicate.triggers.webhook.app", level, __file__, 1, msg, args, None)
 
 
 def test_the_log_throttle_passes_one_line_per_kind_per_window_and_counts_the_rest() -> None:
@@ -206,7 +206,7 @@ def test_running_out_of_descriptors_on_accept_is_one_line_without_a_traceback(
         caplog: pytest.LogCaptureFixture) -> None:
     loop = asyncio.new_event_loop()
     try:
-        with caplog.at_level(logging.INFO, logger="syndicate.webhook"):
+        with caplog.at_level(logging.INFO, logger="syndicate.triggers.webhook.app"):
             on_loop_error(loop, {"message": "socket.accept() out of system resource",
                                  "exception": OSError(errno.EMFILE, "Too many open files")})
     finally:

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from syndicate.config import load_config
+from syndicate.config.schema import Secret
 from syndicate.errors import ConfigError
-from syndicate.gitsync import HELPER, TOKEN_ENV, Git, GitError, Syncer, repo_name
-from syndicate.ledger import Ledger, utcnow
-from syndicate.ledger.syncs import Deliveries, Syncs
-from syndicate.schema import Secret
-from syndicate.webhook import HOSTS, verified
-from syndicate.webhook_push import BadPayload, parse_push
+from syndicate.registry import load_config
+from syndicate.state.ledger import Ledger, utcnow
+from syndicate.state.ledger.syncs import Deliveries, Syncs
+from syndicate.triggers.gitsync import HELPER, TOKEN_ENV, Git, GitError, Syncer, repo_name
+from syndicate.triggers.webhook.app import HOSTS, verified
+from syndicate.triggers.webhook.hosts import BadPayload, parse_push
 from tests.test_webhook import ENV, NAME, SECRET, ZERO, Repo, git, payload, post_text, write_config
 
 A = "a" * 40
@@ -126,7 +126,7 @@ def test_concurrent_requests_are_all_counted(ledger_url: str) -> None:
 def test_the_push_counter_commits_concurrent_pushes_in_batches(tmp_path: Path) -> None:
     import asyncio
 
-    from syndicate.webhook_store import PushCounter
+    from syndicate.triggers.webhook.replay import PushCounter
 
     led = Ledger(f"sqlite:///{tmp_path / 'state.db'}", site="blog.example")
     syncs = Syncs(led)

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 from connectors.wordpress import WordPress, WordPressOptions
 from connectors.wordpress_html import key_in, marker, rewrite_images, wordpress_safe
 from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Image
 from syndicate.contract import SendContext
-from syndicate.post import Image
 from syndicate.testing import make_post
 
 

@@ -19,10 +19,10 @@ import pytest
 from connectors import wordpress as wp_module
 from connectors.wordpress import WordPress
 from syndicate import registry
-from syndicate.config import load_config
+from syndicate.content.post import Image, Post
 from syndicate.contract import Draft
-from syndicate.post import Image, Post
-from syndicate.runner import Syndicator
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
 from syndicate.testing import ConnectorContract, StaticMedia, make_post
 from tests import peers
 from tests.fakes.wordpress_proxy import WordPressProxy

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.ledger import Ledger
+from syndicate.state.ledger import Ledger
 from tests.conftest import WORKER_ENV
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon

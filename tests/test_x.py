@@ -13,15 +13,16 @@ import httpx
 import pytest
 
 from connectors.x import X, XOptions, has_url
-from syndicate.budget import Budget, BudgetSpent, FileSpending, RedisSpending, resets_at
-from syndicate.config import Secret, TargetConfig, load_config
+from syndicate.config import Secret, TargetConfig
+from syndicate.content.post import Image
+from syndicate.content.text import count
 from syndicate.contract import AuthFailed, Draft, Part, Permanent, RateLimited, Remote, SendContext, Throttled
-from syndicate.fitting import fit_draft
-from syndicate.post import Image
-from syndicate.runner import Syndicator
+from syndicate.engine.fitting import fit_draft
+from syndicate.engine.runner import Syndicator
+from syndicate.registry import load_config
+from syndicate.state.budget import Budget, BudgetSpent, FileSpending, RedisSpending, resets_at
+from syndicate.state.tokens import TokenStore
 from syndicate.testing import ConnectorContract, StaticMedia, make_post, nasty_posts
-from syndicate.text import count
-from syndicate.tokens import TokenStore
 from tests.fakes import x as fx
 from tests.fakes.x import FakeX, weighted
 
@@ -402,7 +403,7 @@ def test_the_429_waits_until_x_rate_limit_reset(tmp_path: Path) -> None:
 @pytest.mark.redis
 def test_the_shared_limiter_learns_from_the_headers_before_a_429(tmp_path: Path, redis_url: str) -> None:
     from syndicate.auth import account_of
-    from syndicate.ratelimit import RateLimiter, Throttle
+    from syndicate.state.ratelimit import RateLimiter, Throttle
 
     with FakeX(time_scale=0.01) as fake:
         fake.rates = {"create": (2, 900.0)}

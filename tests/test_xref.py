@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from syndicate.config import SiteConfig
-from syndicate.loader import load_post, reset_cache
-from syndicate.siteindex import index_for, logical
+from syndicate.content.loader import load_post, reset_cache
+from syndicate.content.siteindex import index_for, logical
 
 SITE = "https://blog.example.org"
 

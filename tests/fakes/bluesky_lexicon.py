@@ -5,7 +5,7 @@ It knows what our records use (https://atproto.com/specs/lexicon): object
 formats), integer (minimum), boolean, array (maxLength), ref, union (by
 `$type`, open unless `closed`), blob (accept, maxSize), unknown. A check
 returns the list of problems, each with its path, as the PDS words them.
-Written on its own (not with syndicate.text) so that a bug there shows.
+Written on its own (not with syndicate.content.text) so that a bug there shows.
 """
 from __future__ import annotations
 

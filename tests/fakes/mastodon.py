@@ -3,7 +3,7 @@
 Rules from PLATFORMS.md §6 and specs/mastodon/schema.json: Bearer token,
 `GET /api/v2/instance` limits, status length in grapheme clusters with each URL
 as 23 and `@user@domain` as `@user` (counted here on its own, not with
-syndicate.text, so a bug there shows), `Idempotency-Key` per token, edits that
+syndicate.content.text, so a bug there shows), `Idempotency-Key` per token, edits that
 drop media unless `media_ids` is sent again (UpdateStatusService), media
 uploads that may answer 202 then 206 until processed, and the documented rate
 limits (300 requests / 5 min, 30 uploads and 30 deletes / 30 min).

@@ -8,7 +8,7 @@ delete-posts, long-lived-tokens, text-attachments, overview; Graph API error han
   new one valid 60 days from then. The fake's clock (`advance`) moves time for tokens and containers;
 - `POST /{v}/{user}/threads` makes a container: TEXT (text required) or IMAGE (image_url); text of at
   most 500 characters where an emoji counts as its UTF-8 bytes (counted here with the `emoji`
-  package, not syndicate.text, so a bug there shows); at most 5 unique links (twitter-text's
+  package, not syndicate.content.text, so a bug there shows); at most 5 unique links (twitter-text's
   extractor, plus a `link_attachment` unlike them all): THREADS_API__LINK_LIMIT_EXCEEDED; a
   `topic_tag` of 1-50 characters without `.` or `&`; `link_attachment` on TEXT only; unknown
   parameters refused;

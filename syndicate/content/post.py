@@ -1,0 +1,143 @@
+"""The `Post` model: one normalised shape for the posts of every SSG.
+
+Loading and the SSG conventions live in `syndicate.content.loader`; this module holds
+only the model, so that connectors and the Markdown pipeline can depend on it
+without pulling the loader in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from syndicate.config import SiteConfig
+    from syndicate.content.markdown import Document
+
+
+from syndicate.errors import PostError
+
+
+class Renderer(Protocol):
+    """What turns a post's body into a `Document` (syndicate.content.markdown.RENDERER; the loader attaches it)."""
+
+    def prepare(self, post: Post) -> Document: ...
+
+    def to_text(self, markdown: str) -> str: ...
+
+
+@dataclass
+class Image:
+    """An image as the post names it, resolved against the post and the site."""
+
+    src: str  # as written in the post
+    url: str | None = None  # absolute URL where the site serves it (or the remote URL)
+    path: Path | None = None  # the local file, when it exists inside the site
+    alt: str | None = None
+    title: str | None = None
+    refused: bool = False  # it resolves outside the site root: left out of every copy
+
+
+@dataclass
+class Control:
+    """Per-post syndication control from front matter (`syndicate:`)."""
+
+    enabled: bool = True
+    only: list[str] | None = None  # `syndicate: [devto]`
+    skip: list[str] = field(default_factory=list)  # `syndicate: {skip: [...]}`
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # `syndicate: {mastodon: {text: ...}}`
+
+    def allows(self, target: str, target_type: str | None = None) -> bool:
+        if not self.enabled:
+            return False
+        names = {target, target_type} - {None}
+        if self.only is not None and not names & set(self.only):
+            return False
+        return not names & set(self.skip)
+
+    def override(self, target: str, target_type: str | None = None) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        if target_type and target_type in self.overrides:
+            merged.update(self.overrides[target_type])
+        merged.update(self.overrides.get(target, {}))
+        return merged
+
+
+@dataclass
+class Post:
+    id: str  # stable across renames: from the front matter or the canonical URL path
+    path: Path  # the source file
+    title: str
+    slug: str
+    url: str  # canonical URL on the author's site
+    body: str  # the Markdown (or MDX) after the front matter, untouched
+    site: SiteConfig
+    date: datetime | None = None  # timezone-aware
+    updated: datetime | None = None
+    publish_date: datetime | None = None  # when it goes live, where that is not `date` (Hugo `publishDate`)
+    expires: datetime | None = None  # when it is withdrawn (Hugo `expiryDate`)
+    tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    summary: str = ""  # from the front matter, else derived from the first paragraph
+    cover: Image | None = None
+    lang: str | None = None
+    series: str | None = None
+    authors: list[str] = field(default_factory=list)
+    draft: bool = False
+    hidden: str | None = None  # why the post must never go out (draft, unpublished, unlisted...); see visible_at
+    control: Control = field(default_factory=Control)
+    format: str = "markdown"  # "markdown" | "mdx"
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    renderer: Renderer | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def bundle_dir(self) -> Path:
+        """Folder whose files resolve relative references (a page bundle's folder)."""
+        return self.path.parent
+
+    @cached_property
+    def document(self) -> Document:
+        """The body parsed and expanded once; every connector renders from it."""
+        return self._renderer().prepare(self)
+
+    def _renderer(self) -> Renderer:
+        if self.renderer is None:
+            raise PostError(f"{self.path}: no Markdown renderer attached (posts come from syndicate.content.loader)")
+        return self.renderer
+
+    @cached_property
+    def excerpt(self) -> str:
+        """The summary from the front matter, else the body's first paragraph: plain text either way.
+
+        Front-matter descriptions often carry Markdown (`**bold**`, links); a
+        status or an article description must not show the markup.
+        """
+        if not self.summary:
+            return self.document.first_paragraph
+        if not any(c in self.summary for c in "*_`[<&\\~"):
+            return " ".join(self.summary.split())
+        return " ".join(self._renderer().to_text(self.summary).split())
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the post goes live: its publish date (Hugo `publishDate`), else its date."""
+        return self.publish_date or self.date
+
+    def due(self, now: datetime) -> bool:
+        """Whether the post is live by `now` (`due_at` has come)."""
+        when = self.due_at
+        return when is None or when <= now
+
+    def visible_at(self, now: datetime) -> str | None:
+        """Why the post must not go out at `now` (`hidden`, or "expired on …"); None when it may.
+
+        Not yet due is not a reason here: `due(now)` says when to come back.
+        """
+        if self.hidden:
+            return self.hidden
+        if self.expires is not None and self.expires < now:  # Hugo: expired once expiryDate is past
+            return f"expired on {self.expires.date().isoformat()}"
+        return None

@@ -1,0 +1,317 @@
+"""Celery app and tasks: the same unit of work as `syndicate push`, through a broker.
+
+One task per (post, target); its arguments are ids (the post's path in the
+site and its stable id, the target's name), never objects. Tasks run with
+`acks_late` and `reject_on_worker_lost`: a killed worker's task is delivered
+again, and the ledger (claim + recorded intent + `find`) makes that harmless.
+
+No countdown is ever longer than `lease.max_countdown`, well under the Redis
+visibility timeout: Celery on Redis redelivers ETA tasks held past it
+(celery/celery#2599, kombu#337). Longer waits go into the ledger as
+`deferred_until`, and the periodic `syndicate.due` task enqueues them. The
+visibility timeout itself is the longest task the engine allows
+(`lease.visibility_timeout`), so a task held by a worker that lost its broker
+comes back in minutes, not hours; the periodic job also sends again any row
+left unfinished with no live lease (`lease.stale_after`).
+
+    celery -A syndicate.engine.tasks worker        # or: syndicate worker
+    celery -A syndicate.engine.tasks beat          # or: syndicate beat / worker -B
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+from celery import Celery, Task
+from sqlalchemy import exc as sa_exc
+
+from syndicate.config import Config, ConfigError, find_config
+from syndicate.content.post import PostError
+from syndicate.engine.lease import LEASED, unit_owner
+from syndicate.engine.runner import AUTH_PAUSE
+from syndicate.registry import load_config
+from syndicate.state.ledger import utcnow
+
+log = logging.getLogger(__name__)
+
+VISIBILITY_TIMEOUT = 3600  # seconds, before `configure` (a worker with no config at all)
+MAX_COUNTDOWN = 120  # never schedule further ahead than this through the broker
+BROKER_TIMEOUT = 5.0  # seconds: connecting to the broker, or its answer to a command
+
+app = Celery("syndicate")
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    task_acks_on_failure_or_timeout=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_default_queue="syndicate",
+    task_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+    broker_connection_max_retries=None,  # a broker outage is waited out, however long
+    broker_connection_timeout=BROKER_TIMEOUT,
+    broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+    worker_hijack_root_logger=False,
+    # no remote control: its broadcast channel is Redis pub/sub, and kombu's pub/sub
+    # reconnect after a broker restart kills the worker ("'NoneType' object has no
+    # attribute 'hostname'" in kombu.transport.redis._connparams)
+    worker_enable_remote_control=False,
+    beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": 60.0}},
+    timezone="UTC",
+    # the webhook's `syndicate.sync` task lives beside the sync it runs (it uses this module's enqueue)
+    include=["syndicate.triggers.synctask"],
+)
+
+_shared: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def configure(config: Config) -> Celery:
+    """Point the app at the config's broker and queue settings."""
+    from syndicate.engine import lease
+
+    queue = config.queue
+    vt = lease.visibility_timeout(config)
+    app.conf.update(
+        broker_url=config.broker,
+        task_default_queue=queue.name,
+        broker_transport_options=_transport_options(config.broker or "", vt),
+        beat_schedule={"syndicate-due": {"task": "syndicate.due", "schedule": float(queue.scan_interval)}},
+    )
+    _shared["config"] = config
+    _shared["max_countdown"] = lease.max_countdown(config)
+    # a row new, queued or creating for longer than this with no live lease is sent again
+    _shared["stale_after"] = lease.stale_after(config)
+    return app
+
+
+def _transport_options(broker: str, vt: float) -> dict[str, Any]:
+    """The visibility timeout, and for Redis a deadline on every connect and command, so that a
+    broker that accepts connections and never answers is an error, not a hang."""
+    options: dict[str, Any] = {"visibility_timeout": int(vt)}
+    if broker.startswith(("redis://", "rediss://", "unix://")):
+        options.update(socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=max(30.0, 6 * BROKER_TIMEOUT),
+                       socket_keepalive=True, retry_on_timeout=True)
+    return options
+
+
+def _config() -> Config:
+    if "config" not in _shared:
+        with _lock:
+            if "config" not in _shared:
+                configure(load_config(find_config(None)))
+    return _shared["config"]
+
+
+def syndicator() -> Any:
+    """One Syndicator per process (its HTTP client and DB pool are thread-safe)."""
+    if "syndicator" not in _shared:
+        with _lock:
+            if "syndicator" not in _shared:
+                from syndicate.engine.runner import Syndicator
+
+                _shared["syndicator"] = Syndicator(_config())
+    return _shared["syndicator"]
+
+
+def _retry_later(task: Task, args: tuple[Any, ...], seconds: float) -> NoReturn:
+    raise task.retry(countdown=seconds, max_retries=None, args=args)
+
+
+@app.task(bind=True, name="syndicate.publish", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def publish(self: Task, post_path: str, post_id: str, target: str, force: bool = False,
+            tries: int = 0, waits: int = 0) -> dict[str, Any]:
+    """Carry out the plan for one (post, target): the same `attempt` and retry policy as `syndicate push`.
+
+    `tries` counts transient failures so far and `waits` rate-limit waits;
+    a wait the broker should not hold (over `max_countdown`) goes to the ledger.
+    """
+    syn = syndicator()
+    from syndicate.content.loader import load_post
+
+    path = Path(post_path)
+    if not path.is_absolute():
+        path = syn.config.site.root / path
+    try:
+        post = load_post(path, syn.config.site)
+    except PostError as exc:
+        syn.ledger.ensure(post_id, target, post_path)
+        syn.ledger.record_failure(post_id, target, "post", str(exc))
+        return {"status": "failed", "error": str(exc)}
+    if post.id != post_id:
+        log.warning("%s: the post's id changed from %s to %s since it was queued", post_path, post_id, post.id)
+    try:
+        outcome = syn.attempt(post, target, force=force, tries=tries, waits=waits, owner=unit_owner(),
+                              max_wait=_shared.get("max_countdown", MAX_COUNTDOWN))
+    except sa_exc.OperationalError as exc:
+        # the ledger's database went away (restart, failover): the pool reconnects on the retry
+        log.warning("ledger unavailable, retrying: %s", type(exc.orig).__name__ if exc.orig else exc)
+        _retry_later(self, (post_path, post_id, target, force, tries, waits + 1), syn.policy.backoff(min(waits, 6)))
+    if outcome.status == "retry":
+        assert outcome.retry_in is not None
+        wait = outcome.retry_in
+        if outcome.rate_limited:
+            wait += random.uniform(0.0, 0.01)  # the limiter gave this task its own slot already
+            _retry_later(self, (post_path, post_id, target, force, tries, waits + 1), wait)
+        _retry_later(self, (post_path, post_id, target, force, tries + 1, waits), wait)
+    if outcome.status == "skipped" and outcome.reason.startswith(LEASED):
+        # the row is held by a live worker elsewhere (a dead one's is taken over): come back after its lease
+        if waits < syn.policy.max_waits:
+            _retry_later(self, (post_path, post_id, target, force, tries, waits + 1),
+                         min(30.0, syn.policy.backoff(min(waits, 4)) + 1.0))
+        syn.ledger.defer(post.id, target, utcnow() + timedelta(seconds=60), "held by another worker")
+        return {"status": "deferred"}
+    if outcome.status == "waiting":
+        # the target's credentials were refused: the row waits for the periodic job
+        syn.ledger.defer(post.id, target, utcnow() + timedelta(seconds=AUTH_PAUSE), outcome.reason)
+    return outcome.as_dict()
+
+
+@app.task(name="syndicate.noop")
+def noop(counter: str) -> None:
+    """Count one and do nothing else: the floor of a task's cost (bench/bench_worker.py overhead)."""
+    import redis
+
+    redis.Redis.from_url(app.conf.broker_url).incr(counter)
+
+
+@app.task(bind=True, name="syndicate.remove", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def remove(self: Task, post_id: str, target: str, reason: str, tries: int = 0) -> dict[str, Any]:
+    """Remove the copy of a post whose file was deleted (`Syndicator.remove`, by `on_delete`)."""
+    from syndicate.errors import RateLimited, Transient
+
+    syn = syndicator()
+    try:
+        return syn.remove(post_id, target, reason).as_dict()
+    except RateLimited as exc:
+        wait = exc.retry_after if exc.retry_after is not None else syn.policy.backoff(tries)
+        _retry_later(self, (post_id, target, reason, tries), min(wait, _shared.get("max_countdown", MAX_COUNTDOWN)))
+    except Transient:
+        if tries + 1 >= syn.policy.max_tries:
+            syn.ledger.record_failure(post_id, target, "transient", "gave up removing the copy", keep_state=True)
+            return {"status": "failed"}
+        _retry_later(self, (post_id, target, reason, tries + 1), syn.policy.backoff(tries))
+
+
+@app.task(name="syndicate.due")
+def due() -> int:
+    """Enqueue what has become due: deferred rows and future posts whose date arrived."""
+    syn = syndicator()
+    count = 0
+    for row in syn.ledger.due(utcnow()):
+        syn.ledger.update(row.post_id, row.target, state="queued", deferred_until=None, defer_reason=None)
+        publish.delay(row.post_path or "", row.post_id, row.target)
+        count += 1
+    stale_after = timedelta(seconds=_shared.get("stale_after", VISIBILITY_TIMEOUT + 60))
+    for row in syn.ledger.stale(stale_after):
+        # `creating` stays as it is: its outcome is unknown and the task finds first
+        syn.ledger.update(row.post_id, row.target, last_error="re-sent: no worker took it in time")
+        publish.delay(row.post_path or "", row.post_id, row.target)
+        count += 1
+    return count
+
+
+def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = False) -> list[dict[str, str]]:
+    """Queue one task per (post, target) that has something to send; returns what was done with each."""
+    configure(syn.config)
+    queued: list[dict[str, str]] = []
+    for post in posts:
+        for target in targets:
+            p = syn.plan_for(post, target, force=force)
+            if p.action == "skip":
+                continue
+            path = syn.relpath(post)
+            syn.ledger.ensure(post.id, target, path)
+            if p.action == "error":
+                syn.ledger.record_failure(post.id, target, "render", p.reason)
+                queued.append({"post": path, "target": target, "action": p.action, "status": "failed",
+                               "detail": p.reason})
+                continue
+            if p.action == "check":
+                queued.append({"post": path, "target": target, "action": p.action, "status": "check",
+                               "detail": p.reason})
+                continue
+            if p.action == "defer":
+                assert p.until is not None
+                if not p.held:
+                    syn.ledger.defer(post.id, target, p.until, p.reason)
+                queued.append({"post": path, "target": target, "action": p.action, "status": "deferred",
+                               "detail": p.reason})
+                continue
+            row = syn.ledger.get(post.id, target)
+            if row is not None and row.state in ("new", "deferred", "failed"):
+                syn.ledger.update(post.id, target, state="queued", deferred_until=None, defer_reason=None)
+            result = publish.delay(path, post.id, target, force)
+            queued.append({"post": path, "target": target, "action": p.action, "status": "queued",
+                           "detail": result.id})
+    return queued
+
+
+def check_broker(timeout: float = BROKER_TIMEOUT) -> str | None:
+    """None when the broker answers within `timeout` seconds; else what was waited for, and why not.
+
+    Redis is asked for a PING with a deadline on the connect and on the answer;
+    any other broker is connected to in a thread that is given up at the deadline.
+    """
+    url = str(app.conf.broker_url or "")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return _ping_redis(url, timeout)
+    found: list[str | None] = []
+
+    def connect() -> None:
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=timeout)
+            found.append(None)
+        except Exception as exc:  # kombu raises many kinds here; all mean "unreachable"
+            found.append(f"{type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=connect, name="broker-check", daemon=True)
+    thread.start()
+    thread.join(timeout * 2)
+    if not found:
+        return f"no connection within {timeout * 2:g}s"
+    return found[0]
+
+
+def _ping_redis(url: str, timeout: float) -> str | None:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                                  retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
+    try:
+        client.ping()
+    except redis.TimeoutError:
+        return (f"it took the connection but did not answer PING within {timeout:g}s: "
+                "is that port really Redis, and is it responsive?")
+    except redis.ConnectionError as exc:
+        return f"cannot connect within {timeout:g}s: {exc}"
+    except redis.RedisError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    return None
+
+
+def _autoconfigure() -> None:
+    """`celery -A syndicate.engine.tasks worker`: find the config the same way the CLI does."""
+    try:
+        config = load_config(find_config(None))
+    except ConfigError:
+        broker = os.environ.get("SYNDICATE_BROKER_URL")
+        if broker:
+            app.conf.broker_url = broker
+        return
+    configure(config)
+
+
+_autoconfigure()
+
