@@ -1,18 +1,26 @@
-"""Load + render + fit for dev.to and Mastodon (and all seven targets), against one markdown-it-py parse.
+"""Load + render + fit for dev.to and Mastodon, the seven article/status targets and all fifteen, against one
+markdown-it-py parse.
 
 The yardstick is one markdown-it-py parse of the same bodies with the plugins the
 dialects use (table, strikethrough, footnote, definition list, task list).
 
-    .venv/bin/python bench/bench_pipeline.py [--posts 2000] [--rounds 3]
+    .venv/bin/python bench/bench_pipeline.py [--posts 2000] [--rounds 3] [--targets two seven fifteen]
+        [--sets generated corpus]
 
 Two sets: a generated site of realistic posts, and the real posts of ../shared/corpus.
 
 Each round runs in a fresh process (honest peak RSS, cold caches): it
 discovers and loads every post (front matter, SSG conventions, canonical URL),
-expands the body once (shortcodes, Liquid, links, images) and renders the
-dev.to article and the Mastodon status. Reports posts/s and the ratio to the
-yardstick in CPU time of the one process (a busy machine's other work does not
-count), and the process's peak RSS (VmHWM).
+expands the body once (shortcodes, Liquid, links, images) and renders and fits
+each post for every target of the set: `two` (the dev.to article and the
+Mastodon status), `seven` (and Bluesky, Ghost, WordPress, Hashnode, Medium) or
+`fifteen` (every connector). Reports posts/s and the ratio to the yardstick in
+CPU time of the one process (a busy machine's other work does not count), and
+the process's peak RSS (VmHWM). Issue 17's figures:
+
+    .venv/bin/python bench/bench_pipeline.py --targets fifteen            # ratio, both sets
+    .venv/bin/python bench/bench_pipeline.py --posts 10000 --rounds 1 --targets fifteen --sets generated  # RSS
+    .venv/bin/python bench/bench_pipeline.py --posts 300 --targets fifteen --sets generated --profile
 """
 from __future__ import annotations
 
@@ -110,6 +118,24 @@ SEVEN = ('[targets.bluesky]\nbase_url = "https://bsky.example"\nidentifier = "me
          '[targets.wordpress]\nbase_url = "https://wp.example"\nusername = "me"\napp_password = "w"\n'
          '[targets.hashnode]\ntoken = "h"\npublication_id = "65a1b2c3d4e5f60718293a4b"\n'
          '[targets.medium]\ntoken = "m"\n')
+# the other eight: fifteen targets in all (issue 17 measures all of them)
+FIFTEEN = SEVEN + (
+    '[targets.threads]\naccess_token = "t"\nuser_id = "17841400000000000"\n'
+    '[targets.discord]\nwebhook_url = "https://discord.example/api/webhooks/1/x"\n'
+    '[targets.micropub]\nendpoint = "https://micro.example/micropub"\ntoken = "p"\n'
+    '[targets.linkedin]\naccess_token = "l"\nauthor = "urn:li:person:AbC123xyz"\n'
+    '[targets.slack]\nbot_token = "xoxb-s"\nchannel = "C0123456789"\n'
+    '[targets.telegram]\nbot_token = "123456789:AAEbenchbenchbenchbenchbenchbenchbe"\nchat_id = "@blogchannel"\n'
+    '[targets.x]\napi_key = "k"\napi_secret = "s"\naccess_token = "a"\naccess_secret = "b"\n'
+    '[targets.standard_site]\nidentifier = "me.bsky.example"\napp_password = "z"\npublication_name = "Blog"\n')
+
+
+TARGETS: dict[str, tuple[str, ...]] = {
+    "two": ("devto", "mastodon"),
+    "seven": ("devto", "mastodon", "bluesky", "ghost", "wordpress", "hashnode", "medium"),
+    "fifteen": (),  # every target of the config
+}
+LABELS = {"two": "dev.to + Mastodon", "seven": "all seven targets", "fifteen": "all fifteen targets"}
 
 
 def one_round(roots: list[Path]) -> dict[str, float]:
@@ -134,15 +160,15 @@ def one_round(roots: list[Path]) -> dict[str, float]:
     # the yardstick: markdown-it-py with the plugins the dialects need (issue 17: "with the same plugins")
     md = (MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(footnote_plugin).use(deflist_plugin)
           .use(tasklists_plugin))
-    seven = os.environ.get("BENCH_TARGETS") == "all"
+    which = TARGETS[os.environ.get("BENCH_TARGETS", "two")]
     for root in roots:
         config = load_config(root / "syndicate.toml")
-        if seven:
+        if which == ("devto", "mastodon"):
+            conns = [DevTo(config.targets["devto"]), Mastodon(config.targets["mastodon"])]
+        else:
             from syndicate import registry
 
-            conns = [registry.get(t.type)(t) for t in config.targets.values()]
-        else:
-            conns = [DevTo(config.targets["devto"]), Mastodon(config.targets["mastodon"])]
+            conns = [registry.get(t.type)(t) for name, t in config.targets.items() if not which or name in which]
         limits = [c.limits_for(None) for c in conns]
         t0 = time.process_time()
         posts, errors = load_posts(config)
@@ -183,6 +209,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--targets", nargs="+", choices=list(TARGETS), default=list(TARGETS),
+                        help="which target sets to time (default: each in turn)")
+    parser.add_argument("--sets", nargs="+", choices=["generated", "corpus"], default=["generated", "corpus"],
+                        help="which post sets to time (default: both)")
+    parser.add_argument("--profile", action="store_true",
+                        help="one round in this process under cProfile (first target set, first post set)")
     parser.add_argument("--round", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.round:
@@ -190,14 +222,29 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generated = root / "generated"
-        generate(generated, args.posts)
-        sites = {"generated site": [generated], "shared corpus": corpus_sites(root / "corpus")}
-        for config in [generated / "syndicate.toml", *(s / "syndicate.toml" for s in sites["shared corpus"])]:
+        sites: dict[str, list[Path]] = {}
+        if "generated" in args.sets:
+            generated = root / "generated"
+            generate(generated, args.posts)
+            sites["generated site"] = [generated]
+        if "corpus" in args.sets:
+            sites["shared corpus"] = corpus_sites(root / "corpus")
+        for config in (r / "syndicate.toml" for roots in sites.values() for r in roots):
             with config.open("a", encoding="utf-8") as f:
-                f.write(SEVEN)
-        for targets in ("dev.to + Mastodon", "all seven targets"):
-            env = {**os.environ, "BENCH_TARGETS": "all" if targets.startswith("all") else "two"}
+                f.write(FIFTEEN)
+        if args.profile:
+            import cProfile
+            import pstats
+
+            os.environ["BENCH_TARGETS"] = args.targets[0]
+            prof = cProfile.Profile()
+            prof.runcall(one_round, next(iter(sites.values())))
+            pstats.Stats(prof).sort_stats("tottime").print_stats(35)
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+            return
+        for key in args.targets:
+            targets = LABELS[key]
+            env = {**os.environ, "BENCH_TARGETS": key}
             for what, roots in sites.items():
                 runs = []
                 for _ in range(args.rounds):

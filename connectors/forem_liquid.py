@@ -24,7 +24,9 @@ FOREM = Renders(footnote=True)
 # that ignores backslash escapes, so its spans, not CommonMark's, decide what Liquid sees.
 _PROTECTED = re.compile(
     r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}"  # an existing raw block
-    r"|(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)",  # a code span, within its paragraph
+    # a code span, within its paragraph: a run of backticks (its first one not after a backtick), then
+    # text, whole backtick runs and line breaks not ending the paragraph, up to a run as long
+    r"|(`(?<!``)`*+)(?:[^`\n]++|`++|\n(?![ \t]*\n))+?(?<!`)\1(?!`)",
     re.DOTALL,
 )
 # Within one line and without backticks: a wrap never spans two blocks nor

@@ -24,12 +24,39 @@ MARKER = "<!-- syndicate:{key} -->"
 _MARKER = re.compile(r"<!-- syndicate:(\S+) -->")
 
 
+_TAGS = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
+_TEXT = re.compile(r"([\[\]])|[ \t]*\n[ \t]*")
+
+
 def wordpress_safe(markup: str) -> str:
     """`markup` with no bracket WordPress could read as a shortcode and no soft break `wpautop` would keep."""
     parts = _PRE.split(markup)  # odd parts are `<pre>` elements: brackets escaped, line breaks kept
     for k, part in enumerate(parts):
-        parts[k] = _SAFE.sub(_in_pre if k % 2 else _outside_pre, part)
+        parts[k] = _SAFE.sub(_in_pre, part) if k % 2 else _outside(part)
     return "".join(parts)
+
+
+def _outside(part: str) -> str:
+    """`part` (outside `<pre>`) with tags and comments as they are and the text between them made safe.
+
+    The text between two tags (or a tag and either end) is what `_SAFE` would rewrite there: its
+    edges touch a `>` or `<` or an end, so only where it holds nothing but `\n` is it kept whole.
+    """
+    pieces = _TAGS.split(part)  # even pieces are text, odd ones tags and comments
+    for k in range(0, len(pieces), 2):
+        text = pieces[k]
+        if text and text != "\n" and ("\n" in text or "[" in text or "]" in text):
+            pieces[k] = _TEXT.sub(_in_text, text)
+    return "".join(pieces)
+
+
+def _in_text(m: re.Match[str]) -> str:
+    if m.group(1) is not None:
+        return _BRACKETS[m.group(1)]
+    s, a, b = m.string, m.start(), m.end()
+    if (a == 0 or s[a - 1] == ">") and (b == len(s) or s[b] == "<"):
+        return m.group(0)  # only whitespace between two tags (see `_outside_pre`)
+    return " "
 
 
 def _outside_pre(m: re.Match[str]) -> str:

@@ -32,18 +32,19 @@ otherwise; X counts a mention as written.
 """
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import accumulate
 
 import regex
+
+from syndicate.content.xtext import X_URL_WEIGHT, _x_count, x_valid
 
 __all__ = ["count", "truncate", "fit_template", "template_fields", "find_urls", "x_valid", "ELLIPSIS"]
 
 ELLIPSIS = "…"
-X_URL_WEIGHT = 23
-X_MAX = 280
-_X_OPTIONS: dict[int, dict[str, object]] = {}
 
 # A URL: the scheme, then URL-safe ASCII; trailing punctuation is left out, as
 # twitter-text (used by Mastodon) does. A scheme followed by anything else
@@ -57,19 +58,16 @@ _MENTION = regex.compile(
     regex.IGNORECASE,
 )
 _GRAPHEME = regex.compile(r"\X")
-# Characters that always form a cluster of their own (ASCII but CR, Latin-1 and
-# Latin Extended letters, general punctuation such as "…"): counted with len().
-_STANDALONE = regex.compile(r"[\x00-\x0c\x0e-\x7f\u00a0-\u02ff\u2010-\u2027\u2030-\u205e]*")
+# Characters that join no neighbour (UAX #29 Grapheme_Cluster_Break Other, Control or LF): between two
+# of them there is always a boundary (no rule GB3–GB13 applies), so a run of them counts with len().
+# CJK, Arabic letters, Latin, punctuation and a lone emoji are; combining marks, ZWJ, variation
+# selectors, regional indicators, Hangul jamo and CR are not.
+_JOINING = regex.compile(r"[^\p{GCB=Other}\p{GCB=Control}\p{GCB=LF}]+")
 _SPACE = regex.compile(r"\s")
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3\ufe0f]")
 _TRAILING_JUNK = " \t\r\n,;:–—-"  # stripped before the ellipsis
-_BLANK_LINES = regex.compile(r"\n{3,}")
-_LINE_TRAILING = regex.compile(r"[ \t]+\n")
-_NEWLINES = regex.compile(r"\r\n|\r")  # twitter-text counts every line break as one "\n"
-# a superset of what twitter-text's emoji pattern can start or hold: without one, no emoji is found
-_X_EMOJI_HINT = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u20e3\ufe0f"
-                              r"\U000e0020-\U000e007f]")
-_X_HEAVY: regex.Pattern[str] | bool | None = None
+_BLANK_LINES = re.compile(r"\n{3,}")
+_LINE_TRAILING = re.compile(r"[ \t]+\n")
 
 
 def find_urls(text: str) -> list[tuple[int, int]]:
@@ -99,71 +97,35 @@ def _entities(text: str, url_weight: int | None, mentions: bool) -> list[tuple[i
     return spans
 
 
-def _parse_tweet(text: str, options: dict[str, object]) -> object:
-    # twitter-text compiles its large URL and emoji patterns at import (about a second):
-    # imported on the first X-weighted count only, never on a start-up that needs none
-    from twitter_text import parse_tweet
+def graphemes(text: str) -> int:
+    """The number of extended grapheme clusters in `text` (as `regex`'s `\\X` finds them).
 
-    return parse_tweet(text, options)
-
-
-def _x_options(url_weight: int) -> dict[str, object]:
-    options = _X_OPTIONS.get(url_weight)
-    if options is None:
-        from twitter_text.config import config
-
-        options = _X_OPTIONS[url_weight] = {**dict(config["version3"]), "transformed_url_length": url_weight}
-    return options
-
-
-def _x_heavy() -> regex.Pattern[str] | None:
-    """The characters twitter-text v3 weighs 2 (outside its weight-1 ranges), or None if its config is
-    not of that shape (then `parse_tweet` counts)."""
-    global _X_HEAVY
-    if _X_HEAVY is None:
-        from twitter_text.config import config
-
-        v3 = config["version3"]
-        scale, ranges = int(v3["scale"]), v3["ranges"]
-        if int(v3["default_weight"]) != 2 * scale or any(int(r["weight"]) != scale for r in ranges):
-            _X_HEAVY = False
-        else:
-            light = "".join(f"\\U{int(r['start']):08x}-\\U{int(r['end']):08x}" for r in ranges)
-            _X_HEAVY = regex.compile(f"[^{light}]")
-    return _X_HEAVY if isinstance(_X_HEAVY, regex.Pattern) else None
-
-
-def _x_count(text: str, url_weight: int) -> int:
-    if text.isascii() and "." not in text:
-        # no emoji is ASCII, and X's URL extractor needs a dot (a host and a TLD)
-        return len(_NEWLINES.sub("\n", text)) if "\r" in text else len(text)
-    heavy = _x_heavy()
-    if heavy is not None and not _X_EMOJI_HINT.search(text):
-        # parse_tweet's own sum without its emoji scan (most of its time), which finds nothing here:
-        # each character 1, or 2 outside the v3 ranges, and each URL `url_weight`
-        from twitter_text import extract_urls_with_indices
-
-        text = _NEWLINES.sub("\n", text) if "\r" in text else text
-        total = pos = 0
-        for entity in extract_urls_with_indices(text) if "." in text else ():
-            start, end = entity["indices"]
-            chunk = text[pos:start]
-            total += len(chunk) + len(heavy.findall(chunk)) + url_weight
-            pos = end
-        chunk = text[pos:]
-        return total + len(chunk) + len(heavy.findall(chunk))
-    return int(_parse_tweet(text, _x_options(url_weight)).weightedLength)  # type: ignore[attr-defined]
-
-
-def x_valid(text: str, limit: int = X_MAX, url_weight: int = X_URL_WEIGHT) -> bool:
-    """Whether X accepts `text`: not empty, at most `limit` weighted, no invalid character (U+FFFE…)."""
-    options = {**_x_options(url_weight), "max_weighted_tweet_length": limit}
-    return bool(_parse_tweet(text, options).valid)  # type: ignore[attr-defined]
+    Only around the characters that can join a neighbour is the text segmented: each stretch of
+    them with one character either side (a base before a combining mark or ZWJ, the character after
+    a Prepend or ZWJ); outside those windows every character is a cluster of its own.
+    """
+    if text.isascii():
+        return len(text) - text.count("\r\n")
+    total = len(text)
+    end = -1  # where the current window ends
+    start = 0
+    size = len(text)
+    for m in _JOINING.finditer(text):
+        a, b = max(m.start() - 1, 0), min(m.end() + 1, size)
+        if a < end:  # overlaps the current window: one window
+            end = b
+            continue
+        if end > 0:
+            total -= end - start - len(_GRAPHEME.findall(text, start, end))
+        start, end = a, b
+    if end > 0:
+        total -= end - start - len(_GRAPHEME.findall(text, start, end))
+    return total
 
 
 def _plain_count(text: str, counting: str) -> int:
     if counting == "graphemes":
-        return len(text) if _STANDALONE.fullmatch(text) else len(_GRAPHEME.findall(text))
+        return graphemes(text)
     if counting == "characters":
         return len(text)
     if counting == "utf8-bytes":
@@ -217,10 +179,12 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS) ->
     Cuts at a word boundary unless that loses more than 40% against a cut
     between graphemes (CJK text without spaces); never inside a URL.
     """
-    clusters = _GRAPHEME.findall(text) if not text.isascii() else list(text)
-    offsets = [0]
-    for c in clusters:
-        offsets.append(offsets[-1] + len(c))
+    if (text.isascii() and "\r" not in text) or not _JOINING.search(text):
+        clusters = list(text)  # one character each
+        offsets: Sequence[int] = range(len(text) + 1)
+    else:
+        clusters = _GRAPHEME.findall(text)
+        offsets = list(accumulate(map(len, clusters), initial=0))
     inside_url: set[int] = set()
     for s, e in find_urls(text):
         inside_url.update(range(s + 1, e))
@@ -229,7 +193,8 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS) ->
         head = text[: offsets[k]].rstrip(_TRAILING_JUNK)
         return head + ellipsis if head else ""
 
-    cuts = [k for k in range(1, len(clusters)) if offsets[k] not in inside_url]
+    cuts: Sequence[int] = [k for k in range(1, len(clusters)) if offsets[k] not in inside_url] if inside_url \
+        else range(1, len(clusters))
     lo, hi, best = 0, len(cuts) - 1, -1
     while lo <= hi:  # the count grows with the cut: binary search, then check
         mid = (lo + hi) // 2
@@ -264,7 +229,15 @@ def truncate(
     """`text` shortened with an ellipsis to at most `limit`, at a word boundary if possible."""
     if count(text, counting, url_weight, mentions=mentions) <= limit:
         return text
-    return _shrink(text, lambda s: count(s, counting, url_weight, mentions=mentions) <= limit, ellipsis)
+    seen: dict[str, bool] = {}
+
+    def fits(cut: str) -> bool:
+        hit = seen.get(cut)
+        if hit is None:
+            hit = seen[cut] = count(cut, counting, url_weight, mentions=mentions) <= limit
+        return hit
+
+    return _shrink(text, fits, ellipsis)
 
 
 class _Blank(dict[str, str]):
@@ -281,9 +254,12 @@ def template_fields(template: str) -> list[str]:
 
 
 def _tidy(text: str) -> str:
-    text = _LINE_TRAILING.sub("\n", text.replace("\r\n", "\n"))
+    text = text.replace("\r\n", "\n")
+    if " \n" in text or "\t\n" in text:
+        text = _LINE_TRAILING.sub("\n", text)
     lines = [line if line.strip() else "" for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    text = "\n".join(lines)
+    return (_BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 def fit_template(
@@ -307,8 +283,13 @@ def fit_template(
     def render() -> str:
         return _tidy(template.format_map(values))
 
+    seen: dict[str, bool] = {}  # the shrinking asks again about texts it has counted
+
     def fits(text: str) -> bool:
-        return count(text, counting, url_weight, mentions=mentions) <= limit
+        hit = seen.get(text)
+        if hit is None:
+            hit = seen[text] = count(text, counting, url_weight, mentions=mentions) <= limit
+        return hit
 
     out = render()
     if fits(out):

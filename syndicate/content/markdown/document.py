@@ -1,6 +1,7 @@
 """The parsed, expanded body of a post: one parse, many outputs."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 CodeRange = tuple[int, int, str]  # start, end, "block" | "span"
 _TREES: OrderedDict[int, tuple[Document, Node]] = OrderedDict()
 _TREES_KEPT = 8
+# the HTML and plain text of the documents rendered last, as for the trees: every target of a post
+# shares them, and a site's worth of them would not fit the memory budget (issue 17)
+_OUTPUTS: OrderedDict[int, tuple[Document, dict[str, str]]] = OrderedDict()
 
 
 def _char_offsets(data: bytes, offsets: list[int]) -> dict[int, int]:
@@ -125,7 +129,7 @@ class Document:
         for a, b, kind in found:
             if not ascii_only:
                 a, b = chars[a], chars[b]
-            k = max(i for i, st in enumerate(starts) if st <= a)
+            k = bisect_right(starts, a) - 1  # the last segment starting at or before `a`
             seg = self.segments[k]
             if isinstance(seg, str) and b - starts[k] <= len(seg):
                 out[k].append((a - starts[k], b - starts[k], kind))
@@ -169,6 +173,18 @@ class Document:
     def _bytes(self) -> bytes:
         return self.source.encode("utf-8")
 
+    def _outputs(self) -> dict[str, str]:
+        """The outputs rendered from this document's tree while it is among the last few rendered."""
+        hit = _OUTPUTS.get(id(self))
+        if hit is not None and hit[0] is self:
+            _OUTPUTS.move_to_end(id(self))
+            return hit[1]
+        outputs: dict[str, str] = {}
+        _OUTPUTS[id(self)] = (self, outputs)
+        if len(_OUTPUTS) > _TREES_KEPT:
+            _OUTPUTS.popitem(last=False)
+        return outputs
+
     def html(self, embed: EmbedStyle | None = None) -> str:
         """HTML as the site's generator renders it; embeds via `embed` (default: a link paragraph)."""
         from syndicate.content.markdown.render import to_html
@@ -176,19 +192,21 @@ class Document:
         if embed is not None:
             return to_html(self.tree, self.dialect, self.embeds, embed, self._bytes())
         # the default style is the same for every target: one render per post (Ghost, WordPress, ...)
-        hit = self._cache.get("html")
+        outputs = self._outputs()
+        hit = outputs.get("html")
         if hit is None:
-            hit = self._cache["html"] = to_html(self.tree, self.dialect, self.embeds, None, self._bytes())
-        return str(hit)
+            hit = outputs["html"] = to_html(self.tree, self.dialect, self.embeds, None, self._bytes())
+        return hit
 
     def text(self) -> str:
         """Plain text: no markup, links as their text, images dropped, code kept, embeds as URLs."""
-        hit = self._cache.get("text")
+        outputs = self._outputs()
+        hit = outputs.get("text")
         if hit is None:
             from syndicate.content.markdown.plain import tree_text
 
-            hit = self._cache["text"] = tree_text(self.tree, self.dialect, [e.url for e in self.embeds])
-        return str(hit)
+            hit = outputs["text"] = tree_text(self.tree, self.dialect, [e.url for e in self.embeds])
+        return hit
 
     @property
     def summary(self) -> str:

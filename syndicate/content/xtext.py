@@ -1,0 +1,109 @@
+"""X's weighted length (twitter-text config v3): what `count(..., "x-weighted")` and `x_valid` measure.
+
+Counted by the `twitter-text-parser` package (a port that passes the conformance suite);
+the fast paths here (the light runs of weight 1, URLs looked for only in words with a dot)
+give the same numbers, which tests/test_text.py and tests/test_onepass.py check.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import regex
+
+X_URL_WEIGHT = 23
+X_MAX = 280
+_X_OPTIONS: dict[int, dict[str, object]] = {}
+_NEWLINES = regex.compile(r"\r\n|\r")  # twitter-text counts every line break as one "\n"
+
+# a superset of what twitter-text's emoji pattern can start or hold: without one, no emoji is found
+_X_EMOJI_HINT = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u20e3\ufe0f"
+                              r"\U000e0020-\U000e007f]")
+_X_HEAVY: re.Pattern[str] | bool | None = None
+
+
+def _parse_tweet(text: str, options: dict[str, object]) -> object:
+    # twitter-text compiles its large URL and emoji patterns at import (about a second):
+    # imported on the first X-weighted count only, never on a start-up that needs none
+    from twitter_text import parse_tweet
+
+    return parse_tweet(text, options)
+
+
+def _x_options(url_weight: int) -> dict[str, object]:
+    options = _X_OPTIONS.get(url_weight)
+    if options is None:
+        from twitter_text.config import config
+
+        options = _X_OPTIONS[url_weight] = {**dict(config["version3"]), "transformed_url_length": url_weight}
+    return options
+
+
+def _x_heavy() -> re.Pattern[str] | None:
+    """The characters twitter-text v3 weighs 2 (outside its weight-1 ranges), or None if its config is
+    not of that shape (then `parse_tweet` counts)."""
+    global _X_HEAVY
+    if _X_HEAVY is None:
+        from twitter_text.config import config
+
+        v3 = config["version3"]
+        scale, ranges = int(v3["scale"]), v3["ranges"]
+        if int(v3["default_weight"]) != 2 * scale or any(int(r["weight"]) != scale for r in ranges):
+            _X_HEAVY = False
+        else:
+            light = "".join(f"\\U{int(r['start']):08x}-\\U{int(r['end']):08x}" for r in ranges)
+            _X_HEAVY = re.compile(f"[{light}]+")  # runs of weight-1 characters: what is left weighs 2
+    return _X_HEAVY if isinstance(_X_HEAVY, re.Pattern) else None
+
+
+def _heavy(chunk: str, light: re.Pattern[str]) -> int:
+    """How many characters of `chunk` weigh 2 (none in ASCII)."""
+    return 0 if chunk.isascii() else len(light.sub("", chunk))
+
+
+def _x_count(text: str, url_weight: int) -> int:
+    if text.isascii() and "." not in text:
+        # no emoji is ASCII, and X's URL extractor needs a dot (a host and a TLD)
+        return len(_NEWLINES.sub("\n", text)) if "\r" in text else len(text)
+    heavy = _x_heavy()
+    if heavy is not None and not _X_EMOJI_HINT.search(text):
+        # parse_tweet's own sum without its emoji scan (most of its time), which finds nothing here:
+        # each character 1, or 2 outside the v3 ranges, and each URL `url_weight`
+        text = _NEWLINES.sub("\n", text) if "\r" in text else text
+        total = pos = 0
+        for start, end in _x_urls(text) if "." in text else ():
+            chunk = text[pos:start]
+            total += len(chunk) + _heavy(chunk, heavy) + url_weight
+            pos = end
+        chunk = text[pos:]
+        return total + len(chunk) + _heavy(chunk, heavy)
+    return int(_parse_tweet(text, _x_options(url_weight)).weightedLength)  # type: ignore[attr-defined]
+
+
+# twitter-text's spaces (regexp/spaces_group.py): no URL it extracts holds one, and before a URL one
+# counts as the start of the text does
+_X_SPACES = "\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_X_DOTTED = re.compile(f"[^{_X_SPACES}]*\\.[^{_X_SPACES}]*")  # a word with a dot: where a URL can be
+
+
+def _x_urls(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each URL twitter-text extracts from `text`, found word by word (words with a dot)."""
+    spans: list[tuple[int, int]] = []
+    for m in _X_DOTTED.finditer(text):
+        at = max(m.start() - 1, 0)  # with the space before it: what the extractor sees before the word
+        spans.extend((at + a, at + b) for a, b in _word_urls(text[at:m.end()]))
+    return spans
+
+
+@lru_cache(maxsize=4096)
+def _word_urls(word: str) -> tuple[tuple[int, int], ...]:
+    # a fitting counts the same words again and again (each cut of an excerpt): each is extracted once
+    from twitter_text import extract_urls_with_indices
+
+    return tuple((int(e["indices"][0]), int(e["indices"][1])) for e in extract_urls_with_indices(word))
+
+
+def x_valid(text: str, limit: int = X_MAX, url_weight: int = X_URL_WEIGHT) -> bool:
+    """Whether X accepts `text`: not empty, at most `limit` weighted, no invalid character (U+FFFE…)."""
+    options = {**_x_options(url_weight), "max_weighted_tweet_length": limit}
+    return bool(_parse_tweet(text, options).valid)  # type: ignore[attr-defined]
