@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from syndicate import registry
@@ -53,6 +54,7 @@ class Parts:
         self._spending: Any = None
         self._live_client: Any = None
         self._live_tries: dict[str, int] = {}
+        self._relpaths: dict[Path, str] = {}  # a post's path -> its path in the site (`relpath`)
         # how long a worker holds a row; longer than any one attempt's HTTP calls,
         # short enough that a killed worker's row is taken over soon after
         self.lease_seconds = float(config.queue.lease_seconds)
@@ -183,10 +185,18 @@ class Parts:
         return names
 
     def relpath(self, post: Post) -> str:
+        """The post's path in the site (as the ledger keeps it); resolved once per path and process."""
+        known = self._relpaths.get(post.path)
+        if known is not None:
+            return known
         try:
-            return str(post.path.resolve().relative_to(self.config.site.root))
+            rel = str(post.path.resolve().relative_to(self.config.site.root))
         except ValueError:
-            return str(post.path)
+            rel = str(post.path)
+        if len(self._relpaths) >= 4096:
+            self._relpaths.clear()
+        self._relpaths[post.path] = rel
+        return rel
 
     # --- facts: what an instance says of itself, fetched once and kept in the ledger ---
 
