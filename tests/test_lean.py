@@ -83,3 +83,17 @@ def test_the_calm_the_next_acquire_carries_lifts_the_spacing_a_header_set(redis_
         assert rl.acquire(a, "create", ()) == 0.0  # lifted in this call
         assert rl.acquire(a, "create", ()) == 0.0
     assert rt.count == 2
+
+
+def test_a_post_is_read_once_for_all_its_targets_and_again_when_its_file_changes(tmp_path: Path) -> None:
+    from syndicate.engine import tasks
+    from syndicate.registry import load_config
+    from tests.harness import write_config, write_site
+
+    [path] = write_site(tmp_path, 1)
+    site = load_config(write_config(tmp_path, [], state_url=f"sqlite:///{tmp_path / 'state.db'}")).site
+    first = tasks._load_post(path, site)
+    assert tasks._load_post(path, site) is first  # the other target's task: the same post, parsed once
+    path.write_text(path.read_text(encoding="utf-8").replace("Body of post", "Edited body of post"), encoding="utf-8")
+    edited = tasks._load_post(path, site)
+    assert edited is not first and "Edited body" in edited.body
