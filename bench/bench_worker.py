@@ -201,7 +201,9 @@ def noop_floor(args: argparse.Namespace, *, tasks: int, pool: str, concurrency: 
         try:
             url, drop = state_url(args, tmp)
             write_site(tmp, 1)
-            config = write_config(tmp, [], state_url=url, broker=broker.url, queue={"visibility_timeout": 3600})
+            # the worker as `run` starts it: the periodic job embedded (-B), every second
+            config = write_config(tmp, [], state_url=url, broker=broker.url,
+                                  queue={"visibility_timeout": 3600, "scan_interval": 1})
             env = {**os.environ, **ENV, "SYNDICATE_CONFIG": str(config)}
             subprocess.run([sys.executable, "-c", f"""
 import os
@@ -212,7 +214,7 @@ for _ in range({tasks}):
     noop.delay("noops")
 """], env=env, cwd=ROOT, check=True, capture_output=True)
             w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=ENV)
-            w.start(1)
+            w.start(1, beat=True)
             counter = redis.Redis.from_url(broker.url)
             while not int(counter.get("noops") or 0):
                 time.sleep(0.01)
