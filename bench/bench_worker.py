@@ -1,7 +1,8 @@
 """The worker under load: backfill against rate limits, per-task overhead, pool choice.
 
     .venv/bin/python bench/bench_worker.py backfill [--posts 1000] [--scale 0.0333] [--workers 1 3]
-    .venv/bin/python bench/bench_worker.py overhead [--posts 1000]
+    .venv/bin/python bench/bench_worker.py overhead [--posts 1000] [--pools threads prefork solo] [--rounds 1]
+    .venv/bin/python bench/bench_worker.py counts [--posts 6]
     .venv/bin/python bench/bench_worker.py pools [--posts 300]
 
 Everything is real: a private redis-server (broker + shared limits), the
@@ -15,7 +16,15 @@ backfill: posts × 3 targets (dev.to, two Mastodon accounts) that answer after
 against the minimum the limits allow, and the 429s the fakes sent.
 
 overhead: instant fakes; CPU seconds the worker processes used per
-(post, target), and their peak RSS.
+(post, target), and their peak RSS, against a no-op Celery task (`syndicate.noop`)
+on the same kind of broker and worker in the same run: the ratio is the figure
+(issue 17: at most 2×). With --rounds, each round's figures and their medians.
+
+counts: what one (post, target) costs in statements and round trips, in-process
+as the task runs it (tests/counting.py, the same counters tests/test_lean.py
+asserts on): SQL statements for a new row and an unchanged one, on SQLite and
+PostgreSQL, and Redis round trips per attempt, against a Mastodon that sends no
+rate-limit headers and one that sends them on every answer (as the real one does).
 """
 from __future__ import annotations
 
@@ -192,7 +201,9 @@ def noop_floor(args: argparse.Namespace, *, tasks: int, pool: str, concurrency: 
         try:
             url, drop = state_url(args, tmp)
             write_site(tmp, 1)
-            config = write_config(tmp, [], state_url=url, broker=broker.url, queue={"visibility_timeout": 3600})
+            # the worker as `run` starts it: the periodic job embedded (-B), every second
+            config = write_config(tmp, [], state_url=url, broker=broker.url,
+                                  queue={"visibility_timeout": 3600, "scan_interval": 1})
             env = {**os.environ, **ENV, "SYNDICATE_CONFIG": str(config)}
             subprocess.run([sys.executable, "-c", f"""
 import os
@@ -203,7 +214,7 @@ for _ in range({tasks}):
     noop.delay("noops")
 """], env=env, cwd=ROOT, check=True, capture_output=True)
             w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=ENV)
-            w.start(1)
+            w.start(1, beat=True)
             counter = redis.Redis.from_url(broker.url)
             while not int(counter.get("noops") or 0):
                 time.sleep(0.01)
@@ -220,16 +231,69 @@ for _ in range({tasks}):
             broker.stop()
 
 
+POOLS = {"threads": 16, "prefork": 2, "solo": 1}
+
+
 def overhead(args: argparse.Namespace) -> None:
-    print(f"overhead: {args.posts} posts × 2 Mastodon targets answering at once; limits ×0.001 (not binding)")
-    for pool, conc in (("threads", 16), ("prefork", 2), ("solo", 1)):
-        with Mastodon() as m1, Mastodon() as m2:
-            r = run(args, n_posts=args.posts, fakes={"mastodon": m1, "mastodon2": m2}, scale=0.001, workers=1,
-                    pool=pool, concurrency=conc)
-        floor = noop_floor(args, tasks=r["tasks"], pool=pool, concurrency=conc)
-        per_task = r["cpu"] / r["tasks"]
-        print(f"  {pool}×{conc}: CPU {per_task * 1000:.2f} ms per (post, target); a no-op task {floor * 1000:.2f} ms "
-              f"(ratio {per_task / floor:.1f}×); {r['tasks'] / r['elapsed']:.0f} tasks/s, peak RSS {r['peak_rss']:.0f} MB")
+    import statistics
+
+    print(f"overhead: {args.posts} posts × 2 Mastodon targets answering at once; limits ×0.001 (not binding); "
+          f"{args.rounds} round(s)")
+    for pool in args.pools:
+        conc = POOLS[pool]
+        tasks, floors, ratios = [], [], []
+        for n in range(args.rounds):
+            with Mastodon() as m1, Mastodon() as m2:
+                r = run(args, n_posts=args.posts, fakes={"mastodon": m1, "mastodon2": m2}, scale=0.001, workers=1,
+                        pool=pool, concurrency=conc)
+            floor = noop_floor(args, tasks=r["tasks"], pool=pool, concurrency=conc)
+            per_task = r["cpu"] / r["tasks"]
+            tasks.append(per_task)
+            floors.append(floor)
+            ratios.append(per_task / floor)
+            print(f"  {pool}×{conc} round {n + 1}: CPU {per_task * 1000:.2f} ms per (post, target); a no-op task "
+                  f"{floor * 1000:.2f} ms (ratio {per_task / floor:.1f}×); {r['tasks'] / r['elapsed']:.0f} tasks/s, "
+                  f"peak RSS {r['peak_rss']:.0f} MB", flush=True)
+        if args.rounds > 1:
+            print(f"  {pool}×{conc} median: CPU {statistics.median(tasks) * 1000:.2f} ms per (post, target); "
+                  f"a no-op task {statistics.median(floors) * 1000:.2f} ms; ratio {statistics.median(ratios):.1f}×",
+                  flush=True)
+
+
+def counts(args: argparse.Namespace) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from tests.counting import unit_counts
+    from tests.fakes.server import Reply, Request
+
+    class Headered(FakeMastodon):
+        def handle(self, request: Request) -> Reply:
+            reply = super().handle(request)
+            reset = datetime.fromtimestamp(time.time() + 300, UTC).isoformat().replace("+00:00", "Z")
+            return replace(reply, headers={**reply.headers, "X-RateLimit-Limit": "300",
+                                           "X-RateLimit-Remaining": "290", "X-RateLimit-Reset": reset})
+
+    os.environ.update(ENV)
+    print(f"counts: one (post, target) as the task runs it, median of {args.posts - 1} posts (the first warms up)")
+    for backend in ("sqlite", "postgresql"):
+        for fake in (FakeMastodon, Headered):
+            with tempfile.TemporaryDirectory() as tmp_s, fake() as masto:
+                tmp = Path(tmp_s)
+                broker = RedisServer(tmp / "redis")
+                broker.start()
+                url, drop = state_url(argparse.Namespace(sqlite=backend == "sqlite"), tmp)
+                try:
+                    c = unit_counts(tmp, state_url=url, redis_url=broker.url, masto_url=masto.url, posts=args.posts)
+                finally:
+                    broker.stop()
+                    if drop:
+                        drop()
+            headers = "rate-limit headers on every answer" if fake is Headered else "no rate-limit headers"
+            print(f"  {backend}, Mastodon with {headers}: new row {c['sql_new']:g} SQL statements "
+                  f"({', '.join(c['statements_new'])}), {c['redis_new']:g} Redis round trip(s) "
+                  f"({', '.join(c['commands_new'])}); unchanged row {c['sql_unchanged']:g} statements, "
+                  f"{c['redis_unchanged']:g} round trips", flush=True)
 
 
 def pools(args: argparse.Namespace) -> None:
@@ -244,14 +308,16 @@ def pools(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", nargs="?", default="overhead", choices=["backfill", "overhead", "pools"])
+    parser.add_argument("mode", nargs="?", default="overhead", choices=["backfill", "overhead", "pools", "counts"])
     parser.add_argument("--posts", type=int)
     parser.add_argument("--scale", type=float, default=1 / 30)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--sqlite", action="store_true", help="ledger in SQLite instead of PostgreSQL")
+    parser.add_argument("--pools", nargs="+", choices=list(POOLS), default=list(POOLS), help="overhead: which pools")
+    parser.add_argument("--rounds", type=int, default=1, help="overhead: rounds per pool (medians reported)")
     args = parser.parse_args()
-    args.posts = args.posts or {"backfill": 1000, "overhead": 1000, "pools": 300}[args.mode]
-    {"backfill": backfill, "overhead": overhead, "pools": pools}[args.mode](args)
+    args.posts = args.posts or {"backfill": 1000, "overhead": 1000, "pools": 300, "counts": 6}[args.mode]
+    {"backfill": backfill, "overhead": overhead, "pools": pools, "counts": counts}[args.mode](args)
 
 
 if __name__ == "__main__":

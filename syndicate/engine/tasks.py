@@ -19,10 +19,12 @@ left unfinished with no live lease (`lease.stale_after`).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import random
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -70,6 +72,8 @@ app.conf.update(
 
 _shared: dict[str, Any] = {}
 _lock = threading.Lock()
+POST_TTL = 10.0  # seconds a loaded post serves its other targets' tasks (`_load_post`)
+_posts: dict[tuple[str, bytes], tuple[float, Any]] = {}
 
 
 def configure(config: Config) -> Celery:
@@ -133,13 +137,11 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
     a wait the broker should not hold (over `max_countdown`) goes to the ledger.
     """
     syn = syndicator()
-    from syndicate.content.loader import load_post
-
     path = Path(post_path)
     if not path.is_absolute():
         path = syn.config.site.root / path
     try:
-        post = load_post(path, syn.config.site)
+        post = _load_post(path, syn.config.site)
     except PostError as exc:
         syn.ledger.ensure(post_id, target, post_path)
         syn.ledger.record_failure(post_id, target, "post", str(exc))
@@ -187,6 +189,28 @@ def _ask_for_write_back(syn: Any, outcome: Any) -> None:
 
     if Syncs(syn.ledger).request(repo_key(config.webhook)) == 0:
         app.send_task("syndicate.sync")
+def _load_post(path: Path, site: Any) -> Any:
+    """The post in the file at `path`, read and parsed once for all its targets' tasks: a post loaded in
+    this process from the very same bytes less than POST_TTL seconds ago is that post (its parsed
+    Markdown too); any change to the file is another post. What else the loader looks at (a cover
+    image's file) is looked at again after POST_TTL."""
+    from syndicate.content.loader import load_post
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return load_post(path, site)  # which says what is wrong with it
+    key = (str(path), hashlib.blake2b(data, digest_size=16).digest())
+    now = time.monotonic()
+    hit = _posts.get(key)
+    if hit is not None and now - hit[0] < POST_TTL:
+        return hit[1]
+    post = load_post(path, site)
+    if len(_posts) >= 256:
+        for old in [k for k, (at, _) in list(_posts.items()) if now - at >= POST_TTL] or list(_posts):
+            _posts.pop(old, None)
+    _posts[key] = (now, post)
+    return post
 
 
 @app.task(name="syndicate.noop")

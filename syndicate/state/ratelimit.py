@@ -57,6 +57,7 @@ from syndicate.state.ratequota import (
     parse_rate,
     read_headers,
 )
+from syndicate.state.ratescripts import ACQUIRE, OBSERVE, STATS
 
 __all__ = [
     "DEFAULT_PAUSE", "MAX_PAUSE", "OPERATION_KINDS", "REQUEST", "Quota", "RateLimiter", "RateSpecError",
@@ -68,150 +69,6 @@ LOW_FRACTION = 0.1  # pace once remaining <= 10% of the limit
 MAX_GAP = 1.0  # ...but never more than a second apart (header times: real seconds)
 DEFAULT_PAUSE = 60.0  # a 429 (or remaining 0) that says nothing about when to come back
 MAX_PAUSE = 86_400.0  # never believe a header asking for more than a day (Bluesky's longest window)
-
-_NOW = """
-local function fmt(x) return string.format('%.6f', x) end
-local now
-if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-end
-"""
-
-# KEYS: 1-3 pause, pace, next of the account; 4-6 the same of the kind; 7, 8 the
-# kind's queue (slots, tail); 9... one log per window. ARGV: 1 now ("" = TIME),
-# 2 spacing (0: no queue), 3 burst (seconds of tail a quiet account may run
-# ahead), 4 a nonce, then (amount, window seconds, units) per window.
-# Returns "0" when everything was taken, else the seconds to wait (a string:
-# Redis truncates Lua numbers). The queue: a caller takes a slot that came due,
-# or the next free one while within the burst, else queues for its own future
-# slot, so waiters do not all wake at once; one the windows (or a pause) refuse
-# is queued after them.
-_ACQUIRE = _NOW + """
-local spacing, burst = tonumber(ARGV[2]), tonumber(ARGV[3])
-local keep = math.ceil(spacing * 1000) + 60000
-if spacing > 0 then
-  local due = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', fmt(now + 0.005), 'LIMIT', 0, 1)
-  if due[1] then
-    redis.call('ZREM', KEYS[7], due[1])
-  else
-    local tail = tonumber(redis.call('GET', KEYS[8]) or '0')
-    if tail <= now + burst then
-      redis.call('SET', KEYS[8], fmt(math.max(tail, now) + spacing), 'PX', keep + math.ceil(burst * 1000))
-    else
-      local slot, ttl = tail - burst, math.ceil((tail - now) * 1000) + keep
-      redis.call('ZADD', KEYS[7], slot, fmt(slot) .. ARGV[4])
-      redis.call('SET', KEYS[8], fmt(tail + spacing), 'PX', ttl)
-      redis.call('PEXPIRE', KEYS[7], ttl)
-      return fmt(slot - now)
-    end
-  end
-end
-local wait, gaps = 0, {}
-for s = 0, 3, 3 do
-  local paused = tonumber(redis.call('GET', KEYS[s + 1]) or '0')
-  if paused > now then wait = math.max(wait, paused - now) end
-  gaps[s] = tonumber(redis.call('GET', KEYS[s + 2]) or '0')
-  if gaps[s] > 0 then
-    local nxt = tonumber(redis.call('GET', KEYS[s + 3]) or '0')
-    if nxt > now then wait = math.max(wait, nxt - now) end
-  end
-end
--- the waiters already given a later slot go first: this caller's unit is the one after theirs
-local pending = 0
-if spacing > 0 then pending = tonumber(redis.call('ZCOUNT', KEYS[7], '(' .. fmt(now + 0.005), '+inf')) end
-local tops, stamp = {}, now
-for i = 9, #KEYS do
-  local j = 4 + (i - 9) * 3
-  local amount, window, units = tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3])
-  -- a grant exactly one window old has left it (as in ratesql)
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', fmt(now - window))
-  local newest = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
-  tops[i] = 0
-  if newest[1] then
-    tops[i] = tonumber(string.match(newest[1], '^%d+'))
-    stamp = math.max(stamp, tonumber(newest[2]))  -- TIME may step back: keep the log in order
-    local first = redis.call('ZRANGE', KEYS[i], 0, 0)[1]
-    local total, size = string.match(first, '^(%d+):(%d+)')
-    local base = tonumber(total) - tonumber(size)
-    local need = tops[i] - base + units - amount
-    if need > 0 then need = need + pending * units end
-    local r = 0
-    while need > 0 do  -- the grant whose leaving frees `need` units, oldest first
-      local batch = redis.call('ZRANGE', KEYS[i], r, r + 31, 'WITHSCORES')
-      if #batch == 0 then  -- more waiters than the window holds: after it, in turn
-        wait = math.max(wait, window + spacing * (need - (tops[i] - base)) / units, 0.001)
-        break
-      end
-      for k = 1, #batch, 2 do
-        if tonumber(string.match(batch[k], '^%d+')) - base >= need then
-          wait = math.max(wait, tonumber(batch[k + 1]) + window - now, 0.001)
-          need = 0
-          break
-        end
-      end
-      r = r + 32
-    end
-  end
-end
-if wait > 0 then
-  if spacing <= 0 then return fmt(wait) end
-  local slot = now + wait
-  local tail = tonumber(redis.call('GET', KEYS[8]) or '0')
-  if wait >= spacing then  -- else: a moment early for a window, it keeps its place just after
-    -- its slot is when its own unit frees (the waiters before it counted above), so waiters
-    -- drain as fast as the window frees, each at its own time, never as a herd
-    redis.call('SET', KEYS[8], fmt(math.max(tail, slot)), 'PX',
-      math.ceil((slot - now + spacing + burst) * 1000) + 60000)
-  end
-  redis.call('ZADD', KEYS[7], slot, fmt(slot) .. ARGV[4])
-  redis.call('PEXPIRE', KEYS[7], math.ceil((slot - now + spacing + burst) * 1000) + 60000)
-  return fmt(slot - now)
-end
-for i = 9, #KEYS do
-  local j = 4 + (i - 9) * 3
-  local units = tonumber(ARGV[j + 3])
-  -- zero-padded: grants of one instant (equal scores) sort by their running total
-  redis.call('ZADD', KEYS[i], stamp, string.format('%015d:%d', tops[i] + units, units))
-  redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[j + 2]) * 1000))
-end
-for s = 0, 3, 3 do
-  if gaps[s] > 0 then
-    local ttl = redis.call('PTTL', KEYS[s + 2])
-    if ttl > 0 then redis.call('SET', KEYS[s + 3], fmt(now + gaps[s]), 'PX', ttl) end
-  end
-end
-return '0'
-"""
-
-# KEYS: pause, pace, next of one scope; ARGV: now, pause seconds (0: none), gap
-# seconds (0: none), seconds until the platform's reset, "1" to stop pacing.
-_OBSERVE = _NOW + """
-local pause, gap, reset, calm = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-if pause > 0 and now + pause > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], fmt(now + pause), 'PX', math.ceil(pause * 1000))
-end
-if gap > 0 then
-  local ttl = math.ceil(reset * 1000)
-  redis.call('SET', KEYS[2], fmt(gap), 'PX', ttl)
-  if now + gap > tonumber(redis.call('GET', KEYS[3]) or '0') then
-    redis.call('SET', KEYS[3], fmt(now + gap), 'PX', ttl)
-  end
-elseif calm == '1' then
-  redis.call('DEL', KEYS[2], KEYS[3])
-end
-return 1
-"""
-
-# KEYS[1]: one window's log; ARGV: now, window seconds. Returns {units taken, oldest stamp}.
-_STATS = _NOW + """
-local first = redis.call('ZRANGEBYSCORE', KEYS[1], fmt(now - tonumber(ARGV[2])), '+inf', 'LIMIT', 0, 1, 'WITHSCORES')
-if not first[1] then return {'0', ''} end
-local newest = redis.call('ZRANGE', KEYS[1], -1, -1)[1]
-local total, size = string.match(first[1], '^(%d+):(%d+)')
-return {tostring(tonumber(string.match(newest, '^%d+')) - tonumber(total) + tonumber(size)), first[2]}
-"""
-
 
 def margin(window: float) -> float:
     """How long after its window a slot frees: 2% of it, at least 100 ms, at most 2 s. A request reaches
@@ -255,6 +112,8 @@ class _Window(NamedTuple):
 class RateLimiter:
     """Per-account windows in Redis, shared by every worker. Never blocks."""
 
+    calm_rides_along = True  # `observe(defer_calm=True)`: the next `acquire` lifts the spacing
+
     def __init__(
         self, redis_url: str | redis.Redis, namespace: str = "syndicate:rl", *, time_scale: float = 1.0,
         pace: bool = True, clock: Callable[[], float] | None = None,
@@ -268,10 +127,11 @@ class RateLimiter:
         self.time_scale = time_scale
         self.pace = pace  # spread grants and queue waiters; False: the bare windows
         self.clock = clock  # None: the Redis server's clock
-        self._acquire = self._client.register_script(_ACQUIRE)
-        self._observe = self._client.register_script(_OBSERVE)
-        self._stats = self._client.register_script(_STATS)
+        self._acquire = self._client.register_script(ACQUIRE)
+        self._observe = self._client.register_script(OBSERVE)
+        self._stats = self._client.register_script(STATS)
         self._plans: dict[tuple[tuple[RateLimit, ...], str, int], tuple[list[_Window], float, float]] = {}
+        self._calm: set[tuple[str, str | None]] = set()  # (account, kind): plenty left, told in the next acquire
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
         return f"RateLimiter(namespace={self.namespace!r}, time_scale={self.time_scale})"
@@ -330,7 +190,13 @@ class RateLimiter:
         keys = self._scope(account, None) + kind_scope + queue
         prefix = f"{self.namespace}:{_tag(account)}:w:"
         paced = spacing if self.pace else 0.0
-        args: list[str | int] = [self._now(), f"{paced:.6f}", f"{burst:.6f}", ":" + os.urandom(4).hex()]
+        calm = 0
+        if self._calm:  # what `observe(..., defer_calm=True)` left: rides along in this one call
+            for bit, scope in ((1, (account, None)), (2, (account, kind))):
+                if scope in self._calm:
+                    self._calm.discard(scope)
+                    calm |= bit
+        args: list[str | int] = [self._now(), f"{paced:.6f}", f"{burst:.6f}", ":" + os.urandom(4).hex(), calm]
         for w in windows:
             keys.append(prefix + w.name)
             args += (w.amount, f"{w.seconds:.6f}", w.units)
@@ -345,7 +211,8 @@ class RateLimiter:
         if wait > 0:
             raise Throttled(f"rate limit ({kind}): next slot in {wait:.1f}s", wait)
 
-    def observe(self, account: str, headers: Mapping[str, str], status: int, kind: str | None = None) -> float:
+    def observe(self, account: str, headers: Mapping[str, str], status: int, kind: str | None = None, *,
+                defer_calm: bool = False) -> float:
         """Slow the account down from a response's rate-limit headers; returns the pause set (s).
 
         Remaining 0, or a 429, pauses until the reset (or Retry-After, else
@@ -353,6 +220,11 @@ class RateLimiter:
         left evenly until the reset, at most MAX_GAP apart; plenty remaining stops the spacing. Give
         `kind` when the platform keeps a separate bucket for it (Mastodon media)
         so that it does not hold up other calls. Header times are not scaled.
+
+        `defer_calm` (the `Throttle`, after each call): a response that only says "plenty left" costs
+        no round trip of its own; the spacing it lifts is lifted by this process's next `acquire` of the
+        account, in that same script call (the only reader of the spacing is `acquire`). A pause or a
+        spacing always goes out at once: every worker must slow down now.
         """
         now = time.time() if self.clock is None else self.clock()
         pause = gap = until_reset = 0.0
@@ -379,8 +251,13 @@ class RateLimiter:
         elif status == 429 and pause <= 0:
             pause = max(resets) if resets and max(resets) > 0 else DEFAULT_PAUSE * self.time_scale
         pause, gap, until_reset = min(pause, MAX_PAUSE), min(gap, MAX_PAUSE), min(until_reset, MAX_PAUSE)
-        if pause > 0 or gap > 0 or calm:
+        if pause > 0 or gap > 0:
+            self._calm.discard((account, kind))
             self._set(account, kind, pause, gap, until_reset, calm and gap <= 0)
+        elif calm and defer_calm and self.calm_rides_along:
+            self._calm.add((account, kind))
+        elif calm:
+            self._set(account, kind, pause, gap, until_reset, True)
         return pause
 
     def penalize(self, account: str, seconds: float, kind: str | None = None) -> None:
@@ -441,4 +318,4 @@ class Throttle:
 
     def after(self, response: Any, kind: str) -> None:
         self.limiter.observe(self.account, response.headers, response.status_code,
-                             kind="media" if kind == "media" else None)
+                             kind="media" if kind == "media" else None, defer_calm=True)

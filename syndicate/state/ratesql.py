@@ -57,6 +57,8 @@ def _hashed(account: str) -> str:
 class SqlRateLimiter(RateLimiter):
     """Per-account windows in the ledger's database (SQLite or PostgreSQL). Never blocks."""
 
+    calm_rides_along = False  # its `acquire` knows no pending calm: `observe` writes it at once
+
     def __init__(self, engine: Engine | Callable[[], Engine], *, time_scale: float = 1.0,
                  clock: Callable[[], float] | None = None) -> None:
         """`engine`, or what makes it on first use (a connector that only renders opens no ledger)."""
@@ -68,6 +70,7 @@ class SqlRateLimiter(RateLimiter):
         self.pace = False
         self.clock = clock
         self._plans: dict[tuple[tuple[RateLimit, ...], str, int], tuple[list[Any], float, float]] = {}
+        self._calm: set[tuple[str, str | None]] = set()
         self._local = threading.Lock()  # one acquire at a time in this process (SQLite's lock is per connection)
 
     def __repr__(self) -> str:  # never the URL: it may hold a password

@@ -2,31 +2,38 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from syndicate.state.ledger.beside import CHUNK, Beside
 from syndicate.state.ledger.migrate import ensure_schema, make_engine
-from syndicate.state.ledger.schema import (
-    FileRow,
-    Part,
-    Row,
-    aware,
-    facts,
-    files,
-    parts,
-    rows,
-    utcnow,
-)
+from syndicate.state.ledger.schema import Row, files, parts, rows, utcnow
 from syndicate.state.ledger.sites import SiteConflict, join
 
 if TYPE_CHECKING:
     from syndicate.config import Config
 
-CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
+__all__ = ["CHUNK", "Ledger", "SiteConflict", "open_ledger", "shown_url"]
+
+# A unit's statements (`syndicate.engine.runner`: claim, intent, result, release), built once:
+# per call only their parameters change, so SQLAlchemy neither builds nor hashes a statement, and
+# each runs alone in autocommit (one round trip, no BEGIN and COMMIT around it). The SET columns
+# of an UPDATE are the parameters given beside the key's `k_*` ones.
+_KEY = sa.and_(rows.c.site == sa.bindparam("k_site"), rows.c.post_id == sa.bindparam("k_post"),
+               rows.c.target == sa.bindparam("k_target"))
+_GET = sa.select(rows).where(_KEY)
+_HOLDER = sa.select(rows.c.lease_owner).where(_KEY)
+_FREE = sa.or_(rows.c.lease_until.is_(None), rows.c.lease_until < sa.bindparam("k_now"),
+               rows.c.lease_owner == sa.bindparam("k_owner"))
+_CLAIM = rows.update().where(_KEY, _FREE).returning(*rows.c)
+_TAKE = rows.update().where(_KEY, rows.c.lease_owner == sa.bindparam("k_held")).returning(*rows.c)
+_SET = rows.update().where(_KEY)
+_INTENT = rows.update().where(_KEY).values(attempts=rows.c.attempts + 1)
+_MINE = rows.update().where(_KEY, rows.c.lease_owner == sa.bindparam("k_owner"))
 
 
 def open_ledger(config: Config, *, engine: Engine | None = None) -> Ledger:
@@ -45,7 +52,7 @@ def shown_url(url: str) -> str:
         return url
 
 
-class Ledger:
+class Ledger(Beside):
     """One site's rows of the ledger on SQLite or PostgreSQL; every method is one short transaction.
 
     `site` names the site (see `syndicate.config.site_key`); a ledger another site
@@ -60,17 +67,19 @@ class Ledger:
         self.engine = engine or make_engine(url)
         ensure_schema(self.engine)
         join(self.engine, site, shared=shared, now=utcnow(), where=shown_url(url))
+        # one statement, one implicit transaction: the unit's reads and writes (see `_KEY`)
+        self._auto = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    def _pk(self, table: sa.Table, post_id: str, target: str) -> sa.ColumnElement[bool]:
-        return sa.and_(table.c.site == self.site, table.c.post_id == post_id, table.c.target == target)
+    def _key(self, post_id: str, target: str) -> dict[str, Any]:
+        return {"k_site": self.site, "k_post": post_id, "k_target": target}
 
     def dispose(self) -> None:
         self.engine.dispose()
 
     # rows: reads
     def get(self, post_id: str, target: str) -> Row | None:
-        with self.engine.connect() as conn:
-            m = conn.execute(sa.select(rows).where(self._pk(rows, post_id, target))).mappings().first()
+        with self._auto.connect() as conn:
+            m = conn.execute(_GET, self._key(post_id, target)).mappings().first()
         return Row.from_db(m) if m else None
 
     def all(self, post_ids: list[str] | None = None, states: list[str] | None = None) -> list[Row]:
@@ -172,24 +181,20 @@ class Ledger:
         True lets a live lease go at once too (its process is known dead), by a
         compare-and-set on that owner, so two takers cannot both win.
         """
+        key = self._key(post_id, target)
         for _ in range(2):
             now = utcnow()
-            free = sa.or_(rows.c.lease_until.is_(None), rows.c.lease_until < now, rows.c.lease_owner == owner)
             values: dict[str, Any] = {"lease_owner": owner, "lease_until": now + timedelta(seconds=ttl)}
             if post_path:
                 values["post_path"] = post_path
-            with self.engine.begin() as conn:
-                m = conn.execute(
-                    rows.update().where(self._pk(rows, post_id, target), free).values(**values).returning(*rows.c)
-                ).mappings().first()
+            # each statement alone is atomic; the take-over is a compare-and-set on the holder
+            with self._auto.connect() as conn:
+                m = conn.execute(_CLAIM, {**key, **values, "k_now": now, "k_owner": owner}).mappings().first()
                 if m is not None:
                     return Row.from_db(m)
-                held = conn.execute(sa.select(rows.c.lease_owner).where(self._pk(rows, post_id, target))).first()
+                held = conn.execute(_HOLDER, key).first()
                 if held is not None and held[0] is not None and take is not None and take(held[0]):
-                    m = conn.execute(
-                        rows.update().where(self._pk(rows, post_id, target), rows.c.lease_owner == held[0])
-                        .values(**values).returning(*rows.c)
-                    ).mappings().first()
+                    m = conn.execute(_TAKE, {**key, **values, "k_held": held[0]}).mappings().first()
                     return Row.from_db(m) if m is not None else None
             if held is not None:
                 return None  # held by another worker
@@ -198,21 +203,15 @@ class Ledger:
 
     def renew(self, post_id: str, target: str, owner: str, ttl: float) -> bool:
         """Extend `owner`'s lease by `ttl` from now; False when the row is no longer its own."""
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                rows.update()
-                .where(self._pk(rows, post_id, target), rows.c.lease_owner == owner)
-                .values(lease_until=utcnow() + timedelta(seconds=ttl))
-            )
+        with self._auto.connect() as conn:
+            done = conn.execute(_MINE, {**self._key(post_id, target), "k_owner": owner,
+                                        "lease_until": utcnow() + timedelta(seconds=ttl)})
         return done.rowcount == 1
 
     def release(self, post_id: str, target: str, owner: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                rows.update()
-                .where(self._pk(rows, post_id, target), rows.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+        with self._auto.connect() as conn:
+            conn.execute(_MINE, {**self._key(post_id, target), "k_owner": owner, "lease_owner": None,
+                                 "lease_until": None})
 
     def unfinished(self, now: datetime | None = None) -> list[Row]:
         """Rows whose work was started or asked for and is not done, whoever left them: `queued`,
@@ -257,16 +256,20 @@ class Ledger:
         if "remote_extra" in values:
             values["remote_extra"] = json.dumps(values["remote_extra"] or {}, sort_keys=True)
         values["updated_at"] = utcnow()
-        with self.engine.begin() as conn:
-            conn.execute(rows.update().where(self._pk(rows, post_id, target)).values(**values))
+        if any(isinstance(v, sa.ColumnElement) for v in values.values()):  # an expression: built here
+            with self.engine.begin() as conn:
+                conn.execute(rows.update().where(self._pk(rows, post_id, target)).values(**values))
+            return
+        with self._auto.connect() as conn:
+            conn.execute(_SET, {**self._key(post_id, target), **values})
 
     def record_intent(self, post_id: str, target: str, key: str, content_hash: str) -> None:
         """Committed before `create` is called: from here the outcome is unknown until recorded."""
-        self.update(
-            post_id, target, state="creating", idem_key=key, content_hash=content_hash,
-            attempts=rows.c.attempts + 1, last_error=None, error_kind=None,
-            deferred_until=None, defer_reason=None, reason=None, deleted_at=None,
-        )
+        values = {"state": "creating", "idem_key": key, "content_hash": content_hash, "last_error": None,
+                  "error_kind": None, "deferred_until": None, "defer_reason": None, "reason": None,
+                  "deleted_at": None, "updated_at": utcnow()}
+        with self._auto.connect() as conn:
+            conn.execute(_INTENT, {**self._key(post_id, target), **values})  # attempts + 1 too
 
     def record_published(
         self, post_id: str, target: str, remote_id: str | None, remote_url: str | None,
@@ -353,73 +356,6 @@ class Ledger:
                 rows.update().where(self._pk(rows, post_id, target), rows.c.state == "check").values(**values)
             )
         return done.rowcount == 1
-
-    # thread parts
-    def parts(self, post_id: str, target: str) -> list[Part]:
-        with self.engine.connect() as conn:
-            found = conn.execute(sa.select(parts).where(self._pk(parts, post_id, target)).order_by(parts.c.idx))
-            return [Part.from_db(m) for m in found.mappings()]
-
-    def record_part(
-        self, post_id: str, target: str, idx: int, *, revision: int, idem_key: str | None, state: str,
-        remote_id: str | None = None, remote_url: str | None = None,
-        remote_extra: dict[str, Any] | None = None, content_hash: str | None = None,
-    ) -> None:
-        """Insert or replace part `idx` (counted from 0) of a thread."""
-        values = {
-            "site": self.site, "post_id": post_id, "target": target, "idx": idx, "revision": revision, "idem_key": idem_key,
-            "state": state, "remote_id": remote_id, "remote_url": remote_url, "content_hash": content_hash,
-            "updated_at": utcnow(),
-            "remote_extra": json.dumps(remote_extra, sort_keys=True) if remote_extra else None,
-        }
-        with self.engine.begin() as conn:
-            conn.execute(self._upsert(parts), [values])
-
-    def clear_parts(self, post_id: str, target: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(parts.delete().where(self._pk(parts, post_id, target)))
-
-    # instance facts
-    def get_fact(self, scope: str, now: datetime | None = None) -> dict[str, Any] | None:
-        """The cached facts for `scope` (e.g. "mastodon https://example.social"); None if missing or expired."""
-        with self.engine.connect() as conn:
-            found = conn.execute(sa.select(facts.c.data, facts.c.expires_at).where(facts.c.scope == scope)).first()
-        if found is None or aware(found.expires_at) <= (now or utcnow()):  # type: ignore[operator]
-            return None
-        data: dict[str, Any] = json.loads(found.data)
-        return data
-
-    def put_fact(self, scope: str, data: dict[str, Any], ttl_seconds: float, *, now: datetime | None = None) -> None:
-        now = now or utcnow()
-        values = {"scope": scope, "data": json.dumps(data, sort_keys=True), "fetched_at": now,
-                  "expires_at": now + timedelta(seconds=ttl_seconds)}
-        with self.engine.begin() as conn:
-            conn.execute(self._upsert(facts), [values])
-
-    # watched files
-    def files(self) -> dict[str, FileRow]:
-        with self.engine.connect() as conn:
-            found = conn.execute(sa.select(files).where(files.c.site == self.site)).mappings()
-            return {m["path"]: FileRow.from_db(m) for m in found}
-
-    def put_files(self, found: Iterable[FileRow]) -> None:
-        """Insert or replace many files in one transaction (one executemany)."""
-        now = utcnow()
-        values = [
-            {"site": self.site, "path": f.path, "size": f.size, "mtime_ns": f.mtime_ns, "inode": f.inode,
-             "sha256": f.sha256, "post_id": f.post_id, "seen_at": f.seen_at or now}
-            for f in found
-        ]
-        if values:
-            with self.engine.begin() as conn:
-                conn.execute(self._upsert(files), values)
-
-    def delete_files(self, paths: Iterable[str]) -> None:
-        gone = list(paths)
-        with self.engine.begin() as conn:
-            for start in range(0, len(gone), CHUNK):
-                conn.execute(files.delete().where(files.c.site == self.site,
-                                                  files.c.path.in_(gone[start:start + CHUNK])))
 
     def _upsert(self, table: sa.Table) -> Any:
         """INSERT ... ON CONFLICT (primary key) DO UPDATE every other column, on either backend."""
