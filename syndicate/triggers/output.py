@@ -34,17 +34,18 @@ _OTHER = {"deferred": "deferred", "failed": "failed", "waiting": "waiting", "che
           "interrupted": "interrupted", "left": "not tried"}
 WARNING_MAX = 400  # characters of one warning line; a longer one is cut and says by how much
 
-_consoles: dict[tuple[bool, int], Console] = {}
+_consoles: dict[bool, tuple[Any, Console]] = {}  # per stream kind: the stream it was made for, and it
 
 
 def console(stderr: bool = False) -> Console:
     """The console for stdout (or stderr); a new stream (a test runner's) gets its own."""
-    key = (stderr, id(sys.stderr if stderr else sys.stdout))
-    if key not in _consoles:
-        from rich.console import Console
+    stream = sys.stderr if stderr else sys.stdout
+    known = _consoles.get(stderr)
+    if known is None or known[0] is not stream:  # the same stream object, not only the same id: a freed
+        from rich.console import Console  # stream's id is reused by the next one (a test runner's)
 
-        _consoles[key] = Console(stderr=stderr, soft_wrap=True, highlight=False)
-    return _consoles[key]
+        known = _consoles[stderr] = (stream, Console(stderr=stderr, soft_wrap=True, highlight=False))
+    return known[1]
 
 
 def say(*chunks: Any, stderr: bool = False) -> None:
