@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
-
-import httpx
 
 from syndicate.contract import Permanent, Transient
 from syndicate.errors import MediaRefused, MediaUnavailable
+
+if TYPE_CHECKING:  # httpx is imported where a request is made: a preview of the config needs none
+    import httpx
 
 PAGE_MAX = 1 << 20  # the first MiB of the home page is enough to find its <head>
 MAX_REDIRECTS = 5
@@ -66,6 +68,8 @@ def endpoint_in_html(page: str, rel: str = "micropub") -> str | None:
 
 def pinned_client(allow: list[str], timeout: float) -> httpx.Client:
     """An httpx client whose every connection goes to a public address, or to one `allow` names."""
+    import httpx
+
     from syndicate.content.media.fetch import PinnedTransport, system_resolver
     from syndicate.content.media.safety import AddressPolicy
 
@@ -76,6 +80,8 @@ def pinned_client(allow: list[str], timeout: float) -> httpx.Client:
 
 def discover(client: httpx.Client, site_url: str, name: str) -> str:
     """The Micropub endpoint `site_url` names (Link header first, then the HTML), as an absolute URL."""
+    import httpx
+
     url = site_url
     try:
         for _hop in range(MAX_REDIRECTS + 1):
