@@ -39,7 +39,6 @@ from connectors.micropub_discovery import discover, pinned_client
 from connectors.micropub_text import LINK_SHOWN, is_copy, note_html
 from syndicate.auth import Bearer
 from syndicate.config import HttpUrl, Secret, TargetOptions
-from syndicate.content.text import find_urls
 from syndicate.contract import (
     Abilities,
     AuthFailed,

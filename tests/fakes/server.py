@@ -4,7 +4,8 @@ A subclass implements `handle(request) -> Reply` (called under `self.lock`) and
 may declare documented rate limits (`rates`, enforced per account in sliding
 windows scaled by `time_scale`). Tests inject faults: `fail_next`,
 `rate_limit_next`, `delay_next`, `lose_next` (commit, then drop the connection
-without answering), or a seeded random `chaos` mode.
+without answering), `hold_next` (drop the connection, commit at `release()`),
+or a seeded random `chaos` mode. `quiesce()` waits until no request is in flight.
 """
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class Reply:
 
 @dataclass
 class _Fault:
-    kind: str  # "fail" | "page" | "rate" | "delay" | "lose"
+    kind: str  # "fail" | "page" | "rate" | "delay" | "lose" | "hold"
     left: int
     value: float = 0.0
     method: str | None = None
@@ -80,7 +81,7 @@ class _Fault:
             return False
         if self.path and not request.path.startswith(self.path):
             return False
-        return self.kind != "lose" or request.method != "GET"
+        return self.kind not in ("lose", "hold") or request.method != "GET"
 
 
 class FakeServer:
@@ -104,6 +105,11 @@ class FakeServer:
         self._rng = random.Random(0)
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._stopping = threading.Event()
+        self._calmed = threading.Event()  # set by `calm()`: held requests go on at once
+        self._busy = threading.Condition(self.lock)
+        self._inflight = 0  # requests received and not yet answered (or dropped)
+        self._held: list[Request] = []  # writes `hold_next` took: committed by `release()` or `calm()`
+        self.journal: list[tuple[str, str, str]] = []  # (method, path, injected fault) for failure messages
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -143,6 +149,7 @@ class FakeServer:
     def _add(self, fault: _Fault) -> None:
         with self.lock:
             self._faults.append(fault)
+            self._calmed.clear()
 
     def fail_next(self, n: int = 1, status: int = 503, *, method: str | None = None, path: str | None = None) -> None:
         self._add(_Fault("fail", n, status, method, path))
@@ -161,18 +168,39 @@ class FakeServer:
         """The next `n` writes are committed, then the connection drops unanswered."""
         self._add(_Fault("lose", n, 0, method, path))
 
+    def hold_next(self, n: int = 1, *, method: str | None = None, path: str | None = None) -> None:
+        """The next `n` writes are held in transit: the connection drops unanswered at once, and the write
+        lands later, when the test calls `release()` (or `calm()`). No clock: a late commit, in order."""
+        self._add(_Fault("hold", n, 0, method, path))
+
+    def release(self) -> None:
+        """Commit the writes `hold_next` (or a chaos timeout) held, in the order they came."""
+        with self.lock:
+            held, self._held = self._held, []
+            for request in held:
+                self.handle(request)
+
+    def quiesce(self, timeout: float = 60.0) -> None:
+        """Wait until every request received has been answered or dropped (a condition, not a sleep)."""
+        with self._busy:
+            if not self._busy.wait_for(lambda: self._inflight == 0, timeout):
+                raise AssertionError(f"{self._inflight} request(s) still in flight after {timeout}s")
+
     def chaos(self, p_5xx: float = 0.0, p_429: float = 0.0, p_timeout: float = 0.0, p_lost: float = 0.0,
               seed: int = 0, timeout: float = 2.0) -> None:
         """Random faults on every request from now on (`p_lost` only hits writes)."""
         with self.lock:
             self._chaos = (p_5xx, p_429, p_timeout, p_lost, timeout)
             self._rng = random.Random(seed)
+            self._calmed.clear()
 
     def calm(self) -> None:
         """No more injected faults."""
         with self.lock:
             self._faults.clear()
             self._chaos = None
+        self._calmed.set()  # a delayed request goes on now
+        self.release()
 
     def _pick_faults(self, request: Request) -> list[_Fault]:
         with self.lock:
@@ -190,7 +218,10 @@ class FakeServer:
                 elif roll < p_5xx + p_429:
                     picked.append(_Fault("rate", 1, 1))
                 elif roll < p_5xx + p_429 + p_timeout:
-                    picked.append(_Fault("delay", 1, timeout))
+                    # a request held past the client's patience, with no clock: the client hears nothing
+                    # at once, and the request (a write) lands later, at `calm()`. A proxy (delay_answer)
+                    # forwards to a real server, so it commits first and answers late instead.
+                    picked.append(_Fault("delay", 1, timeout) if self.delay_answer else _Fault("hold", 1))
                 elif roll < p_5xx + p_429 + p_timeout + p_lost and request.method != "GET":
                     picked.append(_Fault("lose", 1))
             return picked
@@ -253,7 +284,14 @@ class FakeServer:
             self._stopping.wait(self.latency)
         lose = False
         delay = 0.0
-        for fault in self._pick_faults(request):
+        faults = self._pick_faults(request)
+        with self.lock:
+            self.journal.append((request.method, request.path, "+".join(f.kind for f in faults) or "-"))
+        for fault in faults:
+            if fault.kind == "hold":
+                with self.lock:
+                    self._held.append(request)  # lands at `release()`; the client hears nothing
+                return None, True
             if fault.kind == "fail":
                 return Reply(int(fault.value), self.error_body(int(fault.value), "Service Unavailable")), False
             if fault.kind == "page":
@@ -262,7 +300,7 @@ class FakeServer:
                 return self.rate_limited(fault.value, 1, time.time() + fault.value), False
             if fault.kind == "delay":
                 if not self.delay_answer:
-                    self._stopping.wait(fault.value)
+                    self._wait(fault.value)
                 delay += fault.value
             if fault.kind == "lose":
                 lose = True
@@ -272,8 +310,17 @@ class FakeServer:
         with self.lock:
             reply = self.handle(request)
         if self.delay_answer and delay:
-            self._stopping.wait(delay)
+            self._wait(delay)
         return reply, lose
+
+    def _wait(self, seconds: float) -> None:
+        """A held request's wait: cut short by `calm()` or `stop()`."""
+        deadline = time.monotonic() + seconds
+        while not (self._stopping.is_set() or self._calmed.is_set()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._calmed.wait(min(left, 0.05))
 
 
 def proxy_page(status: int) -> Reply:
@@ -308,6 +355,17 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(
             self.command, split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, body
         )
+        fake = self.fake
+        with fake._busy:
+            fake._inflight += 1
+        try:
+            self._answer(request)
+        finally:
+            with fake._busy:
+                fake._inflight -= 1
+                fake._busy.notify_all()
+
+    def _answer(self, request: Request) -> None:
         try:
             reply, lose = self.fake.dispatch(request)
         except Exception as exc:  # a bug in a fake must show, not hang the client
