@@ -109,9 +109,7 @@ class ConnectorContract:
     secret: ClassVar[str] = ""  # the credential's value in `env`, checked never to appear
     env: ClassVar[dict[str, str]] = {}
     wrong_env: ClassVar[dict[str, str]] = {}  # the same variables with a credential the fake refuses
-    # the client's timeout in the chaos case: an injected timeout on a fake needs none (the request is held
-    # in transit, the client hears nothing at once), so it only has to be long enough for a loaded machine
-    chaos_timeout: ClassVar[float] = 5.0
+    chaos_timeout: ClassVar[float] = 5.0  # the chaos case's client timeout: long enough for a loaded machine
 
     # --- to fill in ---
 
@@ -372,8 +370,7 @@ class ConnectorContract:
                 pytest.fail(f"{post.id} never went out{story()}")
         # every held request lands now, and the count waits until nothing is in flight: a late copy counts
         server.calm()
-        if hasattr(server, "quiesce"):
-            server.quiesce()
+        getattr(server, "quiesce", lambda: None)()
         states = [r.state if (r := syn.ledger.get(p.id, "t")) is not None else "none" for p in posts]
         live = self.live(server)
         said = f"ledger states {states}, {live} copies on the server{story()}"
