@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from syndicate.engine.health import HEARTBEAT_EVERY, heartbeat_file
 from tests.fakes.tcpproxy import TcpProxy
 from tests.harness import ROOT, RedisServer, free_port, write_config, write_site
+from tests.test_worker import wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 SYNDICATE = Path(sys.executable).with_name("syndicate")
@@ -31,13 +32,10 @@ def site(tmp_path: Path, *, state_url: str, broker: str | None) -> Path:
     return write_config(tmp_path, [], state_url=state_url, broker=broker)
 
 
-def wait_for(check: object, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
+def wait_for(check: Callable[[], object], what: str, timeout: float = 60) -> None:
+    wait_until(lambda: bool(check()), timeout, what)
+
+
 
 
 @pytest.fixture
@@ -46,7 +44,6 @@ def broker(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
-
 
 def test_healthy_when_the_broker_and_the_ledger_answer(tmp_path: Path, broker: RedisServer, pg_url: str) -> None:
     run = health(site(tmp_path, state_url=pg_url, broker=f"{broker.url}/0"))

@@ -38,6 +38,7 @@ from syndicate.engine.runner import AUTH_PAUSE
 from syndicate.errors import PostError
 from syndicate.registry import load_config
 from syndicate.state.ledger import utcnow
+from syndicate.state.ping import ping_redis
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +302,7 @@ def check_broker(timeout: float = BROKER_TIMEOUT) -> str | None:
     """
     url = str(app.conf.broker_url or "")
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return _ping_redis(url, timeout)
+        return ping_redis(url, timeout)
     found: list[str | None] = []
 
     def connect() -> None:
@@ -319,26 +320,6 @@ def check_broker(timeout: float = BROKER_TIMEOUT) -> str | None:
         return f"no connection within {timeout * 2:g}s"
     return found[0]
 
-
-def _ping_redis(url: str, timeout: float) -> str | None:
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
-                                  retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
-    try:
-        client.ping()
-    except redis.TimeoutError:
-        return (f"it took the connection but did not answer PING within {timeout:g}s: "
-                "is that port really Redis, and is it responsive?")
-    except redis.ConnectionError as exc:
-        return f"cannot connect within {timeout:g}s: {exc}"
-    except redis.RedisError as exc:
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        client.close()
-    return None
 
 
 def _autoconfigure() -> None:

@@ -16,6 +16,7 @@ from syndicate.errors import (
     SyndicateError,
     Transient,
 )
+from syndicate.state.ping import ping_redis
 
 if TYPE_CHECKING:
 
@@ -161,28 +162,6 @@ def _target(syn: Syndicator, name: str, now: datetime) -> list[Finding]:
 # --- broker, Redis, ledger ------------------------------------------------------------------------------------
 
 
-def _ping_redis(url: str, timeout: float) -> str | None:
-    """None when Redis at `url` answers PING within `timeout`; else why not."""
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
-                                  retry=Retry(NoBackoff(), 0), retry_on_timeout=False)
-    try:
-        client.ping()
-    except redis.TimeoutError:
-        return f"it took the connection but did not answer PING within {timeout:g}s (is that port Redis?)"
-    except redis.AuthenticationError as exc:
-        return f"the password was refused: {exc}"
-    except redis.ConnectionError as exc:
-        return f"cannot connect within {timeout:g}s: {exc}"
-    except redis.RedisError as exc:
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        client.close()
-    return None
-
 
 def _broker(config: Config, timeout: float) -> Finding:
     url = config.broker
@@ -190,7 +169,7 @@ def _broker(config: Config, timeout: float) -> Finding:
         return Finding("broker", "[queue] broker", "skip", "not configured: `push` runs in-process")
     shown = shown_url(url)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        problem = _ping_redis(url, timeout)
+        problem = ping_redis(url, timeout)
     else:
         from syndicate.engine.tasks import check_broker, configure
 
@@ -207,7 +186,7 @@ def _redis(config: Config, timeout: float) -> Finding:
     if not url:
         return Finding("redis", "[queue] redis", "skip",
                        "not configured: rate limits and tokens are kept in the ledger and the data folder")
-    problem = _ping_redis(url, timeout)
+    problem = ping_redis(url, timeout)
     if problem:
         return Finding("redis", shown_url(url), "fail", f"does not answer: {problem}",
                        "start Redis, or correct [queue] redis / $SYNDICATE_REDIS_URL")
