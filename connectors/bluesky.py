@@ -111,6 +111,7 @@ class Bluesky(AtprotoSession):
         can_update=True, delete="delete", can_find=True, threads=True,
         on_edit="skip",  # Bluesky shows no edit history: a changed post would surprise its readers
         find_hint="look at the account's posts on bsky.app",
+        lost_create_settle=0,  # the record key comes from the unit's key: a second create is refused
     )
 
     def limits_for(self, facts: Facts | None) -> Limits:

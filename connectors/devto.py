@@ -81,6 +81,7 @@ class DevTo(Connector):
         can_find=True,  # by canonical_url among the account's articles
         needs_public_media_url=True,
         find_hint="look at your dev.to dashboard",
+        lost_create_settle=0,  # a second article with the same canonical_url is refused (422, then found)
     )
 
     @property

@@ -113,6 +113,7 @@ class Mastodon(Connector):
         delete="delete",
         can_find=True,
         find_hint="look at the account's recent statuses",
+        lost_create_settle=0,  # the create's Idempotency-Key: a second create returns the first status
     )
 
     # --- facts and limits ---------------------------------------------------------------

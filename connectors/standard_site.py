@@ -121,6 +121,7 @@ class StandardSite(StandardSiteRepo):
     abilities = Abilities(
         can_update=True, delete="delete", can_find=True,
         find_hint="list the repo's site.standard.document records (com.atproto.repo.listRecords)",
+        lost_create_settle=0,  # putRecord under a record key from the post: a second write is the same record
     )
 
     # --- pure ---------------------------------------------------------------------------------

@@ -134,6 +134,7 @@ class Threads(ThreadsToken):
         can_find=True,  # a lost create is settled by its container (see the module docstring)
         needs_public_media_url=True,
         find_hint="look at the profile's posts on threads.net",
+        lost_create_settle=0,  # the container's own status says whether it was published
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -77,7 +77,8 @@ class Steps(Notes):
 
     type = "steps"
     abilities = Abilities(can_update=False, delete="delete", can_find=True, threads=True,
-                          find_hint="look at the notes list")
+                          find_hint="look at the notes list",
+                          lost_create_settle=0)  # the kept step settles a lost create (as Threads' container)
     lose_after_step: ClassVar[set[str]] = set()  # keys whose first try is lost after its first step
     seen: ClassVar[list[dict[str, Any]]] = []  # the progress each create found
 

@@ -49,7 +49,7 @@ def test_every_test_the_exactly_once_page_names_exists() -> None:
     for path, name in named:
         source = (ROOT / path).read_text(encoding="utf-8")
         assert re.search(rf"^(async )?def {name}\(", source, re.M), f"{path}::{name} is not a test"
-    contract = (ROOT / "syndicate" / "testing.py").read_text(encoding="utf-8")
+    contract = (ROOT / "syndicate" / "testing" / "__init__.py").read_text(encoding="utf-8")
     for name in re.findall(r"`ConnectorContract\.(test_\w+)`", page):
         assert re.search(rf"^    def {name}\(", contract, re.M), f"ConnectorContract.{name} is not a test"
     for cls in re.findall(r"`(Test\w+Contract)`", page):

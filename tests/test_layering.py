@@ -116,7 +116,7 @@ def layer(module: str) -> str:
         return "cli"  # plugins: loaded by the registry through entry points, never imported by the package
     if module in ROOT_LAYER:
         return ROOT_LAYER[module]
-    if parts[1] in {"cli", "contract"}:  # a package of its own once split
+    if parts[1] in {"cli", "contract", "testing"}:  # a package of its own once split
         return ROOT_LAYER[".".join(parts[:2])]
     return {"content": "content|state", "state": "content|state"}.get(parts[1], parts[1])
 

@@ -81,10 +81,6 @@ class TestSlackFindContract(TestSlackContract):
     def options(self, fake: Any) -> dict[str, Any]:
         return {**super().options(fake), "find": True}
 
-    @pytest.mark.xfail(strict=True, reason="a create held in transit lands after the engine's negative find: "
-                                           "a duplicate (tests/test_late_commit.py); unmark with the engine fix")
-    def test_exactly_once_under_chaos(self, server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        super().test_exactly_once_under_chaos(server, tmp_path, monkeypatch)
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -82,10 +82,17 @@ def delete_limits(able: Abilities) -> str:
 def lost(able: Abilities, options: Any) -> str:
     """What the next attempt does after a create whose answer was lost (docs/exactly-once.md)."""
     if able.can_find:
-        return "looked up before a new create"
+        return "looked up before a new create" + settle(able)
     fields = getattr(options, "model_fields", {}) if options is not None else {}
-    also = " (`find = true`: looked up)" if "find" in fields and able.returns_id else ""
+    also = f" (`find = true`: looked up{settle(able)})" if "find" in fields and able.returns_id else ""
     return f"`check`: a person looks, then `syndicate resolve`{also}"
+
+
+def settle(able: Abilities) -> str:
+    """The wait before an empty lookup is trusted, where nothing on the platform refuses a second create."""
+    if not able.lost_create_settle:
+        return ""
+    return f"; found nothing: waits {span(able.lost_create_settle)} for a late landing, then creates"
 
 
 def variants(cls: type[Connector]) -> list[tuple[str, Abilities]]:
@@ -122,7 +129,7 @@ def rewrite(page: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[0]) if argv else Path(__file__).resolve().parents[1] / "docs" / "policies.md"
+    path = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "docs" / "policies.md"
     path.write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
     print(f"wrote {path}")
     return 0

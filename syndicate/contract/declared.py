@@ -67,3 +67,7 @@ class Abilities:
     find_hint: str = ""  # what a person should check when the outcome is unknown
     delete_window: float | None = None  # seconds after creation a copy can still be deleted (None: always)
     max_edits: int | None = None  # edits a copy takes in all (X: 5 within its edit window; None: no limit)
+    # seconds a create whose answer was lost may still land (the platform was still working on it): an
+    # empty `find` within that time waits instead of creating again. 0 where the platform itself refuses a
+    # second create of the same copy (an idempotency key, a unique canonical URL, a record key from the post)
+    lost_create_settle: float = 120.0

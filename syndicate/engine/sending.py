@@ -5,6 +5,7 @@ ledger in the order docs/exactly-once.md gives: the intent before the request, t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -37,12 +38,18 @@ log = logging.getLogger(__name__)
 class Sending(Parts):
     """Create and update on the platform, recorded in the ledger (a mixin of `runner.Syndicator`)."""
 
+    clock: Callable[[], float] = staticmethod(time.time)  # seconds since the epoch; tests move it by hand
+
     def _create(self, conn: Connector, post: Post, target: str, row: Row, draft: Draft, out: Outcome) -> Remote:
         digest = draft.content_hash()
-        key = row.idem_key if row.state == "creating" and row.idem_key else idempotency_key(post.id, target, row.revision)
+        # an intent with no result yet: `creating`, or deferred since (a long 429 while finding, a lost
+        # create still settling) — the copy may exist, so it is looked for before anything is sent
+        unsettled = row.state == "creating" or (row.state == "deferred" and bool(row.idem_key)
+                                                and not row.remote_id and conn.abilities.can_find)
+        key = row.idem_key if unsettled and row.idem_key else idempotency_key(post.id, target, row.revision)
         if len(draft.parts) > 1:
             return self._create_thread(conn, post, target, row, draft, key, digest, out)
-        if row.state == "creating":
+        if unsettled:
             found = conn.find(post, key)
             if found is not None:
                 # an earlier attempt landed; bring it in line with the current draft
@@ -52,6 +59,7 @@ class Sending(Parts):
                 self.ledger.record_published(post.id, target, found.id, found.url, found.extra, digest,
                                              first=False, release=True)
                 return found
+            self._settled(conn, target, row)
         self._wait_live(post, target, row)  # before anything: a copy must not link to a 404
         ctx = self._send_context(conn, draft, draft.all_media, out)  # before the intent: nothing sent yet
         self.ledger.record_intent(post.id, target, key, digest)
@@ -68,6 +76,8 @@ class Sending(Parts):
             # an answer that proves nothing was made (NotCreated) starts afresh everywhere
             if isinstance(exc, NotCreated) or (not isinstance(exc, OutcomeUnknown) and not conn.abilities.can_find):
                 self.ledger.update(post.id, target, state="new")
+            elif isinstance(exc, OutcomeUnknown) and conn.abilities.can_find and conn.abilities.lost_create_settle:
+                self._lost(post.id, target)
             raise
         # any other error (a lost response) leaves the row `creating`:
         # the outcome is unknown, and the next attempt finds before it creates
@@ -76,6 +86,24 @@ class Sending(Parts):
         self.ledger.record_published(post.id, target, remote.id, remote.url, remote.extra, digest, first=True,
                                      release=True)
         return remote
+
+    def _lost(self, post_id: str, target: str) -> None:
+        """A create's answer was lost: remember when (`lost_at`, beside the create's progress), so that an
+        empty `find` soon after waits for a create that may still land instead of making a second copy."""
+        row = self.ledger.get(post_id, target)
+        extra = dict(row.remote_extra) if row is not None else {}
+        self.ledger.update(post_id, target, remote_extra={**extra, "lost_at": self.clock()})
+
+    def _settled(self, conn: Connector, target: str, row: Row) -> None:
+        """Raise `_Deferred` while a lost create may still land: the platform takes no key that would refuse
+        a second create, so an empty `find` proves nothing until `lost_create_settle` seconds have passed."""
+        lost_at = row.remote_extra.get("lost_at")
+        if not isinstance(lost_at, (int, float)) or not conn.abilities.lost_create_settle:
+            return
+        wait = float(lost_at) + conn.abilities.lost_create_settle - self.clock()
+        if wait > 0:
+            raise _Deferred(wait, f"{target}: a create whose answer was lost may still land; "
+                                  f"looked for it and found nothing yet, looking again before sending again")
 
     def _create_thread(self, conn: Connector, post: Post, target: str, row: Row, draft: Draft, key: str,
                        digest: str, out: Outcome) -> Remote:

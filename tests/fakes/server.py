@@ -180,6 +180,11 @@ class FakeServer:
             for request in held:
                 self.handle(request)
 
+    def drop_held(self) -> None:
+        """Forget the held writes: they never land (a request that died in transit)."""
+        with self.lock:
+            self._held = []
+
     def quiesce(self, timeout: float = 60.0) -> None:
         """Wait until every request received has been answered or dropped (a condition, not a sleep)."""
         with self._busy:
