@@ -133,6 +133,17 @@ def test_retry_and_resolve_reject_an_unknown_target_as_push_does(site: Path, fak
         assert "unknown target(s): devtoo (did you mean devto?); configured: devto, mastodon" in out, (args, out)
 
 
+def test_an_unknown_target_near_a_skipped_one_is_named_with_the_near_miss(
+        site: Path, fakes, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.delenv("DEVTO_API_KEY")  # devto is skipped: the typo is still a near miss of it
+    post = write(site, "a.md", "title: A\ndate: 2024-03-01")
+    for args in (["push", str(post), "--to", "devtoo"], ["retry", "--target", "devtoo"]):
+        code, out = run(*args)
+        assert code == 2, (args, out)
+        assert ("unknown target(s): devtoo (did you mean devto?); configured: mastodon; skipped: devto"
+                in out), (args, out)
+
+
 # --- 20: preview shows WordPress uploads; nothing writes into the site -------------------------------
 
 

@@ -192,3 +192,18 @@ def test_help_shows_flags_without_a_bool_type() -> None:
         assert "--help" in result.output
     push = CliRunner().invoke(app, ["push", "--help"], env={"COLUMNS": "200"}).output
     assert re.search(r"--json\s+machine-readable output", push), push
+
+
+def test_help_keeps_every_bracketed_config_section_it_names() -> None:
+    """Rich reads `[webhook]` as markup and drops it: the help must still say it."""
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        texts = [command.help or "", *(getattr(p, "help", None) or "" for p in command.params)]
+        named = {m for t in texts for m in re.findall(r"\[[a-z_.]+\]", t.replace("\\[", "["))}
+        if not named:
+            continue
+        out = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "300"}).output
+        for section in named:
+            assert section in out, (name, section, out)

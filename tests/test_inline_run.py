@@ -457,6 +457,27 @@ def test_a_backfill_without_redis_keeps_under_devtos_documented_rate(tmp_path: P
         assert len([r for r in devto.requests if r.method == "POST"]) == 25
 
 
+def test_a_create_that_reaches_dev_to_late_does_not_let_a_later_one_overrun_its_window(
+        tmp_path: Path, ledger_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grant is dated from the answer, not from the ask: the platform counts a request when it arrives,
+    and the first create arrives a second after it was granted (a stalled client, a slow network)."""
+    from tests.harness import write_config, write_site
+
+    scale = 0.05  # dev.to's 10 creates per 30 s: 1.5 s, with a margin of 0.1 s after it
+    with _Counting429(time_scale=scale) as devto:
+        devto.delay_next(1, 1.0, method="POST")  # held before dev.to counts it
+        paths = write_site(tmp_path, 12)
+        write_config(tmp_path, ["[targets.devto]", 'api_key = "devto-test-key"', f'base_url = "{devto.url}"'],
+                     state_url=ledger_url, extra=["[queue]", f"rate_time_scale = {scale}"])
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+        monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
+        code, output = run("push", *map(str, paths), "--json")
+        assert code == 0, output
+        assert len(devto.articles) == 12
+        assert devto.refused == 0
+
+
 @pytest.fixture
 def sql_limiter(ledger_url: str) -> Any:
     from syndicate.state.ledger.store import Ledger

@@ -237,9 +237,10 @@ def _known_targets(config: Config, names: Optional[list[str]], *, sending: bool 
         return
     said = []
     for name in unknown:
-        near = nearest(name, config.targets)
+        near = nearest(name, [*config.targets, *config.skipped])  # a skipped target is still a near miss
         said.append(f"{name} (did you mean {near}?)" if near else name)
-    raise _fail(f"unknown target(s): {', '.join(said)}; configured: {', '.join(config.targets) or 'none'}")
+    skips = f"; skipped: {', '.join(config.skipped)}" if config.skipped else ""
+    raise _fail(f"unknown target(s): {', '.join(said)}; configured: {', '.join(config.targets) or 'none'}{skips}")
 
 
 def _targets(syn: Syndicator, to: Optional[list[str]], *, sending: bool = True) -> list[str]:

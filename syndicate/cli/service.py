@@ -71,10 +71,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="the address to listen on"),
     port: int = typer.Option(8080, "--port", help="the port to listen on"),
     proxy_headers: bool = typer.Option(False, "--proxy-headers",
-                                       help="honour X-Forwarded-* from [webhook] trusted_proxies only"),
+                                       help="honour X-Forwarded-* from \\[webhook] trusted_proxies only"),
     config_path: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Serve the status page at / (posts × targets, retry) and, with [webhook], the git host's push webhook."""
+    """Serve the status page at / (posts × targets, retry) and, with \\[webhook], the git host's push webhook."""
     from syndicate.triggers.webhook.guard import serve as run
 
     config = _config(config_path, strict=True)

@@ -180,6 +180,9 @@ class Connector:
                 if price is not None and not isinstance(exc, OutcomeUnknown):
                     self.budget.refund(price)  # never sent: never charged
                 raise
+            finally:
+                if self.throttle is not None:
+                    self.throttle.landed()  # by now the platform has counted it, however late it arrived
             if price is not None and response.status_code >= 400:
                 self.budget.refund(price)  # refused: the platform charges nothing
             if self.throttle is not None:

@@ -157,3 +157,5 @@ class Throttle(Protocol):
     def before(self, kind: str) -> None: ...  # raises Throttled(retry_after) when the call must wait
 
     def after(self, response: httpx.Response, kind: str) -> None: ...  # learns from rate-limit headers
+
+    def landed(self) -> None: ...  # the granted call was answered (or failed): the platform has counted it

@@ -260,6 +260,10 @@ class RateLimiter:
             self._set(account, kind, pause, gap, until_reset, True)
         return pause
 
+    def landed(self, account: str) -> None:
+        """This thread's last granted call for `account` was answered or failed. Redis keeps the grant's
+        time and its margin (`margin`); the embedded limiter dates the grant again (`SqlRateLimiter`)."""
+
     def penalize(self, account: str, seconds: float, kind: str | None = None) -> None:
         """Pause the account (or one kind) for `seconds`, e.g. after a 429 with Retry-After."""
         if seconds > 0:
@@ -315,6 +319,9 @@ class Throttle:
     def lift(self) -> None:
         """Forget the pauses the platform's headers set (`push --now`)."""
         self.limiter.lift(self.account)
+
+    def landed(self) -> None:
+        self.limiter.landed(self.account)
 
     def after(self, response: Any, kind: str) -> None:
         self.limiter.observe(self.account, response.headers, response.status_code,

@@ -15,7 +15,9 @@ one transaction that locks the account first (PostgreSQL: an advisory lock;
 SQLite: the database's write lock, taken by the first statement, a write), then
 checks the pauses and every window and takes all of them or none. The pacing
 queue of the Redis limiter (spreading bursts across workers) is not kept: a
-window is never overrun, which is what the platform counts.
+window is never overrun, which is what the platform counts. A grant is dated
+again when its call is answered or fails (`landed`): the platform counts a call
+when it arrives, which may be long after the grant.
 """
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ class SqlRateLimiter(RateLimiter):
         self._plans: dict[tuple[tuple[RateLimit, ...], str, int], tuple[list[Any], float, float]] = {}
         self._calm: set[tuple[str, str | None]] = set()
         self._local = threading.Lock()  # one acquire at a time in this process (SQLite's lock is per connection)
+        self._granted = threading.local()  # this thread's last grant: (account, time, windows), for `landed`
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
         return f"SqlRateLimiter(time_scale={self.time_scale})"
@@ -127,12 +130,34 @@ class SqlRateLimiter(RateLimiter):
                 if windows:
                     conn.execute(rate_grants.insert(), [
                         {"account": who, "window": w.name, "at": now, "units": w.units} for w in windows])
+                    self._granted.last = (who, now, [w.name for w in windows])
                 self._space(conn, who, kind, now)
                 return 0.0
         except sa.exc.OperationalError as exc:
             if "full" in str(exc).lower():
                 raise  # the ledger's disk is full: the run stops and says so (syndicate.engine.inline)
             raise Transient(f"rate limiter: the ledger's database is unavailable ({type(exc).__name__})") from None
+
+    def landed(self, account: str) -> None:
+        """Date this thread's last grant for `account` from now: the platform counts a call when it arrives,
+        which may be long after its grant (a stalled process, a slow network), so a window counted from
+        the grant could free a slot the platform still sees taken. From the answer, it never does."""
+        last = getattr(self._granted, "last", None)
+        if last is None or last[0] != _hashed(account):
+            return
+        self._granted.last = None
+        who, at, names = last
+        now = self._time()
+        if now <= at:
+            return
+        try:
+            with self._local, self.engine.begin() as conn:
+                conn.execute(rate_grants.update()
+                             .where(rate_grants.c.account == who, rate_grants.c.at == at,
+                                    rate_grants.c.window.in_(names))
+                             .values(at=now))
+        except sa.exc.OperationalError:
+            pass  # best effort: the grant keeps its own time (a full disk is said by the ledger's next write)
 
     def _paused(self, conn: Connection, who: str, kind: str, now: float) -> float:
         wait = 0.0
