@@ -184,11 +184,14 @@ def test_a_mastodon_status_cut_to_fit_says_so(site: Path, fakes) -> None:  # noq
 
 
 def test_help_shows_flags_without_a_bool_type() -> None:
+    """Flags bare, values named (TARGET, DATE, URL), arguments by their name (`paths...`), no Python types."""
     commands = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
     for args in ([], *([name] for name in commands)):
         result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, result.output
         assert "<bool>" not in result.output, (args, result.output)
+        # no Python type beside a value either (`<list[Path]>`, `<str>`): a name says what to give
+        assert not re.search(r"<(?:list\[|str>|int>|path>|float>)", result.output), (args, result.output)
         assert "--help" in result.output
     push = CliRunner().invoke(app, ["push", "--help"], env={"COLUMNS": "200"}).output
     assert re.search(r"--json\s+machine-readable output", push), push

@@ -81,10 +81,22 @@ class _Group(TyperGroup):
         super().format_help(ctx, formatter)
 
 
+# what a value is called in `--help` where the option does not say (typer would print `<str>`)
+_METAVARS = {"since": "DATE", "concurrency": "N", "loglevel": "LEVEL"}
+
+
 def _bare_flags(command: Any, ctx: Any) -> None:
     for param in command.get_params(ctx):  # --help included: it is made on the first call
-        if getattr(param, "is_flag", False) and param.metavar is None:
+        if param.metavar is not None:
+            continue
+        if getattr(param, "is_flag", False):
             param.metavar = ""
+        elif getattr(param, "param_type_name", "") == "argument":
+            param.display_type_rich = lambda ctx: None  # its name says it (`paths...`): no `<list[Path]>`
+        else:
+            longs = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+            name = longs[0][2:] if longs else (param.name or "value")
+            param.metavar = _METAVARS.get(name, name.upper())
 
 
 app = typer.Typer(cls=_Group, add_completion=False, no_args_is_help=True,
