@@ -210,3 +210,25 @@ def test_help_keeps_every_bracketed_config_section_it_names() -> None:
         out = CliRunner().invoke(app, [name, "--help"], env={"COLUMNS": "300"}).output
         for section in named:
             assert section in out, (name, section, out)
+
+
+def test_a_post_every_target_skipped_alike_is_one_row(capsys: pytest.CaptureFixture[str]) -> None:
+    """A draft pushed to fifteen targets is one row ("all 15"), not fifteen, at every run."""
+    from syndicate.triggers import output
+
+    targets = [f"t{i}" for i in range(15)]
+    rows = [{"path": "content/draft.md", "target": t, "action": "skip", "status": "skipped", "reason": "draft"}
+            for t in targets]
+    rows += [{"path": "content/new.md", "target": t, "action": "create", "status": "done",
+              "remote_url": f"https://{t}.example/1"} for t in targets[:3]]
+    rows += [{"path": "content/mixed.md", "target": "t0", "action": "skip", "status": "skipped", "reason": "draft"},
+             {"path": "content/mixed.md", "target": "t1", "action": "skip", "status": "skipped",
+              "reason": "opted out in front matter"},
+             {"path": "content/mixed.md", "target": "t2", "action": "skip", "status": "skipped", "reason": "draft"}]
+    output.results(rows)
+    out = capsys.readouterr().out
+    draft = [line for line in out.splitlines() if "draft.md" in line]
+    assert len(draft) == 1 and "all 15" in draft[0] and "draft" in draft[0], out
+    assert len([line for line in out.splitlines() if "new.md" in line]) == 3, out  # done rows stay one each
+    assert len([line for line in out.splitlines() if "mixed.md" in line]) == 3, out  # reasons differ: each said
+    assert out.strip().splitlines()[-1] == "3 created, 18 skipped", out

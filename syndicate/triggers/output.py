@@ -135,7 +135,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]]) -> 
 
 def results(items: Sequence[Result], *, show_all: bool = False) -> None:
     """The results (unchanged ones only with `show_all`), their warnings, then the summary line."""
-    shown = [r for r in items if show_all or kind(r) != "unchanged"]
+    shown = _one_row_per_post_skipped_alike([r for r in items if show_all or kind(r) != "unchanged"])
     if shown:
         table(("post", "target", "action", "result", "detail"),
               [[(str(r.get("path") or r.get("post_id") or ""), ""), (str(r.get("target") or ""), ""),
@@ -143,6 +143,22 @@ def results(items: Sequence[Result], *, show_all: bool = False) -> None:
                 (detail(r), "")] for r in shown])
     warnings(items)
     say((summary(items), "bold"))
+
+
+def _one_row_per_post_skipped_alike(items: list[Result]) -> list[Result]:
+    """A post every target skipped for one reason (a draft, an expired post, opted out) is one row, with
+    the targets counted, not one row per target at every run."""
+    groups: dict[str, list[Result]] = {}
+    for r in items:
+        groups.setdefault(str(r.get("path") or r.get("post_id") or ""), []).append(r)
+    out: list[Result] = []
+    for rows in groups.values():
+        same = {(r.get("status"), r.get("action"), r.get("reason"), r.get("error")) for r in rows}
+        if len(rows) > 2 and len(same) == 1 and rows[0].get("status") == "skipped":
+            out.append({**rows[0], "target": f"all {len(rows)}"})
+        else:
+            out.extend(rows)
+    return out
 
 
 def warnings(items: Iterable[Result]) -> None:
