@@ -95,15 +95,20 @@ _TOML = TomlHandler()
 _JSON = JSONHandler()
 
 
-def read_text(path: Path) -> str:
-    """The file as text: UTF-8 (a BOM is dropped), LF line ends; clear errors otherwise."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise PostError(f"{path}: file too large ({size} bytes; limit {MAX_FILE_BYTES})")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PostError(f"{path}: cannot read: {exc.strerror or exc}") from None
+def read_text(path: Path, data: bytes | None = None) -> str:
+    """The file as text: UTF-8 (a BOM is dropped), LF line ends; clear errors otherwise. `data`: the
+    file's bytes when the caller has read them already (the worker hashes them first)."""
+    if data is not None:
+        if len(data) > MAX_FILE_BYTES:
+            raise PostError(f"{path}: file too large ({len(data)} bytes; limit {MAX_FILE_BYTES})")
+    else:
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise PostError(f"{path}: file too large ({size} bytes; limit {MAX_FILE_BYTES})")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PostError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -206,7 +206,7 @@ def _load_post(path: Path, site: Any) -> Any:
     hit = _posts.get(key)
     if hit is not None and now - hit[0] < POST_TTL:
         return hit[1]
-    post = load_post(path, site)
+    post = load_post(path, site, data=data)  # the bytes just hashed: one read of the file
     if len(_posts) >= 256:
         for old in [k for k, (at, _) in list(_posts.items()) if now - at >= POST_TTL] or list(_posts):
             _posts.pop(old, None)

@@ -40,11 +40,11 @@ def load_posts(config: Config) -> tuple[list[Post], list[PostError]]:
     return kept, errors + [error for _path, error in clashes]
 
 
-def load_post(path: Path, site: SiteConfig, *, light: bool = False) -> Post:
+def load_post(path: Path, site: SiteConfig, *, light: bool = False, data: bytes | None = None) -> Post:
     """Read one post file and normalise it; `PostError` names the file and the problem.
 
     `light`: what the site index needs (URL, id, draft, language), without the cover's file lookups,
-    tags, summary, authors or updated date.
+    tags, summary, authors or updated date. `data`: the file's bytes, already read.
     """
     info = site_info(site)
     path = path if path.is_absolute() else Path.cwd() / path
@@ -55,7 +55,7 @@ def load_post(path: Path, site: SiteConfig, *, light: bool = False) -> Post:
         rel = path.relative_to(info.root)
     except ValueError:  # the root itself is reached through a symlink
         rel = real.relative_to(info.root)
-    fm, body, _kind = split(read_text(path), path)
+    fm, body, _kind = split(read_text(path, data), path)
     return _normalise(path, rel, fm, body, info, light)
 
 
