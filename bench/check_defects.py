@@ -17,6 +17,7 @@ would. A payload is flagged when, outside code, it shows:
 - `link`: a link left pointing at a source file or a generator's own link syntax: a Zola `@/…`, a
   relative link, or a `.md`/`.mdx`/`.markdown` URL on the site's own host;
 - `shared-url`: the post's canonical URL is another post's too (every payload of both posts);
+- `empty`: a long-form body with no text (a canonical-link footer aside);
 - `url`: the canonical URL differs from what the generator publishes, for a SITE_DIR that lists
   them in `.expected-urls.json` (`{"source/path.md": "https://blog.example/…/"}`).
 
@@ -74,6 +75,8 @@ _TEMPLATE = re.compile(r"\{\{|\{%|style=\{\{")
 _FOREM_OWN = re.compile(r"\{% (?:raw|endraw|youtube|vimeo|gist|codepen|embed) ?[^%]*%\}")
 _ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 SITE = "https://blog.example"
+# what a long-form body carries besides the post: Medium's title heading, the canonical-link footer, tags
+_NO_TEXT = re.compile(r'^\s*<h1>.*?</h1>|<p class="syndicate-canonical">.*?</p>|<[^>]+>', re.S)
 CONTENT = ["content/**/*.md", "content/**/*.mdx", "content/**/*.markdown", "content/**/*.html", "src/content/**/*.md",
            "src/content/**/*.mdx", "_posts/**/*.md", "_posts/**/*.markdown", "posts/**/*.md"]
 _HREF = re.compile(r"""\b(?:href|src)=["']([^"']*)["']""", re.I)
@@ -113,6 +116,8 @@ def defects(target: str, payload: dict[str, Any], known: frozenset[str] = frozen
     """The kinds of defect one rendered payload shows."""
     found: set[str] = set()
     body, plain = _fields(target, payload)
+    if body is not None and not _NO_TEXT.sub("", body).strip():
+        found.add("empty")
     if body is not None:
         is_html = target in ("ghost", "wordpress", "medium", "micropub") and not body.lstrip().startswith("# ")
         text = _PRE.sub("", body) if is_html else outside_code_md(body)
@@ -273,7 +278,7 @@ def main() -> None:
         counts = check(lay_out(Path(tmp), not args.no_config, sources), args.show)
     total, bad = counts["payloads"], counts["bad"]
     print(f"{bad} of {total} payloads ({100 * bad / max(total, 1):.1f}%) show a defect")
-    kinds = ("footnote", "table", "markdown", "attrs", "template", "entity", "link", "shared-url", "url")
+    kinds = ("footnote", "table", "markdown", "attrs", "template", "entity", "link", "shared-url", "url", "empty")
     print("  by kind: " + ", ".join(f"{k} {counts[k]}" for k in kinds))
     targets = sorted({k.split(":")[0] for k in counts if ":" in k})
     print("  by target: " + ", ".join(f"{t} {counts[t + ':bad']}/{counts[t + ':payloads']}" for t in targets))
