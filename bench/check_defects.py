@@ -13,7 +13,16 @@ would. A payload is flagged when, outside code, it shows:
 - `markdown`: literal Markdown in HTML (`](`, `![`, `&#91;!&#91;`), a Markdown body sent as HTML;
 - `attrs`: a kramdown/goldmark attribute list `{: .x}` / `{:target=...}`;
 - `template`: `{{`, `{%` or `style={{` left over (dev.to's own `{% raw %}` wrapping aside);
-- `entity`: an HTML entity (`&amp;`) in a plain-text field (title, status, card, description).
+- `entity`: an HTML entity (`&amp;`) in a plain-text field (title, status, card, description);
+- `link`: a link left pointing at a source file or a generator's own link syntax: a Zola `@/…`, a
+  relative link, or a `.md`/`.mdx`/`.markdown` URL on the site's own host;
+- `shared-url`: the post's canonical URL is another post's too (every payload of both posts);
+- `empty`: a long-form body with no text (a canonical-link footer aside);
+- `url`: the canonical URL differs from what the generator publishes, for a SITE_DIR that lists
+  them in `.expected-urls.json` (`{"source/path.md": "https://blog.example/…/"}`).
+
+Posts stopped by the loader (two posts on one URL since issue 14.11) send no payload: they
+are counted as `stopped`, apart.
 """
 from __future__ import annotations
 
@@ -65,6 +74,31 @@ _ATTRS = re.compile(r"\{:[^}\n]*\}|\{\s*[.#][\w-]+(?:\s+[.#][\w-]+)*\s*\}")
 _TEMPLATE = re.compile(r"\{\{|\{%|style=\{\{")
 _FOREM_OWN = re.compile(r"\{% (?:raw|endraw|youtube|vimeo|gist|codepen|embed) ?[^%]*%\}")
 _ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
+SITE = "https://blog.example"
+# what a long-form body carries besides the post: Medium's title heading, the canonical-link footer, tags
+_NO_TEXT = re.compile(r'^\s*<h1>.*?</h1>|<p class="syndicate-canonical">.*?</p>|<[^>]+>', re.S)
+CONTENT = ["content/**/*.md", "content/**/*.mdx", "content/**/*.markdown", "content/**/*.html", "src/content/**/*.md",
+           "src/content/**/*.mdx", "_posts/**/*.md", "_posts/**/*.markdown", "posts/**/*.md"]
+_HREF = re.compile(r"""\b(?:href|src)=["']([^"']*)["']""", re.I)
+_MD_DEST = re.compile(r"\]\(\s*<?([^)\s>]+)|^ {0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.M)
+_SOURCE_EXT = re.compile(r"\.(?:md|mdx|markdown)(?:[#?].*)?$", re.I)
+
+
+def bad_link(url: str, known: frozenset[str] = frozenset()) -> bool:
+    """A link a copy cannot use: a generator's own form, a relative path, or a source file on the site.
+
+    `known`: every post's published URL, when the site lists them: a link to a page of the site
+    (no file extension) that is none of them is a guessed URL.
+    """
+    url = html.unescape(url.strip())
+    if not url or url.startswith(("#", "mailto:", "tel:", "data:")) or url == "\ue00b":
+        return False
+    if url.startswith("@/") or ("://" not in url and not url.startswith("//")):
+        return True
+    path = url.split("#")[0].split("?")[0]
+    if url.startswith(SITE) and _SOURCE_EXT.search(path):
+        return True
+    return bool(known) and url.startswith(SITE) and "." not in path.rsplit("/", 1)[-1] and path not in known
 
 
 def outside_code_md(text: str) -> str:
@@ -78,10 +112,12 @@ def outside_code_md(text: str) -> str:
     return "".join(out)
 
 
-def defects(target: str, payload: dict[str, Any]) -> set[str]:
+def defects(target: str, payload: dict[str, Any], known: frozenset[str] = frozenset()) -> set[str]:
     """The kinds of defect one rendered payload shows."""
     found: set[str] = set()
     body, plain = _fields(target, payload)
+    if body is not None and not _NO_TEXT.sub("", body).strip():
+        found.add("empty")
     if body is not None:
         is_html = target in ("ghost", "wordpress", "medium", "micropub") and not body.lstrip().startswith("# ")
         text = _PRE.sub("", body) if is_html else outside_code_md(body)
@@ -100,6 +136,9 @@ def defects(target: str, payload: dict[str, Any]) -> set[str]:
             found.add("attrs")
         if _TEMPLATE.search(text):
             found.add("template")
+        links = _HREF.findall(text) if is_html else [a or b for a, b in _MD_DEST.findall(text)] + _HREF.findall(text)
+        if any(bad_link(u, known) for u in links):
+            found.add("link")
     for value in plain:
         if _ENTITY.search(value):
             found.add("entity")
@@ -164,7 +203,7 @@ def lay_out(root: Path, with_config: bool, sites: list[Path]) -> list[Path]:
     for blog in sites:
         site = root / blog.name
         shutil.copytree(blog, site, ignore=shutil.ignore_patterns("syndicate.toml"))
-        config = '[site]\nurl = "https://blog.example"\ncontent = ["content/**/*.md", "content/**/*.mdx", "src/content/**/*.mdx", "_posts/*.md"]\n\n'
+        config = f'[site]\nurl = "{SITE}"\ncontent = {json.dumps(CONTENT)}\n\n'
         (site / "syndicate.toml").write_text(config + TARGETS, encoding="utf-8")
         if with_config and blog.name in GENERATOR:
             name, text = GENERATOR[blog.name]
@@ -185,8 +224,19 @@ def check(sites: list[Path], show: int) -> Counter[str]:
     for site in sites:
         config = load_config(site / "syndicate.toml", env={}, strict=False)
         posts, errors = load_posts(config)
+        counts["stopped"] += sum("same URL" in str(e) or "same id" in str(e) for e in errors)
+        for error in errors:
+            print(f"load error {site.name}: {error}", file=sys.stderr)
+        urls = Counter(post.url for post in posts)
+        expected_file = site / ".expected-urls.json"
+        expected = json.loads(expected_file.read_text()) if expected_file.is_file() else {}
+        known = frozenset(expected.values())
         syn = Syndicator(config)
         for post in posts:
+            rel = post.path.resolve().relative_to(site.resolve()).as_posix()
+            wrong_url = rel in expected and post.url != expected[rel]
+            if wrong_url and show:
+                print(f"{site.name}/{rel}: URL {post.url}, the generator's {expected[rel]}")
             for target in config.targets.values():
                 conn = syn.connector(target.name)
                 try:
@@ -199,10 +249,12 @@ def check(sites: list[Path], show: int) -> Counter[str]:
                     print(f"error {post.path.name} {target.name}: {exc}", file=sys.stderr)
                     continue
                 counts["payloads"] += 1
-                found: set[str] = set()
+                found = {"shared-url"} if urls[post.url] > 1 else set()
+                if wrong_url:
+                    found.add("url")
                 for request in requests:
                     if request.get("json") is not None:
-                        found |= defects(target.type, request["json"])
+                        found |= defects(target.type, request["json"], known)
                 if found:
                     counts["bad"] += 1
                     counts[f"{target.type}:bad"] += 1
@@ -226,10 +278,11 @@ def main() -> None:
         counts = check(lay_out(Path(tmp), not args.no_config, sources), args.show)
     total, bad = counts["payloads"], counts["bad"]
     print(f"{bad} of {total} payloads ({100 * bad / max(total, 1):.1f}%) show a defect")
-    kinds = ("footnote", "table", "markdown", "attrs", "template", "entity")
+    kinds = ("footnote", "table", "markdown", "attrs", "template", "entity", "link", "shared-url", "url", "empty")
     print("  by kind: " + ", ".join(f"{k} {counts[k]}" for k in kinds))
     targets = sorted({k.split(":")[0] for k in counts if ":" in k})
     print("  by target: " + ", ".join(f"{t} {counts[t + ':bad']}/{counts[t + ':payloads']}" for t in targets))
+    print(f"  posts stopped for a shared URL or id: {counts['stopped']}")
     print(json.dumps({"payloads": total, "bad": bad}))
 
 

@@ -182,6 +182,20 @@ def test_definition_and_task_lists_convert_where_the_platform_lacks_them(tmp_pat
     assert "- [x] instrument the service\n- [ ] export" in b["hashnode"]  # Hashnode's GFM has them
 
 
+
+def test_a_hugo_html_content_file_keeps_its_html_where_goldmark_omits_raw_html(tmp_path: Path) -> None:
+    """stapelberg's shape: a `.html` content file carried over from Jekyll; Hugo publishes its HTML as it is."""
+    post = ("---\ntitle: Old post\ndate: 2009-01-01\npermalink: /2009/old.html\n---\n"
+            "<p>An old post, with <a href=\"/about/\">a link</a> and *stars*.</p>\n\n<pre>\nmake install\n</pre>\n")
+    root = site(tmp_path, {"config.toml": 'baseURL = "https://blog.example/"\n', "content/posts/2009-01-01-old.html": post})
+    (root / "syndicate.toml").write_text((root / "syndicate.toml").read_text().replace('"_posts/*.md"', '"content/**/*.html"'))
+    r = render(root, "content/posts/2009-01-01-old.html")
+    for target in ("ghost", "wordpress", "medium"):
+        html = bodies(r)[target]
+        assert '<p>An old post, with <a href="https://blog.example/about/">a link</a> and *stars*.</p>' in html, target
+        assert "make install" in html
+    assert r["mastodon"]["status"].startswith("Old post\n\nAn old post, with a link and")
+
 # --- item 4: MDX/JSX leftovers ----------------------------------------------------------------------
 
 MDX_POST = """---

@@ -521,3 +521,24 @@ def test_the_plan_is_what_the_watcher_then_does(tmp_path: Path, fakes, monkeypat
     differ = {key: (action, done.get(key)) for key, action in planned.items() if done.get(key, "skip") != action}
     assert planned and not differ, differ
     assert {a for a in planned.values()} >= ({"create", "update", "skip"} | (set() if mass else {"delete"}))
+
+
+def test_a_post_taking_another_posts_url_is_planned_for_neither(tmp_path: Path, fakes,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14.11 in the plan of a PR: a new post on the URL of a post already there is never sent, and
+    the plan says so naming both files, as push and the watcher do; the other changes are planned."""
+    s = make_site(tmp_path, fakes, f"sqlite:///{tmp_path / 'none.db'}", monkeypatch, with_x=False)
+    base_posts(s)
+    write(s.site, "taker.md", "title: Takes the kept post's URL\ndate: 2024-02-01\nslug: kept")
+    write(s.site, "fresh.md", "title: Fresh\ndate: 2024-02-02")
+    head = commit(s.repo, "head")
+    code, out = run_plan(s, "--diff", f"{s.base}..{head}", "--format", "json", monkeypatch=monkeypatch)
+    assert code == 0, out
+    report = json.loads(out)
+    assert not [e for e in report["entries"] if e["path"] == "content/posts/taker.md"]
+    assert by(report, "content/posts/fresh.md", "devto")["action"] == "create"
+    (error,) = report["errors"]
+    assert error["path"] == "content/posts/taker.md"
+    assert "kept.md" in error["error"] and "same URL https://blog.example/posts/kept/" in error["error"]
+    (alert,) = report["alerts"]
+    assert alert["kind"] == "shared_url" and "neither is sent" in alert["message"] and "kept.md" in alert["message"]

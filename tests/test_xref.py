@@ -62,6 +62,18 @@ def test_zola_internal_links_reach_the_linked_posts_path(tmp_path):
     assert any("@/nope.md" in w and "link is removed" in w for w in warnings)
 
 
+
+def test_zola_link_to_a_section_or_the_home_page(tmp_path):
+    """`@/_index.md` is the home page and `@/inside-rust/_index.md` a section: their URLs, never `/_index/`."""
+    site = build(tmp_path, {
+        "config.toml": 'base_url = "https://blog.rust-lang.org"\n',
+        "content/_index.md": '+++\ntitle = "Rust Blog"\n+++\n',
+        "content/inside-rust/_index.md": '+++\ntitle = "Inside Rust"\n+++\n',
+        "content/post.md": '+++\ntitle = "Post"\n+++\nSee [inside](@/inside-rust/_index.md) and [home](@/_index.md).\n',
+    })
+    md, warnings = rendered(site, "content/post.md")
+    assert f"[inside]({SITE}/inside-rust/) and [home]({SITE}/)" in md and warnings == []
+
 # --- Hugo ref / relref ----------------------------------------------------------------------------
 
 HUGO = {

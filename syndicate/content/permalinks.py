@@ -370,7 +370,9 @@ def url_path(info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str 
             # Hugo and Zola serve a post at its folder path; an unknown generator with a
             # `content/` tree is most likely one of them.
             segs = [*where.sections, fm_slug or where.name]
-            return _lang_prefix(info, where) + "/" + "/".join(slugify(s) or s for s in segs) + "/"
+            if not where.sections and where.name == "_index" and not fm_slug:
+                segs = []  # the content root's `_index.md` is the home page
+            return _lang_prefix(info, where) + "/" + "".join(f"{slugify(s) or s}/" for s in segs)
         else:
             pattern = "/:slug/"
     path = expand(pattern, values, how, date=date, sections=where.sections)

@@ -12,6 +12,8 @@
   (https://docs.astro.build/en/reference/configuration-reference/#markdownsmartypants).
 - Eleventy: markdown-it with `html: true` (tables and strikethrough are in its default preset);
   Liquid runs over the Markdown first (https://www.11ty.dev/docs/languages/markdown/).
+- A `.html` content file (Hugo, Jekyll) is HTML, not Markdown: Hugo publishes it as it is, so its
+  HTML is kept even where goldmark would omit raw HTML (https://gohugo.io/content-management/formats/).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ class Dialect:
     """The Markdown extensions a generator renders, and how it treats raw HTML and templates."""
 
     name: str  # "goldmark" | "kramdown" | "commonmark-gfm" | "pulldown-cmark" | "remark-gfm" | "markdown-it" | "commonmark"
+    # | "mdx" | "html" (a .html content file)
     footnote: bool = True
     table: bool = True
     strikethrough: bool = True
@@ -76,8 +79,12 @@ def dialect_of(post: Source) -> Dialect:
     if hit is None or hit[0] is not info:  # the site's config read again (a new scan): read ours again too
         hit = _CACHE[key] = (info, _read(info.root, ssg))
     base = hit[1]
-    if post.format == "mdx" or post.path.suffix.lower() == ".mdx":
+    suffix = post.path.suffix.lower()
+    if post.format == "mdx" or suffix == ".mdx":
         return replace(base, name="mdx", html=True, mdx=True, templates=False)
+    if suffix in (".html", ".htm"):  # an HTML content file is published as it is: no Markdown extension, no omission
+        return replace(base, name="html", html=True, footnote=False, table=False, strikethrough=False,
+                       linkify=False, deflist=False, tasklist=False, typographer=False)
     return base
 
 

@@ -65,7 +65,7 @@ class Entry:
 class Alert:
     """What stands at the top of a plan: a draft published, a mass deletion, a post over a limit."""
 
-    kind: str  # publishes_draft | mass_deletion | over_limit | refused | unreadable
+    kind: str  # publishes_draft | mass_deletion | over_limit | refused | unreadable | shared_url
     message: str
     path: str | None = None
     target: str | None = None

@@ -81,6 +81,7 @@ class _Side:
     config: Config
     posts: dict[str, Post]  # path (relative to the site root) -> post
     errors: dict[str, str]
+    shared: frozenset[str] = frozenset()  # paths among `errors` stopped for sharing a URL or id with another post
 
 
 def plan_range(config: Config, spec: str, *, now: datetime | None = None, use_ledger: bool = True) -> Report:
@@ -124,7 +125,7 @@ def _trees(repo: Repo, base: str, head: str) -> Iterator[tuple[Path, Path]]:
 
 
 def _load(config: Config, root: Path, paths: set[str]) -> _Side:
-    from syndicate.content.loader import in_content, load_post, reset_cache
+    from syndicate.content.loader import in_content, load_post, reset_cache, unique
 
     site = dataclasses.replace(config.site, root=root.resolve())
     side = dataclasses.replace(config, site=site)
@@ -139,7 +140,15 @@ def _load(config: Config, root: Path, paths: set[str]) -> _Side:
             posts[rel] = load_post(path, site)
         except (SyndicateError, OSError, UnicodeDecodeError) as exc:
             errors[rel] = str(exc)
-    return _Side(side, posts, errors)
+    # two posts with one URL or id are never sent (push and the watcher stop both): neither is planned
+    _kept, clashes = unique(list(posts.values()), site)
+    shared = set()
+    for path, error in clashes:
+        rel = path.relative_to(site.root).as_posix()
+        posts.pop(rel, None)
+        errors[rel] = str(error)
+        shared.add(rel)
+    return _Side(side, posts, errors, frozenset(shared))
 
 
 class _Planner:
@@ -177,6 +186,9 @@ class _Planner:
         before, after = self.before.posts, self.after.posts
         for path, why in {**self.after.errors}.items():
             self.report.errors.append((path, why))
+            if path in self.after.shared:
+                self.report.alerts.append(Alert("shared_url", why, path))
+                continue
             self.report.alerts.append(Alert("unreadable", f"{path}: cannot be read at HEAD, nothing is sent for it: "
                                                           f"{why}", path))
         added: dict[str, Post] = {}  # post id -> a post new at HEAD

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # --- output -----------------------------------------------------------------------------------
 
 
-_ICON = {"publishes_draft": "📝", "mass_deletion": "🗑️", "over_limit": "✂️", "refused": "⛔", "unreadable": "⛔"}
+_ICON = {"publishes_draft": "📝", "mass_deletion": "🗑️", "over_limit": "✂️", "refused": "⛔", "unreadable": "⛔", "shared_url": "⛔"}
 
 
 ALERTS_SHOWN = 10  # of one kind, at the top of text and markdown (JSON has them all)
