@@ -304,6 +304,15 @@ def test_entities_in_a_title_are_decoded_in_plain_fields(tmp_path: Path) -> None
     assert "&amp;amp;" not in json.dumps(r["medium"])
 
 
+def test_entities_in_tags_are_decoded_before_they_become_hashtags(tmp_path: Path) -> None:
+    post = "---\ntitle: Cages\ntags: [birds &amp; cages, caf&eacute;]\n---\n\nA cage.\n"
+    root = site(tmp_path, {"_config.yml": "title: x\n", "_posts/2024-01-01-cage.md": post})
+    r = render(root, "_posts/2024-01-01-cage.md")
+    assert r["post"].tags == ["birds & cages", "café"]
+    status = r["mastodon"]["status"]
+    assert "Amp" not in status and "amp;" not in status and "eacute" not in status.lower(), status
+
+
 # --- issue 13.23: <!--more--> -------------------------------------------------------------------------
 
 def test_more_divider_leaves_no_run_of_blank_lines_in_devto(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import html
+
 import re
 from datetime import datetime
 from pathlib import Path
@@ -93,6 +95,8 @@ def _strings(value: Any, *, split_spaces: bool, path: Path, warnings: list[str])
         return []
     out: dict[str, None] = {}  # ordered and deduplicated in linear time (10,000 tags happen)
     for item in items:
+        if "&" in item:  # an exported blog's `birds &amp; cages` is the tag "birds & cages"
+            item = html.unescape(item)
         item = _WS.sub(" ", item).strip()
         if item:
             out[item] = None
