@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import html
-
 import re
 from datetime import datetime
 from pathlib import Path
