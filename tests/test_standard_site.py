@@ -1,7 +1,8 @@
 """standard.site connector: documents and the publication, checked against the lexicons, through the engine.
 
 The fake PDS (tests/fakes/standard_site.py) checks every record against the standard.site
-lexicons (tests/fakes/lexicons/); the real PDS cases are in tests/test_standard_site_peer.py.
+lexicons (tests/fakes/lexicons/); the real PDS cases are the test_standard_site_* tests
+of tests/test_bluesky_peer.py (the same PDS as the Bluesky target's).
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import pytest
 
 from connectors.x import X, XOptions, has_url
 from syndicate.config import Secret, TargetConfig
-from syndicate.content.post import Image
+from syndicate.content.post import Control, Image
 from syndicate.content.text import count
 from syndicate.contract import AuthFailed, Draft, Part, Permanent, RateLimited, Remote, SendContext, Throttled
 from syndicate.engine.fitting import fit_draft
@@ -144,6 +144,16 @@ def creates(fake: FakeX) -> list[dict[str, Any]]:
 def test_a_post_is_title_excerpt_url_and_hashtags(fake: FakeX, tmp_path: Path) -> None:
     draft = render(x(fake, tmp_path), make_post(1))
     assert draft.text == "Post number 1\n\nSummary of post 1.\n\nhttps://blog.example/posts/post-1/\n\n#python #testing"
+
+
+def test_the_template_and_a_post_s_override_use_mastodon_s_language(fake: FakeX, tmp_path: Path) -> None:
+    conn = x(fake, tmp_path, template="New: {title} {url}")
+    assert render(conn, make_post(1)).text == "New: Post number 1 https://blog.example/posts/post-1/"
+    said = Control(overrides={"x": {"text": "Read this one"}})
+    assert render(conn, make_post(1, control=said)).text == "Read this one\n\nhttps://blog.example/posts/post-1/"
+    bare = Control(overrides={"x": {"text": "Read this one", "link": "none"}})  # link = none for this post only
+    draft = render(conn, make_post(1, control=bare))
+    assert draft.text == "Read this one" and conn.build_create(draft, "k", SendContext()).price == 0.015
 
 
 @pytest.mark.parametrize("post", [p for p in nasty_posts() if p.id != "post-16"], ids=lambda p: p.id)

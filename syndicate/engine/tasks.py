@@ -259,9 +259,15 @@ def due() -> int:
 
 
 def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = False) -> list[dict[str, str]]:
-    """Queue one task per (post, target) that has something to send; returns what was done with each."""
+    """Queue one task per (post, target) that has something to send; returns what was done with each
+    (post by post, each post's targets in the config's order).
+
+    The broker gets the units of the target whose declared limits need the longest for them first
+    (`slowest_first`): a backfill lasts as long as its slowest target, whose later windows can start
+    only once its first one is used."""
     configure(syn.config)
     queued: list[dict[str, str]] = []
+    sends: list[tuple[str, Any, str, dict[str, str]]] = []
     for post in posts:
         for target in targets:
             p = syn.plan_for(post, target, force=force)
@@ -285,13 +291,35 @@ def enqueue(syn: Any, posts: list[Any], targets: list[str], *, force: bool = Fal
                 queued.append({"post": path, "target": target, "action": p.action, "status": "deferred",
                                "detail": p.reason})
                 continue
-            row = syn.ledger.get(post.id, target)
-            if row is not None and row.state in ("new", "deferred", "failed"):
-                syn.ledger.update(post.id, target, state="queued", deferred_until=None, defer_reason=None)
-            result = publish.delay(path, post.id, target, force)
-            queued.append({"post": path, "target": target, "action": p.action, "status": "queued",
-                           "detail": result.id})
+            answer = {"post": path, "target": target, "action": p.action, "status": "queued", "detail": ""}
+            queued.append(answer)
+            sends.append((path, post, target, answer))
+    for path, post, target, answer in slowest_first(syn, sends):
+        row = syn.ledger.get(post.id, target)
+        if row is not None and row.state in ("new", "deferred", "failed"):
+            syn.ledger.update(post.id, target, state="queued", deferred_until=None, defer_reason=None)
+        answer["detail"] = publish.delay(path, post.id, target, force).id
     return queued
+
+
+def slowest_first(syn: Any, sends: list[Any]) -> list[Any]:
+    """`sends` ((path, post, target, ...) in post order), the target whose declared create limits need the
+    longest for its share first; targets one window holds keep their order (a single post: all of them)."""
+    from syndicate.registry import get
+    from syndicate.state.ratequota import effective_rates, least_seconds
+
+    counts: dict[str, int] = {}
+    for send in sends:
+        counts[send[2]] = counts.get(send[2], 0) + 1
+    need: dict[str, float] = {}
+    for target, n in counts.items():
+        cfg = syn.config.targets[target]
+        try:
+            rates = effective_rates(get(cfg.type).limits.rates, cfg.options.get("rate_limits") or {})
+        except (ConfigError, KeyError):  # an order is only a preference: the config's own checks say what is wrong
+            rates = ()
+        need[target] = least_seconds(rates, n)
+    return sorted(sends, key=lambda send: -need[send[2]])  # stable: post order kept within a target
 
 
 def check_broker(timeout: float = BROKER_TIMEOUT) -> str | None:

@@ -62,6 +62,20 @@ def applies_to(rate: RateLimit) -> str:
     return rate.kind.rsplit(":", 1)[-1]
 
 
+# the call kinds a new copy is charged for, across the connectors (a post, a Threads publish, a message)
+CREATE_KINDS = frozenset({"create", "publish", "post", "message", "request"})
+
+
+def least_seconds(rates: Sequence[RateLimit], creates: int) -> float:
+    """The shortest time `creates` new copies can take under `rates`: ceil(n × cost / amount) - 1 full
+    windows of the tightest one (0 when one window holds them all)."""
+    worst = 0.0
+    for rate in rates:
+        if applies_to(rate) in CREATE_KINDS and rate.amount > 0:
+            worst = max(worst, (math.ceil(creates * rate.cost / rate.amount) - 1) * float(rate.seconds))
+    return worst
+
+
 def _fmt(amount: int, seconds: int) -> str:
     return f"{amount}/{seconds}s"
 

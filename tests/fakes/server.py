@@ -340,6 +340,10 @@ def proxy_page(status: int) -> Reply:
 
 
 class _Quiet(ThreadingHTTPServer):
+    # a real server's listen backlog (nginx: 511), not socketserver's 5: a burst of new connections from
+    # 32 worker threads must not overflow the accept queue while this process's GIL is busy elsewhere
+    request_queue_size = 128
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
 
