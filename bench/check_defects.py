@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import re
 import shutil
 import sys
@@ -222,7 +223,8 @@ def check(sites: list[Path], show: int) -> Counter[str]:
     counts: Counter[str] = Counter()
     shown = 0
     for site in sites:
-        config = load_config(site / "syndicate.toml", env={}, strict=False)
+        config = load_config(site / "syndicate.toml", env={"SYNDICATE_DATA": os.environ.get("SYNDICATE_DATA", "")},
+                             strict=False)
         posts, errors = load_posts(config)
         counts["stopped"] += sum("same URL" in str(e) or "same id" in str(e) for e in errors)
         for error in errors:
@@ -275,6 +277,7 @@ def main() -> None:
     args = parser.parse_args()
     sources = args.sites or sorted(p for p in CORPUS.iterdir() if p.is_dir())
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["SYNDICATE_DATA"] = str(Path(tmp) / "data")  # the ledger it reads: never the user's
         counts = check(lay_out(Path(tmp), not args.no_config, sources), args.show)
     total, bad = counts["payloads"], counts["bad"]
     print(f"{bad} of {total} payloads ({100 * bad / max(total, 1):.1f}%) show a defect")
