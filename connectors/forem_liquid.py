@@ -106,7 +106,7 @@ def forem_markdown(document: Document) -> str:
         if isinstance(seg, Embed):
             parts.append(liquid_embed(seg))  # our own tags: never escaped
         elif "{%" in seg or "{{" in seg:
-            parts.append(_escape(seg, document.code_ranges(k)))
+            parts.append(_escape(seg, document.code_blocks(k)))  # the spans are Forem's own
         else:
             parts.append(seg)
     body = "".join(parts)

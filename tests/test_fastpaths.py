@@ -1,6 +1,8 @@
 """The pipeline's fast paths (issue 17: the pipeline ratio) give exactly what the plain ways gave."""
 from __future__ import annotations
 
+import random
+import sys
 from urllib.parse import urljoin
 
 import pytest
@@ -9,6 +11,10 @@ from hypothesis import strategies as st
 
 from syndicate.content.markdown import links
 from syndicate.content.markdown.context import Context
+from syndicate.content.markdown.dialect import DEFAULT, GOLDMARK, KRAMDOWN, PULLDOWN, Dialect
+from syndicate.content.markdown.document import Document
+from syndicate.content.markdown.embed import Embed
+from tests.paths import ROOT, SHARED
 from tests.test_markdown import make
 
 PATH_PIECES = ["a", "b.png", ".", "..", "/", "./", "../", "-", "_", "~", "%20", "?", "#", ";", ":", " ", "é", "A", "@",
@@ -51,3 +57,66 @@ def test_links_are_found_as_when_every_line_start_was_a_candidate(text: str) -> 
     finally:
         links._CANDIDATE_NO_DEF = saved
     assert fast == plain
+
+
+# --- a document's code blocks, without the spans ----------------------------------------------
+
+CORPUS = SHARED / "corpus"
+DIALECTS = (DEFAULT, GOLDMARK, KRAMDOWN, PULLDOWN)
+MD_PIECES = ["a", " ", "\n", "\n\n", "`", "``", "```", "~~~", "    ", "\t", "> ", "- ", "1. ", "* ", "#", "|", "---",
+             "[", "]", "(", ")", "[^1]", "[^1]: ", "^[", ":", ": ", "[ ]", "[x]", "<div>", "</div>", "*", "_", "\\",
+             "日本", "{{<", ">}}", "{%", "%}", "Term\n: def\n", "|a|b|\n|-|-|\n", "```py\nx\n```\n", "    code\n"]
+LINE_STARTS = ["", "> ", "- ", "  ", "    ", "1. ", "> - ", ">     ", "- > ", "\t", "   "]
+LINE_BODIES = ["~~~", "```", "code", "a `b` c", "", "# h", "| a | b |", "|---|---|", ": def", "term", "[^1]: n",
+               "x[^1]", "<pre>", "</pre>", "---", "- [ ] t", "^[in `c`]", "{{< x >}}"]
+
+
+def _same_blocks(text: str, dialect: Dialect) -> None:
+    """`code_blocks` (the cheap way) is `code_ranges` (every node walked) without the spans."""
+    segments: list[str | Embed] = [text, Embed("youtube", "a", "https://y.example/a"), "\n\n" + text]
+    cheap = Document(segments=list(segments), dialect=dialect)
+    full = Document(segments=list(segments), dialect=dialect)
+    for k in (0, 2):
+        assert cheap.code_blocks(k) == [r for r in full.code_ranges(k) if r[2] == "block"], (dialect.name, text[:300])
+        assert full.code_blocks(k) == [r for r in full.code_ranges(k) if r[2] == "block"]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus absent")
+def test_code_blocks_are_the_walks_on_the_corpus() -> None:
+    bodies = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.rglob("*.md")) if p.parent != CORPUS]
+    assert len(bodies) >= 50
+    for body in bodies:
+        for dialect in DIALECTS:
+            _same_blocks(body, dialect)
+
+
+def test_code_blocks_are_the_walks_on_the_generated_posts() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from bench_pipeline import make_post
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    rng = random.Random(17)
+    for i in range(40):
+        _same_blocks(make_post(rng, i), GOLDMARK)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(MD_PIECES), max_size=60).map("".join), st.sampled_from(DIALECTS))
+def test_code_blocks_are_the_walks_on_any_text(text: str, dialect: Dialect) -> None:
+    _same_blocks(text, dialect)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(LINE_STARTS), st.sampled_from(LINE_BODIES)), max_size=14),
+       st.sampled_from(DIALECTS))
+def test_code_blocks_are_the_walks_on_any_lines(lines: list[tuple[str, str]], dialect: Dialect) -> None:
+    _same_blocks("\n".join(a + b for a, b in lines) + "\n", dialect)
+
+
+@pytest.mark.parametrize("text", ["> ~~~\n> x\n> ~~~\n", ">     indented\n", "- a\n\n      indented\n",
+                                  "Term\n: ~~~\n  x\n  ~~~\n", "[^1]\n\n[^1]:\n        indented\n", "- a\n- ```\n  b\n  ```\n"])
+def test_code_blocks_in_containers_are_found(text: str) -> None:
+    for dialect in DIALECTS:
+        _same_blocks(text, dialect)
+    assert Document(segments=[text], dialect=GOLDMARK).code_blocks(0)
