@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from syndicate.content import text
 from syndicate.content.markdown import links
 from syndicate.content.markdown.context import Context
 from syndicate.content.markdown.dialect import DEFAULT, GOLDMARK, KRAMDOWN, PULLDOWN, Dialect
@@ -120,3 +121,34 @@ def test_code_blocks_in_containers_are_found(text: str) -> None:
     for dialect in DIALECTS:
         _same_blocks(text, dialect)
     assert Document(segments=[text], dialect=GOLDMARK).code_blocks(0)
+
+
+# --- a template's frame: the value put in its slot, not filled and tidied for every cut ---------------
+
+TEMPLATES = ["{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}", "{excerpt} {url}", "  {excerpt}  \n\n\n{url}\t\n",
+             "{title}: {excerpt}\r\n{url}", "{excerpt}{excerpt}\n{url}", "{excerpt!r} {url}", "{excerpt:>30} {url}",
+             "{excerpt[0]} {url}", "\n\n{excerpt}\n \n{url}\n\n\n{hashtags}"]
+TEXT = st.lists(st.sampled_from(["a", " ", "word", "日本", "\u3000", "\t", "\n", "\r", "…", "x.com", "https://e.x/a",
+                                 "@me@m.social", "#tag", "\ue00f", "👍🏽", "-", ","]), max_size=40).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(TEMPLATES), TEXT, TEXT, st.sampled_from(["graphemes", "x-weighted", "utf8-bytes", "characters"]),
+       st.integers(20, 120))
+def test_fitting_through_the_frame_is_filling_each_time(template: str, excerpt: str, title: str, counting: str,
+                                                        limit: int) -> None:
+    fields = {"title": title, "excerpt": excerpt, "url": "https://blog.example/p/", "hashtags": "#a #b"}
+
+    def fit() -> str:
+        try:
+            return text.fit_template(template, fields, limit, counting, 23)
+        except (ValueError, IndexError) as exc:
+            return type(exc).__name__
+
+    fast = fit()
+    saved = text._frame
+    text._frame = lambda *args: None  # type: ignore[assignment]  # filled and tidied for every cut, as before
+    try:
+        assert fast == fit()
+    finally:
+        text._frame = saved
