@@ -1,6 +1,7 @@
 """The pipeline's fast paths (issue 17: the pipeline ratio) give exactly what the plain ways gave."""
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 from urllib.parse import urljoin
@@ -15,6 +16,9 @@ from syndicate.content.markdown.context import Context
 from syndicate.content.markdown.dialect import DEFAULT, GOLDMARK, KRAMDOWN, PULLDOWN, Dialect
 from syndicate.content.markdown.document import Document
 from syndicate.content.markdown.embed import Embed
+from syndicate.contract import Draft, Limits, Part, TagRules, Template, TextLimit
+from syndicate.engine import fitting
+from syndicate.engine.fitting import fit_draft
 from tests.paths import ROOT, SHARED
 from tests.test_markdown import make
 
@@ -152,3 +156,33 @@ def test_fitting_through_the_frame_is_filling_each_time(template: str, excerpt: 
         assert fast == fit()
     finally:
         text._frame = saved
+
+
+# --- the engine's fitting ----------------------------------------------------------------------------------
+
+
+def test_fit_draft_builds_drafts_and_parts_with_every_field() -> None:
+    # fit_draft builds them directly (not dataclasses.replace): a new field must be added there too
+    assert [f.name for f in dataclasses.fields(Draft)] == ["target_type", "fields", "parts", "media", "warnings"]
+    assert [f.name for f in dataclasses.fields(Part)] == ["text", "template", "media", "fields"]
+    draft = Draft("x", fields={"a": 1}, parts=[Part(template=Template("{title}", {"title": "T"}), fields={"b": 2})],
+                  media=[], warnings=["w"])
+    fitted = fit_draft(draft, Limits(text=TextLimit(max=10, counting="characters")))
+    assert fitted == dataclasses.replace(draft, parts=[dataclasses.replace(draft.parts[0], text="T")])
+
+
+NAMES = st.lists(st.sampled_from(["python", "Python", "C++", "Machine Learning", "静的サイト", "", " ", "#x", "a" * 40,
+                                  "c#", "Café", "123", "_", "e\u0301"]), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(NAMES, st.sampled_from(["alnum", "hashtag", "name"]), st.sampled_from([None, 3, 30]),
+       st.sampled_from([None, 10]))
+def test_shaped_tags_are_the_same_from_the_cache(names: list[str], style: str, most: int | None,
+                                                 length: int | None) -> None:
+    rules = TagRules(max=most, style=style, max_length=length)  # type: ignore[arg-type]
+    first = fitting.shape_tags(names, rules)
+    assert fitting.shape_tags(iter(names), rules) == first  # from the cache, when it holds few names
+    assert first == tuple(map(list, fitting._shaped(tuple(n for n in names if n.strip()), rules)))
+    first[0].append("changed")
+    assert fitting.shape_tags(names, rules) != first or not names  # the caller's lists are its own
