@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import random
 import sys
 from urllib.parse import urljoin
@@ -10,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors import forem_liquid
 from syndicate.content import text
-from syndicate.content.markdown import links
+from syndicate.content.markdown import links, plain
 from syndicate.content.markdown.context import Context
 from syndicate.content.markdown.dialect import DEFAULT, GOLDMARK, KRAMDOWN, PULLDOWN, Dialect
 from syndicate.content.markdown.document import Document
@@ -186,3 +188,20 @@ def test_shaped_tags_are_the_same_from_the_cache(names: list[str], style: str, m
     assert first == tuple(map(list, fitting._shaped(tuple(n for n in names if n.strip()), rules)))
     first[0].append("changed")
     assert fitting.shape_tags(names, rules) != first or not names  # the caller's lists are its own
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["{", "}", "%", "{%", "%}", "{{", "}}", "`", "\n", "a", "raw", "endraw"]),
+                max_size=30).map("".join))
+def test_forem_wraps_only_pieces_with_liquid_in_them(piece: str) -> None:
+    assert forem_liquid._liquid_wrapped(piece) == forem_liquid._LIQUID.sub(forem_liquid._wrap, piece)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", " ", "\n", "&amp;", "&", "\t", "\u3000", "日本"]), max_size=30).map("".join),
+       st.integers(1, 700))
+def test_plain_fields_are_the_same_from_the_cache(value: str, times: int) -> None:
+    long = value * times
+    for field in (value, long):
+        assert plain.plain_field(field) == plain.plain_field(field) == " ".join(
+            (html.unescape(field) if "&" in field else field).split())
