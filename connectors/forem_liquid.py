@@ -50,11 +50,16 @@ def escape_text(text: str) -> str:
         return text
     out, pos = [], 0
     for m in _PROTECTED.finditer(text):
-        out.append(_LIQUID.sub(_wrap, text[pos:m.start()]))
+        out.append(_liquid_wrapped(text[pos:m.start()]))
         out.append(m.group(0))
         pos = m.end()
-    out.append(_LIQUID.sub(_wrap, text[pos:]))
+    out.append(_liquid_wrapped(text[pos:]))
     return "".join(out)
+
+
+def _liquid_wrapped(text: str) -> str:
+    # every _LIQUID match starts with "{%" or "{{": a piece holding neither is left as it is
+    return _LIQUID.sub(_wrap, text) if "{%" in text or "{{" in text else text
 
 
 def _escape(text: str, code: list[tuple[int, int, str]]) -> str:
@@ -106,7 +111,7 @@ def forem_markdown(document: Document) -> str:
         if isinstance(seg, Embed):
             parts.append(liquid_embed(seg))  # our own tags: never escaped
         elif "{%" in seg or "{{" in seg:
-            parts.append(_escape(seg, document.code_ranges(k)))
+            parts.append(_escape(seg, document.code_blocks(k)))  # the spans are Forem's own
         else:
             parts.append(seg)
     body = "".join(parts)

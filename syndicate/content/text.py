@@ -253,6 +253,32 @@ def template_fields(template: str) -> list[str]:
     return [name for _, name, _, _ in _FORMATTER.parse(template) if name]
 
 
+_SLOT = "\ue00f"  # stands for the field being shortened while its frame is tidied
+
+
+def _frame(template: str, values: Mapping[str, str], name: str) -> str | None:
+    """The filled, tidied template with `_SLOT` for field `name`; None when a value cannot simply be put in its place.
+
+    For a value that is one line, not empty, with no whitespace at either end, `_tidy(filled)` equals the frame
+    with the value in the slot: tidying works on whole lines, blank runs and the ends, none of which such a
+    value changes (tests/test_fastpaths.py checks this against filling and tidying each time).
+    """
+    try:
+        fields = [(field, spec, conv) for _, field, spec, conv in _FORMATTER.parse(template) if field is not None]
+        if any(re.split(r"[.\[]", field, maxsplit=1)[0] == name and (field != name or spec or conv)
+               for field, spec, conv in fields) or _SLOT in template or any(_SLOT in v for v in values.values()):
+            return None  # the value formatted, or one of its attributes: filled each time
+        return _tidy(template.format_map(_Blank({**values, name: _SLOT})))
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return None
+
+
+def _slot_fits(value: str) -> bool:
+    """Whether `value` can stand in a frame's slot (see `_frame`)."""
+    return bool(value) and "\n" not in value and not value[0].isspace() and not value[-1].isspace() \
+        and _SLOT not in value
+
+
 def _tidy(text: str) -> str:
     text = text.replace("\r\n", "\n")
     if " \n" in text or "\t\n" in text:
@@ -314,8 +340,12 @@ def fit_template(
                 return out
             continue
 
-        def fits_with(candidate: str, name: str = name) -> bool:
+        frame = _frame(template, values, name)
+
+        def fits_with(candidate: str, name: str = name, frame: str | None = frame) -> bool:
             values[name] = candidate
+            if frame is not None and _slot_fits(candidate):
+                return fits(frame.replace(_SLOT, candidate))  # the same text as render(), without filling it again
             return fits(render())
 
         values[name] = _shrink(value, fits_with)

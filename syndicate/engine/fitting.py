@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -69,10 +70,16 @@ def hashtag(name: str) -> str | None:
 
 def shape_tags(names: Iterable[str], rules: TagRules) -> tuple[list[str], list[str]]:
     """Tags in the platform's shape, deduplicated, at most `rules.max`; and the warnings."""
+    given = tuple(str(n) for n in names if str(n).strip())
+    # every target of a post, and most posts of a site, shape the same few names
+    out, warnings = _shaped_few(given, rules) if len(given) <= 32 else _shaped(given, rules)
+    return list(out), list(warnings)
+
+
+def _shaped(given: tuple[str, ...], rules: TagRules) -> tuple[tuple[str, ...], tuple[str, ...]]:
     out: list[str] = []
     seen: set[str] = set()
     dropped: list[str] = []
-    given = [str(n) for n in names if str(n).strip()]
     for name in given:
         tag: str | None
         if rules.style == "alnum":
@@ -97,7 +104,10 @@ def shape_tags(names: Iterable[str], rules: TagRules) -> tuple[list[str], list[s
         warnings.append(f"{len(out):,} tags, the platform keeps {rules.max}: {listed(out[:rules.max])}; "
                         f"left out: {listed(out[rules.max:])}")
         out = out[: rules.max]
-    return out, warnings
+    return tuple(out), tuple(warnings)
+
+
+_shaped_few = lru_cache(maxsize=2048)(_shaped)
 
 
 def listed(items: Iterable[str], most: int = 10) -> str:
@@ -241,10 +251,11 @@ def fit_draft(draft: Draft, limits: Limits, *, thread: int = 1) -> Draft:
                 notes.append(f"text cut to fit a thread of {thread} posts of {limit.max} {_unit(limit)}")
             continue
         text = fit_text(part.template, limit)
-        parts.append(replace(part, text=text))
+        parts.append(Part(text, part.template, part.media, part.fields))  # replace(part, text=text), built directly
         if text != full:
             notes.append(_cut_note(part.template, text, limit))
-    return replace(draft, parts=parts, warnings=[*draft.warnings, *dict.fromkeys(notes)])
+    # replace(draft, parts=..., warnings=...), built directly: a draft per target and post (tests/test_fastpaths.py)
+    return Draft(draft.target_type, draft.fields, parts, draft.media, [*draft.warnings, *dict.fromkeys(notes)])
 
 
 def _unit(limit: TextLimit) -> str:

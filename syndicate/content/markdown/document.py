@@ -42,6 +42,26 @@ def _nothing(embed: Embed) -> str:
     return ""
 
 
+# nodes that hold no block: inlines, and the blocks made of inlines only
+_NO_BLOCKS = frozenset({"paragraph", "heading", "lheading", "table", "definition_term", "html_block", "hr",
+                        "front_matter", "text", "text_special", "code_inline", "softbreak", "hardbreak", "html_inline",
+                        "em", "strong", "strikethrough", "link", "autolink", "linkify", "image", "footnote_ref",
+                        "footnote_inline", "footnote_ref_anchor", "todo_checkbox"})
+
+
+def _blocks(root: Node, found: list[CodeRange]) -> None:
+    """The code blocks under `root` (byte offsets, in no order): only the nodes that can hold blocks are visited."""
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            name = child.name
+            if name == "fence" or name == "code_block":
+                if child.srcmap:
+                    found.append((*child.srcmap, "block"))
+            elif name not in _NO_BLOCKS:
+                stack.append(child)
+
+
 @dataclass
 class Document:
     """The post's Markdown (in its site's `dialect`) with every shortcode, Liquid tag and JSX component resolved.
@@ -95,7 +115,17 @@ class Document:
             self.code = self._tree_code()
         return self.code[k]
 
-    def _tree_code(self) -> list[list[CodeRange]]:
+    def code_blocks(self, k: int) -> list[CodeRange]:
+        """The code blocks of text segment `k` (`code_ranges` without the spans), found without visiting the
+        inlines when the spans are not known yet."""
+        if self.code is not None and len(self.code) == len(self.segments):
+            return [r for r in self.code[k] if r[2] == "block"]
+        blocks = self._cache.get("blocks")
+        if blocks is None:
+            blocks = self._cache["blocks"] = self._tree_code(blocks_only=True)
+        return list(blocks[k])
+
+    def _tree_code(self, blocks_only: bool = False) -> list[list[CodeRange]]:
         """Each segment's code blocks and spans, from the one parse (a scan where it had to defuse the text)."""
         from syndicate.content.markdown.tree import exact
 
@@ -103,16 +133,20 @@ class Document:
         if not exact(self.tree, source):
             from syndicate.content.markdown.scan import code_ranges
 
-            return [code_ranges(s) if isinstance(s, str) else [] for s in self.segments]
+            return [[r for r in code_ranges(s) if not blocks_only or r[2] == "block"] if isinstance(s, str) else []
+                    for s in self.segments]
         data = self._bytes()
         found: list[tuple[int, int, str]] = []
-        for node in self.tree.walk():
-            name = node.name
-            if name in ("fence", "code_block", "code_inline") and node.srcmap:
-                a, b = node.srcmap
-                if name == "code_inline" and data[a:a + 1] != b"`":
-                    continue  # a map that is off: never guess
-                found.append((a, b, "span" if name == "code_inline" else "block"))
+        if blocks_only:
+            _blocks(self.tree, found)
+        else:
+            for node in self.tree.walk():
+                name = node.name
+                if name in ("fence", "code_block", "code_inline") and node.srcmap:
+                    a, b = node.srcmap
+                    if name == "code_inline" and data[a:a + 1] != b"`":
+                        continue  # a map that is off: never guess
+                    found.append((a, b, "span" if name == "code_inline" else "block"))
         found.sort()
         ascii_only = len(data) == len(source)
         starts: list[int] = []  # each segment's first character in `source`

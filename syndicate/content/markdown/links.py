@@ -43,9 +43,13 @@ _LINKS = re.compile(
 )
 _LINK_TAIL = re.compile(rf"(?:\s+{_TITLE})?\s*\)")
 _CANDIDATE = re.compile(r"!\[|\]\(|<[A-Za-z]|^ {0,3}\[(?!\^)", re.M)  # where _LINKS may match
+_CANDIDATE_NO_DEF = re.compile(r"!\[|\]\(|<[A-Za-z]")  # the same without "]:" in the text: no definition can match
 _URL_ATTRS = frozenset({"src", "href", "poster", "data-src", "action", "cite"})
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SOURCE = (".md", ".mdx", ".markdown")  # a link to one of these names another post's source file
+# a relative path urljoin only appends: no scheme, query, fragment or params, no empty, "." or ".." segment
+# (but a leading "./"), nothing it would quote or split on
+_PLAIN_PATH = re.compile(r"(?:\./)*((?:(?!\.\.?(?:/|$))[A-Za-z0-9_.~!$&'*+,=@%-]+/)*(?!\.\.?(?:/|$))[A-Za-z0-9_.~!$&'*+,=@%-]+/?)")
 
 
 def clean_html(text: str, ctx: Context) -> str:
@@ -86,7 +90,7 @@ def _attr_value(raw: str) -> str:
 class Resolver:
     """Resolves URLs and local image files for one post."""
 
-    __slots__ = ("ctx", "base", "_files")
+    __slots__ = ("ctx", "base", "_files", "_plain_base")
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -94,6 +98,17 @@ class Resolver:
         last = url.rsplit("/", 1)[-1]
         self.base = url if url.endswith("/") or "." in last else url + "/"
         self._files: SiteFiles | None = None
+        self._plain_base: bool | None = None  # whether urljoin appends a plain relative path to `base` as it is
+
+    def join(self, url: str) -> str:
+        """`urljoin(base, url)`; a plain relative path (`img.png`, `./a/b.png`) appended without parsing."""
+        m = _PLAIN_PATH.fullmatch(url)
+        if m is not None:
+            if self._plain_base is None:
+                self._plain_base = self.base.endswith("/") and urljoin(self.base, "a/b") == self.base + "a/b"
+            if self._plain_base:
+                return self.base + m.group(1)
+        return urljoin(self.base, url)
 
     def url(self, url: str) -> str:
         """Absolute URL for `url` as written in the post."""
@@ -113,7 +128,7 @@ class Resolver:
         path = url.split("#", 1)[0].split("?", 1)[0]
         if path.lower().endswith(_SOURCE):
             return post_link(self.ctx, "file", url, f"link to {path!r}")
-        return urljoin(self.base, url)
+        return self.join(url)
 
     def files(self) -> SiteFiles:
         if self._files is None:
@@ -206,7 +221,7 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
     if "](" in text or "]:" in text or "<" in text or "![" in text:
         out: list[str] = []
         pos = at = 0
-        search, match = _CANDIDATE.search, _LINKS.match
+        search, match = (_CANDIDATE if "]:" in text else _CANDIDATE_NO_DEF).search, _LINKS.match
         while (c := search(text, at)) is not None:
             m = match(text, c.start())
             if m is None or m.end() == c.start():

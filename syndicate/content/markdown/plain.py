@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from syndicate.content.markdown.dialect import DEFAULT, Dialect
@@ -214,7 +215,16 @@ def to_text(markdown: str, dialect: Dialect = DEFAULT) -> str:
 
 def plain_field(text: str) -> str:
     """A plain-text field (a title): entities decoded, whitespace collapsed."""
+    if len(text) > 4096:
+        return _plain_field(text)
+    return _plain_fields(text)  # every target of a post asks for its title and excerpt
+
+
+def _plain_field(text: str) -> str:
     return " ".join((html.unescape(text) if "&" in text else text).split())
+
+
+_plain_fields = lru_cache(maxsize=1024)(_plain_field)
 
 
 def first_paragraph(root: Node, dialect: Dialect, source: str, before: int | None = None) -> str:

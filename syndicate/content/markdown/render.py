@@ -235,8 +235,18 @@ class HtmlRenderer:
             self.depth -= 1
 
     def _inlines(self, nodes: Sequence[Node]) -> None:
+        out = self.out
         for node in nodes:
-            handler = _INLINE.get(node.name)
+            name = node.name
+            if name == "text":  # most nodes: inline here, as HtmlRenderer.text renders it
+                content = node.meta["content"]
+                out.append(html.escape(content, quote=False)
+                           if ("&" in content or "<" in content or ">" in content) else content)
+                continue
+            if name == "softbreak":
+                out.append("\n")
+                continue
+            handler = _INLINE.get(name)
             if handler is None:
                 if node.name == "todo_checkbox":
                     checked = ' checked=""' if node.meta.get("checked") else ""

@@ -1,0 +1,207 @@
+"""The pipeline's fast paths (issue 17: the pipeline ratio) give exactly what the plain ways gave."""
+from __future__ import annotations
+
+import dataclasses
+import html
+import random
+import sys
+from urllib.parse import urljoin
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connectors import forem_liquid
+from syndicate.content import text
+from syndicate.content.markdown import links, plain
+from syndicate.content.markdown.context import Context
+from syndicate.content.markdown.dialect import DEFAULT, GOLDMARK, KRAMDOWN, PULLDOWN, Dialect
+from syndicate.content.markdown.document import Document
+from syndicate.content.markdown.embed import Embed
+from syndicate.contract import Draft, Limits, Part, TagRules, Template, TextLimit
+from syndicate.engine import fitting
+from syndicate.engine.fitting import fit_draft
+from tests.paths import ROOT, SHARED
+from tests.test_markdown import make
+
+PATH_PIECES = ["a", "b.png", ".", "..", "/", "./", "../", "-", "_", "~", "%20", "?", "#", ";", ":", " ", "é", "A", "@",
+               "&", "=", "+", "\\", "!", "'", "*", ",", "//"]
+BASES = ["https://blog.example/posts/slug/", "https://b.example/", "http://x.org/a/b/", "https://x.org/base/p/s-1/",
+         "HTTPS://X.org/a/", "https://x.org/a//b/", "https://x.org/a/?q=1/", "https://x.org/a;p/", "https://x.org/./a/",
+         "https://x.org:8080/a/", "https://x.org/a/b.html", "https://x.org/a/#f/"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PATH_PIECES), min_size=1, max_size=8).map("".join), st.sampled_from(BASES))
+def test_a_plain_relative_path_joins_as_urljoin_joins_it(url: str, base: str) -> None:
+    res = links.Resolver(Context(make("", url=base)))
+    assert res.join(url) == urljoin(res.base, url)
+
+
+@pytest.mark.parametrize("url", ["img.png", "./pic-3.jpg", "a/b/c.png", "a/"])
+def test_the_plain_paths_take_the_fast_way(url: str) -> None:
+    assert links._PLAIN_PATH.fullmatch(url) is not None
+    assert links.Resolver(Context(make(""))).join(url) == "https://example.com/posts/hello/" + url.removeprefix("./")
+
+
+@pytest.mark.parametrize("url", ["./", ".", "..", "../a", "a/../b", "a/./b", "a//b", "a/.", "a?b", "a#b", "a;b", "a b"])
+def test_anything_else_is_left_to_urljoin(url: str) -> None:
+    assert links._PLAIN_PATH.fullmatch(url) is None
+
+
+LINK_PIECES = ["[a](b.png)", "![i](./p.jpg)", "[r]: ./x.png", "\n", " ", "   [d]: /y/", "[d]", "![r]", "<img src=a.png>",
+               "<https://x.org>", "]:", "[", "]", "(", ")", "\\", "text", "[^1]: note", "<a href=../b/>x</a>"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(LINK_PIECES), max_size=20).map("".join))
+def test_links_are_found_as_when_every_line_start_was_a_candidate(text: str) -> None:
+    fast = links.absolutise(text, Context(make(text)))
+    saved = links._CANDIDATE_NO_DEF
+    links._CANDIDATE_NO_DEF = links._CANDIDATE  # the one pattern for every text, as before
+    try:
+        plain = links.absolutise(text, Context(make(text)))
+    finally:
+        links._CANDIDATE_NO_DEF = saved
+    assert fast == plain
+
+
+# --- a document's code blocks, without the spans ----------------------------------------------
+
+CORPUS = SHARED / "corpus"
+DIALECTS = (DEFAULT, GOLDMARK, KRAMDOWN, PULLDOWN)
+MD_PIECES = ["a", " ", "\n", "\n\n", "`", "``", "```", "~~~", "    ", "\t", "> ", "- ", "1. ", "* ", "#", "|", "---",
+             "[", "]", "(", ")", "[^1]", "[^1]: ", "^[", ":", ": ", "[ ]", "[x]", "<div>", "</div>", "*", "_", "\\",
+             "日本", "{{<", ">}}", "{%", "%}", "Term\n: def\n", "|a|b|\n|-|-|\n", "```py\nx\n```\n", "    code\n"]
+LINE_STARTS = ["", "> ", "- ", "  ", "    ", "1. ", "> - ", ">     ", "- > ", "\t", "   "]
+LINE_BODIES = ["~~~", "```", "code", "a `b` c", "", "# h", "| a | b |", "|---|---|", ": def", "term", "[^1]: n",
+               "x[^1]", "<pre>", "</pre>", "---", "- [ ] t", "^[in `c`]", "{{< x >}}"]
+
+
+def _same_blocks(text: str, dialect: Dialect) -> None:
+    """`code_blocks` (the cheap way) is `code_ranges` (every node walked) without the spans."""
+    segments: list[str | Embed] = [text, Embed("youtube", "a", "https://y.example/a"), "\n\n" + text]
+    cheap = Document(segments=list(segments), dialect=dialect)
+    full = Document(segments=list(segments), dialect=dialect)
+    for k in (0, 2):
+        assert cheap.code_blocks(k) == [r for r in full.code_ranges(k) if r[2] == "block"], (dialect.name, text[:300])
+        assert full.code_blocks(k) == [r for r in full.code_ranges(k) if r[2] == "block"]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus absent")
+def test_code_blocks_are_the_walks_on_the_corpus() -> None:
+    bodies = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.rglob("*.md")) if p.parent != CORPUS]
+    assert len(bodies) >= 50
+    for body in bodies:
+        for dialect in DIALECTS:
+            _same_blocks(body, dialect)
+
+
+def test_code_blocks_are_the_walks_on_the_generated_posts() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from bench_pipeline import make_post
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    rng = random.Random(17)
+    for i in range(40):
+        _same_blocks(make_post(rng, i), GOLDMARK)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(MD_PIECES), max_size=60).map("".join), st.sampled_from(DIALECTS))
+def test_code_blocks_are_the_walks_on_any_text(text: str, dialect: Dialect) -> None:
+    _same_blocks(text, dialect)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(LINE_STARTS), st.sampled_from(LINE_BODIES)), max_size=14),
+       st.sampled_from(DIALECTS))
+def test_code_blocks_are_the_walks_on_any_lines(lines: list[tuple[str, str]], dialect: Dialect) -> None:
+    _same_blocks("\n".join(a + b for a, b in lines) + "\n", dialect)
+
+
+@pytest.mark.parametrize("text", ["> ~~~\n> x\n> ~~~\n", ">     indented\n", "- a\n\n      indented\n",
+                                  "Term\n: ~~~\n  x\n  ~~~\n", "[^1]\n\n[^1]:\n        indented\n", "- a\n- ```\n  b\n  ```\n"])
+def test_code_blocks_in_containers_are_found(text: str) -> None:
+    for dialect in DIALECTS:
+        _same_blocks(text, dialect)
+    assert Document(segments=[text], dialect=GOLDMARK).code_blocks(0)
+
+
+# --- a template's frame: the value put in its slot, not filled and tidied for every cut ---------------
+
+TEMPLATES = ["{title}\n\n{excerpt}\n\n{url}\n\n{hashtags}", "{excerpt} {url}", "  {excerpt}  \n\n\n{url}\t\n",
+             "{title}: {excerpt}\r\n{url}", "{excerpt}{excerpt}\n{url}", "{excerpt!r} {url}", "{excerpt:>30} {url}",
+             "{excerpt[0]} {url}", "\n\n{excerpt}\n \n{url}\n\n\n{hashtags}"]
+TEXT = st.lists(st.sampled_from(["a", " ", "word", "日本", "\u3000", "\t", "\n", "\r", "…", "x.com", "https://e.x/a",
+                                 "@me@m.social", "#tag", "\ue00f", "👍🏽", "-", ","]), max_size=40).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(TEMPLATES), TEXT, TEXT, st.sampled_from(["graphemes", "x-weighted", "utf8-bytes", "characters"]),
+       st.integers(20, 120))
+def test_fitting_through_the_frame_is_filling_each_time(template: str, excerpt: str, title: str, counting: str,
+                                                        limit: int) -> None:
+    fields = {"title": title, "excerpt": excerpt, "url": "https://blog.example/p/", "hashtags": "#a #b"}
+
+    def fit() -> str:
+        try:
+            return text.fit_template(template, fields, limit, counting, 23)
+        except (ValueError, IndexError) as exc:
+            return type(exc).__name__
+
+    fast = fit()
+    saved = text._frame
+    text._frame = lambda *args: None  # type: ignore[assignment]  # filled and tidied for every cut, as before
+    try:
+        assert fast == fit()
+    finally:
+        text._frame = saved
+
+
+# --- the engine's fitting ----------------------------------------------------------------------------------
+
+
+def test_fit_draft_builds_drafts_and_parts_with_every_field() -> None:
+    # fit_draft builds them directly (not dataclasses.replace): a new field must be added there too
+    assert [f.name for f in dataclasses.fields(Draft)] == ["target_type", "fields", "parts", "media", "warnings"]
+    assert [f.name for f in dataclasses.fields(Part)] == ["text", "template", "media", "fields"]
+    draft = Draft("x", fields={"a": 1}, parts=[Part(template=Template("{title}", {"title": "T"}), fields={"b": 2})],
+                  media=[], warnings=["w"])
+    fitted = fit_draft(draft, Limits(text=TextLimit(max=10, counting="characters")))
+    assert fitted == dataclasses.replace(draft, parts=[dataclasses.replace(draft.parts[0], text="T")])
+
+
+NAMES = st.lists(st.sampled_from(["python", "Python", "C++", "Machine Learning", "静的サイト", "", " ", "#x", "a" * 40,
+                                  "c#", "Café", "123", "_", "e\u0301"]), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(NAMES, st.sampled_from(["alnum", "hashtag", "name"]), st.sampled_from([None, 3, 30]),
+       st.sampled_from([None, 10]))
+def test_shaped_tags_are_the_same_from_the_cache(names: list[str], style: str, most: int | None,
+                                                 length: int | None) -> None:
+    rules = TagRules(max=most, style=style, max_length=length)  # type: ignore[arg-type]
+    first = fitting.shape_tags(names, rules)
+    assert fitting.shape_tags(iter(names), rules) == first  # from the cache, when it holds few names
+    assert first == tuple(map(list, fitting._shaped(tuple(n for n in names if n.strip()), rules)))
+    first[0].append("changed")
+    assert fitting.shape_tags(names, rules) != first or not names  # the caller's lists are its own
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["{", "}", "%", "{%", "%}", "{{", "}}", "`", "\n", "a", "raw", "endraw"]),
+                max_size=30).map("".join))
+def test_forem_wraps_only_pieces_with_liquid_in_them(piece: str) -> None:
+    assert forem_liquid._liquid_wrapped(piece) == forem_liquid._LIQUID.sub(forem_liquid._wrap, piece)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", " ", "\n", "&amp;", "&", "\t", "\u3000", "日本"]), max_size=30).map("".join),
+       st.integers(1, 700))
+def test_plain_fields_are_the_same_from_the_cache(value: str, times: int) -> None:
+    long = value * times
+    for field in (value, long):
+        assert plain.plain_field(field) == plain.plain_field(field) == " ".join(
+            (html.unescape(field) if "&" in field else field).split())
