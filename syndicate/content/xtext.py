@@ -39,20 +39,19 @@ def _x_options(url_weight: int) -> dict[str, object]:
     return options
 
 
+# twitter-text's config v3 (twitter_text/config.py, "version3"): characters in these ranges weigh 1, all
+# others 2, a URL `transformed_url_length`. Kept here because importing any part of twitter-text runs its
+# package, which compiles its URL and emoji patterns (about a second of CPU on a loaded machine);
+# tests/test_onepass.py checks these against the installed package's config.
+X_V3_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+
+
 def _x_heavy() -> re.Pattern[str] | None:
-    """The characters twitter-text v3 weighs 2 (outside its weight-1 ranges), or None if its config is
-    not of that shape (then `parse_tweet` counts)."""
+    """The characters twitter-text v3 weighs 2: what its weight-1 runs leave."""
     global _X_HEAVY
     if _X_HEAVY is None:
-        from twitter_text.config import config
-
-        v3 = config["version3"]
-        scale, ranges = int(v3["scale"]), v3["ranges"]
-        if int(v3["default_weight"]) != 2 * scale or any(int(r["weight"]) != scale for r in ranges):
-            _X_HEAVY = False
-        else:
-            light = "".join(f"\\U{int(r['start']):08x}-\\U{int(r['end']):08x}" for r in ranges)
-            _X_HEAVY = re.compile(f"[{light}]+")  # runs of weight-1 characters: what is left weighs 2
+        light = "".join(f"\\U{start:08x}-\\U{end:08x}" for start, end in X_V3_RANGES)
+        _X_HEAVY = re.compile(f"[{light}]+")  # runs of weight-1 characters: what is left weighs 2
     return _X_HEAVY if isinstance(_X_HEAVY, re.Pattern) else None
 
 
@@ -95,9 +94,27 @@ def _x_urls(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A word that holds no URL for twitter-text: each dot followed by nothing, a digit or punctuation (a
+# domain's last label, its TLD, starts with a letter), e.g. "debugging." "1.5" "end.)".
+_NO_TLD = re.compile(r"[^.]*(?:\.(?=$|[0-9.,;:!?)\]}'\"])[^.]*)*")
+# A word that is one URL, whole: http(s), a lower-case ASCII host ending in a TLD twitter-text lists
+# (tests/test_onepass.py checks each), an optional path of letters, digits, "-", "_" and "/" (all of
+# which may end a URL). Any other word is left to twitter-text.
+_X_TLDS = ("com", "org", "net", "dev", "app", "blog", "info", "site", "page", "tech", "social", "xyz", "io",
+           "co", "me", "uk", "de", "fr", "jp", "eu", "ca", "au", "nl", "ch", "se", "us")
+_HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}"
+_WHOLE_URL = re.compile("https?://" + _HOST + "(?:" + "|".join(_X_TLDS) + r")(?:/[A-Za-z0-9_/-]{0,400})?")
+_X_SPACE = re.compile(f"[{_X_SPACES}]")
+
+
 @lru_cache(maxsize=4096)
 def _word_urls(word: str) -> tuple[tuple[int, int], ...]:
     # a fitting counts the same words again and again (each cut of an excerpt): each is extracted once
+    if _NO_TLD.fullmatch(word):
+        return ()
+    lead = 1 if _X_SPACE.match(word) else 0  # the space before the word, when there is one
+    if "t.co" not in word and _WHOLE_URL.fullmatch(word, lead):  # t.co: twitter-text cuts its path
+        return ((lead, len(word)),)
     from twitter_text import extract_urls_with_indices
 
     return tuple((int(e["indices"][0]), int(e["indices"][1])) for e in extract_urls_with_indices(word))
