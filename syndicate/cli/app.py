@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from syndicate import __version__
+from syndicate.cli.coerce import lighten
 from syndicate.errors import ConfigError, SyndicateError
 from syndicate.triggers.output import console, say
 
@@ -74,7 +75,12 @@ class _Group(TyperGroup):
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             _bare_flags(command, ctx)
+            lighten(command, ctx)  # pydantic only for a value that needs it
         return command
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        lighten(self, ctx)
+        return super().parse_args(ctx, args)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         _bare_flags(self, ctx)
