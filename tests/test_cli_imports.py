@@ -136,3 +136,17 @@ def test_a_preview_for_x_counts_its_text_without_twitter_text(tmp_path: Path) ->
     modules, out = imported_modules(tmp_path, "preview", "content/posts/hello.md")
     assert "POST https://api.x.com/2/tweets" in out and "https://blog.example.com/posts/hello/" in out
     assert {name.split(".")[0] for name in modules} & {"twitter_text", *NETWORK} == set()
+
+
+def test_a_preview_without_credentials_imports_no_http_client(tmp_path: Path) -> None:
+    """An instance's facts cannot be asked for without its token: that is known before the client is imported."""
+    (tmp_path / "content" / "posts").mkdir(parents=True)
+    (tmp_path / "content" / "posts" / "hello.md").write_text(
+        "---\ntitle: Hello\ndate: 2024-03-01\n---\n\nA first paragraph.\n", encoding="utf-8")
+    (tmp_path / ".syndicate").mkdir()
+    (tmp_path / "syndicate.toml").write_text(
+        '[site]\nurl = "https://blog.example.com"\ncontent = ["content/posts/*.md"]\n'
+        '[targets.mastodon]\nbase_url = "https://m.invalid"\n', encoding="utf-8")
+    packages, out = imported(tmp_path, "preview", "content/posts/hello.md")
+    assert "instance limits unknown" in out and "no access_token configured" in out
+    assert packages & NETWORK == set()
