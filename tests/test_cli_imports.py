@@ -150,3 +150,20 @@ def test_a_preview_without_credentials_imports_no_http_client(tmp_path: Path) ->
     packages, out = imported(tmp_path, "preview", "content/posts/hello.md")
     assert "instance limits unknown" in out and "no access_token configured" in out
     assert packages & NETWORK == set()
+
+
+def test_a_command_named_is_built_alone_and_a_mistyped_one_still_gets_its_suggestion(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """main() hands typer only the command named (typer builds every registered command's parameters on each
+    run): the app keeps all its commands afterwards, and a name that is none of them still gets a suggestion."""
+    from syndicate.cli import app, main
+
+    before = list(app.registered_commands)
+    for argv, code in ((["syndicate", "preview", "--help"], 0), (["syndicate", "prevew"], 2)):
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit) as stop:
+            main()
+        assert stop.value.code == code
+        assert app.registered_commands == before
+    out = capsys.readouterr()
+    assert "--to" in out.out and "Did you mean 'preview'" in out.err
