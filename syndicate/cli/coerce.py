@@ -24,17 +24,15 @@ def _runtime_class() -> Any:
     if _light is not None:
         return _light or None
     try:
-        from dataclasses import dataclass
-
         from typer._coercion import RuntimeParam, build_runtime_param
         from typer._param_types import coerce_cli_path, lenient_issubclass
     except ImportError:
         _light = False
         return None
 
-    @dataclass(frozen=True)
     class Light(RuntimeParam):
-        """typer's coercion, its adapter built only for a value that needs one."""
+        """typer's coercion, its adapter built only for a value that needs one (RuntimeParam's own frozen
+        fields and __init__: no field of its own, so no @dataclass of its own either)."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             leaf = _plain(self.annotation, self.parameter_info)
