@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class Peek:
                 return []
             self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
             self._conn.row_factory = sqlite3.Row
+            weakref.finalize(self, self._conn.close)  # closed with this Peek, never left to the collector
         try:  # no transaction is opened by a SELECT: each read sees the file as it is then
             return self._conn.execute(sql, args).fetchall()
         except sqlite3.OperationalError:  # an empty or older file: nothing recorded yet
