@@ -110,3 +110,45 @@ def test_a_document_renders_the_same_after_its_outputs_are_dropped() -> None:
     again = doc.html()
     assert again == html and again is not html  # rendered again from a new parse, byte for byte
     assert doc.text() == plain
+
+
+def test_x_v3_weights_are_twitter_texts_config() -> None:
+    from twitter_text.config import config
+
+    v3 = config["version3"]
+    assert int(v3["default_weight"]) == 2 * int(v3["scale"])
+    assert all(int(r["weight"]) == int(v3["scale"]) for r in v3["ranges"])
+    assert xtext.X_V3_RANGES == tuple((int(r["start"]), int(r["end"])) for r in v3["ranges"])
+
+
+def test_the_tlds_a_whole_url_may_end_in_are_twitter_texts() -> None:
+    from twitter_text.regexp.valid_cctld import valid_cctld
+    from twitter_text.regexp.valid_gtld import valid_gtld
+
+    for tld in xtext._X_TLDS:
+        assert valid_gtld.fullmatch(tld) or valid_cctld.fullmatch(tld), tld
+
+
+WORD_PIECES = ["https://", "http://", "example", "blog", ".", "com", "org", "io", "co", "example.com", "/", "2024",
+               "-", "_", "x", "A", "é", ")", "(", "?", "#", "t", "t.co", ":8080", "1", "..", ",", "'", "@", "xn--p1ai",
+               "www", "日本", "a-b", "\u200b", "!"]
+
+
+@pytest.mark.parametrize("lead", ["", " ", "\n", "\u3000"])
+def test_x_urls_of_a_word_without_twitter_text_are_twitter_texts(lead: str) -> None:
+    rng = random.Random(17)
+    samples = ["https://example.com/2024/03/http-caching-rules/", "debugging.", "v1.2", "end.)", "http://1.2.3.4/x",
+               "https://blog.example/posts/hello/", "https://a.b.co/x-", "https://a.b.co/x_", "e.g.", "https://t.co/abc"]
+    samples += ["".join(rng.choice(WORD_PIECES) for _ in range(rng.randint(1, 9))) for _ in range(20000)]
+    tlds = [*xtext._X_TLDS, "example", "c", "comm", "COM", "コム", "xn--p1ai"]
+    path = ["/", "a", "Z", "-", "_", "2024", ".", ")", "(", "?", "!", ",", "é", "#", "'", "=", "~", ":", "%20"]
+    samples += [rng.choice(["https://", "http://", "HTTPS://", "ftp://", ""]) + rng.choice(["", "www.", "a-b.", "x."])
+                + rng.choice(["example", "blog", "a", "-a", "ü", "t"]) + "." + rng.choice(tlds)
+                + "".join(rng.choice(path) for _ in range(rng.randint(0, 6))) for _ in range(20000)]
+    for word in samples:
+        if "." not in word or not word.strip():
+            continue
+        sample = lead + word
+        xtext._word_urls.cache_clear()
+        want = tuple(tuple(e["indices"]) for e in extract_urls_with_indices(sample))
+        assert xtext._word_urls(sample) == want, repr(sample)

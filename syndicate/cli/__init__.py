@@ -1,7 +1,8 @@
 """The `syndicate` command: push, preview, status, retry, resolve, watch, baseline, serve, worker, beat.
 
 One module per command group: `app` (the Typer app, shared options, config and ledger), `send`
-(preview, push, retry, resolve, baseline), `status`, `service` (watch, serve, worker, beat).
+(preview, push, retry, resolve, baseline), `status`, `service` (watch, serve, worker, beat); `coerce`
+gives typer's parameters a coercion that imports pydantic only for a value that needs it.
 
 Exit codes: 0 all done, 1 some (post, target) failed, 2 usage or config error.
 Human output is Rich; every piece of text that comes from a post, a path or a

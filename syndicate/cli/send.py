@@ -75,12 +75,11 @@ def _print_preview(res: dict[str, Any]) -> None:
     for name, entry in res["targets"].items():
         say((name, "bold"), ": ", (entry["action"], STYLES.get(entry["action"], "dim")), " — ", entry["reason"])
         for req in entry.get("requests") or []:
-            say(f"  {req['method']} {req['url']}")
             lines = json.dumps(req.get("json"), ensure_ascii=False, indent=2).splitlines()
-            for line in lines[:40]:
-                say("    " + line)
+            block = [f"  {req['method']} {req['url']}", *("    " + line for line in lines[:40])]
             if len(lines) > 40:
-                say("    …")
+                block.append("    …")
+            say("\n".join(block))  # one print of the request (a print per line was most of a preview's work)
         for w in entry.get("warnings") or []:
             own = f"{name}: "  # the target is named above
             say("  ", ("warning: ", "yellow"), output.bounded(w[len(own):] if w.startswith(own) else w))

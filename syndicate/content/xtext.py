@@ -7,7 +7,7 @@ give the same numbers, which tests/test_text.py and tests/test_onepass.py check.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import regex
 
@@ -16,9 +16,14 @@ X_MAX = 280
 _X_OPTIONS: dict[int, dict[str, object]] = {}
 _NEWLINES = regex.compile(r"\r\n|\r")  # twitter-text counts every line break as one "\n"
 
-# a superset of what twitter-text's emoji pattern can start or hold: without one, no emoji is found
-_X_EMOJI_HINT = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u20e3\ufe0f"
-                              r"\U000e0020-\U000e007f]")
+
+@cache
+def _emoji_hint() -> regex.Pattern[str]:
+    """A superset of what twitter-text's emoji pattern can start or hold: without one, no emoji is found
+    (compiled on the first X count: a preview without X never needs it)."""
+    return regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u20e3\ufe0f"
+                         r"\U000e0020-\U000e007f]")
+
 _X_HEAVY: re.Pattern[str] | bool | None = None
 
 
@@ -39,20 +44,19 @@ def _x_options(url_weight: int) -> dict[str, object]:
     return options
 
 
+# twitter-text's config v3 (twitter_text/config.py, "version3"): characters in these ranges weigh 1, all
+# others 2, a URL `transformed_url_length`. Kept here because importing any part of twitter-text runs its
+# package, which compiles its URL and emoji patterns (about a second of CPU on a loaded machine);
+# tests/test_onepass.py checks these against the installed package's config.
+X_V3_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+
+
 def _x_heavy() -> re.Pattern[str] | None:
-    """The characters twitter-text v3 weighs 2 (outside its weight-1 ranges), or None if its config is
-    not of that shape (then `parse_tweet` counts)."""
+    """The characters twitter-text v3 weighs 2: what its weight-1 runs leave."""
     global _X_HEAVY
     if _X_HEAVY is None:
-        from twitter_text.config import config
-
-        v3 = config["version3"]
-        scale, ranges = int(v3["scale"]), v3["ranges"]
-        if int(v3["default_weight"]) != 2 * scale or any(int(r["weight"]) != scale for r in ranges):
-            _X_HEAVY = False
-        else:
-            light = "".join(f"\\U{int(r['start']):08x}-\\U{int(r['end']):08x}" for r in ranges)
-            _X_HEAVY = re.compile(f"[{light}]+")  # runs of weight-1 characters: what is left weighs 2
+        light = "".join(f"\\U{start:08x}-\\U{end:08x}" for start, end in X_V3_RANGES)
+        _X_HEAVY = re.compile(f"[{light}]+")  # runs of weight-1 characters: what is left weighs 2
     return _X_HEAVY if isinstance(_X_HEAVY, re.Pattern) else None
 
 
@@ -66,7 +70,7 @@ def _x_count(text: str, url_weight: int) -> int:
         # no emoji is ASCII, and X's URL extractor needs a dot (a host and a TLD)
         return len(_NEWLINES.sub("\n", text)) if "\r" in text else len(text)
     heavy = _x_heavy()
-    if heavy is not None and not _X_EMOJI_HINT.search(text):
+    if heavy is not None and not _emoji_hint().search(text):
         # parse_tweet's own sum without its emoji scan (most of its time), which finds nothing here:
         # each character 1, or 2 outside the v3 ranges, and each URL `url_weight`
         text = _NEWLINES.sub("\n", text) if "\r" in text else text
@@ -83,21 +87,39 @@ def _x_count(text: str, url_weight: int) -> int:
 # twitter-text's spaces (regexp/spaces_group.py): no URL it extracts holds one, and before a URL one
 # counts as the start of the text does
 _X_SPACES = "\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_X_DOTTED = re.compile(f"[^{_X_SPACES}]*\\.[^{_X_SPACES}]*")  # a word with a dot: where a URL can be
+_X_DOTTED = f"[^{_X_SPACES}]*\\.[^{_X_SPACES}]*"  # a word with a dot: where a URL can be
 
 
 def _x_urls(text: str) -> list[tuple[int, int]]:
     """(start, end) of each URL twitter-text extracts from `text`, found word by word (words with a dot)."""
     spans: list[tuple[int, int]] = []
-    for m in _X_DOTTED.finditer(text):
+    for m in re.finditer(_X_DOTTED, text):  # re's own cache keeps the compiled patterns of this module
         at = max(m.start() - 1, 0)  # with the space before it: what the extractor sees before the word
         spans.extend((at + a, at + b) for a, b in _word_urls(text[at:m.end()]))
     return spans
 
 
+# A word that holds no URL for twitter-text: each dot followed by nothing, a digit or punctuation (a
+# domain's last label, its TLD, starts with a letter), e.g. "debugging." "1.5" "end.)".
+_NO_TLD = r"[^.]*(?:\.(?=$|[0-9.,;:!?)\]}'\"])[^.]*)*"
+# A word that is one URL, whole: http(s), a lower-case ASCII host ending in a TLD twitter-text lists
+# (tests/test_onepass.py checks each), an optional path of letters, digits, "-", "_" and "/" (all of
+# which may end a URL). Any other word is left to twitter-text.
+_X_TLDS = ("com", "org", "net", "dev", "app", "blog", "info", "site", "page", "tech", "social", "xyz", "io",
+           "co", "me", "uk", "de", "fr", "jp", "eu", "ca", "au", "nl", "ch", "se", "us")
+_HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}"
+_WHOLE_URL = "https?://" + _HOST + "(?:" + "|".join(_X_TLDS) + r")(?:/[A-Za-z0-9_/-]{0,400})?"
+_X_SPACE = f"[{_X_SPACES}]"
+
+
 @lru_cache(maxsize=4096)
 def _word_urls(word: str) -> tuple[tuple[int, int], ...]:
     # a fitting counts the same words again and again (each cut of an excerpt): each is extracted once
+    if re.fullmatch(_NO_TLD, word):
+        return ()
+    lead = 1 if re.match(_X_SPACE, word) else 0  # the space before the word, when there is one
+    if "t.co" not in word and re.fullmatch(_WHOLE_URL, word[lead:]):  # t.co: twitter-text cuts its path
+        return ((lead, len(word)),)
     from twitter_text import extract_urls_with_indices
 
     return tuple((int(e["indices"][0]), int(e["indices"][1])) for e in extract_urls_with_indices(word))

@@ -195,16 +195,18 @@ class Connector:
         return response
 
     def _transmit(self, request: Request) -> httpx.Response:
-        import httpx
-
         headers = dict(request.headers)
         url, params = request.url, request.params
         if params and self.auth is not None and self.auth.signs_query:
+            import httpx
+
             url, params = str(httpx.URL(url, params=params)), None  # the signature covers the query
-        if self.auth is not None:
+        if self.auth is not None:  # a credential not set fails here: a preview then never imports the client
             form = request.data if request.data and not request.files else None
             url, headers = self.auth.apply(self, url, headers, method=request.method.upper(),
                                            form={str(k): str(v) for k, v in form.items()} if form else None)
+        import httpx
+
         try:
             if request.content is not None:
                 return self.http.request(request.method, url, content=request.content, params=params,

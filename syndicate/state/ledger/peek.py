@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ class Peek:
         self.path = path
         self.site = site
         self._mine: str | None = None
+        self._conn: sqlite3.Connection | None = None  # one read-only connection for all the preview's reads
 
     def _site_filter(self) -> str:
         """` AND site = ?` where rows carry their site (the rows of a pre-0005 ledger are all this site's)."""
@@ -48,16 +50,16 @@ class Peek:
                            (post_id, target, self.site) if site else (post_id, target))
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[sqlite3.Row]:
-        if not self.path.exists():
-            return []
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
-        try:
-            conn.row_factory = sqlite3.Row
-            return conn.execute(sql, args).fetchall()
+        if self._conn is None:
+            if not self.path.exists():
+                return []
+            self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
+            self._conn.row_factory = sqlite3.Row
+            weakref.finalize(self, self._conn.close)  # closed with this Peek, never left to the collector
+        try:  # no transaction is opened by a SELECT: each read sees the file as it is then
+            return self._conn.execute(sql, args).fetchall()
         except sqlite3.OperationalError:  # an empty or older file: nothing recorded yet
             return []
-        finally:
-            conn.close()
 
     def get(self, post_id: str, target: str) -> Row | None:
         found = self._rows("syndication", post_id, target)
