@@ -6,6 +6,8 @@ without pulling the loader in.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from syndicate.content.markdown.document import Document
 
 
+from syndicate.content.frontmatter import read_checked
 from syndicate.content.source import Image
 from syndicate.errors import PostError
 
@@ -56,6 +59,42 @@ class Control:
         return merged
 
 
+KEPT = 32  # posts of a file whose body and `Document` stay in memory (the last ones read or rendered)
+
+
+class _Kept:
+    """The loaded posts that hold their body or `Document`, oldest first. Past `KEPT`, the oldest lets both go:
+    a site's worth of bodies and documents would not fit the memory budget (issue 17: 10,000 posts in 200 MB),
+    and a post whose body is gone reads it again from its file when it is needed (`Post.body`)."""
+
+    lock = threading.Lock()
+    posts: OrderedDict[int, Post] = OrderedDict()
+
+    @classmethod
+    def hold(cls, post: Post) -> None:
+        with cls.lock:
+            cls.posts[id(post)] = post
+            cls.posts.move_to_end(id(post))
+            while len(cls.posts) > KEPT:
+                _, old = cls.posts.popitem(last=False)
+                for name in ("body", "document", "excerpt"):  # each is made again when it is needed
+                    old.__dict__.pop(name, None)
+
+
+class _Document:
+    """`Post.document`: computed once and kept in the post's `__dict__` (as `cached_property` does); a post
+    read from a file is also held among the `KEPT` last ones, which let their documents go."""
+
+    def __get__(self, post: Post | None, owner: type | None = None) -> Any:
+        if post is None:
+            return self
+        document = post._renderer().prepare(post)
+        post.__dict__["document"] = document
+        if post.source is not None:
+            _Kept.hold(post)
+        return document
+
+
 @dataclass
 class Post:
     id: str  # stable across renames: from the front matter or the canonical URL path
@@ -83,16 +122,44 @@ class Post:
     front_matter: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     renderer: Renderer | None = field(default=None, repr=False, compare=False)
+    # read from a file (the loader): where the body starts in its text, and the check of the bytes read
+    # (length, CRC-32); the body is let go with the last `KEPT` and read again, unchanged, when needed
+    source: tuple[int, tuple[int, int]] | None = field(default=None, repr=False, compare=False)
+
+    if TYPE_CHECKING:
+        @property
+        def document(self) -> Document:
+            """The body parsed and expanded once; every connector renders from it."""
+    else:
+        document = _Document()
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would take any attribute for one
+        def __getattr__(self, name: str) -> Any:
+            source = self.__dict__.get("source")
+            if name != "body" or source is None:
+                raise AttributeError(name)
+            body = self.reread(source)
+            self.__dict__["body"] = body
+            _Kept.hold(self)
+            return body
+
+    def reread(self, source: tuple[int, tuple[int, int]]) -> str:
+        """The body, read again from the file: the very text loaded, else a `PostError` (the file changed
+        since; what was decided from its front matter would not match it any more)."""
+        text, check = read_checked(self.path)
+        if check != source[1]:
+            raise PostError(f"{self.path}: changed on disk while this run was using it; left for the next run")
+        return text[source[0]:]
+
+    def kept(self) -> None:
+        """A post read from a file (`source` set) joins the `KEPT` last ones, which hold their bodies."""
+        if self.source is not None:
+            _Kept.hold(self)
 
     @property
     def bundle_dir(self) -> Path:
         """Folder whose files resolve relative references (a page bundle's folder)."""
         return self.path.parent
-
-    @cached_property
-    def document(self) -> Document:
-        """The body parsed and expanded once; every connector renders from it."""
-        return self._renderer().prepare(self)
 
     def _renderer(self) -> Renderer:
         if self.renderer is None:
