@@ -80,3 +80,26 @@ def test_a_post_built_in_memory_keeps_its_body(tmp_path: Path) -> None:
     assert built.body == "Body of post 1.\n\nSecond paragraph.\n" and "body" in built.__dict__
     assert built.document.text().startswith("Body of post 1.")
     assert "document" in built.__dict__
+
+
+def test_threads_far_apart_each_render_every_post_alike(tmp_path: Path) -> None:
+    """`push` runs one thread per target, each at its own post: letting go never gives a thread a wrong body."""
+    import threading
+
+    config = _site(tmp_path, KEPT * 3)
+    posts, _ = load_posts(config)
+    want = [load_post(p.path, config.site).document.html() for p in posts]
+    seen: dict[int, list[str]] = {}
+
+    def walk(t: int) -> None:
+        order = posts[t * KEPT // 2:] + posts[:t * KEPT // 2]  # each thread starts elsewhere
+        seen[t] = [p.document.html() for p in order]
+        seen[t] = seen[t][len(posts) - t * KEPT // 2:] + seen[t][:len(posts) - t * KEPT // 2]
+
+    threads = [threading.Thread(target=walk, args=(t,)) for t in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(seen[t] == want for t in range(5))
+    assert len(_holding(posts)) <= KEPT
