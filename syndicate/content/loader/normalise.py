@@ -59,7 +59,7 @@ def load_post(path: Path, site: SiteConfig, *, light: bool = False) -> Post:
     fm, body, _kind = split(text, path)
     post = _normalise(path, rel, fm, body, info, light)
     if not light and text.endswith(body):  # the body is read again from the file when it is needed
-        post.source = (len(text) - len(body), check)
+        post.memo.source = (len(text) - len(body), check)
         post.kept()
     return post
 
