@@ -29,8 +29,8 @@ def _site(root: Path, n: int = N) -> Config:
         body = f"Post {i} says 日本語 and [a link](/posts/p-{(i + 1) % n}/).\n\n![Alt {i}](/img/{i}.png)\n"
         (posts / f"p-{i:03d}.md").write_text(f"---\ntitle: Post {i}\n---\n{body}", encoding="utf-8")
     (root / "syndicate.toml").write_text(
-        '[site]\nurl = "https://blog.example"\ncontent = ["content/posts/*.md"]\npermalink = "/posts/:slug/"\n',
-        encoding="utf-8")
+        '[site]\nurl = "https://blog.example"\ncontent = ["content/posts/*.md"]\npermalink = "/posts/:slug/"\n'
+        '[targets.devto]\napi_key = "x"\n', encoding="utf-8")
     return load_config(root / "syndicate.toml")
 
 
@@ -103,3 +103,18 @@ def test_threads_far_apart_each_render_every_post_alike(tmp_path: Path) -> None:
         thread.join()
     assert all(seen[t] == want for t in range(5))
     assert len(_holding(posts)) <= KEPT
+
+
+def test_a_unit_whose_file_changed_meanwhile_is_an_error_that_says_so(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from syndicate import registry
+    from syndicate.engine.plan import plan
+
+    config = _site(tmp_path)
+    devto = registry.get("devto")(config.targets["devto"])
+    posts, _ = load_posts(config)
+    assert plan(posts[1], devto, None, datetime.now(UTC)).action == "create"
+    posts[0].path.write_text("---\ntitle: Post 0\n---\nEdited while the run went on.\n", encoding="utf-8")
+    p = plan(posts[0], devto, None, datetime.now(UTC))
+    assert p.action == "error" and "changed on disk while this run was using it" in p.reason
