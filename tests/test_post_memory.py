@@ -118,3 +118,13 @@ def test_a_unit_whose_file_changed_meanwhile_is_an_error_that_says_so(tmp_path: 
     posts[0].path.write_text("---\ntitle: Post 0\n---\nEdited while the run went on.\n", encoding="utf-8")
     p = plan(posts[0], devto, None, datetime.now(UTC))
     assert p.action == "error" and "changed on disk while this run was using it" in p.reason
+
+
+def test_a_copy_of_a_loaded_post_with_another_body_renders_that_body(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    posts, _ = load_posts(_site(tmp_path))
+    post = posts[-1]
+    assert "日本語" in post.document.text()
+    copy = replace(post, body="Another body.\n")
+    assert copy.document.text() == "Another body." and "日本語" in post.document.text()

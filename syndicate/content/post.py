@@ -122,18 +122,19 @@ class Post:
     front_matter: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     renderer: Renderer | None = field(default=None, repr=False, compare=False)
-    memo: Memo = field(default_factory=Memo, repr=False, compare=False)
+    memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)  # a copy (`replace`) gets its own
 
     @property
     def document(self) -> Document:
         """The body parsed and expanded once; every connector renders from it. A post read from a file
         joins the `KEPT` last ones, which let their documents go."""
         memo = self.memo
-        if memo.document is None:
-            memo.document = self._renderer().prepare(self)
+        document = memo.document  # a local: another thread may let the post's go at any time
+        if document is None:
+            document = memo.document = self._renderer().prepare(self)
             if memo.source is not None:
                 _Kept.hold(self)
-        return memo.document
+        return document
 
     if not TYPE_CHECKING:  # hidden from mypy, which would take any attribute for one
         def __getattr__(self, name: str) -> Any:
@@ -176,9 +177,10 @@ class Post:
         status or an article description must not show the markup.
         """
         memo = self.memo
-        if memo.excerpt is None:
-            memo.excerpt = self._make_excerpt()
-        return memo.excerpt
+        excerpt = memo.excerpt
+        if excerpt is None:
+            excerpt = memo.excerpt = self._make_excerpt()
+        return excerpt
 
     def _make_excerpt(self) -> str:
         if not self.summary:
