@@ -43,7 +43,7 @@ def best(posts: list[Post], one: Callable[[Post], object]) -> float:
 def main() -> None:
     posts = load()
     for post in posts:
-        post.__dict__["document"] = prepare(post)
+        post.memo.document = prepare(post)
         tags = post.front_matter.get("tags") or (post.front_matter.get("taxonomies") or {}).get("tags") or []
         post.tags = [str(t) for t in tags] if isinstance(tags, list) else []
     conn = Bluesky(TargetConfig("bluesky", "bluesky", {"identifier": "me.bsky.social",

@@ -29,7 +29,7 @@ def prepared(covers: bool = True) -> list[Post]:
     tags; `covers`: half of them with a cover, as on a typical blog."""
     posts = load()
     for i, post in enumerate(posts):
-        post.__dict__["document"] = prepare(post)
+        post.memo.document = prepare(post)
         assert post.excerpt is not None  # computed once for every target
         tags = post.front_matter.get("tags") or (post.front_matter.get("taxonomies") or {}).get("tags") or []
         post.tags = [str(t) for t in tags] if isinstance(tags, list) else []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -56,9 +57,10 @@ def _preview_target(syn: Syndicator, post: Any, target: str, force: bool = False
             "requests": requests, "warnings": [syn.redact(w) for w in p.warnings]}
 
 
-def _previews(syn: Syndicator, posts: list[Any], targets: list[str], force: bool = False) -> list[dict[str, Any]]:
-    return [{"post": _post_json(post), "targets": {t: _preview_target(syn, post, t, force) for t in targets}}
-            for post in posts]
+def _previews(syn: Syndicator, posts: list[Any], targets: list[str], force: bool = False) -> Iterator[dict[str, Any]]:
+    """Each post's preview in turn: printed as it comes, a site's worth of requests is never held at once."""
+    for post in posts:
+        yield {"post": _post_json(post), "targets": {t: _preview_target(syn, post, t, force) for t in targets}}
 
 
 def _print_preview(res: dict[str, Any]) -> None:
@@ -99,7 +101,7 @@ def preview(
     posts, errors = _load(_collect(paths, config), config)
     results = _previews(syn, posts, targets)
     if as_json:
-        emit_json({"posts": results, "errors": errors_json(errors), "log": _logged.messages})
+        emit_json({"posts": list(results), "errors": errors_json(errors), "log": _logged.messages})
     else:
         for res in results:
             _print_preview(res)
@@ -131,17 +133,19 @@ def push(
     targets = _targets(syn, to, sending=not dry_run)
     posts, errors = _load(_collect(paths, config), config)
     if dry_run:
-        results = _previews(syn, posts, targets, force)
+        rows: list[tuple[str, str]] = []
         if as_json:
+            results = list(_previews(syn, posts, targets, force))
+            rows = _plan_rows(results)
             emit_json({"posts": results, "errors": errors_json(errors), "log": _logged.messages})
         else:
-            for res in results:
+            for res in _previews(syn, posts, targets, force):
+                rows.extend(_plan_rows([res]))
                 if show_all or not _unchanged(res):
                     _print_preview(res)
             output.errors(errors)
-            say((f"dry run, nothing was sent: {output.plan_summary(_plan_rows(results))}", "bold"))
-        failed = any(e["action"] == "error" for r in results for e in r["targets"].values())
-        raise _exit(posts, errors, failed)
+            say((f"dry run, nothing was sent: {output.plan_summary(rows)}", "bold"))
+        raise _exit(posts, errors, any(action == "error" for action, _reason in rows))
 
     if now:
         _undefer(syn, posts, targets)

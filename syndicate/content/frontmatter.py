@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,17 @@ _JSON = JSONHandler()
 def read_text(path: Path, data: bytes | None = None) -> str:
     """The file as text: UTF-8 (a BOM is dropped), LF line ends; clear errors otherwise. `data`: the
     file's bytes when the caller has read them already (the worker hashes them first)."""
+    return _read(path, data)[0]
+
+
+def read_checked(path: Path, data: bytes | None = None) -> tuple[str, tuple[int, int]]:
+    """`read_text`, with a check of the bytes read (length, CRC-32): whether the file still holds them
+    later (a post's body is read again when needed, `Post.body`) costs one read, not a parse."""
+    text, data = _read(path, data)
+    return text, (len(data), zlib.crc32(data))
+
+
+def _read(path: Path, data: bytes | None = None) -> tuple[str, bytes]:
     if data is not None:
         if len(data) > MAX_FILE_BYTES:
             raise PostError(f"{path}: file too large ({len(data)} bytes; limit {MAX_FILE_BYTES})")
@@ -115,7 +127,7 @@ def read_text(path: Path, data: bytes | None = None) -> str:
         raise PostError(f"{path}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    return text, data
 
 
 def split(text: str, path: Path) -> tuple[dict[str, Any], str, str]:

@@ -6,9 +6,10 @@ without pulling the loader in.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from syndicate.content.markdown.document import Document
 
 
+from syndicate.content.frontmatter import read_checked
 from syndicate.content.source import Image
 from syndicate.errors import PostError
 
@@ -56,6 +58,43 @@ class Control:
         return merged
 
 
+KEPT = 32  # posts of a file whose body and `Document` stay in memory (the last ones read or rendered)
+
+
+class _Kept:
+    """The loaded posts that hold their body or `Document`, oldest first. Past `KEPT`, the oldest lets both go:
+    a site's worth of bodies and documents would not fit the memory budget (issue 17: 10,000 posts in 200 MB),
+    and a post whose body is gone reads it again from its file when it is needed (`Post.body`)."""
+
+    lock = threading.Lock()
+    posts: OrderedDict[int, Post] = OrderedDict()
+
+    @classmethod
+    def hold(cls, post: Post) -> None:
+        with cls.lock:
+            cls.posts[id(post)] = post
+            cls.posts.move_to_end(id(post))
+            while len(cls.posts) > KEPT:
+                _, old = cls.posts.popitem(last=False)
+                old.__dict__.pop("body", None)  # each is made again when it is needed
+                old.memo.document = old.memo.excerpt = None
+
+
+class Memo:
+    """What a post makes when first needed (`document`, `excerpt`) and, for a post read from a file (the
+    loader), where its body starts in the file's text and the check of the bytes read (length, CRC-32).
+    One field for all of them: a few more keys would turn each post's small shared-key `__dict__` into a
+    1.5 KB one (15 MB on 10,000 posts)."""
+
+    __slots__ = ("source", "document", "excerpt")
+    source: tuple[int, tuple[int, int]] | None
+    document: Document | None
+    excerpt: str | None
+
+    def __init__(self) -> None:
+        self.source = self.document = self.excerpt = None
+
+
 @dataclass
 class Post:
     id: str  # stable across renames: from the front matter or the canonical URL path
@@ -83,29 +122,67 @@ class Post:
     front_matter: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     renderer: Renderer | None = field(default=None, repr=False, compare=False)
+    memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)  # a copy (`replace`) gets its own
+
+    @property
+    def document(self) -> Document:
+        """The body parsed and expanded once; every connector renders from it. A post read from a file
+        joins the `KEPT` last ones, which let their documents go."""
+        memo = self.memo
+        document = memo.document  # a local: another thread may let the post's go at any time
+        if document is None:
+            document = memo.document = self._renderer().prepare(self)
+            if memo.source is not None:
+                _Kept.hold(self)
+        return document
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would take any attribute for one
+        def __getattr__(self, name: str) -> Any:
+            memo = self.__dict__.get("memo")
+            if name != "body" or memo is None or memo.source is None:
+                raise AttributeError(name)
+            body = self.reread(memo.source)
+            self.__dict__["body"] = body
+            _Kept.hold(self)
+            return body
+
+    def reread(self, source: tuple[int, tuple[int, int]]) -> str:
+        """The body, read again from the file: the very text loaded, else a `PostError` (the file changed
+        since; what was decided from its front matter would not match it any more)."""
+        text, check = read_checked(self.path)
+        if check != source[1]:
+            raise PostError(f"{self.path}: changed on disk while this run was using it; left for the next run")
+        return text[source[0]:]
+
+    def kept(self) -> None:
+        """A post read from a file (`memo.source` set) joins the `KEPT` last ones, which hold their bodies."""
+        if self.memo.source is not None:
+            _Kept.hold(self)
 
     @property
     def bundle_dir(self) -> Path:
         """Folder whose files resolve relative references (a page bundle's folder)."""
         return self.path.parent
 
-    @cached_property
-    def document(self) -> Document:
-        """The body parsed and expanded once; every connector renders from it."""
-        return self._renderer().prepare(self)
-
     def _renderer(self) -> Renderer:
         if self.renderer is None:
             raise PostError(f"{self.path}: no Markdown renderer attached (posts come from syndicate.content.loader)")
         return self.renderer
 
-    @cached_property
+    @property
     def excerpt(self) -> str:
         """The summary from the front matter, else the body's first paragraph: plain text either way.
 
         Front-matter descriptions often carry Markdown (`**bold**`, links); a
         status or an article description must not show the markup.
         """
+        memo = self.memo
+        excerpt = memo.excerpt
+        if excerpt is None:
+            excerpt = memo.excerpt = self._make_excerpt()
+        return excerpt
+
+    def _make_excerpt(self) -> str:
         if not self.summary:
             return self.document.first_paragraph
         if not any(c in self.summary for c in "*_`[<&\\~"):

@@ -134,12 +134,13 @@ def _plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, f
 
     try:
         draft = fit_draft(connector.render(post, facts), connector.limits_for(facts), thread=_thread(connector))
+        # the draft's own warnings (tags kept, a text cut) are this target's: they say so. (The document
+        # may have been let go since the render and be made again: a file changed meanwhile is refused here.)
+        warnings = [*post.warnings, *post.document.warnings, *(f"{name}: {w}" for w in draft.warnings),
+                    *_missing_alt(post, draft)]
     except Exception as exc:  # a post that cannot render fails alone, with the message
         message = str(exc) or type(exc).__name__
         return Plan(post, name, "error", f"cannot render for {name}: {message}", row=row)
-    # the draft's own warnings (tags kept, a text cut) are this target's: they say so
-    warnings = [*post.warnings, *post.document.warnings, *(f"{name}: {w}" for w in draft.warnings),
-                *_missing_alt(post, draft)]
     warnings = list(dict.fromkeys(warnings))
     digest = draft.content_hash()
 

@@ -30,7 +30,7 @@ def make_post(n: int = 1, **changes: Any) -> Post:
     values.update(changes)
     post = Post(**values)
     if document is not None:
-        post.__dict__["document"] = Document(segments=list(document))
+        post.memo.document = Document(segments=list(document))
     return post
 
 

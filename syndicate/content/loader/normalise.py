@@ -8,7 +8,7 @@ from typing import Any
 
 from syndicate.config import Config, ConfigError, SiteConfig
 from syndicate.content.dates import date_from_path, first_date, hugo_date
-from syndicate.content.frontmatter import read_text, split
+from syndicate.content.frontmatter import read_checked, split
 from syndicate.content.frontmatter import view as fm_view
 from syndicate.content.loader.discovery import discover
 from syndicate.content.loader.fields import _WS, _authors, _date, _hugo_sources, _role, _series, _strings, _summary
@@ -55,8 +55,13 @@ def load_post(path: Path, site: SiteConfig, *, light: bool = False, data: bytes 
         rel = path.relative_to(info.root)
     except ValueError:  # the root itself is reached through a symlink
         rel = real.relative_to(info.root)
-    fm, body, _kind = split(read_text(path, data), path)
-    return _normalise(path, rel, fm, body, info, light)
+    text, check = read_checked(path, data)
+    fm, body, _kind = split(text, path)
+    post = _normalise(path, rel, fm, body, info, light)
+    if not light and text.endswith(body):  # the body is read again from the file when it is needed
+        post.memo.source = (len(text) - len(body), check)
+        post.kept()
+    return post
 
 
 def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteInfo, light: bool = False) -> Post:
