@@ -316,3 +316,38 @@ def test_a_broken_post_is_reported_once_and_stops_nothing(
     code, out = cli(site, "watch", "--once")
     assert "held: 2 deletion(s)" in out, out  # the broken file too: it may have been a post
     assert not writes(masto, "DELETE")
+
+
+def test_a_file_written_all_the_time_in_the_tree_does_not_hold_the_watcher_up(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon], ledger_url: str, procs: list[Proc]) -> None:
+    """A build cache (or a ledger) in the site's folder written every few milliseconds: each batch of events
+    is about it alone and filtered out, yet a saved post is still sent (the loop gets every batch)."""
+    import threading
+
+    devto, masto = fakes
+    site = make_site(tmp_path, devto, masto, ledger_url)
+    watcher = Proc(site)
+    procs.append(watcher)
+    watcher.wait_line("watching")
+    busy = site / "resources" / "_gen" / "cache.bin"
+    busy.parent.mkdir(parents=True)
+    stop = threading.Event()
+
+    def churn() -> None:
+        n = 0
+        while not stop.is_set():
+            busy.write_bytes(n.to_bytes(8, "little"))
+            n += 1
+            stop.wait(0.005)
+
+    writer = threading.Thread(target=churn, daemon=True)
+    writer.start()
+    try:
+        write(site, "alpha.md", post_text("Alpha"))
+        wait_for(f"alpha on both:\n{watcher.text()}", lambda: len(devto.articles) == 1 and len(masto.live) == 1)
+        write(site, "beta.md", post_text("Beta"))
+        wait_for("beta on both", lambda: len(devto.articles) == 2 and len(masto.live) == 2)
+    finally:
+        stop.set()
+        writer.join(10)
+    assert watcher.stop() == 0

@@ -310,8 +310,11 @@ class Watcher:
         import watchfiles
 
         self._signals()
+        # no `watch_filter`: watchfiles drops a batch that filters to nothing without yielding, so a file
+        # written all the time in the tree (a ledger, a build cache) would hold the loop — its debounced
+        # saves, rescans and due runs — for as long as it is written; the loop filters instead
         events = watchfiles.watch(
-            self.config.site.root, watch_filter=self._wanted, stop_event=self.stop, yield_on_timeout=True,
+            self.config.site.root, watch_filter=None, stop_event=self.stop, yield_on_timeout=True,
             rust_timeout=max(20, min(200, self.config.watch.debounce_ms // 2 or 20)), step=20,
             debounce=max(50, self.config.watch.debounce_ms), ignore_permission_denied=True,
         )
@@ -330,7 +333,9 @@ class Watcher:
         full = False
         for changes in itertools.chain([first], events):
             now = time.monotonic()
-            for _change, raw in changes:
+            for change, raw in changes:
+                if not self._wanted(change, raw):
+                    continue
                 path = Path(raw)
                 if self.scanner.matches(path):
                     pending[path] = now
