@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests import peers
+from tests import isolation, peers
 from tests.paths import ROOT
 
 START = """#!/usr/bin/env bash
@@ -32,6 +33,9 @@ from tests.conftest import (pytest_collection_finish, pytest_configure, pytest_s
 peers.PEERS["fake"] = peers.Peer("fake", "test_fake_peer.py", "pid", root=Path(__file__).parent / "fakepeer")
 """
 TESTS = """
+import os
+from pathlib import Path
+
 import pytest
 from tests import peers
 
@@ -42,6 +46,8 @@ def fake_peer():
 @pytest.mark.parametrize("n", range(4))
 def test_uses_the_peer(fake_peer, n):
     assert fake_peer["pid"] > 0
+    if n == 0 and os.environ.get("ELSEWHERE"):  # what another test of the outer session writes meanwhile
+        Path(os.environ["ELSEWHERE"]).mkdir(parents=True)
 """
 
 
@@ -53,7 +59,13 @@ def session(folder: Path, cache: Path, **env: str) -> subprocess.CompletedProces
         (folder / "conftest.py").write_text(CONFTEST)
         (folder / "test_fake_peer.py").write_text(TESTS)
     # TMPDIR: the inner session's scratch folder (kept when an install failed, for its log) stays in ours
-    run_env = {**os.environ, "PEERS_CACHE": str(cache), "PYTHONPATH": str(ROOT), "TMPDIR": str(folder.parent), **env}
+    # HOME: a home of its own. The inner session checks that its "real" home gained nothing; given ours, it
+    # would see what this session's other tests legitimately write into it meanwhile (a preview's data folder)
+    home = folder.parent / "home"
+    home.mkdir(exist_ok=True)
+    xdg = {key: str(home / rel) for key, rel in isolation.XDG.items()}
+    run_env = {**os.environ, "PEERS_CACHE": str(cache), "PYTHONPATH": str(ROOT), "TMPDIR": str(folder.parent),
+               "HOME": str(home), **xdg, **env}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "-o", "timeout=1",
          "--rootdir", str(folder), str(folder)],
@@ -67,7 +79,13 @@ def lines(path: Path) -> int:
 
 def test_first_install_runs_once_before_the_tests_and_their_timeout(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    first = session(tmp_path / "s", cache)
+    # the outer session's home (a temporary one) gains a data folder while the inner session runs, as when
+    # another test previews a site there: that is no write of the inner session's (CI failed on it once)
+    elsewhere = Path(os.environ["HOME"]) / ".local" / "state" / "syndicate" / f"elsewhere-{tmp_path.name}"
+    try:
+        first = session(tmp_path / "s", cache, ELSEWHERE=str(elsewhere))
+    finally:
+        shutil.rmtree(elsewhere, ignore_errors=True)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "4 passed" in first.stdout
     assert "installing test peers fake" in first.stdout
