@@ -225,7 +225,8 @@ def scan(text: str, skip: re.Pattern[str] | None = None) -> list[Region]:
         matched = 0
         for box in boxes:
             if box.quote:
-                if c.indent() < 4 and c.rest()[:1] == ">":
+                # markdown-it continues a block quote with a '>' however far indented (the spec stops at 3)
+                if c.rest()[:1] == ">":
                     c.skip(1)
                     if c.partial or line[c.i:c.i + 1] in (" ", "\t"):
                         c.consume(1)
