@@ -234,14 +234,18 @@ class _HeldDevTo(FakeDevTo):
 
 def _cli(args: list[str], cwd: Path) -> Any:
     import os
+    import signal
     import subprocess
     import sys
 
     from tests.harness import ROOT
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    # Ctrl-C handled as in a terminal even when this session was started with SIGINT ignored (`nohup`, a
+    # background job of a script), which the child would inherit and Python would then leave ignored
     return subprocess.Popen([sys.executable, "-m", "syndicate.cli", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _devto_site(root: Path, url: str, ledger_url: str, n: int) -> list[Path]:
