@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from syndicate.config import Config, SiteConfig
 from syndicate.content.loader import load_posts, reset_cache
 from syndicate.registry import load_config
@@ -89,3 +91,45 @@ def test_the_webhook_sync_sends_neither(tmp_path: Path) -> None:
         [done] = syncer.run()
         assert any("new.md" in line and "old.md" in line and "same URL" in line for line in done.lines), done.lines
         assert [r.path for r in devto.requests + masto.requests if r.method != "GET"] == sent
+
+
+def test_retry_does_not_send_a_post_that_came_to_share_its_url(site: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:  # noqa: F811
+    devto, masto = fakes
+    devto.fail_next(1, 422, method="POST")  # refused: the first post's dev.to row is failed
+    first = write(site, "first.md", "title: First\nslug: taken")
+    assert run("push", str(first))[0] == 1
+    assert not devto.articles and len(masto.live) == 1
+    write(site, "second.md", "title: Second\nslug: taken")  # then another post takes its URL
+    code, output = run("retry", "--failed")
+    assert code == 1, output
+    assert "first.md" in output and "second.md" in output and "same URL" in output, output
+    assert not devto.articles  # neither is sent, as the plan says
+    (site / "content" / "posts" / "second.md").unlink()
+    code, output = run("retry", "--failed")
+    assert code == 0 and len(devto.articles) == 1, output  # the clash gone, the retry goes through
+
+
+def test_a_worker_does_not_send_a_post_that_came_to_share_its_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task queued before another post took its post's URL (or re-sent by the periodic job) fails with the
+    plan's error instead of sending."""
+    from syndicate.content import siteindex
+    from syndicate.engine import tasks
+    from syndicate.errors import PostError
+
+    now = [1000.0]
+    monkeypatch.setattr(siteindex, "clock", lambda: now[0])
+    root = tmp_path / "blog"
+    (root / "content" / "posts").mkdir(parents=True)
+    first = root / "content" / "posts" / "first.md"
+    first.write_text("---\ntitle: First\nslug: taken\n---\nx\n", encoding="utf-8")
+    (root / "content" / "posts" / "other.md").write_text("---\ntitle: Other\n---\nx\n", encoding="utf-8")
+    reset_cache()
+    blog = SiteConfig(url="https://b.example", root=root.resolve())
+    assert tasks._load_post(first, blog).url == "https://b.example/posts/taken/"  # the worker lists the site
+    # a new file takes the URL; the plan stops both, so no task of this worker ever loads it
+    (root / "content" / "posts" / "second.md").write_text("---\ntitle: Second\nslug: taken\n---\nx\n", encoding="utf-8")
+    first.write_text("---\ntitle: First, edited\nslug: taken\n---\nx\n", encoding="utf-8")
+    now[0] += tasks.INDEX_TTL  # the listing is old: the worker looks at the folders again
+    with pytest.raises(PostError, match="same URL") as err:
+        tasks._load_post(first, blog)
+    assert "second.md" in str(err.value)

@@ -19,6 +19,7 @@ import posixpath
 import re
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,7 @@ class SiteIndex:
     info: SiteInfo
     entries: dict[str, Entry] = field(default_factory=dict)
     complete: bool = False
+    built_at: float = 0.0  # when the content folders were last listed (`clock`)
     _by_key: dict[str, set[str]] = field(default_factory=dict)  # URL key and id -> source paths
     _version: int = 0
     _table: tuple[int, dict[str, list[str]]] = (-1, {})
@@ -152,7 +154,14 @@ class SiteIndex:
                 self.entry(rel, listed=True)
             for rel in [r for r, e in self.entries.items() if e.listed and r not in seen]:
                 self._drop(rel)
-            self.complete = True
+            self.complete, self.built_at = True, clock()
+
+    def expire(self, max_age: float) -> None:
+        """List the content folders again on next use if they were listed more than `max_age` seconds ago
+        (a long-running process learns of new files; known, unchanged ones still cost only a stat)."""
+        with self.lock:
+            if self.complete and clock() - self.built_at >= max_age:
+                self.complete = False
 
     def logical_table(self) -> dict[str, list[str]]:
         """Hugo logical path -> the source files (translations) of that page."""
@@ -229,13 +238,16 @@ class SiteIndex:
             return known is not None and known.listed
 
 
-def unique(posts: list[S], site: SiteConfig) -> tuple[list[S], list[tuple[Path, PostError]]]:
+def unique(posts: list[S], site: SiteConfig, *, max_age: float | None = None) -> tuple[list[S], list[tuple[Path, PostError]]]:
     """`posts` without those that share a canonical URL or an id with another post of the site.
 
     Both posts of a pair are stopped (never sent), each with an error naming both files; the
-    other post is looked for among `posts` and in the whole site (`syndicate.content.siteindex`).
+    other post is looked for among `posts` and in the whole site (`syndicate.content.siteindex`),
+    listed again first if that was more than `max_age` seconds ago (a long-running process's check).
     """
     index = index_for(site)
+    if max_age is not None:
+        index.expire(max_age)
     for post in posts:
         index.note(post)
     by_key: dict[str, list[S]] = {}
@@ -291,6 +303,9 @@ def logical(rel: str) -> str:
     else:
         path = f"{head}/{name}" if head else name
     return path.lower().replace(" ", "-").strip("/")
+
+
+clock: Callable[[], float] = time.monotonic  # tests move it
 
 
 def index_for(site: SiteConfig) -> SiteIndex:

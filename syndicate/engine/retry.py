@@ -33,8 +33,17 @@ def retry_rows(config: Config, syn: Syndicator, rows: list[Any]) -> tuple[list[d
     failures = 0
     from syndicate.engine import lease
 
+    clashes: dict[str, str] = {}  # post path -> why it is never sent (another post has its URL or id)
     for row in rows:
         if row.target not in config.targets:
+            continue
+        clash = clashes.get(row.post_path or "")
+        if clash is None:
+            clashes[row.post_path or ""] = clash = _shares_its_url(config, row.post_path or "")
+        if clash:  # a post that came to share its URL since: neither is sent, as the plan says
+            failures += 1
+            results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "failed",
+                            "error": clash})
             continue
         if lease.held(row.lease_owner, row.lease_until):  # someone is on it now: say who, and until when
             results.append({"path": row.post_path, "target": row.target, "status": "held",
@@ -66,6 +75,19 @@ def retry_rows(config: Config, syn: Syndicator, rows: list[Any]) -> tuple[list[d
         failures += outcome.status in ("failed", "waiting", "check")
         results.append(outcome.as_dict())
     return results, failures
+
+
+def _shares_its_url(config: Config, post_path: str) -> str:
+    """Why the post at `post_path` is never sent (it shares its canonical URL or id with another post of
+    the site), else ""; a file that cannot be loaded is left to the send, which says what is wrong with it."""
+    from syndicate.content.loader import load_post, unique
+
+    try:
+        post = load_post(config.site.root / post_path, config.site)
+    except (SyndicateError, OSError):
+        return ""
+    _kept, clashes = unique([post], config.site, max_age=0)  # the site as it is now (the status page runs long)
+    return str(clashes[0][1]) if clashes else ""
 
 
 __all__ = ["RETRY_STATES", "retry_candidates", "retry_rows"]

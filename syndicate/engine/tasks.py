@@ -74,6 +74,7 @@ app.conf.update(
 _shared: dict[str, Any] = {}
 _lock = threading.Lock()
 POST_TTL = 10.0  # seconds a loaded post serves its other targets' tasks (`_load_post`)
+INDEX_TTL = 60.0  # seconds before a worker lists the site again for posts sharing a URL (`_load_post`)
 _posts: dict[tuple[str, bytes], tuple[float, Any]] = {}
 
 
@@ -195,7 +196,7 @@ def _load_post(path: Path, site: Any) -> Any:
     this process from the very same bytes less than POST_TTL seconds ago is that post (its parsed
     Markdown too); any change to the file is another post. What else the loader looks at (a cover
     image's file) is looked at again after POST_TTL."""
-    from syndicate.content.loader import load_post
+    from syndicate.content.loader import load_post, unique
 
     try:
         data = path.read_bytes()
@@ -207,6 +208,10 @@ def _load_post(path: Path, site: Any) -> Any:
     if hit is not None and now - hit[0] < POST_TTL:
         return hit[1]
     post = load_post(path, site, data=data)  # the bytes just hashed: one read of the file
+    # a post that came to share its URL since it was planned (or since the periodic job's re-send was)
+    _kept, clashes = unique([post], site, max_age=INDEX_TTL)
+    if clashes:
+        raise clashes[0][1]
     if len(_posts) >= 256:
         for old in [k for k, (at, _) in list(_posts.items()) if now - at >= POST_TTL] or list(_posts):
             _posts.pop(old, None)
