@@ -74,6 +74,32 @@ def test_a_lost_create_that_never_lands_is_sent_again_once_settled(case: type[Co
         assert contract.live(server) == 1
 
 
+@pytest.mark.parametrize("case", CASES, ids=["micropub", "slack-find"])
+def test_a_create_whose_sender_died_is_waited_for_too(case: type[ConnectorContract], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process that sent the create dies before it can say the answer was lost (no `lost_at`): the row
+    is `creating`, and its last change (the intent) stands for the loss."""
+    contract = case()
+    with contract.fake() as server:
+        syn = contract.syndicator(server, tmp_path, monkeypatch)
+        post = contract.post_in(syn, 5)
+        server.hold_next(1, method="POST")
+        assert syn.attempt(post, "t").status == "retry"
+        row = syn.ledger.get(post.id, "t")
+        assert row is not None and row.state == "creating"
+        # what a process killed mid-create leaves: the intent, and nothing said about its answer
+        syn.ledger.update(post.id, "t", remote_extra={k: v for k, v in row.remote_extra.items() if k != "lost_at"})
+        again: Any = syn.run_inline(post, "t", sleep=lambda s: None)
+        assert again.status == "deferred" and "may still land" in again.reason, again
+        server.release()  # the dead process's create lands now
+        server.quiesce()
+        syn.clock.advance(syn.connector("t").abilities.lost_create_settle + 1)  # type: ignore[attr-defined]
+        syn.ledger.update(post.id, "t", deferred_until=None)
+        assert syn.run_inline(post, "t", sleep=lambda s: None).status == "done"
+        server.quiesce()
+        assert contract.live(server) == 1
+
+
 def test_held_writes_land_only_when_released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fault itself: nothing lands while held, the client hears no answer, `release()` commits it."""
     contract = test_micropub.TestMicropubContract()

@@ -78,6 +78,8 @@ class Sending(Parts):
                 self.ledger.update(post.id, target, state="new")
             elif isinstance(exc, OutcomeUnknown) and conn.abilities.can_find and conn.abilities.lost_create_settle:
                 self._lost(post.id, target)
+            elif conn.abilities.can_find and conn.abilities.lost_create_settle:
+                self._answered(post.id, target, row.attempts + 1)
             raise
         # any other error (a lost response) leaves the row `creating`:
         # the outcome is unknown, and the next attempt finds before it creates
@@ -94,14 +96,33 @@ class Sending(Parts):
         extra = dict(row.remote_extra) if row is not None else {}
         self.ledger.update(post_id, target, remote_extra={**extra, "lost_at": self.clock()})
 
+    def _answered(self, post_id: str, target: str, attempt: int) -> None:
+        """A create was answered, if with an error (a 5xx): the row stays `creating` so that the copy is
+        looked for first, but this attempt's empty `find` is no lost create to wait for."""
+        row = self.ledger.get(post_id, target)
+        extra = dict(row.remote_extra) if row is not None else {}
+        self.ledger.update(post_id, target, remote_extra={**extra, "answered": attempt})
+
     def _settled(self, conn: Connector, target: str, row: Row) -> None:
         """Raise `_Deferred` while a lost create may still land: the platform takes no key that would refuse
         a second create, so an empty `find` proves nothing until `lost_create_settle` seconds have passed."""
+        if not conn.abilities.lost_create_settle:
+            return
         lost_at = row.remote_extra.get("lost_at")
-        if not isinstance(lost_at, (int, float)) or not conn.abilities.lost_create_settle:
+        died = (not isinstance(lost_at, (int, float)) and row.state == "creating" and row.updated_at is not None
+                and row.remote_extra.get("answered") != row.attempts)
+        if died:
+            # the last intent was neither answered nor said lost: the process that sent it died first (killed,
+            # a crash, a power cut). The row's last change — the intent, or the create's progress — stands for
+            # the loss, and is remembered as one
+            assert row.updated_at is not None
+            lost_at = row.updated_at.timestamp()
+        if not isinstance(lost_at, (int, float)):
             return
         wait = float(lost_at) + conn.abilities.lost_create_settle - self.clock()
         if wait > 0:
+            if died:
+                self.ledger.update(row.post_id, target, remote_extra={**row.remote_extra, "lost_at": lost_at})
             raise _Deferred(wait, f"{target}: a create whose answer was lost may still land; "
                                   f"looked for it and found nothing yet, looking again before sending again")
 
