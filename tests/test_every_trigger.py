@@ -331,7 +331,7 @@ def test_the_webhook_sync_holds_a_row_a_platform_deferred_until_its_time(
         assert "An edited paragraph." in masto.live[0]["text"]
 
         # the hour has passed: the next push that names the post sends it (a sync reconciles only what its
-        # push changed, and `serve` without a broker runs no periodic job: until then the row stays deferred)
+        # push changed; between pushes, `serve`'s own thread or a worker's periodic job sends it: below)
         pass_the_hour(ledger_url, "content/posts/busy.md", "devto")
         repo.write("content/posts/busy.md", post_text("Busy", "Edited again."))
         repo.commit("edit busy again")
@@ -340,5 +340,35 @@ def test_the_webhook_sync_holds_a_row_a_platform_deferred_until_its_time(
         assert any(line.startswith("saved content/posts/busy.md") and "devto: create" in line for line in lines), lines
         assert len(devto.articles) == 1 and "Edited again." in next(iter(devto.articles.values()))["body_markdown"]
         assert states(ledger_url)["content/posts/busy.md"] == {"published"}
+    finally:
+        s.syn.ledger.dispose()
+
+
+def test_serve_without_a_broker_sends_a_deferred_row_when_its_time_comes_without_a_push(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon], ledger_url: str) -> None:
+    """`serve` with no broker has no worker's periodic job: its sync thread sends the rows whose deferral has
+    passed between pushes (before, such a row waited for the next push that touched its post)."""
+    from syndicate.triggers.webhook.app import Background
+    from tests.test_worker import wait_until
+
+    devto, masto = fakes
+    repo = Repo(tmp_path / "git")
+    config = hook_config(tmp_path / "site", repo, devto, masto, ledger_url)
+    s = syncer(config)
+    try:
+        devto.rate_limit_next(1, retry_after=3600, method="POST")
+        published_by_the_webhook(repo, s, ["busy"])
+        assert creates(devto) == 1 and not devto.articles and len(masto.live) == 1
+        forget_the_pause(ledger_url)  # only the row's deferral holds it
+        s.run_due()
+        assert creates(devto) == 1  # within the hour: nothing sent
+        pass_the_hour(ledger_url, "content/posts/busy.md", "devto")
+        background = Background(load_config(config, env={**os.environ, **ENV}), s.branch, due_every=0.05)
+        try:
+            wait_until(lambda: len(devto.articles) == 1, 60, "the deferred dev.to row sent by serve's thread")
+        finally:
+            background.close()
+        assert states(ledger_url)["content/posts/busy.md"] == {"published"}
+        assert creates(devto) == 2 and len(masto.live) == 1  # the one create owed, nothing else
     finally:
         s.syn.ledger.dispose()

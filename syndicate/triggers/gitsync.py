@@ -269,6 +269,19 @@ class Syncer:
                 self.syncs.release(self.key, owner)
         return done
 
+    def run_due(self) -> None:
+        """Without a broker: send the deferred rows whose time has come, from the checkout as last synced
+        (nothing while a sync holds the repository: it is switching the checkout)."""
+        from syndicate.triggers.watch import Watcher
+
+        owner = f"{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        if not self.syncs.hold(self.key, owner, LEASE_SECONDS):
+            return
+        try:
+            Watcher(self.config, syn=self.syn, echo=self.echo).run_due()
+        finally:
+            self.syncs.release(self.key, owner)
+
     def once(self, row: SyncRow) -> Outcome:
         """One sync of the branch's tip against the last synced commit (before the first: the first push's base)."""
         from syndicate.triggers.firstrun import Refused

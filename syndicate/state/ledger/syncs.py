@@ -156,6 +156,16 @@ class Syncs:
                 return None
         return SyncRow.from_db(m)
 
+    def hold(self, repo: str, owner: str, ttl: float, now: datetime | None = None) -> bool:
+        """Take the lease when it is free, work or not, once the repository has been synced (its checkout
+        is there): True when taken. For what must not run while a sync switches the checkout."""
+        now = now or utcnow()
+        s = syncs.c
+        free = sa.or_(s.owner.is_(None), s.lease_until < now, s.owner == owner)
+        with self.engine.begin() as conn:
+            return bool(conn.execute(syncs.update().where(self._repo(repo), free, s.commit.is_not(None)).values(
+                owner=owner, lease_until=now + timedelta(seconds=ttl))).rowcount)
+
     def finish(self, repo: str, owner: str, row: SyncRow, *, commit: str | None, error: str | None,
                now: datetime | None = None) -> bool:
         """Record the sync's end; True when the lease is released, False when pushes came in meanwhile."""

@@ -189,11 +189,14 @@ class Service:
 
 
 class Background:
-    """Without a broker: one thread runs the syncs, woken by each accepted push."""
+    """Without a broker: one thread runs the syncs, woken by each accepted push, and every `due_every`
+    seconds without one sends the deferred rows whose time has come (a worker's periodic job does it
+    otherwise): a row a platform deferred for an hour goes out after the hour, pushed or not."""
 
-    def __init__(self, config: Config, branch: str) -> None:
+    def __init__(self, config: Config, branch: str, *, due_every: float = 60.0) -> None:
         self.config = config
         self.branch = branch
+        self.due_every = due_every
         self.event = threading.Event()
         self.stopping = False
         self.thread = threading.Thread(target=self._loop, name="syndicate-sync", daemon=True)
@@ -213,13 +216,16 @@ class Background:
 
         syncer: Syncer | None = None
         while not self.stopping:
-            self.event.wait()
+            pushed = self.event.wait(self.due_every)
             self.event.clear()
             if self.stopping:
                 return
             try:
                 syncer = syncer or Syncer(self.config, echo=sync_line, branch=self.branch)
-                syncer.run()
+                if pushed:
+                    syncer.run()
+                else:
+                    syncer.run_due()
             except SyndicateError as exc:
                 log.warning("sync failed: %s", exc)
             except Exception:  # the thread must outlive one bad sync; the ledger keeps the pushes
