@@ -162,7 +162,8 @@ def _fields(target: str, p: dict[str, Any]) -> tuple[str | None, list[str]]:
         post = p["posts"][0]
         return post["html"], [post["title"], post.get("custom_excerpt") or ""]
     if target == "wordpress":
-        return p["content"], []  # its title and excerpt are HTML (the excerpt escaped on purpose)
+        # its title and excerpt are HTML, escaped once on purpose: an entity left after one unescape is ours
+        return p["content"], [html.unescape(p["title"]), html.unescape(p.get("excerpt") or "")]
     if target == "mastodon":
         return None, [p["status"]]
     if target == "bluesky":

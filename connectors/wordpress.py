@@ -34,6 +34,7 @@ from connectors.common import is_http_url
 from connectors.wordpress_html import footer, key_in, marker, media_entry, rewrite_images, wordpress_safe
 from syndicate.auth import Basic, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import (
     Abilities,
     Connector,
@@ -142,7 +143,7 @@ class WordPress(Connector):
         over = post.control.override(self.name, self.type)
         warnings: list[str] = []
         meta_keys = set((facts or {}).get("meta") or [])
-        title = " ".join(str(over.get("title") or post.title).split())
+        title = plain_field(str(over.get("title") or post.title))  # escaped once below: never "&amp;amp;"
         assert self.limits.tags is not None
         tags, tag_warnings = shape_tags(_names(over.get("tags"), post.tags), self.limits.tags)
         categories, cat_warnings = shape_tags(_names(over.get("categories"), post.categories), self.limits.tags)

@@ -304,6 +304,39 @@ def test_entities_in_a_title_are_decoded_in_plain_fields(tmp_path: Path) -> None
     assert "&amp;amp;" not in json.dumps(r["medium"])
 
 
+OTHER_EIGHT = ('[targets.threads]\naccess_token = "t"\nuser_id = "17841400000000000"\n'
+               '[targets.discord]\nwebhook_url = "https://discord.example/api/webhooks/1/x"\n'
+               '[targets.micropub]\nendpoint = "https://micro.example/micropub"\ntoken = "p"\npost_type = "article"\n'
+               '[targets.linkedin]\naccess_token = "l"\nauthor = "urn:li:person:AbC123xyz"\n'
+               '[targets.slack]\nbot_token = "xoxb-s"\nchannel = "C0123456789"\n'
+               '[targets.telegram]\nbot_token = "123456789:AAEtesttesttesttesttesttesttesttes"\nchat_id = "@blog"\n'
+               '[targets.x]\napi_key = "k"\napi_secret = "s"\naccess_token = "a"\naccess_secret = "b"\n'
+               '[targets.standard_site]\nidentifier = "me.bsky.example"\napp_password = "z"\npublication_name = "B"\n')
+
+
+def test_entities_in_a_title_are_decoded_for_every_target(tmp_path: Path) -> None:
+    """All fifteen: the title reaches each platform decoded, or escaped once where the platform's format is
+    HTML-like (Slack's mrkdwn, Telegram's HTML mode, WordPress's title) — never escaped twice."""
+    import html
+
+    post = "---\ntitle: Wendy's bird cage &amp; flying birds\n---\n\nA cage &mdash; for birds &amp; more.\n"
+    root = site(tmp_path, {"_config.yml": "title: x\n", "_posts/2024-01-01-cage.md": post})
+    with (root / "syndicate.toml").open("a", encoding="utf-8") as f:
+        f.write(OTHER_EIGHT)
+    config = load_config(root / "syndicate.toml", env={}, strict=False)
+    (loaded,), errors = load_posts(config)
+    assert not errors and len(config.targets) == 15, (errors, list(config.targets))
+    syn = Syndicator(config)
+    title = "Wendy's bird cage & flying birds"
+    for name in config.targets:
+        conn = syn.connector(name)
+        draft = fit_draft(conn.render(loaded, None), conn.limits_for(None))
+        sent = json.dumps([r.get("json") or r.get("data") or r.get("content") for r in
+                           syn.requests(Plan(loaded, name, "create", "test", draft))], ensure_ascii=False, default=str)
+        assert "&amp;amp;" not in sent and "&amp;mdash;" not in sent, (name, sent)  # (a Markdown body keeps its &mdash;)
+        assert json.dumps(title)[1:-1] in sent or html.escape(title, quote=False) in sent, (name, sent)
+
+
 def test_entities_in_tags_are_decoded_before_they_become_hashtags(tmp_path: Path) -> None:
     post = "---\ntitle: Cages\ntags: [birds &amp; cages, caf&eacute;]\n---\n\nA cage.\n"
     root = site(tmp_path, {"_config.yml": "title: x\n", "_posts/2024-01-01-cage.md": post})
