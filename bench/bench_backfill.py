@@ -15,7 +15,9 @@ Ghost and WordPress, which have no fake: their real servers from ../shared/peers
 - --inline: no Redis, no Celery: one `syndicate push` with no broker configured,
   as a user without one runs it (every target on its own thread, the embedded
   limiter in the ledger's database), the ledger on SQLite in a temporary data
-  folder (or --ledger postgresql).
+  folder (or --ledger postgresql). A push waits at most 2 minutes for a window and
+  defers a row that would wait longer (LinkedIn's 151st post of a day): the next
+  push starts when it is due, as a user's or a cron job's would.
 
 Reports the time from the first request to the last copy, against the minimum
 the slowest declared limit allows (each target's create limits: ceil(n / amount)
@@ -184,8 +186,7 @@ def start_fakes(stack: ExitStack, contracts: list[ConnectorContract], scale: flo
         fakes[kind] = fake
         refused[kind] = counting(fake)
         # each target's credentials under its own names: two suites may both say ${BLUESKY_APP_PASSWORD}
-        own = {f"{name}__{kind.upper()}": value for name, value in contract.env.items()}
-        env.update(own)
+        env.update({f"{name}__{kind.upper()}": value for name, value in contract.env.items()})
         lines += [f"[targets.{kind}]", f'type = "{kind}"']
         for key, value in contract.options(fake).items():
             for name in contract.env:
@@ -265,15 +266,9 @@ class Pushes:
         return None
 
     def said(self) -> list[str]:
-        """Each push's last line (its summary)."""
-        lines, last = [], ""
-        for line in self.log.read_text(errors="replace").splitlines():
-            if line.startswith(("Traceback", "  File")):
-                continue
-            last = line
-            if line.strip() and line[:1].isdigit():  # "2950 created, 50 deferred"
-                lines.append(line.strip())
-        return lines or [last]
+        """Each push's summary ("2950 created, 50 deferred"), else what the log ends with."""
+        lines = self.log.read_text(errors="replace").strip().splitlines() or ["(nothing)"]
+        return [line for line in lines if line[:1].isdigit()] or lines[-1:]
 
 
 def wait_for(ledger: Ledger, posts: int, expected: int, args: argparse.Namespace,
