@@ -6,7 +6,7 @@
 - 35: targets run at once, each on its own thread and pool: a slow one delays only its own rows;
 - 15: a real SIGINT to a real `syndicate push` says what was done and what was left;
 - 29: a real filesystem, filled under the ledger, stops new sends with one line;
-- 4: the embedded limiter keeps a backfill under dev.to's documented rate: no 429.
+- 4: the embedded limiter keeps a backfill under each platform's documented rate (dev.to; three at once): no 429.
 """
 from __future__ import annotations
 
@@ -525,3 +525,51 @@ def test_the_sql_limiter_learns_pauses_from_the_platforms_headers(sql_limiter: A
     # 2 left in 20 s: spaced, at most MAX_GAP apart (not one per 10 s: the last posts would wait for nothing)
     assert rl.acquire(account, "create", rates) == pytest.approx(min(10.0, MAX_GAP))
     assert rl.clear(account) >= 1 and rl.acquire(account, "create", rates) == 0.0
+
+
+def test_a_backfill_without_redis_keeps_every_target_under_its_documented_rate(
+        tmp_path: Path, ledger_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three rate-enforcing fakes at once (dev.to's 10 creates per 30 s, Discord's 5 requests per 2 s and
+    30 messages a minute, Telegram's message a second and 20 a minute per chat), one push with no broker:
+    every target's thread takes its slots from the one limiter in the ledger, and no platform says no
+    (bench/bench_backfill.py --inline does the same for every target, at full size)."""
+    from contextlib import ExitStack
+
+    from tests.harness import write_config, write_site
+    from tests.test_connector_contract import TestDevToContract
+    from tests.test_discord import TestDiscordContract
+    from tests.test_telegram import TestTelegramContract
+
+    scale, n = 0.05, 25  # every window 20 times shorter; 25 posts take each target past its first window
+    refused: dict[str, int] = {}
+    with ExitStack() as stack:
+        lines: list[str] = []
+        fakes = {}
+        for contract in (TestDevToContract(), TestDiscordContract(), TestTelegramContract()):
+            kind = contract.connector_type
+            fake = fakes[kind] = stack.enter_context(contract.fake())
+            fake.time_scale = scale
+            refused[kind] = 0
+
+            def counted(request: Request, kind: str = kind, dispatch: Any = fake.dispatch) -> Any:
+                reply, lose = dispatch(request)
+                if reply is not None and reply.status == 429:
+                    refused[kind] += 1
+                return reply, lose
+
+            fake.dispatch = counted
+            for name, value in contract.env.items():
+                monkeypatch.setenv(name, value)
+            lines += [f"[targets.{kind}]", *(f"{k} = {json.dumps(v)}" for k, v in contract.options(fake).items()), ""]
+        paths = write_site(tmp_path, n)
+        write_config(tmp_path, lines, state_url=ledger_url, extra=["[queue]", f"rate_time_scale = {scale}"])
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+        monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
+        code, output = run("push", *map(str, paths), "--json")
+        assert code == 0, output
+        assert [r["status"] for r in json.loads(output)["results"]] == ["done"] * (3 * n)
+        live = {c.connector_type: c.live(fakes[c.connector_type])
+                for c in (TestDevToContract(), TestDiscordContract(), TestTelegramContract())}
+    assert live == {"devto": n, "discord": n, "telegram": n}  # each post once: no duplicate, none missing
+    assert refused == {"devto": 0, "discord": 0, "telegram": 0}  # the limiter waited; no platform said no
