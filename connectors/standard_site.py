@@ -23,10 +23,15 @@ Exactly once:
 - Edits put the record in place with `swapRecord` (the CID we wrote last): a record changed
   outside syndicate is never overwritten, and a lost edit whose record already holds what we
   meant to write is done.
+
+`bskyPostRef` is part of the draft (`linked`, given the post's copies on the other targets by the
+engine), so whichever target goes first, a Bluesky post made after the document is a changed draft:
+the engine plans the document again when the Bluesky copy changes, and updates it in place.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -110,7 +115,7 @@ class StandardSite(StandardSiteRepo):
 
     type = "standard_site"
     options = StandardSiteOptions
-    wants_siblings = True  # the Bluesky copy of the same post, for bskyPostRef
+    wants_siblings = True  # the Bluesky copy of the same post, for bskyPostRef (`linked`)
     auth = Session(secret_options=("app_password",))
     limits = Limits(
         title_max=TITLE_MAX,
@@ -165,6 +170,15 @@ class StandardSite(StandardSiteRepo):
             media.append(MediaItem("cover", str(cover.url or cover.src), cover.alt, cover.path))
         return Draft(self.type, fields=fields, media=media, warnings=warnings)
 
+    def linked(self, draft: Draft, siblings: dict[str, Remote]) -> Draft:
+        """The draft with `bskyPostRef`, the Bluesky copy of the same post, when there is one: a part of
+        the draft, so that a Bluesky post made (or reposted, or edited: a new CID) after the document
+        changes its content hash, and the engine updates the document in place."""
+        ref = _bsky_ref(siblings)
+        if ref is None:
+            return draft
+        return replace(draft, fields={**draft.fields, "bskyPostRef": ref})
+
     def record(self, draft: Draft, ctx: SendContext, stored: dict[str, str] | None = None,
                published: str | None = None) -> dict[str, Any]:
         """The `site.standard.document` record (`stored`: blob refs kept from before)."""
@@ -186,9 +200,8 @@ class StandardSite(StandardSiteRepo):
         cover = next((blobs[m.source] for m in draft.media if m.source in blobs), None)
         if cover is not None:
             record["coverImage"] = _blob(cover)
-        ref = _bsky_ref(ctx.siblings)
-        if ref is not None:
-            record["bskyPostRef"] = ref
+        if f.get("bskyPostRef"):  # the draft's (`linked`): what the plan hashed is what is written
+            record["bskyPostRef"] = f["bskyPostRef"]
         return record
 
     def build_create(self, draft: Draft, key: str, ctx: SendContext) -> Request:
@@ -285,8 +298,6 @@ class StandardSite(StandardSiteRepo):
                       {"cid": cid, "publishedAt": value.get("publishedAt"), **({"media": media} if media else {})})
 
 
-
-
 def _size(value: Any) -> int:
     """Bytes of `value` as JSON the way the client sends it (compact UTF-8)."""
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -322,10 +333,6 @@ def _fit_body(fields: dict[str, Any], url: str) -> list[str]:
     fields[key] = text[:low].rstrip() + tail
     return [f"the record would be {kb}, {limit}: " + ("textContent left out, " if key == "markdown" else "")
             + f"{key} cut after {low:,} of {len(text):,} characters, with a link to the whole post"]
-
-
-
-
 
 
 def _path_under(url: str, site: str) -> str | None:
@@ -370,9 +377,3 @@ def _bsky_ref(siblings: dict[str, Remote]) -> dict[str, str] | None:
         return None
     cid = remote.extra.get("cid")
     return {"uri": str(remote.id), "cid": str(cid)} if cid else None
-
-
-
-
-
-

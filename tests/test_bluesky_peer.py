@@ -496,7 +496,7 @@ def test_standard_site_points_at_the_bluesky_announcement(pds: dict[str, Any], t
     assert syn.run_inline(post, "doc", sleep=no_sleep).status == "done"  # uploads the cover
     row = syn.ledger.get(post.id, "doc")
     assert row is not None and row.remote_id is not None
-    # the runner handed the document the post's Bluesky copy (SendContext.siblings)
+    # the plan gave the document's draft the post's Bluesky copy (StandardSite.linked)
     doc = get_any(pds, DOCUMENT, rkey_of(str(row.remote_id)))
     assert doc is not None and doc["cid"] == row.remote_extra["cid"]
     assert doc["value"]["bskyPostRef"] == {"uri": sibling.id, "cid": sibling.extra["cid"]}
@@ -504,6 +504,32 @@ def test_standard_site_points_at_the_bluesky_announcement(pds: dict[str, Any], t
     got = httpx.get(pds["url"] + "/xrpc/com.atproto.sync.getBlob",
                     params={"did": pds["did"], "cid": blob["ref"]["$link"]}, timeout=10)
     assert got.status_code == 200 and len(got.content) == blob["size"]
+
+
+def test_standard_site_document_gets_the_ref_of_a_later_bluesky_post(pds: dict[str, Any], tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The document first, the Bluesky post after it: the Bluesky unit asks for the document's, which
+    rewrites the record in place (same key, `swapRecord` the CID it wrote) with the ref (`syndicate.engine.follow`)."""
+    url = "https://peer-e.example"
+    site = std_site(pds, tmp_path, monkeypatch, url)
+    syn = site.syndicator()
+    post = site.post(405, url=url + "/posts/405/")
+    assert syn.run_inline(post, "doc", sleep=no_sleep).action == "create"
+    row = syn.ledger.get(post.id, "doc")
+    assert row is not None and row.remote_id is not None
+    first = get_any(pds, DOCUMENT, rkey_of(row.remote_id))
+    assert first is not None and "bskyPostRef" not in first["value"]
+    assert syn.run_inline(post, "bsky", sleep=no_sleep).status == "done"
+    bsky = syn.ledger.get(post.id, "bsky")
+    assert bsky is not None and bsky.remote_id is not None
+    announced = get_record(pds, rkey_of(bsky.remote_id))
+    assert announced is not None and announced["cid"] == bsky.remote_extra["cid"]
+    doc = get_any(pds, DOCUMENT, rkey_of(row.remote_id))
+    assert doc is not None and doc["value"]["bskyPostRef"] == {"uri": bsky.remote_id, "cid": announced["cid"]}
+    assert doc["cid"] != first["cid"] and doc["value"]["publishedAt"] == first["value"]["publishedAt"]
+    after = syn.ledger.get(post.id, "doc")
+    assert after is not None and after.remote_id == row.remote_id and after.remote_extra["cid"] == doc["cid"]
+    assert syn.plan_for(post, "doc").reason == "unchanged"
 
 
 def test_standard_site_a_long_post_fits_the_pds(pds: dict[str, Any], tmp_path: Path,

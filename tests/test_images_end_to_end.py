@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 from typer.testing import CliRunner
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from syndicate.cli import app
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.threads import FakeThreads
 from tests.media_helpers import FakeBucket, Server, jpeg_with_metadata, png_alpha
 
 
@@ -137,6 +139,41 @@ def test_an_undeployed_static_image_is_rehosted_from_the_local_file(
     assert article["main_image"].startswith(server.url("/public/media/")) and article["main_image"].endswith("/cover.png")
     (kind, data), = fake.objects.values()
     assert kind == "image/png" and b"secret" not in data
+    assert "TOPSECRETKEY" not in result.output
+
+
+def test_an_undeployed_static_image_reaches_threads_rehosted(
+    tmp_path: Path, site_server: tuple[Path, str], bucket: tuple[FakeBucket, Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads fetches the image from its URL: the site's does not answer (not deployed), so Threads is
+    given the `[media.rehost]` copy of the local file, which answers with the image."""
+    _, url = site_server  # serves nothing: the site is not deployed
+    fake, server = bucket
+    monkeypatch.setenv("THREADS_ACCESS_TOKEN", "threads-test-token")
+    with FakeThreads() as threads:
+        root = _site(
+            tmp_path, url,
+            f'[targets.threads]\naccess_token = "${{THREADS_ACCESS_TOKEN}}"\nuser_id = "1789"\n'
+            f'base_url = "{threads.url}"\n',
+            '[media]\nallow = ["127.0.0.1"]\n\n[media.rehost]\n'
+            f'endpoint = "{server.url("")}"\nbucket = "media"\naccess_key = "AKIDTEST"\nsecret_key = "TOPSECRETKEY"\n'
+            f'public_url = "{server.url("/public/media")}"\n',
+        )
+        monkeypatch.chdir(root)
+        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+        monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
+        result = CliRunner().invoke(app, ["push", "content", "--json"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        (post,) = threads.live
+    image = post["image_url"]
+    assert image.startswith(server.url("/public/media/")) and image.endswith("/cover.png"), image
+    assert not image.startswith(url) and post["alt_text"] == "The route"
+    (kind, data), = fake.objects.values()
+    assert kind == "image/png"
+    fetched = httpx.get(image, timeout=10)  # what Threads fetches: the image itself
+    assert fetched.status_code == 200 and fetched.content == data
+    with Image.open(io.BytesIO(fetched.content)) as im:
+        assert im.format == "PNG" and im.size == (300, 200)
     assert "TOPSECRETKEY" not in result.output
 
 

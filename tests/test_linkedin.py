@@ -157,6 +157,18 @@ def test_commentary_cases(text: str, sent: str) -> None:
     assert little(sent) == (text, False)
 
 
+def test_the_target_s_template_shapes_the_commentary_sent(fake: FakeLinkedIn, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    syn = engine(fake, tmp_path, monkeypatch, template="New (read it): {title} {url} {hashtags}")
+    post = post_in(syn, 1)
+    assert syn.run_inline(post, "linkedin", sleep=nosleep).status == "done"
+    (stored,) = fake.live
+    assert stored["text"] == "New (read it): Post number 1 https://blog.example/posts/post-1/ #python #testing"
+    assert not stored["cut"]
+    assert stored["commentary"].startswith("New \\(read it\\): Post number 1 https://")  # escaped for LinkedIn
+    assert stored["article"]["source"] == post.url
+
+
 def test_the_3000_characters_are_counted_as_the_reader_sees_them(fake: FakeLinkedIn) -> None:
     conn = linkedin(fake)
     summary = "(a) [b] {c} <d> *e* _f_ ~g~ " * 200  # half of it reserved characters

@@ -244,6 +244,17 @@ def test_per_post_override_of_the_text_and_type(fake: FakeMicropub) -> None:
     assert c.build_create(draft_of(c, article), "k", SendContext(preview=True)).json["properties"]["name"] == ["Other"]
 
 
+def test_the_target_s_template_shapes_the_note_sent(fake: FakeMicropub, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    syn = engine(fake, tmp_path, monkeypatch, template="New: {title} {hashtags} {url}")
+    assert syn.run_inline(in_site(syn, 1), "mp", sleep=nosleep).status == "done"
+    (entry,) = fake.live
+    assert entry["properties"]["content"] == [{"html": "<p>New: Post number 1 #python #testing <a href=\""
+                                                       "https://blog.example/posts/post-1/\">blog.example/posts/post-1/"
+                                                       "</a></p>"}]
+    assert "name" not in entry["properties"]  # still a note
+
+
 def test_a_long_note_is_fitted_to_the_timeline(fake: FakeMicropub, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     syn = engine(fake, tmp_path, monkeypatch)

@@ -103,10 +103,10 @@ def valid(record: dict[str, Any]) -> None:
 def test_every_nasty_document_is_valid() -> None:
     c = connector()
     for post in nasty_posts():
-        draft = c.render(post, {"did": DID})
+        draft = c.linked(c.render(post, {"did": DID}), {"bluesky": BSKY})
         media = {m.source: json.dumps({"blob": BLOB}) for m in draft.media}
-        body = c.build_create(draft, idempotency_key(post.id, "t", 1), SendContext(media=media, siblings={
-            "bluesky": BSKY}, facts={"did": DID})).json
+        body = c.build_create(draft, idempotency_key(post.id, "t", 1), SendContext(media=media,
+                                                                                   facts={"did": DID})).json
         assert not check("com.atproto.repo.putRecord", body)
         record = body["record"]
         valid(record)
@@ -135,8 +135,13 @@ def test_document_fields() -> None:
     assert record["coverImage"] == BLOB
     assert record["publishedAt"].endswith("Z") and "bskyPostRef" not in record
     # a sibling with no cid is no strong ref; a sibling of another type is none either
-    assert "bskyPostRef" not in c.record(draft, SendContext(siblings={"bluesky": Remote(BSKY.id)}))
-    assert "bskyPostRef" not in c.record(draft, SendContext(siblings={"mastodon": Remote("123", None, {"cid": "x"})}))
+    assert c.linked(draft, {"bluesky": Remote(BSKY.id)}) == draft
+    assert c.linked(draft, {"mastodon": Remote("123", None, {"cid": "x"})}) == draft
+    # the ref is the draft's (what the plan hashes), never read from the send's context
+    assert "bskyPostRef" not in c.record(draft, SendContext(siblings={"bluesky": BSKY}))
+    assert c.record(c.linked(draft, {"bluesky": BSKY}), SendContext())["bskyPostRef"] == {
+        "uri": BSKY.id, "cid": BSKY.extra["cid"]}
+    assert c.linked(draft, {"bluesky": BSKY}).content_hash() != draft.content_hash()
 
 
 def test_limits_hold_for_long_fields() -> None:
@@ -319,8 +324,8 @@ def test_bsky_post_ref_points_at_the_bluesky_sibling(fake: FakeStandardSite, tmp
     syn = syndicator(fake, tmp_path, monkeypatch)
     conn = syn.connector("t")
     post = CONTRACT.post_in(syn, 16)
-    draft = conn.render(post, syn.facts("t"))
-    remote = conn.create(draft, "k-16", SendContext(siblings={"bluesky": BSKY}, facts=syn.facts("t")))
+    draft = conn.linked(conn.render(post, syn.facts("t")), {"bluesky": BSKY})
+    remote = conn.create(draft, "k-16", SendContext(facts=syn.facts("t")))
     doc = fake.documents[rkey_of(str(remote.id))]
     assert doc["bskyPostRef"] == {"uri": BSKY.id, "cid": BSKY.extra["cid"]}
     valid(doc)

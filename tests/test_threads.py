@@ -132,6 +132,16 @@ def test_the_topic_tag_follows_threads_rules(fake: FakeThreads, tmp_path: Path, 
     assert fake.live[-1]["topic_tag"] == topic
 
 
+def test_the_target_s_template_shapes_the_text_sent(fake: FakeThreads, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    syn = engine(fake, tmp_path, monkeypatch, template="New: {title} {url} {hashtags}")
+    assert syn.run_inline(post_in(syn, 1), "threads", sleep=nosleep).status == "done"
+    assert fake.live[-1]["text"] == "New: Post number 1 https://blog.example/posts/post-1/ #python"  # one tag: Threads takes one
+    said = Control(overrides={"threads": {"text": "Read this one"}})  # a post's own text wins over the template
+    assert syn.run_inline(post_in(syn, 2, control=said), "threads", sleep=nosleep).status == "done"
+    assert fake.live[-1]["text"] == "Read this one\n\nhttps://blog.example/posts/post-2/"
+
+
 def test_emoji_count_as_their_bytes_and_the_text_still_fits(fake: FakeThreads, tmp_path: Path) -> None:
     conn = threads(fake, tmp_path)
     post = make_post(1, title="Launch \U0001F680" * 30, summary="\U0001F468\u200d\U0001F469\u200d\U0001F467 family " * 40)

@@ -192,3 +192,57 @@ def test_a_future_post_is_published_by_the_periodic_job_when_due(tmp_path, broke
                    lambda: f"{state_counts(ledger)}\n{logs(tmp_path)}")
         assert len(masto.live) == 1
         ledger.dispose()
+
+
+def test_workers_give_the_document_the_ref_of_a_later_bluesky_post(tmp_path, broker, workers, pg_url,
+                                                                   monkeypatch) -> None:
+    """standard.site's bskyPostRef through Celery: a Bluesky post a worker makes after the document asks
+    for the document's task (`syndicate.engine.follow`), which updates it in place; and with both targets
+    queued at once, in whatever order the workers take them, every document ends naming its Bluesky post."""
+    from tests.fakes.bluesky import HANDLE
+    from tests.fakes.standard_site import DOCUMENT, FakeStandardSite
+
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", "worker-app-pass")
+    with FakeStandardSite("worker-app-pass") as pds:
+        account = [f'base_url = "{pds.url}"', f'identifier = "{HANDLE}"', 'app_password = "${BLUESKY_APP_PASSWORD}"']
+        paths = write_site(tmp_path, 4)
+        config = write_config(tmp_path, ["[targets.standard_site]", *account, "", "[targets.bluesky]", *account],
+                              state_url=pg_url, broker=broker.url, queue={"visibility_timeout": 20, "scan_interval": 1})
+        content = str(tmp_path / "content")
+        ledger = Ledger(pg_url, site="blog.example")
+
+        def published(target: str) -> int:
+            return sum(r.state == "published" for r in ledger.all() if r.target == target)
+
+        def refs() -> dict[str, dict[str, str] | None]:
+            """Each post's document's bskyPostRef, by post id; only posts with a recorded document."""
+            out: dict[str, dict[str, str] | None] = {}
+            for row in ledger.all():
+                if row.target == "standard_site" and row.state == "published" and row.remote_id:
+                    doc = pds.documents.get(row.remote_id.rsplit("/", 1)[1]) or {}
+                    out[row.post_id] = doc.get("bskyPostRef")
+            return out
+
+        def announced() -> dict[str, dict[str, str]]:
+            return {r.post_id: {"uri": str(r.remote_id), "cid": str(r.remote_extra.get("cid"))}
+                    for r in ledger.all() if r.target == "bluesky" and r.state == "published"}
+
+        w = workers(config, concurrency=4)
+        w.start(2)
+        # the documents first, then (a later push) the Bluesky posts
+        first = [str(p) for p in paths[:2]]
+        assert cli(config, "push", *first, "--to", "standard_site").returncode == 0
+        wait_until(lambda: published("standard_site") == 2, 60, "2 documents", lambda: logs(tmp_path))
+        assert set(map(str, refs().values())) == {"None"}
+        assert cli(config, "push", *first, "--to", "bluesky").returncode == 0
+        wait_until(lambda: published("bluesky") == 2 and refs() == announced(), 60,
+                   "the documents to name the Bluesky posts", lambda: f"{refs()}\n{announced()}\n{logs(tmp_path)}")
+        # both targets at once: the workers take the tasks in any order
+        result = cli(config, "push", content)
+        assert result.returncode == 0, result.stderr
+        wait_until(lambda: published("bluesky") == 4 and refs() == announced() and len(refs()) == 4, 60,
+                   "every document to name its Bluesky post", lambda: f"{refs()}\n{announced()}\n{logs(tmp_path)}")
+        assert len(pds.documents) == 4 and len(pds.of("app.bsky.feed.post")) == 4
+        assert all(r.state == "published" for r in ledger.all())
+        assert DOCUMENT in {k[0] for k in pds.repo}
+        ledger.dispose()

@@ -56,7 +56,9 @@ class Connector:
     auth: ClassVar[Auth | None] = None
     options: ClassVar[builtins.type[TargetOptions] | None] = None  # this platform's config keys
     facts_ttl: ClassVar[float] = 24 * 3600.0  # how long fetched instance facts stay fresh
-    # True: the engine fills SendContext.siblings (one ledger read per send; standard.site's bskyPostRef)
+    # True: the draft names this post's copies on other targets (standard.site's bskyPostRef): the engine
+    # gives the plan those copies (`linked`), fills SendContext.siblings, and when one of them changes (made,
+    # edited, reposted) it plans this target's copy again, which is updated if its draft changed with it
     wants_siblings: ClassVar[bool] = False
 
     def __init__(self, target: TargetConfig, http: httpx.Client | None = None,
@@ -118,6 +120,11 @@ class Connector:
 
     def render(self, post: Post, facts: Facts | None = None) -> Draft:
         raise NotImplementedError
+
+    def linked(self, draft: Draft, siblings: dict[str, Remote]) -> Draft:
+        """`wants_siblings`: `draft` with what it takes from this post's copies on other targets (`siblings`,
+        by target type and by name), so that a sibling that changes changes the draft's content hash. Pure."""
+        return draft
 
     def build_create(self, draft: Draft, key: str, ctx: SendContext) -> Request:
         raise NotImplementedError

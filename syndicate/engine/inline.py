@@ -3,6 +3,8 @@
 `run` sends the (post, target) units of one `syndicate push` (or `retry`) with
 one thread per target. A target's posts go out in order, one after the other,
 as its rate limits want; a slow or waiting platform delays only its own rows.
+A unit that asks for another (a Bluesky post made after the standard.site
+document that names it: `syndicate.engine.follow`) runs it next, in its thread.
 Each target gets its own `httpx.Client`, so a platform holding connections
 open never takes another's from a shared pool.
 
@@ -90,7 +92,23 @@ def run(syn: Syndicator, posts: Sequence[Post], targets: Sequence[str], *, force
     (the progress bar); an error it raises is logged, never taken for the unit's.
     """
     stop = stop or Stop()
-    work = unit or (lambda post, target, sleep: syn.run_inline(post, target, force=force, sleep=sleep))
+
+    def one_unit(post: Post, target: str, sleep: Callable[[float], None]) -> Outcome:
+        """The unit, then the units it asks for (`syndicate.engine.follow`), in this target's thread."""
+        outcome = syn.run_inline(post, target, force=force, sleep=sleep, follow=False)
+        if outcome.follow and not stop.is_set():
+            try:
+                syn.follow_up(post, outcome, sleep=sleep)
+            except Interrupted:
+                pass  # this unit's outcome stands; the row asked for says where it stopped
+            except Exception as exc:
+                full = ledger_full(exc, where(syn.config.state_url))
+                if full is None:
+                    raise
+                stop.set("the ledger is full", ledger=full)
+        return outcome
+
+    work = unit or one_unit
     slots: dict[tuple[int, int], Outcome] = {}
     crashed: list[BaseException] = []
     restore = _own_clients(syn, targets)

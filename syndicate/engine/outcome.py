@@ -40,6 +40,9 @@ class Redactor:
         return text
 
 
+_UNSHOWN = ("retry_in", "rate_limited", "follow", "linked")
+
+
 @dataclass
 class Outcome:
     post_id: str
@@ -53,9 +56,12 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     retry_in: float | None = None  # for "retry": seconds until the next try
     rate_limited: bool = False  # the retry is a rate-limit wait (counted apart from failures)
+    # the units this one asks for (`syndicate.engine.follow`): targets of the same post whose copy names this one
+    follow: list[str] = field(default_factory=list)
+    linked: str | None = None  # what the plan's draft took from the post's other copies (`plan.linked_view`)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("retry_in", "rate_limited")}
+        return {k: v for k, v in self.__dict__.items() if k not in _UNSHOWN}
 
 
 @dataclass(frozen=True)

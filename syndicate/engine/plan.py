@@ -8,13 +8,13 @@ message exists without one.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from syndicate.config.describe import suggest
-from syndicate.contract import Connector, Draft, Facts
+from syndicate.contract import Connector, Draft, Facts, Remote
 from syndicate.engine.fitting import fit_draft
 
 if TYPE_CHECKING:
@@ -61,13 +61,16 @@ def held_until(row: Row | None, now: datetime) -> datetime | None:
 
 
 def plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, force: bool = False,
-         facts: Facts | None = None, targets: Mapping[str, str] | None = None) -> Plan:
+         facts: Facts | None = None, targets: Mapping[str, str] | None = None,
+         siblings: dict[str, Remote] | None = None) -> Plan:
     """Decide the action for one (post, target). `force` re-sends an unchanged draft.
 
     `targets` (every configured target's name -> type) checks the names the post's
     front matter gives (`syndicate:`): each unknown one is a warning with the near miss.
+    `siblings` (the post's copies on the other targets, `siblings_of`) go into the draft
+    of a connector that `wants_siblings` (`Connector.linked`), and so into its content hash.
     """
-    p = _plan(post, connector, row, now, force=force, facts=facts)
+    p = _plan(post, connector, row, now, force=force, facts=facts, siblings=siblings)
     if targets is not None:
         p.warnings = [*target_warnings(post.control, targets), *p.warnings]
     return p
@@ -89,8 +92,29 @@ def target_warnings(control: Control, targets: Mapping[str, str]) -> list[str]:
     return out
 
 
+def siblings_of(rows: Iterable[Row], target: str, types: Mapping[str, str]) -> dict[str, Remote]:
+    """The copies of a post (`rows`: its ledger rows) on the configured targets other than `target`, by
+    target type (the first of each, by name) and by name: those that exist (`has_copy`), edited or not."""
+    out: dict[str, Remote] = {}
+    for row in sorted(rows, key=lambda r: r.target):
+        if row.target == target or row.target not in types or not has_copy(row):
+            continue
+        remote = Remote(row.remote_id, row.remote_url, dict(row.remote_extra or {}))
+        out.setdefault(types[row.target], remote)
+        out[row.target] = remote
+    return out
+
+
+def linked_view(connector: Connector, siblings: dict[str, Remote]) -> str:
+    """What a connector that `wants_siblings` takes from `siblings`, as a comparable value (its fields of an
+    empty draft): equal views mean the copy would not change with them."""
+    if not connector.wants_siblings:
+        return ""
+    return connector.linked(Draft(connector.type), siblings).content_hash()
+
+
 def _plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, force: bool,
-          facts: Facts | None) -> Plan:
+          facts: Facts | None, siblings: dict[str, Remote] | None = None) -> Plan:
     name = connector.name
     able = connector.abilities
     copy = has_copy(row)
@@ -134,6 +158,8 @@ def _plan(post: Post, connector: Connector, row: Row | None, now: datetime, *, f
 
     try:
         draft = fit_draft(connector.render(post, facts), connector.limits_for(facts), thread=_thread(connector))
+        if siblings is not None and connector.wants_siblings:
+            draft = connector.linked(draft, siblings)
         # the draft's own warnings (tags kept, a text cut) are this target's: they say so. (The document
         # may have been let go since the render and be made again: a file changed meanwhile is refused here.)
         warnings = [*post.warnings, *post.document.warnings, *(f"{name}: {w}" for w in draft.warnings),

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from syndicate.engine.lease import LEASED
+from syndicate.engine.follow import FOLLOW_DEPTH
+from syndicate.engine.lease import LEASED, unit_owner
 from syndicate.engine.outcome import (
     _COUNTDOWN,
     AUTH_PAUSE,
@@ -34,7 +35,7 @@ from syndicate.engine.outcome import (
     owner_id,
 )
 from syndicate.engine.parts import Parts
-from syndicate.engine.plan import PLATFORM_DEFERRAL, Plan, plan
+from syndicate.engine.plan import PLATFORM_DEFERRAL, Plan, linked_view, plan
 from syndicate.engine.preview import Previewing
 from syndicate.engine.removal import Removal
 from syndicate.engine.sending import Sending
@@ -67,7 +68,9 @@ class Syndicator(Previewing, Sending, Removal):
             row = self.reader.get(post.id, target)
         notes: list[str] = []
         facts = self.facts(target, warn=notes)
-        p = plan(post, conn, row, now or utcnow(), force=force, facts=facts, targets=self.target_types)
+        siblings = self._siblings(conn, post.id, reading=True) if conn.wants_siblings else None
+        p = plan(post, conn, row, now or utcnow(), force=force, facts=facts, targets=self.target_types,
+                 siblings=siblings)
         p.warnings = [*notes, *p.warnings]
         return p
 
@@ -106,12 +109,16 @@ class Syndicator(Previewing, Sending, Removal):
                            retry_in=self.policy.backoff(tries))
 
     def run_inline(self, post: Post, target: str, *, force: bool = False,
-                   sleep: Callable[[float], None] = time.sleep) -> Outcome:
-        """`attempt` until it is final, sleeping between tries (no broker)."""
+                   sleep: Callable[[float], None] = time.sleep, follow: bool = True,
+                   owner: str | None = None) -> Outcome:
+        """`attempt` until it is final, sleeping between tries (no broker); then, with `follow`, the
+        units it asks for (`follow_up`). `owner`: the lease's holder (default: this process)."""
         tries = waits = 0
         while True:
-            outcome = self.attempt(post, target, force=force, tries=tries, waits=waits)
+            outcome = self.attempt(post, target, force=force, tries=tries, waits=waits, owner=owner)
             if outcome.status != "retry":
+                if follow:
+                    self.follow_up(post, outcome, sleep=sleep)
                 return outcome
             assert outcome.retry_in is not None
             sleep(outcome.retry_in)
@@ -119,6 +126,19 @@ class Syndicator(Previewing, Sending, Removal):
                 waits += 1
             else:
                 tries += 1
+
+    def follow_up(self, post: Post, outcome: Outcome, *, sleep: Callable[[float], None] = time.sleep,
+                  depth: int = 0) -> None:
+        """Run in this process, each to its end, the units `outcome` asks for (`syndicate.engine.follow`)."""
+        if depth >= FOLLOW_DEPTH:
+            return
+        for target in outcome.follow:
+            # its own lease holder: a unit of that row still running in this process (another target's
+            # thread) keeps it, and finishes it itself (`syndicate.engine.follow`)
+            then = self.run_inline(post, target, sleep=sleep, follow=False, owner=unit_owner())
+            log.info("%s → %s: %s %s, after %s (%s)", self.relpath(post), target, then.action, then.status,
+                     outcome.target, then.reason or then.error or "")
+            self.follow_up(post, then, sleep=sleep, depth=depth + 1)
 
     def execute(self, post: Post, target: str, *, force: bool = False, owner: str | None = None) -> Outcome:
         """One attempt at one (post, target). Raises Transient/RateLimited for the retry policy.
@@ -130,6 +150,7 @@ class Syndicator(Previewing, Sending, Removal):
         out = self._execute(post, target, force=force, owner=owner)
         if out.status in ("done", "skipped") and out.action != "wait":
             self.write_back(post, changed=changed(out))
+        out.follow = self.follow_ups(post, target, out)
         return out
 
     def write_back(self, post: Post, *, changed: bool = True) -> None:
@@ -184,8 +205,12 @@ class Syndicator(Previewing, Sending, Removal):
     def _execute_claimed(self, post: Post, target: str, path: str, force: bool, row: Row,
                          released: list[bool]) -> Outcome:
         conn = self.connector(target)
-        p = plan(post, conn, row, utcnow(), force=force, facts=self.facts(target), targets=self.target_types)
+        siblings = self._siblings(conn, post.id) if conn.wants_siblings else None
+        p = plan(post, conn, row, utcnow(), force=force, facts=self.facts(target), targets=self.target_types,
+                 siblings=siblings)
         out = Outcome(post.id, path, target, p.action, "skipped", p.reason, warnings=p.warnings)
+        if siblings is not None:
+            out.linked = linked_view(conn, siblings)  # looked at again once the unit is done (`follow_ups`)
         if p.action == "skip":
             out.remote_url = row.remote_url
             return out

@@ -11,8 +11,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from syndicate.contract import Connector, Draft, MediaItem, Remote, SendContext
+from syndicate.engine.follow import Following
 from syndicate.engine.outcome import Outcome, _Deferred, idempotency_key
-from syndicate.engine.parts import Parts
 from syndicate.errors import (
     AuthFailed,
     MediaError,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Sending(Parts):
+class Sending(Following):
     """Create and update on the platform, recorded in the ledger (a mixin of `runner.Syndicator`)."""
 
     clock: Callable[[], float] = staticmethod(time.time)  # seconds since the epoch; tests move it by hand
@@ -264,19 +264,6 @@ class Sending(Parts):
         except (httpx.HTTPError, SyndicateError) as exc:
             log.info("wait_live: %s does not answer: %s", url, exc)
         return False
-
-    def _siblings(self, conn: Connector, post_id: str) -> dict[str, Remote]:
-        """This post's published copies on the other targets, by target type (and by name)."""
-        if not conn.wants_siblings:
-            return {}
-        out: dict[str, Remote] = {}
-        for row in self.ledger.all([post_id], states=["published"]):
-            if row.target == conn.name or row.target not in self.config.targets:
-                continue
-            remote = Remote(row.remote_id, row.remote_url, dict(row.remote_extra or {}))
-            out.setdefault(self.config.targets[row.target].type, remote)
-            out[row.target] = remote
-        return out
 
     # --- media: checked or uploaded before anything is recorded ---
 

@@ -174,6 +174,8 @@ def publish(self: Task, post_path: str, post_id: str, target: str, force: bool =
     if outcome.status == "waiting":
         # the target's credentials were refused: the row waits for the periodic job
         syn.ledger.defer(post.id, target, utcnow() + timedelta(seconds=AUTH_PAUSE), outcome.reason)
+    for asked in outcome.follow:  # a copy of the same post that names this one (`syndicate.engine.follow`)
+        publish.delay(post_path, post.id, asked)
     _ask_for_write_back(syn, outcome)
     return outcome.as_dict()
 

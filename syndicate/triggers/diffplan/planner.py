@@ -241,7 +241,7 @@ class _Planner:
     # one post at HEAD, on every target
     def _post(self, change: str, old_path: str | None, path: str, was: Post | None, now: Post,
               old_id: str | None) -> None:
-        from syndicate.engine.plan import plan
+        from syndicate.engine.plan import plan, siblings_of
 
         if was is not None and was.draft and not now.draft and now.visible_at(self.now) is None:
             self.report.alerts.append(Alert("publishes_draft", f"this PR publishes a draft: {path} ({now.title})",
@@ -249,7 +249,11 @@ class _Planner:
         for target in self.targets:
             conn = self.connectors[target]
             row = self._row(now.id, target, old_id, was, conn)
-            p = plan(now, conn, row, self.now, facts=self.facts[target], targets=self.types)
+            siblings = None
+            if conn.wants_siblings and self.view is not None:  # the copies its draft names (bskyPostRef)
+                rows = [r for t in self.targets if (r := self._row(now.id, t, old_id, was, conn)) is not None]
+                siblings = siblings_of(rows, target, self.types)
+            p = plan(now, conn, row, self.now, facts=self.facts[target], targets=self.types, siblings=siblings)
             entry = self._entry(p, change, path, old_path, now)
             if row is not None and self.view is None and entry.action in ("update", "skip") and p.action != "error":
                 entry.reason += " (taken as sent at BASE: no ledger)"
