@@ -107,6 +107,8 @@ def corpus_sites(root: Path) -> list[Path]:
     for blog in sorted(p for p in corpus.iterdir() if p.is_dir()):
         site = root / blog.name
         shutil.copytree(blog, site)
+        for path in [site, *site.rglob("*")]:  # ../shared is read-only, and copies keep their modes: a read-only
+            path.chmod(path.stat().st_mode | 0o200)  # site would keep its data folder in the home (~/.local/state)
         (site / "syndicate.toml").write_text(
             '[site]\nurl = "https://blog.example"\ncontent = ["content/**/*.md"]\n\n'
             '[targets.devto]\napi_key = "x"\n\n[targets.mastodon]\nbase_url = "https://m.example"\naccess_token = "y"\n',
