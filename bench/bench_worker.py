@@ -136,16 +136,19 @@ def run(args: argparse.Namespace, *, n_posts: int, fakes: dict[str, Any], scale:
             if scale:
                 queue["rate_time_scale"] = scale
             config = write_config(tmp, lines, state_url=url, broker=broker.url, queue=queue)
-            env = {**os.environ, **ENV, "SYNDICATE_CONFIG": str(config)}
+            data = {**ENV, "SYNDICATE_DATA": str(tmp / "data")}  # never the user's data folder
+            env = {**os.environ, **data, "SYNDICATE_CONFIG": str(config)}
             subprocess.run([sys.executable, "-m", "syndicate.cli", "push", str(tmp / "content")], env=env, cwd=ROOT,
                            check=True, capture_output=True)
+            # `push` asked the fakes already (the instance's facts, for its plans): those requests are no task's
+            asked = sum(len(f.requests) for f in fakes.values())
             expected = n_posts * len(fakes)
-            w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=ENV)
+            w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=data)
             w.start(1, beat=True)
             w.start(workers - 1)
             ledger = Ledger(url, site="blog.example")
-            # the clock starts when the first task is taken
-            while not any(f.requests for f in fakes.values()):
+            # the clock starts when the first task is taken: a worker's first request, not push's
+            while sum(len(f.requests) for f in fakes.values()) <= asked:
                 time.sleep(0.01)
             started = time.monotonic()
             cpu0, _ = cpu_and_rss([p.pid for p in w.procs])
@@ -204,7 +207,8 @@ def noop_floor(args: argparse.Namespace, *, tasks: int, pool: str, concurrency: 
             # the worker as `run` starts it: the periodic job embedded (-B), every second
             config = write_config(tmp, [], state_url=url, broker=broker.url,
                                   queue={"visibility_timeout": 3600, "scan_interval": 1})
-            env = {**os.environ, **ENV, "SYNDICATE_CONFIG": str(config)}
+            data = {**ENV, "SYNDICATE_DATA": str(tmp / "data")}  # never the user's data folder
+            env = {**os.environ, **data, "SYNDICATE_CONFIG": str(config)}
             subprocess.run([sys.executable, "-c", f"""
 import os
 from syndicate.registry import load_config
@@ -213,7 +217,7 @@ configure(load_config(__import__('pathlib').Path({str(config)!r})))
 for _ in range({tasks}):
     noop.delay("noops")
 """], env=env, cwd=ROOT, check=True, capture_output=True)
-            w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=ENV)
+            w = Workers(config, pool=pool, concurrency=concurrency, log_dir=tmp, extra_env=data)
             w.start(1, beat=True)
             counter = redis.Redis.from_url(broker.url)
             while not int(counter.get("noops") or 0):
@@ -275,6 +279,7 @@ def counts(args: argparse.Namespace) -> None:
                                            "X-RateLimit-Remaining": "290", "X-RateLimit-Reset": reset})
 
     os.environ.update(ENV)
+    os.environ.setdefault("SYNDICATE_DATA", tempfile.mkdtemp(prefix="syndicate-bench-"))  # never the user's
     print(f"counts: one (post, target) as the task runs it, median of {args.posts - 1} posts (the first warms up)")
     for backend in ("sqlite", "postgresql"):
         for fake in (FakeMastodon, Headered):
