@@ -205,3 +205,41 @@ def test_plain_fields_are_the_same_from_the_cache(value: str, times: int) -> Non
     for field in (value, long):
         assert plain.plain_field(field) == plain.plain_field(field) == " ".join(
             (html.unescape(field) if "&" in field else field).split())
+
+
+def _package_ascii_tlds() -> set[str]:
+    from twitter_text.regexp.valid_cctld import valid_cctld
+    from twitter_text.regexp.valid_gtld import valid_gtld
+
+    end = ")(?=[^0-9a-zA-Z@+-]|$))"
+    found: set[str] = set()
+    for pattern in (valid_gtld.pattern, valid_cctld.pattern):
+        assert pattern.startswith("(?:(?:") and pattern.endswith(end)
+        found.update(t for t in pattern[len("(?:(?:"):-len(end)].split("|") if t.isascii())
+    return found
+
+
+def test_the_ascii_tlds_are_twitter_texts() -> None:
+    from syndicate.content.xtlds import ASCII_TLDS
+
+    assert ASCII_TLDS == _package_ascii_tlds()
+
+
+TLD_WORDS = st.lists(st.sampled_from(["https://", "http://", "www", ".", "..", "example", "blog", "com", "COM", "Org",
+                                      "io", "co", "py", "md", "js", "xn--p1ai", "XN--a", "t.co", "/", "-", "@", "+",
+                                      "_", "1", ":8080", "?q=1", "#f", ")", "e.g", "a", "\n", " "]),
+                     min_size=1, max_size=10).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(TLD_WORDS)
+def test_an_ascii_word_without_a_listed_tld_holds_no_url_for_twitter_text(word: str) -> None:
+    from twitter_text import extract_urls_with_indices
+
+    from syndicate.content import xtext
+
+    if not xtext._tld_after_a_dot(word):
+        assert extract_urls_with_indices(word) == []
+    if "." in word:
+        xtext._word_urls.cache_clear()
+        assert xtext._word_urls(word) == tuple(tuple(e["indices"]) for e in extract_urls_with_indices(word))

@@ -11,6 +11,8 @@ from functools import cache, lru_cache
 
 import regex
 
+from syndicate.content.xtlds import ASCII_TLDS
+
 X_URL_WEIGHT = 23
 X_MAX = 280
 _X_OPTIONS: dict[int, dict[str, object]] = {}
@@ -110,13 +112,25 @@ _X_TLDS = ("com", "org", "net", "dev", "app", "blog", "info", "site", "page", "t
 _HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}"
 _WHOLE_URL = "https?://" + _HOST + "(?:" + "|".join(_X_TLDS) + r")(?:/[A-Za-z0-9_/-]{0,400})?"
 _X_SPACE = f"[{_X_SPACES}]"
+# the label after each dot, as far as twitter-text's TLD patterns look (they end before any other character)
+_LABEL = re.compile(r"\.([0-9A-Za-z@+-]*)")
+
+
+def _tld_after_a_dot(word: str) -> bool:
+    """Whether an ASCII `word` has a label twitter-text could take for a TLD (an ASCII one it lists, or
+    punycode) right after a dot: without one it holds no URL (a host needs a TLD)."""
+    for m in _LABEL.finditer(word):
+        label = m.group(1).lower()
+        if label in ASCII_TLDS or label.startswith("xn--"):
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)
 def _word_urls(word: str) -> tuple[tuple[int, int], ...]:
     # a fitting counts the same words again and again (each cut of an excerpt): each is extracted once
-    if re.fullmatch(_NO_TLD, word):
-        return ()
+    if re.fullmatch(_NO_TLD, word) or (word.isascii() and not _tld_after_a_dot(word)):
+        return ()  # e.g. https://blog.example/a/: twitter-text lists no TLD `example`
     lead = 1 if re.match(_X_SPACE, word) else 0  # the space before the word, when there is one
     if "t.co" not in word and re.fullmatch(_WHOLE_URL, word[lead:]):  # t.co: twitter-text cuts its path
         return ((lead, len(word)),)
