@@ -225,21 +225,42 @@ def test_the_ascii_tlds_are_twitter_texts() -> None:
     assert ASCII_TLDS == _package_ascii_tlds()
 
 
-TLD_WORDS = st.lists(st.sampled_from(["https://", "http://", "www", ".", "..", "example", "blog", "com", "COM", "Org",
-                                      "io", "co", "py", "md", "js", "xn--p1ai", "XN--a", "t.co", "/", "-", "@", "+",
-                                      "_", "1", ":8080", "?q=1", "#f", ")", "e.g", "a", "\n", " "]),
-                     min_size=1, max_size=10).map("".join)
+TLD_WORDS = st.lists(st.sampled_from(["https://", "http://", "HTTP://", "www", ".", "..", "example", "blog", "com", "COM",
+                                      "Org", "io", "ai", "rs", "co", "py", "md", "js", "xn--p1ai", "XN--a", "t.co", "/",
+                                      "-", "@", "+", "_", "1", ":", ":8080", "?q=1", "#f", "(", ")", "e.g", "a", "Z",
+                                      "crates", "\n", " ", "\u2026", ",", "'", '"', "!", "[", "]", "*", ";", "$", "%",
+                                      "|", "&", "~", "=", "\u00e9", "\u2013", "\u0436", "\u30b3\u30e0", "\u212a"]),
+                     min_size=1, max_size=12).map("".join)
 
 
-@settings(max_examples=3000, deadline=None)
-@given(TLD_WORDS)
-def test_an_ascii_word_without_a_listed_tld_holds_no_url_for_twitter_text(word: str) -> None:
+@settings(max_examples=5000, deadline=None)
+@given(TLD_WORDS, st.sampled_from(["", " ", "\n"]))
+def test_a_word_is_taken_for_a_url_as_twitter_text_takes_it(word: str, lead: str) -> None:
     from twitter_text import extract_urls_with_indices
 
     from syndicate.content import xtext
 
+    word = lead + word.lstrip(" \n") if lead else word
+    want = tuple(tuple(e["indices"]) for e in extract_urls_with_indices(word))
     if not xtext._tld_after_a_dot(word):
-        assert extract_urls_with_indices(word) == []
+        assert want == ()
+    simple = xtext._simple_url(word, len(lead))
+    if simple is not None and "t.co" not in word:
+        assert simple == want, (word, simple, want)
     if "." in word:
         xtext._word_urls.cache_clear()
-        assert xtext._word_urls(word) == tuple(tuple(e["indices"]) for e in extract_urls_with_indices(word))
+        assert xtext._word_urls(word) == want
+
+
+@pytest.mark.parametrize("word", [" 2025.\u2026", "\nhttps://medium.com/@a.b/c-96795803abeb", "\nhttps://www.causely.ai/blog/x",
+                                  "crates.io:", " (crates.io", " https://crates.io/api/v1/crates/x/1.0.189/download,",
+                                  " https://crates.io/a/download\u2026", " crates.io.", " docs.rs", "x.com/a.", "(x.com)",
+                                  "\nhttps://blog.example/posts/p-1/"])
+def test_the_corpus_words_need_no_twitter_text(word: str) -> None:
+    from twitter_text import extract_urls_with_indices
+
+    from syndicate.content import xtext
+
+    want = tuple(tuple(e["indices"]) for e in extract_urls_with_indices(word))
+    lead = 1 if word[0] in " \n" else 0
+    assert not xtext._tld_after_a_dot(word) or xtext._simple_url(word, lead) == want
