@@ -10,6 +10,7 @@ Forem's embed tags: https://dev.to/p/editor_guide
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from syndicate.content.markdown.convert import Renders, for_platform
 from syndicate.content.markdown.document import Document, Embed
@@ -31,6 +32,8 @@ _PROTECTED = re.compile(
 )
 # Within one line and without backticks: a wrap never spans two blocks nor
 # pairs with a stray backtick (a lone `%}` or `}}` is plain text to Liquid).
+# where a _PROTECTED match can start: it tries no other place (its every match starts with one of these)
+_PROTECTED_START = re.compile(r"\{%|`")
 _LIQUID = re.compile(r"\{%[^\n`]*?%\}|\{\{[^\n`]*?\}\}|\{%|\{\{")
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{6,20}")
 _DIGITS = re.compile(r"\d{1,15}")
@@ -49,12 +52,25 @@ def escape_text(text: str) -> str:
     if "{%" not in text and "{{" not in text:
         return text
     out, pos = [], 0
-    for m in _PROTECTED.finditer(text):
+    for m in _protected(text):
         out.append(_liquid_wrapped(text[pos:m.start()]))
         out.append(m.group(0))
         pos = m.end()
     out.append(_liquid_wrapped(text[pos:]))
     return "".join(out)
+
+
+def _protected(text: str) -> Iterator[re.Match[str]]:
+    """`_PROTECTED.finditer(text)`, trying only where a match can start (the regex engine tries every place)."""
+    pos = 0
+    search, match = _PROTECTED_START.search, _PROTECTED.match
+    while (c := search(text, pos)) is not None:
+        m = match(text, c.start())  # its look-behind sees the text before, as finditer's does
+        if m is None:
+            pos = c.start() + 1
+        else:
+            yield m
+            pos = m.end()  # never empty
 
 
 def _liquid_wrapped(text: str) -> str:

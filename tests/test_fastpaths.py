@@ -264,3 +264,14 @@ def test_the_corpus_words_need_no_twitter_text(word: str) -> None:
     want = tuple(tuple(e["indices"]) for e in extract_urls_with_indices(word))
     lead = 1 if word[0] in " \n" else 0
     assert not xtext._tld_after_a_dot(word) or xtext._simple_url(word, lead) == want
+
+
+FOREM_PIECES = ["`", "``", "```", "{%", "%}", "{{", "}}", "{% raw %}", "{% endraw %}", "{%- raw -%}", "{%raw%}", "\n",
+                "\n\n", " \n", "a", " ", "\\", "{", "%", "raw", "endraw"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(FOREM_PIECES), max_size=40).map("".join))
+def test_forem_finds_its_protected_stretches_as_finditer_does(text: str) -> None:
+    want = [m.span() for m in forem_liquid._PROTECTED.finditer(text)]
+    assert [m.span() for m in forem_liquid._protected(text)] == want
