@@ -275,3 +275,16 @@ FOREM_PIECES = ["`", "``", "```", "{%", "%}", "{{", "}}", "{% raw %}", "{% endra
 def test_forem_finds_its_protected_stretches_as_finditer_does(text: str) -> None:
     want = [m.span() for m in forem_liquid._PROTECTED.finditer(text)]
     assert [m.span() for m in forem_liquid._protected(text)] == want
+
+
+WP_PIECES = ["<p>", "</p>", "\n", " ", "\t", "[", "]", "a", ">", "<", "<!-- x\n[ -->", "<pre>", "</pre>", '<a href="[x]\n">',
+             "b c", "<!--", "-->", "\n\n", " \n ", " \t\n\t "]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(WP_PIECES), max_size=30).map("".join))
+def test_wordpress_text_and_pre_are_made_safe_as_the_patterns_make_them(text: str) -> None:
+    from connectors import wordpress_html as wp
+
+    assert wp._text_safe(text) == wp._TEXT.sub(wp._in_text, text)
+    assert wp._pre_safe(text) == wp._SAFE.sub(wp._in_pre, text)
