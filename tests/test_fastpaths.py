@@ -288,3 +288,9 @@ def test_wordpress_text_and_pre_are_made_safe_as_the_patterns_make_them(text: st
 
     assert wp._text_safe(text) == wp._TEXT.sub(wp._in_text, text)
     assert wp._pre_safe(text) == wp._SAFE.sub(wp._in_pre, text)
+
+
+@settings(max_examples=5000, deadline=None)
+@given(st.lists(st.sampled_from([plain._SOFT, "a", " ", "\n", "日", "本", "\u3000", "。", "é", "x"]), max_size=24).map("".join))
+def test_soft_breaks_are_joined_as_the_pattern_joins_them(text: str) -> None:
+    assert plain._soften(text) == plain._SOFT_AT.sub(plain._soft, text)
