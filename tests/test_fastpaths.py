@@ -294,3 +294,14 @@ def test_wordpress_text_and_pre_are_made_safe_as_the_patterns_make_them(text: st
 @given(st.lists(st.sampled_from([plain._SOFT, "a", " ", "\n", "日", "本", "\u3000", "。", "é", "x"]), max_size=24).map("".join))
 def test_soft_breaks_are_joined_as_the_pattern_joins_them(text: str) -> None:
     assert plain._soften(text) == plain._SOFT_AT.sub(plain._soft, text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(LINK_PIECES + ["]:", "\n[", "\n   [", "\n    [", "\n[^", "[^", " ", "\n\n"]), max_size=24)
+       .map("".join))
+def test_link_candidates_are_where_the_one_pattern_finds_them(text: str) -> None:
+    pattern = links._CANDIDATE if "]:" in text else links._CANDIDATE_NO_DEF
+    candidates = links._candidates(text)
+    for at in range(len(text) + 1):  # as absolutise asks: `at` only grows
+        found = pattern.search(text, at)
+        assert candidates(at) == (-1 if found is None else found.start()), (text, at)
