@@ -32,8 +32,6 @@ _PROTECTED = re.compile(
 )
 # Within one line and without backticks: a wrap never spans two blocks nor
 # pairs with a stray backtick (a lone `%}` or `}}` is plain text to Liquid).
-# where a _PROTECTED match can start: it tries no other place (its every match starts with one of these)
-_PROTECTED_START = re.compile(r"\{%|`")
 _LIQUID = re.compile(r"\{%[^\n`]*?%\}|\{\{[^\n`]*?\}\}|\{%|\{\{")
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{6,20}")
 _DIGITS = re.compile(r"\d{1,15}")
@@ -61,13 +59,22 @@ def escape_text(text: str) -> str:
 
 
 def _protected(text: str) -> Iterator[re.Match[str]]:
-    """`_PROTECTED.finditer(text)`, trying only where a match can start (the regex engine tries every place)."""
+    """`_PROTECTED.finditer(text)`, trying only where a match can start: at a backtick or a `{%` (the regex
+    engine tries every place), each found by `str.find` and kept while it is not behind."""
     pos = 0
-    search, match = _PROTECTED_START.search, _PROTECTED.match
-    while (c := search(text, pos)) is not None:
-        m = match(text, c.start())  # its look-behind sees the text before, as finditer's does
+    tick = brace = -2
+    match = _PROTECTED.match
+    while True:
+        if -1 < tick < pos or tick == -2:
+            tick = text.find("`", pos)
+        if -1 < brace < pos or brace == -2:
+            brace = text.find("{%", pos)
+        if tick < 0 and brace < 0:
+            return
+        start = brace if tick < 0 or -1 < brace < tick else tick
+        m = match(text, start)  # its look-behind sees the text before, as finditer's does
         if m is None:
-            pos = c.start() + 1
+            pos = start + 1
         else:
             yield m
             pos = m.end()  # never empty
