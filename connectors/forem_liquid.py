@@ -10,6 +10,7 @@ Forem's embed tags: https://dev.to/p/editor_guide
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from syndicate.content.markdown.convert import Renders, for_platform
 from syndicate.content.markdown.document import Document, Embed
@@ -49,12 +50,34 @@ def escape_text(text: str) -> str:
     if "{%" not in text and "{{" not in text:
         return text
     out, pos = [], 0
-    for m in _PROTECTED.finditer(text):
+    for m in _protected(text):
         out.append(_liquid_wrapped(text[pos:m.start()]))
         out.append(m.group(0))
         pos = m.end()
     out.append(_liquid_wrapped(text[pos:]))
     return "".join(out)
+
+
+def _protected(text: str) -> Iterator[re.Match[str]]:
+    """`_PROTECTED.finditer(text)`, trying only where a match can start: at a backtick or a `{%` (the regex
+    engine tries every place), each found by `str.find` and kept while it is not behind."""
+    pos = 0
+    tick = brace = -2
+    match = _PROTECTED.match
+    while True:
+        if -1 < tick < pos or tick == -2:
+            tick = text.find("`", pos)
+        if -1 < brace < pos or brace == -2:
+            brace = text.find("{%", pos)
+        if tick < 0 and brace < 0:
+            return
+        start = brace if tick < 0 or -1 < brace < tick else tick
+        m = match(text, start)  # its look-behind sees the text before, as finditer's does
+        if m is None:
+            pos = start + 1
+        else:
+            yield m
+            pos = m.end()  # never empty
 
 
 def _liquid_wrapped(text: str) -> str:

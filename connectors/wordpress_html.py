@@ -26,14 +26,25 @@ _MARKER = re.compile(r"<!-- syndicate:(\S+) -->")
 
 _TAGS = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
 _TEXT = re.compile(r"([\[\]])|[ \t]*\n[ \t]*")
+_BREAK = re.compile(r"\n[ \t]*")
 
 
 def wordpress_safe(markup: str) -> str:
     """`markup` with no bracket WordPress could read as a shortcode and no soft break `wpautop` would keep."""
     parts = _PRE.split(markup)  # odd parts are `<pre>` elements: brackets escaped, line breaks kept
     for k, part in enumerate(parts):
-        parts[k] = _SAFE.sub(_in_pre, part) if k % 2 else _outside(part)
+        parts[k] = _pre_safe(part) if k % 2 else _outside(part)
     return "".join(parts)
+
+
+def _pre_safe(part: str) -> str:
+    """What `_SAFE.sub(_in_pre, part)` gives: the brackets outside its tags and comments escaped."""
+    if "[" not in part and "]" not in part:
+        return part
+    pieces = _TAGS.split(part)  # the tags and comments _SAFE matches: its other matches hold no "<"
+    for k in range(0, len(pieces), 2):
+        pieces[k] = pieces[k].replace("[", "&#91;").replace("]", "&#93;")
+    return "".join(pieces)
 
 
 def _outside(part: str) -> str:
@@ -46,8 +57,29 @@ def _outside(part: str) -> str:
     for k in range(0, len(pieces), 2):
         text = pieces[k]
         if text and text != "\n" and ("\n" in text or "[" in text or "]" in text):
-            pieces[k] = _TEXT.sub(_in_text, text)
+            pieces[k] = _text_safe(text)
     return "".join(pieces)
+
+
+def _text_safe(s: str) -> str:
+    """What `_TEXT.sub(_in_text, s)` gives, each blank run found from its line break (the pattern, which
+    may start with a space, is tried at every character)."""
+    if "\n" in s:
+        out: list[str] = []
+        pos, n = 0, len(s)
+        for m in _BREAK.finditer(s):
+            a, b = m.span()
+            while a > pos and s[a - 1] in " \t":  # the spaces and tabs before it, back to the last run's end
+                a -= 1
+            out.append(s[pos:a])
+            # only whitespace between two tags (see `_in_text`) stays as it is
+            out.append(s[a:b] if (a == 0 or s[a - 1] == ">") and (b == n or s[b] == "<") else " ")
+            pos = b
+        out.append(s[pos:])
+        s = "".join(out)
+    if "[" in s or "]" in s:  # no blank run holds one: escaped after as in the same pass
+        s = s.replace("[", "&#91;").replace("]", "&#93;")
+    return s
 
 
 def _in_text(m: re.Match[str]) -> str:

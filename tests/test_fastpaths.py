@@ -205,3 +205,103 @@ def test_plain_fields_are_the_same_from_the_cache(value: str, times: int) -> Non
     for field in (value, long):
         assert plain.plain_field(field) == plain.plain_field(field) == " ".join(
             (html.unescape(field) if "&" in field else field).split())
+
+
+def _package_ascii_tlds() -> set[str]:
+    from twitter_text.regexp.valid_cctld import valid_cctld
+    from twitter_text.regexp.valid_gtld import valid_gtld
+
+    end = ")(?=[^0-9a-zA-Z@+-]|$))"
+    found: set[str] = set()
+    for pattern in (valid_gtld.pattern, valid_cctld.pattern):
+        assert pattern.startswith("(?:(?:") and pattern.endswith(end)
+        found.update(t for t in pattern[len("(?:(?:"):-len(end)].split("|") if t.isascii())
+    return found
+
+
+def test_the_ascii_tlds_are_twitter_texts() -> None:
+    from syndicate.content.xtlds import ASCII_TLDS
+
+    assert ASCII_TLDS == _package_ascii_tlds()
+
+
+TLD_WORDS = st.lists(st.sampled_from(["https://", "http://", "HTTP://", "www", ".", "..", "example", "blog", "com", "COM",
+                                      "Org", "io", "ai", "rs", "co", "py", "md", "js", "xn--p1ai", "XN--a", "t.co", "/",
+                                      "-", "@", "+", "_", "1", ":", ":8080", "?q=1", "#f", "(", ")", "e.g", "a", "Z",
+                                      "crates", "\n", " ", "\u2026", ",", "'", '"', "!", "[", "]", "*", ";", "$", "%",
+                                      "|", "&", "~", "=", "\u00e9", "\u2013", "\u0436", "\u30b3\u30e0", "\u212a"]),
+                     min_size=1, max_size=12).map("".join)
+
+
+@settings(max_examples=5000, deadline=None)
+@given(TLD_WORDS, st.sampled_from(["", " ", "\n"]))
+def test_a_word_is_taken_for_a_url_as_twitter_text_takes_it(word: str, lead: str) -> None:
+    from twitter_text import extract_urls_with_indices
+
+    from syndicate.content import xtext
+
+    word = lead + word.lstrip(" \n") if lead else word
+    want = tuple(tuple(e["indices"]) for e in extract_urls_with_indices(word))
+    if not xtext._tld_after_a_dot(word):
+        assert want == ()
+    simple = xtext._simple_url(word, len(lead))
+    if simple is not None and "t.co" not in word:
+        assert simple == want, (word, simple, want)
+    if "." in word:
+        xtext._word_urls.cache_clear()
+        assert xtext._word_urls(word) == want
+
+
+@pytest.mark.parametrize("word", [" 2025.\u2026", "\nhttps://medium.com/@a.b/c-96795803abeb", "\nhttps://www.causely.ai/blog/x",
+                                  "crates.io:", " (crates.io", " https://crates.io/api/v1/crates/x/1.0.189/download,",
+                                  " https://crates.io/a/download\u2026", " crates.io.", " docs.rs", "x.com/a.", "(x.com)",
+                                  "\nhttps://blog.example/posts/p-1/"])
+def test_the_corpus_words_need_no_twitter_text(word: str) -> None:
+    from twitter_text import extract_urls_with_indices
+
+    from syndicate.content import xtext
+
+    want = tuple(tuple(e["indices"]) for e in extract_urls_with_indices(word))
+    lead = 1 if word[0] in " \n" else 0
+    assert not xtext._tld_after_a_dot(word) or xtext._simple_url(word, lead) == want
+
+
+FOREM_PIECES = ["`", "``", "```", "{%", "%}", "{{", "}}", "{% raw %}", "{% endraw %}", "{%- raw -%}", "{%raw%}", "\n",
+                "\n\n", " \n", "a", " ", "\\", "{", "%", "raw", "endraw"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(FOREM_PIECES), max_size=40).map("".join))
+def test_forem_finds_its_protected_stretches_as_finditer_does(text: str) -> None:
+    want = [m.span() for m in forem_liquid._PROTECTED.finditer(text)]
+    assert [m.span() for m in forem_liquid._protected(text)] == want
+
+
+WP_PIECES = ["<p>", "</p>", "\n", " ", "\t", "[", "]", "a", ">", "<", "<!-- x\n[ -->", "<pre>", "</pre>", '<a href="[x]\n">',
+             "b c", "<!--", "-->", "\n\n", " \n ", " \t\n\t "]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(WP_PIECES), max_size=30).map("".join))
+def test_wordpress_text_and_pre_are_made_safe_as_the_patterns_make_them(text: str) -> None:
+    from connectors import wordpress_html as wp
+
+    assert wp._text_safe(text) == wp._TEXT.sub(wp._in_text, text)
+    assert wp._pre_safe(text) == wp._SAFE.sub(wp._in_pre, text)
+
+
+@settings(max_examples=5000, deadline=None)
+@given(st.lists(st.sampled_from([plain._SOFT, "a", " ", "\n", "日", "本", "\u3000", "。", "é", "x"]), max_size=24).map("".join))
+def test_soft_breaks_are_joined_as_the_pattern_joins_them(text: str) -> None:
+    assert plain._soften(text) == plain._SOFT_AT.sub(plain._soft, text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(LINK_PIECES + ["]:", "\n[", "\n   [", "\n    [", "\n[^", "[^", " ", "\n\n"]), max_size=24)
+       .map("".join))
+def test_link_candidates_are_where_the_one_pattern_finds_them(text: str) -> None:
+    pattern = links._CANDIDATE if "]:" in text else links._CANDIDATE_NO_DEF
+    candidates = links._candidates(text)
+    for at in range(len(text) + 1):  # as absolutise asks: `at` only grows
+        found = pattern.search(text, at)
+        assert candidates(at) == (-1 if found is None else found.start()), (text, at)

@@ -11,6 +11,8 @@ from functools import cache, lru_cache
 
 import regex
 
+from syndicate.content.xtlds import ASCII_TLDS
+
 X_URL_WEIGHT = 23
 X_MAX = 280
 _X_OPTIONS: dict[int, dict[str, object]] = {}
@@ -110,16 +112,67 @@ _X_TLDS = ("com", "org", "net", "dev", "app", "blog", "info", "site", "page", "t
 _HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}"
 _WHOLE_URL = "https?://" + _HOST + "(?:" + "|".join(_X_TLDS) + r")(?:/[A-Za-z0-9_/-]{0,400})?"
 _X_SPACE = f"[{_X_SPACES}]"
+# the label after each dot, as far as twitter-text's TLD patterns look (they end before any other character)
+_LABEL = re.compile(r"\.([0-9A-Za-z@+-]*)")
+
+
+def _tld_after_a_dot(word: str) -> bool:
+    """Whether `word` has a label twitter-text could take for a TLD right after a dot: an ASCII one it lists,
+    punycode, or any label going on with a non-ASCII character (but "…", which no TLD holds). Without
+    one the word holds no URL (a host needs a TLD)."""
+    for m in _LABEL.finditer(word):
+        label = m.group(1).lower()
+        if label in ASCII_TLDS or label.startswith("xn--"):
+            return True
+        after = word[m.end():m.end() + 1]
+        if after and not after.isascii() and after != "\u2026":
+            return True
+    return False
+
+
+# A word that starts with one URL of a simple shape: an optional "(", http(s) or no scheme, a lower-case
+# ASCII host whose last label is a TLD twitter-text lists, and a path of its general characters (the
+# ASCII ones but parentheses), the URL ending at the path's last character that may end one. What
+# follows must be something twitter-text stops at and takes no URL from (`_simple_url`).
+_SIMPLE_URL = re.compile(r"\(?((?:https?://)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,8}([a-z]{2,63}))"
+                         r"(/[A-Za-z0-9!*';:=+,.$/%#\[\]_~@|&-]*)?")
+_PATH_END = re.compile(r"[A-Za-z0-9+=_#/-]")  # twitter-text's valid_url_path_ending_chars (ASCII)
+_STOPS = "\u2026!\"'),.:;]*"  # what may follow such a URL: never part of a host's TLD or of a path's end
+_PORT = re.compile(r":[0-9]")
+
+
+def _simple_url(word: str, lead: int) -> tuple[tuple[int, int], ...] | None:
+    """The URL of a word of the shape `_SIMPLE_URL` takes, as twitter-text extracts it; None for any other."""
+    m = _SIMPLE_URL.match(word, lead)
+    if m is None or m.group(2) not in ASCII_TLDS:
+        return None
+    end = m.end(1)
+    path = m.group(3)
+    if path is not None:
+        while not _PATH_END.match(path, len(path) - 1):  # "/" itself may end one: this stops
+            path = path[:-1]
+        end += len(path)
+    rest = word[end:]
+    if end - m.start(1) > 400:
+        return None  # twitter-text's bound on a URL's length is left to it
+    if rest and (rest[0] not in _STOPS or "?" in rest or "(" in rest or _PORT.match(rest)
+                 or not rest.replace("\u2026", "").isascii() or _tld_after_a_dot(rest)):
+        return None
+    return ((m.start(1), end),)
 
 
 @lru_cache(maxsize=4096)
 def _word_urls(word: str) -> tuple[tuple[int, int], ...]:
     # a fitting counts the same words again and again (each cut of an excerpt): each is extracted once
-    if re.fullmatch(_NO_TLD, word):
-        return ()
+    if re.fullmatch(_NO_TLD, word) or not _tld_after_a_dot(word):
+        return ()  # e.g. https://blog.example/a/: twitter-text lists no TLD `example`
     lead = 1 if re.match(_X_SPACE, word) else 0  # the space before the word, when there is one
-    if "t.co" not in word and re.fullmatch(_WHOLE_URL, word[lead:]):  # t.co: twitter-text cuts its path
-        return ((lead, len(word)),)
+    if "t.co" not in word:  # t.co: twitter-text cuts its path
+        if re.fullmatch(_WHOLE_URL, word[lead:]):
+            return ((lead, len(word)),)
+        simple = _simple_url(word, lead)
+        if simple is not None:
+            return simple
     from twitter_text import extract_urls_with_indices
 
     return tuple((int(e["indices"][0]), int(e["indices"][1])) for e in extract_urls_with_indices(word))

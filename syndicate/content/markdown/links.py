@@ -44,6 +44,7 @@ _LINKS = re.compile(
 _LINK_TAIL = re.compile(rf"(?:\s+{_TITLE})?\s*\)")
 _CANDIDATE = re.compile(r"!\[|\]\(|<[A-Za-z]|^ {0,3}\[(?!\^)", re.M)  # where _LINKS may match
 _CANDIDATE_NO_DEF = re.compile(r"!\[|\]\(|<[A-Za-z]")  # the same without "]:" in the text: no definition can match
+_DEF_LINE = re.compile(r"\n( {0,3}\[(?!\^))")  # _CANDIDATE's last choice after a line break (group 1)
 _URL_ATTRS = frozenset({"src", "href", "poster", "data-src", "action", "cite"})
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SOURCE = (".md", ".mdx", ".markdown")  # a link to one of these names another post's source file
@@ -221,11 +222,12 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
     if "](" in text or "]:" in text or "<" in text or "![" in text:
         out: list[str] = []
         pos = at = 0
-        search, match = (_CANDIDATE if "]:" in text else _CANDIDATE_NO_DEF).search, _LINKS.match
-        while (c := search(text, at)) is not None:
-            m = match(text, c.start())
-            if m is None or m.end() == c.start():
-                at = c.start() + 1
+        match = _LINKS.match
+        candidates = _candidates(text)
+        while (start := candidates(at)) >= 0:
+            m = match(text, start)
+            if m is None or m.end() == start:
+                at = start + 1
                 continue
             if m.group("link") is not None and maybe_unsafe(m.group("ldest")) and (
                     scheme := unsafe_scheme(_plain_dest(m.group("ldest")))) is not None:
@@ -260,6 +262,34 @@ def absolutise(text: str, ctx: Context) -> tuple[str, list[Image]]:
     if DEAD in text:
         text = text.replace(DEAD, "")  # a bare `{{< ref >}}` outside any link
     return text, images
+
+
+def _candidates(text: str) -> Callable[[int], int]:
+    """`at` → where `_CANDIDATE.search(text, at)` matches (-1: nowhere). Its line-start choice (a
+    definition's `[` at the start of a line) is taken apart: with it the regex engine tries the pattern
+    at every character; its places are found once, from the line breaks."""
+    search = _CANDIDATE_NO_DEF.search
+    if "]:" not in text:
+        def plain(at: int) -> int:
+            c = search(text, at)
+            return -1 if c is None else c.start()
+        return plain
+    lines = [0] if _DEF_LINE.match("\n" + text[:5]) else []
+    lines += [m.start(1) for m in _DEF_LINE.finditer(text)]
+    k = 0
+    ahead = -2  # the last place `search` found (-1: none left), kept while it is not behind `at`
+
+    def with_lines(at: int) -> int:
+        nonlocal k, ahead
+        if ahead != -1 and ahead < at:
+            c = search(text, at)
+            ahead = -1 if c is None else c.start()
+        while k < len(lines) and lines[k] < at:  # `at` only grows
+            k += 1
+        if k < len(lines) and (ahead < 0 or lines[k] < ahead):
+            return lines[k]
+        return ahead
+    return with_lines
 
 
 def _unlink(text: str, labels: set[str]) -> str:

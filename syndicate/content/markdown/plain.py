@@ -40,8 +40,33 @@ def _wide(ch: str) -> bool:
 
 
 def _soft(m: re.Match[str]) -> str:
-    a, b = m.group(1), m.group(2)
+    return _joined(m.group(1), m.group(2))
+
+
+def _joined(a: str, b: str) -> str:
     return a + b if a and b and _wide(a) and _wide(b) else f"{a} {b}"
+
+
+def _soften(text: str) -> str:
+    """`_SOFT_AT.sub(_soft, text)`, each match found from its mark (the pattern, which starts with `.?`, is
+    tried at every character by the regex engine)."""
+    out: list[str] = []
+    pos, n = 0, len(text)
+    i = text.find(_SOFT)
+    while i >= 0:
+        if i > pos:  # the character before the mark (no mark: `i` is the first after `pos`)
+            a, start = text[i - 1], i - 1
+        elif i + 1 < n and text[i + 1] == _SOFT:  # `.?` takes this mark when the next one follows it
+            a, start, i = _SOFT, i, i + 1
+        else:
+            a, start = "", i
+        b = text[i + 1:i + 2]  # any character, a mark too (re.S)
+        out.append(text[pos:start])
+        out.append(_joined(a, b))
+        pos = i + 1 + len(b)
+        i = text.find(_SOFT, pos)
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def html_text(raw: str) -> str:
@@ -145,7 +170,7 @@ class TextRenderer:
         parts: list[str] = []
         self._inline(nodes, parts)
         text = "".join(parts)
-        return (_SOFT_AT.sub(_soft, text) if _SOFT in text else text).strip()
+        return (_soften(text) if _SOFT in text else text).strip()
 
     def _inline(self, nodes: Sequence[Node], parts: list[str], depth: int = 0) -> None:
         if depth > MAX_DEPTH:
