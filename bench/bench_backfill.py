@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ from syndicate import registry  # noqa: E402
 from syndicate.state.ledger import Ledger  # noqa: E402
 from syndicate.state.ledger.rows import utcnow  # noqa: E402
 from syndicate.testing import ConnectorContract  # noqa: E402
-from tests.harness import RedisServer, Workers, write_config, write_site  # noqa: E402
+from tests.harness import RedisServer, Workers, pg_schema, write_config, write_site  # noqa: E402
 
 PG = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
 # module:class of each connector's contract suite on its fake; a module not there yet is left out (said so)
@@ -155,20 +154,9 @@ def peer_live(fakes: dict[str, Any], env: dict[str, str]) -> tuple[int, int]:
 
 def pg_ledger(stack: ExitStack) -> str:
     """A schema of its own on the local PostgreSQL, dropped when the run ends (the stack's last step)."""
-    import sqlalchemy as sa
-
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    engine = sa.create_engine(PG.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"create schema {schema}"))
-
-    def drop() -> None:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f"drop schema {schema} cascade"))
-        engine.dispose()
-
+    url, drop = pg_schema(PG, "bench_")
     stack.callback(drop)
-    return f"{PG}?options=-csearch_path%3D{schema}"
+    return url
 
 
 def start_fakes(stack: ExitStack, contracts: list[ConnectorContract], scale: float

@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from syndicate.state.ledger import Ledger  # noqa: E402
 from tests.fakes.devto import FakeDevTo  # noqa: E402
 from tests.fakes.mastodon import FakeMastodon  # noqa: E402
-from tests.harness import RedisServer, Workers, write_config, write_site  # noqa: E402
+from tests.harness import RedisServer, Workers, pg_schema, write_config, write_site  # noqa: E402
 
 PG = os.environ.get("SYNDICATE_TEST_PG", "postgresql://postgres:postgres@127.0.0.1:5432/syndicate_test")
 ENV = {"DEVTO_API_KEY": "devto-test-key", "MASTODON_ACCESS_TOKEN": "mastodon-test-token"}
@@ -76,19 +75,7 @@ class Mastodon(Counting, FakeMastodon):
 def state_url(args: argparse.Namespace, tmp: Path) -> tuple[str, Any]:
     if args.sqlite:
         return f"sqlite:///{tmp / 'state.db'}", None
-    import sqlalchemy as sa
-
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    engine = sa.create_engine(PG.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"create schema {schema}"))
-
-    def drop() -> None:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f"drop schema {schema} cascade"))
-        engine.dispose()
-
-    return f"{PG}?options=-csearch_path%3D{schema}", drop
+    return pg_schema(PG, "bench_")
 
 
 def cpu_and_rss(pids: list[int]) -> tuple[float, float]:

@@ -10,7 +10,6 @@ import atexit
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 from hypothesis import settings
 
 from tests import isolation, peers
-from tests.harness import Workers
+from tests.harness import Workers, pg_schema
 from tests.paths import SHARED
 
 # nothing in the project folder (.hypothesis/): a test writes only into temporary folders. Hypothesis
@@ -98,15 +97,9 @@ def pg_available() -> str:
 @pytest.fixture
 def pg_url(pg_available: str) -> Iterator[str]:
     """A URL whose connections use a fresh schema of their own, dropped afterwards."""
-    schema = "t_" + uuid.uuid4().hex[:12]
-    engine = _pg_admin()
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"create schema {schema}"))
-    sep = "&" if "?" in pg_available else "?"
-    yield f"{pg_available}{sep}options=-csearch_path%3D{schema}"
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"drop schema {schema} cascade"))
-    engine.dispose()
+    url, drop = pg_schema(pg_available, "t_")
+    yield url
+    drop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

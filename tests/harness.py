@@ -8,10 +8,30 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pg_schema(url: str, prefix: str) -> tuple[str, Callable[[], None]]:
+    """A URL of the PostgreSQL at `url` whose connections use a fresh schema of their own, and the call that
+    drops it (tests' `pg_url` fixture, the benches' ledgers)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = prefix + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"create schema {schema}"))
+
+    def drop() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f"drop schema {schema} cascade"))
+        engine.dispose()
+
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", drop
 
 
 def free_port() -> int:

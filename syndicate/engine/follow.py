@@ -20,6 +20,7 @@ own unit (the same thread and sleep), the Celery task queues one `syndicate.publ
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from syndicate import registry
@@ -52,8 +53,10 @@ class Following(Parts):
             return {}
         return siblings_of(self._post_rows(post_id, reading=reading), conn.name, self.target_types)
 
+    @cached_property
     def _linking(self) -> list[str]:
-        """The configured targets whose connector `wants_siblings` (by class: nothing is made for it)."""
+        """The configured targets whose connector `wants_siblings` (by class: nothing is made for it); asked
+        after every unit, and the config does not change under a Syndicator."""
         out = []
         for name, cfg in self.config.targets.items():
             try:
@@ -65,15 +68,16 @@ class Following(Parts):
 
     def follow_ups(self, post: Post, target: str, out: Outcome) -> list[str]:
         """The targets of `post` that `out` (a unit of `target`, final) asks to be planned again."""
-        linking = self._linking()
+        linking = self._linking
         if not linking or out.status not in ("done", "skipped"):
             return []
         asked: list[str] = []
         rows: list[Row] | None = None
         types = self.target_types
-        if out.linked is not None and target in linking:
+        if out.siblings is not None and target in linking:
             rows = self._post_rows(post.id)
-            if linked_view(self.connector(target), siblings_of(rows, target, types)) != out.linked:
+            conn = self.connector(target)
+            if linked_view(conn, siblings_of(rows, target, types)) != linked_view(conn, out.siblings):
                 asked.append(target)  # a sibling was recorded since this unit's plan
         if changed(out):
             rows = rows if rows is not None else self._post_rows(post.id)

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 from syndicate.config import Config, Secret
 
 if TYPE_CHECKING:
-
-    pass
+    from syndicate.contract import Remote
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ class Redactor:
         return text
 
 
-_UNSHOWN = ("retry_in", "rate_limited", "follow", "linked")
+_UNSHOWN = ("retry_in", "rate_limited", "follow", "siblings")
 
 
 @dataclass
@@ -58,7 +57,9 @@ class Outcome:
     rate_limited: bool = False  # the retry is a rate-limit wait (counted apart from failures)
     # the units this one asks for (`syndicate.engine.follow`): targets of the same post whose copy names this one
     follow: list[str] = field(default_factory=list)
-    linked: str | None = None  # what the plan's draft took from the post's other copies (`plan.linked_view`)
+    # a connector that `wants_siblings`: the post's copies on other targets as its plan saw them (what the send
+    # hands it, and what `follow_ups` compares with the ledger once the unit is done)
+    siblings: dict[str, Remote] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in _UNSHOWN}

@@ -33,13 +33,14 @@ def retry_rows(config: Config, syn: Syndicator, rows: list[Any]) -> tuple[list[d
     failures = 0
     from syndicate.engine import lease
 
-    clashes: dict[str, str] = {}  # post path -> why it is never sent (another post has its URL or id)
+    posts: dict[str, tuple[Any, str, str]] = {}  # post path -> the post (or None), why not loaded, its clash
     for row in rows:
         if row.target not in config.targets:
             continue
-        clash = clashes.get(row.post_path or "")
-        if clash is None:
-            clashes[row.post_path or ""] = clash = _shares_its_url(config, row.post_path or "")
+        path = row.post_path or ""
+        if path not in posts:  # each post read once, and the site listed afresh once (the status page runs long)
+            posts[path] = _load(config, path, relist=not posts)
+        post, unloadable, clash = posts[path]
         if clash:  # a post that came to share its URL since: neither is sent, as the plan says
             failures += 1
             results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "failed",
@@ -62,14 +63,10 @@ def retry_rows(config: Config, syn: Syndicator, rows: list[Any]) -> tuple[list[d
             results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "queued",
                             "task": res.id})
             continue
-        from syndicate.content.loader import load_post
-
-        try:
-            post = load_post(config.site.root / (row.post_path or ""), config.site)
-        except (SyndicateError, OSError) as exc:
+        if post is None:
             failures += 1
             results.append({"path": row.post_path, "target": row.target, "action": "retry", "status": "failed",
-                            "error": str(exc)})
+                            "error": unloadable})
             continue
         outcome = syn.run_inline(post, row.target)
         failures += outcome.status in ("failed", "waiting", "check")
@@ -77,17 +74,17 @@ def retry_rows(config: Config, syn: Syndicator, rows: list[Any]) -> tuple[list[d
     return results, failures
 
 
-def _shares_its_url(config: Config, post_path: str) -> str:
-    """Why the post at `post_path` is never sent (it shares its canonical URL or id with another post of
-    the site), else ""; a file that cannot be loaded is left to the send, which says what is wrong with it."""
+def _load(config: Config, path: str, *, relist: bool) -> tuple[Any, str, str]:
+    """The post at `path` (None when it cannot be loaded, and why) and why it is never sent, else "": it
+    shares its canonical URL or id with another post of the site (`relist`: the site as it is now)."""
     from syndicate.content.loader import load_post, unique
 
     try:
-        post = load_post(config.site.root / post_path, config.site)
-    except (SyndicateError, OSError):
-        return ""
-    _kept, clashes = unique([post], config.site, max_age=0)  # the site as it is now (the status page runs long)
-    return str(clashes[0][1]) if clashes else ""
+        post = load_post(config.site.root / path, config.site)
+    except (SyndicateError, OSError) as exc:
+        return None, str(exc), ""  # a broker's task says what is wrong with it; here, the row fails with it
+    _kept, clashes = unique([post], config.site, max_age=0 if relist else None)
+    return post, "", str(clashes[0][1]) if clashes else ""
 
 
 __all__ = ["RETRY_STATES", "retry_candidates", "retry_rows"]

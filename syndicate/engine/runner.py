@@ -35,7 +35,7 @@ from syndicate.engine.outcome import (
     owner_id,
 )
 from syndicate.engine.parts import Parts
-from syndicate.engine.plan import PLATFORM_DEFERRAL, Plan, linked_view, plan
+from syndicate.engine.plan import PLATFORM_DEFERRAL, Plan, plan
 from syndicate.engine.preview import Previewing
 from syndicate.engine.removal import Removal
 from syndicate.engine.sending import Sending
@@ -209,8 +209,7 @@ class Syndicator(Previewing, Sending, Removal):
         p = plan(post, conn, row, utcnow(), force=force, facts=self.facts(target), targets=self.target_types,
                  siblings=siblings)
         out = Outcome(post.id, path, target, p.action, "skipped", p.reason, warnings=p.warnings)
-        if siblings is not None:
-            out.linked = linked_view(conn, siblings)  # looked at again once the unit is done (`follow_ups`)
+        out.siblings = siblings
         if p.action == "skip":
             out.remote_url = row.remote_url
             return out

@@ -77,9 +77,9 @@ class Sending(Following):
             if isinstance(exc, NotCreated) or (not isinstance(exc, OutcomeUnknown) and not conn.abilities.can_find):
                 self.ledger.update(post.id, target, state="new")
             elif isinstance(exc, OutcomeUnknown) and conn.abilities.can_find and conn.abilities.lost_create_settle:
-                self._lost(post.id, target)
+                self._note_create(post.id, target, lost_at=self.clock())
             elif conn.abilities.can_find and conn.abilities.lost_create_settle:
-                self._answered(post.id, target, row.attempts + 1)
+                self._note_create(post.id, target, answered=row.attempts + 1)
             raise
         # any other error (a lost response) leaves the row `creating`:
         # the outcome is unknown, and the next attempt finds before it creates
@@ -89,19 +89,14 @@ class Sending(Following):
                                      release=True)
         return remote
 
-    def _lost(self, post_id: str, target: str) -> None:
-        """A create's answer was lost: remember when (`lost_at`, beside the create's progress), so that an
-        empty `find` soon after waits for a create that may still land instead of making a second copy."""
+    def _note_create(self, post_id: str, target: str, **said: Any) -> None:
+        """What became of a create whose copy may exist, beside its progress in `remote_extra` (read again: the
+        create may have recorded steps): `lost_at` — its answer was lost, so an empty `find` soon after waits
+        for a create that may still land; `answered` — the attempt got an answer, if an error (a 5xx), so its
+        empty `find` is no lost create to wait for (the row stays `creating`: the copy is looked for first)."""
         row = self.ledger.get(post_id, target)
         extra = dict(row.remote_extra) if row is not None else {}
-        self.ledger.update(post_id, target, remote_extra={**extra, "lost_at": self.clock()})
-
-    def _answered(self, post_id: str, target: str, attempt: int) -> None:
-        """A create was answered, if with an error (a 5xx): the row stays `creating` so that the copy is
-        looked for first, but this attempt's empty `find` is no lost create to wait for."""
-        row = self.ledger.get(post_id, target)
-        extra = dict(row.remote_extra) if row is not None else {}
-        self.ledger.update(post_id, target, remote_extra={**extra, "answered": attempt})
+        self.ledger.update(post_id, target, remote_extra={**extra, **said})
 
     def _settled(self, conn: Connector, target: str, row: Row) -> None:
         """Raise `_Deferred` while a lost create may still land: the platform takes no key that would refuse
@@ -182,7 +177,7 @@ class Sending(Following):
             if len(draft.parts) > 1 or row.remote_extra.get("parts"):
                 remote = self._update_thread(conn, post, target, row, draft, out)
             else:
-                ctx = SendContext(facts=self.facts(conn.name), siblings=self._siblings(conn, post.id))
+                ctx = SendContext(facts=self.facts(conn.name), siblings=dict(out.siblings or {}))
                 if conn.abilities.needs_public_media_url:
                     ctx = self._send_context(conn, draft, draft.all_media, out)
                 elif type(conn).upload is not Connector.upload:
@@ -270,7 +265,7 @@ class Sending(Following):
     def _send_context(self, conn: Connector, draft: Draft, items: list[MediaItem], out: Outcome, *,
                       part: int = 0, thread: list[Remote] | None = None) -> SendContext:
         ctx = SendContext(part=part, thread=list(thread or []), facts=self.facts(conn.name),
-                          siblings=self._siblings(conn, out.post_id))
+                          siblings=dict(out.siblings or {}))  # as the plan saw them
         if not items:
             return ctx
         policy = conn.limits_for(self.facts(conn.name)).media
