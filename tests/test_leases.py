@@ -136,6 +136,29 @@ def test_a_working_unit_keeps_its_lease_and_a_stuck_one_lets_it_go(ledger: Ledge
     assert not ledger.renew("p1", "devto", owner, 30)  # the row is another's now: a renewal says so
 
 
+def test_a_lease_its_unit_just_let_go_is_not_reported_lost(ledger: Ledger, caplog) -> None:
+    """The renewal thread takes its list of leases, then the unit's final statement releases the row before
+    the thread renews it: that renewal fails, and it is no error. A row another process took is one."""
+    keeper = lease.Keeper(clock=lambda: 0.0)
+    owner = lease.unit_owner()
+    assert ledger.acquire("p1", "devto", "content/a.md", owner, ttl=30) is not None
+    with caplog.at_level("DEBUG", logger="syndicate.engine.lease"), \
+            keeper.hold(ledger, "p1", "devto", owner, ttl=30, limit=100):
+        ledger.record_published("p1", "devto", "1", "https://dev.to/a", {}, "h", first=True, release=True)
+        keeper.renew_now()  # the thread's step, between the release and the end of the unit's block
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    assert "let its lease go" in caplog.text
+
+    caplog.clear()
+    mine, other = lease.unit_owner(), lease.unit_owner()
+    assert ledger.acquire("p2", "devto", "content/b.md", mine, ttl=30) is not None
+    with keeper.hold(ledger, "p2", "devto", mine, ttl=30, limit=100):
+        ledger.update("p2", "devto", lease_owner=other)  # taken over (as `take` does for a holder thought dead)
+        keeper.renew_now()
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors and "the lease was lost" in errors[0], caplog.text
+
+
 def test_the_unfinished_rows_are_those_some_work_was_started_on(ledger: Ledger) -> None:
     ledger.ensure("draft", "devto", "content/draft.md")  # planned, skipped, released: nothing to resume
     ledger.acquire("killed", "devto", "content/killed.md", "gone|x|1|1|u", ttl=30)  # a unit that never finished

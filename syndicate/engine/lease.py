@@ -283,9 +283,21 @@ class Keeper:
             try:
                 if not h.ledger.renew(h.post_id, h.target, h.owner, h.ttl):
                     h.lost = True
-                    log.error("%s → %s: the lease was lost (another process took the row over)", h.post_id, h.target)
+                    self._say_lost(h)
             except Exception as exc:  # the database is away: try again next round, the TTL still runs
                 log.warning("%s → %s: cannot renew the lease: %s", h.post_id, h.target, type(exc).__name__)
 
+
+    @staticmethod
+    def _say_lost(h: _Held) -> None:
+        """A renewal that failed: an error when another process holds the row, else (the unit's own final
+        statement let it go after this round took its list) nothing worth more than a debug line."""
+        row = h.ledger.get(h.post_id, h.target)
+        holder = row.lease_owner if row is not None else None
+        if holder is not None and holder != h.owner:
+            log.error("%s → %s: the lease was lost (another process took the row over: %s)", h.post_id, h.target,
+                      describe(holder, row.lease_until if row is not None else None))
+        else:
+            log.debug("%s → %s: the unit let its lease go before this renewal", h.post_id, h.target)
 
 keeper = Keeper()
