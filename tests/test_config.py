@@ -175,6 +175,17 @@ def test_a_bad_secret_value_is_masked_in_the_message(tmp_path: Path) -> None:
     assert "mysql://user:**********@db/x" in message and "s3cr3t" not in message
 
 
+def test_a_setting_whose_name_ends_in_key_is_shown_when_it_is_no_secret(tmp_path: Path) -> None:
+    """The name heuristic (`api_key`, `*_key`) is for keys the schema does not type; a typed setting such
+    as `[site] write_back_key` shows the value it was given, a typed secret stays masked."""
+    site = SITE.replace("[site]\n", "[site]\nwrite_back_key = 5\n", 1)
+    assert site != SITE
+    message = error(write(tmp_path, '[targets.blog]\napi_key = "k"', site=site))
+    assert "site.write_back_key: expected a string (got 5" in message, message
+    message = error(write(tmp_path, '[targets.blog]\napi_key = 12345'))
+    assert "targets.blog.api_key: expected a string (got '**********'" in message and "12345" not in message
+
+
 def test_strict_load_needs_every_credential(tmp_path: Path) -> None:
     path = write(tmp_path, '[targets.blog]\napi_key = "${BLOG_KEY}"')
     cfg = load(path)  # unset in this environment: the target is skipped, not fatal (tests/test_deploy_env.py)

@@ -147,7 +147,8 @@ def describe(exc: ValidationError, file: Path | str, model: type[BaseModel], pre
         allowed = ctx.get("allowed") or ctx.get("expected") or (type_name(tp, info) if tp is not None else "")
         if kind in ("value_error", "assertion_error"):
             allowed = ctx.get("allowed", "")  # the validator's message says it
-        secret = _unwrap(tp) is Secret or (bool(loc) and is_secret_name(str(loc[-1])))
+        # the name heuristic only where the schema does not type the key (a connector's extra options)
+        secret = _unwrap(tp) is Secret or (info is None and bool(loc) and is_secret_name(str(loc[-1])))
         got = f"got {show(_masked(err['input'], tp), secret)}"
         lines.append(f"{file}: {key}: {problem} ({got}" + (f"; allowed: {allowed})" if allowed else ")"))
     return list(dict.fromkeys(lines))
@@ -159,7 +160,7 @@ def _masked(value: Any, tp: Any) -> Any:
     if not isinstance(value, dict) or not (isinstance(model, type) and issubclass(model, BaseModel)):
         return value
     fields = model.model_fields
-    return {k: MASK if (k in fields and _unwrap(fields[k].annotation) is Secret) or is_secret_name(str(k)) else v
+    return {k: MASK if (_unwrap(fields[k].annotation) is Secret if k in fields else is_secret_name(str(k))) else v
             for k, v in value.items()}
 
 
