@@ -273,8 +273,29 @@ def test_an_eleventy_nunjucks_loop_is_removed_with_a_warning(tmp_path: Path) -> 
         text = body.replace("{% raw %}", "").replace("{% endraw %}", "")
         assert "{{" not in text and "{%" not in text and "{#" not in text and 'src=""' not in text, target
         assert "<img" not in text.split('class="syndicate-canonical"')[0]
-        assert "Our new cage." in text and "More text with" in text
+        assert "Our new cage." in text and "More text with nothing." in text, target  # one space, not two
     assert any("Liquid loop '{% for img in gallery %}'" in w for w in r["warnings"])
+
+
+@pytest.mark.parametrize(("text", "left"), [
+    ("More text with {{ x }} nothing.", "More text with nothing."),
+    ("Hello {{ x }}, world", "Hello, world"),
+    ("(see {{ x }})", "(see)"),
+    ("({{ x }} see)", "(see)"),
+    ("a {{x}} {{y}} b", "a b"),
+    ("a{{x}}b", "ab"),
+    ("word{{ x }} next", "word next"),
+    ("{{ x }} starts a line", "starts a line"),
+    ("  {{ x }} continues an item", "  continues an item"),
+    ("ends a line {{ x }}\nnext", "ends a line\nnext"),
+    ("a hard break {{ x }}  \nnext", "a hard break  \nnext"),
+    ("keeps  its own  spaces {{x}} here", "keeps  its own  spaces here"),
+])
+def test_a_removed_template_piece_leaves_one_space_where_it_stood(text: str, left: str) -> None:
+    from syndicate.content.markdown.attrs import closing_gaps
+
+    assert closing_gaps(re.compile(r"\{\{[^{}]*\}\}"), lambda m: "", text) == left
+    assert closing_gaps(re.compile(r"\{\{[^{}]*\}\}"), lambda m: "v", "a {{x}} b") == "a v b"  # kept as given
 
 
 def test_a_liquid_tag_with_broken_quoting_is_still_one_tag(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from syndicate.content.markdown.context import Context
 
@@ -24,6 +25,8 @@ _VARIABLE = re.compile(r"\{\{-?\s*([^{}\n]{0,200}?)\s*-?\}\}")
 _TAG_WITH_VARIABLE = re.compile(r"<[A-Za-z][\w-]*\b[^<>]*\{\{[^<>]*>")
 _NUNJUCKS_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 _STRAY_TAG = re.compile(r"\{%-?\s*([A-Za-z_]\w*)[^%\n]{0,200}?-?%\}")
+_CLOSING = frozenset(".,;:!?)]}\n")  # no space before these
+_OPENING = frozenset("([{ \t")  # nor after these
 
 
 def strip_attributes(text: str) -> str:
@@ -40,7 +43,7 @@ def has_attributes(text: str) -> bool:
 def strip_leftovers(text: str, ctx: Context) -> str:
     """Template syntax no pass could expand, removed with a warning: nothing half-expanded reaches a copy."""
     if "{#" in text:
-        text = _NUNJUCKS_COMMENT.sub("", text)
+        text = closing_gaps(_NUNJUCKS_COMMENT, lambda m: "", text)
     if "{{" in text:
         def tag(m: re.Match[str]) -> str:
             ctx.warn(f"HTML tag with a template variable removed: {_short(m.group(0))}")
@@ -50,14 +53,50 @@ def strip_leftovers(text: str, ctx: Context) -> str:
             ctx.warn(f"template variable '{{{{ {m.group(1)} }}}}' has no value: removed")
             return ""
 
-        text = _VARIABLE.sub(variable, _TAG_WITH_VARIABLE.sub(tag, text))
+        text = closing_gaps(_VARIABLE, variable, closing_gaps(_TAG_WITH_VARIABLE, tag, text))
     if "{%" in text:
         def stray(m: re.Match[str]) -> str:
             ctx.warn(f"template tag '{{% {m.group(1)} %}}' could not be expanded: removed")
             return ""
 
-        text = _STRAY_TAG.sub(stray, text)
+        text = closing_gaps(_STRAY_TAG, stray, text)
     return text
+
+
+def closing_gaps(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str], text: str) -> str:
+    """`pattern.sub(repl, text)`, where a match replaced by nothing takes the blanks around it along and leaves
+    what its neighbours need: one space between two words ("with {{ x }} nothing" → "with nothing"), none
+    before punctuation, after an opening bracket or at a line's end, and its indent at a line's start."""
+    out: list[str] = []
+    pos = 0
+    last = "\n"  # the last character written so far (a line start at the beginning)
+    for m in pattern.finditer(text):
+        start, end = m.start(), m.end()
+        new = repl(m)
+        if not new:
+            while start > pos and text[start - 1] in " \t":
+                start -= 1
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            before = text[start - 1] if start > pos else last
+            after = text[end] if end < len(text) else "\n"
+            if before == "\n":
+                new = text[start:m.start()]  # an indent is Markdown (a list item's continuation): kept
+            elif after == "\n" and end - m.end() >= 2:
+                new = text[m.end():end]  # a hard line break: kept
+            elif after in _CLOSING or before in _OPENING or (start == m.start() and end == m.end()):
+                new = ""
+            else:
+                new = " "
+        kept = text[pos:start]
+        out.append(kept)
+        out.append(new)
+        last = new[-1] if new else kept[-1] if kept else last
+        pos = end
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _short(tag: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from syndicate.content.markdown import builtins
+from syndicate.content.markdown.attrs import closing_gaps
 from syndicate.content.markdown.context import Context
 from syndicate.content.markdown.tags import Tag, expand, inline_at, parse_params
 
@@ -60,7 +61,7 @@ def expand_liquid(text: str, ctx: Context) -> str:
 
         text = expand(text, tags, render, stray=stray)
     if "{{" in text:
-        text = _OUTPUT.sub(lambda m: _output(m, ctx), text)
+        text = closing_gaps(_OUTPUT, lambda m: _output(m, ctx), text)
     return text
 
 
