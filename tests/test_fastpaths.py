@@ -160,6 +160,51 @@ def test_fitting_through_the_frame_is_filling_each_time(template: str, excerpt: 
         text._frame = saved
 
 
+LONG = st.lists(st.sampled_from(["a", " ", "word ", "日本語", "\u3000", "\n", "…", "x.com", " https://e.x/a/b ",
+                                 "@me@m.social", "#tag", "👍🏽", "-", ", ", "Ünï ", "e\u0301"]), min_size=10, max_size=120
+                ).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.sampled_from(TEMPLATES[:5]), LONG, TEXT,
+       st.sampled_from(["graphemes", "x-weighted", "utf8-bytes", "characters", "utf16"]), st.integers(20, 400),
+       st.sampled_from([None, 23]))
+def test_the_cut_is_found_from_the_counts_guess_as_by_halving(template: str, excerpt: str, title: str, counting: str,
+                                                               limit: int, weight: int | None) -> None:
+    """`_shrink` starting from where the count says the cut is (`_bracket`) ends on the very cut the plain binary
+    search over every cut finds, in a template and alone (`truncate`), wherever the count grows with the cut
+    (both assume it does); where it does not, its cut fits all the same."""
+    fields = {"title": title, "excerpt": excerpt, "url": "https://blog.example/p/", "hashtags": "#a #b"}
+
+    def filled(cut: str) -> str:
+        return text._tidy(template.format_map(text._Blank({**fields, "excerpt": cut})))
+
+    def counted(out: str) -> int:
+        return text.count(out, counting, weight)
+
+    def both() -> tuple[str, str]:
+        try:
+            fitted = text.fit_template(template, fields, limit, counting, weight)
+        except ValueError as exc:
+            fitted = type(exc).__name__
+        return fitted, text.truncate(excerpt, limit // 2, counting, weight)
+
+    fast = both()
+    saved = text._bracket
+    text._bracket = lambda n, measured, limit: (0, n - 1, -1)  # type: ignore[assignment]  # halving from the middle
+    try:
+        slow = both()
+    finally:
+        text._bracket = saved
+    assert fast[0] == "ValueError" or counted(fast[0]) <= limit
+    assert counted(fast[1]) <= limit // 2
+    cuts = [head + text.ELLIPSIS for i in range(1, len(excerpt)) if (head := excerpt[:i].rstrip(text._TRAILING_JUNK))]
+    for k, (got, was, measure) in enumerate(zip(fast, slow, (lambda c: counted(filled(c)), counted))):
+        if got != was:
+            counts = [measure(c) for c in cuts]
+            assert any(x > y for x, y in zip(counts, counts[1:])), (k, got, was)  # only where the count is not monotone
+
+
 # --- the engine's fitting ----------------------------------------------------------------------------------
 
 
