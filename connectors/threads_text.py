@@ -15,7 +15,8 @@ from collections.abc import Iterable
 
 import regex
 
-from syndicate.content.text import ELLIPSIS, find_urls, template_fields, truncate
+from syndicate.content.templates import template_fields
+from syndicate.content.text import ELLIPSIS, find_urls, truncate
 from syndicate.contract import RenderError, Template
 
 LINKS_MAX = 5

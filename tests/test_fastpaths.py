@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors import forem_liquid
-from syndicate.content import text
+from syndicate.content import templates, text
 from syndicate.content.markdown import links, plain
 from syndicate.content.markdown.context import Context
 from syndicate.content.markdown.dialect import DEFAULT, GOLDMARK, KRAMDOWN, PULLDOWN, Dialect
@@ -147,17 +147,17 @@ def test_fitting_through_the_frame_is_filling_each_time(template: str, excerpt: 
 
     def fit() -> str:
         try:
-            return text.fit_template(template, fields, limit, counting, 23)
+            return templates.fit_template(template, fields, limit, counting, 23)
         except (ValueError, IndexError) as exc:
             return type(exc).__name__
 
     fast = fit()
-    saved = text._frame
-    text._frame = lambda *args: None  # type: ignore[assignment]  # filled and tidied for every cut, as before
+    saved = templates._frame
+    templates._frame = lambda *args: None  # type: ignore[assignment]  # filled and tidied for every cut, as before
     try:
         assert fast == fit()
     finally:
-        text._frame = saved
+        templates._frame = saved
 
 
 LONG = st.lists(st.sampled_from(["a", " ", "word ", "日本語", "\u3000", "\n", "…", "x.com", " https://e.x/a/b ",
@@ -177,14 +177,14 @@ def test_the_cut_is_found_from_the_counts_guess_as_by_halving(template: str, exc
     fields = {"title": title, "excerpt": excerpt, "url": "https://blog.example/p/", "hashtags": "#a #b"}
 
     def filled(cut: str) -> str:
-        return text._tidy(template.format_map(text._Blank({**fields, "excerpt": cut})))
+        return templates._tidy(template.format_map(templates._Blank({**fields, "excerpt": cut})))
 
     def counted(out: str) -> int:
         return text.count(out, counting, weight)
 
     def both() -> tuple[str, str]:
         try:
-            fitted = text.fit_template(template, fields, limit, counting, weight)
+            fitted = templates.fit_template(template, fields, limit, counting, weight)
         except ValueError as exc:
             fitted = type(exc).__name__
         return fitted, text.truncate(excerpt, limit // 2, counting, weight)

@@ -8,7 +8,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syndicate.content.text import ELLIPSIS, count, find_urls, fit_template, truncate, x_valid
+from syndicate.content.templates import fit_template
+from syndicate.content.text import ELLIPSIS, count, find_urls, truncate, x_valid
 from tests.conftest import SHARED
 
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466"  # one grapheme, 7 code points

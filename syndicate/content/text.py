@@ -1,4 +1,4 @@
-"""Grapheme-aware counting, truncation and template fitting for every connector.
+"""Grapheme-aware counting and truncation for every connector (a template filled within a limit: `templates`).
 
 Connectors declare how a platform counts (`Limits.counting`, `url_weight`); this
 module applies it the same way everywhere, so no connector hand-rolls
@@ -33,16 +33,15 @@ otherwise; X counts a mention as written.
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 
 import regex
 
 from syndicate.content.xtext import X_URL_WEIGHT, _x_count, x_valid
 
-__all__ = ["count", "truncate", "fit_template", "template_fields", "find_urls", "x_valid", "ELLIPSIS"]
+__all__ = ["count", "truncate", "find_urls", "x_valid", "ELLIPSIS"]
 
 ELLIPSIS = "…"
 
@@ -178,10 +177,8 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS,
     """The longest cut of `text` (with `ellipsis`) for which `fits` holds, or "".
 
     Cuts at a word boundary unless that loses more than 40% against a cut
-    between graphemes (CJK text without spaces); never inside a URL.
-    `measure` (the count `fits` compares with `limit`) lets the search start where the
-    count says the answer is instead of in the middle: the same cut, found with a
-    third of the counts (see `_bracket`).
+    between graphemes (CJK text without spaces); never inside a URL. With `measure`
+    (the count `fits` compares with `limit`) the search starts at the count's guess (`_bracket`).
     """
     if (text.isascii() and "\r" not in text) or not _JOINING.search(text):
         clusters = list(text)  # one character each
@@ -224,13 +221,10 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS,
 
 
 def _bracket(n: int, measured: Callable[[int], int], limit: int) -> tuple[int, int, int]:
-    """(lo, hi, best) for the binary search of `_shrink` over cuts 0..n-1: the answer (the last cut whose count
-    is within `limit`, the count growing with the cut) lies in lo..hi, or is `best` (-1: none known to fit).
-
-    The count drops about evenly per cut taken off, so the cut that removes the excess is a close first
-    guess; from it the search gallops (1, 2, 4... cuts) until a cut that fits and one that does not enclose
-    the answer. The binary search then runs within those few cuts instead of all of them.
-    """
+    """(lo, hi, best) for `_shrink`'s binary search over cuts 0..n-1: the last cut within `limit` lies in lo..hi,
+    or is `best` (-1: none known). The count drops about evenly per cut, so the cut that removes the excess is a
+    close guess; from it the search gallops (1, 2, 4... cuts) until a cut that fits and one that does not
+    enclose the answer: the same cut as halving all of them, with a third fewer counts."""
     top = n - 1
     total = measured(top)
     if total <= limit:
@@ -282,124 +276,3 @@ def truncate(
 
     return _shrink(text, lambda cut: measured(cut) <= limit, ellipsis, measured, limit)
 
-
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
-_FORMATTER = string.Formatter()
-
-
-def template_fields(template: str) -> list[str]:
-    """The field names a template uses; ValueError if it is malformed."""
-    return [name for _, name, _, _ in _FORMATTER.parse(template) if name]
-
-
-_SLOT = "\ue00f"  # stands for the field being shortened while its frame is tidied
-
-
-def _frame(template: str, values: Mapping[str, str], name: str) -> str | None:
-    """The filled, tidied template with `_SLOT` for field `name`; None when a value cannot simply be put in its place.
-
-    For a value that is one line, not empty, with no whitespace at either end, `_tidy(filled)` equals the frame
-    with the value in the slot: tidying works on whole lines, blank runs and the ends, none of which such a
-    value changes (tests/test_fastpaths.py checks this against filling and tidying each time).
-    """
-    try:
-        fields = [(field, spec, conv) for _, field, spec, conv in _FORMATTER.parse(template) if field is not None]
-        if any(re.split(r"[.\[]", field, maxsplit=1)[0] == name and (field != name or spec or conv)
-               for field, spec, conv in fields) or _SLOT in template or any(_SLOT in v for v in values.values()):
-            return None  # the value formatted, or one of its attributes: filled each time
-        return _tidy(template.format_map(_Blank({**values, name: _SLOT})))
-    except (ValueError, KeyError, IndexError, AttributeError):
-        return None
-
-
-def _slot_fits(value: str) -> bool:
-    """Whether `value` can stand in a frame's slot (see `_frame`)."""
-    return bool(value) and "\n" not in value and not value[0].isspace() and not value[-1].isspace() \
-        and _SLOT not in value
-
-
-def _tidy(text: str) -> str:
-    text = text.replace("\r\n", "\n")
-    if " \n" in text or "\t\n" in text:
-        text = _LINE_TRAILING.sub("\n", text)
-    lines = [line if line.strip() else "" for line in text.split("\n")]
-    text = "\n".join(lines)
-    return (_BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text).strip()
-
-
-def fit_template(
-    template: str,
-    fields: Mapping[str, str],
-    limit: int,
-    counting: str = "graphemes",
-    url_weight: int | None = None,
-    shrink_order: Iterable[str] = ("excerpt", "hashtags", "title"),
-    *,
-    url_field: str = "url",
-    mentions: bool | None = None,
-) -> str:
-    """Fill `template`; if too long, shorten the excerpt, drop hashtags from the end, then shorten the title.
-
-    The URL is never cut; blank lines left by emptied fields collapse. The
-    result is never over `limit`; ValueError only when the bare URL cannot fit.
-    """
-    values = _Blank({k: v or "" for k, v in fields.items()})
-
-    def render() -> str:
-        return _tidy(template.format_map(values))
-
-    seen: dict[str, int] = {}  # the shrinking asks again about texts it has counted
-
-    def measured(text: str) -> int:
-        hit = seen.get(text)
-        if hit is None:
-            hit = seen[text] = count(text, counting, url_weight, mentions=mentions)
-        return hit
-
-    def fits(text: str) -> bool:
-        return measured(text) <= limit
-
-    out = render()
-    if fits(out):
-        return out
-    for name in shrink_order:
-        value = values.get(name, "")
-        if name == url_field or not value:
-            continue
-        if name == "hashtags":  # the most tags from the front that fit: a binary search (10,000 tags happen)
-            tags = value.split()
-            low, high = 0, len(tags) - 1
-            while low < high:
-                mid = (low + high + 1) // 2
-                values[name] = " ".join(tags[:mid])
-                if fits(render()):
-                    low = mid
-                else:
-                    high = mid - 1
-            values[name] = " ".join(tags[:low])
-            out = render()
-            if fits(out):
-                return out
-            continue
-
-        frame = _frame(template, values, name)
-
-        def measured_with(candidate: str, name: str = name, frame: str | None = frame) -> int:
-            values[name] = candidate
-            if frame is not None and _slot_fits(candidate):
-                return measured(frame.replace(_SLOT, candidate))  # the same text as render(), not filled again
-            return measured(render())
-
-        values[name] = _shrink(value, lambda candidate: measured_with(candidate) <= limit, ELLIPSIS, measured_with,
-                               limit)
-        out = render()
-        if fits(out):
-            return out
-    url = (fields.get(url_field) or "").strip()
-    if fits(url):
-        return url
-    raise ValueError(f"even the bare URL does not fit in {limit} ({counting})")

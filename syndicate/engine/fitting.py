@@ -18,7 +18,8 @@ from typing import Any
 
 import regex
 
-from syndicate.content.text import count, fit_template, template_fields, truncate
+from syndicate.content.templates import fit_template, template_fields
+from syndicate.content.text import count, truncate
 from syndicate.contract import Draft, Limits, Part, TagRules, Template, TextLimit
 from syndicate.errors import RenderError
 
