@@ -25,6 +25,7 @@ from the file when it is needed). Issue 17's figures:
     .venv/bin/python bench/bench_pipeline.py --targets fifteen            # ratio, both sets
     .venv/bin/python bench/bench_pipeline.py --posts 10000 --rounds 1 --targets fifteen --sets generated  # RSS
     .venv/bin/python bench/bench_pipeline.py --posts 300 --targets fifteen --sets generated --profile
+    .venv/bin/python bench/bench_pipeline.py --posts 600 --parts     # where a post's time goes, step by step
 """
 from __future__ import annotations
 
@@ -205,6 +206,65 @@ def one_round(roots: list[Path]) -> dict[str, float]:
             "cpu_s": cpu, "peak_rss_mb": hwm / 1024, "out_bytes": size}
 
 
+def parts(roots: list[Path], rounds: int = 3) -> None:
+    """Where a post's time goes, every target of the config: CPU ms per post for loading, the expansion
+    (`prepare`), the one parse, the HTML and plain-text renders, the excerpt and each target's own render and
+    fit (what the shared steps above left it), beside the yardstick's parse; `rounds` passes in one process."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.deflist import deflist_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
+
+    from syndicate import registry
+    from syndicate.content.loader import load_posts
+    from syndicate.engine.fitting import fit_draft
+    from syndicate.registry import load_config
+
+    md = (MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(footnote_plugin).use(deflist_plugin)
+          .use(tasklists_plugin))
+    spent: dict[str, float] = {}
+    n = 0
+
+    def took(name: str, since: float) -> float:
+        now = time.process_time()
+        spent[name] = spent.get(name, 0.0) + now - since
+        return now
+
+    for _ in range(rounds):
+        for root in roots:
+            config = load_config(root / "syndicate.toml")
+            conns = [(name, registry.get(t.type)(t)) for name, t in config.targets.items()]
+            limits = [c.limits_for(None) for _, c in conns]
+            t = time.process_time()
+            posts, _errors = load_posts(config)
+            t = took("load (front matter, URLs, images)", t)
+            for post in posts:
+                doc = post.document
+                t = took("prepare (expansion, links)", t)
+                doc.tree  # noqa: B018  (the one parse, kept for the targets that follow)
+                t = took("the one parse (markdown-it-pyrs)", t)
+                doc.html()
+                t = took("HTML render", t)
+                doc.text()
+                t = took("plain-text render", t)
+                post.excerpt  # noqa: B018
+                t = took("excerpt", t)
+                for (name, conn), limit in zip(conns, limits):
+                    fit_draft(conn.render(post), limit)
+                    t = took(f"  {name}", t)
+                body = post.body
+                t = time.process_time()
+                md.parse(body)
+                t = took("YARDSTICK", t)
+            n += len(posts)
+    yard = spent.pop("YARDSTICK")
+    total = sum(spent.values())
+    for name, s in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:38s} {s / n * 1000:6.3f} ms  {s / total:5.1%}")
+    print(f"  {'all of it':38s} {total / n * 1000:6.3f} ms; the yardstick's parse {yard / n * 1000:.3f} ms "
+          f"(ratio {yard / total:.2f}x)")
+
+
 def report(what: str, runs: list[dict[str, float]]) -> None:
     best = min(runs, key=lambda r: r["total_s"])
     med = statistics.median(r["total_s"] for r in runs)
@@ -227,6 +287,8 @@ def main() -> None:
                         help="which target sets to time (default: each in turn)")
     parser.add_argument("--sets", nargs="+", choices=["generated", "corpus"], default=["generated", "corpus"],
                         help="which post sets to time (default: both)")
+    parser.add_argument("--parts", action="store_true",
+                        help="where a post's time goes, step by step and target by target (each post set)")
     parser.add_argument("--profile", action="store_true",
                         help="one round in this process under cProfile (first target set, first post set)")
     parser.add_argument("--round", nargs="*", help=argparse.SUPPRESS)
@@ -246,6 +308,11 @@ def main() -> None:
         for config in (r / "syndicate.toml" for roots in sites.values() for r in roots):
             with config.open("a", encoding="utf-8") as f:
                 f.write(FIFTEEN)
+        if args.parts:
+            for what, roots in sites.items():
+                print(f"{what}: CPU ms per post, {args.rounds} passes in one process")
+                parts(roots, args.rounds)
+            return
         if args.profile:
             import cProfile
             import pstats
