@@ -72,7 +72,7 @@ app.conf.update(
 )
 
 _shared: dict[str, Any] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # `syndicator()` loads the config (`_config()`) while holding it
 POST_TTL = 10.0  # seconds a loaded post serves its other targets' tasks (`_load_post`)
 INDEX_TTL = 60.0  # seconds before a worker lists the site again for posts sharing a URL (`_load_post`)
 _posts: dict[tuple[str, bytes], tuple[float, Any]] = {}
