@@ -287,7 +287,6 @@ class Keeper:
             except Exception as exc:  # the database is away: try again next round, the TTL still runs
                 log.warning("%s → %s: cannot renew the lease: %s", h.post_id, h.target, type(exc).__name__)
 
-
     @staticmethod
     def _say_lost(h: _Held) -> None:
         """A renewal that failed: an error when another process holds the row, else (the unit's own final
@@ -299,5 +298,6 @@ class Keeper:
                       describe(holder, row.lease_until if row is not None else None))
         else:
             log.debug("%s → %s: the unit let its lease go before this renewal", h.post_id, h.target)
+
 
 keeper = Keeper()
