@@ -86,6 +86,9 @@ url = "{ledger_url}"
 [watch]
 max_deletes = {max_deletes}
 
+[queue]
+rate_time_scale = 0.01  # dev.to's 10 articles per 30 s would hold the second push for half a minute
+
 [targets.devto]
 api_key = "${{DEVTO_API_KEY}}"
 base_url = "{devto.url}"
