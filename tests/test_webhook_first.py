@@ -103,12 +103,14 @@ def test_a_first_push_to_a_300_post_blog_sends_only_the_post_it_added(
     assert sorted(a["title"] for a in devto.articles.values()) == ["Draft", "Hello webhook"]
 
 
-def _syncer(tmp_path: Path, repo: Repo, extra: str = "") -> Syncer:
-    config = load_config(write_config(tmp_path / "site", repo.bare, extra=extra), env={**os.environ, **ENV})
+def _syncer(tmp_path: Path, repo: Repo, extra: str = "", fakes: tuple[FakeDevTo, FakeMastodon] | None = None) -> Syncer:
+    urls = {"devto": fakes[0].url, "masto": fakes[1].url} if fakes else {}  # else a closed port: sends fail
+    config = load_config(write_config(tmp_path / "site", repo.bare, extra=extra, **urls), env={**os.environ, **ENV})
     return Syncer(config, echo=lambda line: None)
 
 
-def test_a_new_branch_a_force_push_or_a_lost_base_reconcile_the_whole_tree(tmp_path: Path) -> None:
+def test_a_new_branch_a_force_push_or_a_lost_base_reconcile_the_whole_tree(
+        tmp_path: Path, fakes: tuple[FakeDevTo, FakeMastodon]) -> None:
     repo = blog(tmp_path / "git", 6)
     base = repo.head()
     repo.write("content/posts/new.md", post_text("New"))
@@ -132,13 +134,15 @@ def test_a_new_branch_a_force_push_or_a_lost_base_reconcile_the_whole_tree(tmp_p
     state = syncer.syncs.get(syncer.key)
     assert state is not None and state.error is not None and "first sync" in state.error and state.base == "e" * 40
 
-    # the base as the push names it: only the new post, and the base is forgotten once synced
-    syncer = _syncer(tmp_path / "c", repo)
+    # the base as the push names it: only the new post (sent to the fakes: a closed port would have it
+    # retried with backoff), and the base is forgotten once synced
+    syncer = _syncer(tmp_path / "c", repo, fakes=fakes)
     syncer.syncs.request(syncer.key, bases=[(base, after)])
     [done] = syncer.run()
     assert not done.full and done.commit == after
     assert any("6 post(s) at" in line and "6 baselined" in line for line in done.lines), done.lines
     assert any(line.startswith("new content/posts/new.md") for line in done.lines), done.lines
+    assert len(fakes[0].articles) == 1 and len(fakes[1].statuses) == 1  # the new post alone, on each target
     state = syncer.syncs.get(syncer.key)
     assert state is not None and (state.commit, state.base, state.error) == (after, None, None)
     assert syncer.syncs.record(syncer.key, bases=[(after, "f" * 40)]) == (0, True)  # synced: nothing noted
