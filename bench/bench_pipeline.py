@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -145,10 +146,19 @@ TARGETS: dict[str, tuple[str, ...]] = {
 LABELS = {"two": "dev.to + Mastodon", "seven": "all seven targets", "fifteen": "all fifteen targets"}
 
 
+def yardstick() -> Any:
+    """markdown-it-py with the plugins the dialects need (issue 17: "one markdown-it parse ... with the same plugins")."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.deflist import deflist_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
+
+    return (MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(footnote_plugin).use(deflist_plugin)
+            .use(tasklists_plugin))
+
+
 def one_round(roots: list[Path]) -> dict[str, float]:
     import resource
-
-    from markdown_it import MarkdownIt
 
     from connectors.devto import DevTo
     from connectors.mastodon import Mastodon
@@ -160,13 +170,7 @@ def one_round(roots: list[Path]) -> dict[str, float]:
     n = 0
     load_s = render_s = parse_s = 0.0
     c0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime
-    from mdit_py_plugins.deflist import deflist_plugin
-    from mdit_py_plugins.footnote import footnote_plugin
-    from mdit_py_plugins.tasklists import tasklists_plugin
-
-    # the yardstick: markdown-it-py with the plugins the dialects need (issue 17: "with the same plugins")
-    md = (MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(footnote_plugin).use(deflist_plugin)
-          .use(tasklists_plugin))
+    md = yardstick()
     which = TARGETS[os.environ.get("BENCH_TARGETS", "two")]
     for root in roots:
         config = load_config(root / "syndicate.toml")
@@ -210,18 +214,12 @@ def parts(roots: list[Path], rounds: int = 3) -> None:
     """Where a post's time goes, every target of the config: CPU ms per post for loading, the expansion
     (`prepare`), the one parse, the HTML and plain-text renders, the excerpt and each target's own render and
     fit (what the shared steps above left it), beside the yardstick's parse; `rounds` passes in one process."""
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.deflist import deflist_plugin
-    from mdit_py_plugins.footnote import footnote_plugin
-    from mdit_py_plugins.tasklists import tasklists_plugin
-
     from syndicate import registry
     from syndicate.content.loader import load_posts
     from syndicate.engine.fitting import fit_draft
     from syndicate.registry import load_config
 
-    md = (MarkdownIt("commonmark").enable(["table", "strikethrough"]).use(footnote_plugin).use(deflist_plugin)
-          .use(tasklists_plugin))
+    md = yardstick()
     spent: dict[str, float] = {}
     n = 0
 

@@ -34,6 +34,7 @@ from syndicate.state.ledger.schema import rate_pauses
 from syndicate.triggers.gitsync import Syncer
 from tests.fakes.devto import FakeDevTo
 from tests.fakes.mastodon import FakeMastodon
+from tests.test_watch import make_site
 from tests.test_webhook import ENV, ROOT, SPECS, Repo, git, post_text, write_config
 from tests.test_webhook_e2e import counts
 
@@ -55,29 +56,9 @@ def hook_config(folder: Path, repo: Repo, devto: FakeDevTo, masto: FakeMastodon,
     return path
 
 
-def site_config(root: Path, devto: FakeDevTo, masto: FakeMastodon, ledger_url: str, watch: str = "") -> Path:
-    """A plain site config (no webhook) for a working copy at `root`, on the given ledger."""
-    (root / "syndicate.toml").write_text(f"""
-[site]
-url = "https://blog.example"
-content = ["content/posts/**/*.md"]
-permalink = "/posts/:slug/"
-
-[state]
-url = "{ledger_url}"
-
-[watch]
-{watch}
-
-[targets.devto]
-api_key = "${{DEVTO_API_KEY}}"
-base_url = "{devto.url}"
-
-[targets.mastodon]
-base_url = "{masto.url}"
-access_token = "${{MASTODON_ACCESS_TOKEN}}"
-""", encoding="utf-8")
-    return root / "syndicate.toml"
+def site_config(root: Path, devto: FakeDevTo, masto: FakeMastodon, ledger_url: str, **watch: str) -> Path:
+    """A plain site config (no webhook) for a working copy at `root`, on the given ledger: the watcher tests' own."""
+    return make_site(root, devto, masto, ledger_url, **watch) / "syndicate.toml"
 
 
 def _run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -204,7 +185,7 @@ def test_posts_the_webhook_published_and_deleted_under_watch_once_wait_out_the_g
     assert len(devto.articles) == 5 and len(masto.live) == 5
 
     # the scheduled job's checkout of the same repository: the working clone
-    config = site_config(repo.work, devto, masto, ledger_url, watch='delete_grace = "1h"\nmax_deletes = 2')
+    config = site_config(repo.work, devto, masto, ledger_url, delete_grace='"1h"', max_deletes="2")
     code, out = cli(config, "watch", "--once")
     assert code == 0 and "alpha.md" not in out, out  # the webhook's posts, known as they are: nothing to do
     assert counts(devto, masto)["devto POST"] == 5

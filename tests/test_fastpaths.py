@@ -171,7 +171,7 @@ LONG = st.lists(st.sampled_from(["a", " ", "word ", "日本語", "\u3000", "\n",
        st.sampled_from([None, 23]))
 def test_the_cut_is_found_from_the_counts_guess_as_by_halving(template: str, excerpt: str, title: str, counting: str,
                                                                limit: int, weight: int | None) -> None:
-    """`_shrink` starting from where the count says the cut is (`_bracket`) ends on the very cut the plain binary
+    """`shrink` starting from where the count says the cut is (`_bracket`) ends on the very cut the plain binary
     search over every cut finds, in a template and alone (`truncate`), wherever the count grows with the cut
     (both assume it does); where it does not, its cut fits all the same."""
     fields = {"title": title, "excerpt": excerpt, "url": "https://blog.example/p/", "hashtags": "#a #b"}

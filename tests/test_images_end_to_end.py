@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from syndicate.cli import app
 from tests.fakes.devto import FakeDevTo
@@ -106,6 +106,23 @@ def _site(tmp_path: Path, url: str, targets: str, media: str) -> Path:
     return root
 
 
+def _rehost(server: Server) -> str:
+    """`[media]` with a `[media.rehost]` bucket on the fake S3 `server`."""
+    return ('[media]\nallow = ["127.0.0.1"]\n\n[media.rehost]\n'
+            f'endpoint = "{server.url("")}"\nbucket = "media"\naccess_key = "AKIDTEST"\nsecret_key = "TOPSECRETKEY"\n'
+            f'public_url = "{server.url("/public/media")}"\n')
+
+
+def _push(root: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """`syndicate push content --json` in the site's folder, with no config or broker from the environment."""
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
+    monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
+    result = CliRunner().invoke(app, ["push", "content", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
 @pytest.fixture
 def bucket() -> Iterator[tuple[FakeBucket, Server]]:
     fake = FakeBucket("AKIDTEST")
@@ -123,18 +140,12 @@ def test_an_undeployed_static_image_is_rehosted_from_the_local_file(
         root = _site(
             tmp_path, url,
             f'[targets.devto]\napi_key = "devto-test-key"\nbase_url = "{devto.url}"\n',
-            '[media]\nallow = ["127.0.0.1"]\n\n[media.rehost]\n'
-            f'endpoint = "{server.url("")}"\nbucket = "media"\naccess_key = "AKIDTEST"\nsecret_key = "TOPSECRETKEY"\n'
-            f'public_url = "{server.url("/public/media")}"\n',
+            _rehost(server),
         )
         (root / "content/posts/trip/index.md").write_text(
             "---\ntitle: A trip\ndate: 2024-03-01\ncover: /images/map.png\ncover_alt: The route\n---\n\nUp the ridge.\n",
             encoding="utf-8")
-        monkeypatch.chdir(root)
-        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
-        monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
-        result = CliRunner().invoke(app, ["push", "content", "--json"], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        result = _push(root, monkeypatch)
         (article,) = devto.articles.values()
     assert article["main_image"].startswith(server.url("/public/media/")) and article["main_image"].endswith("/cover.png")
     (kind, data), = fake.objects.values()
@@ -155,15 +166,9 @@ def test_an_undeployed_static_image_reaches_threads_rehosted(
             tmp_path, url,
             f'[targets.threads]\naccess_token = "${{THREADS_ACCESS_TOKEN}}"\nuser_id = "1789"\n'
             f'base_url = "{threads.url}"\n',
-            '[media]\nallow = ["127.0.0.1"]\n\n[media.rehost]\n'
-            f'endpoint = "{server.url("")}"\nbucket = "media"\naccess_key = "AKIDTEST"\nsecret_key = "TOPSECRETKEY"\n'
-            f'public_url = "{server.url("/public/media")}"\n',
+            _rehost(server),
         )
-        monkeypatch.chdir(root)
-        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
-        monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
-        result = CliRunner().invoke(app, ["push", "content", "--json"], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        result = _push(root, monkeypatch)
         (post,) = threads.live
     image = post["image_url"]
     assert image.startswith(server.url("/public/media/")) and image.endswith("/cover.png"), image
@@ -186,15 +191,9 @@ def test_an_undeployed_bundle_image_is_rehosted_from_the_local_file(
         root = _site(
             tmp_path, url,
             f'[targets.devto]\napi_key = "devto-test-key"\nbase_url = "{devto.url}"\n',
-            '[media]\nallow = ["127.0.0.1"]\n\n[media.rehost]\n'
-            f'endpoint = "{server.url("")}"\nbucket = "media"\naccess_key = "AKIDTEST"\nsecret_key = "TOPSECRETKEY"\n'
-            f'public_url = "{server.url("/public/media")}"\n',
+            _rehost(server),
         )
-        monkeypatch.chdir(root)
-        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
-        monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
-        result = CliRunner().invoke(app, ["push", "content", "--json"], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        _push(root, monkeypatch)
         (article,) = devto.articles.values()
     assert article["body_markdown"].count(server.url("/public/media/")) == 1 and len(fake.objects) == 2
 
@@ -208,11 +207,7 @@ def test_a_cover_reaches_mastodon_when_the_site_cannot_hold_the_cache(
                      '[media]\nallow = ["127.0.0.1"]\n')
         # tests run as root, so no chmod stops a write: a file where the cache folder would go does
         (root / ".syndicate").write_text("not a folder", encoding="utf-8")
-        monkeypatch.chdir(root)
-        monkeypatch.delenv("SYNDICATE_CONFIG", raising=False)
-        monkeypatch.delenv("SYNDICATE_BROKER_URL", raising=False)
-        result = CliRunner().invoke(app, ["push", "content", "--json"], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        _push(root, monkeypatch)
         assert len(masto.live) == 1 and len(masto.media) == 1
         (media,) = masto.media.values()
     assert media["description"] == "The route"

@@ -6,7 +6,7 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 
-from syndicate.content.text import ELLIPSIS, _shrink, count
+from syndicate.content.text import count, shrink
 
 _BLANK_LINES = re.compile(r"\n{3,}")
 _LINE_TRAILING = re.compile(r"[ \t]+\n")
@@ -123,8 +123,7 @@ def fit_template(
                 return measured(frame.replace(_SLOT, candidate))  # the same text as render(), not filled again
             return measured(render())
 
-        values[name] = _shrink(value, lambda candidate: measured_with(candidate) <= limit, ELLIPSIS, measured_with,
-                               limit)
+        values[name] = shrink(value, measured_with, limit)
         out = render()
         if fits(out):
             return out

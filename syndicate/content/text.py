@@ -41,7 +41,7 @@ import regex
 
 from syndicate.content.xtext import X_URL_WEIGHT, _x_count, x_valid
 
-__all__ = ["count", "truncate", "find_urls", "x_valid", "ELLIPSIS"]
+__all__ = ["count", "truncate", "shrink", "find_urls", "x_valid", "ELLIPSIS"]
 
 ELLIPSIS = "…"
 
@@ -172,14 +172,17 @@ def count(text: str, counting: str = "characters", url_weight: int | None = None
     return total + _plain_count(text[pos:], counting)
 
 
-def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS,
-            measure: Callable[[str], int] | None = None, limit: int | None = None) -> str:
-    """The longest cut of `text` (with `ellipsis`) for which `fits` holds, or "".
+def shrink(text: str, measure: Callable[[str], int], limit: int, ellipsis: str = ELLIPSIS) -> str:
+    """The longest cut of `text` (with `ellipsis`) whose `measure` is within `limit`, or "".
 
     Cuts at a word boundary unless that loses more than 40% against a cut
-    between graphemes (CJK text without spaces); never inside a URL. With `measure`
-    (the count `fits` compares with `limit`) the search starts at the count's guess (`_bracket`).
+    between graphemes (CJK text without spaces); never inside a URL. The search
+    starts at the count's guess (`_bracket`).
     """
+
+    def fits(cut: str) -> bool:
+        return measure(cut) <= limit
+
     if (text.isascii() and "\r" not in text) or not _JOINING.search(text):
         clusters = list(text)  # one character each
         offsets: Sequence[int] = range(len(text) + 1)
@@ -197,7 +200,7 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS,
     cuts: Sequence[int] = [k for k in range(1, len(clusters)) if offsets[k] not in inside_url] if inside_url \
         else range(1, len(clusters))
     lo, hi, best = 0, len(cuts) - 1, -1
-    if measure is not None and limit is not None and hi >= 8:
+    if hi >= 8:
         lo, hi, best = _bracket(len(cuts), lambda i: measure(candidate(cuts[i])), limit)
     while lo <= hi:  # the count grows with the cut: binary search, then check
         mid = (lo + hi) // 2
@@ -221,7 +224,7 @@ def _shrink(text: str, fits: Callable[[str], bool], ellipsis: str = ELLIPSIS,
 
 
 def _bracket(n: int, measured: Callable[[int], int], limit: int) -> tuple[int, int, int]:
-    """(lo, hi, best) for `_shrink`'s binary search over cuts 0..n-1: the last cut within `limit` lies in lo..hi,
+    """(lo, hi, best) for `shrink`'s binary search over cuts 0..n-1: the last cut within `limit` lies in lo..hi,
     or is `best` (-1: none known). The count drops about evenly per cut, so the cut that removes the excess is a
     close guess; from it the search gallops (1, 2, 4... cuts) until a cut that fits and one that does not
     enclose the answer: the same cut as halving all of them, with a third fewer counts."""
@@ -274,5 +277,5 @@ def truncate(
             hit = seen[cut] = count(cut, counting, url_weight, mentions=mentions)
         return hit
 
-    return _shrink(text, lambda cut: measured(cut) <= limit, ellipsis, measured, limit)
+    return shrink(text, measured, limit, ellipsis)
 
