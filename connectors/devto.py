@@ -97,7 +97,7 @@ class DevTo(Connector):
         tags, tag_warnings = shape_tags(tag_names([*post.tags, *post.categories], over), self.limits.tags)
         warnings += tag_warnings
 
-        body = forem_markdown(post.document)  # Liquid outside code escaped, embeds as Forem's own tags
+        body = forem_markdown(post.document, post.page)  # Liquid outside code escaped, embeds as Forem's own tags
 
         article: dict[str, Any] = {
             "title": title,

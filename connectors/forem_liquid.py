@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from syndicate.content.markdown.anchors import forem_ids, id_map, local_markdown
 from syndicate.content.markdown.convert import Renders, for_platform
 from syndicate.content.markdown.document import Document, Embed
 from syndicate.content.markdown.scan import code_ranges
@@ -126,15 +127,26 @@ def liquid_embed(embed: Embed) -> str:
     return f"{{% embed {url} %}}"
 
 
-def forem_markdown(document: Document) -> str:
-    """The article body for Forem: what Redcarpet lacks converted, Liquid outside code escaped, embeds as Forem tags."""
+def forem_markdown(document: Document, page: str = "") -> str:
+    """The article body for Forem: what Redcarpet lacks converted, Liquid outside code escaped, embeds as Forem tags;
+    links to a heading of the post on its `page` made in-page where Forem's anchor for the heading is known."""
+    ids: dict[str, str] = {}
+    if page and f"{page}#" in document.source:
+        found = document.headings()
+        ids = id_map(found, forem_ids(found))
     document = for_platform(document, FOREM)
     parts: list[str] = []
     for k, seg in enumerate(document.segments):
         if isinstance(seg, Embed):
             parts.append(liquid_embed(seg))  # our own tags: never escaped
-        elif "{%" in seg or "{{" in seg:
-            parts.append(_escape(seg, document.code_blocks(k)))  # the spans are Forem's own
+            continue
+        blocks: list[tuple[int, int, str]] | None = None
+        if ids and page in seg:
+            relinked = local_markdown(seg, page, ids, document.code_ranges(k))
+            if relinked != seg:  # the code after a shortened link is found again
+                seg, blocks = relinked, [r for r in code_ranges(relinked) if r[2] == "block"]
+        if "{%" in seg or "{{" in seg:
+            parts.append(_escape(seg, document.code_blocks(k) if blocks is None else blocks))  # the spans are Forem's own
         else:
             parts.append(seg)
     body = "".join(parts)

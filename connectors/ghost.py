@@ -28,6 +28,7 @@ from urllib.parse import unquote
 from connectors.common import is_http_url
 from syndicate.auth import Account, Auth, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.anchors import ghost_ids, id_map, local_html
 from syndicate.content.markdown.plain import plain_field
 from syndicate.content.text import truncate
 from syndicate.contract import (
@@ -217,7 +218,7 @@ class Ghost(Connector):
         fields: dict[str, Any] = {
             "title": title,
             "slug": post.slug,
-            "html": post.document.html(),
+            "html": _in_page(post),
             "status": str(over.get("status") or self.option("status", "published")),
             "canonical_url": post.url,
             "tags": [{"name": t} for t in tags],
@@ -376,3 +377,12 @@ def _uploaded(draft: Draft, media: dict[str, str]) -> dict[str, str]:
     """The uploads worth remembering: real URLs (not preview placeholders) of this draft's images."""
     sources = {m.source for m in draft.media}
     return {k: v for k, v in media.items() if k in sources and is_http_url(v)}
+
+
+def _in_page(post: Post) -> str:
+    """The post's HTML, its links to its own headings pointed at the ids Ghost will give them."""
+    text = post.document.html()
+    if f"{post.page}#" in text:
+        found = post.document.headings()
+        text = local_html(text, post.page, id_map(found, ghost_ids(found)))
+    return text

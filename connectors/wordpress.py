@@ -34,6 +34,7 @@ from connectors.common import is_http_url
 from connectors.wordpress_html import footer, key_in, marker, media_entry, rewrite_images, wordpress_safe
 from syndicate.auth import Basic, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
+from syndicate.content.markdown.anchors import html_ids, local_html
 from syndicate.content.markdown.plain import plain_field
 from syndicate.contract import (
     Abilities,
@@ -150,6 +151,8 @@ class WordPress(Connector):
         warnings += tag_warnings + cat_warnings
 
         content = wordpress_safe(post.document.html())
+        if f"{post.page}#" in content:  # WordPress keeps the ids: links to them in-page again
+            content = local_html(content, post.page, html_ids(content))
         fields: dict[str, Any] = {"title": html.escape(title, quote=False), "slug": post.slug,
                                   "status": str(over.get("status") or self.option("status", "publish")),
                                   "excerpt": html.escape(str(over.get("excerpt") or post.excerpt), quote=False)}

@@ -259,3 +259,34 @@ def test_a_refused_token_is_signed_afresh_once(syn: Syndicator, proxy: GhostProx
     assert response.status_code == 200
     tokens = [r.headers["authorization"] for r in proxy.requests[seen:]]
     assert len(tokens) == 2 and tokens[0] != tokens[1]  # refused (401), signed again, accepted
+
+
+IN_PAGE = """See [the setup](#setup-steps), [the second](#setup-steps-1), [mine](#mine), [the quote](#whats-new-c--go--quoted-日本語)
+and [nowhere](#nope).
+
+## Setup steps
+
+## Setup steps
+
+## Custom heading {#mine}
+
+## What's new? C++ & Go — “quoted” 日本語
+
+The end.
+"""
+
+
+def test_in_page_links_reach_the_ids_ghost_gives_the_headings(syn: Syndicator, admin: GhostAdmin) -> None:
+    """Ghost drops the ids the HTML had and gives each heading its own: the links follow (tests/test_anchors.py)."""
+    root = syn.config.site.root
+    (root / "hugo.toml").write_text('baseURL = "https://blog.example/"\n', encoding="utf-8")
+    write_post(root, IN_PAGE)
+    syn = Syndicator(load_config(syn.config.path))  # the site's generator read afresh
+    post = the_post(syn)
+    assert syn.run_inline(post, "ghost", sleep=lambda s: None).status == "done"
+    (stored,) = admin.posts()
+    html = stored["html"]
+    ids = set(re.findall(r'<h2 id="([^"]+)"', html))
+    local = re.findall(r'href="#([^"]+)"', html)
+    assert len(local) == 4 and set(local) <= ids, (local, ids)
+    assert f'href="{post.url}#nope"' in html  # no such heading: the place on the post's page

@@ -313,7 +313,7 @@ def test_links_are_made_absolute() -> None:
             '<a href="/contact">c</a>\n\n[r]: /refs/target "Title"\n')
     md = doc(body).markdown()
     for expected in ("(https://example.com/posts/hello/other/)", "(https://example.com/posts/list/)",
-                     "(https://example.com/about/)", "(#top)", "(mailto:a@b.c)", "(https://x.org/p)",
+                     "(https://example.com/about/)", f"({POST_URL}#top)", "(mailto:a@b.c)", "(https://x.org/p)",
                      "(https://cdn.x.org/a)", '[r]: https://example.com/refs/target "Title"',
                      '<a href="https://example.com/contact">', "[ref][r] md\n"):
         assert expected in md

@@ -261,3 +261,26 @@ class TestWordPressContract(ConnectorContract):
 
     def tags(self, draft: Draft) -> list[str]:
         return list(draft.fields["tags"])
+
+
+def test_headings_keep_the_generators_ids_and_in_page_links_stay_in_page(
+        proxy: WordPressProxy, wordpress_peer: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WordPress keeps the ids we send (tests/test_anchors.py): a link to a heading stays in the copy."""
+    from syndicate.content.loader import load_posts
+
+    syn = syndicator(proxy, wordpress_peer, tmp_path, monkeypatch)
+    root = syn.config.site.root
+    (root / "hugo.toml").write_text('baseURL = "https://blog.example/"\n', encoding="utf-8")
+    slug = unique("anchors")
+    (root / "content" / f"{slug}.md").write_text(
+        f"---\ntitle: Anchors\nslug: {slug}\ndate: 2024-01-01\n---\nSee [the setup](#setup-steps), [mine](#mine) and "
+        "[nowhere](#nope).\n\n## Setup steps\n\nText.\n\n## Custom heading {#mine}\n\nMore.\n", encoding="utf-8")
+    posts, errors = load_posts(syn.config)
+    assert not errors
+    (post,) = posts
+    assert push(syn, post).status == "done"
+    [copy] = proxy.posts()
+    rendered = copy["content"]["rendered"]
+    assert '<h2 id="setup-steps">Setup steps</h2>' in rendered and '<h2 id="mine">Custom heading</h2>' in rendered
+    assert '<a href="#setup-steps">the setup</a>' in rendered and '<a href="#mine">mine</a>' in rendered
+    assert f'<a href="{post.url}#nope">nowhere</a>' in rendered

@@ -101,7 +101,7 @@ class Post:
     path: Path  # the source file
     title: str
     slug: str
-    url: str  # canonical URL on the author's site
+    url: str  # canonical URL on the author's site (or where the front matter's canonical URL points)
     body: str  # the Markdown (or MDX) after the front matter, untouched
     site: SiteConfig
     date: datetime | None = None  # timezone-aware
@@ -122,7 +122,13 @@ class Post:
     front_matter: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     renderer: Renderer | None = field(default=None, repr=False, compare=False)
+    page_url: str = ""  # where the site serves the post, when the front matter points `url` at another page
     memo: Memo = field(default_factory=Memo, init=False, repr=False, compare=False)  # a copy (`replace`) gets its own
+
+    @property
+    def page(self) -> str:
+        """The post's page on the author's site: where its generator put the headings' ids."""
+        return self.page_url or self.url
 
     @property
     def document(self) -> Document:

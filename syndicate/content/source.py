@@ -30,6 +30,11 @@ class Source(Protocol):
     front_matter: dict[str, Any]
 
     @property
+    def page(self) -> str:
+        """The post's page on the site (`url`, unless the front matter points that elsewhere)."""
+        ...
+
+    @property
     def bundle_dir(self) -> Path: ...
 
 

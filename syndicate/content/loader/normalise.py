@@ -119,9 +119,9 @@ def _normalise(path: Path, rel: Path, fm: dict[str, Any], body: str, info: SiteI
     lang = lang or where.lang or info.site.language
 
     values = tokens(info, where, slug=slug, fm_slug=fm_slug, title=title, date=date, categories=categories)
-    url = _canonical(view, info, where, values, fm_slug, url_v, url_key, warnings, date, path)
+    url, page_url = _canonical(view, info, where, values, fm_slug, url_v, url_key, warnings, date, path)
     post = Post(
-        id="", path=path, title=title, slug=slug, url=url, body=body, site=info.site, date=date,
+        id="", path=path, title=title, slug=slug, url=url, page_url=page_url, body=body, site=info.site, date=date,
         updated=updated, tags=tags, categories=categories, summary="" if light else _summary(view, info), lang=lang,
         series=None if light else _series(view, info), authors=[] if light else _authors(_role(view, "authors", info)[0]),
         format="mdx" if path.suffix.lower() == ".mdx" else "markdown", front_matter=fm, warnings=warnings,

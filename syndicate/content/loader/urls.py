@@ -88,16 +88,26 @@ def _where(rel: Path, info: SiteInfo) -> tuple[Where, datetime | None, tuple[dat
 
 
 def _canonical(view: dict[str, Any], info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None,
-               url_v: Any, url_key: str | None, warnings: list[str], date: datetime | None, file: Path) -> str:
+               url_v: Any, url_key: str | None, warnings: list[str], date: datetime | None,
+               file: Path) -> tuple[str, str]:
+    """The post's canonical URL, and where the site serves it when the front matter sets the canonical URL to
+    another page ("" when they are one: `Post.page_url`)."""
     base = info.site.url
     canon, key = _role(view, "canonical", info)
     if isinstance(canon, str) and canon.strip():
         canon = canon.strip()
-        if _HTTP.match(canon):
-            return canon
-        if not _SCHEME.match(canon) and not canon.startswith("//"):
-            return base + quote("/" + canon.lstrip("/"), safe="/~._-%")
+        if _HTTP.match(canon) or (not _SCHEME.match(canon) and not canon.startswith("//")):
+            url = canon if _HTTP.match(canon) else base + quote("/" + canon.lstrip("/"), safe="/~._-%")
+            own = _site_url(view, info, where, values, fm_slug, url_v, url_key, [], date, file)
+            return url, own if own != url else ""
         warnings.append(f"{key}: {canon!r} is not an http(s) URL; ignored")
+    return _site_url(view, info, where, values, fm_slug, url_v, url_key, warnings, date, file), ""
+
+
+def _site_url(view: dict[str, Any], info: SiteInfo, where: Where, values: dict[str, str], fm_slug: str | None,
+              url_v: Any, url_key: str | None, warnings: list[str], date: datetime | None, file: Path) -> str:
+    """Where the site's generator serves the post."""
+    base = info.site.url
     text = url_v.strip() if isinstance(url_v, str) else ""
     if "{{" in text or "{%" in text:
         expanded = _eleventy(text, values)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from syndicate.content.markdown.anchors import Explicit
 from syndicate.content.markdown.attrs import has_attributes, strip_attributes, strip_leftovers
 from syndicate.content.markdown.context import Context
 from syndicate.content.markdown.dialect import Dialect, dialect_of
@@ -78,8 +79,9 @@ def _prepare(post: Source) -> Document:
     if dialect.templates and had_templates:
         text = strip_leftovers(text, ctx)  # a template engine runs over these bodies: nothing half-expanded
     text = sanitize(text, ctx)
+    explicit: Explicit = {}
     if has_attributes(text):
-        text = strip_attributes(text)
+        text = strip_attributes(text, explicit)
     # untouched outside code (links aside, which stay within their lines): the code found by
     # protect_code is where it was; otherwise the block structure may have moved and renderers
     # that need the code get it from one scan of the result, when they first ask
@@ -105,7 +107,7 @@ def _prepare(post: Source) -> Document:
         code = [(a - (a > cut), b - (b > cut), kind) for a, b, kind in code]
     segments, seg_code = _segments(text, code, ctx)
     return Document(segments=segments, images=images, warnings=ctx.warnings, code=seg_code if exact else None,
-                    dialect=dialect, summary_cut=cut)
+                    dialect=dialect, summary_cut=cut, explicit_ids=explicit)
 
 
 def _renumber(m: re.Match[str], ctx: Context, embeds: list[Embed]) -> str:

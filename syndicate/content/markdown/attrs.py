@@ -12,12 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from syndicate.content.markdown.anchors import Explicit, explicit_key
 from syndicate.content.markdown.context import Context
 
 _HEADING = r"^( {0,3}#{1,6}[ \t].*?)[ \t]*\{[#.:][^{}\n]*\}[ \t]*$"
 _OWN_LINE = r"^[ \t]*\{(?::[^{}\n]*|[.#][\w-][^{}\n]*)\}[ \t]*(?:\n|$)"
 _SPAN = r"\{:(?!:)[^{}\n]*\}"
 _ATTRS = re.compile(f"{_HEADING}|{_OWN_LINE}|{_SPAN}", re.M)
+# and every other ATX heading line, matched empty (its spans are still stripped)
+_ATTRS_COUNTED = re.compile(f"{_HEADING}|^(?=( {{0,3}}#{{1,6}}(?:[ \t][^\n]*)?)$)|{_OWN_LINE}|{_SPAN}", re.M)
+_HEADING_ID = re.compile(r"[{\s]#([^\s{}#.]+)")
 _COMMENT = re.compile(r"\{::comment\}.*?\{:/(?:comment)?\}", re.S)
 _NOMARKDOWN = re.compile(r"\{::nomarkdown\}(.*?)\{:/(?:nomarkdown)?\}", re.S)
 _OPTIONS = re.compile(r"\{::options\b[^{}]*/\}")
@@ -29,11 +33,31 @@ _CLOSING = frozenset(".,;:!?)]}\n")  # no space before these
 _OPENING = frozenset("([{ \t")  # nor after these
 
 
-def strip_attributes(text: str) -> str:
-    """`text` without kramdown's and goldmark's attribute lists (a heading keeps its text)."""
+def strip_attributes(text: str, ids: Explicit | None = None) -> str:
+    """`text` without kramdown's and goldmark's attribute lists (a heading keeps its text); the `{#id}` written
+    on an ATX heading is put in `ids`, under the heading's text (`anchors.explicit_key`) and how many ATX headings
+    of that text came before it."""
     if "{::" in text:
         text = _OPTIONS.sub("", _NOMARKDOWN.sub(r"\1", _COMMENT.sub("", text)))
-    return _ATTRS.sub(lambda m: m.group(1) or "", text)
+
+    seen: dict[str, int] = {}  # how many ATX headings of each text came before
+
+    def sub(m: re.Match[str]) -> str:
+        heading = m.group(1)
+        if heading is None:
+            if ids is not None and m.group(2) is not None:  # an ATX heading without attributes: counted
+                key = explicit_key(m.group(2))
+                seen[key] = seen.get(key, 0) + 1
+            return ""
+        if ids is not None:
+            key = explicit_key(heading)
+            found = _HEADING_ID.search(m.group(0), len(heading))
+            if found is not None:
+                ids[(key, seen.get(key, 0))] = found.group(1)
+            seen[key] = seen.get(key, 0) + 1
+        return heading
+
+    return (_ATTRS_COUNTED if ids is not None else _ATTRS).sub(sub, text)
 
 
 def has_attributes(text: str) -> bool:

@@ -12,6 +12,10 @@
   (https://docs.astro.build/en/reference/configuration-reference/#markdownsmartypants).
 - Eleventy: markdown-it with `html: true` (tables and strikethrough are in its default preset);
   Liquid runs over the Markdown first (https://www.11ty.dev/docs/languages/markdown/).
+- Heading ids (`anchors`, the rule `syndicate.content.markdown.anchors` applies): Hugo's
+  `markup.goldmark.parser.autoHeadingID` and `autoHeadingIDType`, kramdown's `auto_ids` (with
+  `auto_id_prefix` or `transliterated_header_ids` the ids are left unknown), Zola's `[slugify] anchors`,
+  Astro's github-slugger; Gatsby, Next and Eleventy give none by default.
 - A `.html` content file (Hugo, Jekyll) is HTML, not Markdown: Hugo publishes it as it is, so its
   HTML is kept even where goldmark would omit raw HTML (https://gohugo.io/content-management/formats/).
 """
@@ -47,12 +51,14 @@ class Dialect:
     html: bool = True  # raw HTML kept (goldmark without `unsafe` omits it)
     mdx: bool = False  # JSX: HTML elements hold Markdown, `{…}` is an expression
     templates: bool = False  # a template engine runs over the body first (Liquid, Nunjucks)
+    anchors: str = ""  # how the generator gives headings their ids (`anchors.RULES`); "": it gives none
 
 
-GOLDMARK = Dialect("goldmark", linkify=True, deflist=True, tasklist=True, typographer=True, html=False)
-KRAMDOWN = Dialect("kramdown", deflist=True, tasklist=True, typographer=True, templates=True)
+GOLDMARK = Dialect("goldmark", linkify=True, deflist=True, tasklist=True, typographer=True, html=False,
+                   anchors="github")
+KRAMDOWN = Dialect("kramdown", deflist=True, tasklist=True, typographer=True, templates=True, anchors="kramdown-gfm")
 COMMONMARK_GFM = Dialect("commonmark-gfm", footnote=False, linkify=True, tasklist=True, templates=True)
-PULLDOWN = Dialect("pulldown-cmark", tasklist=True)
+PULLDOWN = Dialect("pulldown-cmark", tasklist=True, anchors="zola-on")
 REMARK_GFM = Dialect("remark-gfm", linkify=True, tasklist=True)
 MARKDOWN_IT = Dialect("markdown-it", footnote=False, templates=True)
 # no generator found: CommonMark with the extensions nearly every generator has
@@ -63,6 +69,7 @@ _GOLDMARK_KEYS = {"footnote": "footnote", "table": "table", "strikethrough": "st
 _HUGO_FILES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
                "config/_default/hugo.toml", "config/_default/hugo.yaml", "config/_default/config.toml",
                "config/_default/config.yaml", "config/_default/markup.toml", "config/_default/markup.yaml")
+_HUGO_ID_TYPES = ("github", "github-ascii", "blackfriday")
 _ASTRO_OFF = re.compile(r"\b(smartypants|gfm)\s*:\s*false\b")
 _CACHE: dict[tuple[str, str | None], tuple[Any, Dialect]] = {}
 
@@ -84,7 +91,7 @@ def dialect_of(post: Source) -> Dialect:
         return replace(base, name="mdx", html=True, mdx=True, templates=False)
     if suffix in (".html", ".htm"):  # an HTML content file is published as it is: no Markdown extension, no omission
         return replace(base, name="html", html=True, footnote=False, table=False, strikethrough=False,
-                       linkify=False, deflist=False, tasklist=False, typographer=False)
+                       linkify=False, deflist=False, tasklist=False, typographer=False, anchors="")
     return base
 
 
@@ -101,8 +108,12 @@ def _read(root: Path, ssg: str | None) -> Dialect:
         data = _load(root / "config.toml") or {}
         found = data.get("markdown")
         md: dict[str, Any] = found if isinstance(found, dict) else {}
+        found = data.get("slugify")
+        slugify: dict[str, Any] = found if isinstance(found, dict) else {}
+        strategy = str(slugify.get("anchors", "on")).lower()
         return replace(PULLDOWN, typographer=bool(md.get("smart_punctuation", False)),
-                       deflist=bool(md.get("definition_list", False)))
+                       deflist=bool(md.get("definition_list", False)),
+                       anchors=f"zola-{strategy}" if strategy in ("on", "safe", "off") else "")
     if ssg in ("gatsby", "next"):
         return REMARK_GFM
     if ssg == "astro":
@@ -113,7 +124,7 @@ def _read(root: Path, ssg: str | None) -> Dialect:
                 break
         gfm = "gfm" not in off
         return replace(REMARK_GFM, typographer="smartypants" not in off, footnote=gfm, table=gfm,
-                       strikethrough=gfm, linkify=gfm, tasklist=gfm)
+                       strikethrough=gfm, linkify=gfm, tasklist=gfm, anchors="github-slugger")
     if ssg == "eleventy":
         return MARKDOWN_IT
     return DEFAULT
@@ -142,7 +153,11 @@ def _hugo(root: Path) -> Dialect:
             flags[attr] = value
     renderer = goldmark.get("renderer") or {}
     unsafe = bool(renderer.get("unsafe", False)) if isinstance(renderer, dict) else False
-    return replace(replace(GOLDMARK, html=unsafe), **flags)  # type: ignore[arg-type]
+    found = goldmark.get("parser")
+    parser = {str(k).lower(): v for k, v in found.items()} if isinstance(found, dict) else {}
+    id_type = str(parser.get("autoheadingidtype", "github")).lower()
+    anchors = id_type if parser.get("autoheadingid", True) is not False and id_type in _HUGO_ID_TYPES else ""
+    return replace(replace(GOLDMARK, html=unsafe, anchors=anchors), **flags)  # type: ignore[arg-type]
 
 
 def _jekyll(root: Path) -> Dialect:
@@ -157,7 +172,11 @@ def _jekyll(root: Path) -> Dialect:
     found = data.get("kramdown")
     options: dict[str, Any] = found if isinstance(found, dict) else {}
     gfm = str(options.get("input", "GFM")).lower() == "gfm"
-    return replace(KRAMDOWN, strikethrough=gfm, tasklist=gfm)
+    # ids with a prefix or transliterated are left unknown: links to them go to the post on the site
+    plain = options.get("auto_ids", True) is not False and not options.get("auto_id_prefix") and (
+        gfm or not options.get("transliterated_header_ids"))
+    return replace(KRAMDOWN, strikethrough=gfm, tasklist=gfm,
+                   anchors=("kramdown-gfm" if gfm else "kramdown") if plain else "")
 
 
 def _load(path: Path) -> dict[str, Any] | None:

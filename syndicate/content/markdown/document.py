@@ -11,6 +11,7 @@ from syndicate.content.markdown.dialect import DEFAULT, Dialect
 from syndicate.content.markdown.embed import Embed, EmbedStyle
 
 if TYPE_CHECKING:
+    from syndicate.content.markdown.anchors import Explicit, Heading
     from syndicate.content.markdown.tree import Node
     from syndicate.content.source import Image
 
@@ -49,6 +50,23 @@ _NO_BLOCKS = frozenset({"paragraph", "heading", "lheading", "table", "definition
                         "footnote_inline", "footnote_ref_anchor", "todo_checkbox"})
 
 
+def _heading_nodes(root: Node) -> list[Node]:
+    """The headings under `root`, in document order (only the nodes that can hold blocks are visited)."""
+    out: list[Node] = []
+    stack = [iter(root.children)]
+    while stack:
+        for child in stack[-1]:
+            name = child.name
+            if name == "heading" or name == "lheading":
+                out.append(child)
+            elif name not in _NO_BLOCKS:
+                stack.append(iter(child.children))
+                break
+        else:
+            stack.pop()
+    return out
+
+
 def _blocks(root: Node, found: list[CodeRange]) -> None:
     """The code blocks under `root` (byte offsets, in no order): only the nodes that can hold blocks are visited."""
     stack = [root]
@@ -78,6 +96,7 @@ class Document:
     code: list[list[CodeRange]] | None = field(default=None, repr=False, compare=False)
     dialect: Dialect = DEFAULT
     summary_cut: int | None = None  # where the summary divider (`<!--more-->`) was, as an offset into `source`
+    explicit_ids: Explicit = field(default_factory=dict)  # `{#id}` written on headings (`anchors.Explicit`)
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -224,13 +243,31 @@ class Document:
         from syndicate.content.markdown.render import to_html
 
         if embed is not None:
-            return to_html(self.tree, self.dialect, self.embeds, embed, self._bytes())
+            return to_html(self.tree, self.dialect, self.embeds, embed, self._bytes(), self._ids())
         # the default style is the same for every target: one render per post (Ghost, WordPress, ...)
         outputs = self._outputs()
         hit = outputs.get("html")
         if hit is None:
-            hit = outputs["html"] = to_html(self.tree, self.dialect, self.embeds, None, self._bytes())
+            hit = outputs["html"] = to_html(self.tree, self.dialect, self.embeds, None, self._bytes(), self._ids())
         return hit
+
+    def headings(self) -> list[Heading]:
+        """Every heading, in order, with the id the site's generator gives it (`anchors`)."""
+        hit = self._cache.get("headings")
+        if hit is None:
+            from syndicate.content.markdown.anchors import headings
+            from syndicate.content.markdown.tree import exact
+
+            tree = self.tree
+            nodes = _heading_nodes(tree) if exact(tree, self.source) else []  # maps into a defused copy: none
+            hit = self._cache["headings"] = headings(nodes, self._bytes(), self.dialect.anchors,
+                                                     self.explicit_ids) if nodes else []
+        return list(hit)
+
+    def _ids(self) -> dict[tuple[int, int], str]:
+        if not self.dialect.anchors and not self.explicit_ids:
+            return {}  # the generator gives no heading an id, and the author wrote none
+        return {h.at: h.id for h in self.headings() if h.id and h.at}
 
     def text(self) -> str:
         """Plain text: no markup, links as their text, images dropped, code kept, embeds as URLs."""

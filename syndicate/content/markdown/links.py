@@ -113,7 +113,11 @@ class Resolver:
 
     def url(self, url: str) -> str:
         """Absolute URL for `url` as written in the post."""
-        if not url or url[0] in "#?" or _SCHEME.match(url):
+        if not url or _SCHEME.match(url):
+            return url
+        if url[0] == "#":  # a place in this post: on its page, where the generator put the ids (a copy that has
+            return self.ctx.post.page + url  # the place too links in-page again: `anchors.local_html`)
+        if url[0] == "?":
             return url
         if DEAD in url:
             return DEAD

@@ -38,8 +38,9 @@ class HtmlRenderer:
     """One tree → HTML; `embeds` are the document's, indexed by their placeholders."""
 
     def __init__(self, dialect: Dialect, embeds: list[Embed], style: EmbedStyle | None = None,
-                 source: bytes = b"") -> None:
+                 source: bytes = b"", ids: dict[tuple[int, int], str] | None = None) -> None:
         self.dialect = dialect
+        self.ids = ids or {}  # heading srcmap → the id its generator gives it
         self.source = source  # the parsed text as UTF-8 (node srcmaps are offsets into it)
         self.embeds = embeds
         self.style = style or link_paragraph
@@ -91,7 +92,8 @@ class HtmlRenderer:
                 out.append("</p>\n")
         elif name in ("heading", "lheading"):
             level = node.meta["level"]
-            out.append(f"<h{level}>")
+            hid = self.ids.get(node.srcmap) if node.srcmap else None
+            out.append(f'<h{level} id="{attr(hid)}">' if hid else f"<h{level}>")
             self.inlines(node.children)
             out.append(f"</h{level}>\n")
         elif name in ("fence", "code_block"):
@@ -330,6 +332,7 @@ _INLINE: dict[str, Callable[[HtmlRenderer, Node], None]] = {
 
 
 def to_html(root: Node, dialect: Dialect, embeds: list[Embed], style: EmbedStyle | None = None,
-            source: bytes = b"") -> str:
-    """HTML of the tree `root` parsed from `source` (UTF-8); embeds rendered by `style` (default: a link paragraph)."""
-    return HtmlRenderer(dialect, embeds, style, source).render(root)
+            source: bytes = b"", ids: dict[tuple[int, int], str] | None = None) -> str:
+    """HTML of the tree `root` parsed from `source` (UTF-8); embeds rendered by `style` (default: a link paragraph);
+    headings with the ids `ids` gives them (by their srcmap)."""
+    return HtmlRenderer(dialect, embeds, style, source, ids).render(root)
