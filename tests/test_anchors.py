@@ -82,6 +82,11 @@ def test_kramdown_gfm_ids_as_its_parser_gives_them() -> None:
         "before--after-tab", "with-code"]
 
 
+def test_kramdown_ids_written_on_the_heading_or_the_line_after_it() -> None:
+    md = "## One {#first}\n\n## Two\n{: #second .wide}\n\nText.\n{: #a-paragraph}\n\n## Three\n"
+    assert ids_of(md, "kramdown-gfm") == ["first", "second", "three"]
+
+
 def test_hugo_ids_come_from_the_raw_line_and_repeats_skip_taken_ids() -> None:
     md = ("## Using `foo` *now*\n\n## A -- B\n\n## Same\n\n## Same {#same-1}\n\n## Same\n\n## 日本語のテキスト\n\n"
           "## !!!\n\nSetext *one*\n---\n")

@@ -21,7 +21,7 @@ _SPAN = r"\{:(?!:)[^{}\n]*\}"
 _ATTRS = re.compile(f"{_HEADING}|{_OWN_LINE}|{_SPAN}", re.M)
 # and every other ATX heading line, matched empty (its spans are still stripped)
 _ATTRS_COUNTED = re.compile(f"{_HEADING}|^(?=( {{0,3}}#{{1,6}}(?:[ \t][^\n]*)?)$)|{_OWN_LINE}|{_SPAN}", re.M)
-_HEADING_ID = re.compile(r"[{\s]#([^\s{}#.]+)")
+_HEADING_ID = re.compile(r"[{:\s]#([^\s{}#.]+)")
 _COMMENT = re.compile(r"\{::comment\}.*?\{:/(?:comment)?\}", re.S)
 _NOMARKDOWN = re.compile(r"\{::nomarkdown\}(.*?)\{:/(?:nomarkdown)?\}", re.S)
 _OPTIONS = re.compile(r"\{::options\b[^{}]*/\}")
@@ -41,19 +41,28 @@ def strip_attributes(text: str, ids: Explicit | None = None) -> str:
         text = _OPTIONS.sub("", _NOMARKDOWN.sub(r"\1", _COMMENT.sub("", text)))
 
     seen: dict[str, int] = {}  # how many ATX headings of each text came before
+    last: list[tuple[int, tuple[str, int]]] = []  # where the last ATX heading's line ends, and its key in `ids`
 
     def sub(m: re.Match[str]) -> str:
         heading = m.group(1)
         if heading is None:
-            if ids is not None and m.group(2) is not None:  # an ATX heading without attributes: counted
+            if ids is None:
+                return ""
+            if m.group(2) is not None:  # an ATX heading without attributes: counted
                 key = explicit_key(m.group(2))
+                last[:] = [(m.start() + len(m.group(2)), (key, seen.get(key, 0)))]
                 seen[key] = seen.get(key, 0) + 1
+            elif last and m.start() == last[0][0] + 1 and m.group(0).lstrip(" \t").startswith("{:"):
+                found = _HEADING_ID.search(m.group(0))  # kramdown's `{: #id}` on the line after the heading
+                if found is not None:
+                    ids[last[0][1]] = found.group(1)
             return ""
         if ids is not None:
             key = explicit_key(heading)
             found = _HEADING_ID.search(m.group(0), len(heading))
             if found is not None:
                 ids[(key, seen.get(key, 0))] = found.group(1)
+            last[:] = [(m.end(), (key, seen.get(key, 0)))]
             seen[key] = seen.get(key, 0) + 1
         return heading
 
