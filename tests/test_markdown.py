@@ -308,12 +308,12 @@ def test_script_style_dropped_iframes_become_embeds() -> None:
 # --- links and images ----------------------------------------------------------------
 
 def test_links_are_made_absolute() -> None:
-    body = ("[rel](other/) [up](../list/) [root](/about/) [anchor](#top) [mail](mailto:a@b.c) "
+    body = ("[rel](other/) [up](../list/) [root](/about/) [anchor](#top) [section](#usage) [mail](mailto:a@b.c) "
             "[abs](https://x.org/p) [proto](//cdn.x.org/a) [ref][r] [md](../second-post.md)\n\n"
             '<a href="/contact">c</a>\n\n[r]: /refs/target "Title"\n')
     md = doc(body).markdown()
     for expected in ("(https://example.com/posts/hello/other/)", "(https://example.com/posts/list/)",
-                     "(https://example.com/about/)", f"({POST_URL}#top)", "(mailto:a@b.c)", "(https://x.org/p)",
+                     "(https://example.com/about/)", "(#top)", f"({POST_URL}#usage)", "(mailto:a@b.c)", "(https://x.org/p)",
                      "(https://cdn.x.org/a)", '[r]: https://example.com/refs/target "Title"',
                      '<a href="https://example.com/contact">', "[ref][r] md\n"):
         assert expected in md

@@ -116,7 +116,9 @@ class Resolver:
         if not url or _SCHEME.match(url):
             return url
         if url[0] == "#":  # a place in this post: on its page, where the generator put the ids (a copy that has
-            return self.ctx.post.page + url  # the place too links in-page again: `anchors.local_html`)
+            if url == "#" or url.lower() == "#top":  # the place too links in-page again: `anchors.local_html`)
+                return url  # the top of whichever page shows it (HTML's "top" fragment)
+            return self.ctx.post.page + url
         if url[0] == "?":
             return url
         if DEAD in url:
