@@ -122,6 +122,9 @@ def test_zola_and_astro_ids() -> None:
     ({"_config.yml": "kramdown:\n  input: kramdown\n"}, "kramdown"),
     ({"astro.config.mjs": "export default {}\n"}, "github-slugger"),
     ({".eleventy.js": "module.exports = {}\n"}, ""),
+    ({"gatsby-config.js": "module.exports = {plugins: []}\n"}, ""),
+    ({"gatsby-config.js": "module.exports = {plugins: [{resolve: 'gatsby-transformer-remark', options: {plugins: "
+                          "['gatsby-remark-autolink-headers']}}]}\n"}, "github-slugger"),
 ])
 def test_the_rule_is_read_from_the_generators_config(tmp_path: Path, config: dict[str, str], rule: str) -> None:
     where = "_posts/2024-01-01-p.md" if "_config.yml" in config else "content/p.md"

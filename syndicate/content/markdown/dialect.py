@@ -15,7 +15,8 @@
 - Heading ids (`anchors`, the rule `syndicate.content.markdown.anchors` applies): Hugo's
   `markup.goldmark.parser.autoHeadingID` and `autoHeadingIDType`, kramdown's `auto_ids` (with
   `auto_id_prefix` or `transliterated_header_ids` the ids are left unknown), Zola's `[slugify] anchors`,
-  Astro's github-slugger; Gatsby, Next and Eleventy give none by default.
+  Astro's github-slugger, and Gatsby's with `gatsby-remark-autolink-headers` in `gatsby-config`; Next and
+  Eleventy give none by default.
 - A `.html` content file (Hugo, Jekyll) is HTML, not Markdown: Hugo publishes it as it is, so its
   HTML is kept even where goldmark would omit raw HTML (https://gohugo.io/content-management/formats/).
 """
@@ -114,7 +115,14 @@ def _read(root: Path, ssg: str | None) -> Dialect:
         return replace(PULLDOWN, typographer=bool(md.get("smart_punctuation", False)),
                        deflist=bool(md.get("definition_list", False)),
                        anchors=f"zola-{strategy}" if strategy in ("on", "safe", "off") else "")
-    if ssg in ("gatsby", "next"):
+    if ssg == "gatsby":
+        for name in ("gatsby-config.js", "gatsby-config.ts", "gatsby-config.mjs"):
+            if (root / name).is_file():  # the plugin that gives headings ids, with github-slugger
+                if "gatsby-remark-autolink-headers" in _text(root / name):
+                    return replace(REMARK_GFM, anchors="github-slugger")
+                break
+        return REMARK_GFM
+    if ssg == "next":
         return REMARK_GFM
     if ssg == "astro":
         off = set()
