@@ -379,10 +379,21 @@ def _uploaded(draft: Draft, media: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in media.items() if k in sources and is_http_url(v)}
 
 
+_NOTES = '<div class="footnotes" role="doc-endnotes">'
+_BACKREF = re.compile(r'(?:&#160;)?<a href="#[^"]*" class="footnote-backref" role="doc-backlink">[^<]*</a>')
+
+
 def _in_page(post: Post) -> str:
-    """The post's HTML, its links to its own headings pointed at the ids Ghost will give them."""
+    """The post's HTML, its links to its own headings pointed at the ids Ghost will give them.
+
+    Ghost drops every id of the HTML it converts but those inside an HTML card: the footnotes (last, as the
+    renderer puts them) go in one, so that a note's number still leads to it; the links back to the numbers,
+    whose ids are dropped, are left out."""
     text = post.document.html()
     if f"{post.page}#" in text:
         found = post.document.headings()
         text = local_html(text, post.page, id_map(found, ghost_ids(found)))
+    at = text.rfind(_NOTES)
+    if at >= 0:
+        text = f"{text[:at]}<!--kg-card-begin: html-->\n{_BACKREF.sub('', text[at:])}<!--kg-card-end: html-->\n"
     return text

@@ -290,3 +290,17 @@ def test_in_page_links_reach_the_ids_ghost_gives_the_headings(syn: Syndicator, a
     local = re.findall(r'href="#([^"]+)"', html)
     assert len(local) == 4 and set(local) <= ids, (local, ids)
     assert f'href="{post.url}#nope"' in html  # no such heading: the place on the post's page
+
+
+def test_footnotes_keep_their_ids_in_an_html_card(syn: Syndicator, admin: GhostAdmin) -> None:
+    """Ghost drops the ids of converted HTML (a note's number would lead nowhere) but keeps an HTML card's."""
+    write_post(syn.config.site.root, "A claim.[^1] Another.[^2]\n\n[^1]: The source.\n[^2]: A second one.\n")
+    post = the_post(syn)
+    assert syn.run_inline(post, "ghost", sleep=lambda s: None).status == "done"
+    (stored,) = admin.posts()
+    html = stored["html"]
+    local = re.findall(r'href="#([^"]+)"', html)
+    assert local == ["fn:1", "fn:2"], html  # the numbers lead to the notes; no link back to a dropped id
+    for target in local:
+        assert f'id="{target}"' in html, html
+    assert "The source." in html and "A second one." in html
