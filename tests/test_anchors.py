@@ -200,3 +200,13 @@ def test_links_are_rewritten_only_for_this_page_and_known_places() -> None:
     md = f"[a]({page}#a) `[c]({page}#a)` [d](<{page}#a>)\n\n[ref]: {page}#a\n"
     code = [(md.index("`"), md.rindex("`") + 1, "span")]
     assert local_markdown(md, page, {"a": "x"}, code) == f"[a](#x) `[c]({page}#a)` [d](<#x>)\n\n[ref]: #x\n"
+
+
+def test_kramdowns_table_of_contents_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    post = "---\ntitle: T\n---\n* Will be replaced by the ToC\n{:toc}\n\n## First part\n\nText.\n\n* a list\n* kept\n"
+    root = site(tmp_path, {"_config.yml": "title: x\n", "_posts/2024-01-01-t.md": post})
+    r = render(root, "_posts/2024-01-01-t.md")
+    b = bodies(r)
+    assert "ToC" not in b["wordpress"] and "ToC" not in b["devto"] and "toc}" not in b["devto"]
+    assert "<li>a list</li>" in b["wordpress"] and "* a list\n* kept" in b["devto"]
+    assert any("{:toc}" in w for w in r["warnings"])

@@ -14,7 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from syndicate.content.markdown.anchors import Explicit
-from syndicate.content.markdown.attrs import has_attributes, strip_attributes, strip_leftovers
+from syndicate.content.markdown.attrs import has_attributes, strip_attributes, strip_leftovers, strip_toc
 from syndicate.content.markdown.context import Context
 from syndicate.content.markdown.dialect import Dialect, dialect_of
 from syndicate.content.markdown.document import CodeRange, Document, Embed, EmbedStyle
@@ -81,6 +81,8 @@ def _prepare(post: Source) -> Document:
     text = sanitize(text, ctx)
     explicit: Explicit = {}
     if has_attributes(text):
+        if "toc" in text:
+            text = strip_toc(text, ctx)
         text = strip_attributes(text, explicit)
     # untouched outside code (links aside, which stay within their lines): the code found by
     # protect_code is where it was; otherwise the block structure may have moved and renderers

@@ -21,6 +21,8 @@ _SPAN = r"\{:(?!:)[^{}\n]*\}"
 _ATTRS = re.compile(f"{_HEADING}|{_OWN_LINE}|{_SPAN}", re.M)
 # and every other ATX heading line, matched empty (its spans are still stripped)
 _ATTRS_COUNTED = re.compile(f"{_HEADING}|^(?=( {{0,3}}#{{1,6}}(?:[ \t][^\n]*)?)$)|{_OWN_LINE}|{_SPAN}", re.M)
+# https://kramdown.gettalong.org/converter/html.html#toc
+_TOC = re.compile(r"^ {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]+[^\n]*\n[ \t]*\{:[ \t]*toc[ \t]*\}[ \t]*(?:\n|$)", re.M)
 _HEADING_ID = re.compile(r"[{:\s]#([^\s{}#.]+)")
 _COMMENT = re.compile(r"\{::comment\}.*?\{:/(?:comment)?\}", re.S)
 _NOMARKDOWN = re.compile(r"\{::nomarkdown\}(.*?)\{:/(?:nomarkdown)?\}", re.S)
@@ -67,6 +69,16 @@ def strip_attributes(text: str, ids: Explicit | None = None) -> str:
         return heading
 
     return (_ATTRS_COUNTED if ids is not None else _ATTRS).sub(sub, text)
+
+
+def strip_toc(text: str, ctx: Context) -> str:
+    """kramdown's table of contents (a one-item list followed by `{:toc}`, which kramdown replaces with the
+    headings' links) left out with a warning: its item would reach the copies as a bullet reading "TOC"."""
+    def drop(m: re.Match[str]) -> str:
+        ctx.warn("kramdown's table of contents ({:toc}) left out: the copies show none")
+        return ""
+
+    return _TOC.sub(drop, text)
 
 
 def has_attributes(text: str) -> bool:
