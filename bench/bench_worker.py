@@ -17,7 +17,8 @@ backfill: posts × 3 targets (dev.to, two Mastodon accounts) that answer after
 against the minimum the limits allow, and the 429s the fakes sent.
 
 overhead: instant fakes; CPU seconds the worker processes used per
-(post, target), and their peak RSS, against a no-op Celery task (`syndicate.noop`)
+(post, target), and their peak RSS, against a no-op Celery task (`syndicate.noop`: one INCR on a Redis
+client the process keeps, so that the bench knows when all have run)
 on the same kind of broker and worker in the same run: the ratio is the figure
 (issue 17: at most 2×). With --rounds, each round's figures and their medians.
 

@@ -221,12 +221,18 @@ def _load_post(path: Path, site: Any) -> Any:
     return post
 
 
+_counter: Any = None  # the noop's Redis client, one per process (a client per task would raise the floor)
+
+
 @app.task(name="syndicate.noop")
 def noop(counter: str) -> None:
     """Count one and do nothing else: the floor of a task's cost (bench/bench_worker.py overhead)."""
-    import redis
+    global _counter
+    if _counter is None:
+        import redis
 
-    redis.Redis.from_url(app.conf.broker_url).incr(counter)
+        _counter = redis.Redis.from_url(app.conf.broker_url)
+    _counter.incr(counter)
 
 
 @app.task(bind=True, name="syndicate.remove", acks_late=True, reject_on_worker_lost=True, max_retries=None)
