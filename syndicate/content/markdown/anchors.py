@@ -21,13 +21,13 @@ we do not have) gets None: links to it keep pointing at the post on the site, wh
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
-
-import regex
 
 if TYPE_CHECKING:
     from syndicate.content.markdown.tree import Node
@@ -45,18 +45,25 @@ class Heading:
     id: str | None  # the generator's id; None where the site makes none or it cannot be known
 
 
-_ATX_OPEN = regex.compile(r"^[ \t]*#{1,6}(?:[ \t]+|$)")
-_ATX_CLOSE = regex.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+_ATX_OPEN = re.compile(r"^[ \t]*#{1,6}(?:[ \t]+|$)")
+_ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 # a line the expansion may have rewritten (links made absolute, shortcodes, raw HTML, placeholders): its raw
 # form, which goldmark's ids are made from, is no longer known
-_REWRITTEN = regex.compile(r"\]\(|\]\[|[<{\\\ue000-\ue00f]|!\[")
-_CODE_SPAN = regex.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")  # code is never rewritten
-_GITHUB_KEEP = regex.compile(r"[^\p{L}\p{Nd}_ -]+")
-_KRAMDOWN_GFM_DROP = regex.compile(r"[^\p{L}\p{M}\p{N}\p{Pc}\- \t]+")
-_SLUGGER_DROP = regex.compile(r"[^\p{L}\p{M}\p{N}\p{Pc} -]+")
-_KRAMDOWN_LEAD = regex.compile(r"^[^a-zA-Z]+")
-_KRAMDOWN_DROP = regex.compile(r"[^a-zA-Z0-9 -]+")
+_REWRITTEN = re.compile(r"\]\(|\]\[|[<{\\\ue000-\ue00f]|!\[")
+_CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")  # code is never rewritten
+_GITHUB_KEEP = r"[^\p{L}\p{Nd}_ -]+"  # `_unicode`
+_KRAMDOWN_GFM_DROP = r"[^\p{L}\p{M}\p{N}\p{Pc}\- \t]+"  # `_unicode`
+_SLUGGER_DROP = r"[^\p{L}\p{M}\p{N}\p{Pc} -]+"  # `_unicode`
+_KRAMDOWN_LEAD = re.compile(r"^[^a-zA-Z]+")
+_KRAMDOWN_DROP = re.compile(r"[^a-zA-Z0-9 -]+")
 _ZOLA_UNSAFE = frozenset('"#%<>[\\]()^`{|}')
+
+
+@cache
+def _unicode(pattern: str) -> Any:
+    import regex  # the standard library has no \p{...} classes
+
+    return regex.compile(pattern)
 
 
 def _github(line: str, ascii_only: bool = False) -> str | None:
@@ -64,7 +71,7 @@ def _github(line: str, ascii_only: bool = False) -> str | None:
     if ascii_only:
         text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
         text = "".join(c for c in text if c.isascii())
-    return _GITHUB_KEEP.sub("", text).lower().replace(" ", "-")
+    return _unicode(_GITHUB_KEEP).sub("", text).lower().replace(" ", "-")
 
 
 def _blackfriday(line: str) -> str | None:
@@ -82,7 +89,7 @@ def _blackfriday(line: str) -> str | None:
 
 
 def _kramdown_gfm(text: str) -> str | None:
-    return _KRAMDOWN_GFM_DROP.sub("", text.lower()).replace(" ", "-").replace("\t", "-")
+    return _unicode(_KRAMDOWN_GFM_DROP).sub("", text.lower()).replace(" ", "-").replace("\t", "-")
 
 
 def _kramdown(text: str) -> str | None:
@@ -119,7 +126,7 @@ def _zola_safe(text: str) -> str | None:
 
 
 def _slugger(text: str) -> str | None:
-    return _SLUGGER_DROP.sub("", text.lower()).replace(" ", "-")
+    return _unicode(_SLUGGER_DROP).sub("", text.lower()).replace(" ", "-")
 
 
 # rule → (the id of one heading, from its raw line (True) or its text, how repeats are numbered)
@@ -250,14 +257,14 @@ def explicit_key(heading_line: str) -> str:
 # --- the copies' own ids ---------------------------------------------------------------------------
 # Ghost renders every heading with an id of its own, whatever the HTML sent had (@tryghost/kg-utils' slugify
 # for Ghost 4+, numbered -1, -2 by the Lexical renderer); seen on the Ghost test peer
-_GHOST_DROP = regex.compile(r"[\]\[!\"#$%&'()*+,./:;<=>?@\\^_{|}~]")
-_GHOST_DASHES = regex.compile(r"^-|-{2,}|-$")
+_GHOST_DROP = re.compile(r"[\]\[!\"#$%&'()*+,./:;<=>?@\\^_{|}~]")
+_GHOST_DASHES = re.compile(r"^-|-{2,}|-$")
 # Forem (dev.to) names each heading `<a name>` from its text: lowercased, emoji and punctuation gone, blanks
 # dashed (app/lib/redcarpet/render/html_rouge.rb); a heading with characters whose handling there is not
 # certain here (those HTML escapes, which its sanitizer may give back as entities; emoji and other symbols
 # beyond ASCII) is left unknown
-_FOREM_DROP = regex.compile(r"[\p{P}$+<=>^`|~]")
-_FOREM_UNSURE = regex.compile(r"[&<>\"'\p{Cf}]|(?=[^\x00-\x7f])\p{S}")
+_FOREM_DROP = r"[\p{P}$+<=>^`|~]"  # `_unicode`
+_FOREM_UNSURE = r"[&<>\"'\p{Cf}]|(?=[^\x00-\x7f])\p{S}"  # `_unicode`
 
 
 def ghost_ids(found: list[Heading]) -> list[str | None]:
@@ -265,7 +272,7 @@ def ghost_ids(found: list[Heading]) -> list[str | None]:
     used: dict[str, int] = {}
     out: list[str | None] = []
     for h in found:
-        s = _GHOST_DASHES.sub("", regex.sub(r"\s+", "-", _GHOST_DROP.sub("", h.text.strip().lower())))
+        s = _GHOST_DASHES.sub("", re.sub(r"\s+", "-", _GHOST_DROP.sub("", h.text.strip().lower())))
         base = quote(s, safe="-_.!~*'()")
         if base in used:
             out.append(f"{base}-{used[base]}")
@@ -280,10 +287,10 @@ def forem_ids(found: list[Heading]) -> list[str | None]:
     """The anchor name dev.to gives each heading of the article's Markdown (None where not certain)."""
     out: list[str | None] = []
     for h in found:
-        if _FOREM_UNSURE.search(h.text):
+        if _unicode(_FOREM_UNSURE).search(h.text):
             out.append(None)
             continue
-        out.append(regex.sub(r"\s+", "-", _FOREM_DROP.sub("", h.text.lower().strip())) or None)
+        out.append(_RUBY_BLANKS.sub("-", _unicode(_FOREM_DROP).sub("", h.text.lower().strip(" \t\r\n\f\v\0"))) or None)
     return out
 
 
@@ -296,8 +303,9 @@ def id_map(found: list[Heading], theirs: list[str | None]) -> dict[str, str]:
     return out
 
 
-_HREF = regex.compile(r'href="([^"#]*)#([^"]*)"')
-_ID = regex.compile(r'\sid="([^"]+)"')
+_RUBY_BLANKS = re.compile(r"[ \t\r\n\f\v]+")  # Ruby's \s is ASCII
+_HREF = re.compile(r'href="([^"#]*)#([^"]*)"')
+_ID = re.compile(r'\sid="([^"]+)"')
 
 
 def html_ids(text: str) -> dict[str, str]:
@@ -310,7 +318,7 @@ def local_html(text: str, page: str, ids: dict[str, str]) -> str:
     if not ids or not page or page not in text:
         return text
 
-    def sub(m: regex.Match[str]) -> str:
+    def sub(m: re.Match[str]) -> str:
         if html.unescape(m.group(1)) != page:
             return m.group(0)
         frag = html.unescape(m.group(2))
@@ -325,10 +333,9 @@ def local_markdown(text: str, page: str, ids: dict[str, str], code: Sequence[tup
     (its ranges in `text`)."""
     if not ids or not page or page not in text:
         return text
-    pattern = regex.compile(r"(\]\(\s*<?|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)" + regex.escape(page) + r"#([^\s)>\"]+)",
-                            regex.M)
+    pattern = re.compile(r"(\]\(\s*<?|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)" + re.escape(page) + r"#([^\s)>\"]+)", re.M)
 
-    def sub(m: regex.Match[str]) -> str:
+    def sub(m: re.Match[str]) -> str:
         if any(a <= m.start() < b for a, b, _ in code):
             return m.group(0)
         frag = m.group(2)
