@@ -295,11 +295,16 @@ def forem_ids(found: list[Heading]) -> list[str | None]:
 
 
 def id_map(found: list[Heading], theirs: list[str | None]) -> dict[str, str]:
-    """The generator's id → the copy's, for each heading both are known for (the first of a repeated id)."""
+    """The generator's id → the copy's, for each heading both are known for. Where the copy names two headings
+    alike (Forem does not number repeats), a link to the later one would land on the first: it is left out,
+    and goes to the post's page."""
     out: dict[str, str] = {}
+    taken: set[str] = set()
     for h, copy in zip(found, theirs):
-        if h.id and copy:
+        if h.id and copy and copy not in taken:
             out.setdefault(h.id, copy)
+        if copy:
+            taken.add(copy)
     return out
 
 
