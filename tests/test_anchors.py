@@ -106,6 +106,7 @@ def test_zola_and_astro_ids() -> None:
     md = "## Hello, World!\n\n## Hello, World!\n\n## Café au lait\n\n## Привет\n"
     assert ids_of(md, "zola-on") == ["hello-world", "hello-world-1", "cafe-au-lait", None]  # no transliteration here
     assert ids_of("## a (b) c\n", "zola-safe") == ["a_b_c"]
+    assert ids_of("## “Quoted” — done…\n\n## Made © us\n", "zola-on") == ["quoted-done", None]  # © is "(c)" there
     assert ids_of("## I ♥ unicode\n\n## I ♥ unicode\n\n## Привет non-latin\n", "github-slugger") == [
         "i--unicode", "i--unicode-1", "привет-non-latin"]
     assert ids_of("## Anything\n", "") == [None]  # the generator makes none (Eleventy, Gatsby)

@@ -107,8 +107,8 @@ def _ascii_slug(text: str) -> str | None:
             base = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
             if base.isascii():
                 c = base
-            elif unicodedata.category(c)[0] in "PZSC":
-                c = "-"  # punctuation and blanks: a separator in any transliteration
+            elif unicodedata.category(c)[0] in "PZ":
+                c = "-"  # punctuation and blanks: a separator in any transliteration (symbols may be words: © → "(c)")
             else:
                 return None
         for x in c:
