@@ -211,3 +211,15 @@ def test_kramdowns_table_of_contents_is_left_out_with_a_warning(tmp_path: Path) 
     assert "ToC" not in b["wordpress"] and "ToC" not in b["devto"] and "toc}" not in b["devto"]
     assert "<li>a list</li>" in b["wordpress"] and "* a list\n* kept" in b["devto"]
     assert any("{:toc}" in w for w in r["warnings"])
+
+
+def test_a_hugo_ref_to_a_place_in_the_same_post_is_an_in_page_link(tmp_path: Path) -> None:
+    """`{{< ref "#x" >}}` names this page: its own URL on the site (not a canonical URL set elsewhere)."""
+    post = ("---\ntitle: T\ndate: 2024-01-01\ncanonical_url: https://elsewhere.example/t\n---\n"
+            'See [below]({{< ref "#first-part" >}}).\n\n## First part\n\nText.\n')
+    root = site(tmp_path, {"hugo.toml": 'baseURL = "https://blog.example/"\n', "content/posts/t.md": post})
+    r = render(root, "content/posts/t.md")
+    b = bodies(r)
+    assert '<a href="#first-part">below</a>' in b["wordpress"]
+    assert f'<a href="{r["post"].page}#first-part">below</a>' in b["medium"]
+    assert r["post"].page != r["post"].url == "https://elsewhere.example/t"

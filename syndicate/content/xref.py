@@ -45,8 +45,8 @@ def resolve(kind: str, post: Source, target: str) -> Target:
 def hugo_ref(post: Source, target: str) -> Target:
     """A Hugo `ref`/`relref` path from `post`."""
     path, frag = _split(target)
-    if not path:
-        return Target(post.url + frag)
+    if not path:  # a place in this post: on its page on the site, as an in-page link (`links.Resolver.url`)
+        return Target(post.page + frag)
     index, here = _context(post)
     want = logical(path)
     base = posixpath.dirname(logical(index.content_rel(here) or here)) if here else ""
