@@ -30,6 +30,7 @@ from syndicate.auth import Account, Auth, account_of
 from syndicate.config import HttpUrl, Secret, TargetOptions
 from syndicate.content.markdown.anchors import ghost_ids, id_map, local_html
 from syndicate.content.markdown.plain import plain_field
+from syndicate.content.markdown.render import BACKREFS, FOOTNOTES
 from syndicate.content.text import truncate
 from syndicate.contract import (
     Abilities,
@@ -379,10 +380,6 @@ def _uploaded(draft: Draft, media: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in media.items() if k in sources and is_http_url(v)}
 
 
-_NOTES = '<div class="footnotes" role="doc-endnotes">'
-_BACKREF = re.compile(r'(?:&#160;)?<a href="#[^"]*" class="footnote-backref" role="doc-backlink">[^<]*</a>')
-
-
 def _in_page(post: Post) -> str:
     """The post's HTML, its links to its own headings pointed at the ids Ghost will give them.
 
@@ -393,7 +390,7 @@ def _in_page(post: Post) -> str:
     if f"{post.page}#" in text:
         found = post.document.headings()
         text = local_html(text, post.page, id_map(found, ghost_ids(found)))
-    at = text.rfind(_NOTES)
+    at = text.rfind(FOOTNOTES)
     if at >= 0:
-        text = f"{text[:at]}<!--kg-card-begin: html-->\n{_BACKREF.sub('', text[at:])}<!--kg-card-end: html-->\n"
+        text = f"{text[:at]}<!--kg-card-begin: html-->\n{BACKREFS.sub('', text[at:])}<!--kg-card-end: html-->\n"
     return text

@@ -242,15 +242,14 @@ def _line(node: Node, source: bytes) -> str | None:
         return None
     block = source[node.srcmap[0]:node.srcmap[1]].decode("utf-8", "replace")
     if node.name == "heading":
-        line = block.split("\n", 1)[0]
-        line = _ATX_CLOSE.sub("", _ATX_OPEN.sub("", line, count=1), count=1)
-        return line.strip(" \t")
+        return explicit_key(block.split("\n", 1)[0])
     lines = block.split("\n")[:-1]  # a setext heading: its text lines, the underline gone
     return lines[-1].strip(" \t") if lines else None
 
 
 def explicit_key(heading_line: str) -> str:
-    """The key `headings` matches a heading by: its line without the `#`s, as `strip_attributes` left it."""
+    """An ATX heading's content: its line without the `#`s (the key `headings` matches a `{#id}` by, from the line
+    `strip_attributes` left)."""
     return _ATX_CLOSE.sub("", _ATX_OPEN.sub("", heading_line, count=1), count=1).strip(" \t")
 
 

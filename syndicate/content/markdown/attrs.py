@@ -43,28 +43,29 @@ def strip_attributes(text: str, ids: Explicit | None = None) -> str:
         text = _OPTIONS.sub("", _NOMARKDOWN.sub(r"\1", _COMMENT.sub("", text)))
 
     seen: dict[str, int] = {}  # how many ATX headings of each text came before
-    last: list[tuple[int, tuple[str, int]]] = []  # where the last ATX heading's line ends, and its key in `ids`
+    last: tuple[int, tuple[str, int]] | None = None  # where the last ATX heading's line ends, and its key in `ids`
 
     def sub(m: re.Match[str]) -> str:
+        nonlocal last
         heading = m.group(1)
         if heading is None:
             if ids is None:
                 return ""
             if m.group(2) is not None:  # an ATX heading without attributes: counted
                 key = explicit_key(m.group(2))
-                last[:] = [(m.start() + len(m.group(2)), (key, seen.get(key, 0)))]
+                last = (m.start() + len(m.group(2)), (key, seen.get(key, 0)))
                 seen[key] = seen.get(key, 0) + 1
-            elif last and m.start() == last[0][0] + 1 and m.group(0).lstrip(" \t").startswith("{:"):
+            elif last is not None and m.start() == last[0] + 1 and m.group(0).lstrip(" \t").startswith("{:"):
                 found = _HEADING_ID.search(m.group(0))  # kramdown's `{: #id}` on the line after the heading
                 if found is not None:
-                    ids[last[0][1]] = found.group(1)
+                    ids[last[1]] = found.group(1)
             return ""
         if ids is not None:
             key = explicit_key(heading)
             found = _HEADING_ID.search(m.group(0), len(heading))
             if found is not None:
                 ids[(key, seen.get(key, 0))] = found.group(1)
-            last[:] = [(m.end(), (key, seen.get(key, 0)))]
+            last = (m.end(), (key, seen.get(key, 0)))
             seen[key] = seen.get(key, 0) + 1
         return heading
 

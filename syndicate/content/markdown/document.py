@@ -258,10 +258,9 @@ class Document:
             from syndicate.content.markdown.anchors import headings
             from syndicate.content.markdown.tree import exact
 
-            tree = self.tree
-            nodes = _heading_nodes(tree) if exact(tree, self.source) else []  # maps into a defused copy: none
-            hit = self._cache["headings"] = headings(nodes, self._bytes(), self.dialect.anchors,
-                                                     self.explicit_ids) if nodes else []
+            tree, data = self.tree, self._bytes()
+            nodes = _heading_nodes(tree) if exact(tree, data) else []  # maps into a defused copy: none
+            hit = self._cache["headings"] = headings(nodes, data, self.dialect.anchors, self.explicit_ids) if nodes else []
         return list(hit)
 
     def _ids(self) -> dict[tuple[int, int], str]:

@@ -9,6 +9,7 @@ paragraph linking to the embed's URL).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,10 @@ from syndicate.content.markdown.tree import Node
 
 _ALIGN = {"left": ' align="left"', "right": ' align="right"', "center": ' align="center"'}
 _BACKREF = '&#160;<a href="#{ref}" class="footnote-backref" role="doc-backlink">&#x21a9;&#xfe0e;</a>'
+FOOTNOTES = '<div class="footnotes" role="doc-endnotes">'  # the notes, rendered last
+# each link back from a note to its number (a copy whose platform drops the numbers' ids leaves them out)
+_SPACE, _, _LINK = _BACKREF.partition("<a ")  # an empty note's link comes without the space
+BACKREFS = re.compile(f"(?:{re.escape(_SPACE)})?" + re.escape("<a " + _LINK).replace(re.escape("{ref}"), '[^"]*'))
 
 
 def link_paragraph(embed: Embed) -> str:
@@ -205,7 +210,7 @@ class HtmlRenderer:
     def footnotes(self, container: Node) -> None:
         out = self.out
         defs = {d.meta.get("def_id"): d for d in container.children}
-        out.append('<div class="footnotes" role="doc-endnotes">\n<hr>\n<ol>\n')
+        out.append(f"{FOOTNOTES}\n<hr>\n<ol>\n")
         for def_id, n in sorted(self.numbers.items(), key=lambda kv: kv[1]):
             node = defs.get(def_id)
             if node is None:

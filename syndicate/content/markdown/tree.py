@@ -67,9 +67,9 @@ def parse(text: str, dialect: Dialect) -> Node:
     raise ValueError("the Markdown parser failed on this text")
 
 
-def exact(root: Node, text: str) -> bool:
-    """Whether the tree's source maps point into `text` (not into a defused copy)."""
-    return root.srcmap is None or root.srcmap[1] == len(text.encode("utf-8"))
+def exact(root: Node, text: str | bytes) -> bool:
+    """Whether the tree's source maps point into `text` (or its UTF-8 bytes), not into a defused copy."""
+    return root.srcmap is None or root.srcmap[1] == len(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def _try(md: MarkdownIt, text: str) -> Node | None:
